@@ -1,0 +1,327 @@
+package authz
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// MaxCompiledGrants bounds the work of compiling one principal's tree (Compose fan-out
+// multiplies); beyond it Compile fails rather than exhaust memory.
+const MaxCompiledGrants = 200_000
+
+// Grant is one Allow of the effective tree as the index holds it: which scopes, on which
+// entities, under which residual condition, and where it came from. Explanations cite grants.
+type Grant struct {
+	Source    string     // ID of the record holding the Allow; "" for the principal's own tree
+	Path      string     // JSON path of the Allow in Source's tree
+	Via       []string   // Compose chain from the root to Source (record IDs)
+	Kind      EntityKind // kind of entity the scopes act on (KindOrg: org-level)
+	Entities  []string   // identities the grant is pinned to; nil = every entity of Kind
+	Condition string     // residual condition (canonical JSON) evaluated per request; "" = none
+	Scopes    ScopeSet
+
+	cond  []Expr // residual conjuncts
+	pin   bool   // Entities is a constraint (possibly with a residual condition)
+	index int    // position in Index.grants
+}
+
+func (g *Grant) String() string {
+	var b strings.Builder
+	b.WriteString(strings.Join(g.Scopes.Names(), ", "))
+	switch {
+	case g.Kind == KindOrg:
+		b.WriteString(" in the organization")
+	case len(g.Entities) == 1:
+		fmt.Fprintf(&b, " on %s %s", g.Kind, g.Entities[0])
+	case g.Entities != nil:
+		fmt.Fprintf(&b, " on %d %ss", len(g.Entities), g.Kind)
+	default:
+		fmt.Fprintf(&b, " on every %s", g.Kind)
+	}
+	if g.Condition != "" {
+		b.WriteString(" when " + g.Condition)
+	}
+	b.WriteString(" (")
+	if g.Source != "" {
+		b.WriteString("record " + g.Source + " ")
+	}
+	b.WriteString("at " + g.Path + ")")
+	return b.String()
+}
+
+// Index is a principal's compiled effective tree. Decisions are map lookups and bit tests;
+// only grants with residual conditions (tags, negations) are evaluated per request.
+type Index struct {
+	kinds    [numKinds]kindIndex
+	residual [numKinds][]*Grant
+	grants   []*Grant
+}
+
+type kindIndex struct {
+	all       ScopeSet // granted on every entity of the kind (for KindOrg: the org-level scopes)
+	allGrants []*Grant
+	ids       map[string]idEntry
+}
+
+type idEntry struct {
+	set    ScopeSet
+	grants []*Grant
+}
+
+// Grants lists every grant of the index, in tree order.
+func (ix *Index) Grants() []*Grant { return ix.grants }
+
+// Compile builds the index of root, resolving Compose references through r.
+func Compile(root Node, r Resolver) (*Index, error) {
+	c := compiler{ix: &Index{}, r: r}
+	if err := c.walk(root, nil, "$", "", nil); err != nil {
+		return nil, err
+	}
+	return c.ix, nil
+}
+
+// MustCompile is Compile for trees known to be valid.
+func MustCompile(root Node, r Resolver) *Index {
+	ix, err := Compile(root, r)
+	if err != nil {
+		panic(err)
+	}
+	return ix
+}
+
+type compiler struct {
+	ix *Index
+	r  Resolver
+	n  int
+}
+
+func (c *compiler) walk(n Node, guards []Expr, path, source string, via []string) error {
+	c.n++
+	if c.n > MaxCompiledGrants {
+		return fmt.Errorf("effective tree too large: more than %d nodes after resolving Compose", MaxCompiledGrants)
+	}
+	switch x := n.(type) {
+	case nil:
+		return nil
+	case *Allow:
+		return c.emit(x, guards, path, source, via)
+	case *Group:
+		for i, e := range x.Entries {
+			if err := c.walk(e, guards, fmt.Sprintf("%s.entries[%d]", path, i), source, via); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *Condition:
+		return c.walk(x.SubNode, with(guards, x.Condition), path+".subNode", source, via)
+	case *IfThenElse:
+		if err := c.walk(x.True, with(guards, x.Condition), path+".subNodeForTrue", source, via); err != nil {
+			return err
+		}
+		return c.walk(x.False, with(guards, &Not{X: x.Condition}), path+".subNodeForFalse", source, via)
+	case *Select:
+		g := guards
+		for i, o := range x.Options {
+			eq := &Equal{Left: x.Selector, Right: o.Value}
+			if err := c.walk(o.Node, with(g, eq), fmt.Sprintf("%s.options[%d].node", path, i), source, via); err != nil {
+				return err
+			}
+			g = with(g, &Not{X: eq}) // first match wins
+		}
+		return nil
+	case *Compose:
+		for _, id := range x.IDs {
+			if slices.Contains(via, id) || id == source && source != "" {
+				return &CycleError{Path: append(slices.Clone(via), id)}
+			}
+			if len(via) >= MaxDepth {
+				return fmt.Errorf("compose chain deeper than %d", MaxDepth)
+			}
+			sub, err := c.r.Resolve(id)
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			if err := c.walk(sub, guards, "$", id, append(slices.Clone(via), id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("%s: unknown node %T", path, n)
+}
+
+func with(guards []Expr, e Expr) []Expr {
+	out := make([]Expr, 0, len(guards)+1)
+	return append(append(out, guards...), e)
+}
+
+// pinOf recognises a condition that restricts the context to a literal set of entities:
+// Equal(context, identity) either way round, In(context, identity set), or an Or of those on
+// one kind.
+func pinOf(e Expr) (EntityKind, []string, bool) {
+	switch x := e.(type) {
+	case *Equal:
+		ctx, lok := x.Left.(*Context)
+		id, rok := x.Right.(*Identity)
+		if !lok || !rok {
+			ctx, lok = x.Right.(*Context)
+			id, rok = x.Left.(*Identity)
+		}
+		if lok && rok && ctx.Kind == id.Kind && ctx.Kind != CtxTeam {
+			return ctx.Kind.EntityKind(), []string{id.ID}, true
+		}
+	case *In:
+		ctx, ok1 := x.Target.(*Context)
+		set, ok2 := x.Values.(*IdentitySet)
+		if ok1 && ok2 && ctx.Kind == set.Kind && ctx.Kind != CtxTeam {
+			return ctx.Kind.EntityKind(), sortedSet(set.IDs), true
+		}
+	case *Or:
+		lk, lids, lok := pinOf(x.Left)
+		rk, rids, rok := pinOf(x.Right)
+		if lok && rok && lk == rk {
+			return lk, sortedSet(append(slices.Clone(lids), rids...)), true
+		}
+	}
+	return 0, nil, false
+}
+
+// emit adds an Allow reached under guards. Guards that pin the context to literal entities
+// go to the per-identity maps; guards that contradict the pin drop the grant; whatever else
+// remains is kept as a residual condition evaluated per request.
+func (c *compiler) emit(a *Allow, guards []Expr, path, source string, via []string) error {
+	var conj []Expr
+	var flatten func(e Expr)
+	flatten = func(e Expr) {
+		if and, ok := e.(*And); ok {
+			flatten(and.Left)
+			flatten(and.Right)
+			return
+		}
+		conj = append(conj, e)
+	}
+	for _, g := range guards {
+		flatten(g)
+	}
+
+	pinned := false
+	var pinKind EntityKind
+	var pinIDs []string
+	var rest []Expr
+	for _, e := range conj {
+		k, ids, ok := pinOf(e)
+		if !ok {
+			rest = append(rest, e)
+			continue
+		}
+		if !pinned {
+			pinned, pinKind, pinIDs = true, k, ids
+			continue
+		}
+		if k != pinKind {
+			return nil // an entity has one kind: unsatisfiable
+		}
+		pinIDs = intersect(pinIDs, ids)
+	}
+	// With a pin, negated pins of the same kind subtract and pins of other kinds are false.
+	var residual []Expr
+	for _, e := range rest {
+		if b, ok := e.(*Bool); ok {
+			if !b.Value {
+				return nil
+			}
+			continue
+		}
+		if not, ok := e.(*Not); ok && pinned {
+			if k, ids, ok := pinOf(not.X); ok {
+				if k == pinKind {
+					pinIDs = subtract(pinIDs, ids)
+				}
+				continue // a pin of another kind is false under ours, so its negation holds
+			}
+		}
+		residual = append(residual, e)
+	}
+	if pinned && len(pinIDs) == 0 {
+		return nil
+	}
+
+	var scopes ScopeSet
+	for _, p := range a.Permissions {
+		s, err := LookupScope(p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		scopes.Add(s.ID)
+	}
+	for k := EntityKind(0); k < numKinds; k++ {
+		set := scopes.Intersect(kindScopes[k])
+		if set.Empty() || (pinned && k != pinKind) {
+			continue // a pinned context is never an org request nor another kind's entity
+		}
+		g := &Grant{Source: source, Path: path, Via: via, Kind: k, Scopes: set, cond: residual, pin: pinned}
+		if pinned {
+			g.Entities = pinIDs
+		}
+		if len(residual) > 0 {
+			g.Condition = string(FormatExpr(conjunction(residual)))
+		}
+		c.add(g)
+	}
+	return nil
+}
+
+func (c *compiler) add(g *Grant) {
+	ix := c.ix
+	g.index = len(ix.grants)
+	ix.grants = append(ix.grants, g)
+	ki := &ix.kinds[g.Kind]
+	switch {
+	case len(g.cond) > 0:
+		ix.residual[g.Kind] = append(ix.residual[g.Kind], g)
+	case g.pin:
+		if ki.ids == nil {
+			ki.ids = map[string]idEntry{}
+		}
+		for _, id := range g.Entities {
+			e := ki.ids[id]
+			e.set.Union(g.Scopes)
+			e.grants = append(e.grants, g)
+			ki.ids[id] = e
+		}
+	default:
+		ki.all.Union(g.Scopes)
+		ki.allGrants = append(ki.allGrants, g)
+	}
+}
+
+// conjunction joins expressions with And (left-nested, in order).
+func conjunction(es []Expr) Expr {
+	e := es[0]
+	for _, x := range es[1:] {
+		e = &And{Left: e, Right: x}
+	}
+	return e
+}
+
+func intersect(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if slices.Contains(b, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func subtract(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+

@@ -1,0 +1,208 @@
+package authz
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Entity is what a request acts on. For org-level scopes it is ignored.
+type Entity struct {
+	Kind EntityKind
+	ID   string            // opaque identity, compared with PermissionLiteralExpression* identities
+	Name string            // "project/stack", "project/env" or the account name; for messages
+	Tags map[string]string // for HasTag/Tag conditions
+}
+
+// OrgEntity is the entity of org-level requests.
+var OrgEntity = Entity{Kind: KindOrg}
+
+func (e Entity) String() string {
+	switch {
+	case e.Kind == KindOrg:
+		return "the organization"
+	case e.Name != "":
+		return e.Kind.String() + " " + e.Name
+	}
+	return e.Kind.String() + " " + e.ID
+}
+
+// Resolver returns the details tree of a record that a Compose node references.
+type Resolver interface {
+	Resolve(id string) (Node, error)
+}
+
+// ResolverFunc adapts a function to Resolver.
+type ResolverFunc func(id string) (Node, error)
+
+func (f ResolverFunc) Resolve(id string) (Node, error) { return f(id) }
+
+// NoCompose is a Resolver for trees that must not reference other records.
+var NoCompose Resolver = ResolverFunc(func(id string) (Node, error) {
+	return nil, fmt.Errorf("permission descriptor %q: references to other records are not available here", id)
+})
+
+// Eval is the reference semantics of a tree: does root grant scope on entity e? It walks the
+// tree on every call (resolving Compose through r) and is meant for tests and one-off checks;
+// Compile builds the index that answers the same question in constant time.
+func Eval(root Node, r Resolver, scope ScopeID, e Entity) (bool, error) {
+	if catalog[scope].Kind == KindOrg {
+		e = OrgEntity
+	} else if catalog[scope].Kind != e.Kind {
+		return false, nil
+	}
+	name := catalog[scope].Name
+	var walk func(n Node, stack []string) (bool, error)
+	walk = func(n Node, stack []string) (bool, error) {
+		switch x := n.(type) {
+		case nil:
+			return false, nil
+		case *Allow:
+			return slices.Contains(x.Permissions, name), nil
+		case *Group:
+			for _, c := range x.Entries {
+				if ok, err := walk(c, stack); ok || err != nil {
+					return ok, err
+				}
+			}
+			return false, nil
+		case *Condition:
+			if truthy(evalExpr(x.Condition, &e)) {
+				return walk(x.SubNode, stack)
+			}
+			return false, nil
+		case *IfThenElse:
+			if truthy(evalExpr(x.Condition, &e)) {
+				return walk(x.True, stack)
+			}
+			return walk(x.False, stack)
+		case *Select:
+			sel := evalExpr(x.Selector, &e)
+			for _, o := range x.Options {
+				if sel.equal(evalExpr(o.Value, &e)) {
+					return walk(o.Node, stack)
+				}
+			}
+			return false, nil
+		case *Compose:
+			for _, id := range x.IDs {
+				if slices.Contains(stack, id) {
+					return false, &CycleError{Path: append(slices.Clone(stack), id)}
+				}
+				if len(stack) >= MaxDepth {
+					return false, fmt.Errorf("compose chain deeper than %d", MaxDepth)
+				}
+				sub, err := r.Resolve(id)
+				if err != nil {
+					return false, err
+				}
+				if ok, err := walk(sub, append(stack, id)); ok || err != nil {
+					return ok, err
+				}
+			}
+			return false, nil
+		}
+		return false, fmt.Errorf("unknown node %T", n)
+	}
+	return walk(root, nil)
+}
+
+// CycleError reports Compose references that loop.
+type CycleError struct{ Path []string }
+
+func (e *CycleError) Error() string { return fmt.Sprintf("compose cycle: %v", e.Path) }
+
+// value is the result of an expression: undefined, an entity, a string, a number or a bool.
+type value struct {
+	kind valueKind
+	ctx  ContextKind // for entities
+	s    string      // entity identity or string
+	n    float64
+	b    bool
+}
+
+type valueKind uint8
+
+const (
+	vUndefined valueKind = iota
+	vEntity
+	vString
+	vNumber
+	vBool
+)
+
+func (v value) equal(o value) bool {
+	if v.kind == vUndefined || v.kind != o.kind {
+		return false
+	}
+	switch v.kind {
+	case vEntity:
+		return v.ctx == o.ctx && v.s == o.s
+	case vString:
+		return v.s == o.s
+	case vNumber:
+		return v.n == o.n
+	}
+	return v.b == o.b
+}
+
+func truthy(v value) bool { return v.kind == vBool && v.b }
+
+func boolValue(b bool) value { return value{kind: vBool, b: b} }
+
+// contextValue is the entity a context expression refers to, if the request is about one.
+func contextValue(k ContextKind, e *Entity) value {
+	if k == CtxTeam || k.EntityKind() != e.Kind {
+		return value{} // teams are principals: tokens have none in Phase 1
+	}
+	return value{kind: vEntity, ctx: k, s: e.ID}
+}
+
+// evalExpr evaluates e for a request on entity ent. It does not allocate.
+func evalExpr(x Expr, ent *Entity) value {
+	switch x := x.(type) {
+	case *Context:
+		return contextValue(x.Kind, ent)
+	case *Identity:
+		return value{kind: vEntity, ctx: x.Kind, s: x.ID}
+	case *String:
+		return value{kind: vString, s: x.Value}
+	case *Number:
+		return value{kind: vNumber, n: x.Value}
+	case *Bool:
+		return boolValue(x.Value)
+	case *Equal:
+		return boolValue(evalExpr(x.Left, ent).equal(evalExpr(x.Right, ent)))
+	case *In:
+		t := evalExpr(x.Target, ent)
+		switch set := x.Values.(type) {
+		case *IdentitySet:
+			return boolValue(t.kind == vEntity && t.ctx == set.Kind && slices.Contains(set.IDs, t.s))
+		case *StringSet:
+			return boolValue(t.kind == vString && slices.Contains(set.Values, t.s))
+		}
+		return boolValue(false)
+	case *And:
+		return boolValue(truthy(evalExpr(x.Left, ent)) && truthy(evalExpr(x.Right, ent)))
+	case *Or:
+		return boolValue(truthy(evalExpr(x.Left, ent)) || truthy(evalExpr(x.Right, ent)))
+	case *Not:
+		return boolValue(!truthy(evalExpr(x.X, ent)))
+	case *HasTag:
+		c := evalExpr(x.Context, ent)
+		if c.kind != vEntity {
+			return boolValue(false)
+		}
+		_, ok := ent.Tags[x.Key]
+		return boolValue(ok)
+	case *Tag:
+		c := evalExpr(x.Context, ent)
+		if c.kind != vEntity {
+			return value{}
+		}
+		if v, ok := ent.Tags[x.Key]; ok {
+			return value{kind: vString, s: v}
+		}
+		return value{}
+	}
+	return value{}
+}
