@@ -28,26 +28,39 @@ type Grant struct {
 
 func (g *Grant) String() string {
 	var b strings.Builder
-	b.WriteString(strings.Join(g.Scopes.Names(), ", "))
-	switch {
-	case g.Kind == KindOrg:
-		b.WriteString(" in the organization")
-	case len(g.Entities) == 1:
-		fmt.Fprintf(&b, " on %s %s", g.Kind, g.Entities[0])
-	case g.Entities != nil:
-		fmt.Fprintf(&b, " on %d %ss", len(g.Entities), g.Kind)
-	default:
-		fmt.Fprintf(&b, " on every %s", g.Kind)
+	names := g.Scopes.Names()
+	if len(names) > 4 {
+		fmt.Fprintf(&b, "%s, … (%d scopes)", strings.Join(names[:3], ", "), len(names))
+	} else {
+		b.WriteString(strings.Join(names, ", "))
 	}
+	b.WriteString(" " + g.where())
 	if g.Condition != "" {
 		b.WriteString(" when " + g.Condition)
 	}
-	b.WriteString(" (")
-	if g.Source != "" {
-		b.WriteString("record " + g.Source + " ")
-	}
-	b.WriteString("at " + g.Path + ")")
+	b.WriteString(" " + g.origin())
 	return b.String()
+}
+
+// where says which entities the grant covers.
+func (g *Grant) where() string {
+	switch {
+	case g.Kind == KindOrg:
+		return "in the organization"
+	case len(g.Entities) == 1:
+		return fmt.Sprintf("on %s %s", g.Kind, g.Entities[0])
+	case g.Entities != nil:
+		return fmt.Sprintf("on %d %ss", len(g.Entities), g.Kind)
+	}
+	return "on every " + g.Kind.String()
+}
+
+// origin says where the grant is written: the Allow's path, in a composed record if any.
+func (g *Grant) origin() string {
+	if g.Source != "" {
+		return fmt.Sprintf("(record %s at %s)", g.Source, g.Path)
+	}
+	return "(at " + g.Path + ")"
 }
 
 // Index is a principal's compiled effective tree. Decisions are map lookups and bit tests;

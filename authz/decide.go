@@ -173,9 +173,14 @@ func (x Explanation) Reasons() []string {
 	if !x.Decision {
 		return []string{x.denial()}
 	}
+	scope := catalog[x.Action]
 	out := make([]string, len(x.Grants))
 	for i, g := range x.Grants {
-		out[i] = "allowed by grant of " + g.String()
+		cond := ""
+		if g.Condition != "" {
+			cond = " under the condition " + g.Condition
+		}
+		out[i] = fmt.Sprintf("%s on %s is allowed by the grant %s%s %s", scope.Name, x.Entity, g.origin(), cond, g.where())
 	}
 	return out
 }

@@ -1,0 +1,148 @@
+// Command iam-server runs the iamref reference IAM server.
+//
+//	iam-server serve --addr 127.0.0.1:8080 --db ./iam.db --org acme
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/iamref/iam/internal/version"
+	"github.com/iamref/iam/server"
+	"github.com/iamref/iam/server/store/sqlite"
+)
+
+func main() {
+	if err := rootCmd().Execute(); err != nil {
+		os.Exit(1)
+	}
+}
+
+func rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "iam-server",
+		Short:         "Reference IAM server speaking Pulumi Cloud's IAM API",
+		Version:       version.Version,
+		SilenceUsage:  true,
+		SilenceErrors: false,
+	}
+	root.AddCommand(serveCmd())
+	return root
+}
+
+func serveCmd() *cobra.Command {
+	var addr, db, org, logFormat, logLevel string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the API",
+		Long: `Serve the API on --addr, storing state in the SQLite database --db.
+
+IAM_BOOTSTRAP_TOKEN, when set, is an admin org token ("pul-" + 40 hex) ensured at start.
+Without it, the first start creates one and prints it once on standard output.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := newLogger(logFormat, logLevel)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, log, addr, db, org, os.Getenv("IAM_BOOTSTRAP_TOKEN"), cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	cmd.Flags().StringVar(&db, "db", "./iam.db", "SQLite database file (created if missing)")
+	cmd.Flags().StringVar(&org, "org", "acme", "organization this server serves")
+	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
+
+func newLogger(format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is not text or json", format)
+}
+
+func serve(ctx context.Context, log *slog.Logger, addr, dbPath, org, bootstrap string, out interface{ Write([]byte) (int, error) }) error {
+	st, err := sqlite.Open(dbPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv, err := server.New(ctx, server.Config{Org: org, Store: st, Logger: log})
+	if err != nil {
+		return err
+	}
+	switch {
+	case bootstrap != "":
+		created, err := srv.EnsureToken(ctx, bootstrap, "bootstrap")
+		if err != nil {
+			return fmt.Errorf("IAM_BOOTSTRAP_TOKEN: %w", err)
+		}
+		log.Info("bootstrap token ensured", "created", created)
+	default:
+		has, err := srv.HasTokens(ctx)
+		if err != nil {
+			return err
+		}
+		if !has {
+			value, err := srv.NewBootstrapToken(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "Created an admin token for org %q. It is shown only once; store it now:\n\n  %s\n\n", org, value)
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("serving", "addr", ln.Addr().String(), "org", org, "db", dbPath, "version", version.Version)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err = hs.Shutdown(sctx)
+	if cerr := srv.Close(sctx); cerr != nil {
+		log.Error("flushing on shutdown failed", "err", cerr)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,155 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/server/store"
+)
+
+// auditWriter appends audit events in batches from one goroutine, so that requests do not
+// each wait for a commit. The queue is bounded; when it is full, requests wait (backpressure)
+// rather than lose events. Close drains it.
+type auditWriter struct {
+	st      store.Store
+	log     *slog.Logger
+	metrics *metrics
+	queue   chan store.AuditEvent
+	done    chan struct{}
+	once    sync.Once
+}
+
+func newAuditWriter(st store.Store, log *slog.Logger, m *metrics) *auditWriter {
+	return &auditWriter{st: st, log: log, metrics: m, queue: make(chan store.AuditEvent, 8192), done: make(chan struct{})}
+}
+
+func (a *auditWriter) record(e store.AuditEvent) {
+	a.queue <- e
+	a.metrics.auditQueued.Inc()
+}
+
+func (a *auditWriter) close() { a.once.Do(func() { close(a.queue) }) }
+
+func (a *auditWriter) run(wg *sync.WaitGroup) {
+	defer wg.Done()
+	batch := make([]store.AuditEvent, 0, 256)
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		for attempt := 0; ; attempt++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err := a.st.AppendAudit(ctx, batch...)
+			cancel()
+			if err == nil {
+				break
+			}
+			a.log.Error("writing audit events failed; retrying", "events", len(batch), "err", err)
+			if attempt >= 5 {
+				a.metrics.auditFailed.Add(float64(len(batch)))
+				break
+			}
+			time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+		}
+		batch = batch[:0]
+	}
+	for e := range a.queue {
+		batch = append(batch, e)
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case e, ok := <-a.queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, e)
+			default:
+				break drain
+			}
+		}
+		flush()
+	}
+	flush()
+}
+
+func (s *Server) auditEvent(r *http.Request, rt *route, c *call, decision, reason string, status int) store.AuditEvent {
+	e := store.AuditEvent{
+		Org: s.org.Name, Time: s.now().UTC(), Method: r.Method, Path: r.URL.Path,
+		Action: rt.scope, Entity: c.label, Decision: decision, Reason: reason, Status: status,
+		SourceIP: sourceIP(r), Actor: s.org.Name,
+	}
+	if c.p != nil {
+		e.TokenID, e.TokenName = c.p.token.ID, c.p.token.Name
+	}
+	return e
+}
+
+func (s *Server) listAuditLogs(w http.ResponseWriter, r *http.Request, _ *call) error {
+	q := store.AuditQuery{Org: s.org.Name, Limit: 100}
+	if ct := r.URL.Query().Get("continuationToken"); ct != "" {
+		id, err := strconv.ParseInt(ct, 10, 64)
+		if err != nil || id <= 0 {
+			return invalid("auditLogs", "continuationToken", "not a continuation token returned by this endpoint")
+		}
+		q.BeforeID = id
+	}
+	if n := r.URL.Query().Get("pageSize"); n != "" {
+		v, err := strconv.Atoi(n)
+		if err != nil || v < 1 || v > 1000 {
+			return invalid("auditLogs", "pageSize", "want an integer from 1 to 1000")
+		}
+		q.Limit = v
+	}
+	evs, err := s.st.ListAudit(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	resp := apitype.ListAuditLogsResponse{}
+	for _, e := range evs {
+		ev := apitype.AuditLogEvent{
+			Timestamp: e.Time.Unix(), SourceIP: e.SourceIP, Event: auditEventName(e),
+			Description: auditDescription(e),
+			User:        apitype.UserInfo{Name: e.Actor, GitHubLogin: e.Actor},
+			TokenID:     e.TokenID, TokenName: e.TokenName, AuthFailure: e.Status == http.StatusUnauthorized,
+			Action: e.Action, Decision: e.Decision, Reason: e.Reason, Status: e.Status,
+		}
+		if kind, name, ok := strings.Cut(e.Entity, ":"); ok {
+			ev.Entity = &apitype.EntityRef{Kind: kind, Name: name}
+		}
+		resp.AuditLogEvents = append(resp.AuditLogEvents, ev)
+	}
+	if len(evs) == q.Limit {
+		resp.ContinuationToken = strconv.FormatInt(evs[len(evs)-1].ID, 10)
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func auditEventName(e store.AuditEvent) string {
+	if e.Decision == apitype.DecisionDeny {
+		return "access-denied"
+	}
+	return strings.ToLower(e.Method) + ":" + e.Action
+}
+
+func auditDescription(e store.AuditEvent) string {
+	who := e.TokenName
+	if who == "" {
+		who = "an unauthenticated caller"
+	} else {
+		who = "token " + strconv.Quote(who)
+	}
+	if e.Decision == apitype.DecisionDeny {
+		return who + " was denied " + e.Method + " " + e.Path + ": " + e.Reason
+	}
+	if e.Reason != "" {
+		return who + " " + e.Method + " " + e.Path + " failed (" + strconv.Itoa(e.Status) + "): " + e.Reason
+	}
+	return who + " " + e.Method + " " + e.Path + " (" + strconv.Itoa(e.Status) + ")"
+}

@@ -1,0 +1,439 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/server/store"
+)
+
+const (
+	kindStack   = "stack"
+	kindEnv     = "environment"
+	kindAccount = "insights-account"
+)
+
+// entityCache keeps entities by name and by ID so that authorizing a request on a stack or
+// an access check does not hit the store each time. This server is the only writer, so writes
+// here update it directly.
+type entityCache struct {
+	st  store.Store
+	org string
+
+	mu     sync.RWMutex
+	byName map[string]store.Entity // kind/project/name
+	byID   map[string]store.Entity
+}
+
+func newEntityCache(st store.Store, org string) *entityCache {
+	return &entityCache{st: st, org: org, byName: map[string]store.Entity{}, byID: map[string]store.Entity{}}
+}
+
+func nameKey(kind, project, name string) string { return kind + "/" + project + "/" + name }
+
+func (c *entityCache) get(ctx context.Context, kind, project, name string) (store.Entity, error) {
+	key := nameKey(kind, project, name)
+	c.mu.RLock()
+	e, ok := c.byName[key]
+	c.mu.RUnlock()
+	if ok {
+		return e, nil
+	}
+	e, err := c.st.GetEntity(ctx, c.org, kind, project, name)
+	if err != nil {
+		return store.Entity{}, err
+	}
+	c.put(e)
+	return e, nil
+}
+
+func (c *entityCache) getByID(ctx context.Context, id string) (store.Entity, error) {
+	c.mu.RLock()
+	e, ok := c.byID[id]
+	c.mu.RUnlock()
+	if ok {
+		return e, nil
+	}
+	e, err := c.st.GetEntityByID(ctx, c.org, id)
+	if err != nil {
+		return store.Entity{}, err
+	}
+	c.put(e)
+	return e, nil
+}
+
+func (c *entityCache) put(e store.Entity) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.byID) > 200_000 {
+		clear(c.byID)
+		clear(c.byName)
+	}
+	c.byName[nameKey(e.Kind, e.Project, e.Name)] = e
+	c.byID[e.ID] = e
+}
+
+func (c *entityCache) drop(e store.Entity) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.byName, nameKey(e.Kind, e.Project, e.Name))
+	delete(c.byID, e.ID)
+}
+
+func toAuthz(e store.Entity) authz.Entity {
+	k, _ := authz.ParseEntityKind(e.Kind)
+	name := e.Name
+	if e.Project != "" {
+		name = e.Project + "/" + e.Name
+	}
+	return authz.Entity{Kind: k, ID: e.ID, Name: name, Tags: e.Tags}
+}
+
+func entityLabel(e store.Entity) string {
+	if e.Project != "" {
+		return e.Kind + ":" + e.Project + "/" + e.Name
+	}
+	return e.Kind + ":" + e.Name
+}
+
+// lookup finds an entity named in a path, or a 404 that names it.
+func (s *Server) lookup(r *http.Request, kind, project, name string) (store.Entity, error) {
+	e, err := s.ents.get(r.Context(), kind, project, name)
+	if errors.Is(err, store.ErrNotFound) {
+		full := name
+		if project != "" {
+			full = project + "/" + name
+		}
+		return store.Entity{}, notFound(kind, "%s %s/%s not found", kind, s.org.Name, full)
+	}
+	return e, err
+}
+
+func (s *Server) stackEntity(r *http.Request) (store.Entity, error) {
+	return s.lookup(r, kindStack, r.PathValue("project"), r.PathValue("stack"))
+}
+
+func (s *Server) envEntity(r *http.Request) (store.Entity, error) {
+	return s.lookup(r, kindEnv, r.PathValue("project"), r.PathValue("env"))
+}
+
+func (s *Server) accountEntity(r *http.Request) (store.Entity, error) {
+	return s.lookup(r, kindAccount, "", r.PathValue("account"))
+}
+
+// Tag limits follow Pulumi's stack tags.
+const (
+	maxTags        = 100
+	maxTagName     = 40
+	maxTagValue    = 256
+	maxEntityName  = 100
+	maxProjectName = 100
+)
+
+func validTags(resource string, tags map[string]string) error {
+	if len(tags) > maxTags {
+		return invalid(resource, "tags", "%d tags; at most %d are allowed", len(tags), maxTags)
+	}
+	for k, v := range tags {
+		switch {
+		case k == "":
+			return invalid(resource, "tags", "a tag name is empty")
+		case len(k) >= 7 && k[:7] == "pulumi:":
+			return invalid(resource, "tags."+k, "tag names starting with \"pulumi:\" are reserved")
+		case len(k) > maxTagName || !namePattern.MatchString(k) && !validTagName(k):
+			return invalid(resource, "tags."+k, "tag names are at most %d characters of letters, digits, '-', '_', '.', ':' or '/'", maxTagName)
+		case len(v) > maxTagValue || !utf8.ValidString(v):
+			return invalid(resource, "tags."+k, "tag values are valid UTF-8 of at most %d bytes", maxTagValue)
+		}
+	}
+	return nil
+}
+
+func validTagName(k string) bool {
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == ':' || r == '/') {
+			return false
+		}
+	}
+	return true
+}
+
+// newEntity validates and stores an entity.
+func (s *Server) newEntity(ctx context.Context, kind, project, name string, tags map[string]string) (store.Entity, error) {
+	if project != "" || kind != kindAccount {
+		if err := validName("project", project, maxProjectName); err != nil {
+			return store.Entity{}, invalid(kind, "project", "%s", err.Error())
+		}
+	}
+	field := map[string]string{kindStack: "stackName", kindEnv: "name", kindAccount: "name"}[kind]
+	if err := validName(kind+" name", name, maxEntityName); err != nil {
+		return store.Entity{}, invalid(kind, field, "%s", err.Error())
+	}
+	if err := validTags(kind, tags); err != nil {
+		return store.Entity{}, err
+	}
+	now := s.now().UTC()
+	e := store.Entity{ID: newID(), Org: s.org.Name, Kind: kind, Project: project, Name: name, Tags: tags, Created: now, Modified: now}
+	if err := s.st.CreateEntity(ctx, e); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return store.Entity{}, conflict(kind, field, "%s %s already exists", kind, entityLabel(e))
+		}
+		return store.Entity{}, err
+	}
+	s.ents.put(e)
+	return e, nil
+}
+
+func (s *Server) deleteEntity(ctx context.Context, e store.Entity) error {
+	if err := s.st.DeleteEntity(ctx, s.org.Name, e.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	s.ents.drop(e)
+	return nil
+}
+
+func (s *Server) setTags(r *http.Request, c *call) (store.Entity, error) {
+	var tags map[string]string
+	body, err := readBody(r)
+	if err != nil {
+		return store.Entity{}, err
+	}
+	if err := decodeJSONBytes(body, c.ent.Kind, &tags); err != nil {
+		return store.Entity{}, err
+	}
+	if err := validTags(c.ent.Kind, tags); err != nil {
+		return store.Entity{}, err
+	}
+	e, err := s.st.UpdateEntityTags(r.Context(), s.org.Name, c.ent.ID, tags, s.now().UTC())
+	if err != nil {
+		return store.Entity{}, err
+	}
+	s.ents.drop(c.ent)
+	s.ents.put(e)
+	return e, nil
+}
+
+// visible filters entities to those the caller may read.
+func visible(c *call, scope string, es []store.Entity) []store.Entity {
+	id := authz.MustScope(scope).ID
+	out := es[:0:0]
+	for _, e := range es {
+		if c.p.index.Decide(id, toAuthz(e)) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Stacks.
+
+func stackJSON(org string, e store.Entity) apitype.Stack {
+	return apitype.Stack{ID: e.ID, OrgName: org, ProjectName: e.Project, StackName: e.Name, Tags: e.Tags, Version: 1}
+}
+
+func (s *Server) createStack(w http.ResponseWriter, r *http.Request, c *call) error {
+	var req apitype.CreateStackRequest
+	return s.create(w, r, c, kindStack, &req, func() (int, any, error) {
+		e, err := s.newEntity(r.Context(), kindStack, r.PathValue("project"), req.StackName, req.Tags)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, stackJSON(s.org.Name, e), nil
+	})
+}
+
+func (s *Server) getStack(w http.ResponseWriter, r *http.Request, c *call) error {
+	writeJSON(w, http.StatusOK, stackJSON(s.org.Name, c.ent))
+	return nil
+}
+
+func (s *Server) deleteStack(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.deleteEntity(r.Context(), c.ent); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) updateStackTags(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := s.setTags(r, c); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listStacks(w http.ResponseWriter, r *http.Request, c *call) error {
+	if r.URL.Query().Get("organization") == "" {
+		return required("stacks", "organization")
+	}
+	es, err := s.st.ListEntities(r.Context(), s.org.Name, kindStack, r.URL.Query().Get("project"))
+	if err != nil {
+		return err
+	}
+	resp := apitype.ListStacksResponse{}
+	for _, e := range visible(c, "stack:read", es) {
+		resp.Stacks = append(resp.Stacks, apitype.StackSummary{ID: e.ID, OrgName: s.org.Name, ProjectName: e.Project, StackName: e.Name})
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// Environments.
+
+func envJSON(org string, e store.Entity) apitype.Environment {
+	return apitype.Environment{
+		ID: e.ID, Organization: org, Project: e.Project, Name: e.Name, Tags: e.Tags,
+		Created: e.Created.Format(timeFormat), Modified: e.Modified.Format(timeFormat),
+	}
+}
+
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request, c *call) error {
+	var req apitype.CreateEnvironmentRequest
+	return s.create(w, r, c, kindEnv, &req, func() (int, any, error) {
+		if req.Project == "" {
+			return 0, nil, required(kindEnv, "project")
+		}
+		e, err := s.newEntity(r.Context(), kindEnv, req.Project, req.Name, nil)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, envJSON(s.org.Name, e), nil
+	})
+}
+
+func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request, c *call) error {
+	es, err := s.st.ListEntities(r.Context(), s.org.Name, kindEnv, r.URL.Query().Get("project"))
+	if err != nil {
+		return err
+	}
+	resp := apitype.ListEnvironmentsResponse{}
+	for _, e := range visible(c, "environment:read", es) {
+		resp.Environments = append(resp.Environments, envJSON(s.org.Name, e))
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (s *Server) getEnvironment(w http.ResponseWriter, r *http.Request, c *call) error {
+	writeJSON(w, http.StatusOK, envJSON(s.org.Name, c.ent))
+	return nil
+}
+
+func (s *Server) deleteEnvironment(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.deleteEntity(r.Context(), c.ent); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// openEnvironment answers an open with a session ID. This reference server stores no
+// environment values; the call exists so that `environment:open` is enforced and audited.
+func (s *Server) openEnvironment(w http.ResponseWriter, r *http.Request, c *call) error {
+	writeJSON(w, http.StatusOK, apitype.OpenEnvironmentResponse{ID: newID()})
+	return nil
+}
+
+func (s *Server) updateEnvironmentTags(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := s.setTags(r, c); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// Insights accounts.
+
+var insightsProviders = []string{apitype.InsightsProviderAWS, apitype.InsightsProviderGCP, apitype.InsightsProviderAzureNative, apitype.InsightsProviderOCI, apitype.InsightsProviderKubernetes}
+
+func accountJSON(e store.Entity) apitype.InsightsAccount {
+	return apitype.InsightsAccount{ID: e.ID, Name: e.Name, Provider: e.Tags["pulumi:provider"], Tags: userTags(e.Tags)}
+}
+
+// userTags hides the server's own "pulumi:" tags.
+func userTags(tags map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range tags {
+		if len(k) < 7 || k[:7] != "pulumi:" {
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, c *call) error {
+	var req apitype.CreateInsightsAccountRequest
+	return s.create(w, r, c, kindAccount, &req, func() (int, any, error) {
+		ok := false
+		for _, p := range insightsProviders {
+			ok = ok || p == req.Provider
+		}
+		if !ok {
+			return 0, nil, invalid(kindAccount, "provider", "want one of %v", insightsProviders)
+		}
+		tags := map[string]string{}
+		for k, v := range req.Tags {
+			tags[k] = v
+		}
+		if err := validTags(kindAccount, tags); err != nil {
+			return 0, nil, err
+		}
+		tags["pulumi:provider"] = req.Provider
+		e, err := s.newEntity(r.Context(), kindAccount, "", r.PathValue("account"), tags)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, accountJSON(e), nil
+	})
+}
+
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, c *call) error {
+	writeJSON(w, http.StatusOK, accountJSON(c.ent))
+	return nil
+}
+
+func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.deleteEntity(r.Context(), c.ent); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, c *call) error {
+	es, err := s.st.ListEntities(r.Context(), s.org.Name, kindAccount, "")
+	if err != nil {
+		return err
+	}
+	resp := apitype.ListInsightsAccountsResponse{}
+	for _, e := range visible(c, "insights_account:read", es) {
+		resp.Accounts = append(resp.Accounts, accountJSON(e))
+	}
+	sort.Slice(resp.Accounts, func(i, j int) bool { return resp.Accounts[i].Name < resp.Accounts[j].Name })
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// describeEntityRef names an entity reference in messages.
+func describeEntityRef(ref apitype.EntityRef) string {
+	if ref.ID != "" {
+		return fmt.Sprintf("%s with id %q", ref.Kind, ref.ID)
+	}
+	if ref.Project != "" {
+		return fmt.Sprintf("%s %s/%s", ref.Kind, ref.Project, ref.Name)
+	}
+	return fmt.Sprintf("%s %s", ref.Kind, ref.Name)
+}

@@ -1,0 +1,135 @@
+package server
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/iamref/iam/server/store"
+)
+
+// idempotencyWindow is how long a create's outcome is replayed for its Idempotency-Key.
+const idempotencyWindow = 24 * time.Hour
+
+// readBody reads the whole (size-limited) request body.
+func readBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(r.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", tooBig.Limit)
+	}
+	return b, err
+}
+
+// create runs a create handler at most once per (caller, Idempotency-Key): a retried POST with
+// the same key gets the first response back, never a second object. The stored response is
+// sealed with a key derived from the caller's token value and the idempotency key, neither
+// of which the database holds, so a token value in it is not readable from the database.
+func (s *Server) create(w http.ResponseWriter, r *http.Request, c *call, resource string, in any, do func() (int, any, error)) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if err := decodeJSON(bytes.NewReader(body), resource, in); err != nil {
+		return err
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		status, out, err := do()
+		if err != nil {
+			return err
+		}
+		writeJSON(w, status, out)
+		return nil
+	}
+	if len(key) > 255 {
+		return invalid(resource, "Idempotency-Key", "header is longer than 255 characters")
+	}
+	reqHash := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
+	unlock := s.idem.lock(c.p.token.ID + "\x00" + key)
+	defer unlock()
+
+	prev, err := s.st.GetIdempotent(r.Context(), s.org.Name, c.p.token.ID, key)
+	switch {
+	case err == nil && s.now().Sub(prev.Created) < idempotencyWindow:
+		if !bytes.Equal(prev.RequestHash, reqHash[:]) {
+			return errorf(http.StatusUnprocessableEntity, "Idempotency-Key %q was already used for a different request; use a new key for a new request", key)
+		}
+		plain, err := unseal(c.p.value, key, prev.Body)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.WriteHeader(prev.Status)
+		_, _ = w.Write(plain)
+		return nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	status, out, err := do()
+	if err != nil {
+		return err // failures are not remembered: the retry runs again
+	}
+	plain, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	sealed, err := seal(c.p.value, key, plain)
+	if err != nil {
+		return err
+	}
+	if _, _, err := s.st.PutIdempotent(r.Context(), store.Idempotent{
+		Org: s.org.Name, Principal: c.p.token.ID, Key: key, RequestHash: reqHash[:],
+		Status: status, Body: sealed, Created: s.now().UTC(),
+	}); err != nil {
+		s.log.Error("remembering an idempotent create failed; a retry would create again", "err", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(plain, '\n'))
+	return nil
+}
+
+func sealKey(tokenValue, idemKey string) []byte {
+	k := sha256.Sum256([]byte("iamref idempotency v1\x00" + tokenValue + "\x00" + idemKey))
+	return k[:]
+}
+
+func seal(tokenValue, idemKey string, plain []byte) ([]byte, error) {
+	block, err := aes.NewCipher(sealKey(tokenValue, idemKey))
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return aead.Seal(nonce, nonce, plain, nil), nil
+}
+
+func unseal(tokenValue, idemKey string, sealed []byte) ([]byte, error) {
+	block, err := aes.NewCipher(sealKey(tokenValue, idemKey))
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	if len(sealed) < aead.NonceSize() {
+		return nil, errors.New("stored idempotent response is corrupt")
+	}
+	return aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], nil)
+}

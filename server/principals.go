@@ -1,0 +1,125 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/server/store"
+)
+
+// principal is an authenticated caller: an org token and its compiled effective rights.
+type principal struct {
+	token    store.Token
+	value    string // the presented token value; kept only for the request (idempotency sealing)
+	index    *authz.Index
+	roleName string
+}
+
+// name is how the principal appears in audit entries and messages.
+func (p *principal) name() string { return p.token.Name }
+
+// indexCache compiles each role once and keeps the index until any record changes.
+// Role trees compose permission sets and policies, so a change to any record can change any
+// role's effective rights: the whole cache is dropped on every record write (rare).
+type indexCache struct {
+	st  store.Store
+	org string
+	log *slog.Logger
+
+	mu      sync.Mutex
+	indexes map[string]compiledRole // by role ID
+	gen     uint64
+	legacy  *authz.Index // legacy admin:true tokens
+}
+
+func newIndexCache(st store.Store, org string, log *slog.Logger) *indexCache {
+	all := authz.AllScopes()
+	var perms []string
+	for _, n := range all.Names() {
+		// Pulumi: a legacy admin token is an admin that cannot create or delete org tokens.
+		if n != "org_token:create" && n != "org_token:delete" {
+			perms = append(perms, n)
+		}
+	}
+	return &indexCache{
+		st: st, org: org, log: log,
+		indexes: map[string]compiledRole{},
+		legacy:  authz.MustCompile(&authz.Allow{Permissions: perms}, authz.NoCompose),
+	}
+}
+
+// invalidate drops every compiled index (after any record write).
+func (c *indexCache) invalidate() {
+	c.mu.Lock()
+	c.indexes = map[string]compiledRole{}
+	c.gen++
+	c.mu.Unlock()
+}
+
+// forToken returns the token's compiled rights. A token whose role is gone or broken has
+// none (deny by default), and the problem is logged.
+func (c *indexCache) forToken(ctx context.Context, t store.Token) (*authz.Index, string, error) {
+	if t.Admin {
+		return c.legacy, "admin (legacy)", nil
+	}
+	ix, name, err := c.forRole(ctx, t.RoleID)
+	if errors.Is(err, store.ErrNotFound) {
+		c.log.Warn("token's role is missing; it has no rights", "token", t.Name, "role", t.RoleID)
+		return emptyIndex, "(deleted role)", nil
+	}
+	return ix, name, err
+}
+
+var emptyIndex = authz.MustCompile(&authz.Group{}, authz.NoCompose)
+
+type compiledRole struct {
+	ix   *authz.Index
+	name string
+}
+
+func (c *indexCache) forRole(ctx context.Context, roleID string) (*authz.Index, string, error) {
+	c.mu.Lock()
+	cr, ok := c.indexes[roleID]
+	gen := c.gen
+	c.mu.Unlock()
+	if ok {
+		return cr.ix, cr.name, nil
+	}
+	rec, err := c.st.GetRecord(ctx, c.org, roleID)
+	if err != nil {
+		return nil, "", err
+	}
+	root, err := authz.Parse(rec.Details)
+	if err != nil {
+		return nil, "", fmt.Errorf("role %s: stored details do not parse: %w", roleID, err)
+	}
+	ix, err := authz.Compile(root, c.resolver(ctx))
+	if err != nil {
+		c.log.Error("role does not compile; it grants nothing", "role", roleID, "err", err)
+		ix = emptyIndex
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		c.indexes[roleID] = compiledRole{ix: ix, name: rec.Name}
+	}
+	c.mu.Unlock()
+	return ix, rec.Name, nil
+}
+
+// resolver loads Compose references from the store.
+func (c *indexCache) resolver(ctx context.Context) authz.Resolver {
+	return authz.ResolverFunc(func(id string) (authz.Node, error) {
+		rec, err := c.st.GetRecord(ctx, c.org, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("no permission set or policy with ID %q", id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return authz.Parse(rec.Details)
+	})
+}

@@ -1,0 +1,381 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/server/store"
+)
+
+// uxPurposes this server stores. Pulumi's role_private/role_temporary/role_user_private are
+// console-internal and not accepted here.
+var uxPurposes = []string{"role", "set", "policy"}
+
+var resourceTypes = []string{"global", "stack", "environment", "insights-account"}
+
+const (
+	maxRoleName        = 100
+	maxRoleDescription = 1024
+)
+
+func roleJSON(r store.Record) apitype.Role {
+	return apitype.Role{
+		ID: r.ID, OrgID: r.Org, Name: r.Name, Description: r.Description, ResourceType: r.ResourceType,
+		UXPurpose: apitype.UXPurpose(r.UXPurpose), Details: r.Details, Version: r.Version,
+		Created: r.Created, Modified: r.Modified, IsOrgDefault: r.IsOrgDefault, DefaultIdentifier: r.DefaultIdentifier,
+	}
+}
+
+func (s *Server) getRecord(ctx context.Context, id string) (store.Record, error) {
+	rec, err := s.st.GetRecord(ctx, s.org.Name, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Record{}, notFound("role", "no role, permission set or policy with ID %q in %s", id, s.org.Name)
+	}
+	return rec, err
+}
+
+func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, c *call) error {
+	purpose := r.URL.Query().Get("uxPurpose")
+	if purpose == "" {
+		return fieldError("role", "uxPurpose", apitype.ErrorTypeRequired, "query parameter required: one of %s", strings.Join(uxPurposes, ", "))
+	}
+	if !slices.Contains(uxPurposes, purpose) {
+		return invalid("role", "uxPurpose", "%q is not one of %s", purpose, strings.Join(uxPurposes, ", "))
+	}
+	recs, err := s.st.ListRecords(r.Context(), s.org.Name, purpose)
+	if err != nil {
+		return err
+	}
+	resp := apitype.ListRolesResponse{}
+	def := s.defaultRoleID(r.Context())
+	for _, rec := range recs {
+		rec.IsOrgDefault = rec.ID == def
+		resp.Roles = append(resp.Roles, roleJSON(rec))
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (s *Server) defaultRoleID(ctx context.Context) string {
+	if org, err := s.st.GetOrg(ctx, s.org.Name); err == nil && org.DefaultRoleID != "" {
+		return org.DefaultRoleID
+	}
+	return builtinID(s.org.Name, "member")
+}
+
+func (s *Server) getRole(w http.ResponseWriter, r *http.Request, c *call) error {
+	rec, err := s.getRecord(r.Context(), r.PathValue("roleID"))
+	if err != nil {
+		return err
+	}
+	rec.IsOrgDefault = rec.ID == s.defaultRoleID(r.Context())
+	writeJSON(w, http.StatusOK, roleJSON(rec))
+	return nil
+}
+
+func (s *Server) listScopes(w http.ResponseWriter, r *http.Request, c *call) error {
+	resp := apitype.ListScopesResponse{}
+	groups := map[string]map[string]int{} // bucket → group name → index
+	for _, sc := range authz.Scopes() {
+		bucket := sc.Kind.ResourceType()
+		if groups[bucket] == nil {
+			groups[bucket] = map[string]int{}
+		}
+		i, ok := groups[bucket][sc.Group]
+		if !ok {
+			i = len(resp[bucket])
+			groups[bucket][sc.Group] = i
+			resp[bucket] = append(resp[bucket], apitype.ScopeGroup{Name: sc.Group})
+		}
+		resp[bucket][i].Scopes = append(resp[bucket][i].Scopes, apitype.Scope{
+			Name: sc.Name, Metadata: apitype.ScopeMetadata{Description: sc.Description, EntityKind: sc.Kind.String()},
+		})
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// checkedDetails validates a record's details: grammar, Compose references (existing sets or
+// policies of this org, no cycles), the scope kinds of typed sets, and the escalation guard:
+// the caller must already hold everything the record could grant.
+func (s *Server) checkedDetails(ctx context.Context, c *call, selfID, purpose, resourceType string, raw []byte) (canonical []byte, refs []string, err error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil, required("role", "details")
+	}
+	root, err := authz.Parse(raw)
+	if err != nil {
+		return nil, nil, detailsError("role", "details", err)
+	}
+	refs = composeRefs(root)
+	for _, id := range refs {
+		if id == selfID {
+			return nil, nil, invalid("role", "details", "a record cannot compose itself (%s)", id)
+		}
+		ref, err := s.st.GetRecord(ctx, s.org.Name, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil, invalid("role", "details", "Compose references %q, which is not a permission set or policy of %s", id, s.org.Name)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if ref.UXPurpose != "set" && ref.UXPurpose != "policy" {
+			return nil, nil, invalid("role", "details", "Compose references %s %q (%s); only permission sets and policies can be composed", ref.UXPurpose, ref.Name, id)
+		}
+	}
+	ix, err := authz.Compile(root, s.resolverExcept(ctx, selfID, root))
+	if err != nil {
+		return nil, nil, invalid("role", "details", "%v", err)
+	}
+	if purpose == "set" && resourceType != "global" {
+		want, _ := authz.ParseEntityKind(resourceType)
+		for _, g := range ix.Grants() {
+			if g.Kind != want {
+				return nil, nil, invalid("role", "details", "a %s permission set may only hold %s scopes; %s acts on %s", resourceType, resourceType, strings.Join(g.Scopes.Names(), ", "), g.Kind)
+			}
+		}
+	}
+	if cov := authz.Covers(c.p.index, ix); !cov.Covered {
+		return nil, nil, &apiError{
+			status: http.StatusForbidden,
+			msg:    fmt.Sprintf("token %q cannot grant more than it holds: %s", c.p.name(), strings.Join(cov.Missing, "; ")),
+			fields: []apitype.FieldError{{Resource: "role", Attribute: "details", ErrorType: apitype.ErrorTypeCustom, CustomMessage: "privilege escalation: " + strings.Join(cov.Missing, "; ")}},
+		}
+	}
+	return authz.Format(root), refs, nil
+}
+
+// resolverExcept resolves Compose from the store, but uses root for selfID so that an update
+// is checked against its new content (and a cycle through it is found).
+func (s *Server) resolverExcept(ctx context.Context, selfID string, root authz.Node) authz.Resolver {
+	base := s.indexes.resolver(ctx)
+	return authz.ResolverFunc(func(id string) (authz.Node, error) {
+		if id == selfID && selfID != "" {
+			return root, nil
+		}
+		return base.Resolve(id)
+	})
+}
+
+func composeRefs(n authz.Node) []string {
+	var out []string
+	var walk func(authz.Node)
+	walk = func(n authz.Node) {
+		switch x := n.(type) {
+		case *authz.Compose:
+			out = append(out, x.IDs...)
+		case *authz.Group:
+			for _, e := range x.Entries {
+				walk(e)
+			}
+		case *authz.Condition:
+			walk(x.SubNode)
+		case *authz.IfThenElse:
+			walk(x.True)
+			walk(x.False)
+		case *authz.Select:
+			for _, o := range x.Options {
+				walk(o.Node)
+			}
+		}
+	}
+	walk(n)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func validRoleText(name, description string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return required("role", "name")
+	case utf8.RuneCountInString(name) > maxRoleName || !utf8.ValidString(name):
+		return invalid("role", "name", "at most %d characters of valid UTF-8", maxRoleName)
+	case utf8.RuneCountInString(description) > maxRoleDescription || !utf8.ValidString(description):
+		return invalid("role", "description", "at most %d characters of valid UTF-8", maxRoleDescription)
+	}
+	return nil
+}
+
+func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) error {
+	var req apitype.CreateRoleRequest
+	return s.create(w, r, c, "role", &req, func() (int, any, error) {
+		if err := validRoleText(req.Name, req.Description); err != nil {
+			return 0, nil, err
+		}
+		purpose := string(req.UXPurpose)
+		if purpose == "" {
+			purpose = "role"
+		}
+		if !slices.Contains(uxPurposes, purpose) {
+			return 0, nil, invalid("role", "uxPurpose", "%q is not one of %s", purpose, strings.Join(uxPurposes, ", "))
+		}
+		rt := req.ResourceType
+		if rt == "" {
+			rt = "global"
+		}
+		if !slices.Contains(resourceTypes, rt) {
+			return 0, nil, invalid("role", "resourceType", "%q is not one of %s", rt, strings.Join(resourceTypes, ", "))
+		}
+		details, refs, err := s.checkedDetails(r.Context(), c, "", purpose, rt, req.Details)
+		if err != nil {
+			return 0, nil, err
+		}
+		now := s.now().UTC()
+		rec := store.Record{
+			ID: newID(), Org: s.org.Name, Name: req.Name, Description: req.Description, ResourceType: rt,
+			UXPurpose: purpose, Details: details, Refs: refs, Version: 1, Created: now, Modified: now,
+		}
+		if err := s.st.CreateRecord(r.Context(), rec); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return 0, nil, conflict("role", "name", "a %s named %q already exists in %s", purpose, req.Name, s.org.Name)
+			}
+			return 0, nil, err
+		}
+		s.indexes.invalidate()
+		return http.StatusOK, roleJSON(rec), nil
+	})
+}
+
+func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) error {
+	var req apitype.UpdateRoleRequest
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if err := decodeJSONBytes(body, "role", &req); err != nil {
+		return err
+	}
+	rec, err := s.getRecord(r.Context(), r.PathValue("roleID"))
+	if err != nil {
+		return err
+	}
+	if rec.DefaultIdentifier != "" {
+		return errorf(http.StatusBadRequest, "%q is a built-in %s and cannot be changed; create a custom one instead", rec.Name, rec.UXPurpose)
+	}
+	expected := rec.Version
+	if req.Version != nil {
+		expected = *req.Version
+	} else if m := r.Header.Get("If-Match"); m != "" {
+		v, err := strconv.Atoi(strings.Trim(m, `"W/`))
+		if err != nil {
+			return invalid("role", "If-Match", "want the record's version number")
+		}
+		expected = v
+	}
+	if expected != rec.Version {
+		return conflict("role", "version", "role %q is at version %d, not %d: it changed since you read it; read it again and retry", rec.Name, rec.Version, expected)
+	}
+	next := rec
+	if req.Name != nil {
+		next.Name = *req.Name
+	}
+	if req.Description != nil {
+		next.Description = *req.Description
+	}
+	if err := validRoleText(next.Name, next.Description); err != nil {
+		return err
+	}
+	if len(req.Details) > 0 && string(req.Details) != "null" {
+		if next.Details, next.Refs, err = s.checkedDetails(r.Context(), c, rec.ID, rec.UXPurpose, rec.ResourceType, req.Details); err != nil {
+			return err
+		}
+	}
+	next.Version = rec.Version + 1
+	next.Modified = s.now().UTC()
+	if err := s.st.UpdateRecord(r.Context(), next, rec.Version); err != nil {
+		switch {
+		case errors.Is(err, store.ErrVersionConflict):
+			return conflict("role", "version", "role %q changed concurrently; read it again and retry", rec.Name)
+		case errors.Is(err, store.ErrConflict):
+			return conflict("role", "name", "a %s named %q already exists in %s", rec.UXPurpose, next.Name, s.org.Name)
+		}
+		return err
+	}
+	s.indexes.invalidate()
+	next.IsOrgDefault = next.ID == s.defaultRoleID(r.Context())
+	writeJSON(w, http.StatusOK, roleJSON(next))
+	return nil
+}
+
+func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *call) error {
+	rec, err := s.getRecord(r.Context(), r.PathValue("roleID"))
+	if err != nil {
+		return err
+	}
+	if rec.DefaultIdentifier != "" {
+		return errorf(http.StatusBadRequest, "%q is a built-in %s and cannot be deleted", rec.Name, rec.UXPurpose)
+	}
+	if rec.ID == s.defaultRoleID(r.Context()) {
+		return conflict("role", "roleID", "%q is the organization's default role; make another role the default first", rec.Name)
+	}
+	referrers, err := s.st.Referrers(r.Context(), s.org.Name, rec.ID)
+	if err != nil {
+		return err
+	}
+	if len(referrers) > 0 { // even with force: deleting would break them
+		names := make([]string, len(referrers))
+		for i, ref := range referrers {
+			names[i] = fmt.Sprintf("%s %q (%s)", ref.UXPurpose, ref.Name, ref.ID)
+		}
+		return conflict("role", "roleID", "%q is composed by %s; remove it from them first", rec.Name, strings.Join(names, ", "))
+	}
+	force := r.URL.Query().Get("force") == "true"
+	if !force {
+		toks, err := s.st.ListTokensByRole(r.Context(), s.org.Name, rec.ID)
+		if err != nil {
+			return err
+		}
+		if len(toks) > 0 {
+			names := make([]string, len(toks))
+			for i, t := range toks {
+				names[i] = strconv.Quote(t.Name)
+			}
+			return conflict("role", "roleID", "%q is used by token(s) %s; delete them first, or pass ?force=true to delete the role and leave those tokens without rights", rec.Name, strings.Join(names, ", "))
+		}
+	}
+	if err := s.st.DeleteRecord(r.Context(), s.org.Name, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	s.indexes.invalidate()
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) setDefaultRole(w http.ResponseWriter, r *http.Request, c *call) error {
+	rec, err := s.getRecord(r.Context(), r.PathValue("roleID"))
+	if err != nil {
+		return err
+	}
+	if rec.UXPurpose != "role" {
+		return invalid("role", "roleID", "Invalid role type: %q is a %s, not a role", rec.Name, rec.UXPurpose)
+	}
+	if err := s.st.SetDefaultRole(r.Context(), s.org.Name, rec.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listRoleTokens(w http.ResponseWriter, r *http.Request, c *call) error {
+	rec, err := s.getRecord(r.Context(), r.PathValue("roleID"))
+	if err != nil {
+		return err
+	}
+	toks, err := s.st.ListTokensByRole(r.Context(), s.org.Name, rec.ID)
+	if err != nil {
+		return err
+	}
+	resp := apitype.ListTokensResponse{}
+	for _, t := range toks {
+		resp.Tokens = append(resp.Tokens, s.tokenJSON(r.Context(), t))
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}

@@ -1,0 +1,228 @@
+// Package server is the reference IAM server: Pulumi Cloud's IAM API (roles, permission sets,
+// org tokens) plus the stacks, environments and insights accounts that grants name, with every
+// route authorized through package authz and every mutation and denial audited.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/server/store"
+)
+
+// Config configures a Server.
+type Config struct {
+	Org          string      // the organization this server serves
+	Store        store.Store // persistence
+	Logger       *slog.Logger
+	Now          func() time.Time     // clock; time.Now when nil
+	Registry     *prometheus.Registry // metrics; a new registry when nil
+	MaxBodyBytes int64                // request body limit; 2 MiB when 0
+	TokenTTL     time.Duration        // how long an authenticated token is cached; 30 s when 0
+}
+
+// Server serves the API. Create it with New, serve Handler, and Close it to flush the audit
+// log and token usage.
+type Server struct {
+	cfg     Config
+	org     store.Org
+	st      store.Store
+	log     *slog.Logger
+	now     func() time.Time
+	routes  []*route
+	mux     *http.ServeMux
+	tokens  *tokenCache
+	indexes *indexCache
+	usage   *usageTracker
+	audit   *auditWriter
+	ents    *entityCache
+	idem    keyedMutex
+	metrics *metrics
+
+	stop      chan struct{}
+	bg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// New prepares the org (built-in sets and roles included) and the routes.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Org == "" || cfg.Store == nil {
+		return nil, errors.New("server: Org and Store are required")
+	}
+	if err := validName("organization", cfg.Org, 40); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 2 << 20
+	}
+	if cfg.TokenTTL == 0 {
+		cfg.TokenTTL = 30 * time.Second
+	}
+	s := &Server{
+		cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now,
+		stop: make(chan struct{}),
+	}
+	org, err := s.ensureOrg(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.org = org
+	s.tokens = &tokenCache{st: s.st, ttl: cfg.TokenTTL, now: s.now, entries: map[string]cachedToken{}}
+	s.indexes = newIndexCache(s.st, org.Name, s.log)
+	s.usage = &usageTracker{st: s.st, pending: map[string]int64{}, seen: map[string]int64{}}
+	s.ents = newEntityCache(s.st, org.Name)
+	s.metrics = newMetrics(cfg.Registry)
+	s.audit = newAuditWriter(s.st, s.log, s.metrics)
+	s.routes = s.routeTable()
+	s.mux = http.NewServeMux()
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.method+" "+rt.pattern, s.dispatch(rt))
+	}
+	s.mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, errorf(http.StatusNotFound, "no route for %s %s", r.Method, r.URL.Path))
+	}))
+	s.bg.Add(2)
+	go s.audit.run(&s.bg)
+	go s.flushUsage()
+	return s, nil
+}
+
+// Handler is the HTTP handler of the API.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Close flushes pending audit events and token usage. It does not close the store.
+func (s *Server) Close(ctx context.Context) error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		s.audit.close()
+		s.bg.Wait()
+		err = s.usage.flush(ctx)
+	})
+	return err
+}
+
+func (s *Server) flushUsage() {
+	defer s.bg.Done()
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if err := s.usage.flush(context.Background()); err != nil {
+				s.log.Warn("recording token last-use times failed", "err", err)
+			}
+		}
+	}
+}
+
+// ensureOrg creates the org and its built-in sets and roles when missing.
+func (s *Server) ensureOrg(ctx context.Context) (store.Org, error) {
+	org, _, err := s.st.EnsureOrg(ctx, s.cfg.Org)
+	if err != nil {
+		return store.Org{}, fmt.Errorf("ensure org: %w", err)
+	}
+	existing := map[string]bool{}
+	for _, purpose := range []string{"set", "role"} {
+		recs, err := s.st.ListRecords(ctx, org.Name, purpose)
+		if err != nil {
+			return store.Org{}, err
+		}
+		for _, r := range recs {
+			existing[r.DefaultIdentifier] = true
+		}
+	}
+	now := s.now().UTC()
+	for _, b := range authz.Builtins() {
+		if existing[b.Identifier] {
+			continue
+		}
+		rec := store.Record{
+			ID: builtinID(org.Name, b.Identifier), Org: org.Name, Name: b.Name, Description: b.Description,
+			ResourceType: b.Kind.ResourceType(), UXPurpose: b.UXPurpose, Details: authz.Format(b.Details),
+			Version: 1, Created: now, Modified: now, DefaultIdentifier: b.Identifier,
+			IsOrgDefault: b.Identifier == "member",
+		}
+		if err := s.st.CreateRecord(ctx, rec); err != nil && !errors.Is(err, store.ErrConflict) {
+			return store.Org{}, fmt.Errorf("create built-in %s: %w", b.Identifier, err)
+		}
+	}
+	if org.DefaultRoleID == "" {
+		org.DefaultRoleID = builtinID(org.Name, "member")
+		if err := s.st.SetDefaultRole(ctx, org.Name, org.DefaultRoleID); err != nil {
+			return store.Org{}, err
+		}
+	}
+	return org, nil
+}
+
+// builtinID is the per-org ID of a built-in record: stable, so restarts and replicas agree.
+func builtinID(org, identifier string) string {
+	return uuidFrom("builtin/" + org + "/" + identifier)
+}
+
+// EnsureToken makes sure an admin token with this value exists (IAM_BOOTSTRAP_TOKEN). It is
+// bound to the built-in admin role, so it may do everything, including minting tokens.
+func (s *Server) EnsureToken(ctx context.Context, value, name string) (created bool, err error) {
+	if !tokenPattern.MatchString(value) {
+		return false, errors.New("bootstrap token must be \"pul-\" followed by 40 lowercase hex digits")
+	}
+	tok, err := s.st.TokenByHash(ctx, hashToken(value))
+	switch {
+	case err == nil && !tok.Deleted:
+		return false, nil
+	case err == nil:
+		return false, errors.New("the bootstrap token was deleted; choose a new value")
+	case !errors.Is(err, store.ErrNotFound):
+		return false, err
+	}
+	for i := 0; ; i++ {
+		n := name
+		if i > 0 {
+			n = fmt.Sprintf("%s-%d", name, i+1) // names stay reserved after deletion
+		}
+		err = s.st.CreateToken(ctx, store.Token{
+			ID: newID(), Org: s.org.Name, Name: n, Description: "bootstrap admin token",
+			Hash: hashToken(value), RoleID: builtinID(s.org.Name, "admin"),
+			Created: s.now().UTC(), CreatedBy: "iam-server",
+		})
+		if !errors.Is(err, store.ErrConflict) || i > 20 {
+			return err == nil, err
+		}
+	}
+}
+
+// HasTokens reports whether the org has any active token (a first start has none).
+func (s *Server) HasTokens(ctx context.Context) (bool, error) {
+	toks, err := s.st.ListTokens(ctx, s.org.Name, store.TokensActive, s.now())
+	return len(toks) > 0, err
+}
+
+// NewBootstrapToken creates an admin token and returns its value (printed once by the CLI).
+func (s *Server) NewBootstrapToken(ctx context.Context) (string, error) {
+	value, err := newTokenValue()
+	if err != nil {
+		return "", err
+	}
+	_, err = s.EnsureToken(ctx, value, "bootstrap")
+	return value, err
+}

@@ -1,0 +1,176 @@
+// Package store is the server's persistence layer: one interface, an embedded SQLite
+// implementation (package store/sqlite) and a conformance suite (package store/storetest) that
+// every implementation must pass.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors every implementation returns (possibly wrapped) so callers can map them to HTTP codes.
+var (
+	ErrNotFound        = errors.New("not found")
+	ErrConflict        = errors.New("already exists")   // unique name or key taken
+	ErrVersionConflict = errors.New("version conflict") // compare-and-swap on Record.Version failed
+)
+
+// Org is an organization. Phase 1 serves one org per server, but every row is keyed by org.
+type Org struct {
+	Name          string
+	ID            string
+	DefaultRoleID string // role new members and role-less tokens get; "" = built-in member
+	Created       time.Time
+}
+
+// Record is a PermissionDescriptorRecord: a custom role, a permission set or a policy, or a
+// built-in one of those (DefaultIdentifier set).
+type Record struct {
+	ID                string
+	Org               string
+	Name              string
+	Description       string
+	ResourceType      string   // global | stack | environment | insights-account
+	UXPurpose         string   // role | role_private | role_temporary | policy | set
+	Details           []byte   // canonical PermissionDescriptor JSON
+	Refs              []string // IDs this record's details Compose (kept so referrers can be found)
+	Version           int      // 1 on create, +1 on every update
+	Created           time.Time
+	Modified          time.Time
+	IsOrgDefault      bool
+	DefaultIdentifier string // built-in identifier such as "stack-admin"; "" for custom records
+}
+
+// Token is an organization access token. Only the SHA-256 of its value is stored.
+type Token struct {
+	ID          string
+	Org         string
+	Name        string // unique per org, including deleted tokens (names stay reserved)
+	Description string
+	Hash        []byte // sha256(value)
+	Admin       bool
+	RoleID      string // "" when Admin
+	Expires     int64  // unix seconds, 0 = never
+	Created     time.Time
+	CreatedBy   string // login or token name of the creator
+	LastUsed    int64  // unix seconds, 0 = never
+	Deleted     bool
+	DeletedAt   time.Time
+}
+
+// TokenFilter selects tokens for ListTokens.
+type TokenFilter int
+
+const (
+	TokensActive  TokenFilter = iota // not deleted and not expired at Now
+	TokensExpired                    // not deleted and expired at Now
+	TokensAll                        // not deleted
+)
+
+// Entity is a stack, environment or insights account that grants can name.
+type Entity struct {
+	ID       string // opaque; the `identity` in PermissionLiteralExpression*
+	Org      string
+	Kind     string // stack | environment | insights-account
+	Project  string // "" for insights accounts
+	Name     string
+	Tags     map[string]string
+	Created  time.Time
+	Modified time.Time
+}
+
+// AuditEvent is one audit log entry: every mutation and every denied request.
+type AuditEvent struct {
+	ID        int64 // assigned by the store, increasing
+	Org       string
+	Time      time.Time
+	Actor     string // org name for org tokens, user login otherwise
+	TokenID   string
+	TokenName string
+	Method    string
+	Path      string
+	Action    string // scope checked, e.g. "stack:delete"
+	Entity    string // e.g. "stack:myapp/prod"
+	Decision  string // allow | deny
+	Reason    string
+	Status    int
+	SourceIP  string
+}
+
+// AuditQuery pages through audit events, newest first.
+type AuditQuery struct {
+	Org      string
+	BeforeID int64 // 0 = from the newest
+	Limit    int
+}
+
+// Idempotent is the stored outcome of a create carried out under an Idempotency-Key.
+type Idempotent struct {
+	Org         string
+	Principal   string // token ID of the caller
+	Key         string
+	RequestHash []byte // sha256 of method, path and body; a reuse with another request is rejected
+	Status      int
+	Body        []byte // sealed response body (the server encrypts it; the store keeps bytes)
+	Created     time.Time
+}
+
+// Store is the persistence interface of the server. Implementations must be safe for concurrent
+// use and make each call atomic and durable when it returns.
+type Store interface {
+	// EnsureOrg creates the org if missing; created reports whether it did.
+	EnsureOrg(ctx context.Context, name string) (org Org, created bool, err error)
+	GetOrg(ctx context.Context, name string) (Org, error)
+	SetDefaultRole(ctx context.Context, org, roleID string) error
+
+	// CreateRecord stores r (Version must be 1). ErrConflict if (Org, UXPurpose, Name) is taken
+	// or the ID exists.
+	CreateRecord(ctx context.Context, r Record) error
+	GetRecord(ctx context.Context, org, id string) (Record, error)
+	// ListRecords returns the org's records with that uxPurpose ("" = all), ordered by name.
+	ListRecords(ctx context.Context, org, uxPurpose string) ([]Record, error)
+	// UpdateRecord replaces the record if its stored Version equals expectedVersion; r.Version
+	// must be expectedVersion+1. ErrVersionConflict otherwise, ErrConflict on a duplicate name.
+	UpdateRecord(ctx context.Context, r Record, expectedVersion int) error
+	DeleteRecord(ctx context.Context, org, id string) error
+	// Referrers lists the records whose Refs contain id.
+	Referrers(ctx context.Context, org, id string) ([]Record, error)
+
+	// CreateToken stores t. ErrConflict if the name was ever used in the org (deleted included).
+	CreateToken(ctx context.Context, t Token) error
+	GetToken(ctx context.Context, org, id string) (Token, error)
+	// TokenByHash finds a token (deleted ones included; the caller checks) by its value's hash.
+	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	// ListTokens returns tokens ordered by creation time, then ID.
+	ListTokens(ctx context.Context, org string, filter TokenFilter, now time.Time) ([]Token, error)
+	ListTokensByRole(ctx context.Context, org, roleID string) ([]Token, error) // not deleted
+	// DeleteToken marks the token deleted (its name stays reserved). ErrNotFound if missing or
+	// already deleted.
+	DeleteToken(ctx context.Context, org, id string, at time.Time) error
+	// TouchTokens records last-use times in one transaction (token ID → unix seconds).
+	TouchTokens(ctx context.Context, lastUsed map[string]int64) error
+
+	// CreateEntity stores e. ErrConflict if (Org, Kind, Project, Name) or the ID exists.
+	CreateEntity(ctx context.Context, e Entity) error
+	GetEntity(ctx context.Context, org, kind, project, name string) (Entity, error)
+	GetEntityByID(ctx context.Context, org, id string) (Entity, error)
+	// ListEntities returns the org's entities of that kind, project "" = all, ordered by
+	// project then name.
+	ListEntities(ctx context.Context, org, kind, project string) ([]Entity, error)
+	// UpdateEntityTags replaces the tags and bumps Modified.
+	UpdateEntityTags(ctx context.Context, org, id string, tags map[string]string, at time.Time) (Entity, error)
+	DeleteEntity(ctx context.Context, org, id string) error
+
+	AppendAudit(ctx context.Context, events ...AuditEvent) error
+	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
+
+	// PutIdempotent stores v unless (Org, Principal, Key) exists; then it stores nothing and
+	// returns the existing entry with found=true.
+	PutIdempotent(ctx context.Context, v Idempotent) (existing Idempotent, found bool, err error)
+	GetIdempotent(ctx context.Context, org, principal, key string) (Idempotent, error)
+	// PruneIdempotent deletes entries created before the cutoff.
+	PruneIdempotent(ctx context.Context, before time.Time) error
+
+	Close() error
+}

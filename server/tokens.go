@@ -1,0 +1,176 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/server/store"
+)
+
+const (
+	maxTokenName        = 40
+	maxTokenDescription = 1024
+	maxTokenLifetime    = 2 * 365 * 24 * time.Hour // Pulumi: at most two years ahead
+)
+
+func (s *Server) tokenJSON(ctx context.Context, t store.Token) apitype.AccessToken {
+	out := apitype.AccessToken{
+		ID: t.ID, Name: t.Name, Description: t.Description, Created: t.Created.UTC().Format(timeFormat),
+		LastUsed: s.usage.lastUsed(t.ID, t.LastUsed), Expires: t.Expires, Admin: t.Admin,
+		CreatedBy: t.CreatedBy, Type: apitype.TokenTypeOrganization,
+	}
+	if t.RoleID != "" {
+		out.Role = &apitype.TokenRole{ID: t.RoleID}
+		if rec, err := s.st.GetRecord(ctx, s.org.Name, t.RoleID); err == nil {
+			out.Role.Name, out.Role.DefaultIdentifier = rec.Name, rec.DefaultIdentifier
+		}
+	}
+	return out
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, c *call) error {
+	filter := store.TokensActive
+	switch f := r.URL.Query().Get("filter"); f {
+	case "", apitype.TokenFilterActive:
+	case apitype.TokenFilterExpired:
+		filter = store.TokensExpired
+	case apitype.TokenFilterAll:
+		filter = store.TokensAll
+	default:
+		return invalid("token", "filter", "%q is not one of active, expired, all", f)
+	}
+	toks, err := s.st.ListTokens(r.Context(), s.org.Name, filter, s.now())
+	if err != nil {
+		return err
+	}
+	resp := apitype.ListTokensResponse{}
+	for _, t := range toks {
+		resp.Tokens = append(resp.Tokens, s.tokenJSON(r.Context(), t))
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func validTokenName(name string) error {
+	switch {
+	case name == "":
+		return required("token", "name")
+	case utf8.RuneCountInString(name) > maxTokenName:
+		return invalid("token", "name", "%q is %d characters; token names are at most %d", name, utf8.RuneCountInString(name), maxTokenName)
+	case strings.TrimSpace(name) != name:
+		return invalid("token", "name", "leading or trailing spaces")
+	}
+	for _, r := range name {
+		if !unicode.IsPrint(r) {
+			return invalid("token", "name", "contains a non-printable character")
+		}
+	}
+	return nil
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	var req apitype.CreateOrgTokenRequest
+	return s.create(w, r, c, "token", &req, func() (int, any, error) {
+		if err := validTokenName(req.Name); err != nil {
+			return 0, nil, err
+		}
+		if utf8.RuneCountInString(req.Description) > maxTokenDescription {
+			return 0, nil, invalid("token", "description", "at most %d characters", maxTokenDescription)
+		}
+		now := s.now()
+		if req.Expires != 0 {
+			switch exp := time.Unix(req.Expires, 0); {
+			case req.Expires < 0 || !exp.After(now):
+				return 0, nil, invalid("token", "expires", "%d is not in the future (unix seconds; 0 = never expires)", req.Expires)
+			case exp.Sub(now) > maxTokenLifetime:
+				return 0, nil, invalid("token", "expires", "at most two years ahead (%d)", now.Add(maxTokenLifetime).Unix())
+			}
+		}
+		if req.Admin && req.RoleID != "" {
+			return 0, nil, invalid("token", "roleID", "set either admin or roleID, not both")
+		}
+		tok := store.Token{
+			ID: newID(), Org: s.org.Name, Name: req.Name, Description: req.Description, Admin: req.Admin,
+			RoleID: req.RoleID, Expires: req.Expires, Created: now.UTC(), CreatedBy: c.p.name(),
+		}
+		var grants *authz.Index
+		switch {
+		case req.Admin:
+			grants = s.indexes.legacy
+		default:
+			if tok.RoleID == "" {
+				tok.RoleID = s.defaultRoleID(r.Context())
+			}
+			rec, err := s.st.GetRecord(r.Context(), s.org.Name, tok.RoleID)
+			if errors.Is(err, store.ErrNotFound) {
+				return 0, nil, fieldError("token", "roleID", apitype.ErrorTypeNotFound, "no role with ID %q in %s", tok.RoleID, s.org.Name)
+			}
+			if err != nil {
+				return 0, nil, err
+			}
+			if rec.UXPurpose != "role" {
+				return 0, nil, invalid("token", "roleID", "%q is a %s; a token needs a role", rec.Name, rec.UXPurpose)
+			}
+			if grants, _, err = s.indexes.forRole(r.Context(), tok.RoleID); err != nil {
+				return 0, nil, err
+			}
+		}
+		if cov := authz.Covers(c.p.index, grants); !cov.Covered {
+			return 0, nil, &apiError{
+				status: http.StatusForbidden,
+				msg:    fmt.Sprintf("token %q cannot mint a token with more rights than it holds: %s", c.p.name(), strings.Join(cov.Missing, "; ")),
+				fields: []apitype.FieldError{{Resource: "token", Attribute: "roleID", ErrorType: apitype.ErrorTypeCustom, CustomMessage: "privilege escalation"}},
+			}
+		}
+		value, err := newTokenValue()
+		if err != nil {
+			return 0, nil, err
+		}
+		tok.Hash = hashToken(value)
+		if err := s.st.CreateToken(r.Context(), tok); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return 0, nil, conflict("token", "name", "the token name %q is taken; names stay reserved after a token is deleted, so choose another", req.Name)
+			}
+			return 0, nil, err
+		}
+		s.metrics.tokens.Inc()
+		return http.StatusOK, apitype.CreateTokenResponse{ID: tok.ID, TokenValue: value}, nil
+	})
+}
+
+func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	id := r.PathValue("tokenID")
+	err := s.st.DeleteToken(r.Context(), s.org.Name, id, s.now().UTC())
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("token", "no active token with ID %q in %s", id, s.org.Name)
+	}
+	if err != nil {
+		return err
+	}
+	s.tokens.evict(id)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// getUser answers GET /api/user as Pulumi does for org tokens: the org is the "user".
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request, c *call) error {
+	role := "member"
+	if c.p.token.Admin || c.p.token.RoleID == builtinID(s.org.Name, "admin") {
+		role = "admin"
+	}
+	writeJSON(w, http.StatusOK, apitype.User{
+		ID: c.p.token.ID, GitHubLogin: s.org.Name, Name: s.org.Name,
+		Organizations: []apitype.UserOrganization{{Name: s.org.Name, GitHubLogin: s.org.Name, Role: role}},
+		Identities:    []string{},
+		TokenInfo:     &apitype.TokenInfo{Name: c.p.token.Name, Organization: s.org.Name},
+	})
+	return nil
+}
