@@ -337,4 +337,3 @@ func subtract(a, b []string) []string {
 	}
 	return out
 }
-

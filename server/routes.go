@@ -29,9 +29,9 @@ type route struct {
 	method   string
 	pattern  string
 	access   access
-	scope    string                                            // for scoped routes
+	scope    string                                    // for scoped routes
 	entity   func(*http.Request) (store.Entity, error) // nil: an org-level scope
-	mutation bool                                              // audited on success too
+	mutation bool                                      // audited on success too
 	handle   func(w http.ResponseWriter, r *http.Request, c *call) error
 }
 
