@@ -1,0 +1,118 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/iamref/iam/server/store"
+)
+
+const auditCols = `id, org, time, actor, token_id, token_name, method, path, action, entity, decision,
+	reason, status, source_ip`
+
+func scanAudit(s scanner) (store.AuditEvent, error) {
+	var a store.AuditEvent
+	var at int64
+	err := s.Scan(&a.ID, &a.Org, &at, &a.Actor, &a.TokenID, &a.TokenName, &a.Method, &a.Path, &a.Action,
+		&a.Entity, &a.Decision, &a.Reason, &a.Status, &a.SourceIP)
+	a.Time = fromMicros(at)
+	return a, err
+}
+
+// AppendAudit stores the events in one transaction. IDs are assigned by the store; any set by
+// the caller are ignored.
+func (db *DB) AppendAudit(ctx context.Context, events ...store.AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_events (org, time, actor, token_id, token_name,
+			method, path, action, entity, decision, reason, status, source_ip)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, a := range events {
+			if _, err := stmt.ExecContext(ctx, a.Org, micros(a.Time), a.Actor, a.TokenID, a.TokenName, a.Method,
+				a.Path, a.Action, a.Entity, a.Decision, a.Reason, a.Status, a.SourceIP); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("append %d audit events: %w", len(events), err)
+	}
+	return nil
+}
+
+// ListAudit returns all matching events when q.Limit <= 0.
+func (db *DB) ListAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditEvent, error) {
+	before := q.BeforeID
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = -1 // no limit
+	}
+	as, err := queryAll(ctx, db.r, scanAudit, `SELECT `+auditCols+` FROM audit_events
+		WHERE org = ? AND id < ? ORDER BY id DESC LIMIT ?`, q.Org, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list audit events of org %q: %w", q.Org, err)
+	}
+	return as, nil
+}
+
+const idempotentCols = `org, principal, key, request_hash, status, body, created`
+
+func scanIdempotent(s scanner) (store.Idempotent, error) {
+	var v store.Idempotent
+	var created int64
+	err := s.Scan(&v.Org, &v.Principal, &v.Key, &v.RequestHash, &v.Status, &v.Body, &created)
+	v.Created = fromMicros(created)
+	return v, err
+}
+
+// PutIdempotent returns a zero existing value when it stores v.
+func (db *DB) PutIdempotent(ctx context.Context, v store.Idempotent) (existing store.Idempotent, found bool, err error) {
+	err = inTx(ctx, db.w, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency (`+idempotentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (org, principal, key) DO NOTHING`,
+			v.Org, v.Principal, v.Key, blob(v.RequestHash), v.Status, blob(v.Body), micros(v.Created))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		found = true
+		existing, err = scanIdempotent(tx.QueryRowContext(ctx, `SELECT `+idempotentCols+` FROM idempotency
+			WHERE org = ? AND principal = ? AND key = ?`, v.Org, v.Principal, v.Key))
+		return err
+	})
+	if err != nil {
+		return store.Idempotent{}, false, fmt.Errorf("put idempotency key %q: %w", v.Key, err)
+	}
+	return existing, found, nil
+}
+
+func (db *DB) GetIdempotent(ctx context.Context, org, principal, key string) (store.Idempotent, error) {
+	v, err := queryOne(ctx, db.r, scanIdempotent, `SELECT `+idempotentCols+` FROM idempotency
+		WHERE org = ? AND principal = ? AND key = ?`, org, principal, key)
+	if err != nil {
+		return store.Idempotent{}, fmt.Errorf("get idempotency key %q: %w", key, err)
+	}
+	return v, nil
+}
+
+func (db *DB) PruneIdempotent(ctx context.Context, before time.Time) error {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM idempotency WHERE created < ?`, micros(before)); err != nil {
+		return fmt.Errorf("prune idempotency keys: %w", err)
+	}
+	return nil
+}

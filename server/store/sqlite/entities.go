@@ -1,0 +1,116 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/iamref/iam/server/store"
+)
+
+const entityCols = `id, org, kind, project, name, tags, created, modified`
+
+func scanEntity(s scanner) (store.Entity, error) {
+	var e store.Entity
+	var tags string
+	var created, modified int64
+	if err := s.Scan(&e.ID, &e.Org, &e.Kind, &e.Project, &e.Name, &tags, &created, &modified); err != nil {
+		return e, err
+	}
+	e.Created, e.Modified = fromMicros(created), fromMicros(modified)
+	if err := json.Unmarshal([]byte(tags), &e.Tags); err != nil {
+		return e, fmt.Errorf("entity %q tags: %w", e.ID, err)
+	}
+	if e.Tags == nil {
+		e.Tags = map[string]string{}
+	}
+	return e, nil
+}
+
+func encodeTags(tags map[string]string) string {
+	if len(tags) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(tags) // a map[string]string always marshals
+	return string(b)
+}
+
+func (db *DB) CreateEntity(ctx context.Context, e store.Entity) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO entities (`+entityCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.Org, e.Kind, e.Project, e.Name, encodeTags(e.Tags), micros(e.Created), micros(e.Modified))
+	if err != nil {
+		return fmt.Errorf("create %s %q: %w", e.Kind, entityName(e.Project, e.Name), dbErr(err))
+	}
+	return nil
+}
+
+func entityName(project, name string) string {
+	if project == "" {
+		return name
+	}
+	return project + "/" + name
+}
+
+func (db *DB) GetEntity(ctx context.Context, org, kind, project, name string) (store.Entity, error) {
+	e, err := queryOne(ctx, db.r, scanEntity, `SELECT `+entityCols+` FROM entities
+		WHERE org = ? AND kind = ? AND project = ? AND name = ?`, org, kind, project, name)
+	if err != nil {
+		return store.Entity{}, fmt.Errorf("get %s %q: %w", kind, entityName(project, name), err)
+	}
+	return e, nil
+}
+
+func (db *DB) GetEntityByID(ctx context.Context, org, id string) (store.Entity, error) {
+	e, err := queryOne(ctx, db.r, scanEntity, `SELECT `+entityCols+` FROM entities WHERE org = ? AND id = ?`, org, id)
+	if err != nil {
+		return store.Entity{}, fmt.Errorf("get entity %q: %w", id, err)
+	}
+	return e, nil
+}
+
+func (db *DB) ListEntities(ctx context.Context, org, kind, project string) ([]store.Entity, error) {
+	var es []store.Entity
+	var err error
+	if project == "" {
+		es, err = queryAll(ctx, db.r, scanEntity, `SELECT `+entityCols+` FROM entities
+			WHERE org = ? AND kind = ? ORDER BY project, name`, org, kind)
+	} else {
+		es, err = queryAll(ctx, db.r, scanEntity, `SELECT `+entityCols+` FROM entities
+			WHERE org = ? AND kind = ? AND project = ? ORDER BY name`, org, kind, project)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s entities of org %q: %w", kind, org, err)
+	}
+	return es, nil
+}
+
+func (db *DB) UpdateEntityTags(ctx context.Context, org, id string, tags map[string]string, at time.Time) (store.Entity, error) {
+	var e store.Entity
+	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
+		var err error
+		e, err = scanEntity(tx.QueryRowContext(ctx, `UPDATE entities SET tags = ?, modified = ? WHERE org = ? AND id = ?
+			RETURNING `+entityCols, encodeTags(tags), micros(at), org, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return store.Entity{}, fmt.Errorf("update tags of entity %q: %w", id, err)
+	}
+	return e, nil
+}
+
+func (db *DB) DeleteEntity(ctx context.Context, org, id string) error {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM entities WHERE org = ? AND id = ?`, org, id)
+	if err == nil {
+		err = affected(res)
+	}
+	if err != nil {
+		return fmt.Errorf("delete entity %q: %w", id, err)
+	}
+	return nil
+}

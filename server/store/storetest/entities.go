@@ -1,0 +1,177 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/iamref/iam/server/store"
+)
+
+func ent(org, id, kind, project, name string) store.Entity {
+	return store.Entity{
+		ID:       id,
+		Org:      org,
+		Kind:     kind,
+		Project:  project,
+		Name:     name,
+		Tags:     map[string]string{"owner": "alice"},
+		Created:  t0,
+		Modified: t0,
+	}
+}
+
+func testEntities(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ensureOrgs(t, s, orgA, orgB)
+	stack := ent(orgA, "e1", "stack", "myapp", "prod")
+	env := ent(orgA, "e2", "environment", "myapp", "prod")
+	account := ent(orgA, "e3", "insights-account", "", "aws-prod")
+	for _, e := range []store.Entity{stack, env, account} {
+		must(t, "CreateEntity "+e.ID, s.CreateEntity(ctx, e))
+		got, err := s.GetEntity(ctx, orgA, e.Kind, e.Project, e.Name)
+		must(t, "GetEntity "+e.ID, err)
+		check(t, "GetEntity "+e.ID, got, e)
+		got, err = s.GetEntityByID(ctx, orgA, e.ID)
+		must(t, "GetEntityByID "+e.ID, err)
+		check(t, "GetEntityByID "+e.ID, got, e)
+	}
+
+	missing := []struct {
+		name                       string
+		org, kind, project, entity string
+	}{
+		{"other org", orgB, "stack", "myapp", "prod"},
+		{"other kind", orgA, "insights-account", "myapp", "prod"},
+		{"other project", orgA, "stack", "other", "prod"},
+		{"other name", orgA, "stack", "myapp", "dev"},
+	}
+	for _, tc := range missing {
+		_, err := s.GetEntity(ctx, tc.org, tc.kind, tc.project, tc.entity)
+		wantErr(t, "GetEntity "+tc.name, err, store.ErrNotFound)
+	}
+	_, err := s.GetEntityByID(ctx, orgB, stack.ID)
+	wantErr(t, "GetEntityByID from another org", err, store.ErrNotFound)
+	_, err = s.GetEntityByID(ctx, orgA, "missing")
+	wantErr(t, "GetEntityByID missing", err, store.ErrNotFound)
+}
+
+func testEntityConflicts(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ensureOrgs(t, s, orgA, orgB)
+	orig := ent(orgA, "e1", "stack", "myapp", "prod")
+	must(t, "CreateEntity", s.CreateEntity(ctx, orig))
+	tests := []struct {
+		name string
+		e    store.Entity
+		want error
+	}{
+		{"same key", ent(orgA, "e2", "stack", "myapp", "prod"), store.ErrConflict},
+		{"same ID", ent(orgA, "e1", "stack", "myapp", "dev"), store.ErrConflict},
+		{"same ID other kind", ent(orgA, "e1", "environment", "x", "y"), store.ErrConflict},
+		{"same name other project", ent(orgA, "e3", "stack", "other", "prod"), nil},
+		{"same name other kind", ent(orgA, "e4", "environment", "myapp", "prod"), nil},
+		{"same key other org", ent(orgB, "e5", "stack", "myapp", "prod"), nil},
+	}
+	for _, tc := range tests {
+		wantErr(t, tc.name, s.CreateEntity(ctx, tc.e), tc.want)
+	}
+	got, err := s.GetEntityByID(ctx, orgA, "e1")
+	must(t, "GetEntityByID", err)
+	check(t, "entity after conflicts", got, orig)
+}
+
+func testListEntities(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ensureOrgs(t, s, orgA, orgB)
+	for _, e := range []store.Entity{
+		ent(orgA, "s1", "stack", "p2", "a"),
+		ent(orgA, "s2", "stack", "p1", "b"),
+		ent(orgA, "s3", "stack", "p1", "a"),
+		ent(orgA, "s4", "stack", "p10", "a"),
+		ent(orgA, "v1", "environment", "p1", "c"),
+		ent(orgA, "i1", "insights-account", "", "zz"),
+		ent(orgA, "i2", "insights-account", "", "aa"),
+		ent(orgB, "s5", "stack", "p1", "a"),
+	} {
+		must(t, "CreateEntity "+e.ID, s.CreateEntity(ctx, e))
+	}
+	tests := []struct {
+		org, kind, project string
+		want               []string
+	}{
+		{orgA, "stack", "", []string{"s3", "s2", "s4", "s1"}},
+		{orgA, "stack", "p1", []string{"s3", "s2"}},
+		{orgA, "stack", "p3", nil},
+		{orgA, "environment", "", []string{"v1"}},
+		{orgA, "insights-account", "", []string{"i2", "i1"}},
+		{orgA, "unknown", "", nil},
+		{orgB, "stack", "", []string{"s5"}},
+		{"missing", "stack", "", nil},
+	}
+	for _, tc := range tests {
+		es, err := s.ListEntities(ctx, tc.org, tc.kind, tc.project)
+		checkIDs(t, "ListEntities("+tc.org+", "+tc.kind+", "+tc.project+")", es, err, tc.want...)
+	}
+	es, err := s.ListEntities(ctx, orgB, "stack", "p1")
+	must(t, "ListEntities", err)
+	if len(es) == 1 {
+		check(t, "listed entity", es[0], ent(orgB, "s5", "stack", "p1", "a"))
+	}
+}
+
+func testEntityTags(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ensureOrgs(t, s, orgA, orgB)
+	tests := []struct {
+		name string
+		tags map[string]string
+	}{
+		{"nil", nil},
+		{"empty", map[string]string{}},
+		{"some", map[string]string{"env": "prod", "empty": "", "unicode": "ünï/cødé \"quoted\""}},
+	}
+	for i, tc := range tests {
+		e := ent(orgA, "e"+tc.name, "stack", "p", tc.name)
+		e.Tags = tc.tags
+		must(t, "CreateEntity "+tc.name, s.CreateEntity(ctx, e))
+		got, err := s.GetEntityByID(ctx, orgA, e.ID)
+		must(t, "GetEntityByID "+tc.name, err)
+		check(t, "created with "+tc.name+" tags", got, e)
+
+		// Replace the tags with the next case's.
+		next := tests[(i+1)%len(tests)].tags
+		at := t0.Add(time.Duration(i+1) * time.Minute)
+		want := e
+		want.Tags, want.Modified = next, at
+		updated, err := s.UpdateEntityTags(ctx, orgA, e.ID, next, at)
+		must(t, "UpdateEntityTags "+tc.name, err)
+		check(t, "UpdateEntityTags result "+tc.name, updated, want)
+		got, err = s.GetEntityByID(ctx, orgA, e.ID)
+		must(t, "GetEntityByID "+tc.name, err)
+		check(t, "after UpdateEntityTags "+tc.name, got, want)
+	}
+	_, err := s.UpdateEntityTags(ctx, orgA, "missing", nil, t0)
+	wantErr(t, "UpdateEntityTags missing", err, store.ErrNotFound)
+	_, err = s.UpdateEntityTags(ctx, orgB, "esome", nil, t0)
+	wantErr(t, "UpdateEntityTags from another org", err, store.ErrNotFound)
+}
+
+func testDeleteEntity(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ensureOrgs(t, s, orgA, orgB)
+	e := ent(orgA, "e1", "stack", "myapp", "prod")
+	must(t, "CreateEntity", s.CreateEntity(ctx, e))
+	wantErr(t, "DeleteEntity from another org", s.DeleteEntity(ctx, orgB, e.ID), store.ErrNotFound)
+	if _, err := s.GetEntityByID(ctx, orgA, e.ID); err != nil {
+		t.Errorf("GetEntityByID after delete from another org: %v", err)
+	}
+	must(t, "DeleteEntity", s.DeleteEntity(ctx, orgA, e.ID))
+	_, err := s.GetEntityByID(ctx, orgA, e.ID)
+	wantErr(t, "GetEntityByID after delete", err, store.ErrNotFound)
+	_, err = s.GetEntity(ctx, orgA, e.Kind, e.Project, e.Name)
+	wantErr(t, "GetEntity after delete", err, store.ErrNotFound)
+	wantErr(t, "DeleteEntity again", s.DeleteEntity(ctx, orgA, e.ID), store.ErrNotFound)
+	es, err := s.ListEntities(ctx, orgA, e.Kind, "")
+	checkIDs(t, "ListEntities after delete", es, err)
+	must(t, "CreateEntity with the deleted key and ID", s.CreateEntity(ctx, e))
+}
