@@ -93,7 +93,7 @@ func toAuthz(e store.Entity) authz.Entity {
 	if e.Project != "" {
 		name = e.Project + "/" + e.Name
 	}
-	return authz.Entity{Kind: k, ID: e.ID, Name: name, Tags: e.Tags}
+	return authz.Entity{Kind: k, ID: e.ID, Name: name, Tags: userTags(e.Tags)}
 }
 
 func entityLabel(e store.Entity) string {
@@ -360,7 +360,7 @@ func accountJSON(e store.Entity) apitype.InsightsAccount {
 	return apitype.InsightsAccount{ID: e.ID, Name: e.Name, Provider: e.Tags["pulumi:provider"], Tags: userTags(e.Tags)}
 }
 
-// userTags hides the server's own "pulumi:" tags.
+// userTags hides the server's own "pulumi:" tags, from API answers and from conditions alike.
 func userTags(tags map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range tags {

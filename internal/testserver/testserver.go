@@ -1,0 +1,212 @@
+// Package testserver starts the real iamref server for tests: the real handler over HTTP on
+// loopback (Start) or the real iam-server binary (StartBinary), each with a SQLite database in
+// a temporary folder and an admin token.
+package testserver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iamref/iam/client"
+	"github.com/iamref/iam/server"
+	"github.com/iamref/iam/server/store/sqlite"
+)
+
+// AdminToken is the bootstrap admin token every test server gets.
+const AdminToken = "pul-0123456789abcdef0123456789abcdef01234567"
+
+// Server is a running test server.
+type Server struct {
+	URL        string
+	Org        string
+	AdminToken string
+	DBPath     string
+	Client     *client.Client // authenticated with AdminToken
+	API        *server.Server // nil for StartBinary
+}
+
+// Options adjust Start.
+type Options struct {
+	Org      string
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Wrap     func(http.Handler) http.Handler // e.g. fault injection in front of the server
+	DBPath   string                          // reuse a database (restart tests)
+	TokenTTL time.Duration
+}
+
+// Start serves the real handler with a fresh SQLite database until the test ends.
+func Start(t testing.TB, opts ...Options) *Server {
+	t.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.Org == "" {
+		o.Org = "acme"
+	}
+	if o.DBPath == "" {
+		o.DBPath = filepath.Join(t.TempDir(), "iam.db")
+	}
+	st, err := sqlite.Open(o.DBPath)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	ctx := context.Background()
+	api, err := server.New(ctx, server.Config{Org: o.Org, Store: st, Logger: o.Logger, Now: o.Now, TokenTTL: o.TokenTTL})
+	if err != nil {
+		t.Fatalf("server: %v", err)
+	}
+	if _, err := api.EnsureToken(ctx, AdminToken, "admin"); err != nil {
+		t.Fatalf("bootstrap token: %v", err)
+	}
+	var h http.Handler = api.Handler()
+	if o.Wrap != nil {
+		h = o.Wrap(h)
+	}
+	hs := httptest.NewServer(h)
+	t.Cleanup(func() {
+		hs.Close()
+		_ = api.Close(context.Background())
+		_ = st.Close()
+	})
+	return finish(t, &Server{URL: hs.URL, Org: o.Org, AdminToken: AdminToken, DBPath: o.DBPath, API: api})
+}
+
+func finish(t testing.TB, s *Server) *Server {
+	c, err := client.New(client.Config{BaseURL: s.URL, Token: s.AdminToken, RetryWaitMin: 10 * time.Millisecond, RetryWaitMax: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Client = c
+	return s
+}
+
+// NewClient returns a client for this server with another token.
+func (s *Server) NewClient(t testing.TB, token string) *client.Client {
+	t.Helper()
+	c, err := client.New(client.Config{BaseURL: s.URL, Token: token, RetryWaitMin: 10 * time.Millisecond, RetryWaitMax: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// FreeAddr returns a loopback address with a free port.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// StartBinary runs the iam-server binary at bin (see BinaryPath) until the test ends, with
+// IAM_BOOTSTRAP_TOKEN set to AdminToken. Its stderr is kept in dir/server.log.
+func StartBinary(t testing.TB, bin, dir string) *Server {
+	t.Helper()
+	addr := FreeAddr(t)
+	db := filepath.Join(dir, "iam.db")
+	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", db, "--org", "acme")
+	cmd.Env = append(os.Environ(), "IAM_BOOTSTRAP_TOKEN="+AdminToken)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _, _ = cmd.Process.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+		logf.Close()
+	})
+	url := "http://" + addr
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+			t.Fatalf("iam-server did not become healthy: %v\n%s", err, log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return finish(t, &Server{URL: url, Org: "acme", AdminToken: AdminToken, DBPath: db})
+}
+
+// BinaryPath finds a built binary: $IAMREF_BIN/<name>, else <repo>/bin/<name>. The test is
+// skipped with a hint when it is missing, unless IAMREF_REQUIRE_BINARIES is set (as in CI),
+// in which case it fails.
+func BinaryPath(t testing.TB, name string) string {
+	t.Helper()
+	dir := os.Getenv("IAMREF_BIN")
+	if dir == "" {
+		root, err := repoRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir = filepath.Join(root, "bin")
+	}
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err != nil {
+		msg := fmt.Sprintf("%s not found; run `make build` first", p)
+		if os.Getenv("IAMREF_REQUIRE_BINARIES") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return p
+}
+
+// repoRoot walks up from the working directory to the folder holding go.mod of the module.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/iamref/iam\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("not inside the iamref repository")
+		}
+		dir = parent
+	}
+}
+
+// RepoRoot is the repository's top folder.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	r, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

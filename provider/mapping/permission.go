@@ -1,0 +1,264 @@
+package mapping
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/client"
+)
+
+// PermissionArgs are the inputs of a Permission: a reusable scope set (uxPurpose "set").
+type PermissionArgs struct {
+	Organization string
+	Name         string
+	Description  string
+	Scopes       []string
+}
+
+// PermissionState is a Permission as the server has it.
+type PermissionState struct {
+	PermissionArgs
+	PermissionID string
+	Version      int
+	ResourceType string // the entity kind of its scopes, or "global"
+}
+
+// CheckPermission validates inputs offline (at preview/plan): a name, known scopes (with the
+// closest valid name for a typo), and scopes of a single entity kind or org-level ones only.
+func CheckPermission(a PermissionArgs) Problems {
+	var ps Problems
+	if strings.TrimSpace(a.Name) == "" {
+		ps = append(ps, Problem{"name", "required"})
+	}
+	if len(a.Scopes) == 0 {
+		ps = append(ps, Problem{"scopes", "list at least one scope (see the getScopes function / iam_scopes data source)"})
+	}
+	ps = append(ps, checkScopes("scopes", a.Scopes)...)
+	if len(ps) == 0 {
+		if _, err := scopeKind(a.Scopes); err != nil {
+			ps = append(ps, Problem{"scopes", err.Error()})
+		}
+	}
+	return ps
+}
+
+func checkScopes(field string, scopes []string) Problems {
+	var ps Problems
+	for i, s := range scopes {
+		if _, err := authz.LookupScope(s); err != nil {
+			ps = append(ps, Problem{fmt.Sprintf("%s[%d]", field, i), err.Error()})
+		}
+	}
+	return ps
+}
+
+// scopeKind is the one entity kind the scopes act on (KindOrg when all are org-level).
+func scopeKind(scopes []string) (authz.EntityKind, error) {
+	kinds, err := authz.ScopeKinds(scopes)
+	if err != nil {
+		return 0, err
+	}
+	switch len(kinds) {
+	case 0:
+		return authz.KindOrg, nil
+	case 1:
+		return kinds[0], nil
+	}
+	byKind := map[authz.EntityKind][]string{}
+	for _, s := range scopes {
+		sc, _ := authz.LookupScope(s)
+		byKind[sc.Kind] = append(byKind[sc.Kind], s)
+	}
+	var parts []string
+	for _, k := range kinds {
+		parts = append(parts, fmt.Sprintf("%s: %s", k, strings.Join(byKind[k], ", ")))
+	}
+	return 0, fmt.Errorf("a permission holds scopes of one entity kind (stack, environment or insights-account) or only organization-level scopes; these mix %s — split them into separate permissions", strings.Join(parts, "; "))
+}
+
+// NormalizeScopes sorts and de-duplicates, so that order and duplicates never cause a diff.
+func NormalizeScopes(scopes []string) []string {
+	out := slices.Clone(scopes)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func permissionRecord(a PermissionArgs) (apitype.CreateRoleRequest, error) {
+	if err := CheckPermission(a).Err(); err != nil {
+		return apitype.CreateRoleRequest{}, err
+	}
+	kind, _ := scopeKind(a.Scopes)
+	return apitype.CreateRoleRequest{
+		Name: a.Name, Description: a.Description, ResourceType: kind.ResourceType(),
+		UXPurpose: apitype.UXPurposeSet,
+		Details:   authz.Format(&authz.Allow{Permissions: NormalizeScopes(a.Scopes)}),
+	}, nil
+}
+
+func permissionState(org string, r *apitype.Role) PermissionState {
+	st := PermissionState{
+		PermissionArgs: PermissionArgs{Organization: org, Name: r.Name, Description: r.Description},
+		PermissionID:   r.ID, Version: r.Version, ResourceType: r.ResourceType,
+	}
+	if n, err := authz.Parse(r.Details); err == nil {
+		st.Scopes = allScopes(n)
+	}
+	return st
+}
+
+// allScopes collects every scope named anywhere in a tree (a set edited out of band may no
+// longer be a single Allow), sorted.
+func allScopes(n authz.Node) []string {
+	var out []string
+	var walk func(authz.Node)
+	walk = func(n authz.Node) {
+		switch x := n.(type) {
+		case *authz.Allow:
+			out = append(out, x.Permissions...)
+		case *authz.Group:
+			for _, e := range x.Entries {
+				walk(e)
+			}
+		case *authz.Condition:
+			walk(x.SubNode)
+		case *authz.IfThenElse:
+			walk(x.True)
+			walk(x.False)
+		case *authz.Select:
+			for _, o := range x.Options {
+				walk(o.Node)
+			}
+		}
+	}
+	walk(n)
+	return NormalizeScopes(out)
+}
+
+// CreatePermission creates the set.
+func (p *Provider) CreatePermission(ctx context.Context, a PermissionArgs) (PermissionState, error) {
+	org, err := p.Org(a.Organization)
+	if err != nil {
+		return PermissionState{}, err
+	}
+	if err := p.ready(); err != nil {
+		return PermissionState{}, err
+	}
+	req, err := permissionRecord(a)
+	if err != nil {
+		return PermissionState{}, err
+	}
+	r, err := p.client.CreateRole(ctx, org, req)
+	if err != nil {
+		return PermissionState{}, apiErr(fmt.Sprintf("create permission %q", a.Name), err)
+	}
+	st := permissionState(org, r)
+	st.Organization = a.Organization
+	return st, nil
+}
+
+// ReadPermission reads the set; found is false when it is gone.
+func (p *Provider) ReadPermission(ctx context.Context, orgOverride, id string) (st PermissionState, found bool, err error) {
+	org, err := p.Org(orgOverride)
+	if err != nil {
+		return PermissionState{}, false, err
+	}
+	if err := p.ready(); err != nil {
+		return PermissionState{}, false, err
+	}
+	r, err := p.client.GetRole(ctx, org, id)
+	if client.IsNotFound(err) {
+		return PermissionState{}, false, nil
+	}
+	if err != nil {
+		return PermissionState{}, false, apiErr("read permission "+id, err)
+	}
+	if r.UXPurpose != apitype.UXPurposeSet {
+		return PermissionState{}, false, fmt.Errorf("%s is a %s, not a permission set", id, r.UXPurpose)
+	}
+	st = permissionState(org, r)
+	st.Organization = orgOverride
+	return st, true, nil
+}
+
+// UpdatePermission changes the set in place, expecting the version last read.
+func (p *Provider) UpdatePermission(ctx context.Context, old PermissionState, a PermissionArgs) (PermissionState, error) {
+	org, err := p.Org(a.Organization)
+	if err != nil {
+		return PermissionState{}, err
+	}
+	if err := p.ready(); err != nil {
+		return PermissionState{}, err
+	}
+	req, err := permissionRecord(a)
+	if err != nil {
+		return PermissionState{}, err
+	}
+	r, err := p.update(ctx, org, old.PermissionID, old.Version, "permission", req)
+	if err != nil {
+		return PermissionState{}, err
+	}
+	st := permissionState(org, r)
+	st.Organization = a.Organization
+	return st, nil
+}
+
+// update PATCHes a record with the expected version and explains a conflict.
+func (p *Provider) update(ctx context.Context, org, id string, version int, what string, req apitype.CreateRoleRequest) (*apitype.Role, error) {
+	v := version
+	patch := apitype.UpdateRoleRequest{Name: &req.Name, Description: &req.Description, Details: req.Details}
+	if v > 0 {
+		patch.Version = &v
+	}
+	r, err := p.client.UpdateRole(ctx, org, id, patch)
+	if client.IsConflict(err) {
+		return nil, fmt.Errorf("update %s %q: it was changed on the server since it was last read (version %d); run `pulumi refresh` / `terraform refresh` and try again: %w", what, req.Name, version, err)
+	}
+	if err != nil {
+		return nil, apiErr(fmt.Sprintf("update %s %q", what, req.Name), err)
+	}
+	return r, nil
+}
+
+// DeletePermission deletes the set; a set already gone is fine.
+func (p *Provider) DeletePermission(ctx context.Context, st PermissionState) error {
+	return p.deleteRecord(ctx, st.Organization, st.PermissionID, "permission "+st.Name)
+}
+
+func (p *Provider) deleteRecord(ctx context.Context, orgOverride, id, what string) error {
+	org, err := p.Org(orgOverride)
+	if err != nil {
+		return err
+	}
+	if err := p.ready(); err != nil {
+		return err
+	}
+	err = p.client.DeleteRole(ctx, org, id, false)
+	switch {
+	case err == nil, client.IsNotFound(err):
+		return nil
+	case client.IsConflict(err):
+		return fmt.Errorf("delete %s: still in use: %w", what, err)
+	}
+	return apiErr("delete "+what, err)
+}
+
+// PermissionChanges lists the inputs whose change needs an update (organization: replace).
+func PermissionChanges(old PermissionState, a PermissionArgs) (update, replace []string) {
+	if old.Organization != a.Organization {
+		replace = append(replace, "organization")
+	}
+	if old.Name != a.Name {
+		update = append(update, "name")
+	}
+	if old.Description != a.Description {
+		update = append(update, "description")
+	}
+	if !slices.Equal(NormalizeScopes(old.Scopes), NormalizeScopes(a.Scopes)) {
+		update = append(update, "scopes")
+	}
+	return update, replace
+}

@@ -1,0 +1,368 @@
+package mapping
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/client"
+)
+
+// Grant is one grant of a CustomRole: permission sets (Permission IDs or built-in set
+// identifiers such as "stack-admin") and scopes, on the listed stacks ("project/stack"),
+// environments ("project/env") and insights accounts (by name); a grant that lists no entities
+// applies org-wide.
+type Grant struct {
+	Permissions      []string
+	Scopes           []string
+	Stacks           []string
+	Environments     []string
+	InsightsAccounts []string
+}
+
+// CustomRoleArgs are the inputs of a CustomRole: either Grants or Details (raw
+// PermissionDescriptor JSON for roles built elsewhere), not both.
+type CustomRoleArgs struct {
+	Organization string
+	Name         string
+	Description  string
+	Grants       []Grant
+	Details      string
+}
+
+// CustomRoleState is a CustomRole as the server has it.
+type CustomRoleState struct {
+	CustomRoleArgs
+	RoleID  string
+	Version int
+	// CanonicalDetails is the role's tree as the server returns it (canonical JSON); providers
+	// expose it as the `details` output and diff on it.
+	CanonicalDetails string
+}
+
+// UsesDetails reports whether the role is given as raw details.
+func (a CustomRoleArgs) UsesDetails() bool { return a.Details != "" }
+
+// NormalizeGrant sorts and de-duplicates each list of a grant (they are sets).
+func NormalizeGrant(g Grant) Grant {
+	return Grant{
+		Permissions: NormalizeScopes(g.Permissions), Scopes: NormalizeScopes(g.Scopes),
+		Stacks: NormalizeScopes(g.Stacks), Environments: NormalizeScopes(g.Environments),
+		InsightsAccounts: NormalizeScopes(g.InsightsAccounts),
+	}
+}
+
+// CheckRole validates inputs offline (at preview/plan): grants XOR details, known scopes
+// (with the closest valid name), scope kinds that fit the listed entities, entity references
+// of the form "project/name", known built-in set identifiers, and parseable details.
+func CheckRole(a CustomRoleArgs) Problems {
+	var ps Problems
+	if strings.TrimSpace(a.Name) == "" {
+		ps = append(ps, Problem{"name", "required"})
+	}
+	switch {
+	case a.UsesDetails() && len(a.Grants) > 0:
+		return append(ps, Problem{"details", "set either grants or details, not both"})
+	case a.UsesDetails():
+		if _, err := authz.Parse([]byte(a.Details)); err != nil {
+			if pe, ok := authz.AsParseError(err); ok {
+				return append(ps, Problem{pe.Field("details"), pe.Msg})
+			}
+			return append(ps, Problem{"details", err.Error()})
+		}
+		return ps
+	}
+	specs := make([]authz.GrantSpec, len(a.Grants))
+	for i, g := range a.Grants {
+		at := fmt.Sprintf("grants[%d]", i)
+		for j, perm := range g.Permissions {
+			if problem := checkPermissionRef(perm); problem != "" {
+				ps = append(ps, Problem{fmt.Sprintf("%s.permissions[%d]", at, j), problem})
+			}
+		}
+		for _, l := range []struct {
+			field string
+			refs  []string
+			kind  authz.EntityKind
+		}{{"stacks", g.Stacks, authz.KindStack}, {"environments", g.Environments, authz.KindEnvironment}, {"insightsAccounts", g.InsightsAccounts, authz.KindInsightsAccount}} {
+			for j, ref := range l.refs {
+				if l.kind == authz.KindInsightsAccount {
+					if strings.TrimSpace(ref) == "" {
+						ps = append(ps, Problem{fmt.Sprintf("%s.%s[%d]", at, l.field, j), "empty account name"})
+					}
+				} else if _, _, ok := splitEntity(ref); !ok {
+					ps = append(ps, Problem{fmt.Sprintf("%s.%s[%d]", at, l.field, j), fmt.Sprintf("%q: want \"project/name\"", ref)})
+				}
+			}
+		}
+		// Placeholder identities let authz check scope kinds against the lists offline.
+		specs[i] = authz.GrantSpec{Permissions: g.Permissions, Scopes: g.Scopes,
+			Stacks: placeholders(g.Stacks), Environments: placeholders(g.Environments), InsightsAccounts: placeholders(g.InsightsAccounts)}
+	}
+	if len(ps) > 0 {
+		return ps
+	}
+	if _, err := authz.BuildRole(specs); err != nil {
+		var ge *authz.GrantError
+		if errors.As(err, &ge) {
+			return append(ps, Problem{ge.Field, ge.Msg})
+		}
+		return append(ps, Problem{"grants", err.Error()})
+	}
+	return ps
+}
+
+func placeholders(refs []string) []string {
+	out := make([]string, len(refs))
+	for i := range refs {
+		out[i] = fmt.Sprintf("ref-%d", i)
+	}
+	return out
+}
+
+// checkPermissionRef accepts a Permission ID or a built-in set identifier, and explains a
+// near-miss of a built-in identifier.
+func checkPermissionRef(ref string) string {
+	switch {
+	case strings.TrimSpace(ref) == "":
+		return "empty permission reference"
+	case isBuiltinSet(ref):
+		return ""
+	case looksLikeID(ref):
+		return ""
+	}
+	if b, ok := authz.BuiltinByIdentifier(ref); ok {
+		return fmt.Sprintf("%q is a built-in role, not a permission set; use one of %s", b.Identifier, builtinSetNames())
+	}
+	return fmt.Sprintf("%q is neither a Permission ID nor a built-in permission set (%s)", ref, builtinSetNames())
+}
+
+// looksLikeID accepts the server's record IDs (UUIDs).
+func looksLikeID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if r != '-' {
+				return false
+			}
+		case !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f'):
+			return false
+		}
+	}
+	return true
+}
+
+// CompileRole turns inputs into the canonical tree the server will store: built-in set
+// identifiers and entity names are resolved to IDs through the API.
+func (p *Provider) CompileRole(ctx context.Context, a CustomRoleArgs) ([]byte, error) {
+	if err := CheckRole(a).Err(); err != nil {
+		return nil, err
+	}
+	if a.UsesDetails() {
+		return authz.Canonical([]byte(a.Details))
+	}
+	org, err := p.Org(a.Organization)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.ready(); err != nil {
+		return nil, err
+	}
+	specs := make([]authz.GrantSpec, len(a.Grants))
+	for i, g := range a.Grants {
+		spec := authz.GrantSpec{Scopes: g.Scopes}
+		for _, perm := range g.Permissions {
+			id := perm
+			if isBuiltinSet(perm) {
+				ids, err := p.builtinIDs(ctx, org)
+				if err != nil {
+					return nil, err
+				}
+				if id = ids[perm]; id == "" {
+					return nil, fmt.Errorf("grants[%d]: the server has no built-in permission set %q", i, perm)
+				}
+			}
+			spec.Permissions = append(spec.Permissions, id)
+		}
+		for _, l := range []struct {
+			refs []string
+			kind authz.EntityKind
+			dst  *[]string
+		}{{g.Stacks, authz.KindStack, &spec.Stacks}, {g.Environments, authz.KindEnvironment, &spec.Environments}, {g.InsightsAccounts, authz.KindInsightsAccount, &spec.InsightsAccounts}} {
+			for _, ref := range l.refs {
+				id, err := p.entityID(ctx, org, l.kind, ref)
+				if err != nil {
+					return nil, fmt.Errorf("grants[%d]: %w", i, err)
+				}
+				*l.dst = append(*l.dst, id)
+			}
+		}
+		specs[i] = spec
+	}
+	n, err := authz.BuildRole(specs)
+	if err != nil {
+		return nil, err
+	}
+	return authz.Format(n), nil
+}
+
+func roleRequest(a CustomRoleArgs, details []byte) apitype.CreateRoleRequest {
+	return apitype.CreateRoleRequest{Name: a.Name, Description: a.Description, ResourceType: "global", UXPurpose: apitype.UXPurposeRole, Details: details}
+}
+
+// CreateRole creates the role.
+func (p *Provider) CreateRole(ctx context.Context, a CustomRoleArgs) (CustomRoleState, error) {
+	org, err := p.Org(a.Organization)
+	if err != nil {
+		return CustomRoleState{}, err
+	}
+	details, err := p.CompileRole(ctx, a)
+	if err != nil {
+		return CustomRoleState{}, err
+	}
+	r, err := p.client.CreateRole(ctx, org, roleRequest(a, details))
+	if err != nil {
+		return CustomRoleState{}, apiErr(fmt.Sprintf("create role %q", a.Name), err)
+	}
+	return CustomRoleState{CustomRoleArgs: a, RoleID: r.ID, Version: r.Version, CanonicalDetails: string(r.Details)}, nil
+}
+
+// UpdateRole changes the role in place, expecting the version last read.
+func (p *Provider) UpdateRole(ctx context.Context, old CustomRoleState, a CustomRoleArgs) (CustomRoleState, error) {
+	org, err := p.Org(a.Organization)
+	if err != nil {
+		return CustomRoleState{}, err
+	}
+	details, err := p.CompileRole(ctx, a)
+	if err != nil {
+		return CustomRoleState{}, err
+	}
+	r, err := p.update(ctx, org, old.RoleID, old.Version, "role", roleRequest(a, details))
+	if err != nil {
+		return CustomRoleState{}, err
+	}
+	return CustomRoleState{CustomRoleArgs: a, RoleID: r.ID, Version: r.Version, CanonicalDetails: string(r.Details)}, nil
+}
+
+// DeleteRole deletes the role; a role already gone is fine. A role still used by tokens is
+// not deleted (the server's error names them).
+func (p *Provider) DeleteRole(ctx context.Context, st CustomRoleState) error {
+	return p.deleteRecord(ctx, st.Organization, st.RoleID, fmt.Sprintf("role %q", st.Name))
+}
+
+// ReadRole reads the role back; found is false when it is gone. When prior inputs are given
+// and still compile to exactly the server's tree, they are kept (no drift); otherwise the
+// inputs are rebuilt from the server's tree: grants with names when the tree has the shape
+// grants produce, else raw details. That is also how an import learns its inputs.
+func (p *Provider) ReadRole(ctx context.Context, orgOverride, id string, prior *CustomRoleArgs) (st CustomRoleState, found bool, err error) {
+	org, err := p.Org(orgOverride)
+	if err != nil {
+		return CustomRoleState{}, false, err
+	}
+	if err := p.ready(); err != nil {
+		return CustomRoleState{}, false, err
+	}
+	r, err := p.client.GetRole(ctx, org, id)
+	if client.IsNotFound(err) {
+		return CustomRoleState{}, false, nil
+	}
+	if err != nil {
+		return CustomRoleState{}, false, apiErr("read role "+id, err)
+	}
+	if r.UXPurpose != apitype.UXPurposeRole {
+		return CustomRoleState{}, false, fmt.Errorf("%s is a %s, not a role", id, r.UXPurpose)
+	}
+	st = CustomRoleState{RoleID: r.ID, Version: r.Version, CanonicalDetails: string(r.Details)}
+	st.Organization, st.Name, st.Description = orgOverride, r.Name, r.Description
+	if prior != nil {
+		if mine, err := p.CompileRole(ctx, *prior); err == nil && bytes.Equal(mine, r.Details) {
+			st.Grants, st.Details = prior.Grants, prior.Details
+			return st, true, nil
+		}
+		if prior.UsesDetails() {
+			st.Details = string(r.Details)
+			return st, true, nil
+		}
+	}
+	st.Grants, st.Details = p.grantsOf(ctx, org, r.Details)
+	return st, true, nil
+}
+
+// grantsOf reads a server tree back into named grants, or returns it as details.
+func (p *Provider) grantsOf(ctx context.Context, org string, details []byte) ([]Grant, string) {
+	n, err := authz.Parse(details)
+	if err != nil {
+		return nil, string(details)
+	}
+	specs, ok := authz.GrantsOf(n)
+	if !ok {
+		return nil, string(details)
+	}
+	names, err := p.entityNames(ctx, org)
+	if err != nil {
+		return nil, string(details)
+	}
+	builtins, err := p.builtinIDs(ctx, org)
+	if err != nil {
+		return nil, string(details)
+	}
+	byID := map[string]string{}
+	for ident, id := range builtins {
+		byID[id] = ident
+	}
+	grants := make([]Grant, 0, len(specs))
+	for _, s := range specs {
+		g := Grant{Scopes: s.Scopes}
+		for _, id := range s.Permissions {
+			if ident, ok := byID[id]; ok {
+				id = ident
+			}
+			g.Permissions = append(g.Permissions, id)
+		}
+		for _, l := range []struct {
+			ids []string
+			dst *[]string
+		}{{s.Stacks, &g.Stacks}, {s.Environments, &g.Environments}, {s.InsightsAccounts, &g.InsightsAccounts}} {
+			for _, id := range l.ids {
+				name, ok := names[id]
+				if !ok {
+					return nil, string(details) // an entity we cannot name: keep the raw tree
+				}
+				*l.dst = append(*l.dst, name)
+			}
+		}
+		grants = append(grants, NormalizeGrant(g))
+	}
+	return grants, ""
+}
+
+// RoleChanges lists what differs between the server's role and the inputs: name and
+// description directly, grants/details by comparing the canonical trees. A tree that cannot be
+// compiled now (say, a stack not created yet) counts as changed; Update reports the problem.
+func (p *Provider) RoleChanges(ctx context.Context, old CustomRoleState, a CustomRoleArgs) (update, replace []string) {
+	if old.Organization != a.Organization {
+		replace = append(replace, "organization")
+	}
+	if old.Name != a.Name {
+		update = append(update, "name")
+	}
+	if old.Description != a.Description {
+		update = append(update, "description")
+	}
+	field := "grants"
+	if a.UsesDetails() {
+		field = "details"
+	}
+	mine, err := p.CompileRole(ctx, a)
+	if err != nil || !bytes.Equal(mine, []byte(old.CanonicalDetails)) {
+		update = append(update, field)
+	}
+	return update, replace
+}

@@ -1,0 +1,247 @@
+package mapping
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/client"
+)
+
+// TokenArgs are the inputs of an OrganizationAccessToken.
+type TokenArgs struct {
+	Organization string
+	Name         string
+	Description  string
+	RoleID       string // the token's role; with neither RoleID nor Admin it gets the org's default role
+	Admin        bool   // the legacy admin flag
+	ExpiresIn    string // duration such as "720h" or "30d"; "" = never expires
+	RotateBefore string // renew early: replace once less than this validity remains
+}
+
+// TokenState is an OrganizationAccessToken as created.
+type TokenState struct {
+	TokenArgs
+	TokenID   string
+	TokenName string // the name on the server (see CreateToken for when it differs from Name)
+	Value     string // secret; only known from create, kept in state afterwards
+	ExpiresAt string // RFC 3339, "" = never
+}
+
+const (
+	maxTokenName     = 40
+	maxTokenLifetime = 2 * 365 * 24 * time.Hour
+)
+
+// ParseDuration accepts Go durations ("720h", "90m") and whole days ("30d").
+func ParseDuration(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q: want a duration such as \"720h\" or \"30d\"", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q: want a duration such as \"720h\" or \"30d\"", s)
+	}
+	return v, nil
+}
+
+// CheckToken validates inputs offline.
+func CheckToken(a TokenArgs) Problems {
+	var ps Problems
+	switch n := utf8.RuneCountInString(a.Name); {
+	case strings.TrimSpace(a.Name) == "":
+		ps = append(ps, Problem{"name", "required"})
+	case n > maxTokenName:
+		ps = append(ps, Problem{"name", fmt.Sprintf("%d characters; token names are at most %d", n, maxTokenName)})
+	}
+	if a.Admin && a.RoleID != "" {
+		ps = append(ps, Problem{"roleId", "set either roleId or admin, not both"})
+	}
+	var life time.Duration
+	if a.ExpiresIn != "" {
+		d, err := ParseDuration(a.ExpiresIn)
+		switch {
+		case err != nil:
+			ps = append(ps, Problem{"expiresIn", err.Error()})
+		case d <= 0:
+			ps = append(ps, Problem{"expiresIn", "must be positive (omit it for a token that never expires)"})
+		case d > maxTokenLifetime:
+			ps = append(ps, Problem{"expiresIn", "at most two years (17520h)"})
+		}
+		life = d
+	}
+	if a.RotateBefore != "" {
+		d, err := ParseDuration(a.RotateBefore)
+		switch {
+		case err != nil:
+			ps = append(ps, Problem{"rotateBefore", err.Error()})
+		case a.ExpiresIn == "":
+			ps = append(ps, Problem{"rotateBefore", "only meaningful with expiresIn"})
+		case d <= 0 || (life > 0 && d >= life):
+			ps = append(ps, Problem{"rotateBefore", fmt.Sprintf("must be positive and shorter than expiresIn (%s)", a.ExpiresIn)})
+		}
+	}
+	return ps
+}
+
+// CreateToken creates the token and returns its value. Token names stay reserved on the server
+// after deletion (as in Pulumi Cloud), so a replacement cannot reuse the old name: when the
+// name is taken, the token is created as "<name>-2", "<name>-3", … (the base shortened to fit
+// 40 characters), and TokenName reports the name actually used.
+func (p *Provider) CreateToken(ctx context.Context, a TokenArgs, now time.Time) (TokenState, error) {
+	if err := CheckToken(a).Err(); err != nil {
+		return TokenState{}, err
+	}
+	org, err := p.Org(a.Organization)
+	if err != nil {
+		return TokenState{}, err
+	}
+	if err := p.ready(); err != nil {
+		return TokenState{}, err
+	}
+	req := apitype.CreateOrgTokenRequest{Name: a.Name, Description: a.Description, Admin: a.Admin, RoleID: a.RoleID}
+	st := TokenState{TokenArgs: a}
+	if a.ExpiresIn != "" {
+		d, _ := ParseDuration(a.ExpiresIn)
+		exp := now.Add(d).Truncate(time.Second)
+		req.Expires = exp.Unix()
+		st.ExpiresAt = exp.UTC().Format(time.RFC3339)
+	}
+	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
+			req.Name = suffixed(a.Name, attempt)
+		}
+		resp, err := p.client.CreateToken(ctx, org, req)
+		if client.IsConflict(err) && attempt < 50 {
+			continue
+		}
+		if err != nil {
+			return TokenState{}, apiErr(fmt.Sprintf("create token %q", req.Name), err)
+		}
+		st.TokenID, st.TokenName, st.Value = resp.ID, req.Name, resp.TokenValue
+		return st, nil
+	}
+}
+
+func suffixed(name string, n int) string {
+	suffix := "-" + strconv.Itoa(n)
+	r := []rune(name)
+	if len(r)+len(suffix) > maxTokenName {
+		r = r[:maxTokenName-len(suffix)]
+	}
+	return string(r) + suffix
+}
+
+// ReadToken finds the token; found is false once it is deleted. Tokens cannot change on the
+// server, so the inputs and the value (which the server never returns again) come from prior
+// state; an import (prior has only Organization and TokenID) takes its inputs from the server
+// and has no value.
+func (p *Provider) ReadToken(ctx context.Context, prior TokenState) (st TokenState, found bool, err error) {
+	org, err := p.Org(prior.Organization)
+	if err != nil {
+		return TokenState{}, false, err
+	}
+	if err := p.ready(); err != nil {
+		return TokenState{}, false, err
+	}
+	toks, err := p.client.ListTokens(ctx, org, apitype.TokenFilterAll)
+	if err != nil {
+		return TokenState{}, false, apiErr("list tokens", err)
+	}
+	for _, t := range toks {
+		if t.ID != prior.TokenID {
+			continue
+		}
+		st = prior
+		st.TokenName = t.Name
+		if prior.Name == "" { // import: the inputs come from the server
+			st.Name, st.Description, st.Admin = t.Name, t.Description, t.Admin
+			if t.Role != nil && !t.Admin {
+				st.RoleID = t.Role.ID
+			}
+		}
+		st.ExpiresAt = ""
+		if t.Expires != 0 {
+			st.ExpiresAt = time.Unix(t.Expires, 0).UTC().Format(time.RFC3339)
+		}
+		return st, true, nil
+	}
+	return TokenState{}, false, nil
+}
+
+// DeleteToken revokes the token; a token already gone is fine.
+func (p *Provider) DeleteToken(ctx context.Context, st TokenState) error {
+	org, err := p.Org(st.Organization)
+	if err != nil {
+		return err
+	}
+	if err := p.ready(); err != nil {
+		return err
+	}
+	if err := p.client.DeleteToken(ctx, org, st.TokenID); err != nil && !client.IsNotFound(err) {
+		return apiErr(fmt.Sprintf("delete token %q", st.TokenName), err)
+	}
+	return nil
+}
+
+// TokenChanges decides what a change of inputs means. Tokens cannot be edited on the server,
+// so every input change except rotateBefore replaces the token. Independently of inputs, a
+// token with less than rotateBefore of validity left (or already expired) is replaced: that
+// is early renewal. update lists in-place changes (state only).
+func TokenChanges(old TokenState, a TokenArgs, now time.Time) (update, replace []string, reason string) {
+	for _, f := range []struct {
+		name       string
+		was, isNow string
+	}{
+		{"organization", old.Organization, a.Organization},
+		{"name", old.Name, a.Name},
+		{"description", old.Description, a.Description},
+		{"roleId", old.RoleID, a.RoleID},
+		{"admin", strconv.FormatBool(old.Admin), strconv.FormatBool(a.Admin)},
+		{"expiresIn", old.ExpiresIn, a.ExpiresIn},
+	} {
+		if f.was != f.isNow {
+			replace = append(replace, f.name)
+		}
+	}
+	if old.RotateBefore != a.RotateBefore {
+		update = append(update, "rotateBefore")
+	}
+	if due, why := RotationDue(old.ExpiresAt, a.RotateBefore, now); due {
+		replace = append(replace, "expiresAt")
+		reason = why
+	}
+	return update, replace, reason
+}
+
+// RotationDue reports whether a token expiring at expiresAt (RFC 3339, "" = never) should be
+// renewed now given rotateBefore.
+func RotationDue(expiresAt, rotateBefore string, now time.Time) (bool, string) {
+	if expiresAt == "" {
+		return false, ""
+	}
+	exp, err := time.Parse(time.RFC3339, expiresAt)
+	if err != nil {
+		return false, ""
+	}
+	var early time.Duration
+	if rotateBefore != "" {
+		early, _ = ParseDuration(rotateBefore)
+	}
+	left := exp.Sub(now)
+	switch {
+	case left <= 0:
+		return true, fmt.Sprintf("the token expired at %s; replacing it", expiresAt)
+	case left <= early:
+		return true, fmt.Sprintf("the token expires at %s, within rotateBefore (%s); renewing it early", expiresAt, rotateBefore)
+	}
+	return false, ""
+}
