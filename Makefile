@@ -9,7 +9,7 @@ PULUMI_VERSION := v3.274.1
 VERSION      ?= 0.1.0
 LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION)
 
-.PHONY: all build tools test test-unit test-e2e gen check-gen demo bench bench-authz bench-load lint fmt clean
+.PHONY: all build tools test test-unit test-bench-agree gen check-gen demo bench bench-authz bench-load lint fmt clean
 
 all: build
 
@@ -41,6 +41,19 @@ $(TOOLS_BIN)/pulumi-language-yaml: tools/pulumi/go.mod tools/pulumi/go.sum
 		echo "tools: building pulumi-language-yaml"; \
 		cd tools/pulumi && $(GO) build -trimpath -ldflags '-s -w' -o $@ github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml; \
 	fi
+
+# Everything CI runs. Needs nothing but Go, terraform on PATH, and the module proxy.
+test: lint build tools check-gen test-unit test-bench-agree
+
+# Unit, integration and end-to-end tests. The end-to-end tests use bin/ and .tools/bin;
+# IAMREF_REQUIRE_BINARIES turns a missing binary into a failure instead of a skip.
+test-unit:
+	IAMREF_REQUIRE_BINARIES=1 TF_ACC=1 TF_ACC_TERRAFORM_PATH="$$(command -v terraform)" CHECKPOINT_DISABLE=1 \
+		PATH="$(TOOLS_BIN):$$PATH" $(GO) test -count=1 -timeout 30m ./...
+
+# The benchmark module's agreement test (every engine gives the same answers).
+test-bench-agree:
+	cd tests/bench && $(GO) test -count=1 -run TestEnginesAgree .
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '^sdk/')
