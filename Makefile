@@ -64,3 +64,14 @@ lint:
 
 clean:
 	rm -rf $(BIN) .tools
+
+# Decision micro-benchmark: iamref's compiled index against cedar-go, casbin and a naive map
+# checker on one workload (tests/bench, its own module so the peers stay out of go.mod).
+# The raw output is kept in /tmp/iamref-bench.txt; benchtable then prints the markdown summary
+# (it is built after the run so that compiling it does not compete with the timings).
+bench: bench-authz
+
+bench-authz:
+	set -o pipefail; cd tests/bench && \
+	$(GO) test -run '^$$' -bench BenchmarkDecide -benchtime 1s -count 5 -benchmem . | tee /tmp/iamref-bench.txt && \
+	$(GO) run ./cmd/benchtable < /tmp/iamref-bench.txt

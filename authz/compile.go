@@ -74,12 +74,8 @@ type Index struct {
 type kindIndex struct {
 	all       ScopeSet // granted on every entity of the kind (for KindOrg: the org-level scopes)
 	allGrants []*Grant
-	ids       map[string]idEntry
-}
-
-type idEntry struct {
-	set    ScopeSet
-	grants []*Grant
+	ids       map[string]ScopeSet // what Decide reads: kept small for cache locality
+	idGrants  map[string][]*Grant // what Explain reads
 }
 
 // Grants lists every grant of the index, in tree order.
@@ -295,13 +291,13 @@ func (c *compiler) add(g *Grant) {
 		ix.residual[g.Kind] = append(ix.residual[g.Kind], g)
 	case g.pin:
 		if ki.ids == nil {
-			ki.ids = map[string]idEntry{}
+			ki.ids, ki.idGrants = map[string]ScopeSet{}, map[string][]*Grant{}
 		}
 		for _, id := range g.Entities {
-			e := ki.ids[id]
-			e.set.Union(g.Scopes)
-			e.grants = append(e.grants, g)
-			ki.ids[id] = e
+			set := ki.ids[id]
+			set.Union(g.Scopes)
+			ki.ids[id] = set
+			ki.idGrants[id] = append(ki.idGrants[id], g)
 		}
 	default:
 		ki.all.Union(g.Scopes)

@@ -28,8 +28,8 @@ func Covers(a, b *Index) Coverage {
 			}
 			missing = append(missing, fmt.Sprintf("%s %s", extra, where))
 		}
-		for id, be := range bk.ids {
-			if extra := be.set.Minus(ak.all).Minus(ak.ids[id].set); !extra.Empty() {
+		for id, bset := range bk.ids {
+			if extra := bset.Minus(ak.all).Minus(ak.ids[id]); !extra.Empty() {
 				missing = append(missing, fmt.Sprintf("%s on %s %s", extra, k, id))
 			}
 		}
@@ -46,7 +46,7 @@ func Covers(a, b *Index) Coverage {
 			if g.pin && !extra.Empty() {
 				left := ScopeSet{}
 				for _, id := range g.Entities {
-					left.Union(extra.Minus(ak.ids[id].set))
+					left.Union(extra.Minus(ak.ids[id]))
 				}
 				extra = left
 			}

@@ -34,7 +34,7 @@ func (ix *Index) Decide(action ScopeID, e Entity) Decision {
 		return Allowed
 	}
 	if ki.ids != nil {
-		if ent, ok := ki.ids[e.ID]; ok && ent.set.Has(action) {
+		if set, ok := ki.ids[e.ID]; ok && set.Has(action) {
 			return Allowed
 		}
 	}
@@ -102,8 +102,8 @@ func (ix *Index) Explain(action ScopeID, e Entity) Explanation {
 	var m matches
 	m.scan(ki.allGrants, action, nil)
 	if ki.ids != nil {
-		if ent, ok := ki.ids[e.ID]; ok && ent.set.Has(action) {
-			m.scan(ent.grants, action, nil)
+		if set, ok := ki.ids[e.ID]; ok && set.Has(action) {
+			m.scan(ki.idGrants[e.ID], action, nil)
 		}
 	}
 	if len(ix.residual[k]) > 0 {

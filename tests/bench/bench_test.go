@@ -1,0 +1,88 @@
+package bench
+
+import (
+	"testing"
+
+	"github.com/iamref/iam/authz"
+)
+
+// Sinks keep the compiler from discarding the decisions.
+var (
+	sinkBool   bool
+	sinkGrants int
+)
+
+// engines returns the shared engines, built once per process.
+func engines(tb testing.TB) *Engines {
+	tb.Helper()
+	e, err := Default()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// BenchmarkDecide cycles every engine through the same 8,192 pre-converted requests.
+// The principal lookup (token → index, policy set or role) is inside the timed loop.
+func BenchmarkDecide(b *testing.B) {
+	e := engines(b)
+	const mask = 8192 - 1
+	if len(e.Workload.Requests) != mask+1 {
+		b.Fatalf("want 8192 requests, have %d", len(e.Workload.Requests))
+	}
+	b.Run("iamref", func(b *testing.B) {
+		eng, reqs := e.Iamref, e.Iamref.Reqs
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			sinkBool = eng.Decide(&reqs[i&mask])
+			i++
+		}
+	})
+	b.Run("iamref-explain", func(b *testing.B) {
+		eng, reqs := e.Iamref, e.Iamref.Reqs
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			x := eng.Explain(&reqs[i&mask])
+			sinkBool, sinkGrants = x.Decision == authz.Allowed, len(x.Grants)
+			i++
+		}
+	})
+	b.Run("cedar-sliced", func(b *testing.B) {
+		eng, reqs := e.Cedar, e.Cedar.Reqs
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			sinkBool, _ = eng.DecideSliced(&reqs[i&mask])
+			i++
+		}
+	})
+	b.Run("cedar-global", func(b *testing.B) {
+		eng, reqs := e.Cedar, e.Cedar.Reqs
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			sinkBool, _ = eng.DecideGlobal(&reqs[i&mask])
+			i++
+		}
+	})
+	b.Run("casbin", func(b *testing.B) {
+		eng, reqs := e.Casbin, e.Casbin.Reqs
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			sinkBool, _ = eng.Decide(reqs[i&mask])
+			i++
+		}
+	})
+	b.Run("naive", func(b *testing.B) {
+		eng, reqs := e.Naive, e.Naive.Reqs
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			sinkBool = eng.Decide(&reqs[i&mask])
+			i++
+		}
+	})
+}
