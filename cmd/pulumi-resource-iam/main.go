@@ -1,0 +1,24 @@
+// Command pulumi-resource-iam is the Pulumi provider plugin of the iam package. The Pulumi
+// engine starts it; it prints its port on stdout for the handshake and nothing else.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/iamref/iam/internal/version"
+	iampulumi "github.com/iamref/iam/provider/pulumi"
+)
+
+func main() {
+	prov, err := iampulumi.Provider()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pulumi-resource-iam: %v\n", err)
+		os.Exit(1)
+	}
+	if err := prov.Run(context.Background(), iampulumi.Name, version.Version); err != nil {
+		fmt.Fprintf(os.Stderr, "pulumi-resource-iam: %v\n", err)
+		os.Exit(1)
+	}
+}

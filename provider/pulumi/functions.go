@@ -1,0 +1,134 @@
+package pulumi
+
+import (
+	"context"
+
+	"github.com/pulumi/pulumi-go-provider/infer"
+
+	"github.com/iamref/iam/provider/mapping"
+)
+
+// GetScopes is iam:index:getScopes, the scope catalog.
+type GetScopes struct{}
+
+// GetScopesArgs are the inputs of getScopes.
+type GetScopesArgs struct {
+	EntityType *string `pulumi:"entityType,optional"`
+}
+
+// GetScopesResult is the result of getScopes.
+type GetScopesResult struct {
+	Scopes []Scope `pulumi:"scopes"`
+}
+
+// Scope is one catalog entry (object type iam:index:Scope).
+type Scope struct {
+	Name        string `pulumi:"name"`
+	Description string `pulumi:"description"`
+	Group       string `pulumi:"group"`
+	EntityType  string `pulumi:"entityType"`
+}
+
+// Annotate describes the function.
+func (f *GetScopes) Annotate(a infer.Annotator) {
+	a.SetToken("index", "getScopes")
+	a.Describe(f, "Lists the permission scopes the IAM API knows (the same catalog the server enforces), optionally only those acting on one entity type.")
+}
+
+// Annotate describes the inputs.
+func (a *GetScopesArgs) Annotate(an infer.Annotator) {
+	an.Describe(&a.EntityType, "Only scopes acting on this entity type: `org`, `stack`, `environment` or `insights-account`.")
+}
+
+// Annotate describes the result.
+func (r *GetScopesResult) Annotate(a infer.Annotator) {
+	a.Describe(&r.Scopes, "The scopes, in catalog order.")
+}
+
+// Annotate describes a scope.
+func (s *Scope) Annotate(a infer.Annotator) {
+	a.SetToken("index", "Scope")
+	a.Describe(s, "A permission scope.")
+	a.Describe(&s.Name, "Scope name, `object:action`, such as `stack:delete`.")
+	a.Describe(&s.Description, "What the scope allows.")
+	a.Describe(&s.Group, "Catalog group the scope is listed under.")
+	a.Describe(&s.EntityType, "Entity type the scope acts on: `org`, `stack`, `environment` or `insights-account`.")
+}
+
+// Invoke lists the catalog; it needs no API call.
+func (*GetScopes) Invoke(_ context.Context, req infer.FunctionRequest[GetScopesArgs]) (infer.FunctionResponse[GetScopesResult], error) {
+	scopes, err := mapping.Scopes(deref(req.Input.EntityType))
+	if err != nil {
+		return infer.FunctionResponse[GetScopesResult]{}, err
+	}
+	out := make([]Scope, len(scopes))
+	for i, s := range scopes {
+		out[i] = Scope(s)
+	}
+	return infer.FunctionResponse[GetScopesResult]{Output: GetScopesResult{Scopes: out}}, nil
+}
+
+// CheckAccess is iam:index:checkAccess, a what-if access check.
+type CheckAccess struct{}
+
+// CheckAccessArgs are the inputs of checkAccess.
+type CheckAccessArgs struct {
+	RoleID          *string `pulumi:"roleId,optional"`
+	Details         *string `pulumi:"details,optional"`
+	Action          string  `pulumi:"action"`
+	Stack           *string `pulumi:"stack,optional"`
+	Environment     *string `pulumi:"environment,optional"`
+	InsightsAccount *string `pulumi:"insightsAccount,optional"`
+	Organization    *string `pulumi:"organization,optional"`
+}
+
+// CheckAccessResult is the result of checkAccess.
+type CheckAccessResult struct {
+	Allowed bool     `pulumi:"allowed"`
+	Reasons []string `pulumi:"reasons"`
+}
+
+// Annotate describes the function.
+func (f *CheckAccess) Annotate(a infer.Annotator) {
+	a.SetToken("index", "checkAccess")
+	a.Describe(f, "Answers whether a role (by ID, or as raw details) allows an action on a stack, an environment, an insights account or the organization, with the reasons. "+
+		"It evaluates with the same compiled decision the server makes on its routes and its access-check endpoint.")
+}
+
+// Annotate describes the inputs.
+func (a *CheckAccessArgs) Annotate(an infer.Annotator) {
+	an.Describe(&a.RoleID, "ID of the role to evaluate. Set exactly one of `roleId` and `details`.")
+	an.Describe(&a.Details, "Raw PermissionDescriptor JSON to evaluate instead of a stored role.")
+	an.Describe(&a.Action, "The scope to check, such as `stack:delete`.")
+	an.Describe(&a.Stack, "The stack, as `project/stack`, for stack scopes.")
+	an.Describe(&a.Environment, "The environment, as `project/environment`, for environment scopes.")
+	an.Describe(&a.InsightsAccount, "The insights account name, for insights-account scopes.")
+	an.Describe(&a.Organization, "Organization to evaluate in; defaults to the provider's organization.")
+}
+
+// Annotate describes the result.
+func (r *CheckAccessResult) Annotate(a infer.Annotator) {
+	a.Describe(&r.Allowed, "Whether the action is allowed.")
+	a.Describe(&r.Reasons, "Why: the grants that allow the action, or why nothing does.")
+}
+
+// Invoke evaluates the access check.
+func (*CheckAccess) Invoke(ctx context.Context, req infer.FunctionRequest[CheckAccessArgs]) (infer.FunctionResponse[CheckAccessResult], error) {
+	prov, err := provider(ctx)
+	if err != nil {
+		return infer.FunctionResponse[CheckAccessResult]{}, err
+	}
+	in := req.Input
+	res, err := prov.CheckAccess(ctx, mapping.CheckAccessArgs{
+		Organization: deref(in.Organization), RoleID: deref(in.RoleID), Details: deref(in.Details), Action: in.Action,
+		Stack: deref(in.Stack), Environment: deref(in.Environment), InsightsAccount: deref(in.InsightsAccount),
+	})
+	if err != nil {
+		return infer.FunctionResponse[CheckAccessResult]{}, err
+	}
+	reasons := res.Reasons
+	if reasons == nil {
+		reasons = []string{}
+	}
+	return infer.FunctionResponse[CheckAccessResult]{Output: CheckAccessResult{Allowed: res.Allowed, Reasons: reasons}}, nil
+}

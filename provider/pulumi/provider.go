@@ -1,0 +1,304 @@
+// Package pulumi is the Pulumi front end of iamref: a pulumi-go-provider (infer) provider named
+// "iam" whose resources and functions translate between infer types and the shared mappings in
+// provider/mapping, which hold all per-resource logic. Nothing here talks to the API directly.
+package pulumi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+
+	"github.com/iamref/iam/provider/mapping"
+)
+
+// Name is the Pulumi package name; the plugin binary is pulumi-resource-<Name>.
+const Name = "iam"
+
+// Type tokens of the package.
+const (
+	PermissionToken  = "iam:index:Permission"
+	CustomRoleToken  = "iam:index:CustomRole"
+	TokenToken       = "iam:index:OrganizationAccessToken"
+	GetScopesToken   = "iam:index:getScopes"
+	CheckAccessToken = "iam:index:checkAccess"
+)
+
+// Provider builds the provider.
+func Provider() (p.Provider, error) {
+	prov, err := infer.NewProviderBuilder().
+		WithDisplayName("iamref IAM").
+		WithDescription("Manage Pulumi Cloud-compatible IAM as code: reusable permissions (scope sets), custom roles that grant them on stacks, environments and insights accounts, and role-scoped, expiring organization access tokens.").
+		WithKeywords("iam", "rbac", "pulumi-cloud", "access-tokens", "category/utility").
+		WithHomepage("https://github.com/iamref/iam").
+		WithRepository("https://github.com/iamref/iam").
+		WithPublisher("iamref").
+		WithLicense("Apache-2.0").
+		WithLanguageMap(map[string]any{
+			"go": map[string]any{
+				"importBasePath":                 "github.com/iamref/iam/sdk/go/iam",
+				"generateResourceContainerTypes": true,
+			},
+			"nodejs": map[string]any{
+				"packageName": "@iamref/iam",
+			},
+			"python": map[string]any{
+				"packageName": "iamref_iam",
+				"pyproject":   map[string]any{"enabled": true},
+			},
+			"csharp": map[string]any{
+				"rootNamespace": "IamRef",
+			},
+		}).
+		WithConfig(infer.Config(&Config{})).
+		WithResources(
+			infer.Resource(&Permission{}),
+			infer.Resource(&CustomRole{}),
+			infer.Resource(&OrganizationAccessToken{}),
+		).
+		WithFunctions(
+			infer.Function(&GetScopes{}),
+			infer.Function(&CheckAccess{}),
+		).
+		WithModuleMap(map[tokens.ModuleName]tokens.ModuleName{"pulumi": "index"}).
+		Build()
+	if err != nil {
+		return p.Provider{}, err
+	}
+	prov.DiffConfig = diffConfig
+	prov.Diff = diffUnknowns(prov.Diff)
+	return prov, nil
+}
+
+// Config is the provider configuration (iam:apiUrl, iam:accessToken, iam:organization).
+type Config struct {
+	APIURL       *string `pulumi:"apiUrl,optional"`
+	AccessToken  *string `pulumi:"accessToken,optional" provider:"secret"`
+	Organization *string `pulumi:"organization,optional"`
+
+	prov *mapping.Provider
+}
+
+// Annotate describes the configuration.
+func (c *Config) Annotate(a infer.Annotator) {
+	a.Describe(&c.APIURL, "Base URL of the IAM API. Falls back to IAM_API_URL, then http://127.0.0.1:8080.")
+	a.Describe(&c.AccessToken, "Access token for the IAM API (an organization token such as `pul-…`). Falls back to IAM_ACCESS_TOKEN, then PULUMI_ACCESS_TOKEN. Not needed for previews that only validate inputs.")
+	a.Describe(&c.Organization, "Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.")
+}
+
+// Configure builds the shared mapping provider; the token is only checked when an API call is made.
+func (c *Config) Configure(ctx context.Context) error {
+	prov, err := mapping.New(mapping.Config{
+		APIURL: deref(c.APIURL), AccessToken: deref(c.AccessToken), Organization: deref(c.Organization),
+	}.WithEnv(), nil)
+	if err != nil {
+		return err
+	}
+	c.prov = prov
+	return nil
+}
+
+// provider is the configured mapping provider of a request.
+func provider(ctx context.Context) (*mapping.Provider, error) {
+	cfg := infer.GetConfig[Config](ctx)
+	if cfg.prov == nil {
+		return nil, errors.New("the iam provider is not configured")
+	}
+	return cfg.prov, nil
+}
+
+// diffConfig replaces the provider (and so every resource it manages) only when the
+// organization changes; a new API URL or access token is an in-place update.
+func diffConfig(_ context.Context, req p.DiffRequest) (p.DiffResponse, error) {
+	olds := req.OldInputs
+	if olds.Len() == 0 {
+		olds = req.State
+	}
+	resp := p.DiffResponse{DetailedDiff: map[string]p.PropertyDiff{}}
+	for _, k := range []string{"apiUrl", "accessToken", "organization"} {
+		was, now := olds.Get(k), req.Inputs.Get(k)
+		if was.WithSecret(false).Equals(now.WithSecret(false)) {
+			continue
+		}
+		kind := p.Update
+		if k == "organization" {
+			kind = p.UpdateReplace
+		}
+		resp.DetailedDiff[k] = p.PropertyDiff{Kind: kind, InputDiff: true}
+		resp.HasChanges = true
+	}
+	return resp, nil
+}
+
+// unknownKinds says, per resource, which kind of change an unknown input means (Update unless listed).
+var unknownKinds = map[string]map[string]p.DiffKind{
+	PermissionToken: {"organization": p.UpdateReplace},
+	CustomRoleToken: {"organization": p.UpdateReplace},
+	TokenToken: {"organization": p.UpdateReplace, "name": p.UpdateReplace, "description": p.UpdateReplace,
+		"roleId": p.UpdateReplace, "admin": p.UpdateReplace, "expiresIn": p.UpdateReplace},
+}
+
+// diffUnknowns wraps Diff so that an input that is not known yet (during a preview) always
+// counts as a change. infer hands Diff zero values in place of unknowns, so without this an
+// unknown organization would look unchanged.
+func diffUnknowns(inner func(context.Context, p.DiffRequest) (p.DiffResponse, error)) func(context.Context, p.DiffRequest) (p.DiffResponse, error) {
+	return func(ctx context.Context, req p.DiffRequest) (p.DiffResponse, error) {
+		resp, err := inner(ctx, req)
+		if err != nil {
+			return resp, err
+		}
+		kinds, ok := unknownKinds[string(req.Urn.Type())]
+		if !ok {
+			return resp, nil
+		}
+		for k, v := range req.Inputs.All {
+			if !v.HasComputed() {
+				continue
+			}
+			kind, ok := kinds[k]
+			if !ok {
+				kind = p.Update
+			}
+			if resp.DetailedDiff == nil {
+				resp.DetailedDiff = map[string]p.PropertyDiff{}
+			}
+			if prev, ok := resp.DetailedDiff[k]; !ok || prev.Kind == p.Update || prev.Kind == p.Add || prev.Kind == p.Delete {
+				resp.DetailedDiff[k] = p.PropertyDiff{Kind: kind, InputDiff: true}
+			}
+			resp.HasChanges = true
+		}
+		return resp, nil
+	}
+}
+
+// resourceID is the ID of every resource: "{org}/{id}" with the effective organization.
+func resourceID(org, id string) string { return org + "/" + id }
+
+// parseID splits "{org}/{id}"; a bare ID means the provider's organization.
+func parseID(prov *mapping.Provider, id string) (org, rid string, err error) {
+	if org, rid, ok := strings.Cut(id, "/"); ok {
+		if org == "" || rid == "" || strings.Contains(rid, "/") {
+			return "", "", fmt.Errorf("resource ID %q: want \"{organization}/{id}\"", id)
+		}
+		return org, rid, nil
+	}
+	org, err = prov.Org("")
+	if err != nil {
+		return "", "", fmt.Errorf("resource ID %q: want \"{organization}/{id}\": %w", id, err)
+	}
+	return org, id, nil
+}
+
+// importOrg is the organization input of an imported resource: empty when it is the
+// provider's own organization, so that a program without `organization` shows no replacement.
+func importOrg(prov *mapping.Provider, org string) string {
+	if org == prov.Config().Organization {
+		return ""
+	}
+	return org
+}
+
+// problemFailures turns mapping problems into check failures, skipping those that touch an
+// input not known yet. The property is the top-level input (so the engine can show its value);
+// the reason keeps the full path, e.g. `scopes[1]: unknown scope "stack:delet": did you mean "stack:delete"?`.
+func problemFailures(ps mapping.Problems, unknown unknownPaths) []p.CheckFailure {
+	var out []p.CheckFailure
+	for _, pr := range ps {
+		if unknown.touches(pr.Field) {
+			continue
+		}
+		top := pr.Field
+		if i := strings.IndexAny(top, ".["); i >= 0 {
+			top = top[:i]
+		}
+		out = append(out, p.CheckFailure{Property: top, Reason: pr.Error()})
+	}
+	return out
+}
+
+// unknownPaths lists the input paths ("grants[0].permissions[1]") whose values are not known yet.
+type unknownPaths []string
+
+// findUnknowns walks check inputs for computed values.
+func findUnknowns(m property.Map) unknownPaths {
+	var out unknownPaths
+	var walk func(path string, v property.Value)
+	walk = func(path string, v property.Value) {
+		switch {
+		case v.IsComputed():
+			out = append(out, path)
+		case v.IsArray():
+			for i, e := range v.AsArray().All {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		case v.IsMap():
+			for k, e := range v.AsMap().All {
+				walk(path+"."+k, e)
+			}
+		}
+	}
+	for k, v := range m.All {
+		walk(k, v)
+	}
+	return out
+}
+
+// has reports whether path itself is unknown.
+func (u unknownPaths) has(path string) bool {
+	for _, x := range u {
+		if x == path {
+			return true
+		}
+	}
+	return false
+}
+
+// touches reports whether a problem at field may be caused by an unknown: the field is unknown,
+// inside an unknown, or contains one (aggregate checks over a list with unknown elements).
+func (u unknownPaths) touches(field string) bool {
+	within := func(inner, outer string) bool {
+		return inner == outer || strings.HasPrefix(inner, outer+".") || strings.HasPrefix(inner, outer+"[")
+	}
+	for _, x := range u {
+		if within(field, x) || within(x, field) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasSecretOrUnknown reports whether a list input holds per-element secrets or unknowns, which
+// are tracked by index and so must not be reordered.
+func hasSecretOrUnknown(v property.Value) bool {
+	if !v.IsArray() {
+		return false
+	}
+	for _, e := range v.AsArray().All {
+		if e.HasComputed() || e.HasSecrets() {
+			return true
+		}
+	}
+	return false
+}
+
+func deref[T any](v *T) T {
+	if v == nil {
+		var zero T
+		return zero
+	}
+	return *v
+}
+
+// ptr is nil for the zero value, so that empty optional inputs stay absent.
+func ptr[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}

@@ -1,0 +1,288 @@
+package pulumi
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pulumi/pulumi-go-provider/infer"
+
+	"github.com/iamref/iam/provider/mapping"
+)
+
+// CustomRole is iam:index:CustomRole, an organization role built from grants or raw details.
+type CustomRole struct{}
+
+// Grant is one grant of a CustomRole (object type iam:index:Grant).
+type Grant struct {
+	Permissions      []string `pulumi:"permissions,optional"`
+	Scopes           []string `pulumi:"scopes,optional"`
+	Stacks           []string `pulumi:"stacks,optional"`
+	Environments     []string `pulumi:"environments,optional"`
+	InsightsAccounts []string `pulumi:"insightsAccounts,optional"`
+}
+
+// RoleFields are the fields CustomRole inputs and state share.
+type RoleFields struct {
+	Name         string  `pulumi:"name"`
+	Description  *string `pulumi:"description,optional"`
+	Organization *string `pulumi:"organization,optional" provider:"replaceOnChanges"`
+	Grants       []Grant `pulumi:"grants,optional"`
+}
+
+// CustomRoleArgs are the inputs of a CustomRole: grants or details, not both.
+type CustomRoleArgs struct {
+	RoleFields
+	Details *string `pulumi:"details,optional"`
+}
+
+// CustomRoleState is a CustomRole's state. Its details output is the canonical tree the server
+// stores, whichever of grants and details the program used.
+type CustomRoleState struct {
+	RoleFields
+	RoleID  string `pulumi:"roleId"`
+	Version int    `pulumi:"version"`
+	Details string `pulumi:"details"`
+}
+
+var (
+	_ infer.CustomCheck[CustomRoleArgs]                           = (*CustomRole)(nil)
+	_ infer.CustomDiff[CustomRoleArgs, CustomRoleState]           = (*CustomRole)(nil)
+	_ infer.CustomUpdate[CustomRoleArgs, CustomRoleState]         = (*CustomRole)(nil)
+	_ infer.CustomRead[CustomRoleArgs, CustomRoleState]           = (*CustomRole)(nil)
+	_ infer.CustomDelete[CustomRoleState]                         = (*CustomRole)(nil)
+	_ infer.ExplicitDependencies[CustomRoleArgs, CustomRoleState] = (*CustomRole)(nil)
+)
+
+// Annotate describes the resource.
+func (r *CustomRole) Annotate(a infer.Annotator) {
+	a.SetToken("index", "CustomRole")
+	a.Describe(r, "A custom organization role (a permission descriptor record with uxPurpose `role`), given either as `grants` or as raw `details`. "+
+		"Grants are additive; a grant that lists no stacks, environments or insights accounts applies organization-wide. "+
+		"Changes are compared on the canonical tree the server stores, so the order of the lists inside a grant never shows as a diff (the order of the grants themselves does), and `pulumi refresh` reports changes made outside Pulumi. "+
+		"Import with `{organization}/{roleId}`.")
+}
+
+// Annotate describes a grant.
+func (g *Grant) Annotate(a infer.Annotator) {
+	a.SetToken("index", "Grant")
+	a.Describe(g, "One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.")
+	a.Describe(&g.Permissions, "Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.")
+	a.Describe(&g.Scopes, "Scopes granted directly, such as `stack:read`; each must act on the kind of entity the grant lists (organization-level scopes only in a grant that lists none).")
+	a.Describe(&g.Stacks, "Stacks the grant applies to, as `project/stack`.")
+	a.Describe(&g.Environments, "Environments the grant applies to, as `project/environment`.")
+	a.Describe(&g.InsightsAccounts, "Insights accounts the grant applies to, by name.")
+}
+
+// Annotate describes the shared fields.
+func (f *RoleFields) Annotate(a infer.Annotator) {
+	a.Describe(&f.Name, "Name of the role, unique in the organization.")
+	a.Describe(&f.Description, "Free-form description.")
+	a.Describe(&f.Organization, "Organization that owns the role; defaults to the provider's organization. Changing it replaces the role.")
+	a.Describe(&f.Grants, "What the role allows, as a list of grants. Conflicts with `details`.")
+}
+
+// Annotate describes the inputs.
+func (a *CustomRoleArgs) Annotate(an infer.Annotator) {
+	an.Describe(&a.Details, "What the role allows, as raw PermissionDescriptor JSON (the `details` tree of the IAM API, discriminated by `__type`), for roles built elsewhere. Conflicts with `grants`.")
+}
+
+// Annotate describes the outputs.
+func (s *CustomRoleState) Annotate(a infer.Annotator) {
+	a.Describe(&s.RoleID, "Server-assigned ID of the role; use it as an OrganizationAccessToken's `roleId`.")
+	a.Describe(&s.Version, "Version of the record on the server; it increases with every change.")
+	a.Describe(&s.Details, "The role's PermissionDescriptor tree as the server stores it (canonical JSON), whichever of `grants` and `details` defined it.")
+}
+
+// WireDependencies keeps roleId known across in-place updates, so that tokens using it do not
+// show as replaced in a preview.
+func (*CustomRole) WireDependencies(f infer.FieldSelector, args *CustomRoleArgs, state *CustomRoleState) {
+	f.OutputField(&state.RoleID).DependsOn(f.InputField(&args.Organization))
+	all := []infer.InputField{f.InputField(&args.Name), f.InputField(&args.Description),
+		f.InputField(&args.Organization), f.InputField(&args.Grants), f.InputField(&args.Details)}
+	f.OutputField(&state.Version).DependsOn(all...)
+	f.OutputField(&state.Details).DependsOn(all...)
+}
+
+func grantsToMapping(gs []Grant) []mapping.Grant {
+	if gs == nil {
+		return nil
+	}
+	out := make([]mapping.Grant, len(gs))
+	for i, g := range gs {
+		out[i] = mapping.Grant(g)
+	}
+	return out
+}
+
+func grantsFromMapping(gs []mapping.Grant) []Grant {
+	if gs == nil {
+		return nil
+	}
+	out := make([]Grant, len(gs))
+	for i, g := range gs {
+		out[i] = Grant(g)
+	}
+	return out
+}
+
+func (a CustomRoleArgs) mapping() mapping.CustomRoleArgs {
+	return mapping.CustomRoleArgs{Organization: deref(a.Organization), Name: a.Name, Description: deref(a.Description),
+		Grants: grantsToMapping(a.Grants), Details: deref(a.Details)}
+}
+
+func roleArgs(m mapping.CustomRoleArgs) CustomRoleArgs {
+	return CustomRoleArgs{RoleFields: RoleFields{Name: m.Name, Description: ptr(m.Description), Organization: ptr(m.Organization),
+		Grants: grantsFromMapping(m.Grants)}, Details: ptr(m.Details)}
+}
+
+func (s CustomRoleState) mapping() mapping.CustomRoleState {
+	return mapping.CustomRoleState{
+		CustomRoleArgs: mapping.CustomRoleArgs{Organization: deref(s.Organization), Name: s.Name, Description: deref(s.Description), Grants: grantsToMapping(s.Grants)},
+		RoleID:         s.RoleID, Version: s.Version, CanonicalDetails: s.Details,
+	}
+}
+
+func roleState(m mapping.CustomRoleState) CustomRoleState {
+	return CustomRoleState{RoleFields: roleArgs(m.CustomRoleArgs).RoleFields, RoleID: m.RoleID, Version: m.Version, Details: m.CanonicalDetails}
+}
+
+// Check validates offline with mapping.CheckRole. Inputs not known yet (say, the ID of a
+// Permission created in the same run) are replaced by stand-ins for the check, and problems
+// they could cause are not reported. Each grant's lists are sorted when fully known.
+func (*CustomRole) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResponse[CustomRoleArgs], error) {
+	args, failures, err := infer.DefaultCheck[CustomRoleArgs](ctx, req.NewInputs)
+	if err != nil || len(failures) > 0 {
+		return infer.CheckResponse[CustomRoleArgs]{Inputs: args, Failures: failures}, err
+	}
+	unknown := findUnknowns(req.NewInputs)
+	probe := args.mapping()
+	if unknown.has("name") {
+		probe.Name = "unknown"
+	}
+	if unknown.has("details") {
+		probe.Details = "" // checked at create/update time
+	}
+	for i := range probe.Grants {
+		probe.Grants[i] = standInGrant(probe.Grants[i], fmt.Sprintf("grants[%d]", i), unknown)
+	}
+	failures = problemFailures(mapping.CheckRole(probe), unknown)
+
+	if grants := req.NewInputs.Get("grants"); grants.IsArray() {
+		for i, g := range grants.AsArray().All {
+			if i < len(args.Grants) && !g.HasComputed() && !g.HasSecrets() {
+				args.Grants[i] = Grant(mapping.NormalizeGrant(mapping.Grant(args.Grants[i])))
+			}
+		}
+	}
+	return infer.CheckResponse[CustomRoleArgs]{Inputs: args, Failures: failures}, nil
+}
+
+// standInGrant replaces unknown elements of a grant with values that pass offline validation:
+// a placeholder Permission ID, a known scope of the same grant, placeholder entity names.
+func standInGrant(g mapping.Grant, at string, unknown unknownPaths) mapping.Grant {
+	const placeholderID = "00000000-0000-0000-0000-000000000000"
+	fill := func(field string, list []string, standIn string) []string {
+		out := make([]string, len(list))
+		for i, v := range list {
+			if unknown.has(indexPath(at+"."+field, i)) {
+				v = standIn
+			}
+			out[i] = v
+		}
+		return out
+	}
+	g.Permissions = fill("permissions", g.Permissions, placeholderID)
+	g.Scopes = knownScopes(g.Scopes, at+".scopes", unknown)
+	g.Stacks = fill("stacks", g.Stacks, "unknown/unknown")
+	g.Environments = fill("environments", g.Environments, "unknown/unknown")
+	g.InsightsAccounts = fill("insightsAccounts", g.InsightsAccounts, "unknown")
+	return g
+}
+
+func indexPath(field string, i int) string { return fmt.Sprintf("%s[%d]", field, i) }
+
+// Diff compares the canonical trees (mapping.RoleChanges compiles the inputs through the API);
+// inputs that cannot be compiled yet count as changed.
+func (*CustomRole) Diff(ctx context.Context, req infer.DiffRequest[CustomRoleArgs, CustomRoleState]) (infer.DiffResponse, error) {
+	prov, err := provider(ctx)
+	if err != nil {
+		return infer.DiffResponse{}, err
+	}
+	update, replace := prov.RoleChanges(ctx, req.State.mapping(), req.Inputs.mapping())
+	return diffResponse(update, replace), nil
+}
+
+// Create creates the role (nothing is called during a preview).
+func (*CustomRole) Create(ctx context.Context, req infer.CreateRequest[CustomRoleArgs]) (infer.CreateResponse[CustomRoleState], error) {
+	if req.DryRun {
+		return infer.CreateResponse[CustomRoleState]{Output: CustomRoleState{RoleFields: req.Inputs.RoleFields}}, nil
+	}
+	prov, err := provider(ctx)
+	if err != nil {
+		return infer.CreateResponse[CustomRoleState]{}, err
+	}
+	org, err := prov.Org(deref(req.Inputs.Organization))
+	if err != nil {
+		return infer.CreateResponse[CustomRoleState]{}, err
+	}
+	st, err := prov.CreateRole(ctx, req.Inputs.mapping())
+	if err != nil {
+		return infer.CreateResponse[CustomRoleState]{}, err
+	}
+	return infer.CreateResponse[CustomRoleState]{ID: resourceID(org, st.RoleID), Output: roleState(st)}, nil
+}
+
+// Read reads the role back (refresh and import): the prior inputs are kept while they still
+// compile to the server's tree; otherwise they are rebuilt from it, which reports drift.
+func (*CustomRole) Read(ctx context.Context, req infer.ReadRequest[CustomRoleArgs, CustomRoleState]) (infer.ReadResponse[CustomRoleArgs, CustomRoleState], error) {
+	prov, err := provider(ctx)
+	if err != nil {
+		return infer.ReadResponse[CustomRoleArgs, CustomRoleState]{}, err
+	}
+	org, id, err := parseID(prov, req.ID)
+	if err != nil {
+		return infer.ReadResponse[CustomRoleArgs, CustomRoleState]{}, err
+	}
+	var prior *mapping.CustomRoleArgs
+	override := deref(req.State.Organization)
+	if req.State.RoleID == "" { // import
+		override = importOrg(prov, org)
+	} else {
+		id = req.State.RoleID
+		in := req.Inputs.mapping()
+		in.Organization = override
+		prior = &in
+	}
+	st, found, err := prov.ReadRole(ctx, override, id, prior)
+	if err != nil || !found {
+		return infer.ReadResponse[CustomRoleArgs, CustomRoleState]{}, err
+	}
+	return infer.ReadResponse[CustomRoleArgs, CustomRoleState]{ID: req.ID, Inputs: roleArgs(st.CustomRoleArgs), State: roleState(st)}, nil
+}
+
+// Update changes the role in place.
+func (*CustomRole) Update(ctx context.Context, req infer.UpdateRequest[CustomRoleArgs, CustomRoleState]) (infer.UpdateResponse[CustomRoleState], error) {
+	if req.DryRun {
+		out := req.State
+		out.RoleFields = req.Inputs.RoleFields
+		return infer.UpdateResponse[CustomRoleState]{Output: out}, nil
+	}
+	prov, err := provider(ctx)
+	if err != nil {
+		return infer.UpdateResponse[CustomRoleState]{}, err
+	}
+	st, err := prov.UpdateRole(ctx, req.State.mapping(), req.Inputs.mapping())
+	if err != nil {
+		return infer.UpdateResponse[CustomRoleState]{}, err
+	}
+	return infer.UpdateResponse[CustomRoleState]{Output: roleState(st)}, nil
+}
+
+// Delete deletes the role; one already gone is fine.
+func (*CustomRole) Delete(ctx context.Context, req infer.DeleteRequest[CustomRoleState]) (infer.DeleteResponse, error) {
+	prov, err := provider(ctx)
+	if err != nil {
+		return infer.DeleteResponse{}, err
+	}
+	return infer.DeleteResponse{}, prov.DeleteRole(ctx, req.State.mapping())
+}
