@@ -180,7 +180,11 @@ func (x Explanation) Reasons() []string {
 		if g.Condition != "" {
 			cond = " under the condition " + g.Condition
 		}
-		out[i] = fmt.Sprintf("%s on %s is allowed by the grant %s%s %s", scope.Name, x.Entity, g.origin(), cond, g.where())
+		where := g.where()
+		if len(g.Entities) == 1 && g.Entities[0] == x.Entity.ID {
+			where = "on " + x.Entity.String() // name the entity rather than repeat its ID
+		}
+		out[i] = fmt.Sprintf("%s on %s is allowed by the grant %s%s %s", scope.Name, x.Entity, g.origin(), cond, where)
 	}
 	return out
 }
@@ -194,16 +198,26 @@ func (x Explanation) denial() string {
 		return fmt.Sprintf("no grant of %s on %s", scope.Name, x.Entity)
 	}
 	// Where is the scope granted at all?
-	elsewhere, conditional := 0, 0
+	everywhere, conditional := false, 0
+	others := map[string]bool{}
 	for _, g := range x.ix.grants {
 		if !g.Scopes.Has(x.Action) {
 			continue
 		}
-		if len(g.cond) > 0 {
+		switch {
+		case len(g.cond) > 0:
 			conditional++
-		} else {
-			elsewhere += max(len(g.Entities), 1)
+		case g.Entities == nil:
+			everywhere = true
+		default:
+			for _, id := range g.Entities {
+				others[id] = true
+			}
 		}
+	}
+	elsewhere := len(others)
+	if everywhere {
+		elsewhere++
 	}
 	msg := fmt.Sprintf("no grant of %s on %s", scope.Name, x.Entity)
 	switch {

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# make demo: start iam-server on loopback with a fresh database, `pulumi up` the YAML example
+# (a Permission, a CustomRole bound to myapp/prod, a CI token), then show what the issued
+# token may and may not do. Everything lives in a temporary folder and is removed at the end.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=$root/bin
+export PATH="$root/.tools/bin:$PATH"
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18080)
+url=http://127.0.0.1:$port
+admin=pul-$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+api() { # api METHOD PATH [BODY]
+  curl -sS -X "$1" -H "Authorization: token $admin" -H 'Content-Type: application/json' ${3:+-d "$3"} "$url$2"
+}
+
+step "Starting iam-server on $url (org acme, database in a temp folder)"
+IAM_BOOTSTRAP_TOKEN=$admin "$bin/iam-server" serve --addr "127.0.0.1:$port" --db "$work/iam.db" --org acme \
+  >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do curl -fsS "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS "$url/healthz" >/dev/null || { cat "$work/server.log"; exit 1; }
+
+step "Registering stacks myapp/prod and myapp/dev and environment myapp/prod"
+api POST /api/stacks/acme/myapp '{"stackName":"prod","tags":{"env":"prod"}}' >/dev/null
+api POST /api/stacks/acme/myapp '{"stackName":"dev","tags":{"env":"dev"}}' >/dev/null
+api POST /api/esc/environments/acme '{"project":"myapp","name":"prod"}' >/dev/null
+
+step "pulumi up examples/yaml"
+proj=$work/project
+mkdir -p "$proj" "$work/state"
+sed "s#path: ../../bin#path: $bin#" "$root/examples/yaml/Pulumi.yaml" >"$proj/Pulumi.yaml"
+export PULUMI_HOME=$work/pulumi-home PULUMI_BACKEND_URL=file://$work/state PULUMI_CONFIG_PASSPHRASE=demo \
+  PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+cd "$proj"
+pulumi stack init demo >/dev/null
+pulumi config set iam:apiUrl "$url"
+pulumi config set iam:organization acme
+pulumi config set --secret iam:accessToken "$admin"
+start=$(date +%s%N)
+pulumi up --yes --non-interactive
+echo "pulumi up took $(( ($(date +%s%N) - start) / 1000000 )) ms"
+
+step "Stack outputs (the token is a secret)"
+pulumi stack output
+token=$(pulumi stack output ciToken --show-secrets)
+
+step "What the CI token may do"
+for path in /api/stacks/acme/myapp/prod /api/stacks/acme/myapp/dev; do
+  code=$(curl -sS -o "$work/body" -w '%{http_code}' -H "Authorization: token $token" "$url$path")
+  printf 'GET %-32s -> %s\n' "$path" "$code"
+  [ "$code" = 200 ] || { sed 's/^/    /' "$work/body"; echo; }
+done
+code=$(curl -sS -o "$work/body" -w '%{http_code}' -X DELETE -H "Authorization: token $token" "$url/api/stacks/acme/myapp/dev")
+printf 'DELETE %-29s -> %s\n' /api/stacks/acme/myapp/dev "$code"
+tokid=$(api GET /api/orgs/acme/tokens | python3 -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin)["tokens"] if t["name"].startswith("ci-deployer")][0])')
+step "Why (POST /api/orgs/acme/access/check)"
+api POST /api/orgs/acme/access/check "{\"checks\":[
+  {\"principal\":\"$tokid\",\"action\":\"stack:delete\",\"entity\":{\"kind\":\"stack\",\"project\":\"myapp\",\"name\":\"prod\"}},
+  {\"principal\":\"$tokid\",\"action\":\"stack:delete\",\"entity\":{\"kind\":\"stack\",\"project\":\"myapp\",\"name\":\"dev\"}},
+  {\"principal\":\"$tokid\",\"action\":\"environment:open\",\"entity\":{\"kind\":\"environment\",\"project\":\"myapp\",\"name\":\"prod\"}},
+  {\"principal\":\"$tokid\",\"action\":\"org_token:create\"}]}" | python3 -m json.tool
+
+step "pulumi destroy"
+pulumi destroy --yes --non-interactive >/dev/null && echo "destroyed; the token is revoked:"
+printf 'GET %-32s -> %s\n' /api/user "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: token $token" "$url/api/user")"
