@@ -71,12 +71,14 @@ check-gen: gen
 		echo "check-gen: generated files above are not committed: run 'make gen' and commit the result"; exit 1; \
 	fi
 
-# Type-checks the generated Node.js SDK (npm install of @pulumi/pulumi into .tools/, then tsc).
+# Type-checks the generated Node.js SDK and the TypeScript example against it (npm install of
+# @pulumi/pulumi into .tools/, then tsc).
 NODE_SDK_DIR := $(CURDIR)/.tools/sdk-nodejs
 check-sdk-nodejs:
-	@mkdir -p $(NODE_SDK_DIR)
+	@mkdir -p $(NODE_SDK_DIR)/example
 	cp -r sdk/nodejs/. $(NODE_SDK_DIR)/
-	cd $(NODE_SDK_DIR) && npm install --no-audit --no-fund --loglevel=error && npx tsc --noEmit -p .
+	cp examples/typescript/index.ts examples/typescript/tsconfig.sdkcheck.json $(NODE_SDK_DIR)/example/
+	cd $(NODE_SDK_DIR) && npm install --no-audit --no-fund --loglevel=error && npx tsc --noEmit -p . && npx tsc -p example/tsconfig.sdkcheck.json
 
 # The main job: a server, the YAML example applied with the real pulumi CLI, and what the
 # issued token may and may not do (scripts/demo.sh; everything in a temporary folder).
