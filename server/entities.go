@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -176,14 +177,16 @@ func (s *Server) newEntity(ctx context.Context, kind, project, name string, tags
 	if err := validName(kind+" name", name, maxEntityName); err != nil {
 		return store.Entity{}, invalid(kind, field, "%s", err.Error())
 	}
-	if err := validTags(kind, tags); err != nil {
+	// The caller's tags; the server's own "pulumi:" tags (an account's provider) are added by
+	// the handler after it validated the caller's, and would be refused as reserved here.
+	if err := validTags(kind, userTags(tags)); err != nil {
 		return store.Entity{}, err
 	}
 	now := s.now().UTC()
 	e := store.Entity{ID: newID(), Org: s.org.Name, Kind: kind, Project: project, Name: name, Tags: tags, Created: now, Modified: now}
 	if err := s.st.CreateEntity(ctx, e); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return store.Entity{}, conflict(kind, field, "%s %s already exists", kind, entityLabel(e))
+			return store.Entity{}, conflict(kind, field, "%s %s already exists", kind, s.org.Name+"/"+strings.TrimPrefix(entityLabel(e), kind+":"))
 		}
 		return store.Entity{}, err
 	}
@@ -241,6 +244,9 @@ func stackJSON(org string, e store.Entity) apitype.Stack {
 func (s *Server) createStack(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req apitype.CreateStackRequest
 	return s.create(w, r, c, kindStack, &req, func() (int, any, error) {
+		if err := validTags(kindStack, req.Tags); err != nil { // "pulumi:" names are refused here
+			return 0, nil, err
+		}
 		e, err := s.newEntity(r.Context(), kindStack, r.PathValue("project"), req.StackName, req.Tags)
 		if err != nil {
 			return 0, nil, err

@@ -71,7 +71,13 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, c *call, resourc
 		w.WriteHeader(prev.Status)
 		_, _ = w.Write(plain)
 		return nil
-	case err != nil && !errors.Is(err, store.ErrNotFound):
+	case err == nil:
+		// Older than the window: forget it (and anything older), or PutIdempotent would keep
+		// it and a retry of this request would run the create again instead of replaying.
+		if err := s.st.PruneIdempotent(r.Context(), prev.Created.Add(time.Microsecond)); err != nil {
+			return err
+		}
+	case !errors.Is(err, store.ErrNotFound):
 		return err
 	}
 	status, out, err := do()

@@ -1,0 +1,311 @@
+package server_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/authz"
+)
+
+// TestAccessCheck: a batch of checks for other tokens and for the caller, with per-item
+// errors for what cannot be checked; the endpoint needs role:read.
+func TestAccessCheck(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	a := h.stack("p", "a", nil)
+	h.stack("p", "b", nil)
+	e := h.env("p", "e")
+	acct := h.account("acct", nil)
+	tokID, _ := h.scopedToken("pinned", authz.GrantSpec{Scopes: []string{"stack:read"}, Stacks: []string{a.ID}},
+		authz.GrantSpec{Scopes: []string{"stack:list"}})
+	goneID, _ := h.token("gone", "")
+	h.must(204, "DELETE", "/api/orgs/acme/tokens/"+goneID, h.admin(), nil)
+
+	stackByName := func(name string) apitype.EntityRef { return apitype.EntityRef{Kind: "stack", Project: "p", Name: name} }
+	checks := []struct {
+		check    apitype.AccessCheck
+		allowed  bool
+		errorHas string // "" = a decision is expected
+		reason   string // in a reason
+	}{
+		{apitype.AccessCheck{Action: "stack:delete", Entity: stackByName("b")}, true, "", "stack:delete"},
+		{apitype.AccessCheck{Principal: tokID, Action: "stack:read", Entity: apitype.EntityRef{Kind: "stack", ID: a.ID}}, true, "", "stack:read"},
+		{apitype.AccessCheck{Principal: tokID, Action: "stack:read", Entity: stackByName("a")}, true, "", "stack:read"},
+		{apitype.AccessCheck{Principal: tokID, Action: "stack:read", Entity: stackByName("b")}, false, "", "stack:read"},
+		{apitype.AccessCheck{Principal: tokID, Action: "stack:delete", Entity: stackByName("a")}, false, "", "stack:delete"},
+		{apitype.AccessCheck{Principal: tokID, Action: "stack:list"}, true, "", "stack:list"},
+		{apitype.AccessCheck{Principal: tokID, Action: "stack:list", Entity: apitype.EntityRef{Kind: "org"}}, true, "", ""},
+		{apitype.AccessCheck{Principal: tokID, Action: "environment:open", Entity: apitype.EntityRef{Kind: "environment", ID: e.ID}}, false, "", "environment:open"},
+		{apitype.AccessCheck{Action: "insights_account:read", Entity: apitype.EntityRef{Kind: "insights-account", Name: "acct"}}, true, "", ""},
+		{apitype.AccessCheck{Action: "insights_account:read", Entity: apitype.EntityRef{Kind: "insights-account", ID: acct.ID}}, true, "", ""},
+		{apitype.AccessCheck{Principal: tokID, Action: "stack:delet", Entity: stackByName("a")}, false, `did you mean "stack:delete"`, ""},
+		{apitype.AccessCheck{Principal: tokID, Action: "stack:read", Entity: stackByName("missing")}, false, "not found", ""},
+		{apitype.AccessCheck{Principal: tokID, Action: "stack:read", Entity: apitype.EntityRef{Kind: "stack", ID: e.ID}}, false, "not found", ""},
+		{apitype.AccessCheck{Principal: tokID, Action: "stack:read"}, false, "entity", ""},
+		{apitype.AccessCheck{Principal: tokID, Action: "stack:read", Entity: apitype.EntityRef{Kind: "bucket", Name: "x"}}, false, "bucket", ""},
+		{apitype.AccessCheck{Principal: "no-such-token", Action: "stack:read", Entity: stackByName("a")}, false, "no-such-token", ""},
+		{apitype.AccessCheck{Principal: goneID, Action: "stack:list"}, false, goneID, ""},
+	}
+	req := apitype.AccessCheckRequest{}
+	for _, c := range checks {
+		req.Checks = append(req.Checks, c.check)
+	}
+	var resp apitype.AccessCheckResponse
+	h.must(200, "POST", "/api/orgs/acme/access/check", h.admin(), req).decode(t, &resp)
+	if len(resp.Results) != len(checks) {
+		t.Fatalf("%d results for %d checks", len(resp.Results), len(checks))
+	}
+	for i, c := range checks {
+		res := resp.Results[i]
+		if c.errorHas != "" {
+			if !strings.Contains(res.Error, c.errorHas) || res.Allowed {
+				t.Errorf("check %d %+v: %+v, want an error mentioning %q", i, c.check, res, c.errorHas)
+			}
+			continue
+		}
+		if res.Error != "" || res.Allowed != c.allowed || len(res.Reasons) == 0 || !strings.Contains(strings.Join(res.Reasons, " "), c.reason) {
+			t.Errorf("check %d %+v: %+v, want allowed=%v with reasons naming %q", i, c.check, res, c.allowed, c.reason)
+		}
+	}
+
+	// The client's method agrees.
+	cresp, err := h.ts.Client.CheckAccess(ctx(t), org, req)
+	if err != nil || len(cresp.Results) != len(checks) || cresp.Results[1].Allowed != true || cresp.Results[3].Allowed {
+		t.Errorf("client CheckAccess: %+v, %v", cresp, err)
+	}
+
+	// Needs role:read; with it, a token may check itself.
+	_, noRead := h.scopedToken("no-read", authz.GrantSpec{Scopes: []string{"stack:read"}})
+	r := h.must(403, "POST", "/api/orgs/acme/access/check", noRead, req)
+	if !strings.Contains(firstCustom(r.errorBody(t)), "role:read") {
+		t.Errorf("403 does not name role:read: %s", r)
+	}
+	_, reader := h.scopedToken("reader", authz.GrantSpec{Scopes: []string{"role:read"}})
+	var self apitype.AccessCheckResponse
+	h.must(200, "POST", "/api/orgs/acme/access/check", reader, apitype.AccessCheckRequest{Checks: []apitype.AccessCheck{
+		{Action: "role:read"}, {Action: "stack:read", Entity: stackByName("a")},
+	}}).decode(t, &self)
+	if !self.Results[0].Allowed || self.Results[1].Allowed || len(self.Results[1].Reasons) == 0 {
+		t.Errorf("self checks: %+v", self.Results)
+	}
+	// At most 1000 checks per request.
+	big := apitype.AccessCheckRequest{Checks: make([]apitype.AccessCheck, 1001)}
+	for i := range big.Checks {
+		big.Checks[i] = apitype.AccessCheck{Action: "stack:list"}
+	}
+	h.must(400, "POST", "/api/orgs/acme/access/check", h.admin(), big)
+}
+
+// TestAccessCheckMatchesLocalDecision is a differential test: for random roles (pins, tag
+// conditions, negations, if-then-else, composed sets) and random (role, action, entity) cases,
+// the endpoint's answer equals authz.Compile(details).Decide computed here from the role's
+// details as GET returns them — the evaluation the providers use.
+func TestAccessCheckMatchesLocalDecision(t *testing.T) {
+	t.Parallel()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("IAMREF_TEST_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	t.Logf("seed %d (set IAMREF_TEST_SEED to repeat)", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	h := start(t)
+
+	tagValues := []string{"prod", "dev"}
+	randTags := func() map[string]string {
+		m := map[string]string{}
+		if rng.IntN(3) > 0 {
+			m["env"] = tagValues[rng.IntN(2)]
+		}
+		if rng.IntN(2) == 0 {
+			m["team"] = "core"
+		}
+		return m
+	}
+	entities := map[authz.EntityKind][]authz.Entity{}
+	for i := range 4 {
+		tags := randTags()
+		s := h.stack("p", fmt.Sprintf("s%d", i), tags)
+		entities[authz.KindStack] = append(entities[authz.KindStack], authz.Entity{Kind: authz.KindStack, ID: s.ID, Tags: s.Tags})
+	}
+	for i := range 3 {
+		e := h.env("p", fmt.Sprintf("e%d", i))
+		tags := randTags()
+		h.must(204, "PATCH", "/api/esc/environments/acme/p/"+e.Name+"/tags", h.admin(), tags)
+		var got apitype.Environment
+		h.must(200, "GET", "/api/esc/environments/acme/p/"+e.Name, h.admin(), nil).decode(t, &got)
+		entities[authz.KindEnvironment] = append(entities[authz.KindEnvironment], authz.Entity{Kind: authz.KindEnvironment, ID: got.ID, Tags: got.Tags})
+	}
+	for i := range 3 {
+		a := h.account(fmt.Sprintf("a%d", i), randTags())
+		var got apitype.InsightsAccount
+		h.must(200, "GET", "/api/preview/insights/acme/accounts/"+a.Name, h.admin(), nil).decode(t, &got)
+		entities[authz.KindInsightsAccount] = append(entities[authz.KindInsightsAccount], authz.Entity{Kind: authz.KindInsightsAccount, ID: got.ID, Tags: got.Tags})
+	}
+	sets := map[authz.EntityKind][]string{
+		authz.KindStack:           {h.builtin("stack-read"), h.builtin("stack-admin")},
+		authz.KindEnvironment:     {h.builtin("environment-open")},
+		authz.KindInsightsAccount: {h.builtin("insights-account-write")},
+	}
+	custom := h.role("custom-set", apitype.UXPurposeSet, "stack", authz.Format(&authz.Allow{Permissions: []string{"stack:read", "stack_tags:update"}}))
+	sets[authz.KindStack] = append(sets[authz.KindStack], custom.ID)
+
+	kinds := []authz.EntityKind{authz.KindStack, authz.KindEnvironment, authz.KindInsightsAccount}
+	pickScopes := func(k authz.EntityKind, n int) []string {
+		names := authz.ScopesOfKind(k).Names()
+		out := make([]string, 0, n)
+		for range n {
+			out = append(out, names[rng.IntN(len(names))])
+		}
+		return out
+	}
+	ctxOf := func(k authz.EntityKind) authz.ContextKind { c, _ := authz.ContextFor(k); return c }
+	randCond := func(k authz.EntityKind) authz.Expr {
+		c := ctxOf(k)
+		ents := entities[k]
+		pin := &authz.Equal{Left: &authz.Context{Kind: c}, Right: &authz.Identity{Kind: c, ID: ents[rng.IntN(len(ents))].ID}}
+		tag := &authz.Equal{Left: &authz.Tag{Context: &authz.Context{Kind: c}, Key: "env"}, Right: &authz.String{Value: tagValues[rng.IntN(2)]}}
+		switch rng.IntN(6) {
+		case 0:
+			return pin
+		case 1:
+			return &authz.In{Target: &authz.Context{Kind: c}, Values: &authz.IdentitySet{Kind: c, IDs: []string{ents[0].ID, ents[rng.IntN(len(ents))].ID}}}
+		case 2:
+			return tag
+		case 3:
+			return &authz.HasTag{Context: &authz.Context{Kind: c}, Key: "team"}
+		case 4:
+			return &authz.Not{X: pin}
+		default:
+			return &authz.And{Left: &authz.HasTag{Context: &authz.Context{Kind: c}, Key: "env"}, Right: &authz.Not{X: tag}}
+		}
+	}
+	randBody := func(k authz.EntityKind) authz.Node {
+		if rng.IntN(3) == 0 {
+			ids := sets[k]
+			return &authz.Compose{IDs: []string{ids[rng.IntN(len(ids))]}}
+		}
+		return &authz.Allow{Permissions: pickScopes(k, 1+rng.IntN(4))}
+	}
+	randNode := func() authz.Node {
+		k := kinds[rng.IntN(len(kinds))]
+		switch rng.IntN(6) {
+		case 0: // org-level and unconditional entity scopes
+			return &authz.Allow{Permissions: append(pickScopes(authz.KindOrg, 2), pickScopes(k, rng.IntN(2))...)}
+		case 1:
+			return &authz.IfThenElse{Condition: randCond(k), True: randBody(k), False: &authz.Allow{Permissions: pickScopes(k, 1)}}
+		default:
+			return &authz.Condition{Condition: randCond(k), SubNode: randBody(k)}
+		}
+	}
+
+	type subject struct {
+		tokenID string
+		ix      *authz.Index
+		root    authz.Node
+		scopes  []string // scopes its details mention, to bias actions towards grants
+	}
+	records := map[string]authz.Node{}
+	resolver := authz.ResolverFunc(func(id string) (authz.Node, error) {
+		if n, ok := records[id]; ok {
+			return n, nil
+		}
+		var rec apitype.Role
+		h.must(200, "GET", "/api/orgs/acme/roles/"+id, h.admin(), nil).decode(t, &rec)
+		n, err := authz.Parse(rec.Details)
+		if err != nil {
+			return nil, err
+		}
+		records[id] = n
+		return n, nil
+	})
+	var subjects []subject
+	for i := range 8 {
+		root := &authz.Group{}
+		for range 1 + rng.IntN(4) {
+			root.Entries = append(root.Entries, randNode())
+		}
+		role := h.role(fmt.Sprintf("random-%d", i), apitype.UXPurposeRole, "", authz.Format(root))
+		tokID, _ := h.token(fmt.Sprintf("random-%d", i), role.ID)
+		// Evaluate what the server stored, as a provider would read it back.
+		var got apitype.Role
+		h.must(200, "GET", "/api/orgs/acme/roles/"+role.ID, h.admin(), nil).decode(t, &got)
+		parsed, err := authz.Parse(got.Details)
+		if err != nil {
+			t.Fatalf("stored details do not parse: %v\n%s", err, got.Details)
+		}
+		ix, err := authz.Compile(parsed, resolver)
+		if err != nil {
+			t.Fatalf("compile %s: %v", got.Details, err)
+		}
+		var mentioned []string
+		for _, g := range ix.Grants() {
+			mentioned = append(mentioned, g.Scopes.Names()...)
+		}
+		subjects = append(subjects, subject{tokenID: tokID, ix: ix, root: parsed, scopes: mentioned})
+	}
+
+	const n = 200
+	type tcase struct {
+		sub    subject
+		action authz.Scope
+		entity authz.Entity
+	}
+	cases := make([]tcase, n)
+	req := apitype.AccessCheckRequest{}
+	for i := range cases {
+		sub := subjects[rng.IntN(len(subjects))]
+		var action authz.Scope
+		if len(sub.scopes) > 0 && rng.IntN(10) < 7 {
+			action = authz.MustScope(sub.scopes[rng.IntN(len(sub.scopes))])
+		} else {
+			all := authz.Scopes()
+			action = all[rng.IntN(len(all))]
+		}
+		ent := authz.OrgEntity
+		ref := apitype.EntityRef{Kind: "org"}
+		if action.Kind != authz.KindOrg {
+			k := action.Kind
+			if rng.IntN(10) == 0 { // now and then an entity of another kind
+				k = kinds[rng.IntN(len(kinds))]
+			}
+			ents := entities[k]
+			ent = ents[rng.IntN(len(ents))]
+			ref = apitype.EntityRef{Kind: k.String(), ID: ent.ID}
+		}
+		cases[i] = tcase{sub: sub, action: action, entity: ent}
+		req.Checks = append(req.Checks, apitype.AccessCheck{Principal: sub.tokenID, Action: action.Name, Entity: ref})
+	}
+	var resp apitype.AccessCheckResponse
+	h.must(200, "POST", "/api/orgs/acme/access/check", h.admin(), req).decode(t, &resp)
+	if len(resp.Results) != n {
+		t.Fatalf("%d results for %d checks", len(resp.Results), n)
+	}
+	allowed := 0
+	for i, c := range cases {
+		res := resp.Results[i]
+		want := bool(c.sub.ix.Decide(c.action.ID, c.entity))
+		ref, err := authz.Eval(c.sub.root, resolver, c.action.ID, c.entity)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref != want {
+			t.Errorf("local Decide %v and Eval %v disagree on %s %v (seed %d)", want, ref, c.action.Name, c.entity, seed)
+		}
+		if res.Error != "" || res.Allowed != want || len(res.Reasons) == 0 {
+			t.Errorf("case %d: %s on %v for role\n%s\nserver %+v, local %v (seed %d)", i, c.action.Name, c.entity, authz.Format(c.sub.root), res, want, seed)
+		}
+		if res.Allowed {
+			allowed++
+		}
+	}
+	t.Logf("%d of %d checks allowed", allowed, n)
+	if allowed < 10 || n-allowed < 10 {
+		t.Errorf("only %d of %d allowed: the generator does not exercise both answers (seed %d)", allowed, n, seed)
+	}
+}
