@@ -30,10 +30,16 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 		return invalid("accessCheck", "checks", "%d checks; at most %d per request", len(req.Checks), maxChecks)
 	}
 	resp := apitype.AccessCheckResponse{Results: make([]apitype.AccessCheckResult, len(req.Checks))}
-	principals := map[string]*authz.Index{"": c.p.index}
+	principals := map[string]*authz.Index{"": c.p.index, c.p.token.ID: c.p.index}
+	// Asking about another token's rights also needs org_token:read (who holds what).
+	mayReadTokens := c.p.index.Decide(authz.MustScope("org_token:read").ID, authz.OrgEntity) == authz.Allowed
 	for i, chk := range req.Checks {
 		res := &resp.Results[i]
 		ix, ok := principals[chk.Principal]
+		if !ok && !mayReadTokens {
+			res.Error = "principal: checking another token's access also needs org_token:read"
+			continue
+		}
 		if !ok {
 			ix, err = s.principalIndex(r.Context(), chk.Principal)
 			if err != nil {

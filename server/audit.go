@@ -21,20 +21,34 @@ type auditWriter struct {
 	log     *slog.Logger
 	metrics *metrics
 	queue   chan store.AuditEvent
-	done    chan struct{}
-	once    sync.Once
+	mu      sync.RWMutex // guards closed against record
+	closed  bool
 }
 
 func newAuditWriter(st store.Store, log *slog.Logger, m *metrics) *auditWriter {
-	return &auditWriter{st: st, log: log, metrics: m, queue: make(chan store.AuditEvent, 8192), done: make(chan struct{})}
+	return &auditWriter{st: st, log: log, metrics: m, queue: make(chan store.AuditEvent, 8192)}
 }
 
 func (a *auditWriter) record(e store.AuditEvent) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.closed { // a request that outlived shutdown: keep the event in the log at least
+		a.log.Warn("audit event after shutdown", "method", e.Method, "path", e.Path, "token", e.TokenName,
+			"action", e.Action, "entity", e.Entity, "decision", e.Decision, "status", e.Status, "reason", e.Reason)
+		return
+	}
 	a.queue <- e
 	a.metrics.auditQueued.Inc()
 }
 
-func (a *auditWriter) close() { a.once.Do(func() { close(a.queue) }) }
+func (a *auditWriter) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.closed {
+		a.closed = true
+		close(a.queue)
+	}
+}
 
 func (a *auditWriter) run(wg *sync.WaitGroup) {
 	defer wg.Done()
@@ -106,9 +120,15 @@ func (s *Server) listAuditLogs(w http.ResponseWriter, r *http.Request, _ *call) 
 		}
 		q.Limit = v
 	}
+	limit := q.Limit
+	q.Limit++ // one more than a page tells whether another page follows
 	evs, err := s.st.ListAudit(r.Context(), q)
 	if err != nil {
 		return err
+	}
+	more := len(evs) > limit
+	if more {
+		evs = evs[:limit]
 	}
 	resp := apitype.ListAuditLogsResponse{}
 	for _, e := range evs {
@@ -124,7 +144,7 @@ func (s *Server) listAuditLogs(w http.ResponseWriter, r *http.Request, _ *call) 
 		}
 		resp.AuditLogEvents = append(resp.AuditLogEvents, ev)
 	}
-	if len(evs) == q.Limit {
+	if more {
 		resp.ContinuationToken = strconv.FormatInt(evs[len(evs)-1].ID, 10)
 	}
 	writeJSON(w, http.StatusOK, resp)

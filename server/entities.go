@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/iamref/iam/apitype"
@@ -27,14 +28,21 @@ const (
 type entityCache struct {
 	st  store.Store
 	org string
+	ttl time.Duration // entries older than this are re-read (changes made by other replicas)
+	now func() time.Time
 
 	mu     sync.RWMutex
-	byName map[string]store.Entity // kind/project/name
-	byID   map[string]store.Entity
+	byName map[string]cachedEntity // kind/project/name
+	byID   map[string]cachedEntity
 }
 
-func newEntityCache(st store.Store, org string) *entityCache {
-	return &entityCache{st: st, org: org, byName: map[string]store.Entity{}, byID: map[string]store.Entity{}}
+type cachedEntity struct {
+	e       store.Entity
+	fetched time.Time
+}
+
+func newEntityCache(st store.Store, org string, ttl time.Duration, now func() time.Time) *entityCache {
+	return &entityCache{st: st, org: org, ttl: ttl, now: now, byName: map[string]cachedEntity{}, byID: map[string]cachedEntity{}}
 }
 
 func nameKey(kind, project, name string) string { return kind + "/" + project + "/" + name }
@@ -42,10 +50,10 @@ func nameKey(kind, project, name string) string { return kind + "/" + project + 
 func (c *entityCache) get(ctx context.Context, kind, project, name string) (store.Entity, error) {
 	key := nameKey(kind, project, name)
 	c.mu.RLock()
-	e, ok := c.byName[key]
+	ce, ok := c.byName[key]
 	c.mu.RUnlock()
-	if ok {
-		return e, nil
+	if ok && c.now().Sub(ce.fetched) < c.ttl {
+		return ce.e, nil
 	}
 	e, err := c.st.GetEntity(ctx, c.org, kind, project, name)
 	if err != nil {
@@ -57,10 +65,10 @@ func (c *entityCache) get(ctx context.Context, kind, project, name string) (stor
 
 func (c *entityCache) getByID(ctx context.Context, id string) (store.Entity, error) {
 	c.mu.RLock()
-	e, ok := c.byID[id]
+	ce, ok := c.byID[id]
 	c.mu.RUnlock()
-	if ok {
-		return e, nil
+	if ok && c.now().Sub(ce.fetched) < c.ttl {
+		return ce.e, nil
 	}
 	e, err := c.st.GetEntityByID(ctx, c.org, id)
 	if err != nil {
@@ -77,8 +85,9 @@ func (c *entityCache) put(e store.Entity) {
 		clear(c.byID)
 		clear(c.byName)
 	}
-	c.byName[nameKey(e.Kind, e.Project, e.Name)] = e
-	c.byID[e.ID] = e
+	ce := cachedEntity{e: e, fetched: c.now()}
+	c.byName[nameKey(e.Kind, e.Project, e.Name)] = ce
+	c.byID[e.ID] = ce
 }
 
 func (c *entityCache) drop(e store.Entity) {

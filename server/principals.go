@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
@@ -22,13 +23,16 @@ type principal struct {
 // name is how the principal appears in audit entries and messages.
 func (p *principal) name() string { return p.token.Name }
 
-// indexCache compiles each role once and keeps the index until any record changes.
-// Role trees compose permission sets and policies, so a change to any record can change any
-// role's effective rights: the whole cache is dropped on every record write (rare).
+// indexCache compiles each role once and keeps the index until any record changes in this
+// process (role trees compose sets and policies, so any record write drops the whole cache;
+// writes are rare) or until ttl has passed, which bounds how long a change made through
+// another replica takes to apply.
 type indexCache struct {
 	st  store.Store
 	org string
 	log *slog.Logger
+	ttl time.Duration // a compiled role is rebuilt after ttl, so another replica's change shows
+	now func() time.Time
 
 	mu      sync.Mutex
 	indexes map[string]compiledRole // by role ID
@@ -36,7 +40,7 @@ type indexCache struct {
 	legacy  *authz.Index // legacy admin:true tokens
 }
 
-func newIndexCache(st store.Store, org string, log *slog.Logger) *indexCache {
+func newIndexCache(st store.Store, org string, log *slog.Logger, ttl time.Duration, now func() time.Time) *indexCache {
 	all := authz.AllScopes()
 	var perms []string
 	for _, n := range all.Names() {
@@ -46,7 +50,7 @@ func newIndexCache(st store.Store, org string, log *slog.Logger) *indexCache {
 		}
 	}
 	return &indexCache{
-		st: st, org: org, log: log,
+		st: st, org: org, log: log, ttl: ttl, now: now,
 		indexes: map[string]compiledRole{},
 		legacy:  authz.MustCompile(&authz.Allow{Permissions: perms}, authz.NoCompose),
 	}
@@ -77,8 +81,9 @@ func (c *indexCache) forToken(ctx context.Context, t store.Token) (*authz.Index,
 var emptyIndex = authz.MustCompile(&authz.Group{}, authz.NoCompose)
 
 type compiledRole struct {
-	ix   *authz.Index
-	name string
+	ix       *authz.Index
+	name     string
+	compiled time.Time
 }
 
 func (c *indexCache) forRole(ctx context.Context, roleID string) (*authz.Index, string, error) {
@@ -86,7 +91,7 @@ func (c *indexCache) forRole(ctx context.Context, roleID string) (*authz.Index, 
 	cr, ok := c.indexes[roleID]
 	gen := c.gen
 	c.mu.Unlock()
-	if ok {
+	if ok && c.now().Sub(cr.compiled) < c.ttl {
 		return cr.ix, cr.name, nil
 	}
 	rec, err := c.st.GetRecord(ctx, c.org, roleID)
@@ -104,7 +109,7 @@ func (c *indexCache) forRole(ctx context.Context, roleID string) (*authz.Index, 
 	}
 	c.mu.Lock()
 	if c.gen == gen {
-		c.indexes[roleID] = compiledRole{ix: ix, name: rec.Name}
+		c.indexes[roleID] = compiledRole{ix: ix, name: rec.Name, compiled: c.now()}
 	}
 	c.mu.Unlock()
 	return ix, rec.Name, nil

@@ -287,6 +287,11 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) err
 			return err
 		}
 	}
+	if next.Name == rec.Name && next.Description == rec.Description && string(next.Details) == string(rec.Details) {
+		rec.IsOrgDefault = rec.ID == s.defaultRoleID(r.Context())
+		writeJSON(w, http.StatusOK, roleJSON(rec)) // nothing changes: no new version
+		return nil
+	}
 	next.Version = rec.Version + 1
 	next.Modified = s.now().UTC()
 	if err := s.st.UpdateRecord(r.Context(), next, rec.Version); err != nil {
@@ -355,6 +360,19 @@ func (s *Server) setDefaultRole(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	if rec.UXPurpose != "role" {
 		return invalid("role", "roleID", "Invalid role type: %q is a %s, not a role", rec.Name, rec.UXPurpose)
+	}
+	// The default role is what role-less tokens (and, later, new members) get: making a role
+	// the default hands out its rights, so the caller must hold them.
+	ix, _, err := s.indexes.forRole(r.Context(), rec.ID)
+	if err != nil {
+		return err
+	}
+	if cov := authz.Covers(c.p.index, ix); !cov.Covered {
+		return &apiError{
+			status: http.StatusForbidden,
+			msg:    fmt.Sprintf("token %q cannot make %q the default role: it grants more than the token holds: %s", c.p.name(), rec.Name, strings.Join(cov.Missing, "; ")),
+			fields: []apitype.FieldError{{Resource: "role", Attribute: "roleID", ErrorType: apitype.ErrorTypeCustom, CustomMessage: "privilege escalation"}},
+		}
 	}
 	if err := s.st.SetDefaultRole(r.Context(), s.org.Name, rec.ID); err != nil {
 		return err

@@ -37,10 +37,11 @@ type route struct {
 
 // call carries what dispatch established for a handler.
 type call struct {
-	p      *principal
-	ent    store.Entity // the entity the route acts on (entity routes only)
-	entity authz.Entity
-	label  string // entity label for audit, e.g. "stack:myapp/prod"
+	p          *principal
+	authorized bool         // dispatch granted the route's scope (or the route needs none)
+	ent        store.Entity // the entity the route acts on (entity routes only)
+	entity     authz.Entity
+	label      string // entity label for audit, e.g. "stack:myapp/prod"
 }
 
 // RouteInfo describes a route for tests and documentation.
@@ -151,10 +152,23 @@ func (s *Server) dispatch(rt *route) http.Handler {
 			return
 		}
 		if rt.access == authenticated {
+			c.authorized = true
 			s.finish(sw, r, rt, c, rt.handle(sw, r, c))
 			return
 		}
 		c.entity, c.label = authz.OrgEntity, "org:"+s.org.Name
+		if rt.entity != nil && !ix.GrantsAnywhere(scopeID) {
+			// Refused before the lookup: no rights anywhere, so no hint of what exists.
+			s.metrics.decision(authz.Denied)
+			c.label = pathLabel(authz.MustScope(rt.scope).Kind, r)
+			s.deny(sw, r, rt, c, &apiError{
+				status: http.StatusForbidden,
+				msg:    fmt.Sprintf("token %q (role %q) lacks %s on every %s", tok.Name, roleName, rt.scope, authz.MustScope(rt.scope).Kind),
+				fields: []apitype.FieldError{{Resource: kindResource(authz.MustScope(rt.scope).Kind), Attribute: "scope", ErrorType: apitype.ErrorTypeCustom,
+					CustomMessage: "missing scope " + rt.scope + ": the principal's role grants it nowhere"}},
+			}, "the role grants "+rt.scope+" nowhere")
+			return
+		}
 		if rt.entity != nil {
 			if c.ent, err = rt.entity(r); err != nil {
 				s.finish(sw, r, rt, c, err)
@@ -173,6 +187,7 @@ func (s *Server) dispatch(rt *route) http.Handler {
 			}, ex.String())
 			return
 		}
+		c.authorized = true
 		s.finish(sw, r, rt, c, rt.handle(sw, r, c))
 	})
 }
@@ -184,6 +199,20 @@ func (s *Server) orgOf(r *http.Request) string {
 		return o
 	}
 	return r.URL.Query().Get("organization")
+}
+
+// pathLabel names the entity a request targets from its path alone (for the audit log of a
+// request refused before the entity was looked up).
+func pathLabel(k authz.EntityKind, r *http.Request) string {
+	switch k {
+	case authz.KindStack:
+		return "stack:" + r.PathValue("project") + "/" + r.PathValue("stack")
+	case authz.KindEnvironment:
+		return "environment:" + r.PathValue("project") + "/" + r.PathValue("env")
+	case authz.KindInsightsAccount:
+		return "insights-account:" + r.PathValue("account")
+	}
+	return "org:" + r.PathValue("org")
 }
 
 func kindResource(k authz.EntityKind) string {
@@ -205,6 +234,9 @@ func (s *Server) finish(w *statusWriter, r *http.Request, rt *route, c *call, er
 	}
 	if rt.mutation && c.p != nil {
 		decision, reason := apitype.DecisionAllow, ""
+		if !c.authorized {
+			decision = "error" // failed before authorization (unknown org or entity)
+		}
 		if err != nil {
 			reason = err.Error()
 		}

@@ -26,7 +26,10 @@ type Config struct {
 	Now          func() time.Time     // clock; time.Now when nil
 	Registry     *prometheus.Registry // metrics; a new registry when nil
 	MaxBodyBytes int64                // request body limit; 2 MiB when 0
-	TokenTTL     time.Duration        // how long an authenticated token is cached; 30 s when 0
+	// TokenTTL bounds how long tokens, compiled roles and entities are cached; 30 s when 0. A
+	// change made through this server applies at once; one made through another replica sharing
+	// the database applies within TokenTTL.
+	TokenTTL time.Duration
 }
 
 // Server serves the API. Create it with New, serve Handler, and Close it to flush the audit
@@ -46,6 +49,8 @@ type Server struct {
 	ents    *entityCache
 	idem    keyedMutex
 	metrics *metrics
+
+	firstStart bool // the org was created by this start
 
 	stop      chan struct{}
 	bg        sync.WaitGroup
@@ -85,9 +90,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.org = org
 	s.tokens = &tokenCache{st: s.st, ttl: cfg.TokenTTL, now: s.now, entries: map[string]cachedToken{}}
-	s.indexes = newIndexCache(s.st, org.Name, s.log)
+	s.indexes = newIndexCache(s.st, org.Name, s.log, cfg.TokenTTL, s.now)
 	s.usage = &usageTracker{st: s.st, pending: map[string]int64{}, seen: map[string]int64{}}
-	s.ents = newEntityCache(s.st, org.Name)
+	s.ents = newEntityCache(s.st, org.Name, cfg.TokenTTL, s.now)
 	s.metrics = newMetrics(cfg.Registry)
 	s.audit = newAuditWriter(s.st, s.log, s.metrics)
 	s.routes = s.routeTable()
@@ -100,30 +105,42 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}))
 	s.bg.Add(2)
 	go s.audit.run(&s.bg)
-	go s.flushUsage()
+	go s.housekeeping()
 	return s, nil
 }
 
 // Handler is the HTTP handler of the API.
 func (s *Server) Handler() http.Handler { return s.mux }
 
-// Close flushes pending audit events and token usage. It does not close the store.
+// Close flushes pending audit events and token usage. It does not close the store. Requests
+// still running afterwards have their audit events logged instead of stored.
 func (s *Server) Close(ctx context.Context) error {
 	var err error
 	s.closeOnce.Do(func() {
 		close(s.stop)
 		s.audit.close()
 		s.bg.Wait()
-		err = s.usage.flush(ctx)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		err = s.usage.flush(fctx)
 	})
 	return err
 }
 
-func (s *Server) flushUsage() {
+// housekeeping writes token last-use times every 10 s and prunes idempotency records older
+// than their replay window every hour (they hold sealed create responses).
+func (s *Server) housekeeping() {
 	defer s.bg.Done()
 	t := time.NewTicker(10 * time.Second)
 	defer t.Stop()
+	var lastPrune time.Time
 	for {
+		if time.Since(lastPrune) > time.Hour {
+			lastPrune = time.Now()
+			if err := s.st.PruneIdempotent(context.Background(), s.now().Add(-idempotencyWindow)); err != nil {
+				s.log.Warn("pruning idempotency records failed", "err", err)
+			}
+		}
 		select {
 		case <-s.stop:
 			return
@@ -137,10 +154,11 @@ func (s *Server) flushUsage() {
 
 // ensureOrg creates the org and its built-in sets and roles when missing.
 func (s *Server) ensureOrg(ctx context.Context) (store.Org, error) {
-	org, _, err := s.st.EnsureOrg(ctx, s.cfg.Org)
+	org, created, err := s.st.EnsureOrg(ctx, s.cfg.Org)
 	if err != nil {
 		return store.Org{}, fmt.Errorf("ensure org: %w", err)
 	}
+	s.firstStart = created
 	existing := map[string]bool{}
 	for _, purpose := range []string{"set", "role"} {
 		recs, err := s.st.ListRecords(ctx, org.Name, purpose)
@@ -211,11 +229,9 @@ func (s *Server) EnsureToken(ctx context.Context, value, name string) (created b
 	}
 }
 
-// HasTokens reports whether the org has any active token (a first start has none).
-func (s *Server) HasTokens(ctx context.Context) (bool, error) {
-	toks, err := s.st.ListTokens(ctx, s.org.Name, store.TokensActive, s.now())
-	return len(toks) > 0, err
-}
+// FirstStart reports whether this start created the organization (a new database), which is
+// when the CLI mints and prints a bootstrap token if none was given.
+func (s *Server) FirstStart() bool { return s.firstStart }
 
 // NewBootstrapToken creates an admin token and returns its value (printed once by the CLI).
 func (s *Server) NewBootstrapToken(ctx context.Context) (string, error) {

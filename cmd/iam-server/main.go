@@ -101,11 +101,7 @@ func serve(ctx context.Context, log *slog.Logger, addr, dbPath, org, bootstrap s
 		}
 		log.Info("bootstrap token ensured", "created", created)
 	default:
-		has, err := srv.HasTokens(ctx)
-		if err != nil {
-			return err
-		}
-		if !has {
+		if srv.FirstStart() {
 			value, err := srv.NewBootstrapToken(ctx)
 			if err != nil {
 				return err
