@@ -361,7 +361,8 @@ func (p *Provider) RoleChanges(ctx context.Context, old CustomRoleState, a Custo
 		field = "details"
 	}
 	mine, err := p.CompileRole(ctx, a)
-	if err != nil || !bytes.Equal(mine, []byte(old.CanonicalDetails)) {
+	theirs, cerr := authz.Canonical([]byte(old.CanonicalDetails)) // tolerate any spelling in state
+	if err != nil || cerr != nil || !bytes.Equal(mine, theirs) {
 		update = append(update, field)
 	}
 	return update, replace

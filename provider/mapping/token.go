@@ -120,7 +120,7 @@ func (p *Provider) CreateToken(ctx context.Context, a TokenArgs, now time.Time) 
 			req.Name = suffixed(a.Name, attempt)
 		}
 		resp, err := p.client.CreateToken(ctx, org, req)
-		if client.IsConflict(err) && attempt < 50 {
+		if client.IsConflict(err) && attempt < maxNameAttempts-1 {
 			continue
 		}
 		if err != nil {
@@ -130,6 +130,19 @@ func (p *Provider) CreateToken(ctx context.Context, a TokenArgs, now time.Time) 
 		return st, nil
 	}
 }
+
+// IsReplacementName reports whether server is a name CreateToken derives from name when name is
+// taken ("<name>-2", "<name>-3", …, shortened to fit): the token is still the one declared.
+func IsReplacementName(server, name string) bool {
+	for n := 2; n < maxNameAttempts; n++ {
+		if suffixed(name, n) == server {
+			return true
+		}
+	}
+	return false
+}
+
+const maxNameAttempts = 50
 
 func suffixed(name string, n int) string {
 	suffix := "-" + strconv.Itoa(n)

@@ -1,0 +1,103 @@
+package terraform
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/iamref/iam/authz"
+)
+
+// detailsType is the type of a role's `details`: a PermissionDescriptor tree as JSON whose
+// values are equal when their canonical forms (authz.Canonical: the bytes the server stores)
+// are. The framework then keeps the configured or prior spelling whenever the server's answer
+// means the same, so formatting, key order and the order of set-valued lists never show as a
+// diff or an inconsistent result.
+type detailsType struct {
+	basetypes.StringType
+}
+
+var _ basetypes.StringTypable = detailsType{}
+
+func (t detailsType) String() string { return "iam.DetailsType" }
+
+func (t detailsType) ValueType(context.Context) attr.Value { return detailsValue{} }
+
+func (t detailsType) Equal(o attr.Type) bool {
+	other, ok := o.(detailsType)
+	return ok && t.StringType.Equal(other.StringType)
+}
+
+func (t detailsType) ValueFromString(_ context.Context, in basetypes.StringValue) (basetypes.StringValuable, diag.Diagnostics) {
+	return detailsValue{StringValue: in}, nil
+}
+
+func (t detailsType) ValueFromTerraform(ctx context.Context, in tftypes.Value) (attr.Value, error) {
+	v, err := t.StringType.ValueFromTerraform(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	sv, ok := v.(basetypes.StringValue)
+	if !ok {
+		return nil, fmt.Errorf("unexpected value type %T", v)
+	}
+	out, diags := t.ValueFromString(ctx, sv)
+	if diags.HasError() {
+		return nil, fmt.Errorf("converting StringValue to detailsValue: %v", diags)
+	}
+	return out, nil
+}
+
+// detailsValue is a value of detailsType.
+type detailsValue struct {
+	basetypes.StringValue
+}
+
+var _ basetypes.StringValuableWithSemanticEquals = detailsValue{}
+
+func (v detailsValue) Type(context.Context) attr.Type { return detailsType{} }
+
+func (v detailsValue) Equal(o attr.Value) bool {
+	other, ok := o.(detailsValue)
+	return ok && v.StringValue.Equal(other.StringValue)
+}
+
+// StringSemanticEquals compares canonical forms; values that do not parse are equal only when
+// identical.
+func (v detailsValue) StringSemanticEquals(_ context.Context, nv basetypes.StringValuable) (bool, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	other, ok := nv.(detailsValue)
+	if !ok {
+		diags.AddError("Semantic equality check error", fmt.Sprintf("expected a details value, got %T", nv))
+		return false, diags
+	}
+	return sameDetails(v.ValueString(), other.ValueString()), diags
+}
+
+// sameDetails reports whether two trees are the same once canonical.
+func sameDetails(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ca, err1 := authz.Canonical([]byte(a))
+	cb, err2 := authz.Canonical([]byte(b))
+	return err1 == nil && err2 == nil && bytes.Equal(ca, cb)
+}
+
+// canonicalDetails is the canonical form of a tree, or the input when it does not parse.
+func canonicalDetails(s string) string {
+	c, err := authz.Canonical([]byte(s))
+	if err != nil {
+		return s
+	}
+	return string(c)
+}
+
+func detailsNull() detailsValue       { return detailsValue{StringValue: basetypes.NewStringNull()} }
+func detailsUnknown() detailsValue    { return detailsValue{StringValue: basetypes.NewStringUnknown()} }
+func detailsOf(s string) detailsValue { return detailsValue{StringValue: basetypes.NewStringValue(s)} }

@@ -1,0 +1,364 @@
+// Package terraform is the Terraform front end of iamref: a terraform-plugin-framework provider
+// (source iamref/iam) whose resources and data sources translate between framework types and
+// the shared mappings in provider/mapping, which hold all per-resource logic (validation, API
+// calls, read-back with drift and import, change detection). Nothing here talks to the API
+// directly.
+package terraform
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/iamref/iam/provider/mapping"
+)
+
+// Address is the provider's source address as Terraform resolves `iamref/iam`.
+const Address = "registry.terraform.io/iamref/iam"
+
+// TypeName is the provider type name: resources are iam_*, the binary terraform-provider-iam.
+const TypeName = "iam"
+
+var _ provider.Provider = (*iamProvider)(nil)
+
+type iamProvider struct {
+	version string
+	now     func() time.Time // clock for token expiry and early renewal; tests move it
+}
+
+// New returns the provider factory for providerserver.Serve / NewProtocol6WithError.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &iamProvider{version: version, now: time.Now} }
+}
+
+// providerData is what Configure hands to resources and data sources.
+type providerData struct {
+	prov *mapping.Provider
+	now  func() time.Time
+}
+
+type providerModel struct {
+	APIURL       types.String `tfsdk:"api_url"`
+	AccessToken  types.String `tfsdk:"access_token"`
+	Organization types.String `tfsdk:"organization"`
+}
+
+func (p *iamProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = TypeName
+	resp.Version = p.version
+}
+
+func (p *iamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "Manage Pulumi Cloud-compatible IAM as code on an iamref server: reusable permissions (scope sets), " +
+			"custom roles that grant them on stacks, environments and insights accounts, and role-scoped, expiring organization access tokens.",
+		Attributes: map[string]schema.Attribute{
+			"api_url": schema.StringAttribute{
+				Optional:    true,
+				Description: "Base URL of the IAM API. Falls back to IAM_API_URL, then " + mapping.DefaultAPIURL + ".",
+			},
+			"access_token": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				Description: "Access token for the IAM API (an organization token such as `pul-…`). Falls back to IAM_ACCESS_TOKEN, " +
+					"then PULUMI_ACCESS_TOKEN. Not needed for `terraform validate`.",
+			},
+			"organization": schema.StringAttribute{
+				Optional:    true,
+				Description: "Default organization of every resource and data source that does not set its own. Falls back to IAM_ORGANIZATION.",
+			},
+		},
+	}
+}
+
+func (p *iamProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	for _, a := range []struct {
+		name string
+		v    types.String
+	}{{"api_url", m.APIURL}, {"access_token", m.AccessToken}, {"organization", m.Organization}} {
+		if a.v.IsUnknown() {
+			resp.Diagnostics.AddAttributeError(path.Root(a.name), "Unknown provider setting",
+				fmt.Sprintf("%s is not known until apply; the iam provider needs it to plan. Set it from a variable or a value known at plan time.", a.name))
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	prov, err := mapping.New(mapping.Config{
+		APIURL: m.APIURL.ValueString(), AccessToken: m.AccessToken.ValueString(), Organization: m.Organization.ValueString(),
+	}.WithEnv(), slog.New(tflogHandler{}))
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("api_url"), "Invalid provider configuration", err.Error())
+		return
+	}
+	now := p.now
+	if now == nil {
+		now = time.Now
+	}
+	data := &providerData{prov: prov, now: now}
+	resp.ResourceData = data
+	resp.DataSourceData = data
+}
+
+func (p *iamProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{newPermissionResource, newCustomRoleResource, newTokenResource}
+}
+
+func (p *iamProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{newScopesDataSource, newAccessCheckDataSource}
+}
+
+// configured extracts the provider data handed to a resource or data source's Configure.
+func configured(data any, diags *diag.Diagnostics) *providerData {
+	if data == nil {
+		return nil // Configure is called before the provider is configured too
+	}
+	pd, ok := data.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T; this is a bug in the iam provider", data))
+		return nil
+	}
+	return pd
+}
+
+// notConfigured reports a call made before the provider was configured.
+func notConfigured(diags *diag.Diagnostics) {
+	diags.AddError("Provider not configured", "the iam provider was not configured; this is a bug in the iam provider or Terraform")
+}
+
+// resourceID is the ID of every resource: "{org}/{id}" with the effective organization.
+func resourceID(org, id string) string { return org + "/" + id }
+
+// splitID splits "{org}/{id}".
+func splitID(id string) (org, rid string, ok bool) {
+	org, rid, ok = strings.Cut(id, "/")
+	return org, rid, ok && org != "" && rid != "" && !strings.Contains(rid, "/")
+}
+
+// parseImportID accepts "{org}/{id}" or a bare ID in the provider's organization.
+func parseImportID(prov *mapping.Provider, id string) (org, rid string, err error) {
+	if strings.Contains(id, "/") {
+		org, rid, ok := splitID(id)
+		if !ok {
+			return "", "", fmt.Errorf("import ID %q: want \"{organization}/{id}\"", id)
+		}
+		return org, rid, nil
+	}
+	org, err = prov.Org("")
+	if err != nil {
+		return "", "", fmt.Errorf("import ID %q: want \"{organization}/{id}\": %w", id, err)
+	}
+	return org, id, nil
+}
+
+// importOrg is the `organization` attribute of an imported resource: null when it is the
+// provider's own organization, so that a configuration without `organization` plans no
+// replacement.
+func importOrg(prov *mapping.Provider, org string) types.String {
+	if org == prov.Config().Organization {
+		return types.StringNull()
+	}
+	return types.StringValue(org)
+}
+
+// stateOrg is the organization a managed resource lives in: the prefix of its ID (what it was
+// created in), else its organization attribute (else the provider's, inside mapping).
+func stateOrg(id, org types.String) string {
+	if o, _, ok := splitID(id.ValueString()); ok {
+		return o
+	}
+	return org.ValueString()
+}
+
+// planOrgChange replaces a resource whose effective organization changes: its own
+// `organization`, else the provider's. The resource lives in the organization of its ID, so
+// setting `organization` to the provider's organization changes nothing, while a new provider
+// organization under a null `organization` moves it. Terraform replaces only for paths whose
+// value changes, so id becomes unknown; organization is listed too, so that the plan shows
+// which input forces the replacement when it is the one that changed.
+func planOrgChange(ctx context.Context, prov *mapping.Provider, stateID, stateOrgAttr, planOrg types.String, resp *resource.ModifyPlanResponse) {
+	if stateID.IsNull() || stateID.IsUnknown() {
+		return
+	}
+	was, _, ok := splitID(stateID.ValueString())
+	if !ok {
+		return
+	}
+	if !planOrg.IsUnknown() {
+		now, err := prov.Org(planOrg.ValueString())
+		if err != nil || now == was {
+			return
+		}
+		if planOrg.Equal(stateOrgAttr) {
+			resp.Diagnostics.AddAttributeWarning(path.Root("organization"), "Organization changed",
+				fmt.Sprintf("the resource lives in organization %s, but the provider's organization is now %s; it will be replaced", was, now))
+		}
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), types.StringUnknown())...)
+	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("organization"), path.Root("id"))
+}
+
+// problemDiags turns mapping problems into attribute diagnostics. Fields are mapping paths
+// such as "scopes[1]", "grants[0].insightsAccounts[2]" or "details.entries[0]"; sets maps the
+// path of each set attribute ("scopes", "grant[0].scopes") to the element values given to the
+// mapping, so that set elements are addressed by value. skip drops problems caused by values
+// not known yet.
+func problemDiags(ps mapping.Problems, sets map[string][]string, skip func(field string) bool) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, pr := range ps {
+		if skip != nil && skip(pr.Field) {
+			continue
+		}
+		p, name := problemPath(pr.Field, sets)
+		diags.AddAttributeError(p, "Invalid "+name, tfWords(pr.Msg))
+	}
+	return diags
+}
+
+// tfNames renames mapping fields to attribute names where they differ.
+var tfNames = map[string]string{
+	"grants": "grant", "insightsAccounts": "insights_accounts", "insightsAccount": "insights_account",
+	"roleId": "role_id", "expiresIn": "expires_in", "rotateBefore": "rotate_before", "entityType": "entity_type",
+}
+
+// tfWords renames the mapping's (Pulumi-style) input names inside messages to attribute names.
+var tfWords = strings.NewReplacer(
+	"expiresIn", "expires_in", "rotateBefore", "rotate_before", "roleId", "role_id",
+	"insightsAccounts", "insights_accounts", "insightsAccount", "insights_account", "entityType", "entity_type",
+).Replace
+
+// problemPath converts a mapping field path to an attribute path and a short name for messages.
+func problemPath(field string, sets map[string][]string) (path.Path, string) {
+	var p path.Path
+	key, name := "", ""
+	for i, seg := range strings.Split(field, ".") {
+		base, idx := seg, -1
+		if j := strings.IndexByte(seg, '['); j >= 0 && strings.HasSuffix(seg, "]") {
+			base = seg[:j]
+			if _, err := fmt.Sscanf(seg[j:], "[%d]", &idx); err != nil {
+				idx = -1
+			}
+		}
+		if n, ok := tfNames[base]; ok {
+			base = n
+		}
+		if i == 0 {
+			p, key = path.Root(base), base
+		} else {
+			p, key = p.AtName(base), key+"."+base
+		}
+		name = base
+		if base == "details" {
+			return p, name // inside a JSON string: the attribute is as precise as it gets
+		}
+		if idx < 0 {
+			continue
+		}
+		if base == "grant" {
+			p, key = p.AtListIndex(idx), fmt.Sprintf("%s[%d]", key, idx)
+			name = fmt.Sprintf("grant[%d]", idx)
+			continue
+		}
+		if vals, ok := sets[key]; ok && idx < len(vals) {
+			return p.AtSetValue(types.StringValue(vals[idx])), name
+		}
+		return p, name
+	}
+	return p, name
+}
+
+// unknowns records the mapping paths whose values are not known yet at plan time.
+type unknowns []string
+
+func (u *unknowns) add(path string) { *u = append(*u, path) }
+
+// touches reports whether a problem at field may be caused by an unknown: the field is
+// unknown, inside an unknown, or contains one.
+func (u unknowns) touches(field string) bool {
+	within := func(inner, outer string) bool {
+		return inner == outer || strings.HasPrefix(inner, outer+".") || strings.HasPrefix(inner, outer+"[")
+	}
+	for _, x := range u {
+		if within(field, x) || within(x, field) {
+			return true
+		}
+	}
+	return false
+}
+
+// setStrings reads a set of strings: its elements ("" for unknown ones), the indexes of the
+// unknown ones, and whether the whole set is unknown.
+func setStrings(s types.Set) (vals []string, unknownIdx []int, whole bool) {
+	if s.IsUnknown() {
+		return nil, nil, true
+	}
+	if s.IsNull() {
+		return nil, nil, false
+	}
+	for i, e := range s.Elements() {
+		sv, ok := e.(types.String)
+		if !ok || sv.IsUnknown() {
+			vals = append(vals, "")
+			unknownIdx = append(unknownIdx, i)
+			continue
+		}
+		vals = append(vals, sv.ValueString())
+	}
+	return vals, unknownIdx, false
+}
+
+// knownStrings reads a set with no unknowns (state, or a plan already checked); nil when null.
+func knownStrings(s types.Set) []string {
+	vals, _, _ := setStrings(s)
+	return vals
+}
+
+// stringSet builds a set of strings; nil becomes a null set.
+func stringSet(vals []string) types.Set {
+	if vals == nil {
+		return types.SetNull(types.StringType)
+	}
+	elems := make([]types.String, len(vals))
+	for i, v := range vals {
+		elems[i] = types.StringValue(v)
+	}
+	s, _ := types.SetValueFrom(context.Background(), types.StringType, elems)
+	return s
+}
+
+// optString is null for "", so that optional attributes the server leaves empty stay absent.
+func optString(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
+}
+
+// sameStrings compares two string lists as sets.
+func sameStrings(a, b []string) bool {
+	x, y := mapping.NormalizeScopes(a), mapping.NormalizeScopes(b)
+	if len(x) != len(y) {
+		return false
+	}
+	for i := range x {
+		if x[i] != y[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,513 @@
+package terraform
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/iamref/iam/provider/mapping"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = (*customRoleResource)(nil)
+	_ resource.ResourceWithImportState    = (*customRoleResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*customRoleResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*customRoleResource)(nil)
+)
+
+// customRoleResource is iam_custom_role: an organization role given as grant blocks or raw
+// details.
+type customRoleResource struct{ data *providerData }
+
+func newCustomRoleResource() resource.Resource { return &customRoleResource{} }
+
+type roleModel struct {
+	ID           types.String `tfsdk:"id"`
+	RoleID       types.String `tfsdk:"role_id"`
+	Version      types.Int64  `tfsdk:"version"`
+	Name         types.String `tfsdk:"name"`
+	Description  types.String `tfsdk:"description"`
+	Organization types.String `tfsdk:"organization"`
+	Grant        types.List   `tfsdk:"grant"`
+	Details      detailsValue `tfsdk:"details"`
+}
+
+type grantModel struct {
+	Permissions      types.Set `tfsdk:"permissions"`
+	Scopes           types.Set `tfsdk:"scopes"`
+	Stacks           types.Set `tfsdk:"stacks"`
+	Environments     types.Set `tfsdk:"environments"`
+	InsightsAccounts types.Set `tfsdk:"insights_accounts"`
+}
+
+var grantAttrTypes = map[string]attr.Type{
+	"permissions": types.SetType{ElemType: types.StringType}, "scopes": types.SetType{ElemType: types.StringType},
+	"stacks": types.SetType{ElemType: types.StringType}, "environments": types.SetType{ElemType: types.StringType},
+	"insights_accounts": types.SetType{ElemType: types.StringType},
+}
+
+var grantObjectType = types.ObjectType{AttrTypes: grantAttrTypes}
+
+func (r *customRoleResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_custom_role"
+}
+
+func (r *customRoleResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	set := func(desc string) schema.SetAttribute {
+		return schema.SetAttribute{Optional: true, ElementType: types.StringType, Description: desc}
+	}
+	resp.Schema = schema.Schema{
+		Description: "A custom organization role (a permission descriptor record with uxPurpose `role`), given either as `grant` blocks or as raw `details`. " +
+			"Grants are additive; a grant that lists no stacks, environments or insights accounts applies organization-wide. " +
+			"Changes are compared on the canonical tree the server stores: the order of values inside a grant never shows as a diff (the order of the grant blocks does), " +
+			"and a refresh reports changes made outside Terraform. Import with `{organization}/{role_id}`.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:      true,
+				Description:   "`{organization}/{role_id}`; also the import ID.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"role_id": schema.StringAttribute{
+				Computed:      true,
+				Description:   "Server-assigned ID of the role; use it as an `iam_organization_access_token`'s `role_id`.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"version": schema.Int64Attribute{
+				Computed:    true,
+				Description: "Version of the record on the server; it increases with every change.",
+			},
+			"name": schema.StringAttribute{
+				Required:    true,
+				Description: "Name of the role, unique in the organization.",
+			},
+			"description": schema.StringAttribute{
+				Optional:    true,
+				Computed:    true,
+				Default:     stringdefault.StaticString(""),
+				Description: "Free-form description.",
+			},
+			"organization": schema.StringAttribute{
+				Optional:    true,
+				Description: "Organization that owns the role; defaults to the provider's organization. Changing the effective organization replaces the role.",
+			},
+			"details": schema.StringAttribute{
+				CustomType: detailsType{},
+				Optional:   true,
+				Computed:   true,
+				Description: "What the role allows as raw PermissionDescriptor JSON (the `details` tree of the IAM API, discriminated by `__type`), for roles built elsewhere; conflicts with `grant`. " +
+					"Either way, after apply it holds the tree the server stores. Values are compared canonically, so formatting and key order never cause a diff.",
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"grant": schema.ListNestedBlock{
+				Description: "One grant: permissions and scopes on the listed stacks, environments and insights accounts, or organization-wide when none are listed. Conflicts with `details`.",
+				NestedObject: schema.NestedBlockObject{
+					Attributes: map[string]schema.Attribute{
+						"permissions":       set("Permissions granted: `iam_permission` IDs (`permission_id`) or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`."),
+						"scopes":            set("Scopes granted directly, such as `stack:read`; each must act on the kind of entity the grant lists (organization-level scopes only in a grant that lists none)."),
+						"stacks":            set("Stacks the grant applies to, as `project/stack`."),
+						"environments":      set("Environments the grant applies to, as `project/environment`."),
+						"insights_accounts": set("Insights accounts the grant applies to, by name."),
+					},
+				},
+			},
+		},
+	}
+}
+
+func (r *customRoleResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configured(req.ProviderData, &resp.Diagnostics)
+}
+
+// grants reads the grant blocks.
+func (m roleModel) grants(ctx context.Context) ([]grantModel, diag.Diagnostics) {
+	if m.Grant.IsNull() || m.Grant.IsUnknown() {
+		return nil, nil
+	}
+	var gs []grantModel
+	diags := m.Grant.ElementsAs(ctx, &gs, false)
+	return gs, diags
+}
+
+// args converts a model without unknowns (state, or a plan at apply time) into mapping inputs.
+func (m roleModel) args(ctx context.Context, org string) (mapping.CustomRoleArgs, diag.Diagnostics) {
+	a := mapping.CustomRoleArgs{Organization: org, Name: m.Name.ValueString(), Description: m.Description.ValueString()}
+	gs, diags := m.grants(ctx)
+	for _, g := range gs {
+		a.Grants = append(a.Grants, mapping.Grant{
+			Permissions: knownStrings(g.Permissions), Scopes: knownStrings(g.Scopes), Stacks: knownStrings(g.Stacks),
+			Environments: knownStrings(g.Environments), InsightsAccounts: knownStrings(g.InsightsAccounts),
+		})
+	}
+	return a, diags
+}
+
+// usesDetails reports whether the configuration (or plan) gives raw details: no grant blocks
+// and a details value. A computed details value from grants is not "given".
+func usesDetails(grant types.List, details detailsValue) bool {
+	return len(grant.Elements()) == 0 && !grant.IsUnknown() && !details.IsNull() && !details.IsUnknown() && details.ValueString() != ""
+}
+
+// mappingArgs are the inputs of a role model: grants, or details when the model gives no grants.
+func (m roleModel) mappingArgs(ctx context.Context, org string) (mapping.CustomRoleArgs, diag.Diagnostics) {
+	a, diags := m.args(ctx, org)
+	if usesDetails(m.Grant, m.Details) {
+		a.Details = m.Details.ValueString()
+	}
+	return a, diags
+}
+
+// grantList builds the grant blocks from mapping grants (always a list, empty without grants).
+func grantList(gs []mapping.Grant) (types.List, diag.Diagnostics) {
+	vals := make([]grantModel, len(gs))
+	for i, g := range gs {
+		vals[i] = grantModel{Permissions: stringSet(g.Permissions), Scopes: stringSet(g.Scopes), Stacks: stringSet(g.Stacks),
+			Environments: stringSet(g.Environments), InsightsAccounts: stringSet(g.InsightsAccounts)}
+	}
+	return types.ListValueFrom(context.Background(), grantObjectType, vals)
+}
+
+// sameGrants compares grants in order, each list as a set.
+func sameGrants(a, b []mapping.Grant) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if !sameStrings(x.Permissions, y.Permissions) || !sameStrings(x.Scopes, y.Scopes) || !sameStrings(x.Stacks, y.Stacks) ||
+			!sameStrings(x.Environments, y.Environments) || !sameStrings(x.InsightsAccounts, y.InsightsAccounts) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidateConfig checks the configuration offline with mapping.CheckRole. Values not known
+// yet (such as the ID of a permission created in the same run) get stand-ins, and problems
+// they could cause are not reported.
+func (r *customRoleResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m roleModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var unk unknowns
+	probe := mapping.CustomRoleArgs{Name: m.Name.ValueString()}
+	if m.Name.IsUnknown() {
+		probe.Name = "unknown"
+	}
+	switch {
+	case m.Details.IsUnknown():
+		unk.add("details")
+		probe.Details = `{"__type":"PermissionDescriptorGroup","entries":[]}` // checked at apply
+	case !m.Details.IsNull():
+		probe.Details = m.Details.ValueString()
+		if probe.Details == "" {
+			resp.Diagnostics.AddAttributeError(path.Root("details"), "Invalid details", "empty; omit details or give a PermissionDescriptor tree")
+			return
+		}
+	}
+	if m.Grant.IsUnknown() {
+		unk.add("grants")
+	}
+	gs, diags := m.grants(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	sets := map[string][]string{}
+	const placeholderID = "00000000-0000-0000-0000-000000000000"
+	for i, g := range gs {
+		at := fmt.Sprintf("grants[%d]", i)
+		var mg mapping.Grant
+		for _, l := range []struct {
+			field, tf string
+			set       types.Set
+			dst       *[]string
+			standIn   string
+		}{
+			{"permissions", "permissions", g.Permissions, &mg.Permissions, placeholderID},
+			{"scopes", "scopes", g.Scopes, &mg.Scopes, ""},
+			{"stacks", "stacks", g.Stacks, &mg.Stacks, "unknown/unknown"},
+			{"environments", "environments", g.Environments, &mg.Environments, "unknown/unknown"},
+			{"insightsAccounts", "insights_accounts", g.InsightsAccounts, &mg.InsightsAccounts, "unknown"},
+		} {
+			vals, idx, whole := setStrings(l.set)
+			if whole {
+				unk.add(at + "." + l.field)
+				// A list not known yet may hold anything; a stand-in keeps the grant's shape.
+				if l.standIn != "" {
+					vals = []string{l.standIn}
+				}
+			}
+			for _, j := range idx {
+				unk.add(fmt.Sprintf("%s.%s[%d]", at, l.field, j))
+				vals[j] = l.standIn
+			}
+			if l.field == "scopes" && len(idx) > 0 {
+				vals = standInScopes(vals, idx)
+			}
+			*l.dst = vals
+			sets[fmt.Sprintf("grant[%d].%s", i, l.tf)] = vals
+		}
+		probe.Grants = append(probe.Grants, mg)
+	}
+	resp.Diagnostics.Append(problemDiags(mapping.CheckRole(probe), sets, unk.touches)...)
+}
+
+// standInScopes fills unknown scopes with a known scope of the same list (so scope kinds still
+// check), or drops them when none is known.
+func standInScopes(vals []string, unknownIdx []int) []string {
+	known := ""
+	for i, v := range vals {
+		if !slices.Contains(unknownIdx, i) {
+			known = v
+			break
+		}
+	}
+	if known == "" {
+		return nil
+	}
+	out := slices.Clone(vals)
+	for _, i := range unknownIdx {
+		out[i] = known
+	}
+	return out
+}
+
+// ModifyPlan compares the planned inputs with the server's tree (mapping.RoleChanges compiles
+// them through the API: built-in set identifiers and entity names become IDs). When the tree
+// stays the same, `details` keeps its value in the plan instead of showing "(known after
+// apply)", and when nothing the server stores changes, `version` does too and apply makes no
+// API call. A changed effective organization replaces the role.
+func (r *customRoleResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() || r.data == nil {
+		return
+	}
+	var state, plan, config roleModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	planOrgChange(ctx, r.data.prov, state.ID, state.Organization, plan.Organization, resp)
+	if len(resp.RequiresReplace) > 0 || !req.Plan.Raw.IsFullyKnown() && hasUnknownInputs(plan, config) {
+		return
+	}
+	update, err := r.changes(ctx, state, plan)
+	if err != nil {
+		return // decided at apply
+	}
+	treeChanged := slices.Contains(update, "grants") || slices.Contains(update, "details")
+	if !treeChanged && config.Details.IsNull() {
+		plan.Details = state.Details
+	}
+	if len(update) == 0 {
+		plan.Version = state.Version
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// hasUnknownInputs reports whether any input of the plan is not known yet.
+func hasUnknownInputs(plan, config roleModel) bool {
+	return plan.Name.IsUnknown() || plan.Description.IsUnknown() || plan.Organization.IsUnknown() ||
+		!plan.Grant.IsNull() && !attrFullyKnown(plan.Grant) || config.Details.IsUnknown()
+}
+
+func attrFullyKnown(v attr.Value) bool {
+	tv, err := v.ToTerraformValue(context.Background())
+	return err == nil && tv.IsFullyKnown()
+}
+
+// changes lists what applying plan over state changes on the server (see mapping.RoleChanges).
+func (r *customRoleResource) changes(ctx context.Context, state, plan roleModel) ([]string, error) {
+	org := stateOrg(state.ID, state.Organization)
+	old, diags := state.args(ctx, org)
+	if diags.HasError() {
+		return nil, fmt.Errorf("%v", diags)
+	}
+	a, diags := plan.mappingArgs(ctx, org)
+	if diags.HasError() {
+		return nil, fmt.Errorf("%v", diags)
+	}
+	cur := mapping.CustomRoleState{CustomRoleArgs: old, RoleID: state.RoleID.ValueString(), Version: int(state.Version.ValueInt64()),
+		CanonicalDetails: canonicalDetails(state.Details.ValueString())}
+	update, _ := r.data.prov.RoleChanges(ctx, cur, a)
+	return update, nil
+}
+
+func (r *customRoleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	if r.data == nil {
+		notConfigured(&resp.Diagnostics)
+		return
+	}
+	var plan roleModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	org, err := r.data.prov.Org(plan.Organization.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("organization"), "No organization", err.Error())
+		return
+	}
+	a, diags := plan.mappingArgs(ctx, org)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	st, err := r.data.prov.CreateRole(ctx, a)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot create role", err.Error())
+		return
+	}
+	plan.ID = types.StringValue(resourceID(org, st.RoleID))
+	plan.RoleID = types.StringValue(st.RoleID)
+	plan.Version = types.Int64Value(int64(st.Version))
+	plan.Details = detailsOf(st.CanonicalDetails) // semantic equality keeps a configured spelling
+	if plan.Grant.IsNull() || plan.Grant.IsUnknown() {
+		plan.Grant, _ = grantList(nil)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+// Read asks the server (refresh and import). Prior grants are kept while they still compile to
+// the server's tree; otherwise they are rebuilt from it (named grants when the tree has the
+// shape grants produce, else raw details), which shows as drift.
+func (r *customRoleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if r.data == nil {
+		notConfigured(&resp.Diagnostics)
+		return
+	}
+	var state roleModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	org := stateOrg(state.ID, state.Organization)
+	if org == "" {
+		org, _ = r.data.prov.Org("")
+	}
+	var prior *mapping.CustomRoleArgs
+	imported := state.Name.IsNull()
+	if !imported {
+		a, diags := state.mappingArgs(ctx, org)
+		resp.Diagnostics.Append(diags...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		prior = &a
+	}
+	st, found, err := r.data.prov.ReadRole(ctx, org, state.RoleID.ValueString(), prior)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read role", err.Error())
+		return
+	}
+	if !found {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	state.ID = types.StringValue(resourceID(org, st.RoleID))
+	state.Version = types.Int64Value(int64(st.Version))
+	state.Name = types.StringValue(st.Name)
+	state.Description = types.StringValue(st.Description)
+	// details always holds the server's tree; semantic equality keeps the prior spelling when
+	// it means the same.
+	state.Details = detailsOf(st.CanonicalDetails)
+	if prior == nil || !sameGrants(prior.Grants, st.Grants) || state.Grant.IsNull() {
+		gl, diags := grantList(st.Grants)
+		resp.Diagnostics.Append(diags...)
+		state.Grant = gl
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+// Update writes the role when RoleChanges says the server's record changes, and otherwise only
+// records the new spelling of the inputs in state.
+func (r *customRoleResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	if r.data == nil {
+		notConfigured(&resp.Diagnostics)
+		return
+	}
+	var plan, state roleModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.ID, plan.RoleID = state.ID, state.RoleID
+	if plan.Grant.IsNull() || plan.Grant.IsUnknown() {
+		plan.Grant, _ = grantList(nil)
+	}
+	update, err := r.changes(ctx, state, plan)
+	if err == nil && len(update) == 0 {
+		plan.Version = state.Version
+		if plan.Details.IsUnknown() {
+			plan.Details = state.Details
+		}
+		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		return
+	}
+	org := stateOrg(state.ID, state.Organization)
+	old, diags := state.args(ctx, org)
+	resp.Diagnostics.Append(diags...)
+	a, diags := plan.mappingArgs(ctx, org)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cur := mapping.CustomRoleState{CustomRoleArgs: old, RoleID: state.RoleID.ValueString(), Version: int(state.Version.ValueInt64())}
+	st, err := r.data.prov.UpdateRole(ctx, cur, a)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot update role", err.Error())
+		return
+	}
+	plan.Version = types.Int64Value(int64(st.Version))
+	plan.Details = detailsOf(st.CanonicalDetails)
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func (r *customRoleResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	if r.data == nil {
+		notConfigured(&resp.Diagnostics)
+		return
+	}
+	var state roleModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	st := mapping.CustomRoleState{CustomRoleArgs: mapping.CustomRoleArgs{Organization: stateOrg(state.ID, state.Organization), Name: state.Name.ValueString()},
+		RoleID: state.RoleID.ValueString()}
+	if err := r.data.prov.DeleteRole(ctx, st); err != nil {
+		resp.Diagnostics.AddError("Cannot delete role", err.Error())
+	}
+}
+
+// ImportState takes "{organization}/{role_id}" (or a bare ID in the provider's organization);
+// Read then learns the inputs from the server.
+func (r *customRoleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if r.data == nil {
+		notConfigured(&resp.Diagnostics)
+		return
+	}
+	org, id, err := parseImportID(r.data.prov, req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import ID", err.Error())
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), resourceID(org, id))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("role_id"), id)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("organization"), importOrg(r.data.prov, org))...)
+}
