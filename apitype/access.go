@@ -45,16 +45,10 @@ func (r AccessCheckResponse) MarshalJSON() ([]byte, error) {
 }
 
 // AccessCheckResult answers one check. Reasons lists the grants that allowed it (or why it was
-// denied); Error is set instead when the check itself was invalid (unknown scope, entity, …).
+// denied; the server always sends a list, [] when there is none); Error is set instead when the
+// check itself was invalid (unknown scope, entity, …).
 type AccessCheckResult struct {
 	Allowed bool     `json:"allowed"`
 	Reasons []string `json:"reasons"`
 	Error   string   `json:"error,omitempty"`
-}
-
-// MarshalJSON encodes a nil Reasons as [].
-func (r AccessCheckResult) MarshalJSON() ([]byte, error) {
-	type plain AccessCheckResult
-	r.Reasons = nonNil(r.Reasons)
-	return json.Marshal(plain(r))
 }

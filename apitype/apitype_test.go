@@ -76,7 +76,7 @@ func TestMarshal(t *testing.T) {
 		{"list audit", ListAuditLogsResponse{}, `{"auditLogEvents":[]}`},
 		{"access check", AccessCheckRequest{Checks: []AccessCheck{{Action: "stack:read", Entity: EntityRef{Kind: EntityStack, ID: "s1"}}}},
 			`{"checks":[{"action":"stack:read","entity":{"kind":"stack","id":"s1"}}]}`},
-		{"access check response", AccessCheckResponse{Results: []AccessCheckResult{{Allowed: true}, {Error: "unknown scope"}}},
+		{"access check response", AccessCheckResponse{Results: []AccessCheckResult{{Allowed: true, Reasons: []string{}}, {Error: "unknown scope", Reasons: []string{}}}},
 			`{"results":[{"allowed":true,"reasons":[]},{"allowed":false,"reasons":[],"error":"unknown scope"}]}`},
 		{"access check response pointer", &AccessCheckResponse{}, `{"results":[]}`},
 	}

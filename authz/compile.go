@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // MaxCompiledGrants bounds the work of compiling one principal's tree (Compose fan-out
@@ -24,6 +25,8 @@ type Grant struct {
 	cond  []Expr // residual conjuncts
 	pin   bool   // Entities is a constraint (possibly with a residual condition)
 	index int    // position in Index.grants
+
+	whereText, originText string // precomputed for explanations (built once, at compile time)
 }
 
 func (g *Grant) String() string {
@@ -44,6 +47,13 @@ func (g *Grant) String() string {
 
 // where says which entities the grant covers.
 func (g *Grant) where() string {
+	if g.whereText != "" {
+		return g.whereText
+	}
+	return g.describeWhere()
+}
+
+func (g *Grant) describeWhere() string {
 	switch {
 	case g.Kind == KindOrg:
 		return "in the organization"
@@ -57,6 +67,13 @@ func (g *Grant) where() string {
 
 // origin says where the grant is written: the Allow's path, in a composed record if any.
 func (g *Grant) origin() string {
+	if g.originText != "" {
+		return g.originText
+	}
+	return g.describeOrigin()
+}
+
+func (g *Grant) describeOrigin() string {
 	if g.Source != "" {
 		return fmt.Sprintf("(record %s at %s)", g.Source, g.Path)
 	}
@@ -69,6 +86,47 @@ type Index struct {
 	kinds    [numKinds]kindIndex
 	residual [numKinds][]*Grant
 	grants   []*Grant
+
+	spreadOnce sync.Once
+	spread     map[ScopeID]scopeSpread // where each scope is granted, for denial messages
+}
+
+// scopeSpread summarises where a scope is granted: on every entity of its kind, on how many
+// distinct pinned entities, and in how many conditional grants.
+type scopeSpread struct {
+	everywhere  bool
+	entities    int
+	conditional int
+}
+
+func (ix *Index) spreadOf(id ScopeID) scopeSpread {
+	ix.spreadOnce.Do(func() {
+		ix.spread = map[ScopeID]scopeSpread{}
+		seen := map[ScopeID]map[string]bool{}
+		for _, g := range ix.grants {
+			for _, sid := range g.Scopes.IDs() {
+				sp := ix.spread[sid]
+				switch {
+				case len(g.cond) > 0:
+					sp.conditional++
+				case g.Entities == nil:
+					sp.everywhere = true
+				default:
+					if seen[sid] == nil {
+						seen[sid] = map[string]bool{}
+					}
+					for _, e := range g.Entities {
+						if !seen[sid][e] {
+							seen[sid][e] = true
+							sp.entities++
+						}
+					}
+				}
+				ix.spread[sid] = sp
+			}
+		}
+	})
+	return ix.spread[id]
 }
 
 type kindIndex struct {
@@ -282,6 +340,7 @@ func (c *compiler) emit(a *Allow, guards []Expr, path, source string, via []stri
 }
 
 func (c *compiler) add(g *Grant) {
+	g.whereText, g.originText = g.describeWhere(), g.describeOrigin()
 	ix := c.ix
 	g.index = len(ix.grants)
 	ix.grants = append(ix.grants, g)

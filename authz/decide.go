@@ -46,6 +46,28 @@ func (ix *Index) Decide(action ScopeID, e Entity) Decision {
 	return Denied
 }
 
+// GrantsAnywhere reports whether the principal holds action on at least one entity (or under
+// some condition). The server asks it before looking an entity up, so that a principal without
+// the scope anywhere learns nothing about which entities exist.
+func (ix *Index) GrantsAnywhere(action ScopeID) bool {
+	k := catalog[action].Kind
+	ki := &ix.kinds[k]
+	if ki.all.Has(action) {
+		return true
+	}
+	for _, set := range ki.ids {
+		if set.Has(action) {
+			return true
+		}
+	}
+	for _, g := range ix.residual[k] {
+		if g.Scopes.Has(action) {
+			return true
+		}
+	}
+	return false
+}
+
 // DecideName is Decide for a scope given by name.
 func (ix *Index) DecideName(action string, e Entity) (Decision, error) {
 	s, err := LookupScope(action)
@@ -184,7 +206,7 @@ func (x Explanation) Reasons() []string {
 		if len(g.Entities) == 1 && g.Entities[0] == x.Entity.ID {
 			where = "on " + x.Entity.String() // name the entity rather than repeat its ID
 		}
-		out[i] = fmt.Sprintf("%s on %s is allowed by the grant %s%s %s", scope.Name, x.Entity, g.origin(), cond, where)
+		out[i] = scope.Name + " on " + x.Entity.String() + " is allowed by the grant " + g.origin() + cond + " " + where
 	}
 	return out
 }
@@ -198,25 +220,9 @@ func (x Explanation) denial() string {
 		return fmt.Sprintf("no grant of %s on %s", scope.Name, x.Entity)
 	}
 	// Where is the scope granted at all?
-	everywhere, conditional := false, 0
-	others := map[string]bool{}
-	for _, g := range x.ix.grants {
-		if !g.Scopes.Has(x.Action) {
-			continue
-		}
-		switch {
-		case len(g.cond) > 0:
-			conditional++
-		case g.Entities == nil:
-			everywhere = true
-		default:
-			for _, id := range g.Entities {
-				others[id] = true
-			}
-		}
-	}
-	elsewhere := len(others)
-	if everywhere {
+	sp := x.ix.spreadOf(x.Action)
+	conditional, elsewhere := sp.conditional, sp.entities
+	if sp.everywhere {
 		elsewhere++
 	}
 	msg := fmt.Sprintf("no grant of %s on %s", scope.Name, x.Entity)

@@ -12,6 +12,8 @@ import (
 
 const maxChecks = 1000
 
+var noReasons = []string{} // shared, never appended to: encodes as []
+
 // checkAccess answers "may this principal do this action on this entity, and why" for a batch,
 // with the same compiled index the route guards use.
 func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -35,6 +37,7 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 	mayReadTokens := c.p.index.Decide(authz.MustScope("org_token:read").ID, authz.OrgEntity) == authz.Allowed
 	for i, chk := range req.Checks {
 		res := &resp.Results[i]
+		res.Reasons = noReasons
 		ix, ok := principals[chk.Principal]
 		if !ok && !mayReadTokens {
 			res.Error = "principal: checking another token's access also needs org_token:read"
@@ -77,7 +80,7 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 
 // principalIndex is the compiled rights of a token named by ID.
 func (s *Server) principalIndex(ctx context.Context, tokenID string) (*authz.Index, error) {
-	tok, err := s.st.GetToken(ctx, s.org.Name, tokenID)
+	tok, err := s.tokens.byID(ctx, s.org.Name, tokenID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && tok.Deleted {
 		return nil, notFound("token", "principal: no token with ID %q", tokenID)
 	}

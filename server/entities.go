@@ -191,7 +191,7 @@ func (s *Server) newEntity(ctx context.Context, kind, project, name string, tags
 	if err := validTags(kind, userTags(tags)); err != nil {
 		return store.Entity{}, err
 	}
-	now := s.now().UTC()
+	now := s.stamp()
 	e := store.Entity{ID: newID(), Org: s.org.Name, Kind: kind, Project: project, Name: name, Tags: tags, Created: now, Modified: now}
 	if err := s.st.CreateEntity(ctx, e); err != nil {
 		if errors.Is(err, store.ErrConflict) {
@@ -223,7 +223,7 @@ func (s *Server) setTags(r *http.Request, c *call) (store.Entity, error) {
 	if err := validTags(c.ent.Kind, tags); err != nil {
 		return store.Entity{}, err
 	}
-	e, err := s.st.UpdateEntityTags(r.Context(), s.org.Name, c.ent.ID, tags, s.now().UTC())
+	e, err := s.st.UpdateEntityTags(r.Context(), s.org.Name, c.ent.ID, tags, s.stamp())
 	if err != nil {
 		return store.Entity{}, err
 	}
@@ -377,9 +377,22 @@ func accountJSON(e store.Entity) apitype.InsightsAccount {
 
 // userTags hides the server's own "pulumi:" tags, from API answers and from conditions alike.
 func userTags(tags map[string]string) map[string]string {
+	reserved := false
+	for k := range tags {
+		if strings.HasPrefix(k, "pulumi:") {
+			reserved = true
+			break
+		}
+	}
+	if !reserved { // the common case: no copy (callers only read tags)
+		if len(tags) == 0 {
+			return nil
+		}
+		return tags
+	}
 	out := map[string]string{}
 	for k, v := range tags {
-		if len(k) < 7 || k[:7] != "pulumi:" {
+		if !strings.HasPrefix(k, "pulumi:") {
 			out[k] = v
 		}
 	}

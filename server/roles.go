@@ -227,7 +227,7 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) err
 		if err != nil {
 			return 0, nil, err
 		}
-		now := s.now().UTC()
+		now := s.stamp()
 		rec := store.Record{
 			ID: newID(), Org: s.org.Name, Name: req.Name, Description: req.Description, ResourceType: rt,
 			UXPurpose: purpose, Details: details, Refs: refs, Version: 1, Created: now, Modified: now,
@@ -293,7 +293,7 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) err
 		return nil
 	}
 	next.Version = rec.Version + 1
-	next.Modified = s.now().UTC()
+	next.Modified = s.stamp()
 	if err := s.st.UpdateRecord(r.Context(), next, rec.Version); err != nil {
 		switch {
 		case errors.Is(err, store.ErrVersionConflict):

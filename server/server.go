@@ -89,7 +89,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.org = org
-	s.tokens = &tokenCache{st: s.st, ttl: cfg.TokenTTL, now: s.now, entries: map[string]cachedToken{}}
+	s.tokens = &tokenCache{st: s.st, ttl: cfg.TokenTTL, now: s.now, entries: map[string]cachedToken{}, ids: map[string]cachedToken{}}
 	s.indexes = newIndexCache(s.st, org.Name, s.log, cfg.TokenTTL, s.now)
 	s.usage = &usageTracker{st: s.st, pending: map[string]int64{}, seen: map[string]int64{}}
 	s.ents = newEntityCache(s.st, org.Name, cfg.TokenTTL, s.now)
@@ -169,7 +169,7 @@ func (s *Server) ensureOrg(ctx context.Context) (store.Org, error) {
 			existing[r.DefaultIdentifier] = true
 		}
 	}
-	now := s.now().UTC()
+	now := s.stamp()
 	for _, b := range authz.Builtins() {
 		if existing[b.Identifier] {
 			continue
@@ -192,6 +192,10 @@ func (s *Server) ensureOrg(ctx context.Context) (store.Org, error) {
 	}
 	return org, nil
 }
+
+// stamp is the time recorded on stored objects, at the store's microsecond precision, so that a
+// create's answer and a later read agree exactly.
+func (s *Server) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // builtinID is the per-org ID of a built-in record: stable, so restarts and replicas agree.
 func builtinID(org, identifier string) string {
@@ -221,7 +225,7 @@ func (s *Server) EnsureToken(ctx context.Context, value, name string) (created b
 		err = s.st.CreateToken(ctx, store.Token{
 			ID: newID(), Org: s.org.Name, Name: n, Description: "bootstrap admin token",
 			Hash: hashToken(value), RoleID: builtinID(s.org.Name, "admin"),
-			Created: s.now().UTC(), CreatedBy: "iam-server",
+			Created: s.stamp(), CreatedBy: "iam-server",
 		})
 		if !errors.Is(err, store.ErrConflict) || i > 20 {
 			return err == nil, err

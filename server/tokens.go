@@ -99,7 +99,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 		}
 		tok := store.Token{
 			ID: newID(), Org: s.org.Name, Name: req.Name, Description: req.Description, Admin: req.Admin,
-			RoleID: req.RoleID, Expires: req.Expires, Created: now.UTC(), CreatedBy: c.p.name(),
+			RoleID: req.RoleID, Expires: req.Expires, Created: s.stamp(), CreatedBy: c.p.name(),
 		}
 		var grants *authz.Index
 		switch {
@@ -148,7 +148,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 
 func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := r.PathValue("tokenID")
-	err := s.st.DeleteToken(r.Context(), s.org.Name, id, s.now().UTC())
+	err := s.st.DeleteToken(r.Context(), s.org.Name, id, s.stamp())
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("token", "no active token with ID %q in %s", id, s.org.Name)
 	}

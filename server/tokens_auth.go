@@ -55,6 +55,7 @@ type tokenCache struct {
 
 	mu      sync.RWMutex
 	entries map[string]cachedToken // key: string(hash)
+	ids     map[string]cachedToken // key: token ID (access checks name principals by ID)
 }
 
 type cachedToken struct {
@@ -99,10 +100,34 @@ func (c *tokenCache) authenticate(ctx context.Context, value string) (store.Toke
 	return e.tok, nil
 }
 
+// byID returns a token by ID (deleted ones included: the caller checks), cached like
+// authenticate's lookups.
+func (c *tokenCache) byID(ctx context.Context, org, id string) (store.Token, error) {
+	now := c.now()
+	c.mu.RLock()
+	e, ok := c.ids[id]
+	c.mu.RUnlock()
+	if ok && now.Sub(e.fetched) <= c.ttl {
+		return e.tok, nil
+	}
+	tok, err := c.st.GetToken(ctx, org, id)
+	if err != nil {
+		return store.Token{}, err
+	}
+	c.mu.Lock()
+	if len(c.ids) > 100_000 {
+		clear(c.ids)
+	}
+	c.ids[id] = cachedToken{tok: tok, fetched: now}
+	c.mu.Unlock()
+	return tok, nil
+}
+
 // evict drops a token (after delete) so that its next use is refused.
 func (c *tokenCache) evict(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	delete(c.ids, id)
 	for k, e := range c.entries {
 		if e.tok.ID == id {
 			delete(c.entries, k)
