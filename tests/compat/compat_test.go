@@ -195,13 +195,10 @@ func TestOfficialClient(t *testing.T) {
 	if got.ID != role.ID || got.Version != 1 || got.Name != role.Name {
 		t.Errorf("GetRole: %+v", got)
 	}
-	// Known deviation (reported): the create answer carries nanosecond timestamps while the
-	// store keeps microseconds, so a later GET differs below 1µs. Tighten to Equal once the
-	// server truncates "now" to microseconds before answering.
-	if d := got.Created.Sub(role.Created).Abs(); d >= time.Microsecond {
+	// The create's answer and a later read must agree exactly (the server stamps times at the
+	// store's microsecond precision).
+	if !got.Created.Equal(role.Created) {
 		t.Errorf("GetRole: created %v, but the create answered %v", got.Created, role.Created)
-	} else if d != 0 {
-		t.Logf("deviation: created is %v at create and %v on GET (sub-microsecond precision lost in storage)", role.Created, got.Created)
 	}
 	checkRoleDetails(t, "GetRole", got.Details, stack.ID, set.ID)
 
