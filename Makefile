@@ -95,6 +95,9 @@ fmt:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^sdk/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'"; exit 1; }
+	cd tests/bench && $(GO) mod tidy -diff || { echo "tests/bench/go.mod is not tidy: run 'cd tests/bench && go mod tidy'"; exit 1; }
+	cd tests/bench && $(GO) vet ./...
 
 clean:
 	rm -rf $(BIN) .tools
