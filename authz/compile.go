@@ -132,8 +132,45 @@ func (ix *Index) spreadOf(id ScopeID) scopeSpread {
 type kindIndex struct {
 	all       ScopeSet // granted on every entity of the kind (for KindOrg: the org-level scopes)
 	allGrants []*Grant
-	ids       map[string]ScopeSet // what Decide reads: kept small for cache locality
-	idGrants  map[string][]*Grant // what Explain reads
+	// What Decide reads, kept small for cache locality: each entity maps to a slot in sets,
+	// the distinct scope sets of the kind (most pinned entities share one).
+	ids      map[string]uint16
+	sets     []ScopeSet
+	idGrants map[string][]*Grant // what Explain reads
+
+	building map[string]ScopeSet // during Compile only
+}
+
+// lookup is the scope set granted on entity id (pinned grants without conditions).
+func (ki *kindIndex) lookup(id string) (ScopeSet, bool) {
+	slot, ok := ki.ids[id]
+	if !ok {
+		return ScopeSet{}, false
+	}
+	return ki.sets[slot], true
+}
+
+// freeze turns the per-entity sets built during Compile into slots of distinct sets. It falls
+// back to one slot per entity past 65,535 distinct sets (not reachable in practice).
+func (ki *kindIndex) freeze() {
+	if ki.building == nil {
+		return
+	}
+	ki.ids = make(map[string]uint16, len(ki.building))
+	slots := map[ScopeSet]uint16{}
+	for id, set := range ki.building {
+		slot, ok := slots[set]
+		if !ok {
+			if len(ki.sets) >= 1<<16 {
+				panic("authz: more than 65,536 distinct scope sets in one index")
+			}
+			slot = uint16(len(ki.sets))
+			slots[set] = slot
+			ki.sets = append(ki.sets, set)
+		}
+		ki.ids[id] = slot
+	}
+	ki.building = nil
 }
 
 // Grants lists every grant of the index, in tree order.
@@ -144,6 +181,9 @@ func Compile(root Node, r Resolver) (*Index, error) {
 	c := compiler{ix: &Index{}, r: r}
 	if err := c.walk(root, nil, "$", "", nil); err != nil {
 		return nil, err
+	}
+	for k := range c.ix.kinds {
+		c.ix.kinds[k].freeze()
 	}
 	return c.ix, nil
 }
@@ -349,13 +389,13 @@ func (c *compiler) add(g *Grant) {
 	case len(g.cond) > 0:
 		ix.residual[g.Kind] = append(ix.residual[g.Kind], g)
 	case g.pin:
-		if ki.ids == nil {
-			ki.ids, ki.idGrants = map[string]ScopeSet{}, map[string][]*Grant{}
+		if ki.building == nil {
+			ki.building, ki.idGrants = map[string]ScopeSet{}, map[string][]*Grant{}
 		}
 		for _, id := range g.Entities {
-			set := ki.ids[id]
+			set := ki.building[id]
 			set.Union(g.Scopes)
-			ki.ids[id] = set
+			ki.building[id] = set
 			ki.idGrants[id] = append(ki.idGrants[id], g)
 		}
 	default:

@@ -28,8 +28,9 @@ func Covers(a, b *Index) Coverage {
 			}
 			missing = append(missing, fmt.Sprintf("%s %s", extra, where))
 		}
-		for id, bset := range bk.ids {
-			if extra := bset.Minus(ak.all).Minus(ak.ids[id]); !extra.Empty() {
+		for id, slot := range bk.ids {
+			aset, _ := ak.lookup(id)
+			if extra := bk.sets[slot].Minus(ak.all).Minus(aset); !extra.Empty() {
 				missing = append(missing, fmt.Sprintf("%s on %s %s", extra, k, id))
 			}
 		}
@@ -46,7 +47,8 @@ func Covers(a, b *Index) Coverage {
 			if g.pin && !extra.Empty() {
 				left := ScopeSet{}
 				for _, id := range g.Entities {
-					left.Union(extra.Minus(ak.ids[id]))
+					aset, _ := ak.lookup(id)
+					left.Union(extra.Minus(aset))
 				}
 				extra = left
 			}

@@ -34,7 +34,7 @@ func (ix *Index) Decide(action ScopeID, e Entity) Decision {
 		return Allowed
 	}
 	if ki.ids != nil {
-		if set, ok := ki.ids[e.ID]; ok && set.Has(action) {
+		if slot, ok := ki.ids[e.ID]; ok && ki.sets[slot].Has(action) {
 			return Allowed
 		}
 	}
@@ -55,7 +55,7 @@ func (ix *Index) GrantsAnywhere(action ScopeID) bool {
 	if ki.all.Has(action) {
 		return true
 	}
-	for _, set := range ki.ids {
+	for _, set := range ki.sets {
 		if set.Has(action) {
 			return true
 		}
@@ -124,7 +124,7 @@ func (ix *Index) Explain(action ScopeID, e Entity) Explanation {
 	var m matches
 	m.scan(ki.allGrants, action, nil)
 	if ki.ids != nil {
-		if set, ok := ki.ids[e.ID]; ok && set.Has(action) {
+		if set, ok := ki.lookup(e.ID); ok && set.Has(action) {
 			m.scan(ki.idGrants[e.ID], action, nil)
 		}
 	}
