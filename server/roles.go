@@ -114,7 +114,7 @@ func (s *Server) checkedDetails(ctx context.Context, c *call, selfID, purpose, r
 	if err != nil {
 		return nil, nil, detailsError("role", "details", err)
 	}
-	refs = composeRefs(root)
+	refs = authz.References(root)
 	for _, id := range refs {
 		if id == selfID {
 			return nil, nil, invalid("role", "details", "a record cannot compose itself (%s)", id)
@@ -164,32 +164,6 @@ func (s *Server) resolverExcept(ctx context.Context, selfID string, root authz.N
 	})
 }
 
-func composeRefs(n authz.Node) []string {
-	var out []string
-	var walk func(authz.Node)
-	walk = func(n authz.Node) {
-		switch x := n.(type) {
-		case *authz.Compose:
-			out = append(out, x.IDs...)
-		case *authz.Group:
-			for _, e := range x.Entries {
-				walk(e)
-			}
-		case *authz.Condition:
-			walk(x.SubNode)
-		case *authz.IfThenElse:
-			walk(x.True)
-			walk(x.False)
-		case *authz.Select:
-			for _, o := range x.Options {
-				walk(o.Node)
-			}
-		}
-	}
-	walk(n)
-	slices.Sort(out)
-	return slices.Compact(out)
-}
 
 func validRoleText(name, description string) error {
 	switch {

@@ -105,38 +105,11 @@ func permissionState(org string, r *apitype.Role) PermissionState {
 		PermissionID:   r.ID, Version: r.Version, ResourceType: r.ResourceType,
 	}
 	if n, err := authz.Parse(r.Details); err == nil {
-		st.Scopes = allScopes(n)
+		st.Scopes = authz.Permissions(n) // a set edited out of band may be more than one Allow
 	}
 	return st
 }
 
-// allScopes collects every scope named anywhere in a tree (a set edited out of band may no
-// longer be a single Allow), sorted.
-func allScopes(n authz.Node) []string {
-	var out []string
-	var walk func(authz.Node)
-	walk = func(n authz.Node) {
-		switch x := n.(type) {
-		case *authz.Allow:
-			out = append(out, x.Permissions...)
-		case *authz.Group:
-			for _, e := range x.Entries {
-				walk(e)
-			}
-		case *authz.Condition:
-			walk(x.SubNode)
-		case *authz.IfThenElse:
-			walk(x.True)
-			walk(x.False)
-		case *authz.Select:
-			for _, o := range x.Options {
-				walk(o.Node)
-			}
-		}
-	}
-	walk(n)
-	return NormalizeScopes(out)
-}
 
 // CreatePermission creates the set.
 func (p *Provider) CreatePermission(ctx context.Context, a PermissionArgs) (PermissionState, error) {
