@@ -164,7 +164,6 @@ func (s *Server) resolverExcept(ctx context.Context, selfID string, root authz.N
 	})
 }
 
-
 func validRoleText(name, description string) error {
 	switch {
 	case strings.TrimSpace(name) == "":

@@ -110,7 +110,6 @@ func permissionState(org string, r *apitype.Role) PermissionState {
 	return st
 }
 
-
 // CreatePermission creates the set.
 func (p *Provider) CreatePermission(ctx context.Context, a PermissionArgs) (PermissionState, error) {
 	org, err := p.Org(a.Organization)
