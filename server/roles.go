@@ -364,8 +364,9 @@ func (s *Server) listRoleTokens(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	resp := apitype.ListTokensResponse{}
+	roles := map[string]*apitype.TokenRole{}
 	for _, t := range toks {
-		resp.Tokens = append(resp.Tokens, s.tokenJSON(r.Context(), t))
+		resp.Tokens = append(resp.Tokens, s.tokenJSON(r.Context(), t, roles))
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil

@@ -21,17 +21,24 @@ const (
 	maxTokenLifetime    = 2 * 365 * 24 * time.Hour // Pulumi: at most two years ahead
 )
 
-func (s *Server) tokenJSON(ctx context.Context, t store.Token) apitype.AccessToken {
+// tokenJSON is a token as listed. roles memoizes role lookups across one listing (many tokens
+// share a role), so a list costs one read per distinct role, not one per token.
+func (s *Server) tokenJSON(ctx context.Context, t store.Token, roles map[string]*apitype.TokenRole) apitype.AccessToken {
 	out := apitype.AccessToken{
 		ID: t.ID, Name: t.Name, Description: t.Description, Created: t.Created.UTC().Format(timeFormat),
 		LastUsed: s.usage.lastUsed(t.ID, t.LastUsed), Expires: t.Expires, Admin: t.Admin,
 		CreatedBy: t.CreatedBy, Type: apitype.TokenTypeOrganization,
 	}
 	if t.RoleID != "" {
-		out.Role = &apitype.TokenRole{ID: t.RoleID}
-		if rec, err := s.st.GetRecord(ctx, s.org.Name, t.RoleID); err == nil {
-			out.Role.Name, out.Role.DefaultIdentifier = rec.Name, rec.DefaultIdentifier
+		role, ok := roles[t.RoleID]
+		if !ok {
+			role = &apitype.TokenRole{ID: t.RoleID}
+			if rec, err := s.st.GetRecord(ctx, s.org.Name, t.RoleID); err == nil {
+				role.Name, role.DefaultIdentifier = rec.Name, rec.DefaultIdentifier
+			}
+			roles[t.RoleID] = role
 		}
+		out.Role = role
 	}
 	return out
 }
@@ -52,8 +59,9 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	resp := apitype.ListTokensResponse{}
+	roles := map[string]*apitype.TokenRole{}
 	for _, t := range toks {
-		resp.Tokens = append(resp.Tokens, s.tokenJSON(r.Context(), t))
+		resp.Tokens = append(resp.Tokens, s.tokenJSON(r.Context(), t, roles))
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
