@@ -8,26 +8,10 @@ import (
 // GrantSpec is one grant of a custom role as the providers declare it: permission sets
 // (record IDs) and scopes, on listed entities (identities) or, with no lists, org-wide.
 type GrantSpec struct {
-	Permissions      []string // IDs of permission-set records to compose
-	Scopes           []string
-	Stacks           []string // stack identities
-	Environments     []string // environment identities
-	InsightsAccounts []string // insights account identities
+	Permissions []string // IDs of permission-set records to compose
+	Scopes      []string
+	Refs        // entity identities by kind; none = org-wide
 }
-
-func (g GrantSpec) entities(k EntityKind) []string {
-	switch k {
-	case KindStack:
-		return g.Stacks
-	case KindEnvironment:
-		return g.Environments
-	case KindInsightsAccount:
-		return g.InsightsAccounts
-	}
-	return nil
-}
-
-var grantFields = [numKinds]string{"", "stacks", "environments", "insightsAccounts"}
 
 // GrantError is a problem with one field of one grant; Field is a path such as
 // "grants[1].scopes[0]".
@@ -57,8 +41,8 @@ func BuildRole(grants []GrantSpec) (Node, error) {
 		}
 		listed := [numKinds]bool{}
 		anyListed := false
-		for k := KindStack; k < numKinds; k++ {
-			ids := g.entities(k)
+		for _, k := range EntityKinds {
+			ids := g.Of(k)
 			for j, id := range ids {
 				if id == "" {
 					return nil, &GrantError{Field: fmt.Sprintf("%s.%s[%d]", at, grantFields[k], j), Msg: "empty identity"}
@@ -93,7 +77,7 @@ func BuildRole(grants []GrantSpec) (Node, error) {
 			root.Entries = append(root.Entries, grantBody(g.Permissions, g.Scopes))
 			continue
 		}
-		for k := KindStack; k < numKinds; k++ {
+		for _, k := range EntityKinds {
 			if !listed[k] {
 				continue
 			}
@@ -101,7 +85,7 @@ func BuildRole(grants []GrantSpec) (Node, error) {
 				return nil, &GrantError{Field: at + "." + grantFields[k], Msg: fmt.Sprintf("no permissions or %s scopes to grant on these %ss", k, k)}
 			}
 			root.Entries = append(root.Entries, &Condition{
-				Condition: pinExpr(k, g.entities(k)),
+				Condition: pinExpr(k, g.Of(k)),
 				SubNode:   grantBody(g.Permissions, byKind[k]),
 			})
 		}
@@ -148,14 +132,10 @@ func GrantsOf(n Node) (grants []GrantSpec, ok bool) {
 			if !pinned {
 				return nil, false
 			}
-			switch k {
-			case KindStack:
-				spec.Stacks = ids
-			case KindEnvironment:
-				spec.Environments = ids
-			case KindInsightsAccount:
-				spec.InsightsAccounts = ids
+			if k == KindOrg {
+				return nil, false
 			}
+			spec.Set(k, ids)
 			body = c.SubNode
 		}
 		if !readBody(body, &spec) {

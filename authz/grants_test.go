@@ -17,16 +17,16 @@ func TestBuildRole(t *testing.T) {
 		{"empty", nil, `{"__type":"PermissionDescriptorGroup","entries":[]}`, ""},
 		{"org-wide scopes", []GrantSpec{{Scopes: []string{"audit_logs:read", "stack:read"}}},
 			`{"__type":"PermissionDescriptorGroup","entries":[{"__type":"PermissionDescriptorAllow","permissions":["audit_logs:read","stack:read"]}]}`, ""},
-		{"one stack with a set and scopes", []GrantSpec{{Permissions: []string{"set-1"}, Scopes: []string{"stack:delete"}, Stacks: []string{"s-1"}}},
+		{"one stack with a set and scopes", []GrantSpec{{Permissions: []string{"set-1"}, Scopes: []string{"stack:delete"}, Refs: Refs{Stacks: []string{"s-1"}}}},
 			`{"__type":"PermissionDescriptorGroup","entries":[{"__type":"PermissionDescriptorCondition","condition":{"__type":"PermissionExpressionEqual","left":{"__type":"PermissionExpressionStack"},"right":{"__type":"PermissionLiteralExpressionStack","identity":"s-1"}},"subNode":{"__type":"PermissionDescriptorGroup","entries":[{"__type":"PermissionDescriptorCompose","permissionDescriptors":["set-1"]},{"__type":"PermissionDescriptorAllow","permissions":["stack:delete"]}]}}]}`, ""},
-		{"several environments", []GrantSpec{{Scopes: []string{"environment:open"}, Environments: []string{"e-2", "e-1"}}},
+		{"several environments", []GrantSpec{{Scopes: []string{"environment:open"}, Refs: Refs{Environments: []string{"e-2", "e-1"}}}},
 			`{"__type":"PermissionDescriptorGroup","entries":[{"__type":"PermissionDescriptorCondition","condition":{"__type":"PermissionExpressionIn","target":{"__type":"PermissionExpressionEnvironment"},"values":{"__type":"PermissionSetExpressionEnvironment","identities":["e-1","e-2"]}},"subNode":{"__type":"PermissionDescriptorAllow","permissions":["environment:open"]}}]}`, ""},
-		{"nothing to grant", []GrantSpec{{Stacks: []string{"s"}}}, "", "grants[0]"},
+		{"nothing to grant", []GrantSpec{{Refs: Refs{Stacks: []string{"s"}}}}, "", "grants[0]"},
 		{"unknown scope", []GrantSpec{{Scopes: []string{"stack:read", "stack:delet"}}}, "", "grants[0].scopes[1]"},
-		{"org scope with entities", []GrantSpec{{Scopes: []string{"audit_logs:read"}, Stacks: []string{"s"}}}, "", "grants[0].scopes[0]"},
-		{"scope of an unlisted kind", []GrantSpec{{Scopes: []string{"environment:open"}, Stacks: []string{"s"}}}, "", "grants[0].scopes[0]"},
-		{"listed kind with nothing", []GrantSpec{{Scopes: []string{"stack:read"}, Stacks: []string{"s"}, Environments: []string{"e"}}}, "", "grants[0].environments"},
-		{"empty identity", []GrantSpec{{Scopes: []string{"stack:read"}, Stacks: []string{""}}}, "", "grants[0].stacks[0]"},
+		{"org scope with entities", []GrantSpec{{Scopes: []string{"audit_logs:read"}, Refs: Refs{Stacks: []string{"s"}}}}, "", "grants[0].scopes[0]"},
+		{"scope of an unlisted kind", []GrantSpec{{Scopes: []string{"environment:open"}, Refs: Refs{Stacks: []string{"s"}}}}, "", "grants[0].scopes[0]"},
+		{"listed kind with nothing", []GrantSpec{{Scopes: []string{"stack:read"}, Refs: Refs{Stacks: []string{"s"}, Environments: []string{"e"}}}}, "", "grants[0].environments"},
+		{"empty identity", []GrantSpec{{Scopes: []string{"stack:read"}, Refs: Refs{Stacks: []string{""}}}}, "", "grants[0].stacks[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,7 +77,7 @@ func TestGrantsOfRejectsOtherShapes(t *testing.T) {
 		}
 	}
 	g, ok := GrantsOf(MustParse(group(cond(fmt.Sprintf(stackIs, "s"), allowOf("stack:read")))))
-	if !ok || !reflect.DeepEqual(g, []GrantSpec{{Stacks: []string{"s"}, Scopes: []string{"stack:read"}}}) {
+	if !ok || !reflect.DeepEqual(g, []GrantSpec{{Refs: Refs{Stacks: []string{"s"}}, Scopes: []string{"stack:read"}}}) {
 		t.Fatalf("got %+v", g)
 	}
 }

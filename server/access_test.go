@@ -22,7 +22,7 @@ func TestAccessCheck(t *testing.T) {
 	h.stack("p", "b", nil)
 	e := h.env("p", "e")
 	acct := h.account("acct", nil)
-	tokID, _ := h.scopedToken("pinned", authz.GrantSpec{Scopes: []string{"stack:read"}, Stacks: []string{a.ID}},
+	tokID, _ := h.scopedToken("pinned", authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{a.ID}}},
 		authz.GrantSpec{Scopes: []string{"stack:list"}})
 	goneID, _ := h.token("gone", "")
 	h.must(204, "DELETE", "/api/orgs/acme/tokens/"+goneID, h.admin(), nil)

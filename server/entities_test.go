@@ -39,7 +39,7 @@ func TestStacks(t *testing.T) {
 	// The listing shows only what the caller may read.
 	_, tok := h.scopedToken("lister",
 		authz.GrantSpec{Scopes: []string{"stack:list"}},
-		authz.GrantSpec{Scopes: []string{"stack:read"}, Stacks: []string{other.ID}})
+		authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{other.ID}}})
 	list := func(token, query string) []string {
 		var out apitype.ListStacksResponse
 		h.must(200, "GET", "/api/user/stacks?organization=acme"+query, token, nil).decode(t, &out)
@@ -123,7 +123,7 @@ func TestEnvironments(t *testing.T) {
 
 	_, tok := h.scopedToken("env-lister",
 		authz.GrantSpec{Scopes: []string{"environment:list"}},
-		authz.GrantSpec{Scopes: []string{"environment:read"}, Environments: []string{dev.ID}})
+		authz.GrantSpec{Scopes: []string{"environment:read"}, Refs: authz.Refs{Environments: []string{dev.ID}}})
 	list := func(token string) string {
 		var out apitype.ListEnvironmentsResponse
 		h.must(200, "GET", "/api/esc/environments/acme", token, nil).decode(t, &out)
@@ -168,7 +168,7 @@ func TestInsightsAccounts(t *testing.T) {
 	}
 	_, tok := h.scopedToken("acct-lister",
 		authz.GrantSpec{Scopes: []string{"insights_account:list"}},
-		authz.GrantSpec{Scopes: []string{"insights_account:read"}, InsightsAccounts: []string{b.ID}})
+		authz.GrantSpec{Scopes: []string{"insights_account:read"}, Refs: authz.Refs{InsightsAccounts: []string{b.ID}}})
 	list := func(token string) string {
 		var out apitype.ListInsightsAccountsResponse
 		h.must(200, "GET", "/api/preview/insights/acme/accounts", token, nil).decode(t, &out)

@@ -19,7 +19,7 @@ func TestEntityExistenceIsNotLeaked(t *testing.T) {
 	if a.errorBody(t).Message != b.errorBody(t).Message {
 		t.Fatalf("the answers differ:\n%s\n%s", a, b)
 	}
-	_, some := h.scopedToken("some", authz.GrantSpec{Scopes: []string{"stack:read"}, Stacks: []string{prod.ID}})
+	_, some := h.scopedToken("some", authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{prod.ID}}})
 	h.must(200, "GET", "/api/stacks/acme/app/prod", some, nil)
 	h.must(404, "GET", "/api/stacks/acme/app/missing", some, nil)
 }

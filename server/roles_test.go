@@ -246,9 +246,9 @@ func TestPermissionSetsAndPolicies(t *testing.T) {
 	s := h.stack("p", "s", nil)
 	h.stack("p", "other", nil)
 	set := h.role("deployers", apitype.UXPurposeSet, "stack", buildDetails(t, authz.GrantSpec{Scopes: []string{"stack:read"}}))
-	policy := h.role("tagger", apitype.UXPurposePolicy, "", buildDetails(t, authz.GrantSpec{Scopes: []string{"stack_tags:update"}, Stacks: []string{s.ID}}))
+	policy := h.role("tagger", apitype.UXPurposePolicy, "", buildDetails(t, authz.GrantSpec{Scopes: []string{"stack_tags:update"}, Refs: authz.Refs{Stacks: []string{s.ID}}}))
 	role := h.grantRole("composite",
-		authz.GrantSpec{Permissions: []string{set.ID}, Stacks: []string{s.ID}},
+		authz.GrantSpec{Permissions: []string{set.ID}, Refs: authz.Refs{Stacks: []string{s.ID}}},
 		authz.GrantSpec{Permissions: []string{policy.ID}})
 	_, tok := h.token("c", role.ID)
 	h.must(200, "GET", "/api/stacks/acme/p/s", tok, nil)

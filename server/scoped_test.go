@@ -18,8 +18,8 @@ func TestScopedTokenEndToEnd(t *testing.T) {
 	ea := h.env("cfg", "ea")
 	h.env("cfg", "eb")
 	_, tok := h.scopedToken("deployer",
-		authz.GrantSpec{Scopes: []string{"stack:read"}, Stacks: []string{a.ID}},
-		authz.GrantSpec{Scopes: []string{"environment:read", "environment:open"}, Environments: []string{ea.ID}},
+		authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{a.ID}}},
+		authz.GrantSpec{Scopes: []string{"environment:read", "environment:open"}, Refs: authz.Refs{Environments: []string{ea.ID}}},
 	)
 
 	var got apitype.Stack
@@ -75,8 +75,8 @@ func TestPrivilegeEscalation(t *testing.T) {
 	x := h.stack("p", "x", nil)
 	y := h.stack("p", "y", nil)
 	mgr := authz.GrantSpec{Scopes: []string{"role:create", "role:read", "role:update", "org_token:create"}}
-	_, esc := h.scopedToken("escalator", mgr, authz.GrantSpec{Scopes: []string{"stack:read"}, Stacks: []string{x.ID}})
-	victim := h.grantRole("victim", authz.GrantSpec{Scopes: []string{"stack:read"}, Stacks: []string{x.ID}})
+	_, esc := h.scopedToken("escalator", mgr, authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{x.ID}}})
+	victim := h.grantRole("victim", authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{x.ID}}})
 	readSet := h.role("just-read", apitype.UXPurposeSet, "stack", buildDetails(t, authz.GrantSpec{Scopes: []string{"stack:read"}}))
 	adminRole := h.builtin("admin")
 	stackAdmin := h.builtin("stack-admin")
@@ -87,15 +87,15 @@ func TestPrivilegeEscalation(t *testing.T) {
 		mention            string // in the message
 	}{
 		{"role granting stack:delete on its stack", "POST", "/api/orgs/acme/roles",
-			apitype.CreateRoleRequest{Name: "more", Details: buildDetails(t, authz.GrantSpec{Scopes: []string{"stack:read", "stack:delete"}, Stacks: []string{x.ID}})}, "stack:delete"},
+			apitype.CreateRoleRequest{Name: "more", Details: buildDetails(t, authz.GrantSpec{Scopes: []string{"stack:read", "stack:delete"}, Refs: authz.Refs{Stacks: []string{x.ID}}})}, "stack:delete"},
 		{"role granting stack:read on another stack", "POST", "/api/orgs/acme/roles",
-			apitype.CreateRoleRequest{Name: "other", Details: buildDetails(t, authz.GrantSpec{Scopes: []string{"stack:read"}, Stacks: []string{y.ID}})}, y.ID},
+			apitype.CreateRoleRequest{Name: "other", Details: buildDetails(t, authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{y.ID}}})}, y.ID},
 		{"role granting stack:read on every stack", "POST", "/api/orgs/acme/roles",
 			apitype.CreateRoleRequest{Name: "all", Details: buildDetails(t, authz.GrantSpec{Scopes: []string{"stack:read"}})}, "every stack"},
 		{"role granting an org scope it lacks", "POST", "/api/orgs/acme/roles",
 			apitype.CreateRoleRequest{Name: "audit", Details: buildDetails(t, authz.GrantSpec{Scopes: []string{"audit_logs:read"}})}, "audit_logs:read"},
 		{"role composing stack-admin on its stack", "POST", "/api/orgs/acme/roles",
-			apitype.CreateRoleRequest{Name: "composed", Details: buildDetails(t, authz.GrantSpec{Permissions: []string{stackAdmin}, Stacks: []string{x.ID}})}, "stack:delete"},
+			apitype.CreateRoleRequest{Name: "composed", Details: buildDetails(t, authz.GrantSpec{Permissions: []string{stackAdmin}, Refs: authz.Refs{Stacks: []string{x.ID}}})}, "stack:delete"},
 		{"token with the admin role", "POST", "/api/orgs/acme/tokens",
 			apitype.CreateOrgTokenRequest{Name: "root", RoleID: adminRole}, "org_token:delete"},
 		{"legacy admin token", "POST", "/api/orgs/acme/tokens",
@@ -103,7 +103,7 @@ func TestPrivilegeEscalation(t *testing.T) {
 		{"role-less token (gets member)", "POST", "/api/orgs/acme/tokens",
 			apitype.CreateOrgTokenRequest{Name: "member"}, "stack:create"},
 		{"update a role to grant more", "PATCH", "/api/orgs/acme/roles/" + victim.ID,
-			apitype.UpdateRoleRequest{Details: buildDetails(t, authz.GrantSpec{Scopes: []string{"stack:read", "stack:write"}, Stacks: []string{x.ID}})}, "stack:write"},
+			apitype.UpdateRoleRequest{Details: buildDetails(t, authz.GrantSpec{Scopes: []string{"stack:read", "stack:write"}, Refs: authz.Refs{Stacks: []string{x.ID}}})}, "stack:write"},
 	}
 	for _, d := range denied {
 		t.Run(d.name, func(t *testing.T) {
@@ -132,10 +132,10 @@ func TestPrivilegeEscalation(t *testing.T) {
 	// its stack, and a token with such a role, which then works.
 	var sub apitype.Role
 	h.must(200, "POST", "/api/orgs/acme/roles", esc, apitype.CreateRoleRequest{
-		Name: "reader", Details: buildDetails(t, authz.GrantSpec{Scopes: []string{"stack:read"}, Stacks: []string{x.ID}}),
+		Name: "reader", Details: buildDetails(t, authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{x.ID}}}),
 	}).decode(t, &sub)
 	h.must(200, "POST", "/api/orgs/acme/roles", esc, apitype.CreateRoleRequest{
-		Name: "composed-reader", Details: buildDetails(t, authz.GrantSpec{Permissions: []string{readSet.ID}, Stacks: []string{x.ID}}),
+		Name: "composed-reader", Details: buildDetails(t, authz.GrantSpec{Permissions: []string{readSet.ID}, Refs: authz.Refs{Stacks: []string{x.ID}}}),
 	})
 	h.must(200, "PATCH", "/api/orgs/acme/roles/"+victim.ID, esc, apitype.UpdateRoleRequest{Description: ptr("narrowed")})
 	_, child := h.tokenAs(esc, "child", sub.ID)

@@ -101,7 +101,7 @@ func CheckRole(a CustomRoleArgs) Problems {
 		}
 		// Placeholder identities let authz check scope kinds against the lists offline.
 		specs[i] = authz.GrantSpec{Permissions: g.Permissions, Scopes: g.Scopes,
-			Stacks: placeholders(g.Stacks), Environments: placeholders(g.Environments), InsightsAccounts: placeholders(g.InsightsAccounts)}
+			Refs: authz.Refs{Stacks: placeholders(g.Stacks), Environments: placeholders(g.Environments), InsightsAccounts: placeholders(g.InsightsAccounts)}}
 	}
 	if len(ps) > 0 {
 		return ps

@@ -29,9 +29,9 @@ func (w *Workload) RoleGrants(r *Role) []authz.GrantSpec {
 		project = append(project, s.ID)
 	}
 	grants := []authz.GrantSpec{
-		{Scopes: []string{"stack:read"}, Stacks: project},
-		{Scopes: []string{"stack:write", "stack:delete"}, Stacks: []string{w.Stacks[r.Stacks[0]].ID, w.Stacks[r.Stacks[1]].ID, w.Stacks[r.Stacks[2]].ID}},
-		{Scopes: []string{"environment:open"}, Environments: []string{w.Environments[r.Environment].ID}},
+		{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: project}},
+		{Scopes: []string{"stack:write", "stack:delete"}, Refs: authz.Refs{Stacks: []string{w.Stacks[r.Stacks[0]].ID, w.Stacks[r.Stacks[1]].ID, w.Stacks[r.Stacks[2]].ID}}},
+		{Scopes: []string{"environment:open"}, Refs: authz.Refs{Environments: []string{w.Environments[r.Environment].ID}}},
 	}
 	if r.Audit {
 		grants = append(grants, authz.GrantSpec{Scopes: []string{"audit_logs:read"}})

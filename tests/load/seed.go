@@ -175,9 +175,9 @@ func (w *world) grants(r int) []authz.GrantSpec {
 		writes = append(writes, w.stacks[ws[0]][ws[1]])
 	}
 	g := []authz.GrantSpec{
-		{Scopes: []string{"stack:read"}, Stacks: read},
-		{Scopes: []string{"stack:write", "stack:delete"}, Stacks: writes},
-		{Scopes: []string{"environment:open"}, Environments: []string{w.envs[ro.env]}},
+		{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: read}},
+		{Scopes: []string{"stack:write", "stack:delete"}, Refs: authz.Refs{Stacks: writes}},
+		{Scopes: []string{"environment:open"}, Refs: authz.Refs{Environments: []string{w.envs[ro.env]}}},
 	}
 	if ro.audit {
 		g = append(g, authz.GrantSpec{Scopes: []string{"audit_logs:read"}})
