@@ -9,10 +9,12 @@ PULUMI_VERSION := v3.274.1
 VERSION      ?= 0.1.0
 LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION)
 
-.PHONY: all build tools test test-unit test-bench-agree gen check-gen check-sdk-nodejs demo bench bench-authz bench-load bench-pulumi lint fmt clean
+.PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen check-sdk-nodejs demo bench bench-authz bench-load bench-pulumi lint fmt clean
 
+# Builds the binaries into bin/.
 all: build
 
+# iam-server, pulumi-resource-iam, terraform-provider-iam and iam-gen into bin/.
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
@@ -42,33 +44,52 @@ $(TOOLS_BIN)/pulumi-language-yaml: tools/pulumi/go.mod tools/pulumi/go.sum
 		cd tools/pulumi && $(GO) build -trimpath -ldflags '-s -w' -o $@ github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml; \
 	fi
 
-# Everything CI runs. Needs nothing but Go, terraform on PATH, and the module proxy.
-test: lint build tools check-gen check-sdk-nodejs test-unit test-bench-agree
+# Everything CI runs. Needs Go, terraform on PATH, npm (the Node.js SDK type-check) and the Go
+# module proxy and npm registry; `make prereqs` says which of these is missing.
+test: prereqs lint build tools check-gen check-sdk-nodejs test-unit test-e2e test-bench-agree
 
-# Unit, integration and end-to-end tests. The end-to-end tests use bin/ and .tools/bin;
-# IAMREF_REQUIRE_BINARIES turns a missing binary into a failure instead of a skip.
+# The commands the test target runs besides Go, each with what it is for.
+prereqs:
+	@missing=0; \
+	for t in "terraform:the Terraform provider's acceptance tests and examples/terraform" \
+	         "npm:type-checking sdk/nodejs and examples/typescript" \
+	         "git:check-gen's comparison with the committed files"; do \
+		cmd=$${t%%:*}; why=$${t#*:}; \
+		if ! command -v $$cmd >/dev/null; then echo "prereqs: $$cmd not found on PATH (needed for $$why)"; missing=1; fi; \
+	done; exit $$missing
+
+# Unit and in-process integration tests (the server over HTTP in-process, the client against
+# it): every package but tests/, under -short, so tests that need built binaries skip.
 test-unit:
-	IAMREF_REQUIRE_BINARIES=1 TF_ACC=1 TF_ACC_TERRAFORM_PATH="$$(command -v terraform)" CHECKPOINT_DISABLE=1 \
-		PATH="$(TOOLS_BIN):$$PATH" $(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -short -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/tests/')
+
+# End-to-end tests: the real iam-server, pulumi and terraform binaries (bin/ and .tools/bin),
+# the Terraform acceptance tests (TF_ACC), the official Pulumi Cloud Go client, and the tests
+# elsewhere that start bin/iam-server (named TestBinary*).
+# IAMREF_REQUIRE_BINARIES turns a missing binary into a failure instead of a skip.
+E2E_ENV := IAMREF_REQUIRE_BINARIES=1 TF_ACC=1 TF_ACC_TERRAFORM_PATH="$$(command -v terraform)" CHECKPOINT_DISABLE=1 PATH="$(TOOLS_BIN):$$PATH"
+test-e2e: build tools
+	$(E2E_ENV) $(GO) test -count=1 -timeout 30m ./tests/... ./provider/terraform/...
+	$(E2E_ENV) $(GO) test -count=1 -timeout 10m -run 'TestBinary' ./server/...
 
 # The benchmark module's agreement test (every engine gives the same answers).
 test-bench-agree:
 	cd tests/bench && $(GO) test -count=1 -run TestEnginesAgree .
 
 # The Pulumi schema and SDKs (sdk/go, sdk/nodejs, sdk/python), generated in-process from the
-# provider (cmd/iam-gen): no Pulumi CLI or language hosts needed.
+# provider (cmd/iam-gen): no Pulumi CLI or language hosts needed. GEN_OUT writes elsewhere.
+GEN_OUT ?= .
 gen:
-	$(GO) run ./cmd/iam-gen
+	$(GO) run ./cmd/iam-gen -out $(GEN_OUT)
 
-# Fails when schema.json or sdk/ are not what the provider generates (regenerates in place).
-check-gen: gen
-	@if ! git diff --quiet -- schema.json sdk/; then \
-		git diff --stat -- schema.json sdk/; \
-		echo "check-gen: schema.json or sdk/ differ from the committed files: run 'make gen' and commit the result"; exit 1; \
-	fi
-	@untracked=$$(git ls-files --others --exclude-standard -- schema.json sdk/); if [ -n "$$untracked" ]; then \
-		echo "$$untracked"; \
-		echo "check-gen: generated files above are not committed: run 'make gen' and commit the result"; exit 1; \
+# Fails when schema.json or sdk/ differ from what the provider generates: generates into a
+# temporary folder and compares, leaving the tracked files alone.
+check-gen:
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(GO) run ./cmd/iam-gen -out "$$tmp" || exit 1; \
+	if ! diff -r -u schema.json "$$tmp/schema.json" >"$$tmp/diff" || ! diff -r -u sdk "$$tmp/sdk" >>"$$tmp/diff"; then \
+		head -50 "$$tmp/diff"; \
+		echo "check-gen: schema.json or sdk/ differ from what 'make gen' generates: run 'make gen' and commit the result"; exit 1; \
 	fi
 
 # Type-checks the generated Node.js SDK and the TypeScript example against it (npm install of
@@ -89,9 +110,11 @@ demo: build tools
 bench-pulumi: build tools
 	IAMREF_PULUMI_SCALE=300 $(GO) test -count=1 -v -run TestScale ./tests/pulumi/ | grep -E 'resources:|PASS|FAIL'
 
+# Formats every Go file but the generated SDK.
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '^sdk/')
 
+# gofmt, go vet and tidy go.mod files, for the main module and the benchmark module.
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^sdk/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -99,24 +122,28 @@ lint:
 	cd tests/bench && $(GO) mod tidy -diff || { echo "tests/bench/go.mod is not tidy: run 'cd tests/bench && go mod tidy'"; exit 1; }
 	cd tests/bench && $(GO) vet ./...
 
+# Removes built binaries, tools, the Node.js SDK check folder and benchmark output.
 clean:
-	rm -rf $(BIN) .tools
+	rm -rf $(BIN) .tools $(BENCH_OUT)
 
 # Decision micro-benchmark: iamref's compiled index against cedar-go, casbin and a naive map
 # checker on one workload (tests/bench, its own module so the peers stay out of go.mod).
-# The raw output is kept in /tmp/iamref-bench.txt; benchtable then prints the markdown summary
+# The raw output is kept in $(BENCH_OUT)/decide.txt; benchtable then prints the markdown summary
 # (it is built after the run so that compiling it does not compete with the timings).
+BENCH_OUT ?= $(CURDIR)/.bench
 bench: bench-authz bench-load
 
 bench-authz:
+	@mkdir -p $(BENCH_OUT)
 	set -o pipefail; cd tests/bench && \
-	$(GO) test -run '^$$' -bench BenchmarkDecide -benchtime 1s -count 5 -benchmem . | tee /tmp/iamref-bench.txt && \
-	$(GO) run ./cmd/benchtable < /tmp/iamref-bench.txt
+	$(GO) test -run '^$$' -bench BenchmarkDecide -benchtime 1s -count 5 -benchmem . | tee $(BENCH_OUT)/decide.txt && \
+	$(GO) run ./cmd/benchtable < $(BENCH_OUT)/decide.txt
 
 # Load test on loopback: the load program starts bin/iam-server on a free port with a temporary
 # database, seeds 1,000 roles, 10,000 stacks, 100 environments and 1,000 tokens, measures access
 # checks (batches, single, open loop at fixed rates), token creation and the GET /healthz floor,
-# prints a markdown table (kept in /tmp/iamref-load.md) and stops the server; about a minute.
+# prints a markdown table (kept in $(BENCH_OUT)/load.md) and stops the server; about a minute.
 # Flags: go run ./tests/load -h (e.g. LOAD_FLAGS='-c 16 -d 10s').
 bench-load: build
-	set -o pipefail; $(GO) run ./tests/load -server $(BIN)/iam-server $(LOAD_FLAGS) | tee /tmp/iamref-load.md
+	@mkdir -p $(BENCH_OUT)
+	set -o pipefail; $(GO) run ./tests/load -server $(BIN)/iam-server $(LOAD_FLAGS) | tee $(BENCH_OUT)/load.md

@@ -15,8 +15,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18080)
-url=http://127.0.0.1:$port
 admin=pul-$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -24,12 +22,18 @@ api() { # api METHOD PATH [BODY]
   curl -sS -X "$1" -H "Authorization: token $admin" -H 'Content-Type: application/json' ${3:+-d "$3"} "$url$2"
 }
 
-step "Starting iam-server on $url (org acme, database in a temp folder)"
-IAM_BOOTSTRAP_TOKEN=$admin "$bin/iam-server" serve --addr "127.0.0.1:$port" --db "$work/iam.db" --org acme \
+step "Starting iam-server on a free loopback port (org acme, database in a temp folder)"
+IAM_BOOTSTRAP_TOKEN=$admin "$bin/iam-server" serve --addr 127.0.0.1:0 --db "$work/iam.db" --org acme \
   >"$work/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 100); do curl -fsS "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fsS "$url/healthz" >/dev/null || { cat "$work/server.log"; exit 1; }
+url=
+for _ in $(seq 100); do # the server logs the address it listens on: serving addr=127.0.0.1:NNNNN
+  addr=$(sed -n 's/.*msg=serving addr=\([0-9.:]*\).*/\1/p' "$work/server.log")
+  [ -n "$addr" ] && url=http://$addr && curl -fsS "$url/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+[ -n "$url" ] && curl -fsS "$url/healthz" >/dev/null || { cat "$work/server.log"; exit 1; }
+echo "serving on $url"
 
 step "Registering stacks myapp/prod and myapp/dev and environment myapp/prod"
 api POST /api/stacks/acme/myapp '{"stackName":"prod","tags":{"env":"prod"}}' >/dev/null
@@ -63,13 +67,13 @@ for path in /api/stacks/acme/myapp/prod /api/stacks/acme/myapp/dev; do
 done
 code=$(curl -sS -o "$work/body" -w '%{http_code}' -X DELETE -H "Authorization: token $token" "$url/api/stacks/acme/myapp/dev")
 printf 'DELETE %-29s -> %s\n' /api/stacks/acme/myapp/dev "$code"
-tokid=$(api GET /api/orgs/acme/tokens | python3 -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin)["tokens"] if t["name"].startswith("ci-deployer")][0])')
+tokid=$(pulumi stack output tokenId)
 step "Why (POST /api/orgs/acme/access/check)"
 api POST /api/orgs/acme/access/check "{\"checks\":[
   {\"principal\":\"$tokid\",\"action\":\"stack:delete\",\"entity\":{\"kind\":\"stack\",\"project\":\"myapp\",\"name\":\"prod\"}},
   {\"principal\":\"$tokid\",\"action\":\"stack:delete\",\"entity\":{\"kind\":\"stack\",\"project\":\"myapp\",\"name\":\"dev\"}},
   {\"principal\":\"$tokid\",\"action\":\"environment:open\",\"entity\":{\"kind\":\"environment\",\"project\":\"myapp\",\"name\":\"prod\"}},
-  {\"principal\":\"$tokid\",\"action\":\"org_token:create\"}]}" | python3 -m json.tool
+  {\"principal\":\"$tokid\",\"action\":\"org_token:create\"}]}" | sed 's/},{/},\n {/g'; echo
 
 step "pulumi destroy"
 pulumi destroy --yes --non-interactive >/dev/null && echo "destroyed; the token is revoked:"

@@ -159,11 +159,15 @@ func StartBinary(t testing.TB, bin, dir string) *Server {
 	return finish(t, &Server{URL: url, Org: "acme", AdminToken: AdminToken, DBPath: db})
 }
 
-// BinaryPath finds a built binary: $IAMREF_BIN/<name>, else <repo>/bin/<name>. The test is
-// skipped with a hint when it is missing, unless IAMREF_REQUIRE_BINARIES is set (as in CI),
-// in which case it fails.
+// BinaryPath finds a built binary: $IAMREF_BIN/<name>, else <repo>/bin/<name>. Tests that
+// need one are end-to-end tests: skipped under -short (make test-unit), and skipped with a
+// hint when the binary is missing, unless IAMREF_REQUIRE_BINARIES is set (as in CI), in which
+// case they fail.
 func BinaryPath(t testing.TB, name string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test (needs " + name + "): skipped under -short")
+	}
 	dir := os.Getenv("IAMREF_BIN")
 	if dir == "" {
 		root, err := repoRoot()
