@@ -3,7 +3,6 @@ package authz
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 )
 
@@ -26,58 +25,7 @@ type Grant struct {
 	pin   bool   // Entities is a constraint (possibly with a residual condition)
 	index int    // position in Index.grants
 
-	whereText, originText string // precomputed for explanations (built once, at compile time)
-}
-
-func (g *Grant) String() string {
-	var b strings.Builder
-	names := g.Scopes.Names()
-	if len(names) > 4 {
-		fmt.Fprintf(&b, "%s, … (%d scopes)", strings.Join(names[:3], ", "), len(names))
-	} else {
-		b.WriteString(strings.Join(names, ", "))
-	}
-	b.WriteString(" " + g.where())
-	if g.Condition != "" {
-		b.WriteString(" when " + g.Condition)
-	}
-	b.WriteString(" " + g.origin())
-	return b.String()
-}
-
-// where says which entities the grant covers.
-func (g *Grant) where() string {
-	if g.whereText != "" {
-		return g.whereText
-	}
-	return g.describeWhere()
-}
-
-func (g *Grant) describeWhere() string {
-	switch {
-	case g.Kind == KindOrg:
-		return "in the organization"
-	case len(g.Entities) == 1:
-		return fmt.Sprintf("on %s %s", g.Kind, g.Entities[0])
-	case g.Entities != nil:
-		return fmt.Sprintf("on %d %ss", len(g.Entities), g.Kind)
-	}
-	return "on every " + g.Kind.String()
-}
-
-// origin says where the grant is written: the Allow's path, in a composed record if any.
-func (g *Grant) origin() string {
-	if g.originText != "" {
-		return g.originText
-	}
-	return g.describeOrigin()
-}
-
-func (g *Grant) describeOrigin() string {
-	if g.Source != "" {
-		return fmt.Sprintf("(record %s at %s)", g.Source, g.Path)
-	}
-	return "(at " + g.Path + ")"
+	whereText, originText string // where() and origin(), rendered once at compile time (reasons.go)
 }
 
 // Index is a principal's compiled effective tree. Decisions are map lookups and bit tests;

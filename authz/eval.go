@@ -16,16 +16,6 @@ type Entity struct {
 // OrgEntity is the entity of org-level requests.
 var OrgEntity = Entity{Kind: KindOrg}
 
-func (e Entity) String() string {
-	switch {
-	case e.Kind == KindOrg:
-		return "the organization"
-	case e.Name != "":
-		return e.Kind.String() + " " + e.Name
-	}
-	return e.Kind.String() + " " + e.ID
-}
-
 // Resolver returns the details tree of a record that a Compose node references.
 type Resolver interface {
 	Resolve(id string) (Node, error)
