@@ -94,8 +94,9 @@ func (g *Grant) holds(e *Entity) bool {
 	return true
 }
 
-// Explanation is a decision with its grounds: the grants that allowed it, or, when denied,
-// enough to say what is missing (see String).
+// Explanation is a decision with its grounds: the grants that allowed it (Grants, and
+// Grounds for API bodies), or, when denied, enough to say why (Denial). String and Reasons
+// (reasons.go) render both.
 type Explanation struct {
 	Decision Decision
 	Action   ScopeID
