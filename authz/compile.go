@@ -3,7 +3,6 @@ package authz
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 )
 
@@ -26,58 +25,7 @@ type Grant struct {
 	pin   bool   // Entities is a constraint (possibly with a residual condition)
 	index int    // position in Index.grants
 
-	whereText, originText string // precomputed for explanations (built once, at compile time)
-}
-
-func (g *Grant) String() string {
-	var b strings.Builder
-	names := g.Scopes.Names()
-	if len(names) > 4 {
-		fmt.Fprintf(&b, "%s, … (%d scopes)", strings.Join(names[:3], ", "), len(names))
-	} else {
-		b.WriteString(strings.Join(names, ", "))
-	}
-	b.WriteString(" " + g.where())
-	if g.Condition != "" {
-		b.WriteString(" when " + g.Condition)
-	}
-	b.WriteString(" " + g.origin())
-	return b.String()
-}
-
-// where says which entities the grant covers.
-func (g *Grant) where() string {
-	if g.whereText != "" {
-		return g.whereText
-	}
-	return g.describeWhere()
-}
-
-func (g *Grant) describeWhere() string {
-	switch {
-	case g.Kind == KindOrg:
-		return "in the organization"
-	case len(g.Entities) == 1:
-		return fmt.Sprintf("on %s %s", g.Kind, g.Entities[0])
-	case g.Entities != nil:
-		return fmt.Sprintf("on %d %ss", len(g.Entities), g.Kind)
-	}
-	return "on every " + g.Kind.String()
-}
-
-// origin says where the grant is written: the Allow's path, in a composed record if any.
-func (g *Grant) origin() string {
-	if g.originText != "" {
-		return g.originText
-	}
-	return g.describeOrigin()
-}
-
-func (g *Grant) describeOrigin() string {
-	if g.Source != "" {
-		return fmt.Sprintf("(record %s at %s)", g.Source, g.Path)
-	}
-	return "(at " + g.Path + ")"
+	whereText, originText string // where() and origin(), rendered once at compile time (reasons.go)
 }
 
 // Index is a principal's compiled effective tree. Decisions are map lookups and bit tests;
@@ -178,8 +126,8 @@ func (ix *Index) Grants() []*Grant { return ix.grants }
 
 // Compile builds the index of root, resolving Compose references through r.
 func Compile(root Node, r Resolver) (*Index, error) {
-	c := compiler{ix: &Index{}, r: r}
-	if err := c.walk(root, nil, "$", "", nil); err != nil {
+	c := &compiler{ix: &Index{}}
+	if err := c.walk(root, r, c); err != nil {
 		return nil, err
 	}
 	for k := range c.ix.kinds {
@@ -197,71 +145,28 @@ func MustCompile(root Node, r Resolver) *Index {
 	return ix
 }
 
+// compiler is the visitor of Compile: it visits every node, collects the guards on the way
+// down and adds a grant for each Allow.
 type compiler struct {
-	ix *Index
-	r  Resolver
-	n  int
+	walker
+	ix     *Index
+	guards []Expr // the guards of the current node, outermost first
+	nodes  int
 }
 
-func (c *compiler) walk(n Node, guards []Expr, path, source string, via []string) error {
-	c.n++
-	if c.n > MaxCompiledGrants {
-		return fmt.Errorf("effective tree too large: more than %d nodes after resolving Compose", MaxCompiledGrants)
+func (c *compiler) enter(n Node) (bool, error) {
+	c.nodes++
+	if c.nodes > MaxCompiledGrants {
+		return false, fmt.Errorf("effective tree too large: more than %d nodes after resolving Compose", MaxCompiledGrants)
 	}
-	switch x := n.(type) {
-	case nil:
-		return nil
-	case *Allow:
-		return c.emit(x, guards, path, source, via)
-	case *Group:
-		for i, e := range x.Entries {
-			if err := c.walk(e, guards, fmt.Sprintf("%s.entries[%d]", path, i), source, via); err != nil {
-				return err
-			}
-		}
-		return nil
-	case *Condition:
-		return c.walk(x.SubNode, with(guards, x.Condition), path+".subNode", source, via)
-	case *IfThenElse:
-		if err := c.walk(x.True, with(guards, x.Condition), path+".subNodeForTrue", source, via); err != nil {
-			return err
-		}
-		return c.walk(x.False, with(guards, &Not{X: x.Condition}), path+".subNodeForFalse", source, via)
-	case *Select:
-		g := guards
-		for i, o := range x.Options {
-			eq := &Equal{Left: x.Selector, Right: o.Value}
-			if err := c.walk(o.Node, with(g, eq), fmt.Sprintf("%s.options[%d].node", path, i), source, via); err != nil {
-				return err
-			}
-			g = with(g, &Not{X: eq}) // first match wins
-		}
-		return nil
-	case *Compose:
-		for _, id := range x.IDs {
-			if slices.Contains(via, id) || id == source && source != "" {
-				return &CycleError{Path: append(slices.Clone(via), id)}
-			}
-			if len(via) >= MaxDepth {
-				return fmt.Errorf("compose chain deeper than %d", MaxDepth)
-			}
-			sub, err := c.r.Resolve(id)
-			if err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-			if err := c.walk(sub, guards, "$", id, append(slices.Clone(via), id)); err != nil {
-				return err
-			}
-		}
-		return nil
+	if a, ok := n.(*Allow); ok {
+		return false, c.emit(a, c.nodePath(), c.source, c.via)
 	}
-	return fmt.Errorf("%s: unknown node %T", path, n)
+	return false, nil
 }
 
-func with(guards []Expr, e Expr) []Expr {
-	out := make([]Expr, 0, len(guards)+1)
-	return append(append(out, guards...), e)
-}
+func (c *compiler) push(g guard) bool { c.guards = append(c.guards, g.expr()); return true }
+func (c *compiler) pop()              { c.guards = c.guards[:len(c.guards)-1] }
 
 // pinOf recognises a condition that restricts the context to a literal set of entities:
 // Equal(context, identity) either way round, In(context, identity set), or an Or of those on
@@ -294,10 +199,10 @@ func pinOf(e Expr) (EntityKind, []string, bool) {
 	return 0, nil, false
 }
 
-// emit adds an Allow reached under guards. Guards that pin the context to literal entities
-// go to the per-identity maps; guards that contradict the pin drop the grant; whatever else
-// remains is kept as a residual condition evaluated per request.
-func (c *compiler) emit(a *Allow, guards []Expr, path, source string, via []string) error {
+// emit adds an Allow reached under the current guards. Guards that pin the context to literal
+// entities go to the per-identity maps; guards that contradict the pin drop the grant;
+// whatever else remains is kept as a residual condition evaluated per request.
+func (c *compiler) emit(a *Allow, path, source string, via []string) error {
 	var conj []Expr
 	var flatten func(e Expr)
 	flatten = func(e Expr) {
@@ -308,7 +213,7 @@ func (c *compiler) emit(a *Allow, guards []Expr, path, source string, via []stri
 		}
 		conj = append(conj, e)
 	}
-	for _, g := range guards {
+	for _, g := range c.guards {
 		flatten(g)
 	}
 

@@ -1,15 +1,24 @@
 package authz
 
 import (
-	"fmt"
-	"sort"
+	"slices"
+	"strings"
 )
 
 // Coverage is the answer of Covers: whether A holds everything B grants, and if not, what B
 // grants beyond A.
 type Coverage struct {
 	Covered bool
-	Missing []string // human-readable, e.g. "stack:delete on stack 7f3…", sorted
+	Gaps    []Gap // sorted by their text (see Missing)
+}
+
+// Gap is a part of B's rights that A lacks: Scopes on the entities it names, under B's
+// residual condition if any.
+type Gap struct {
+	Scopes    ScopeSet
+	Kind      EntityKind // KindOrg: in the organization
+	Entities  []string   // identities; nil = every entity of Kind (or the organization)
+	Condition string     // the residual condition of B's grant (canonical JSON); "" = none
 }
 
 // Covers reports whether principal a already holds everything b would grant. The server uses
@@ -18,20 +27,16 @@ type Coverage struct {
 // unconditional grant of a on every entity of that kind, by the same condition in a, or — when
 // pinned to entities — by a's grants on each of those entities.
 func Covers(a, b *Index) Coverage {
-	var missing []string
+	var gaps []Gap
 	for k := EntityKind(0); k < numKinds; k++ {
 		ak, bk := &a.kinds[k], &b.kinds[k]
 		if extra := bk.all.Minus(ak.all); !extra.Empty() {
-			where := "on every " + k.String()
-			if k == KindOrg {
-				where = "in the organization"
-			}
-			missing = append(missing, fmt.Sprintf("%s %s", extra, where))
+			gaps = append(gaps, Gap{Scopes: extra, Kind: k})
 		}
 		for id, slot := range bk.ids {
 			aset, _ := ak.lookup(id)
 			if extra := bk.sets[slot].Minus(ak.all).Minus(aset); !extra.Empty() {
-				missing = append(missing, fmt.Sprintf("%s on %s %s", extra, k, id))
+				gaps = append(gaps, Gap{Scopes: extra, Kind: k, Entities: []string{id}})
 			}
 		}
 		for _, g := range b.residual[k] {
@@ -53,12 +58,28 @@ func Covers(a, b *Index) Coverage {
 				extra = left
 			}
 			if !extra.Empty() {
-				missing = append(missing, fmt.Sprintf("%s on %s when %s", extra, entitiesOf(g), g.Condition))
+				gaps = append(gaps, Gap{Scopes: extra, Kind: k, Entities: g.Entities, Condition: g.Condition})
 			}
 		}
 	}
-	sort.Strings(missing)
-	return Coverage{Covered: len(missing) == 0, Missing: missing}
+	sortGaps(gaps)
+	return Coverage{Covered: len(gaps) == 0, Gaps: gaps}
+}
+
+// sortGaps orders gaps by their text, so that Missing is sorted.
+func sortGaps(gaps []Gap) {
+	type keyed struct {
+		text string
+		gap  Gap
+	}
+	ks := make([]keyed, len(gaps))
+	for i, g := range gaps {
+		ks[i] = keyed{g.String(), g}
+	}
+	slices.SortFunc(ks, func(x, y keyed) int { return strings.Compare(x.text, y.text) })
+	for i, k := range ks {
+		gaps[i] = k.gap
+	}
 }
 
 func sameEntities(a, b *Grant) bool {
@@ -71,16 +92,4 @@ func sameEntities(a, b *Grant) bool {
 		}
 	}
 	return true
-}
-
-func entitiesOf(g *Grant) string {
-	switch {
-	case g.Kind == KindOrg:
-		return "the organization"
-	case !g.pin:
-		return "every " + g.Kind.String()
-	case len(g.Entities) == 1:
-		return g.Kind.String() + " " + g.Entities[0]
-	}
-	return fmt.Sprintf("%d %ss", len(g.Entities), g.Kind)
 }

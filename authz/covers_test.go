@@ -36,10 +36,10 @@ func TestCovers(t *testing.T) {
 			b := MustCompile(MustParse(tt.b), NoCompose)
 			c := Covers(a, b)
 			if c.Covered != tt.covered {
-				t.Fatalf("Covered = %v, want %v (missing %v)", c.Covered, tt.covered, c.Missing)
+				t.Fatalf("Covered = %v, want %v (missing %v)", c.Covered, tt.covered, c.Missing())
 			}
-			if tt.missing != "" && !strings.Contains(strings.Join(c.Missing, "\n"), tt.missing) {
-				t.Fatalf("missing %v does not mention %q", c.Missing, tt.missing)
+			if tt.missing != "" && !strings.Contains(strings.Join(c.Missing(), "\n"), tt.missing) {
+				t.Fatalf("missing %v does not mention %q", c.Missing(), tt.missing)
 			}
 		})
 	}

@@ -1,10 +1,5 @@
 package authz
 
-import (
-	"fmt"
-	"strings"
-)
-
 // Decision is the outcome of Decide: deny by default, allow when some grant covers the request.
 type Decision bool
 
@@ -99,8 +94,9 @@ func (g *Grant) holds(e *Entity) bool {
 	return true
 }
 
-// Explanation is a decision with its grounds: the grants that allowed it, or, when denied,
-// enough to say what is missing (see String).
+// Explanation is a decision with its grounds: the grants that allowed it (Grants, and
+// Grounds for API bodies), or, when denied, enough to say why (Denial). String and Reasons
+// (reasons.go) render both.
 type Explanation struct {
 	Decision Decision
 	Action   ScopeID
@@ -177,61 +173,74 @@ func (m *matches) result() []*Grant {
 	return m.first
 }
 
-// String says why: the grants that allowed, or what is missing and where the scope is granted.
-func (x Explanation) String() string {
-	scope := catalog[x.Action]
+// Denial says why a request was denied, as values (the zero Denial when it was allowed);
+// String and Reasons render it. It reads where the index grants the scope at all, which is
+// worked out once per index, on the first denial explained.
+func (x Explanation) Denial() Denial {
 	if x.Decision {
-		parts := make([]string, len(x.Grants))
-		for i, g := range x.Grants {
-			parts[i] = g.String()
-		}
-		return fmt.Sprintf("%s on %s allowed by: %s", scope.Name, x.Entity, strings.Join(parts, "; "))
+		return Denial{}
 	}
-	return x.denial()
+	scope := catalog[x.Action]
+	if scope.Kind != KindOrg && x.Entity.Kind != scope.Kind {
+		return Denial{Reason: WrongKind}
+	}
+	if x.ix == nil {
+		return Denial{Reason: NoGrant}
+	}
+	sp := x.ix.spreadOf(x.Action)
+	elsewhere := sp.entities
+	if sp.everywhere {
+		elsewhere++
+	}
+	switch {
+	case elsewhere == 0 && sp.conditional == 0:
+		return Denial{Reason: GrantedNowhere}
+	case elsewhere == 0:
+		return Denial{Reason: OnlyConditional, Conditional: sp.conditional}
+	}
+	return Denial{Reason: OnlyElsewhere, Elsewhere: elsewhere}
 }
 
-// Reasons is String split into one line per grant (allowed) or a single line (denied).
-func (x Explanation) Reasons() []string {
+// Denial is why a request was denied.
+type Denial struct {
+	Reason      DenialReason `json:"reason"`
+	Conditional int          `json:"conditional,omitempty"` // OnlyConditional: grants of the scope whose conditions do not hold
+	Elsewhere   int          `json:"elsewhere,omitempty"`   // OnlyElsewhere: other entities the scope is granted on
+}
+
+// DenialReason is the kind of a denial; its String is a stable token for API bodies.
+type DenialReason uint8
+
+const (
+	NotDenied       DenialReason = iota // the request was allowed
+	WrongKind                           // the scope acts on another kind of entity than the request's
+	NoGrant                             // no grant covers the request (no index to say more)
+	GrantedNowhere                      // the principal holds the scope nowhere
+	OnlyConditional                     // only under conditions, none of which holds for the entity
+	OnlyElsewhere                       // only on other entities
+)
+
+// Grounds are the grants that allowed the request, as values for API bodies; nil when denied.
+func (x Explanation) Grounds() []Ground {
 	if !x.Decision {
-		return []string{x.denial()}
+		return nil
 	}
-	scope := catalog[x.Action]
-	out := make([]string, len(x.Grants))
+	out := make([]Ground, len(x.Grants))
 	for i, g := range x.Grants {
-		cond := ""
-		if g.Condition != "" {
-			cond = " under the condition " + g.Condition
+		out[i] = Ground{Record: g.Source, Path: g.Path, Via: g.Via, Condition: g.Condition, Scopes: g.Scopes.Names()}
+		if g.Entities != nil {
+			out[i].Entity = x.Entity.ID
 		}
-		where := g.where()
-		if len(g.Entities) == 1 && g.Entities[0] == x.Entity.ID {
-			where = "on " + x.Entity.String() // name the entity rather than repeat its ID
-		}
-		out[i] = scope.Name + " on " + x.Entity.String() + " is allowed by the grant " + g.origin() + cond + " " + where
 	}
 	return out
 }
 
-func (x Explanation) denial() string {
-	scope := catalog[x.Action]
-	if scope.Kind != KindOrg && x.Entity.Kind != scope.Kind {
-		return fmt.Sprintf("%s acts on a %s, not on %s", scope.Name, scope.Kind, x.Entity)
-	}
-	if x.ix == nil {
-		return fmt.Sprintf("no grant of %s on %s", scope.Name, x.Entity)
-	}
-	// Where is the scope granted at all?
-	sp := x.ix.spreadOf(x.Action)
-	conditional, elsewhere := sp.conditional, sp.entities
-	if sp.everywhere {
-		elsewhere++
-	}
-	msg := fmt.Sprintf("no grant of %s on %s", scope.Name, x.Entity)
-	switch {
-	case elsewhere == 0 && conditional == 0:
-		return msg + "; the principal's role grants " + scope.Name + " nowhere"
-	case conditional > 0 && elsewhere == 0:
-		return fmt.Sprintf("%s; %d conditional grant(s) of %s do not hold for it", msg, conditional, scope.Name)
-	default:
-		return fmt.Sprintf("%s; the role grants it only on %d other %s(s)", msg, elsewhere, scope.Kind)
-	}
+// Ground is one grant that allowed a request.
+type Ground struct {
+	Record    string   `json:"record"`              // ID of the record holding the Allow; "" for the principal's own tree
+	Path      string   `json:"path"`                // JSON path of the Allow in that tree
+	Via       []string `json:"via,omitempty"`       // Compose chain from the principal's tree to Record
+	Entity    string   `json:"entity"`              // the request's entity, which the grant names; "" when it covers every entity of the kind (or is org-level)
+	Condition string   `json:"condition,omitempty"` // residual condition that held (canonical JSON); "" = none
+	Scopes    []string `json:"scopes"`              // every scope of the grant, sorted
 }

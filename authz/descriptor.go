@@ -2,7 +2,8 @@ package authz
 
 // This file defines the PermissionDescriptor grammar: the `details` tree of roles, permission
 // sets and policies, as Pulumi Cloud puts it on the wire (a JSON tree discriminated by
-// "__type"). Parse reads it, Format prints it canonically, Eval and Compile give it meaning.
+// "__type"). Parse reads it (decode.go holds a rule per type), Format prints it canonically,
+// Eval and Compile give it meaning.
 
 // Node is a descriptor node: it grants scopes, possibly only under a condition.
 type Node interface{ nodeType() string }

@@ -16,16 +16,6 @@ type Entity struct {
 // OrgEntity is the entity of org-level requests.
 var OrgEntity = Entity{Kind: KindOrg}
 
-func (e Entity) String() string {
-	switch {
-	case e.Kind == KindOrg:
-		return "the organization"
-	case e.Name != "":
-		return e.Kind.String() + " " + e.Name
-	}
-	return e.Kind.String() + " " + e.ID
-}
-
 // Resolver returns the details tree of a record that a Compose node references.
 type Resolver interface {
 	Resolve(id string) (Node, error)
@@ -43,73 +33,36 @@ var NoCompose Resolver = ResolverFunc(func(id string) (Node, error) {
 
 // Eval is the reference semantics of a tree: does root grant scope on entity e? It walks the
 // tree on every call (resolving Compose through r) and is meant for tests and one-off checks;
-// Compile builds the index that answers the same question in constant time.
+// Compile builds the index that answers the same question in constant time. It stops at the
+// first Allow that grants the scope, so errors past it (a missing record) do not surface.
 func Eval(root Node, r Resolver, scope ScopeID, e Entity) (bool, error) {
 	if catalog[scope].Kind == KindOrg {
 		e = OrgEntity
 	} else if catalog[scope].Kind != e.Kind {
 		return false, nil
 	}
-	name := catalog[scope].Name
-	var walk func(n Node, stack []string) (bool, error)
-	walk = func(n Node, stack []string) (bool, error) {
-		switch x := n.(type) {
-		case nil:
-			return false, nil
-		case *Allow:
-			return slices.Contains(x.Permissions, name), nil
-		case *Group:
-			for _, c := range x.Entries {
-				if ok, err := walk(c, stack); ok || err != nil {
-					return ok, err
-				}
-			}
-			return false, nil
-		case *Condition:
-			if truthy(evalExpr(x.Condition, &e)) {
-				return walk(x.SubNode, stack)
-			}
-			return false, nil
-		case *IfThenElse:
-			if truthy(evalExpr(x.Condition, &e)) {
-				return walk(x.True, stack)
-			}
-			return walk(x.False, stack)
-		case *Select:
-			sel := evalExpr(x.Selector, &e)
-			for _, o := range x.Options {
-				if sel.equal(evalExpr(o.Value, &e)) {
-					return walk(o.Node, stack)
-				}
-			}
-			return false, nil
-		case *Compose:
-			for _, id := range x.IDs {
-				if slices.Contains(stack, id) {
-					return false, &CycleError{Path: append(slices.Clone(stack), id)}
-				}
-				if len(stack) >= MaxDepth {
-					return false, fmt.Errorf("compose chain deeper than %d", MaxDepth)
-				}
-				sub, err := r.Resolve(id)
-				if err != nil {
-					return false, err
-				}
-				if ok, err := walk(sub, append(stack, id)); ok || err != nil {
-					return ok, err
-				}
-			}
-			return false, nil
-		}
-		return false, fmt.Errorf("unknown node %T", n)
-	}
-	return walk(root, nil)
+	v := &evaluator{scope: catalog[scope].Name, entity: e}
+	err := v.walk(root, r, v)
+	return v.granted, err
 }
 
-// CycleError reports Compose references that loop.
-type CycleError struct{ Path []string }
+// evaluator is the visitor of Eval: it descends only where the guards hold for the entity.
+type evaluator struct {
+	walker
+	scope   string
+	entity  Entity
+	granted bool
+}
 
-func (e *CycleError) Error() string { return fmt.Sprintf("compose cycle: %v", e.Path) }
+func (v *evaluator) enter(n Node) (bool, error) {
+	if a, ok := n.(*Allow); ok && slices.Contains(a.Permissions, v.scope) {
+		v.granted = true
+	}
+	return v.granted, nil
+}
+
+func (v *evaluator) push(g guard) bool { return g.holds(&v.entity) }
+func (v *evaluator) pop()              {}
 
 // value is the result of an expression: undefined, an entity, a string, a number or a bool.
 type value struct {
@@ -157,7 +110,9 @@ func contextValue(k ContextKind, e *Entity) value {
 	return value{kind: vEntity, ctx: k, s: e.ID}
 }
 
-// evalExpr evaluates e for a request on entity ent. It does not allocate.
+// evalExpr evaluates x for a request on entity ent. It does not allocate. It stays one type
+// switch: a method per expression type, called through the Expr interface, would make ent
+// escape and cost Decide an allocation per residual condition.
 func evalExpr(x Expr, ent *Entity) value {
 	switch x := x.(type) {
 	case *Context:

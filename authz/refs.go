@@ -41,7 +41,12 @@ func (r *Refs) Set(k EntityKind, ids []string) {
 
 // Empty reports whether no kind lists any entity.
 func (r *Refs) Empty() bool {
-	return len(r.Stacks) == 0 && len(r.Environments) == 0 && len(r.InsightsAccounts) == 0
+	for _, k := range EntityKinds {
+		if len(r.Of(k)) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *Refs) slot(k EntityKind) *[]string {

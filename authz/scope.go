@@ -37,19 +37,40 @@ func (k EntityKind) ResourceType() string {
 	return k.String()
 }
 
-// ParseEntityKind accepts the names printed by String and the resourceType "global".
+// ParseEntityKind accepts the names printed by String, the resourceType "global" and the
+// spellings "organization" and "insights_account"; anything else is an error.
 func ParseEntityKind(s string) (EntityKind, error) {
+	for k, name := range kindNames {
+		if s == name {
+			return EntityKind(k), nil
+		}
+	}
 	switch s {
-	case "org", "global", "organization":
+	case "global", "organization":
 		return KindOrg, nil
-	case "stack":
-		return KindStack, nil
-	case "environment":
-		return KindEnvironment, nil
-	case "insights-account", "insights_account":
+	case "insights_account":
 		return KindInsightsAccount, nil
 	}
-	return 0, fmt.Errorf("unknown entity kind %q (want one of org, stack, environment, insights-account)", s)
+	return 0, fmt.Errorf("unknown entity kind %q (want one of %s)", s, strings.Join(kindNames[:], ", "))
+}
+
+// MarshalText writes the kind's String, so that JSON and databases hold kinds by name.
+func (k EntityKind) MarshalText() ([]byte, error) {
+	if k >= numKinds {
+		return nil, fmt.Errorf("invalid entity kind %d", uint8(k))
+	}
+	return []byte(kindNames[k]), nil
+}
+
+// UnmarshalText reads a kind with ParseEntityKind: an unknown name is an error, never a
+// default.
+func (k *EntityKind) UnmarshalText(b []byte) error {
+	v, err := ParseEntityKind(string(b))
+	if err != nil {
+		return err
+	}
+	*k = v
+	return nil
 }
 
 // ScopeID is a scope's position in the catalog; it indexes ScopeSet bits.

@@ -145,8 +145,8 @@ func (s *Server) checkedDetails(ctx context.Context, c *call, selfID, purpose, r
 	if cov := authz.Covers(c.p.index, ix); !cov.Covered {
 		return nil, nil, &apiError{
 			status: http.StatusForbidden,
-			msg:    fmt.Sprintf("token %q cannot grant more than it holds: %s", c.p.name(), strings.Join(cov.Missing, "; ")),
-			fields: []apitype.FieldError{{Resource: "role", Attribute: "details", ErrorType: apitype.ErrorTypeCustom, CustomMessage: "privilege escalation: " + strings.Join(cov.Missing, "; ")}},
+			msg:    fmt.Sprintf("token %q cannot grant more than it holds: %s", c.p.name(), strings.Join(cov.Missing(), "; ")),
+			fields: []apitype.FieldError{{Resource: "role", Attribute: "details", ErrorType: apitype.ErrorTypeCustom, CustomMessage: "privilege escalation: " + strings.Join(cov.Missing(), "; ")}},
 		}
 	}
 	return authz.Format(root), refs, nil
@@ -343,7 +343,7 @@ func (s *Server) setDefaultRole(w http.ResponseWriter, r *http.Request, c *call)
 	if cov := authz.Covers(c.p.index, ix); !cov.Covered {
 		return &apiError{
 			status: http.StatusForbidden,
-			msg:    fmt.Sprintf("token %q cannot make %q the default role: it grants more than the token holds: %s", c.p.name(), rec.Name, strings.Join(cov.Missing, "; ")),
+			msg:    fmt.Sprintf("token %q cannot make %q the default role: it grants more than the token holds: %s", c.p.name(), rec.Name, strings.Join(cov.Missing(), "; ")),
 			fields: []apitype.FieldError{{Resource: "role", Attribute: "roleID", ErrorType: apitype.ErrorTypeCustom, CustomMessage: "privilege escalation"}},
 		}
 	}

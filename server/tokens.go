@@ -134,7 +134,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 		if cov := authz.Covers(c.p.index, grants); !cov.Covered {
 			return 0, nil, &apiError{
 				status: http.StatusForbidden,
-				msg:    fmt.Sprintf("token %q cannot mint a token with more rights than it holds: %s", c.p.name(), strings.Join(cov.Missing, "; ")),
+				msg:    fmt.Sprintf("token %q cannot mint a token with more rights than it holds: %s", c.p.name(), strings.Join(cov.Missing(), "; ")),
 				fields: []apitype.FieldError{{Resource: "token", Attribute: "roleID", ErrorType: apitype.ErrorTypeCustom, CustomMessage: "privilege escalation"}},
 			}
 		}
