@@ -80,9 +80,10 @@ func scopeKind(scopes []string) (authz.EntityKind, error) {
 	return 0, fmt.Errorf("a permission holds scopes of one entity kind (stack, environment or insights-account) or only organization-level scopes; these mix %s — split them into separate permissions", strings.Join(parts, "; "))
 }
 
-// NormalizeScopes sorts and de-duplicates, so that order and duplicates never cause a diff.
-func NormalizeScopes(scopes []string) []string {
-	out := slices.Clone(scopes)
+// SortedUnique is a copy of list sorted and without duplicates. Every list input (scopes,
+// permission references, entity names) is a set, so that order and duplicates never cause a diff.
+func SortedUnique(list []string) []string {
+	out := slices.Clone(list)
 	slices.Sort(out)
 	return slices.Compact(out)
 }
@@ -95,7 +96,7 @@ func permissionRecord(a PermissionArgs) (apitype.CreateRoleRequest, error) {
 	return apitype.CreateRoleRequest{
 		Name: a.Name, Description: a.Description, ResourceType: kind.ResourceType(),
 		UXPurpose: apitype.UXPurposeSet,
-		Details:   authz.Format(&authz.Allow{Permissions: NormalizeScopes(a.Scopes)}),
+		Details:   authz.Format(&authz.Allow{Permissions: SortedUnique(a.Scopes)}),
 	}, nil
 }
 
@@ -229,7 +230,7 @@ func PermissionChanges(old PermissionState, a PermissionArgs) (update, replace [
 	if old.Description != a.Description {
 		update = append(update, "description")
 	}
-	if !slices.Equal(NormalizeScopes(old.Scopes), NormalizeScopes(a.Scopes)) {
+	if !slices.Equal(SortedUnique(old.Scopes), SortedUnique(a.Scopes)) {
 		update = append(update, "scopes")
 	}
 	return update, replace

@@ -50,9 +50,9 @@ func (a CustomRoleArgs) UsesDetails() bool { return a.Details != "" }
 // NormalizeGrant sorts and de-duplicates each list of a grant (they are sets).
 func NormalizeGrant(g Grant) Grant {
 	return Grant{
-		Permissions: NormalizeScopes(g.Permissions), Scopes: NormalizeScopes(g.Scopes),
-		Stacks: NormalizeScopes(g.Stacks), Environments: NormalizeScopes(g.Environments),
-		InsightsAccounts: NormalizeScopes(g.InsightsAccounts),
+		Permissions: SortedUnique(g.Permissions), Scopes: SortedUnique(g.Scopes),
+		Stacks: SortedUnique(g.Stacks), Environments: SortedUnique(g.Environments),
+		InsightsAccounts: SortedUnique(g.InsightsAccounts),
 	}
 }
 

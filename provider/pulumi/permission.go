@@ -97,7 +97,7 @@ func (*Permission) Check(ctx context.Context, req infer.CheckRequest) (infer.Che
 	}
 	failures = problemFailures(mapping.CheckPermission(probe), unknown)
 	if !hasSecretOrUnknown(req.NewInputs.Get("scopes")) && len(args.Scopes) > 0 {
-		args.Scopes = mapping.NormalizeScopes(args.Scopes)
+		args.Scopes = mapping.SortedUnique(args.Scopes)
 	}
 	return infer.CheckResponse[PermissionArgs]{Inputs: args, Failures: failures}, nil
 }

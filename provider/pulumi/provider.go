@@ -22,11 +22,11 @@ const Name = "iam"
 
 // Type tokens of the package.
 const (
-	PermissionToken  = "iam:index:Permission"
-	CustomRoleToken  = "iam:index:CustomRole"
-	TokenToken       = "iam:index:OrganizationAccessToken"
-	GetScopesToken   = "iam:index:getScopes"
-	CheckAccessToken = "iam:index:checkAccess"
+	PermissionType              = "iam:index:Permission"
+	CustomRoleType              = "iam:index:CustomRole"
+	OrganizationAccessTokenType = "iam:index:OrganizationAccessToken"
+	GetScopesFunction           = "iam:index:getScopes"
+	CheckAccessFunction         = "iam:index:checkAccess"
 )
 
 // Provider builds the provider.
@@ -137,9 +137,9 @@ func diffConfig(_ context.Context, req p.DiffRequest) (p.DiffResponse, error) {
 
 // unknownKinds says, per resource, which kind of change an unknown input means (Update unless listed).
 var unknownKinds = map[string]map[string]p.DiffKind{
-	PermissionToken: {"organization": p.UpdateReplace},
-	CustomRoleToken: {"organization": p.UpdateReplace},
-	TokenToken: {"organization": p.UpdateReplace, "name": p.UpdateReplace, "description": p.UpdateReplace,
+	PermissionType: {"organization": p.UpdateReplace},
+	CustomRoleType: {"organization": p.UpdateReplace},
+	OrganizationAccessTokenType: {"organization": p.UpdateReplace, "name": p.UpdateReplace, "description": p.UpdateReplace,
 		"roleId": p.UpdateReplace, "admin": p.UpdateReplace, "expiresIn": p.UpdateReplace},
 }
 

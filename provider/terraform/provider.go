@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -351,14 +352,5 @@ func optString(s string) types.String {
 
 // sameStrings compares two string lists as sets.
 func sameStrings(a, b []string) bool {
-	x, y := mapping.NormalizeScopes(a), mapping.NormalizeScopes(b)
-	if len(x) != len(y) {
-		return false
-	}
-	for i := range x {
-		if x[i] != y[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(mapping.SortedUnique(a), mapping.SortedUnique(b))
 }
