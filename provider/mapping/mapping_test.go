@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iamref/iam/authz"
 )
 
 func TestCheckPermission(t *testing.T) {
@@ -51,19 +53,19 @@ func TestCheckRole(t *testing.T) {
 		field string
 		msg   string
 	}{
-		{"grants", CustomRoleArgs{Name: "r", Grants: []Grant{{Permissions: []string{"stack-admin"}, Scopes: []string{"stack:delete"}, Stacks: []string{"myapp/prod"}}}}, "", ""},
+		{"grants", CustomRoleArgs{Name: "r", Grants: []Grant{{Permissions: []string{"stack-admin"}, Scopes: []string{"stack:delete"}, Refs: authz.Refs{Stacks: []string{"myapp/prod"}}}}}, "", ""},
 		{"org-wide", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"audit_logs:read"}}}}, "", ""},
 		{"permission id", CustomRoleArgs{Name: "r", Grants: []Grant{{Permissions: []string{"0c4d1f5e-8a3b-4c2d-9e1f-123456789abc"}}}}, "", ""},
 		{"details", CustomRoleArgs{Name: "r", Details: `{"__type":"PermissionDescriptorAllow","permissions":["stack:read"]}`}, "", ""},
 		{"both", CustomRoleArgs{Name: "r", Details: `{}`, Grants: []Grant{{Scopes: []string{"stack:read"}}}}, "details", "not both"},
-		{"typo in grant", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"stack:delet"}, Stacks: []string{"a/b"}}}}, "grants[0].scopes[0]", `did you mean "stack:delete"`},
-		{"bad stack ref", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"stack:read"}, Stacks: []string{"prod"}}}}, "grants[0].stacks[0]", "project/name"},
-		{"env scope on stacks", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"environment:open"}, Stacks: []string{"a/b"}}}}, "grants[0].scopes[0]", "lists no environments"},
-		{"org scope with stacks", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"audit_logs:read"}, Stacks: []string{"a/b"}}}}, "grants[0].scopes[0]", "organization-level"},
+		{"typo in grant", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"stack:delet"}, Refs: authz.Refs{Stacks: []string{"a/b"}}}}}, "grants[0].scopes[0]", `did you mean "stack:delete"`},
+		{"bad stack ref", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{"prod"}}}}}, "grants[0].stacks[0]", "project/name"},
+		{"env scope on stacks", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"environment:open"}, Refs: authz.Refs{Stacks: []string{"a/b"}}}}}, "grants[0].scopes[0]", "lists no environments"},
+		{"org scope with stacks", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"audit_logs:read"}, Refs: authz.Refs{Stacks: []string{"a/b"}}}}}, "grants[0].scopes[0]", "organization-level"},
 		{"builtin role as set", CustomRoleArgs{Name: "r", Grants: []Grant{{Permissions: []string{"admin"}}}}, "grants[0].permissions[0]", "built-in role"},
 		{"unknown permission ref", CustomRoleArgs{Name: "r", Grants: []Grant{{Permissions: []string{"stack-admn"}}}}, "grants[0].permissions[0]", "neither"},
 		{"details typo", CustomRoleArgs{Name: "r", Details: `{"__type":"PermissionDescriptorAllow","permissions":["stack:delet"]}`}, "details.permissions[0]", `did you mean "stack:delete"`},
-		{"empty grant", CustomRoleArgs{Name: "r", Grants: []Grant{{Stacks: []string{"a/b"}}}}, "grants[0]", "at least one"},
+		{"empty grant", CustomRoleArgs{Name: "r", Grants: []Grant{{Refs: authz.Refs{Stacks: []string{"a/b"}}}}}, "grants[0]", "at least one"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -145,21 +145,34 @@ var unknownKinds = map[string]map[string]p.DiffKind{
 
 // diffUnknowns wraps Diff so that an input that is not known yet (during a preview) always
 // counts as a change. infer hands Diff zero values in place of unknowns, so without this an
-// unknown organization would look unchanged.
+// unknown organization would look unchanged, and a grant with an unknown permission would be
+// compiled (and fail) as an empty one. The resource's Diff sees the prior value of each such
+// input instead, and so diffs only what is known.
 func diffUnknowns(inner func(context.Context, p.DiffRequest) (p.DiffResponse, error)) func(context.Context, p.DiffRequest) (p.DiffResponse, error) {
 	return func(ctx context.Context, req p.DiffRequest) (p.DiffResponse, error) {
-		resp, err := inner(ctx, req)
-		if err != nil {
-			return resp, err
-		}
 		kinds, ok := unknownKinds[string(req.Urn.Type())]
 		if !ok {
-			return resp, nil
+			return inner(ctx, req)
 		}
+		var unknown []string
+		known := req.Inputs
 		for k, v := range req.Inputs.All {
 			if !v.HasComputed() {
 				continue
 			}
+			unknown = append(unknown, k)
+			prior := req.OldInputs.Get(k)
+			if prior.IsNull() {
+				prior = req.State.Get(k)
+			}
+			known = known.Set(k, prior)
+		}
+		req.Inputs = known
+		resp, err := inner(ctx, req)
+		if err != nil {
+			return resp, err
+		}
+		for _, k := range unknown {
 			kind, ok := kinds[k]
 			if !ok {
 				kind = p.Update

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi-go-provider/infer"
 
+	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/provider/mapping"
 )
 
@@ -103,13 +104,22 @@ func (*CustomRole) WireDependencies(f infer.FieldSelector, args *CustomRoleArgs,
 	f.OutputField(&state.Details).DependsOn(all...)
 }
 
+func (g Grant) mapping() mapping.Grant {
+	return mapping.Grant{Permissions: g.Permissions, Scopes: g.Scopes,
+		Refs: authz.Refs{Stacks: g.Stacks, Environments: g.Environments, InsightsAccounts: g.InsightsAccounts}}
+}
+
+func grantOf(m mapping.Grant) Grant {
+	return Grant{Permissions: m.Permissions, Scopes: m.Scopes, Stacks: m.Stacks, Environments: m.Environments, InsightsAccounts: m.InsightsAccounts}
+}
+
 func grantsToMapping(gs []Grant) []mapping.Grant {
 	if gs == nil {
 		return nil
 	}
 	out := make([]mapping.Grant, len(gs))
 	for i, g := range gs {
-		out[i] = mapping.Grant(g)
+		out[i] = g.mapping()
 	}
 	return out
 }
@@ -120,7 +130,7 @@ func grantsFromMapping(gs []mapping.Grant) []Grant {
 	}
 	out := make([]Grant, len(gs))
 	for i, g := range gs {
-		out[i] = Grant(g)
+		out[i] = grantOf(g)
 	}
 	return out
 }
@@ -170,7 +180,7 @@ func (*CustomRole) Check(ctx context.Context, req infer.CheckRequest) (infer.Che
 	if grants := req.NewInputs.Get("grants"); grants.IsArray() {
 		for i, g := range grants.AsArray().All {
 			if i < len(args.Grants) && !g.HasComputed() && !g.HasSecrets() {
-				args.Grants[i] = Grant(mapping.NormalizeGrant(mapping.Grant(args.Grants[i])))
+				args.Grants[i] = grantOf(mapping.NormalizeGrant(args.Grants[i].mapping()))
 			}
 		}
 	}
@@ -201,14 +211,17 @@ func standInGrant(g mapping.Grant, at string, unknown unknownPaths) mapping.Gran
 
 func indexPath(field string, i int) string { return fmt.Sprintf("%s[%d]", field, i) }
 
-// Diff compares the canonical trees (mapping.RoleChanges compiles the inputs through the API);
-// inputs that cannot be compiled yet count as changed.
+// Diff compares the canonical trees (mapping.RoleChanges compiles the inputs through the API).
+// Inputs not known yet never reach it: diffUnknowns reports them as changes.
 func (*CustomRole) Diff(ctx context.Context, req infer.DiffRequest[CustomRoleArgs, CustomRoleState]) (infer.DiffResponse, error) {
 	prov, err := provider(ctx)
 	if err != nil {
 		return infer.DiffResponse{}, err
 	}
-	update, replace := prov.RoleChanges(ctx, req.State.mapping(), req.Inputs.mapping())
+	update, replace, err := prov.RoleChanges(ctx, req.State.mapping(), req.Inputs.mapping())
+	if err != nil {
+		return infer.DiffResponse{}, err
+	}
 	return diffResponse(update, replace), nil
 }
 

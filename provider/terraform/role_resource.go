@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/provider/mapping"
 )
 
@@ -48,6 +49,19 @@ type grantModel struct {
 	Stacks           types.Set `tfsdk:"stacks"`
 	Environments     types.Set `tfsdk:"environments"`
 	InsightsAccounts types.Set `tfsdk:"insights_accounts"`
+}
+
+// refs is the block's set of entities of kind k.
+func (g *grantModel) refs(k authz.EntityKind) *types.Set {
+	switch k {
+	case authz.KindStack:
+		return &g.Stacks
+	case authz.KindEnvironment:
+		return &g.Environments
+	case authz.KindInsightsAccount:
+		return &g.InsightsAccounts
+	}
+	panic("iam: a grant lists no entities of kind " + k.String())
 }
 
 var grantAttrTypes = map[string]attr.Type{
@@ -144,10 +158,11 @@ func (m roleModel) args(ctx context.Context, org string) (mapping.CustomRoleArgs
 	a := mapping.CustomRoleArgs{Organization: org, Name: m.Name.ValueString(), Description: m.Description.ValueString()}
 	gs, diags := m.grants(ctx)
 	for _, g := range gs {
-		a.Grants = append(a.Grants, mapping.Grant{
-			Permissions: knownStrings(g.Permissions), Scopes: knownStrings(g.Scopes), Stacks: knownStrings(g.Stacks),
-			Environments: knownStrings(g.Environments), InsightsAccounts: knownStrings(g.InsightsAccounts),
-		})
+		mg := mapping.Grant{Permissions: knownStrings(g.Permissions), Scopes: knownStrings(g.Scopes)}
+		for _, k := range authz.EntityKinds {
+			mg.Set(k, knownStrings(*g.refs(k)))
+		}
+		a.Grants = append(a.Grants, mg)
 	}
 	return a, diags
 }
@@ -171,8 +186,10 @@ func (m roleModel) mappingArgs(ctx context.Context, org string) (mapping.CustomR
 func grantList(gs []mapping.Grant) (types.List, diag.Diagnostics) {
 	vals := make([]grantModel, len(gs))
 	for i, g := range gs {
-		vals[i] = grantModel{Permissions: stringSet(g.Permissions), Scopes: stringSet(g.Scopes), Stacks: stringSet(g.Stacks),
-			Environments: stringSet(g.Environments), InsightsAccounts: stringSet(g.InsightsAccounts)}
+		vals[i] = grantModel{Permissions: stringSet(g.Permissions), Scopes: stringSet(g.Scopes)}
+		for _, k := range authz.EntityKinds {
+			*vals[i].refs(k) = stringSet(g.Of(k))
+		}
 	}
 	return types.ListValueFrom(context.Background(), grantObjectType, vals)
 }
@@ -183,10 +200,14 @@ func sameGrants(a, b []mapping.Grant) bool {
 		return false
 	}
 	for i := range a {
-		x, y := a[i], b[i]
-		if !sameStrings(x.Permissions, y.Permissions) || !sameStrings(x.Scopes, y.Scopes) || !sameStrings(x.Stacks, y.Stacks) ||
-			!sameStrings(x.Environments, y.Environments) || !sameStrings(x.InsightsAccounts, y.InsightsAccounts) {
+		x, y := mapping.NormalizeGrant(a[i]), mapping.NormalizeGrant(b[i])
+		if !slices.Equal(x.Permissions, y.Permissions) || !slices.Equal(x.Scopes, y.Scopes) {
 			return false
+		}
+		for _, k := range authz.EntityKinds {
+			if !slices.Equal(x.Of(k), y.Of(k)) {
+				return false
+			}
 		}
 	}
 	return true
@@ -307,7 +328,8 @@ func (r *customRoleResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 	update, err := r.changes(ctx, state, plan)
 	if err != nil {
-		return // decided at apply
+		resp.Diagnostics.AddError("Cannot compare the role with the server's", err.Error())
+		return
 	}
 	treeChanged := slices.Contains(update, "grants") || slices.Contains(update, "details")
 	if !treeChanged && config.Details.IsNull() {
@@ -343,8 +365,8 @@ func (r *customRoleResource) changes(ctx context.Context, state, plan roleModel)
 	}
 	cur := mapping.CustomRoleState{CustomRoleArgs: old, RoleID: state.RoleID.ValueString(), Version: int(state.Version.ValueInt64()),
 		CanonicalDetails: canonicalDetails(state.Details.ValueString())}
-	update, _ := r.data.prov.RoleChanges(ctx, cur, a)
-	return update, nil
+	update, _, err := r.data.prov.RoleChanges(ctx, cur, a)
+	return update, err
 }
 
 func (r *customRoleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -451,7 +473,11 @@ func (r *customRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 		plan.Grant, _ = grantList(nil)
 	}
 	update, err := r.changes(ctx, state, plan)
-	if err == nil && len(update) == 0 {
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot update role", err.Error())
+		return
+	}
+	if len(update) == 0 {
 		plan.Version = state.Version
 		if plan.Details.IsUnknown() {
 			plan.Details = state.Details
