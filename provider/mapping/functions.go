@@ -2,7 +2,6 @@ package mapping
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/iamref/iam/authz"
 )
@@ -22,7 +21,7 @@ func Scopes(entityType string) ([]ScopeInfo, error) {
 	if entityType != "" {
 		k, err := authz.ParseEntityKind(entityType)
 		if err != nil {
-			return nil, Problems{{"entityType", err.Error()}}
+			return nil, Problems{problem(Root(FieldEntityType), "%s", err)}
 		}
 		want = k
 	}
@@ -59,11 +58,11 @@ type CheckAccessResult struct {
 func (p *Provider) CheckAccess(ctx context.Context, a CheckAccessArgs) (CheckAccessResult, error) {
 	var ps Problems
 	if (a.RoleID == "") == (a.Details == "") {
-		ps = append(ps, Problem{"roleId", "set exactly one of roleId and details"})
+		ps = append(ps, problem(Root(FieldRoleID), "set exactly one of %s and %s", FieldRoleID, FieldDetails))
 	}
 	scope, err := authz.LookupScope(a.Action)
 	if err != nil {
-		ps = append(ps, Problem{"action", err.Error()})
+		ps = append(ps, problem(Root(FieldAction), "%s", err))
 	}
 	named := 0
 	for _, k := range authz.EntityKinds {
@@ -72,14 +71,14 @@ func (p *Provider) CheckAccess(ctx context.Context, a CheckAccessArgs) (CheckAcc
 		}
 	}
 	if named > 1 {
-		ps = append(ps, Problem{"stack", "name at most one of stack, environment and insightsAccount"})
+		ps = append(ps, problem(Root(FieldStack), "name at most one of %s, %s and %s", FieldStack, FieldEnvironment, FieldInsightsAccount))
 	}
 	if err == nil && scope.Kind != authz.KindOrg {
 		field, name := a.target(scope.Kind)
 		if name == "" {
-			ps = append(ps, Problem{field, fmt.Sprintf("%s acts on a %s; name one", a.Action, scope.Kind)})
+			ps = append(ps, problem(Root(field), "%s acts on a %s; name one", a.Action, scope.Kind))
 		} else if msg := checkEntityName(scope.Kind, name); msg != "" {
-			ps = append(ps, Problem{field, msg})
+			ps = append(ps, problem(Root(field), "%s", msg))
 		}
 	}
 	if len(ps) > 0 {
@@ -102,7 +101,7 @@ func (p *Provider) CheckAccess(ctx context.Context, a CheckAccessArgs) (CheckAcc
 	}
 	root, err := authz.Parse(details)
 	if err != nil {
-		return CheckAccessResult{}, Problems{{"details", err.Error()}}
+		return CheckAccessResult{}, Problems{problem(Root(FieldDetails), "%s", err)}
 	}
 	ix, err := authz.Compile(root, authz.ResolverFunc(func(id string) (authz.Node, error) {
 		r, err := p.client.GetRole(ctx, org, id)
@@ -126,14 +125,14 @@ func (p *Provider) CheckAccess(ctx context.Context, a CheckAccessArgs) (CheckAcc
 }
 
 // target is the input that names the entity of kind k: its field and value.
-func (a CheckAccessArgs) target(k authz.EntityKind) (field, name string) {
+func (a CheckAccessArgs) target(k authz.EntityKind) (field Field, name string) {
 	switch k {
 	case authz.KindStack:
-		return "stack", a.Stack
+		return FieldStack, a.Stack
 	case authz.KindEnvironment:
-		return "environment", a.Environment
+		return FieldEnvironment, a.Environment
 	case authz.KindInsightsAccount:
-		return "insightsAccount", a.InsightsAccount
+		return FieldInsightsAccount, a.InsightsAccount
 	}
 	return "", ""
 }

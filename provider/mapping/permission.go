@@ -32,25 +32,25 @@ type PermissionState struct {
 func CheckPermission(a PermissionArgs) Problems {
 	var ps Problems
 	if strings.TrimSpace(a.Name) == "" {
-		ps = append(ps, Problem{"name", "required"})
+		ps = append(ps, problem(Root(FieldName), "required"))
 	}
 	if len(a.Scopes) == 0 {
-		ps = append(ps, Problem{"scopes", "list at least one scope (see the getScopes function / iam_scopes data source)"})
+		ps = append(ps, problem(Root(FieldScopes), "list at least one scope (see the %s)", TermScopeCatalog))
 	}
-	ps = append(ps, checkScopes("scopes", a.Scopes)...)
+	ps = append(ps, checkScopes(Root(FieldScopes), a.Scopes)...)
 	if len(ps) == 0 {
 		if _, err := scopeKind(a.Scopes); err != nil {
-			ps = append(ps, Problem{"scopes", err.Error()})
+			ps = append(ps, problem(Root(FieldScopes), "%s", err))
 		}
 	}
 	return ps
 }
 
-func checkScopes(field string, scopes []string) Problems {
+func checkScopes(at Path, scopes []string) Problems {
 	var ps Problems
 	for i, s := range scopes {
 		if _, err := authz.LookupScope(s); err != nil {
-			ps = append(ps, Problem{fmt.Sprintf("%s[%d]", field, i), err.Error()})
+			ps = append(ps, problem(at.At(i), "%s", err))
 		}
 	}
 	return ps
@@ -179,6 +179,21 @@ func (p *Provider) UpdatePermission(ctx context.Context, old PermissionState, a 
 	return st, nil
 }
 
+// recordChanges compares the fields every record has: a new organization replaces it, a new
+// name or description updates it in place.
+func recordChanges(oldOrg, oldName, oldDesc, org, name, desc string) (replace, update []Field) {
+	if oldOrg != org {
+		replace = append(replace, FieldOrganization)
+	}
+	if oldName != name {
+		update = append(update, FieldName)
+	}
+	if oldDesc != desc {
+		update = append(update, FieldDescription)
+	}
+	return replace, update
+}
+
 // update PATCHes a record with the expected version and explains a conflict.
 func (p *Provider) update(ctx context.Context, org, id string, version int, what string, req apitype.CreateRoleRequest) (*apitype.Role, error) {
 	v := version
@@ -188,7 +203,7 @@ func (p *Provider) update(ctx context.Context, org, id string, version int, what
 	}
 	r, err := p.client.UpdateRole(ctx, org, id, patch)
 	if client.IsConflict(err) {
-		return nil, fmt.Errorf("update %s %q: it was changed on the server since it was last read (version %d); run `pulumi refresh` / `terraform refresh` and try again: %w", what, req.Name, version, err)
+		return nil, errorf(err, "update %s %q: it was changed on the server since it was last read (version %d); run %s and try again", what, req.Name, version, TermRefresh)
 	}
 	if err != nil {
 		return nil, apiErr(fmt.Sprintf("update %s %q", what, req.Name), err)
@@ -220,18 +235,10 @@ func (p *Provider) deleteRecord(ctx context.Context, orgOverride, id, what strin
 }
 
 // PermissionChanges lists the inputs whose change needs an update (organization: replace).
-func PermissionChanges(old PermissionState, a PermissionArgs) (update, replace []string) {
-	if old.Organization != a.Organization {
-		replace = append(replace, "organization")
-	}
-	if old.Name != a.Name {
-		update = append(update, "name")
-	}
-	if old.Description != a.Description {
-		update = append(update, "description")
-	}
+func PermissionChanges(old PermissionState, a PermissionArgs) (update, replace []Field) {
+	replace, update = recordChanges(old.Organization, old.Name, old.Description, a.Organization, a.Name, a.Description)
 	if !slices.Equal(SortedUnique(old.Scopes), SortedUnique(a.Scopes)) {
-		update = append(update, "scopes")
+		update = append(update, FieldScopes)
 	}
 	return update, replace
 }

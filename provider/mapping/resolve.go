@@ -150,7 +150,7 @@ func (p *Provider) entityNames(ctx context.Context, org string) (map[authz.Entit
 func apiErr(what string, err error) error {
 	switch {
 	case client.IsUnauthorized(err):
-		return fmt.Errorf("%s: the access token was refused (401): check iam:accessToken / access_token: %w", what, err)
+		return errorf(err, "%s: the access token was refused (401): check %s", what, SettingAccessToken)
 	case client.IsForbidden(err):
 		return fmt.Errorf("%s: the access token's role does not allow this (403): %w", what, err)
 	}

@@ -58,26 +58,28 @@ func NormalizeGrant(g Grant) Grant {
 func CheckRole(a CustomRoleArgs) Problems {
 	var ps Problems
 	if strings.TrimSpace(a.Name) == "" {
-		ps = append(ps, Problem{"name", "required"})
+		ps = append(ps, problem(Root(FieldName), "required"))
 	}
 	switch {
 	case a.UsesDetails() && len(a.Grants) > 0:
-		return append(ps, Problem{"details", "set either grants or details, not both"})
+		return append(ps, problem(Root(FieldDetails), "set either %s or %s, not both", FieldGrants, FieldDetails))
 	case a.UsesDetails():
 		if _, err := authz.Parse([]byte(a.Details)); err != nil {
 			if pe, ok := authz.AsParseError(err); ok {
-				return append(ps, Problem{pe.Field("details"), pe.Msg})
+				at := Root(FieldDetails)
+				at.JSON = strings.TrimPrefix(pe.Path, "$")
+				return append(ps, problem(at, "%s", pe.Msg))
 			}
-			return append(ps, Problem{"details", err.Error()})
+			return append(ps, problem(Root(FieldDetails), "%s", err))
 		}
 		return ps
 	}
 	specs := make([]authz.GrantSpec, len(a.Grants))
 	for i, g := range a.Grants {
-		at := fmt.Sprintf("grants[%d]", i)
+		at := Root(FieldGrants).At(i)
 		for j, perm := range g.Permissions {
-			if problem := checkPermissionRef(perm); problem != "" {
-				ps = append(ps, Problem{fmt.Sprintf("%s.permissions[%d]", at, j), problem})
+			if msg := checkPermissionRef(perm); msg != "" {
+				ps = append(ps, problem(at.Dot(FieldPermissions).At(j), "%s", msg))
 			}
 		}
 		// Placeholder identities let authz check scope kinds against the lists offline.
@@ -85,7 +87,7 @@ func CheckRole(a CustomRoleArgs) Problems {
 		for _, k := range authz.EntityKinds {
 			for j, name := range g.Of(k) {
 				if msg := checkEntityName(k, name); msg != "" {
-					ps = append(ps, Problem{fmt.Sprintf("%s.%s[%d]", at, k.GrantField(), j), msg})
+					ps = append(ps, problem(at.Dot(Field(k.GrantField())).At(j), "%s", msg))
 				}
 			}
 			spec.Set(k, placeholders(g.Of(k)))
@@ -96,13 +98,27 @@ func CheckRole(a CustomRoleArgs) Problems {
 		return ps
 	}
 	if _, err := authz.BuildRole(specs); err != nil {
-		var ge *authz.GrantError
-		if errors.As(err, &ge) {
-			return append(ps, Problem{ge.Field, ge.Msg})
-		}
-		return append(ps, Problem{"grants", err.Error()})
+		return append(ps, grantProblem(err))
 	}
 	return ps
+}
+
+// grantProblem is authz.BuildRole's error as a problem: at the grant field it names, with the
+// grant fields in its text as Fields, so that each front end spells them.
+func grantProblem(err error) Problem {
+	var ge *authz.GrantError
+	if !errors.As(err, &ge) {
+		return problem(Root(FieldGrants), "%s", err)
+	}
+	at, perr := ParsePath(ge.Field)
+	if perr != nil {
+		at = Root(FieldGrants)
+	}
+	fields := []Field{FieldPermissions, FieldScopes}
+	for _, k := range authz.EntityKinds {
+		fields = append(fields, Field(k.GrantField()))
+	}
+	return Problem{Path: at, Msg: namedIn(ge.Msg, fields...)}
 }
 
 func placeholders(refs []string) []string {
@@ -347,19 +363,11 @@ func (p *Provider) grantsOf(ctx context.Context, org string, details []byte) (gr
 // entity which does not exist yet (ErrNoEntity: say, a stack created in the same run) differ
 // from the server's tree, so they count as changed and Update reports the problem if it stays;
 // any other failure to compile them is returned.
-func (p *Provider) RoleChanges(ctx context.Context, old CustomRoleState, a CustomRoleArgs) (update, replace []string, err error) {
-	if old.Organization != a.Organization {
-		replace = append(replace, "organization")
-	}
-	if old.Name != a.Name {
-		update = append(update, "name")
-	}
-	if old.Description != a.Description {
-		update = append(update, "description")
-	}
-	field := "grants"
+func (p *Provider) RoleChanges(ctx context.Context, old CustomRoleState, a CustomRoleArgs) (update, replace []Field, err error) {
+	replace, update = recordChanges(old.Organization, old.Name, old.Description, a.Organization, a.Name, a.Description)
+	field := FieldGrants
 	if a.UsesDetails() {
-		field = "details"
+		field = FieldDetails
 	}
 	mine, err := p.CompileRole(ctx, a)
 	if err != nil && !errors.Is(err, ErrNoEntity) {

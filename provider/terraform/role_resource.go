@@ -28,9 +28,11 @@ var (
 
 // customRoleResource is iam_custom_role: an organization role given as grant blocks or raw
 // details.
-type customRoleResource struct{ data *providerData }
+type customRoleResource struct{ resourceBase }
 
-func newCustomRoleResource() resource.Resource { return &customRoleResource{} }
+func newCustomRoleResource() resource.Resource {
+	return &customRoleResource{resourceBase{typeName: "_custom_role", idAttr: "role_id"}}
+}
 
 type roleModel struct {
 	ID           types.String `tfsdk:"id"`
@@ -71,10 +73,6 @@ var grantAttrTypes = map[string]attr.Type{
 }
 
 var grantObjectType = types.ObjectType{AttrTypes: grantAttrTypes}
-
-func (r *customRoleResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_custom_role"
-}
 
 func (r *customRoleResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	set := func(desc string) schema.SetAttribute {
@@ -137,10 +135,6 @@ func (r *customRoleResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			},
 		},
 	}
-}
-
-func (r *customRoleResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configured(req.ProviderData, &resp.Diagnostics)
 }
 
 // grants reads the grant blocks.
@@ -213,33 +207,27 @@ func sameGrants(a, b []mapping.Grant) bool {
 	return true
 }
 
-// ValidateConfig checks the configuration offline with mapping.CheckRole. Values not known
-// yet (such as the ID of a permission created in the same run) get stand-ins, and problems
-// they could cause are not reported.
+// ValidateConfig checks the configuration offline with mapping.CheckRoleWithUnknowns: values
+// not known yet (such as the ID of a permission created in the same run) get stand-ins.
 func (r *customRoleResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m roleModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var unk unknowns
-	probe := mapping.CustomRoleArgs{Name: m.Name.ValueString()}
+	var unk mapping.Unknowns
+	probe := mapping.CustomRoleArgs{Name: m.Name.ValueString(), Details: m.Details.ValueString()}
 	if m.Name.IsUnknown() {
-		probe.Name = "unknown"
+		unk.Add(mapping.Root(mapping.FieldName))
 	}
-	switch {
-	case m.Details.IsUnknown():
-		unk.add("details")
-		probe.Details = `{"__type":"PermissionDescriptorGroup","entries":[]}` // checked at apply
-	case !m.Details.IsNull():
-		probe.Details = m.Details.ValueString()
-		if probe.Details == "" {
-			resp.Diagnostics.AddAttributeError(path.Root("details"), "Invalid details", "empty; omit details or give a PermissionDescriptor tree")
-			return
-		}
+	if m.Details.IsUnknown() {
+		unk.Add(mapping.Root(mapping.FieldDetails))
+	} else if !m.Details.IsNull() && probe.Details == "" {
+		resp.Diagnostics.AddAttributeError(path.Root("details"), "Invalid details", "empty; omit details or give a PermissionDescriptor tree")
+		return
 	}
 	if m.Grant.IsUnknown() {
-		unk.add("grants")
+		unk.Add(mapping.Root(mapping.FieldGrants))
 	}
 	gs, diags := m.grants(ctx)
 	resp.Diagnostics.Append(diags...)
@@ -247,63 +235,20 @@ func (r *customRoleResource) ValidateConfig(ctx context.Context, req resource.Va
 		return
 	}
 	sets := map[string][]string{}
-	const placeholderID = "00000000-0000-0000-0000-000000000000"
 	for i, g := range gs {
-		at := fmt.Sprintf("grants[%d]", i)
-		var mg mapping.Grant
-		for _, l := range []struct {
-			field, tf string
-			set       types.Set
-			dst       *[]string
-			standIn   string
-		}{
-			{"permissions", "permissions", g.Permissions, &mg.Permissions, placeholderID},
-			{"scopes", "scopes", g.Scopes, &mg.Scopes, ""},
-			{"stacks", "stacks", g.Stacks, &mg.Stacks, "unknown/unknown"},
-			{"environments", "environments", g.Environments, &mg.Environments, "unknown/unknown"},
-			{"insightsAccounts", "insights_accounts", g.InsightsAccounts, &mg.InsightsAccounts, "unknown"},
-		} {
-			vals, idx, whole := setStrings(l.set)
-			if whole {
-				unk.add(at + "." + l.field)
-				// A list not known yet may hold anything; a stand-in keeps the grant's shape.
-				if l.standIn != "" {
-					vals = []string{l.standIn}
-				}
-			}
-			for _, j := range idx {
-				unk.add(fmt.Sprintf("%s.%s[%d]", at, l.field, j))
-				vals[j] = l.standIn
-			}
-			if l.field == "scopes" && len(idx) > 0 {
-				vals = standInScopes(vals, idx)
-			}
-			*l.dst = vals
-			sets[fmt.Sprintf("grant[%d].%s", i, l.tf)] = vals
+		at := mapping.Root(mapping.FieldGrants).At(i)
+		read := func(f mapping.Field, s types.Set) []string {
+			vals := setStrings(s, at.Dot(f), &unk)
+			sets[at.Dot(f).String()] = vals
+			return vals
+		}
+		mg := mapping.Grant{Permissions: read(mapping.FieldPermissions, g.Permissions), Scopes: read(mapping.FieldScopes, g.Scopes)}
+		for _, k := range authz.EntityKinds {
+			mg.Set(k, read(mapping.Field(k.GrantField()), *g.refs(k)))
 		}
 		probe.Grants = append(probe.Grants, mg)
 	}
-	resp.Diagnostics.Append(problemDiags(mapping.CheckRole(probe), sets, unk.touches)...)
-}
-
-// standInScopes fills unknown scopes with a known scope of the same list (so scope kinds still
-// check), or drops them when none is known.
-func standInScopes(vals []string, unknownIdx []int) []string {
-	known := ""
-	for i, v := range vals {
-		if !slices.Contains(unknownIdx, i) {
-			known = v
-			break
-		}
-	}
-	if known == "" {
-		return nil
-	}
-	out := slices.Clone(vals)
-	for _, i := range unknownIdx {
-		out[i] = known
-	}
-	return out
+	resp.Diagnostics.Append(problemDiags(mapping.CheckRoleWithUnknowns(probe, unk), sets)...)
 }
 
 // ModifyPlan compares the planned inputs with the server's tree (mapping.RoleChanges compiles
@@ -328,10 +273,10 @@ func (r *customRoleResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 	update, err := r.changes(ctx, state, plan)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot compare the role with the server's", err.Error())
+		resp.Diagnostics.AddError("Cannot compare the role with the server's", errText(err))
 		return
 	}
-	treeChanged := slices.Contains(update, "grants") || slices.Contains(update, "details")
+	treeChanged := slices.Contains(update, mapping.FieldGrants) || slices.Contains(update, mapping.FieldDetails)
 	if !treeChanged && config.Details.IsNull() {
 		plan.Details = state.Details
 	}
@@ -353,7 +298,7 @@ func attrFullyKnown(v attr.Value) bool {
 }
 
 // changes lists what applying plan over state changes on the server (see mapping.RoleChanges).
-func (r *customRoleResource) changes(ctx context.Context, state, plan roleModel) ([]string, error) {
+func (r *customRoleResource) changes(ctx context.Context, state, plan roleModel) ([]mapping.Field, error) {
 	org := stateOrg(state.ID, state.Organization)
 	old, diags := state.args(ctx, org)
 	if diags.HasError() {
@@ -370,18 +315,13 @@ func (r *customRoleResource) changes(ctx context.Context, state, plan roleModel)
 }
 
 func (r *customRoleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var plan roleModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	org, err := r.data.prov.Org(plan.Organization.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("organization"), "No organization", err.Error())
+	org, ok := r.org(plan.Organization, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	a, diags := plan.mappingArgs(ctx, org)
@@ -391,10 +331,10 @@ func (r *customRoleResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 	st, err := r.data.prov.CreateRole(ctx, a)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot create role", err.Error())
+		resp.Diagnostics.AddError("Cannot create role", errText(err))
 		return
 	}
-	plan.ID = types.StringValue(resourceID(org, st.RoleID))
+	plan.ID = types.StringValue(mapping.ResourceID(org, st.RoleID))
 	plan.RoleID = types.StringValue(st.RoleID)
 	plan.Version = types.Int64Value(int64(st.Version))
 	plan.Details = detailsOf(st.CanonicalDetails) // semantic equality keeps a configured spelling
@@ -408,19 +348,12 @@ func (r *customRoleResource) Create(ctx context.Context, req resource.CreateRequ
 // the server's tree; otherwise they are rebuilt from it (named grants when the tree has the
 // shape grants produce, else raw details), which shows as drift.
 func (r *customRoleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var state roleModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	org := stateOrg(state.ID, state.Organization)
-	if org == "" {
-		org, _ = r.data.prov.Org("")
-	}
+	org := r.readOrg(state.ID, state.Organization)
 	var prior *mapping.CustomRoleArgs
 	imported := state.Name.IsNull()
 	if !imported {
@@ -433,14 +366,14 @@ func (r *customRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 	st, found, err := r.data.prov.ReadRole(ctx, org, state.RoleID.ValueString(), prior)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read role", err.Error())
+		resp.Diagnostics.AddError("Cannot read role", errText(err))
 		return
 	}
 	if !found {
 		resp.State.RemoveResource(ctx)
 		return
 	}
-	state.ID = types.StringValue(resourceID(org, st.RoleID))
+	state.ID = types.StringValue(mapping.ResourceID(org, st.RoleID))
 	state.Version = types.Int64Value(int64(st.Version))
 	state.Name = types.StringValue(st.Name)
 	state.Description = types.StringValue(st.Description)
@@ -458,10 +391,6 @@ func (r *customRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 // Update writes the role when RoleChanges says the server's record changes, and otherwise only
 // records the new spelling of the inputs in state.
 func (r *customRoleResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var plan, state roleModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -474,7 +403,7 @@ func (r *customRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 	update, err := r.changes(ctx, state, plan)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot update role", err.Error())
+		resp.Diagnostics.AddError("Cannot update role", errText(err))
 		return
 	}
 	if len(update) == 0 {
@@ -496,7 +425,7 @@ func (r *customRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 	cur := mapping.CustomRoleState{CustomRoleArgs: old, RoleID: state.RoleID.ValueString(), Version: int(state.Version.ValueInt64())}
 	st, err := r.data.prov.UpdateRole(ctx, cur, a)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot update role", err.Error())
+		resp.Diagnostics.AddError("Cannot update role", errText(err))
 		return
 	}
 	plan.Version = types.Int64Value(int64(st.Version))
@@ -505,10 +434,6 @@ func (r *customRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 }
 
 func (r *customRoleResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var state roleModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -517,23 +442,6 @@ func (r *customRoleResource) Delete(ctx context.Context, req resource.DeleteRequ
 	st := mapping.CustomRoleState{CustomRoleArgs: mapping.CustomRoleArgs{Organization: stateOrg(state.ID, state.Organization), Name: state.Name.ValueString()},
 		RoleID: state.RoleID.ValueString()}
 	if err := r.data.prov.DeleteRole(ctx, st); err != nil {
-		resp.Diagnostics.AddError("Cannot delete role", err.Error())
+		resp.Diagnostics.AddError("Cannot delete role", errText(err))
 	}
-}
-
-// ImportState takes "{organization}/{role_id}" (or a bare ID in the provider's organization);
-// Read then learns the inputs from the server.
-func (r *customRoleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
-	org, id, err := parseImportID(r.data.prov, req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error())
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), resourceID(org, id))...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("role_id"), id)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("organization"), importOrg(r.data.prov, org))...)
 }
