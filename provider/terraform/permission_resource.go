@@ -6,9 +6,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/iamref/iam/provider/mapping"
@@ -42,41 +39,14 @@ func (r *permissionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 	resp.Schema = schema.Schema{
 		Description: "A reusable permission: a named set of scopes (a permission descriptor record with uxPurpose `set`) that custom roles grant on stacks, " +
 			"environments or insights accounts. Its scopes act on one entity kind, or are all organization-level. Import with `{organization}/{permission_id}`.",
-		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:      true,
-				Description:   "`{organization}/{permission_id}`; also the import ID.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"permission_id": schema.StringAttribute{
-				Computed:      true,
-				Description:   "Server-assigned ID of the permission; use it in a custom role's `grant.permissions`.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"version": schema.Int64Attribute{
-				Computed:    true,
-				Description: "Version of the record on the server; it increases with every change.",
-			},
-			"name": schema.StringAttribute{
-				Required:    true,
-				Description: "Name of the permission, unique in the organization.",
-			},
-			"description": schema.StringAttribute{
-				Optional:    true,
-				Computed:    true,
-				Default:     stringdefault.StaticString(""),
-				Description: "Free-form description.",
-			},
-			"scopes": schema.SetAttribute{
-				Required:    true,
-				ElementType: types.StringType,
-				Description: "Scopes such as `stack:read` (see the `iam_scopes` data source); an unknown scope is rejected at plan time with the closest valid name.",
-			},
-			"organization": schema.StringAttribute{
-				Optional:    true,
-				Description: "Organization that owns the permission; defaults to the provider's organization. Changing the effective organization replaces the permission.",
-			},
-		},
+		Attributes: r.recordAttributes("permission", "Server-assigned ID of the permission; use it in a custom role's `grant.permissions`.",
+			map[string]schema.Attribute{
+				"scopes": schema.SetAttribute{
+					Required:    true,
+					ElementType: types.StringType,
+					Description: "Scopes such as `stack:read` (see the `iam_scopes` data source); an unknown scope is rejected at plan time with the closest valid name.",
+				},
+			}),
 	}
 }
 

@@ -6,6 +6,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/iamref/iam/provider/mapping"
@@ -39,6 +43,39 @@ func (r *resourceBase) ImportState(ctx context.Context, req resource.ImportState
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), mapping.ResourceID(org, id))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(r.idAttr), id)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("organization"), optString(r.data.prov.ImportOrg(org)))...)
+}
+
+// recordAttributes are the attributes of a permission descriptor record (noun: "permission",
+// "role"): id, the server's ID (idDesc), version, name, description and organization, plus own.
+func (r *resourceBase) recordAttributes(noun, idDesc string, own map[string]schema.Attribute) map[string]schema.Attribute {
+	computed := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	attrs := map[string]schema.Attribute{
+		"id":     schema.StringAttribute{Computed: true, Description: "`{organization}/{" + r.idAttr + "}`; also the import ID.", PlanModifiers: computed},
+		r.idAttr: schema.StringAttribute{Computed: true, Description: idDesc, PlanModifiers: computed},
+		"version": schema.Int64Attribute{
+			Computed:    true,
+			Description: "Version of the record on the server; it increases with every change.",
+		},
+		"name": schema.StringAttribute{
+			Required:    true,
+			Description: "Name of the " + noun + ", unique in the organization.",
+		},
+		"description": schema.StringAttribute{
+			Optional:    true,
+			Computed:    true,
+			Default:     stringdefault.StaticString(""),
+			Description: "Free-form description.",
+		},
+		"organization": schema.StringAttribute{
+			Optional: true,
+			Description: "Organization that owns the " + noun + "; defaults to the provider's organization. " +
+				"Changing the effective organization replaces the " + noun + ".",
+		},
+	}
+	for k, v := range own {
+		attrs[k] = v
+	}
+	return attrs
 }
 
 // org is the organization a new resource goes to: its `organization`, else the provider's.

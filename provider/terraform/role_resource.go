@@ -10,9 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/iamref/iam/authz"
@@ -83,35 +80,7 @@ func (r *customRoleResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			"Grants are additive; a grant that lists no stacks, environments or insights accounts applies organization-wide. " +
 			"Changes are compared on the canonical tree the server stores: the order of values inside a grant never shows as a diff (the order of the grant blocks does), " +
 			"and a refresh reports changes made outside Terraform. Import with `{organization}/{role_id}`.",
-		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:      true,
-				Description:   "`{organization}/{role_id}`; also the import ID.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"role_id": schema.StringAttribute{
-				Computed:      true,
-				Description:   "Server-assigned ID of the role; use it as an `iam_organization_access_token`'s `role_id`.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"version": schema.Int64Attribute{
-				Computed:    true,
-				Description: "Version of the record on the server; it increases with every change.",
-			},
-			"name": schema.StringAttribute{
-				Required:    true,
-				Description: "Name of the role, unique in the organization.",
-			},
-			"description": schema.StringAttribute{
-				Optional:    true,
-				Computed:    true,
-				Default:     stringdefault.StaticString(""),
-				Description: "Free-form description.",
-			},
-			"organization": schema.StringAttribute{
-				Optional:    true,
-				Description: "Organization that owns the role; defaults to the provider's organization. Changing the effective organization replaces the role.",
-			},
+		Attributes: r.recordAttributes("role", "Server-assigned ID of the role; use it as an `iam_organization_access_token`'s `role_id`.", map[string]schema.Attribute{
 			"details": schema.StringAttribute{
 				CustomType: detailsType{},
 				Optional:   true,
@@ -119,7 +88,7 @@ func (r *customRoleResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Description: "What the role allows as raw PermissionDescriptor JSON (the `details` tree of the IAM API, discriminated by `__type`), for roles built elsewhere; conflicts with `grant`. " +
 					"Either way, after apply it holds the tree the server stores. Values are compared canonically, so formatting and key order never cause a diff.",
 			},
-		},
+		}),
 		Blocks: map[string]schema.Block{
 			"grant": schema.ListNestedBlock{
 				Description: "One grant: permissions and scopes on the listed stacks, environments and insights accounts, or organization-wide when none are listed. Conflicts with `details`.",
