@@ -56,6 +56,8 @@ type Provider struct {
 	cfg    Config
 	client *client.Client
 
+	now func() time.Time // the clock for token expiry and early renewal
+
 	mu       sync.Mutex
 	builtins map[string]map[string]string // org → defaultIdentifier → record ID
 }
@@ -73,8 +75,18 @@ func New(cfg Config, log *slog.Logger) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Provider{cfg: cfg, client: c, builtins: map[string]map[string]string{}}, nil
+	return &Provider{cfg: cfg, client: c, now: time.Now, builtins: map[string]map[string]string{}}, nil
 }
+
+// SetClock makes now the provider's clock (tests move it); nil keeps the current one.
+func (p *Provider) SetClock(now func() time.Time) {
+	if now != nil {
+		p.now = now
+	}
+}
+
+// Now is the time on the provider's clock.
+func (p *Provider) Now() time.Time { return p.now() }
 
 // Client is the provider's API client.
 func (p *Provider) Client() *client.Client { return p.client }

@@ -2,7 +2,6 @@ package pulumi
 
 import (
 	"context"
-	"time"
 
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
@@ -112,7 +111,11 @@ func (*OrganizationAccessToken) Check(ctx context.Context, req infer.CheckReques
 
 // Diff replaces the token for every changed input but rotateBefore, and when rotation is due.
 func (*OrganizationAccessToken) Diff(ctx context.Context, req infer.DiffRequest[TokenArgs, TokenState]) (infer.DiffResponse, error) {
-	update, replace, reason := mapping.TokenChanges(req.State.mapping(), req.Inputs.mapping(), time.Now())
+	prov, err := provider(ctx)
+	if err != nil {
+		return infer.DiffResponse{}, err
+	}
+	update, replace, reason := mapping.TokenChanges(req.State.mapping(), req.Inputs.mapping(), prov.Now())
 	warn(ctx, reason)
 	return diffResponse(update, replace), nil
 }
@@ -135,7 +138,7 @@ func (*OrganizationAccessToken) Create(ctx context.Context, req infer.CreateRequ
 	if err != nil {
 		return infer.CreateResponse[TokenState]{}, err
 	}
-	st, err := prov.CreateToken(ctx, req.Inputs.mapping(), time.Now())
+	st, err := prov.CreateToken(ctx, req.Inputs.mapping(), prov.Now())
 	if err != nil {
 		return infer.CreateResponse[TokenState]{}, err
 	}

@@ -44,7 +44,6 @@ func New(version string) func() provider.Provider {
 // providerData is what Configure hands to resources and data sources.
 type providerData struct {
 	prov *mapping.Provider
-	now  func() time.Time
 }
 
 type providerModel struct {
@@ -106,11 +105,8 @@ func (p *iamProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		resp.Diagnostics.AddAttributeError(path.Root("api_url"), "Invalid provider configuration", errText(err))
 		return
 	}
-	now := p.now
-	if now == nil {
-		now = time.Now
-	}
-	data := &providerData{prov: prov, now: now}
+	prov.SetClock(p.now)
+	data := &providerData{prov: prov}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }

@@ -174,7 +174,7 @@ func (r *tokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if plan.RotateBefore.IsUnknown() {
 		return
 	}
-	due, why := mapping.RotationDue(state.ExpiresAt.ValueString(), plan.RotateBefore.ValueString(), r.data.now())
+	due, why := mapping.RotationDue(state.ExpiresAt.ValueString(), plan.RotateBefore.ValueString(), r.data.prov.Now())
 	if !due {
 		if state.Value.IsNull() && plan.Value.IsUnknown() {
 			// An imported token has no value, and an in-place update does not give it one.
@@ -201,7 +201,7 @@ func (r *tokenResource) Create(ctx context.Context, req resource.CreateRequest, 
 	if !ok {
 		return
 	}
-	st, err := r.data.prov.CreateToken(ctx, plan.args(org), r.data.now())
+	st, err := r.data.prov.CreateToken(ctx, plan.args(org), r.data.prov.Now())
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot create token", errText(err))
 		return
