@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -169,6 +170,10 @@ func TestMsgNamesFields(t *testing.T) {
 	err := fmt.Errorf("create: %w", Problems{problem(Root(FieldGrants).At(0).Dot(FieldInsightsAccounts).At(1), "only with %s", FieldExpiresIn)})
 	if got := Text(err, snake); got != "create: grants[0].insights_accounts[1]: only with expires_in" {
 		t.Errorf("Text: %q", got)
+	}
+	wrapped := errorf(errorf(ErrNoEntity, "%s does not exist", "x"), "%s", Root(FieldGrants).At(0).Dot(FieldInsightsAccounts).At(2))
+	if got := Text(wrapped, snake); got != "grants[0].insights_accounts[2]: x does not exist: no such entity" || !errors.Is(wrapped, ErrNoEntity) {
+		t.Errorf("Text of a wrapped path: %q", got)
 	}
 }
 

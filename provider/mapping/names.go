@@ -176,7 +176,8 @@ type Msg struct {
 	args   []any
 }
 
-// Msgf is a Msg; Field, Setting and Term arguments are rendered by name (use %s for them).
+// Msgf is a Msg; Field, Setting, Term and Path arguments are spelled by the Namer (use %s
+// for them).
 func Msgf(format string, args ...any) Msg { return Msg{format: format, args: args} }
 
 // Text renders the message with n.
@@ -193,6 +194,8 @@ func (m Msg) Text(n Namer) string {
 			args[i] = n.Setting(v)
 		case Term:
 			args[i] = n.Term(v)
+		case Path:
+			args[i] = v.Text(n)
 		default:
 			args[i] = a
 		}

@@ -182,8 +182,9 @@ func (p *Provider) CompileRole(ctx context.Context, a CustomRoleArgs) ([]byte, e
 	}
 	specs := make([]authz.GrantSpec, len(a.Grants))
 	for i, g := range a.Grants {
+		at := Root(FieldGrants).At(i)
 		spec := authz.GrantSpec{Scopes: g.Scopes}
-		for _, perm := range g.Permissions {
+		for j, perm := range g.Permissions {
 			id := perm
 			if isBuiltinSet(perm) {
 				ids, err := p.builtinIDs(ctx, org)
@@ -191,7 +192,7 @@ func (p *Provider) CompileRole(ctx context.Context, a CustomRoleArgs) ([]byte, e
 					return nil, err
 				}
 				if id = ids[perm]; id == "" {
-					return nil, fmt.Errorf("grants[%d]: the server has no built-in permission set %q", i, perm)
+					return nil, errorf(nil, "%s: the server has no built-in permission set %q", at.Dot(FieldPermissions).At(j), perm)
 				}
 			}
 			spec.Permissions = append(spec.Permissions, id)
@@ -201,7 +202,7 @@ func (p *Provider) CompileRole(ctx context.Context, a CustomRoleArgs) ([]byte, e
 			for j, name := range g.Of(k) {
 				e, err := p.entity(ctx, org, k, name)
 				if err != nil {
-					return nil, fmt.Errorf("grants[%d].%s[%d]: %w", i, k.GrantField(), j, err)
+					return nil, errorf(err, "%s", at.Dot(Field(k.GrantField())).At(j))
 				}
 				ids = append(ids, e.ID)
 			}
