@@ -108,6 +108,15 @@ func (p *Provider) Org(override string) (string, error) {
 	return "", errorf(nil, "no organization: set the resource's %s, the provider's %s, or %s", FieldOrganization, SettingOrganization, EnvOrganization)
 }
 
+// apiOrg is Org for an operation that calls the API, which needs an access token.
+func (p *Provider) apiOrg(override string) (string, error) {
+	org, err := p.Org(override)
+	if err != nil {
+		return "", err
+	}
+	return org, p.ready()
+}
+
 func (p *Provider) ready() error {
 	if p.cfg.AccessToken == "" {
 		return ErrNoToken

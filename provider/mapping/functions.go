@@ -84,11 +84,8 @@ func (p *Provider) CheckAccess(ctx context.Context, a CheckAccessArgs) (CheckAcc
 	if len(ps) > 0 {
 		return CheckAccessResult{}, ps
 	}
-	org, err := p.Org(a.Organization)
+	org, err := p.apiOrg(a.Organization)
 	if err != nil {
-		return CheckAccessResult{}, err
-	}
-	if err := p.ready(); err != nil {
 		return CheckAccessResult{}, err
 	}
 	details := []byte(a.Details)

@@ -113,11 +113,8 @@ func permissionState(org string, r *apitype.Role) PermissionState {
 
 // CreatePermission creates the set.
 func (p *Provider) CreatePermission(ctx context.Context, a PermissionArgs) (PermissionState, error) {
-	org, err := p.Org(a.Organization)
+	org, err := p.apiOrg(a.Organization)
 	if err != nil {
-		return PermissionState{}, err
-	}
-	if err := p.ready(); err != nil {
 		return PermissionState{}, err
 	}
 	req, err := permissionRecord(a)
@@ -135,11 +132,8 @@ func (p *Provider) CreatePermission(ctx context.Context, a PermissionArgs) (Perm
 
 // ReadPermission reads the set; found is false when it is gone.
 func (p *Provider) ReadPermission(ctx context.Context, orgOverride, id string) (st PermissionState, found bool, err error) {
-	org, err := p.Org(orgOverride)
+	org, err := p.apiOrg(orgOverride)
 	if err != nil {
-		return PermissionState{}, false, err
-	}
-	if err := p.ready(); err != nil {
 		return PermissionState{}, false, err
 	}
 	r, err := p.client.GetRole(ctx, org, id)
@@ -159,11 +153,8 @@ func (p *Provider) ReadPermission(ctx context.Context, orgOverride, id string) (
 
 // UpdatePermission changes the set in place, expecting the version last read.
 func (p *Provider) UpdatePermission(ctx context.Context, old PermissionState, a PermissionArgs) (PermissionState, error) {
-	org, err := p.Org(a.Organization)
+	org, err := p.apiOrg(a.Organization)
 	if err != nil {
-		return PermissionState{}, err
-	}
-	if err := p.ready(); err != nil {
 		return PermissionState{}, err
 	}
 	req, err := permissionRecord(a)
@@ -217,11 +208,8 @@ func (p *Provider) DeletePermission(ctx context.Context, st PermissionState) err
 }
 
 func (p *Provider) deleteRecord(ctx context.Context, orgOverride, id, what string) error {
-	org, err := p.Org(orgOverride)
+	org, err := p.apiOrg(orgOverride)
 	if err != nil {
-		return err
-	}
-	if err := p.ready(); err != nil {
 		return err
 	}
 	err = p.client.DeleteRole(ctx, org, id, false)

@@ -173,11 +173,8 @@ func (p *Provider) CompileRole(ctx context.Context, a CustomRoleArgs) ([]byte, e
 	if a.UsesDetails() {
 		return authz.Canonical([]byte(a.Details))
 	}
-	org, err := p.Org(a.Organization)
+	org, err := p.apiOrg(a.Organization)
 	if err != nil {
-		return nil, err
-	}
-	if err := p.ready(); err != nil {
 		return nil, err
 	}
 	specs := make([]authz.GrantSpec, len(a.Grants))
@@ -270,11 +267,8 @@ func (p *Provider) DeleteRole(ctx context.Context, st CustomRoleState) error {
 // server's tree, so they are rebuilt too; any other failure to compile them, and any failed
 // lookup while naming the server's entities, is returned as an error, never read as drift.
 func (p *Provider) ReadRole(ctx context.Context, orgOverride, id string, prior *CustomRoleArgs) (st CustomRoleState, found bool, err error) {
-	org, err := p.Org(orgOverride)
+	org, err := p.apiOrg(orgOverride)
 	if err != nil {
-		return CustomRoleState{}, false, err
-	}
-	if err := p.ready(); err != nil {
 		return CustomRoleState{}, false, err
 	}
 	r, err := p.client.GetRole(ctx, org, id)

@@ -100,11 +100,8 @@ func (p *Provider) CreateToken(ctx context.Context, a TokenArgs, now time.Time) 
 	if err := CheckToken(a).Err(); err != nil {
 		return TokenState{}, err
 	}
-	org, err := p.Org(a.Organization)
+	org, err := p.apiOrg(a.Organization)
 	if err != nil {
-		return TokenState{}, err
-	}
-	if err := p.ready(); err != nil {
 		return TokenState{}, err
 	}
 	req := apitype.CreateOrgTokenRequest{Name: a.Name, Description: a.Description, Admin: a.Admin, RoleID: a.RoleID}
@@ -158,11 +155,8 @@ func suffixed(name string, n int) string {
 // state; an import (prior has only Organization and TokenID) takes its inputs from the server
 // and has no value.
 func (p *Provider) ReadToken(ctx context.Context, prior TokenState) (st TokenState, found bool, err error) {
-	org, err := p.Org(prior.Organization)
+	org, err := p.apiOrg(prior.Organization)
 	if err != nil {
-		return TokenState{}, false, err
-	}
-	if err := p.ready(); err != nil {
 		return TokenState{}, false, err
 	}
 	toks, err := p.client.ListTokens(ctx, org, apitype.TokenFilterAll)
@@ -192,11 +186,8 @@ func (p *Provider) ReadToken(ctx context.Context, prior TokenState) (st TokenSta
 
 // DeleteToken revokes the token; a token already gone is fine.
 func (p *Provider) DeleteToken(ctx context.Context, st TokenState) error {
-	org, err := p.Org(st.Organization)
+	org, err := p.apiOrg(st.Organization)
 	if err != nil {
-		return err
-	}
-	if err := p.ready(); err != nil {
 		return err
 	}
 	if err := p.client.DeleteToken(ctx, org, st.TokenID); err != nil && !client.IsNotFound(err) {
