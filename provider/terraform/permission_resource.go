@@ -11,13 +11,6 @@ import (
 	"github.com/iamref/iam/provider/mapping"
 )
 
-var (
-	_ resource.ResourceWithConfigure      = (*permissionResource)(nil)
-	_ resource.ResourceWithImportState    = (*permissionResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*permissionResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*permissionResource)(nil)
-)
-
 // permissionResource is iam_permission: a reusable scope set (uxPurpose "set").
 type permissionResource struct{ resourceBase }
 

@@ -15,6 +15,21 @@ import (
 	"github.com/iamref/iam/provider/mapping"
 )
 
+// managedResource is what every resource implements: resourceBase gives Configure and
+// ImportState; each resource validates its configuration and modifies its plan.
+type managedResource interface {
+	resource.ResourceWithConfigure
+	resource.ResourceWithImportState
+	resource.ResourceWithValidateConfig
+	resource.ResourceWithModifyPlan
+}
+
+var (
+	_ managedResource = (*permissionResource)(nil)
+	_ managedResource = (*customRoleResource)(nil)
+	_ managedResource = (*tokenResource)(nil)
+)
+
 // resourceBase is what every resource shares: the provider data, set by Configure (the one
 // place that handles a provider not configured yet), the type name, and import by
 // "{organization}/{id}".

@@ -16,13 +16,6 @@ import (
 	"github.com/iamref/iam/provider/mapping"
 )
 
-var (
-	_ resource.ResourceWithConfigure      = (*customRoleResource)(nil)
-	_ resource.ResourceWithImportState    = (*customRoleResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*customRoleResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*customRoleResource)(nil)
-)
-
 // customRoleResource is iam_custom_role: an organization role given as grant blocks or raw
 // details.
 type customRoleResource struct{ resourceBase }

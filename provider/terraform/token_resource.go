@@ -20,13 +20,6 @@ import (
 	"github.com/iamref/iam/provider/mapping"
 )
 
-var (
-	_ resource.ResourceWithConfigure      = (*tokenResource)(nil)
-	_ resource.ResourceWithImportState    = (*tokenResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*tokenResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*tokenResource)(nil)
-)
-
 // tokenResource is iam_organization_access_token.
 type tokenResource struct{ resourceBase }
 
