@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blang/semver"
 	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi-go-provider/integration"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"github.com/iamref/iam/apitype"
@@ -267,4 +269,21 @@ func withDetails(args map[string]any, details string) map[string]any {
 		}
 	}
 	return out
+}
+
+// Errors name settings the Pulumi way (iam:apiUrl), whatever mapping calls them.
+func TestErrorsNameSettings(t *testing.T) {
+	clearEnv(t)
+	prov, err := iampulumi.Provider()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := integration.NewServer(t.Context(), iampulumi.Name, semver.MustParse("0.1.0"), integration.WithProvider(prov))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Configure(p.ConfigureRequest{Args: property.NewMap(map[string]property.Value{"apiUrl": property.New("ftp://x")})})
+	if err == nil || !strings.Contains(err.Error(), `iam:apiUrl "ftp://x" must be an http:// or https:// URL`) {
+		t.Fatalf("bad apiUrl: %v", err)
+	}
 }
