@@ -78,6 +78,18 @@ func checkEntityName(k authz.EntityKind, name string) string {
 // match what the server stores.
 var ErrNoEntity = errors.New("no such entity")
 
+// noEntityError says which entity does not exist; it is ErrNoEntity.
+type noEntityError struct {
+	kind      authz.EntityKind
+	name, org string
+}
+
+func (e *noEntityError) Error() string {
+	return fmt.Sprintf("%s %q does not exist in organization %s", e.kind, e.name, e.org)
+}
+
+func (e *noEntityError) Is(target error) bool { return target == ErrNoEntity }
+
 // entity is the one lookup from an entity name of kind k (a stack or environment as
 // "project/name", an insights account by name) to the entity the server has: its identity,
 // which role conditions use, and its tags. A missing entity wraps ErrNoEntity; any other
@@ -107,7 +119,7 @@ func (p *Provider) entity(ctx context.Context, org string, k authz.EntityKind, n
 		return e, fmt.Errorf("%s %q: not an entity kind that can be looked up", k, name)
 	}
 	if client.IsNotFound(err) {
-		return e, fmt.Errorf("%s %q does not exist in organization %s: %w", k, name, org, ErrNoEntity)
+		return e, &noEntityError{kind: k, name: name, org: org}
 	}
 	if err != nil {
 		return e, apiErr(fmt.Sprintf("look up %s %q", k, name), err)
