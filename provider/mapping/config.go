@@ -4,8 +4,6 @@
 package mapping
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -58,6 +56,8 @@ type Provider struct {
 	cfg    Config
 	client *client.Client
 
+	now func() time.Time // the clock for token expiry and early renewal
+
 	mu       sync.Mutex
 	builtins map[string]map[string]string // org → defaultIdentifier → record ID
 }
@@ -66,7 +66,7 @@ type Provider struct {
 // an API call is made, so that offline validation works without credentials.
 func New(cfg Config, log *slog.Logger) (*Provider, error) {
 	if !strings.HasPrefix(cfg.APIURL, "http://") && !strings.HasPrefix(cfg.APIURL, "https://") {
-		return nil, fmt.Errorf("apiUrl %q must be an http:// or https:// URL (setting iam:apiUrl / api_url, or %s)", cfg.APIURL, EnvAPIURL)
+		return nil, errorf(nil, "%s %q must be an http:// or https:// URL (set it, or %s)", SettingAPIURL, cfg.APIURL, EnvAPIURL)
 	}
 	c, err := client.New(client.Config{
 		BaseURL: strings.TrimRight(cfg.APIURL, "/"), Token: cfg.AccessToken, Logger: log,
@@ -75,8 +75,18 @@ func New(cfg Config, log *slog.Logger) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Provider{cfg: cfg, client: c, builtins: map[string]map[string]string{}}, nil
+	return &Provider{cfg: cfg, client: c, now: time.Now, builtins: map[string]map[string]string{}}, nil
 }
+
+// SetClock makes now the provider's clock (tests move it); nil keeps the current one.
+func (p *Provider) SetClock(now func() time.Time) {
+	if now != nil {
+		p.now = now
+	}
+}
+
+// Now is the time on the provider's clock.
+func (p *Provider) Now() time.Time { return p.now() }
 
 // Client is the provider's API client.
 func (p *Provider) Client() *client.Client { return p.client }
@@ -85,7 +95,7 @@ func (p *Provider) Client() *client.Client { return p.client }
 func (p *Provider) Config() Config { return p.cfg }
 
 // ErrNoToken is returned by API operations when no access token is configured.
-var ErrNoToken = errors.New("no access token: set iam:accessToken (Pulumi) or access_token (Terraform), or IAM_ACCESS_TOKEN / PULUMI_ACCESS_TOKEN")
+var ErrNoToken error = errorf(nil, "no access token: set %s, or %s / %s", SettingAccessToken, EnvAccessToken, EnvPulumiToken)
 
 // Org is the organization of a resource: its own override, else the provider's.
 func (p *Provider) Org(override string) (string, error) {
@@ -95,7 +105,16 @@ func (p *Provider) Org(override string) (string, error) {
 	if p.cfg.Organization != "" {
 		return p.cfg.Organization, nil
 	}
-	return "", errors.New("no organization: set the resource's organization, the provider's organization setting, or IAM_ORGANIZATION")
+	return "", errorf(nil, "no organization: set the resource's %s, the provider's %s, or %s", FieldOrganization, SettingOrganization, EnvOrganization)
+}
+
+// apiOrg is Org for an operation that calls the API, which needs an access token.
+func (p *Provider) apiOrg(override string) (string, error) {
+	org, err := p.Org(override)
+	if err != nil {
+		return "", err
+	}
+	return org, p.ready()
 }
 
 func (p *Provider) ready() error {
@@ -103,31 +122,4 @@ func (p *Provider) ready() error {
 		return ErrNoToken
 	}
 	return nil
-}
-
-// Problem is a validation failure of one input field, with the fix in Msg.
-type Problem struct {
-	Field string // e.g. "scopes[1]" or "grants[0].stacks[2]"
-	Msg   string
-}
-
-func (p Problem) Error() string { return p.Field + ": " + p.Msg }
-
-// Problems is a list of validation failures; it is an error when non-empty.
-type Problems []Problem
-
-func (ps Problems) Error() string {
-	parts := make([]string, len(ps))
-	for i, p := range ps {
-		parts[i] = p.Error()
-	}
-	return strings.Join(parts, "; ")
-}
-
-// Err is ps as an error, or nil when empty.
-func (ps Problems) Err() error {
-	if len(ps) == 0 {
-		return nil
-	}
-	return ps
 }

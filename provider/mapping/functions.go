@@ -2,12 +2,8 @@ package mapping
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
-	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
-	"github.com/iamref/iam/client"
 )
 
 // ScopeInfo is one catalog entry, as getScopes / iam_scopes return it.
@@ -25,7 +21,7 @@ func Scopes(entityType string) ([]ScopeInfo, error) {
 	if entityType != "" {
 		k, err := authz.ParseEntityKind(entityType)
 		if err != nil {
-			return nil, Problems{{"entityType", err.Error()}}
+			return nil, Problems{problem(Root(FieldEntityType), "%s", err)}
 		}
 		want = k
 	}
@@ -62,36 +58,34 @@ type CheckAccessResult struct {
 func (p *Provider) CheckAccess(ctx context.Context, a CheckAccessArgs) (CheckAccessResult, error) {
 	var ps Problems
 	if (a.RoleID == "") == (a.Details == "") {
-		ps = append(ps, Problem{"roleId", "set exactly one of roleId and details"})
+		ps = append(ps, problem(Root(FieldRoleID), "set exactly one of %s and %s", FieldRoleID, FieldDetails))
 	}
 	scope, err := authz.LookupScope(a.Action)
 	if err != nil {
-		ps = append(ps, Problem{"action", err.Error()})
+		ps = append(ps, problem(Root(FieldAction), "%s", err))
 	}
 	named := 0
-	for _, v := range []string{a.Stack, a.Environment, a.InsightsAccount} {
-		if v != "" {
+	for _, k := range authz.EntityKinds {
+		if _, name := a.target(k); name != "" {
 			named++
 		}
 	}
 	if named > 1 {
-		ps = append(ps, Problem{"stack", "name at most one of stack, environment and insightsAccount"})
+		ps = append(ps, problem(Root(FieldStack), "name at most one of %s, %s and %s", FieldStack, FieldEnvironment, FieldInsightsAccount))
 	}
-	if err == nil {
-		want := map[authz.EntityKind]string{authz.KindStack: a.Stack, authz.KindEnvironment: a.Environment, authz.KindInsightsAccount: a.InsightsAccount}
-		if scope.Kind != authz.KindOrg && want[scope.Kind] == "" {
-			field := map[authz.EntityKind]string{authz.KindStack: "stack", authz.KindEnvironment: "environment", authz.KindInsightsAccount: "insightsAccount"}[scope.Kind]
-			ps = append(ps, Problem{field, fmt.Sprintf("%s acts on a %s; name one", a.Action, scope.Kind)})
+	if err == nil && scope.Kind != authz.KindOrg {
+		field, name := a.target(scope.Kind)
+		if name == "" {
+			ps = append(ps, problem(Root(field), "%s acts on a %s; name one", a.Action, scope.Kind))
+		} else if msg := checkEntityName(scope.Kind, name); msg != "" {
+			ps = append(ps, problem(Root(field), "%s", msg))
 		}
 	}
 	if len(ps) > 0 {
 		return CheckAccessResult{}, ps
 	}
-	org, err := p.Org(a.Organization)
+	org, err := p.apiOrg(a.Organization)
 	if err != nil {
-		return CheckAccessResult{}, err
-	}
-	if err := p.ready(); err != nil {
 		return CheckAccessResult{}, err
 	}
 	details := []byte(a.Details)
@@ -104,7 +98,7 @@ func (p *Provider) CheckAccess(ctx context.Context, a CheckAccessArgs) (CheckAcc
 	}
 	root, err := authz.Parse(details)
 	if err != nil {
-		return CheckAccessResult{}, Problems{{"details", err.Error()}}
+		return CheckAccessResult{}, Problems{problem(Root(FieldDetails), "%s", err)}
 	}
 	ix, err := authz.Compile(root, authz.ResolverFunc(func(id string) (authz.Node, error) {
 		r, err := p.client.GetRole(ctx, org, id)
@@ -118,7 +112,8 @@ func (p *Provider) CheckAccess(ctx context.Context, a CheckAccessArgs) (CheckAcc
 	}
 	ent := authz.OrgEntity
 	if scope.Kind != authz.KindOrg {
-		if ent, err = p.entity(ctx, org, scope.Kind, a); err != nil {
+		_, name := a.target(scope.Kind)
+		if ent, err = p.entity(ctx, org, scope.Kind, name); err != nil {
 			return CheckAccessResult{}, err
 		}
 	}
@@ -126,42 +121,15 @@ func (p *Provider) CheckAccess(ctx context.Context, a CheckAccessArgs) (CheckAcc
 	return CheckAccessResult{Allowed: bool(ex.Decision), Reasons: ex.Reasons()}, nil
 }
 
-// entity loads the entity a check names, with its ID and tags.
-func (p *Provider) entity(ctx context.Context, org string, kind authz.EntityKind, a CheckAccessArgs) (authz.Entity, error) {
-	var e authz.Entity
-	var err error
-	switch kind {
+// target is the input that names the entity of kind k: its field and value.
+func (a CheckAccessArgs) target(k authz.EntityKind) (field Field, name string) {
+	switch k {
 	case authz.KindStack:
-		project, name, ok := splitEntity(a.Stack)
-		if !ok {
-			return e, Problems{{"stack", fmt.Sprintf("%q: want \"project/stack\"", a.Stack)}}
-		}
-		var s *apitype.Stack
-		if s, err = p.client.GetStack(ctx, org, project, name); err == nil {
-			e = authz.Entity{Kind: kind, ID: s.ID, Name: a.Stack, Tags: s.Tags}
-		}
+		return FieldStack, a.Stack
 	case authz.KindEnvironment:
-		project, name, ok := splitEntity(a.Environment)
-		if !ok {
-			return e, Problems{{"environment", fmt.Sprintf("%q: want \"project/env\"", a.Environment)}}
-		}
-		var env *apitype.Environment
-		if env, err = p.client.GetEnvironment(ctx, org, project, name); err == nil {
-			e = authz.Entity{Kind: kind, ID: env.ID, Name: a.Environment, Tags: env.Tags}
-		}
+		return FieldEnvironment, a.Environment
 	case authz.KindInsightsAccount:
-		var acct *apitype.InsightsAccount
-		if acct, err = p.client.GetInsightsAccount(ctx, org, a.InsightsAccount); err == nil {
-			e = authz.Entity{Kind: kind, ID: acct.ID, Name: a.InsightsAccount, Tags: acct.Tags}
-		}
-	default:
-		return e, errors.New("unknown entity kind")
+		return FieldInsightsAccount, a.InsightsAccount
 	}
-	if client.IsNotFound(err) {
-		return e, fmt.Errorf("%s not found in organization %s", kind, org)
-	}
-	if err != nil {
-		return e, apiErr("look up "+kind.String(), err)
-	}
-	return e, nil
+	return "", ""
 }

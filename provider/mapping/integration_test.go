@@ -2,6 +2,7 @@ package mapping_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -45,8 +46,8 @@ func TestRoleLifecycle(t *testing.T) {
 		t.Fatalf("permission state %+v", perm)
 	}
 	args := mapping.CustomRoleArgs{Name: "deployer", Grants: []mapping.Grant{
-		{Permissions: []string{perm.PermissionID, "stack-write"}, Stacks: []string{"myapp/prod"}},
-		{Scopes: []string{"environment:open"}, Environments: []string{"myapp/prod"}},
+		{Permissions: []string{perm.PermissionID, "stack-write"}, Refs: authz.Refs{Stacks: []string{"myapp/prod"}}},
+		{Scopes: []string{"environment:open"}, Refs: authz.Refs{Environments: []string{"myapp/prod"}}},
 	}}
 	role, err := p.CreateRole(ctx, args)
 	if err != nil {
@@ -56,7 +57,7 @@ func TestRoleLifecycle(t *testing.T) {
 		t.Fatalf("role state %+v", role)
 	}
 	// Unchanged inputs: no change, and Read keeps the inputs as given.
-	if u, r := p.RoleChanges(ctx, role, args); len(u)+len(r) != 0 {
+	if u, r, err := p.RoleChanges(ctx, role, args); err != nil || len(u)+len(r) != 0 {
 		t.Fatalf("unchanged inputs show changes %v %v", u, r)
 	}
 	read, found, err := p.ReadRole(ctx, "", role.RoleID, &args)
@@ -65,7 +66,7 @@ func TestRoleLifecycle(t *testing.T) {
 	}
 	// Update in place.
 	args.Grants[0].Stacks = []string{"myapp/prod", "myapp/staging"}
-	if u, _ := p.RoleChanges(ctx, read, args); !slices.Contains(u, "grants") {
+	if u, _, _ := p.RoleChanges(ctx, read, args); !slices.Contains(u, "grants") {
 		t.Fatalf("a new stack is not a change: %v", u)
 	}
 	upd, err := p.UpdateRole(ctx, read, args)
@@ -81,7 +82,7 @@ func TestRoleLifecycle(t *testing.T) {
 	if err != nil || len(drifted.Grants) != 1 || drifted.Grants[0].Scopes[0] != "audit_logs:read" || drifted.Version != 3 {
 		t.Fatalf("drift: %+v %v", drifted, err)
 	}
-	if u, _ := p.RoleChanges(ctx, drifted, args); !slices.Contains(u, "grants") {
+	if u, _, _ := p.RoleChanges(ctx, drifted, args); !slices.Contains(u, "grants") {
 		t.Fatal("drift is not a change")
 	}
 	// A stale version is refused with advice.
@@ -100,7 +101,7 @@ func TestRoleLifecycle(t *testing.T) {
 	if len(imp.Grants) != 2 || !slices.Equal(imp.Grants[0].Stacks, []string{"myapp/prod", "myapp/staging"}) || !slices.Contains(imp.Grants[0].Permissions, "stack-write") {
 		t.Fatalf("import grants %+v", imp.Grants)
 	}
-	if u, _ := p.RoleChanges(ctx, imp, imp.CustomRoleArgs); len(u) != 0 {
+	if u, _, _ := p.RoleChanges(ctx, imp, imp.CustomRoleArgs); len(u) != 0 {
 		t.Fatalf("imported inputs do not reproduce the role: %v", u)
 	}
 	// The role is used by a token: delete is refused and names it.
@@ -131,13 +132,33 @@ func TestRoleLifecycle(t *testing.T) {
 func TestRoleErrors(t *testing.T) {
 	_, p := setup(t)
 	ctx := context.Background()
-	_, err := p.CreateRole(ctx, mapping.CustomRoleArgs{Name: "r", Grants: []mapping.Grant{{Scopes: []string{"stack:read"}, Stacks: []string{"myapp/nope"}}}})
+	_, err := p.CreateRole(ctx, mapping.CustomRoleArgs{Name: "r", Grants: []mapping.Grant{{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{"myapp/nope"}}}}})
 	if err == nil || !strings.Contains(err.Error(), `stack "myapp/nope" does not exist`) {
 		t.Fatalf("missing stack: %v", err)
 	}
+	if !errors.Is(err, mapping.ErrNoEntity) {
+		t.Fatalf("a missing stack is not ErrNoEntity: %v", err)
+	}
 	noToken, _ := mapping.New(mapping.Config{APIURL: p.Config().APIURL, Organization: "acme"}, nil)
-	if _, err := noToken.CreatePermission(ctx, mapping.PermissionArgs{Name: "x", Scopes: []string{"stack:read"}}); err != mapping.ErrNoToken {
+	if _, err := noToken.CreatePermission(ctx, mapping.PermissionArgs{Name: "x", Scopes: []string{"stack:read"}}); !errors.Is(err, mapping.ErrNoToken) {
 		t.Fatalf("no token: %v", err)
+	}
+
+	// A failed lookup is an error, never a change or drift.
+	args := mapping.CustomRoleArgs{Name: "r", Grants: []mapping.Grant{{Permissions: []string{"stack-read"}, Refs: authz.Refs{Stacks: []string{"myapp/prod"}}}}}
+	role, err := p.CreateRole(ctx, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused, _ := mapping.New(mapping.Config{APIURL: p.Config().APIURL, AccessToken: "pul-" + strings.Repeat("0", 40), Organization: p.Config().Organization}, nil)
+	if u, _, err := refused.RoleChanges(ctx, role, args); err == nil {
+		t.Fatalf("a refused lookup reads as changes %v", u)
+	}
+	// A stack named by the inputs that does not exist (yet) is a change, not an error.
+	missing := args
+	missing.Grants = []mapping.Grant{{Permissions: []string{"stack-read"}, Refs: authz.Refs{Stacks: []string{"myapp/later"}}}}
+	if u, _, err := p.RoleChanges(ctx, role, missing); err != nil || !slices.Contains(u, "grants") {
+		t.Fatalf("inputs naming a stack not created yet: %v %v", u, err)
 	}
 }
 

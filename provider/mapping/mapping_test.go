@@ -1,9 +1,13 @@
 package mapping
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iamref/iam/authz"
 )
 
 func TestCheckPermission(t *testing.T) {
@@ -37,7 +41,7 @@ func assertProblems(t *testing.T, ps Problems, field, msg string) {
 		return
 	}
 	for _, p := range ps {
-		if p.Field == field && strings.Contains(p.Msg, msg) {
+		if p.Path.String() == field && strings.Contains(p.Msg.String(), msg) {
 			return
 		}
 	}
@@ -51,19 +55,19 @@ func TestCheckRole(t *testing.T) {
 		field string
 		msg   string
 	}{
-		{"grants", CustomRoleArgs{Name: "r", Grants: []Grant{{Permissions: []string{"stack-admin"}, Scopes: []string{"stack:delete"}, Stacks: []string{"myapp/prod"}}}}, "", ""},
+		{"grants", CustomRoleArgs{Name: "r", Grants: []Grant{{Permissions: []string{"stack-admin"}, Scopes: []string{"stack:delete"}, Refs: authz.Refs{Stacks: []string{"myapp/prod"}}}}}, "", ""},
 		{"org-wide", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"audit_logs:read"}}}}, "", ""},
 		{"permission id", CustomRoleArgs{Name: "r", Grants: []Grant{{Permissions: []string{"0c4d1f5e-8a3b-4c2d-9e1f-123456789abc"}}}}, "", ""},
 		{"details", CustomRoleArgs{Name: "r", Details: `{"__type":"PermissionDescriptorAllow","permissions":["stack:read"]}`}, "", ""},
 		{"both", CustomRoleArgs{Name: "r", Details: `{}`, Grants: []Grant{{Scopes: []string{"stack:read"}}}}, "details", "not both"},
-		{"typo in grant", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"stack:delet"}, Stacks: []string{"a/b"}}}}, "grants[0].scopes[0]", `did you mean "stack:delete"`},
-		{"bad stack ref", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"stack:read"}, Stacks: []string{"prod"}}}}, "grants[0].stacks[0]", "project/name"},
-		{"env scope on stacks", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"environment:open"}, Stacks: []string{"a/b"}}}}, "grants[0].scopes[0]", "lists no environments"},
-		{"org scope with stacks", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"audit_logs:read"}, Stacks: []string{"a/b"}}}}, "grants[0].scopes[0]", "organization-level"},
+		{"typo in grant", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"stack:delet"}, Refs: authz.Refs{Stacks: []string{"a/b"}}}}}, "grants[0].scopes[0]", `did you mean "stack:delete"`},
+		{"bad stack ref", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{"prod"}}}}}, "grants[0].stacks[0]", "project/name"},
+		{"env scope on stacks", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"environment:open"}, Refs: authz.Refs{Stacks: []string{"a/b"}}}}}, "grants[0].scopes[0]", "lists no environments"},
+		{"org scope with stacks", CustomRoleArgs{Name: "r", Grants: []Grant{{Scopes: []string{"audit_logs:read"}, Refs: authz.Refs{Stacks: []string{"a/b"}}}}}, "grants[0].scopes[0]", "organization-level"},
 		{"builtin role as set", CustomRoleArgs{Name: "r", Grants: []Grant{{Permissions: []string{"admin"}}}}, "grants[0].permissions[0]", "built-in role"},
 		{"unknown permission ref", CustomRoleArgs{Name: "r", Grants: []Grant{{Permissions: []string{"stack-admn"}}}}, "grants[0].permissions[0]", "neither"},
 		{"details typo", CustomRoleArgs{Name: "r", Details: `{"__type":"PermissionDescriptorAllow","permissions":["stack:delet"]}`}, "details.permissions[0]", `did you mean "stack:delete"`},
-		{"empty grant", CustomRoleArgs{Name: "r", Grants: []Grant{{Stacks: []string{"a/b"}}}}, "grants[0]", "at least one"},
+		{"empty grant", CustomRoleArgs{Name: "r", Grants: []Grant{{Refs: authz.Refs{Stacks: []string{"a/b"}}}}}, "grants[0]", "at least one"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,15 +125,69 @@ func TestTokenChanges(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			update, replace, reason := TokenChanges(tt.old, tt.args, tt.now)
-			if strings.Join(update, ",") != tt.update || strings.Join(replace, ",") != tt.replace {
+			if joined(update) != tt.update || joined(replace) != tt.replace {
 				t.Fatalf("update %v replace %v, want %q %q", update, replace, tt.update, tt.replace)
 			}
-			if strings.Contains(tt.replace, "expiresAt") && reason == "" {
+			if strings.Contains(tt.replace, "expiresAt") && reason == nil {
 				t.Fatalf("rotation without a reason")
 			}
 		})
 	}
 }
+
+func joined(fs []Field) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = string(f)
+	}
+	return strings.Join(parts, ",")
+}
+
+func TestParsePath(t *testing.T) {
+	for _, s := range []string{"name", "grants[1]", "grants[1].insightsAccounts[0]", "details.entries[0].permissions[2]", "details"} {
+		p, err := ParsePath(s)
+		if err != nil || p.String() != s {
+			t.Errorf("ParsePath(%q) = %v (%q), %v", s, p, p.String(), err)
+		}
+	}
+	p, _ := ParsePath("grants[1].stacks[0]")
+	if !p.Within(Root(FieldGrants).At(1)) || Root(FieldGrants).At(1).Within(p) || !p.Within(p) {
+		t.Error("Within")
+	}
+	for _, s := range []string{"grants[x]", "[1]", "a..b"} {
+		if _, err := ParsePath(s); err == nil {
+			t.Errorf("ParsePath(%q) accepted", s)
+		}
+	}
+}
+
+func TestMsgNamesFields(t *testing.T) {
+	snake := namer{"insightsAccounts": "insights_accounts", "expiresIn": "expires_in"}
+	m := namedIn("put it in a grant without stacks, environments or insightsAccounts (100%)", FieldStacks, FieldInsightsAccounts)
+	if got := m.Text(snake); got != "put it in a grant without stacks, environments or insights_accounts (100%)" {
+		t.Errorf("namedIn: %q", got)
+	}
+	err := fmt.Errorf("create: %w", Problems{problem(Root(FieldGrants).At(0).Dot(FieldInsightsAccounts).At(1), "only with %s", FieldExpiresIn)})
+	if got := Text(err, snake); got != "create: grants[0].insights_accounts[1]: only with expires_in" {
+		t.Errorf("Text: %q", got)
+	}
+	wrapped := errorf(errorf(ErrNoEntity, "%s does not exist", "x"), "%s", Root(FieldGrants).At(0).Dot(FieldInsightsAccounts).At(2))
+	if got := Text(wrapped, snake); got != "grants[0].insights_accounts[2]: x does not exist: no such entity" || !errors.Is(wrapped, ErrNoEntity) {
+		t.Errorf("Text of a wrapped path: %q", got)
+	}
+}
+
+// namer renames the fields it lists.
+type namer map[Field]string
+
+func (n namer) Field(f Field) string {
+	if s, ok := n[f]; ok {
+		return s
+	}
+	return string(f)
+}
+func (namer) Setting(s Setting) string { return string(s) }
+func (namer) Term(t Term) string       { return string(t) }
 
 func TestParseDurationAndSuffix(t *testing.T) {
 	for in, want := range map[string]time.Duration{"30d": 720 * time.Hour, "90m": 90 * time.Minute, "1h30m": 90 * time.Minute} {

@@ -32,25 +32,25 @@ type PermissionState struct {
 func CheckPermission(a PermissionArgs) Problems {
 	var ps Problems
 	if strings.TrimSpace(a.Name) == "" {
-		ps = append(ps, Problem{"name", "required"})
+		ps = append(ps, problem(Root(FieldName), "required"))
 	}
 	if len(a.Scopes) == 0 {
-		ps = append(ps, Problem{"scopes", "list at least one scope (see the getScopes function / iam_scopes data source)"})
+		ps = append(ps, problem(Root(FieldScopes), "list at least one scope (see the %s)", TermScopeCatalog))
 	}
-	ps = append(ps, checkScopes("scopes", a.Scopes)...)
+	ps = append(ps, checkScopes(Root(FieldScopes), a.Scopes)...)
 	if len(ps) == 0 {
 		if _, err := scopeKind(a.Scopes); err != nil {
-			ps = append(ps, Problem{"scopes", err.Error()})
+			ps = append(ps, problem(Root(FieldScopes), "%s", err))
 		}
 	}
 	return ps
 }
 
-func checkScopes(field string, scopes []string) Problems {
+func checkScopes(at Path, scopes []string) Problems {
 	var ps Problems
 	for i, s := range scopes {
 		if _, err := authz.LookupScope(s); err != nil {
-			ps = append(ps, Problem{fmt.Sprintf("%s[%d]", field, i), err.Error()})
+			ps = append(ps, problem(at.At(i), "%s", err))
 		}
 	}
 	return ps
@@ -80,9 +80,10 @@ func scopeKind(scopes []string) (authz.EntityKind, error) {
 	return 0, fmt.Errorf("a permission holds scopes of one entity kind (stack, environment or insights-account) or only organization-level scopes; these mix %s — split them into separate permissions", strings.Join(parts, "; "))
 }
 
-// NormalizeScopes sorts and de-duplicates, so that order and duplicates never cause a diff.
-func NormalizeScopes(scopes []string) []string {
-	out := slices.Clone(scopes)
+// SortedUnique is a copy of list sorted and without duplicates. Every list input (scopes,
+// permission references, entity names) is a set, so that order and duplicates never cause a diff.
+func SortedUnique(list []string) []string {
+	out := slices.Clone(list)
 	slices.Sort(out)
 	return slices.Compact(out)
 }
@@ -95,7 +96,7 @@ func permissionRecord(a PermissionArgs) (apitype.CreateRoleRequest, error) {
 	return apitype.CreateRoleRequest{
 		Name: a.Name, Description: a.Description, ResourceType: kind.ResourceType(),
 		UXPurpose: apitype.UXPurposeSet,
-		Details:   authz.Format(&authz.Allow{Permissions: NormalizeScopes(a.Scopes)}),
+		Details:   authz.Format(&authz.Allow{Permissions: SortedUnique(a.Scopes)}),
 	}, nil
 }
 
@@ -112,11 +113,8 @@ func permissionState(org string, r *apitype.Role) PermissionState {
 
 // CreatePermission creates the set.
 func (p *Provider) CreatePermission(ctx context.Context, a PermissionArgs) (PermissionState, error) {
-	org, err := p.Org(a.Organization)
+	org, err := p.apiOrg(a.Organization)
 	if err != nil {
-		return PermissionState{}, err
-	}
-	if err := p.ready(); err != nil {
 		return PermissionState{}, err
 	}
 	req, err := permissionRecord(a)
@@ -134,11 +132,8 @@ func (p *Provider) CreatePermission(ctx context.Context, a PermissionArgs) (Perm
 
 // ReadPermission reads the set; found is false when it is gone.
 func (p *Provider) ReadPermission(ctx context.Context, orgOverride, id string) (st PermissionState, found bool, err error) {
-	org, err := p.Org(orgOverride)
+	org, err := p.apiOrg(orgOverride)
 	if err != nil {
-		return PermissionState{}, false, err
-	}
-	if err := p.ready(); err != nil {
 		return PermissionState{}, false, err
 	}
 	r, err := p.client.GetRole(ctx, org, id)
@@ -158,11 +153,8 @@ func (p *Provider) ReadPermission(ctx context.Context, orgOverride, id string) (
 
 // UpdatePermission changes the set in place, expecting the version last read.
 func (p *Provider) UpdatePermission(ctx context.Context, old PermissionState, a PermissionArgs) (PermissionState, error) {
-	org, err := p.Org(a.Organization)
+	org, err := p.apiOrg(a.Organization)
 	if err != nil {
-		return PermissionState{}, err
-	}
-	if err := p.ready(); err != nil {
 		return PermissionState{}, err
 	}
 	req, err := permissionRecord(a)
@@ -178,6 +170,21 @@ func (p *Provider) UpdatePermission(ctx context.Context, old PermissionState, a 
 	return st, nil
 }
 
+// recordChanges compares the fields every record has: a new organization replaces it, a new
+// name or description updates it in place.
+func recordChanges(oldOrg, oldName, oldDesc, org, name, desc string) (replace, update []Field) {
+	if oldOrg != org {
+		replace = append(replace, FieldOrganization)
+	}
+	if oldName != name {
+		update = append(update, FieldName)
+	}
+	if oldDesc != desc {
+		update = append(update, FieldDescription)
+	}
+	return replace, update
+}
+
 // update PATCHes a record with the expected version and explains a conflict.
 func (p *Provider) update(ctx context.Context, org, id string, version int, what string, req apitype.CreateRoleRequest) (*apitype.Role, error) {
 	v := version
@@ -187,7 +194,7 @@ func (p *Provider) update(ctx context.Context, org, id string, version int, what
 	}
 	r, err := p.client.UpdateRole(ctx, org, id, patch)
 	if client.IsConflict(err) {
-		return nil, fmt.Errorf("update %s %q: it was changed on the server since it was last read (version %d); run `pulumi refresh` / `terraform refresh` and try again: %w", what, req.Name, version, err)
+		return nil, errorf(err, "update %s %q: it was changed on the server since it was last read (version %d); run %s and try again", what, req.Name, version, TermRefresh)
 	}
 	if err != nil {
 		return nil, apiErr(fmt.Sprintf("update %s %q", what, req.Name), err)
@@ -201,11 +208,8 @@ func (p *Provider) DeletePermission(ctx context.Context, st PermissionState) err
 }
 
 func (p *Provider) deleteRecord(ctx context.Context, orgOverride, id, what string) error {
-	org, err := p.Org(orgOverride)
+	org, err := p.apiOrg(orgOverride)
 	if err != nil {
-		return err
-	}
-	if err := p.ready(); err != nil {
 		return err
 	}
 	err = p.client.DeleteRole(ctx, org, id, false)
@@ -219,18 +223,10 @@ func (p *Provider) deleteRecord(ctx context.Context, orgOverride, id, what strin
 }
 
 // PermissionChanges lists the inputs whose change needs an update (organization: replace).
-func PermissionChanges(old PermissionState, a PermissionArgs) (update, replace []string) {
-	if old.Organization != a.Organization {
-		replace = append(replace, "organization")
-	}
-	if old.Name != a.Name {
-		update = append(update, "name")
-	}
-	if old.Description != a.Description {
-		update = append(update, "description")
-	}
-	if !slices.Equal(NormalizeScopes(old.Scopes), NormalizeScopes(a.Scopes)) {
-		update = append(update, "scopes")
+func PermissionChanges(old PermissionState, a PermissionArgs) (update, replace []Field) {
+	replace, update = recordChanges(old.Organization, old.Name, old.Description, a.Organization, a.Name, a.Description)
+	if !slices.Equal(SortedUnique(old.Scopes), SortedUnique(a.Scopes)) {
+		update = append(update, FieldScopes)
 	}
 	return update, replace
 }

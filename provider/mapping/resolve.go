@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -57,63 +58,102 @@ func splitEntity(ref string) (project, name string, ok bool) {
 	return project, name, ok && project != "" && name != "" && !strings.Contains(name, "/")
 }
 
-// entityID resolves a stack ("project/stack"), environment ("project/env") or insights account
-// ("name") to the opaque ID that role conditions use.
-func (p *Provider) entityID(ctx context.Context, org string, kind authz.EntityKind, ref string) (string, error) {
-	var id string
+// checkEntityName says what is wrong with an entity name of kind k ("" when nothing is):
+// stacks and environments are "project/name", insights accounts a plain name.
+func checkEntityName(k authz.EntityKind, name string) string {
+	if k == authz.KindInsightsAccount {
+		if strings.TrimSpace(name) == "" {
+			return "empty account name"
+		}
+		return ""
+	}
+	if _, _, ok := splitEntity(name); !ok {
+		return fmt.Sprintf("%q: want \"project/name\"", name)
+	}
+	return ""
+}
+
+// ErrNoEntity is wrapped by lookups of an entity that does not exist (the API answered 404).
+// It is a fact about the server, not a failed call: inputs that name such an entity cannot
+// match what the server stores.
+var ErrNoEntity = errors.New("no such entity")
+
+// noEntityError says which entity does not exist; it is ErrNoEntity.
+type noEntityError struct {
+	kind      authz.EntityKind
+	name, org string
+}
+
+func (e *noEntityError) Error() string {
+	return fmt.Sprintf("%s %q does not exist in organization %s", e.kind, e.name, e.org)
+}
+
+func (e *noEntityError) Is(target error) bool { return target == ErrNoEntity }
+
+// entity is the one lookup from an entity name of kind k (a stack or environment as
+// "project/name", an insights account by name) to the entity the server has: its identity,
+// which role conditions use, and its tags. A missing entity wraps ErrNoEntity; any other
+// failure is the API's error.
+func (p *Provider) entity(ctx context.Context, org string, k authz.EntityKind, name string) (authz.Entity, error) {
+	e := authz.Entity{Kind: k, Name: name}
 	var err error
-	switch kind {
+	switch k {
 	case authz.KindStack:
-		project, name, _ := splitEntity(ref)
+		project, stack, _ := splitEntity(name)
 		var s *apitype.Stack
-		if s, err = p.client.GetStack(ctx, org, project, name); err == nil {
-			id = s.ID
+		if s, err = p.client.GetStack(ctx, org, project, stack); err == nil {
+			e.ID, e.Tags = s.ID, s.Tags
 		}
 	case authz.KindEnvironment:
-		project, name, _ := splitEntity(ref)
-		var e *apitype.Environment
-		if e, err = p.client.GetEnvironment(ctx, org, project, name); err == nil {
-			id = e.ID
+		project, env, _ := splitEntity(name)
+		var v *apitype.Environment
+		if v, err = p.client.GetEnvironment(ctx, org, project, env); err == nil {
+			e.ID, e.Tags = v.ID, v.Tags
 		}
 	case authz.KindInsightsAccount:
 		var a *apitype.InsightsAccount
-		if a, err = p.client.GetInsightsAccount(ctx, org, ref); err == nil {
-			id = a.ID
+		if a, err = p.client.GetInsightsAccount(ctx, org, name); err == nil {
+			e.ID, e.Tags = a.ID, a.Tags
 		}
+	default:
+		return e, fmt.Errorf("%s %q: not an entity kind that can be looked up", k, name)
 	}
 	if client.IsNotFound(err) {
-		return "", fmt.Errorf("%s %q does not exist in organization %s; create it first", kind, ref, org)
+		return e, &noEntityError{kind: k, name: name, org: org}
 	}
 	if err != nil {
-		return "", fmt.Errorf("look up %s %q: %w", kind, ref, err)
+		return e, apiErr(fmt.Sprintf("look up %s %q", k, name), err)
 	}
-	return id, nil
+	return e, nil
 }
 
-// entityNames maps entity IDs back to names ("project/stack", "project/env", account name)
-// for reading roles back into grants.
-func (p *Provider) entityNames(ctx context.Context, org string) (map[string]string, error) {
-	out := map[string]string{}
+// entityNames lists the names of the org's entities by kind and identity, for reading roles
+// back into grants.
+func (p *Provider) entityNames(ctx context.Context, org string) (map[authz.EntityKind]map[string]string, error) {
+	out := map[authz.EntityKind]map[string]string{}
+	for _, k := range authz.EntityKinds {
+		out[k] = map[string]string{}
+	}
 	stacks, err := p.client.ListStacks(ctx, org, "")
 	if err != nil {
-		return nil, fmt.Errorf("list stacks: %w", err)
+		return nil, apiErr("list stacks", err)
 	}
 	for _, s := range stacks {
-		out[s.ID] = s.ProjectName + "/" + s.StackName
+		out[authz.KindStack][s.ID] = s.ProjectName + "/" + s.StackName
 	}
 	envs, err := p.client.ListEnvironments(ctx, org)
 	if err != nil {
-		return nil, fmt.Errorf("list environments: %w", err)
+		return nil, apiErr("list environments", err)
 	}
 	for _, e := range envs {
-		out[e.ID] = e.Project + "/" + e.Name
+		out[authz.KindEnvironment][e.ID] = e.Project + "/" + e.Name
 	}
 	accts, err := p.client.ListInsightsAccounts(ctx, org)
 	if err != nil {
-		return nil, fmt.Errorf("list insights accounts: %w", err)
+		return nil, apiErr("list insights accounts", err)
 	}
 	for _, a := range accts {
-		out[a.ID] = a.Name
+		out[authz.KindInsightsAccount][a.ID] = a.Name
 	}
 	return out, nil
 }
@@ -122,7 +162,7 @@ func (p *Provider) entityNames(ctx context.Context, org string) (map[string]stri
 func apiErr(what string, err error) error {
 	switch {
 	case client.IsUnauthorized(err):
-		return fmt.Errorf("%s: the access token was refused (401): check iam:accessToken / access_token: %w", what, err)
+		return errorf(err, "%s: the access token was refused (401): check %s", what, SettingAccessToken)
 	case client.IsForbidden(err):
 		return fmt.Errorf("%s: the access token's role does not allow this (403): %w", what, err)
 	}

@@ -15,14 +15,10 @@ import (
 // Grant is one grant of a CustomRole: permission sets (Permission IDs or built-in set
 // identifiers such as "stack-admin") and scopes, on the listed stacks ("project/stack"),
 // environments ("project/env") and insights accounts (by name); a grant that lists no entities
-// applies org-wide.
-type Grant struct {
-	Permissions      []string
-	Scopes           []string
-	Stacks           []string
-	Environments     []string
-	InsightsAccounts []string
-}
+// applies org-wide. It is authz.GrantSpec's struct with names where a GrantSpec holds
+// identities: a distinct type, so that unresolved names never reach authz.BuildRole by
+// accident; CompileRole resolves one into the other.
+type Grant authz.GrantSpec
 
 // CustomRoleArgs are the inputs of a CustomRole: either Grants or Details (raw
 // PermissionDescriptor JSON for roles built elsewhere), not both.
@@ -49,11 +45,11 @@ func (a CustomRoleArgs) UsesDetails() bool { return a.Details != "" }
 
 // NormalizeGrant sorts and de-duplicates each list of a grant (they are sets).
 func NormalizeGrant(g Grant) Grant {
-	return Grant{
-		Permissions: NormalizeScopes(g.Permissions), Scopes: NormalizeScopes(g.Scopes),
-		Stacks: NormalizeScopes(g.Stacks), Environments: NormalizeScopes(g.Environments),
-		InsightsAccounts: NormalizeScopes(g.InsightsAccounts),
+	out := Grant{Permissions: SortedUnique(g.Permissions), Scopes: SortedUnique(g.Scopes)}
+	for _, k := range authz.EntityKinds {
+		out.Set(k, SortedUnique(g.Of(k)))
 	}
+	return out
 }
 
 // CheckRole validates inputs offline (at preview/plan): grants XOR details, known scopes
@@ -62,58 +58,67 @@ func NormalizeGrant(g Grant) Grant {
 func CheckRole(a CustomRoleArgs) Problems {
 	var ps Problems
 	if strings.TrimSpace(a.Name) == "" {
-		ps = append(ps, Problem{"name", "required"})
+		ps = append(ps, problem(Root(FieldName), "required"))
 	}
 	switch {
 	case a.UsesDetails() && len(a.Grants) > 0:
-		return append(ps, Problem{"details", "set either grants or details, not both"})
+		return append(ps, problem(Root(FieldDetails), "set either %s or %s, not both", FieldGrants, FieldDetails))
 	case a.UsesDetails():
 		if _, err := authz.Parse([]byte(a.Details)); err != nil {
 			if pe, ok := authz.AsParseError(err); ok {
-				return append(ps, Problem{pe.Field("details"), pe.Msg})
+				at := Root(FieldDetails)
+				at.JSON = strings.TrimPrefix(pe.Path, "$")
+				return append(ps, problem(at, "%s", pe.Msg))
 			}
-			return append(ps, Problem{"details", err.Error()})
+			return append(ps, problem(Root(FieldDetails), "%s", err))
 		}
 		return ps
 	}
 	specs := make([]authz.GrantSpec, len(a.Grants))
 	for i, g := range a.Grants {
-		at := fmt.Sprintf("grants[%d]", i)
+		at := Root(FieldGrants).At(i)
 		for j, perm := range g.Permissions {
-			if problem := checkPermissionRef(perm); problem != "" {
-				ps = append(ps, Problem{fmt.Sprintf("%s.permissions[%d]", at, j), problem})
-			}
-		}
-		for _, l := range []struct {
-			field string
-			refs  []string
-			kind  authz.EntityKind
-		}{{"stacks", g.Stacks, authz.KindStack}, {"environments", g.Environments, authz.KindEnvironment}, {"insightsAccounts", g.InsightsAccounts, authz.KindInsightsAccount}} {
-			for j, ref := range l.refs {
-				if l.kind == authz.KindInsightsAccount {
-					if strings.TrimSpace(ref) == "" {
-						ps = append(ps, Problem{fmt.Sprintf("%s.%s[%d]", at, l.field, j), "empty account name"})
-					}
-				} else if _, _, ok := splitEntity(ref); !ok {
-					ps = append(ps, Problem{fmt.Sprintf("%s.%s[%d]", at, l.field, j), fmt.Sprintf("%q: want \"project/name\"", ref)})
-				}
+			if msg := checkPermissionRef(perm); msg != "" {
+				ps = append(ps, problem(at.Dot(FieldPermissions).At(j), "%s", msg))
 			}
 		}
 		// Placeholder identities let authz check scope kinds against the lists offline.
-		specs[i] = authz.GrantSpec{Permissions: g.Permissions, Scopes: g.Scopes,
-			Refs: authz.Refs{Stacks: placeholders(g.Stacks), Environments: placeholders(g.Environments), InsightsAccounts: placeholders(g.InsightsAccounts)}}
+		spec := authz.GrantSpec{Permissions: g.Permissions, Scopes: g.Scopes}
+		for _, k := range authz.EntityKinds {
+			for j, name := range g.Of(k) {
+				if msg := checkEntityName(k, name); msg != "" {
+					ps = append(ps, problem(at.Dot(Field(k.GrantField())).At(j), "%s", msg))
+				}
+			}
+			spec.Set(k, placeholders(g.Of(k)))
+		}
+		specs[i] = spec
 	}
 	if len(ps) > 0 {
 		return ps
 	}
 	if _, err := authz.BuildRole(specs); err != nil {
-		var ge *authz.GrantError
-		if errors.As(err, &ge) {
-			return append(ps, Problem{ge.Field, ge.Msg})
-		}
-		return append(ps, Problem{"grants", err.Error()})
+		return append(ps, grantProblem(err))
 	}
 	return ps
+}
+
+// grantProblem is authz.BuildRole's error as a problem: at the grant field it names, with the
+// grant fields in its text as Fields, so that each front end spells them.
+func grantProblem(err error) Problem {
+	var ge *authz.GrantError
+	if !errors.As(err, &ge) {
+		return problem(Root(FieldGrants), "%s", err)
+	}
+	at, perr := ParsePath(ge.Field)
+	if perr != nil {
+		at = Root(FieldGrants)
+	}
+	fields := []Field{FieldPermissions, FieldScopes}
+	for _, k := range authz.EntityKinds {
+		fields = append(fields, Field(k.GrantField()))
+	}
+	return Problem{Path: at, Msg: namedIn(ge.Msg, fields...)}
 }
 
 func placeholders(refs []string) []string {
@@ -168,17 +173,15 @@ func (p *Provider) CompileRole(ctx context.Context, a CustomRoleArgs) ([]byte, e
 	if a.UsesDetails() {
 		return authz.Canonical([]byte(a.Details))
 	}
-	org, err := p.Org(a.Organization)
+	org, err := p.apiOrg(a.Organization)
 	if err != nil {
-		return nil, err
-	}
-	if err := p.ready(); err != nil {
 		return nil, err
 	}
 	specs := make([]authz.GrantSpec, len(a.Grants))
 	for i, g := range a.Grants {
+		at := Root(FieldGrants).At(i)
 		spec := authz.GrantSpec{Scopes: g.Scopes}
-		for _, perm := range g.Permissions {
+		for j, perm := range g.Permissions {
 			id := perm
 			if isBuiltinSet(perm) {
 				ids, err := p.builtinIDs(ctx, org)
@@ -186,23 +189,21 @@ func (p *Provider) CompileRole(ctx context.Context, a CustomRoleArgs) ([]byte, e
 					return nil, err
 				}
 				if id = ids[perm]; id == "" {
-					return nil, fmt.Errorf("grants[%d]: the server has no built-in permission set %q", i, perm)
+					return nil, errorf(nil, "%s: the server has no built-in permission set %q", at.Dot(FieldPermissions).At(j), perm)
 				}
 			}
 			spec.Permissions = append(spec.Permissions, id)
 		}
-		for _, l := range []struct {
-			refs []string
-			kind authz.EntityKind
-			dst  *[]string
-		}{{g.Stacks, authz.KindStack, &spec.Stacks}, {g.Environments, authz.KindEnvironment, &spec.Environments}, {g.InsightsAccounts, authz.KindInsightsAccount, &spec.InsightsAccounts}} {
-			for _, ref := range l.refs {
-				id, err := p.entityID(ctx, org, l.kind, ref)
+		for _, k := range authz.EntityKinds {
+			var ids []string
+			for j, name := range g.Of(k) {
+				e, err := p.entity(ctx, org, k, name)
 				if err != nil {
-					return nil, fmt.Errorf("grants[%d]: %w", i, err)
+					return nil, errorf(err, "%s", at.Dot(Field(k.GrantField())).At(j))
 				}
-				*l.dst = append(*l.dst, id)
+				ids = append(ids, e.ID)
 			}
+			spec.Set(k, ids)
 		}
 		specs[i] = spec
 	}
@@ -261,12 +262,13 @@ func (p *Provider) DeleteRole(ctx context.Context, st CustomRoleState) error {
 // and still compile to exactly the server's tree, they are kept (no drift); otherwise the
 // inputs are rebuilt from the server's tree: grants with names when the tree has the shape
 // grants produce, else raw details. That is also how an import learns its inputs.
+//
+// Prior inputs that name an entity which no longer exists (ErrNoEntity) cannot match the
+// server's tree, so they are rebuilt too; any other failure to compile them, and any failed
+// lookup while naming the server's entities, is returned as an error, never read as drift.
 func (p *Provider) ReadRole(ctx context.Context, orgOverride, id string, prior *CustomRoleArgs) (st CustomRoleState, found bool, err error) {
-	org, err := p.Org(orgOverride)
+	org, err := p.apiOrg(orgOverride)
 	if err != nil {
-		return CustomRoleState{}, false, err
-	}
-	if err := p.ready(); err != nil {
 		return CustomRoleState{}, false, err
 	}
 	r, err := p.client.GetRole(ctx, org, id)
@@ -282,42 +284,51 @@ func (p *Provider) ReadRole(ctx context.Context, orgOverride, id string, prior *
 	st = CustomRoleState{RoleID: r.ID, Version: r.Version, CanonicalDetails: string(r.Details)}
 	st.Organization, st.Name, st.Description = orgOverride, r.Name, r.Description
 	if prior != nil {
-		if mine, err := p.CompileRole(ctx, *prior); err == nil && bytes.Equal(mine, r.Details) {
+		mine, err := p.CompileRole(ctx, *prior)
+		switch {
+		case err == nil && bytes.Equal(mine, r.Details):
 			st.Grants, st.Details = prior.Grants, prior.Details
 			return st, true, nil
+		case err != nil && !errors.Is(err, ErrNoEntity):
+			return CustomRoleState{}, false, fmt.Errorf("read role %s: compare with the prior inputs: %w", id, err)
 		}
 		if prior.UsesDetails() {
 			st.Details = string(r.Details)
 			return st, true, nil
 		}
 	}
-	st.Grants, st.Details = p.grantsOf(ctx, org, r.Details)
+	if st.Grants, st.Details, err = p.grantsOf(ctx, org, r.Details); err != nil {
+		return CustomRoleState{}, false, fmt.Errorf("read role %s: %w", id, err)
+	}
 	return st, true, nil
 }
 
-// grantsOf reads a server tree back into named grants, or returns it as details.
-func (p *Provider) grantsOf(ctx context.Context, org string, details []byte) ([]Grant, string) {
+// grantsOf reads a server tree back into named grants. The tree comes back as raw details only
+// when named grants cannot express it: it is not of the shape grants produce (authz.GrantsOf),
+// or it grants on an entity identity that names no entity the server has (one deleted since).
+// A failed lookup is an error.
+func (p *Provider) grantsOf(ctx context.Context, org string, details []byte) (grants []Grant, raw string, err error) {
 	n, err := authz.Parse(details)
 	if err != nil {
-		return nil, string(details)
+		return nil, "", fmt.Errorf("the server's details do not parse: %w", err)
 	}
 	specs, ok := authz.GrantsOf(n)
 	if !ok {
-		return nil, string(details)
+		return nil, string(details), nil
 	}
 	names, err := p.entityNames(ctx, org)
 	if err != nil {
-		return nil, string(details)
+		return nil, "", err
 	}
 	builtins, err := p.builtinIDs(ctx, org)
 	if err != nil {
-		return nil, string(details)
+		return nil, "", err
 	}
 	byID := map[string]string{}
 	for ident, id := range builtins {
 		byID[id] = ident
 	}
-	grants := make([]Grant, 0, len(specs))
+	grants = make([]Grant, 0, len(specs))
 	for _, s := range specs {
 		g := Grant{Scopes: s.Scopes}
 		for _, id := range s.Permissions {
@@ -326,44 +337,41 @@ func (p *Provider) grantsOf(ctx context.Context, org string, details []byte) ([]
 			}
 			g.Permissions = append(g.Permissions, id)
 		}
-		for _, l := range []struct {
-			ids []string
-			dst *[]string
-		}{{s.Stacks, &g.Stacks}, {s.Environments, &g.Environments}, {s.InsightsAccounts, &g.InsightsAccounts}} {
-			for _, id := range l.ids {
-				name, ok := names[id]
+		for _, k := range authz.EntityKinds {
+			var list []string
+			for _, id := range s.Of(k) {
+				name, ok := names[k][id]
 				if !ok {
-					return nil, string(details) // an entity we cannot name: keep the raw tree
+					return nil, string(details), nil // an entity that no longer exists has no name
 				}
-				*l.dst = append(*l.dst, name)
+				list = append(list, name)
 			}
+			g.Set(k, list)
 		}
 		grants = append(grants, NormalizeGrant(g))
 	}
-	return grants, ""
+	return grants, "", nil
 }
 
 // RoleChanges lists what differs between the server's role and the inputs: name and
-// description directly, grants/details by comparing the canonical trees. A tree that cannot be
-// compiled now (say, a stack not created yet) counts as changed; Update reports the problem.
-func (p *Provider) RoleChanges(ctx context.Context, old CustomRoleState, a CustomRoleArgs) (update, replace []string) {
-	if old.Organization != a.Organization {
-		replace = append(replace, "organization")
-	}
-	if old.Name != a.Name {
-		update = append(update, "name")
-	}
-	if old.Description != a.Description {
-		update = append(update, "description")
-	}
-	field := "grants"
+// description directly, grants/details by comparing the canonical trees. Inputs that name an
+// entity which does not exist yet (ErrNoEntity: say, a stack created in the same run) differ
+// from the server's tree, so they count as changed and Update reports the problem if it stays;
+// any other failure to compile them is returned.
+func (p *Provider) RoleChanges(ctx context.Context, old CustomRoleState, a CustomRoleArgs) (update, replace []Field, err error) {
+	replace, update = recordChanges(old.Organization, old.Name, old.Description, a.Organization, a.Name, a.Description)
+	field := FieldGrants
 	if a.UsesDetails() {
-		field = "details"
+		field = FieldDetails
 	}
 	mine, err := p.CompileRole(ctx, a)
-	theirs, cerr := authz.Canonical([]byte(old.CanonicalDetails)) // tolerate any spelling in state
+	if err != nil && !errors.Is(err, ErrNoEntity) {
+		return nil, nil, err
+	}
+	// State may hold any spelling of the tree; one that does not parse differs from any input.
+	theirs, cerr := authz.Canonical([]byte(old.CanonicalDetails))
 	if err != nil || cerr != nil || !bytes.Equal(mine, theirs) {
 		update = append(update, field)
 	}
-	return update, replace
+	return update, replace, nil
 }

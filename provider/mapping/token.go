@@ -58,23 +58,23 @@ func CheckToken(a TokenArgs) Problems {
 	var ps Problems
 	switch n := utf8.RuneCountInString(a.Name); {
 	case strings.TrimSpace(a.Name) == "":
-		ps = append(ps, Problem{"name", "required"})
+		ps = append(ps, problem(Root(FieldName), "required"))
 	case n > maxTokenName:
-		ps = append(ps, Problem{"name", fmt.Sprintf("%d characters; token names are at most %d", n, maxTokenName)})
+		ps = append(ps, problem(Root(FieldName), "%d characters; token names are at most %d", n, maxTokenName))
 	}
 	if a.Admin && a.RoleID != "" {
-		ps = append(ps, Problem{"roleId", "set either roleId or admin, not both"})
+		ps = append(ps, problem(Root(FieldRoleID), "set either %s or %s, not both", FieldRoleID, FieldAdmin))
 	}
 	var life time.Duration
 	if a.ExpiresIn != "" {
 		d, err := ParseDuration(a.ExpiresIn)
 		switch {
 		case err != nil:
-			ps = append(ps, Problem{"expiresIn", err.Error()})
+			ps = append(ps, problem(Root(FieldExpiresIn), "%s", err))
 		case d <= 0:
-			ps = append(ps, Problem{"expiresIn", "must be positive (omit it for a token that never expires)"})
+			ps = append(ps, problem(Root(FieldExpiresIn), "must be positive (omit it for a token that never expires)"))
 		case d > maxTokenLifetime:
-			ps = append(ps, Problem{"expiresIn", "at most two years (17520h)"})
+			ps = append(ps, problem(Root(FieldExpiresIn), "at most two years (17520h)"))
 		}
 		life = d
 	}
@@ -82,11 +82,11 @@ func CheckToken(a TokenArgs) Problems {
 		d, err := ParseDuration(a.RotateBefore)
 		switch {
 		case err != nil:
-			ps = append(ps, Problem{"rotateBefore", err.Error()})
+			ps = append(ps, problem(Root(FieldRotateBefore), "%s", err))
 		case a.ExpiresIn == "":
-			ps = append(ps, Problem{"rotateBefore", "only meaningful with expiresIn"})
+			ps = append(ps, problem(Root(FieldRotateBefore), "only meaningful with %s", FieldExpiresIn))
 		case d <= 0 || (life > 0 && d >= life):
-			ps = append(ps, Problem{"rotateBefore", fmt.Sprintf("must be positive and shorter than expiresIn (%s)", a.ExpiresIn)})
+			ps = append(ps, problem(Root(FieldRotateBefore), "must be positive and shorter than %s (%s)", FieldExpiresIn, a.ExpiresIn))
 		}
 	}
 	return ps
@@ -100,11 +100,8 @@ func (p *Provider) CreateToken(ctx context.Context, a TokenArgs, now time.Time) 
 	if err := CheckToken(a).Err(); err != nil {
 		return TokenState{}, err
 	}
-	org, err := p.Org(a.Organization)
+	org, err := p.apiOrg(a.Organization)
 	if err != nil {
-		return TokenState{}, err
-	}
-	if err := p.ready(); err != nil {
 		return TokenState{}, err
 	}
 	req := apitype.CreateOrgTokenRequest{Name: a.Name, Description: a.Description, Admin: a.Admin, RoleID: a.RoleID}
@@ -158,11 +155,8 @@ func suffixed(name string, n int) string {
 // state; an import (prior has only Organization and TokenID) takes its inputs from the server
 // and has no value.
 func (p *Provider) ReadToken(ctx context.Context, prior TokenState) (st TokenState, found bool, err error) {
-	org, err := p.Org(prior.Organization)
+	org, err := p.apiOrg(prior.Organization)
 	if err != nil {
-		return TokenState{}, false, err
-	}
-	if err := p.ready(); err != nil {
 		return TokenState{}, false, err
 	}
 	toks, err := p.client.ListTokens(ctx, org, apitype.TokenFilterAll)
@@ -192,11 +186,8 @@ func (p *Provider) ReadToken(ctx context.Context, prior TokenState) (st TokenSta
 
 // DeleteToken revokes the token; a token already gone is fine.
 func (p *Provider) DeleteToken(ctx context.Context, st TokenState) error {
-	org, err := p.Org(st.Organization)
+	org, err := p.apiOrg(st.Organization)
 	if err != nil {
-		return err
-	}
-	if err := p.ready(); err != nil {
 		return err
 	}
 	if err := p.client.DeleteToken(ctx, org, st.TokenID); err != nil && !client.IsNotFound(err) {
@@ -209,41 +200,41 @@ func (p *Provider) DeleteToken(ctx context.Context, st TokenState) error {
 // so every input change except rotateBefore replaces the token. Independently of inputs, a
 // token with less than rotateBefore of validity left (or already expired) is replaced: that
 // is early renewal. update lists in-place changes (state only).
-func TokenChanges(old TokenState, a TokenArgs, now time.Time) (update, replace []string, reason string) {
+func TokenChanges(old TokenState, a TokenArgs, now time.Time) (update, replace []Field, reason *Msg) {
 	for _, f := range []struct {
-		name       string
+		name       Field
 		was, isNow string
 	}{
-		{"organization", old.Organization, a.Organization},
-		{"name", old.Name, a.Name},
-		{"description", old.Description, a.Description},
-		{"roleId", old.RoleID, a.RoleID},
-		{"admin", strconv.FormatBool(old.Admin), strconv.FormatBool(a.Admin)},
-		{"expiresIn", old.ExpiresIn, a.ExpiresIn},
+		{FieldOrganization, old.Organization, a.Organization},
+		{FieldName, old.Name, a.Name},
+		{FieldDescription, old.Description, a.Description},
+		{FieldRoleID, old.RoleID, a.RoleID},
+		{FieldAdmin, strconv.FormatBool(old.Admin), strconv.FormatBool(a.Admin)},
+		{FieldExpiresIn, old.ExpiresIn, a.ExpiresIn},
 	} {
 		if f.was != f.isNow {
 			replace = append(replace, f.name)
 		}
 	}
 	if old.RotateBefore != a.RotateBefore {
-		update = append(update, "rotateBefore")
+		update = append(update, FieldRotateBefore)
 	}
 	if due, why := RotationDue(old.ExpiresAt, a.RotateBefore, now); due {
-		replace = append(replace, "expiresAt")
+		replace = append(replace, FieldExpiresAt)
 		reason = why
 	}
 	return update, replace, reason
 }
 
 // RotationDue reports whether a token expiring at expiresAt (RFC 3339, "" = never) should be
-// renewed now given rotateBefore.
-func RotationDue(expiresAt, rotateBefore string, now time.Time) (bool, string) {
+// renewed now given rotateBefore, and why (nil when it is not due).
+func RotationDue(expiresAt, rotateBefore string, now time.Time) (bool, *Msg) {
 	if expiresAt == "" {
-		return false, ""
+		return false, nil
 	}
 	exp, err := time.Parse(time.RFC3339, expiresAt)
 	if err != nil {
-		return false, ""
+		return false, nil
 	}
 	var early time.Duration
 	if rotateBefore != "" {
@@ -252,9 +243,11 @@ func RotationDue(expiresAt, rotateBefore string, now time.Time) (bool, string) {
 	left := exp.Sub(now)
 	switch {
 	case left <= 0:
-		return true, fmt.Sprintf("the token expired at %s; replacing it", expiresAt)
+		m := Msgf("the token expired at %s; replacing it", expiresAt)
+		return true, &m
 	case left <= early:
-		return true, fmt.Sprintf("the token expires at %s, within rotateBefore (%s); renewing it early", expiresAt, rotateBefore)
+		m := Msgf("the token expires at %s, within %s (%s); renewing it early", expiresAt, FieldRotateBefore, rotateBefore)
+		return true, &m
 	}
-	return false, ""
+	return false, nil
 }

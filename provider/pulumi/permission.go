@@ -3,7 +3,6 @@ package pulumi
 import (
 	"context"
 
-	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/iamref/iam/provider/mapping"
@@ -89,40 +88,11 @@ func (*Permission) Check(ctx context.Context, req infer.CheckRequest) (infer.Che
 	if err != nil || len(failures) > 0 {
 		return infer.CheckResponse[PermissionArgs]{Inputs: args, Failures: failures}, err
 	}
-	unknown := findUnknowns(req.NewInputs)
-	probe := args.mapping()
-	probe.Scopes = knownScopes(probe.Scopes, "scopes", unknown)
-	if unknown.has("name") {
-		probe.Name = "unknown"
-	}
-	failures = problemFailures(mapping.CheckPermission(probe), unknown)
+	failures = checkFailures(mapping.CheckPermissionWithUnknowns(args.mapping(), findUnknowns(req.NewInputs)))
 	if !hasSecretOrUnknown(req.NewInputs.Get("scopes")) && len(args.Scopes) > 0 {
-		args.Scopes = mapping.NormalizeScopes(args.Scopes)
+		args.Scopes = mapping.SortedUnique(args.Scopes)
 	}
 	return infer.CheckResponse[PermissionArgs]{Inputs: args, Failures: failures}, nil
-}
-
-// knownScopes stands in for unknown elements of a scope list with a known one of the same list
-// (so indices and kinds stay meaningful); problems at unknown paths are dropped later.
-func knownScopes(scopes []string, field string, unknown unknownPaths) []string {
-	if len(unknown) == 0 {
-		return scopes
-	}
-	out := make([]string, len(scopes))
-	known := ""
-	for i, s := range scopes {
-		if !unknown.has(indexPath(field, i)) {
-			known = s
-			break
-		}
-	}
-	for i, s := range scopes {
-		if unknown.has(indexPath(field, i)) {
-			s = known
-		}
-		out[i] = s
-	}
-	return out
 }
 
 // Diff reports in-place updates for name, description and scopes (compared as sets) and a
@@ -149,7 +119,7 @@ func (*Permission) Create(ctx context.Context, req infer.CreateRequest[Permissio
 	if err != nil {
 		return infer.CreateResponse[PermissionState]{}, err
 	}
-	return infer.CreateResponse[PermissionState]{ID: resourceID(org, st.PermissionID), Output: permissionState(st)}, nil
+	return infer.CreateResponse[PermissionState]{ID: mapping.ResourceID(org, st.PermissionID), Output: permissionState(st)}, nil
 }
 
 // Read reads the permission back (refresh and import); a deleted permission is gone.
@@ -158,13 +128,13 @@ func (*Permission) Read(ctx context.Context, req infer.ReadRequest[PermissionArg
 	if err != nil {
 		return infer.ReadResponse[PermissionArgs, PermissionState]{}, err
 	}
-	org, id, err := parseID(prov, req.ID)
+	org, id, err := prov.ParseID(req.ID)
 	if err != nil {
 		return infer.ReadResponse[PermissionArgs, PermissionState]{}, err
 	}
 	override := deref(req.State.Organization)
 	if req.State.PermissionID == "" { // import
-		override = importOrg(prov, org)
+		override = prov.ImportOrg(org)
 	} else {
 		id = req.State.PermissionID
 	}
@@ -199,16 +169,4 @@ func (*Permission) Delete(ctx context.Context, req infer.DeleteRequest[Permissio
 		return infer.DeleteResponse{}, err
 	}
 	return infer.DeleteResponse{}, prov.DeletePermission(ctx, req.State.mapping())
-}
-
-// diffResponse turns mapping change lists into a detailed diff.
-func diffResponse(update, replace []string) p.DiffResponse {
-	d := map[string]p.PropertyDiff{}
-	for _, k := range update {
-		d[k] = p.PropertyDiff{Kind: p.Update}
-	}
-	for _, k := range replace {
-		d[k] = p.PropertyDiff{Kind: p.UpdateReplace}
-	}
-	return p.DiffResponse{HasChanges: len(d) > 0, DetailedDiff: d}
 }

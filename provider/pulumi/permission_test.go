@@ -18,7 +18,7 @@ func TestPermissionLifecycle(t *testing.T) {
 	e := setup(t)
 	var id string
 	integration.LifeCycleTest{
-		Resource: iampulumi.PermissionToken,
+		Resource: iampulumi.PermissionType,
 		Create: integration.Operation{
 			Inputs: obj(map[string]any{"name": "deleters", "scopes": []string{"stack:read", "stack:delete", "stack:read"}}),
 			Hook: func(in, out property.Map) {
@@ -57,17 +57,17 @@ func TestPermissionLifecycle(t *testing.T) {
 func TestPermissionDiff(t *testing.T) {
 	e := setup(t)
 	inputs := obj(map[string]any{"name": "deleters", "scopes": []string{"stack:read", "stack:delete"}})
-	id, in, state := e.create(iampulumi.PermissionToken, inputs)
+	id, in, state := e.create(iampulumi.PermissionType, inputs)
 	if want := e.srv.Org + "/" + state.Get("permissionId").AsString(); id != want {
 		t.Fatalf("ID %q, want %q", id, want)
 	}
 	// Reordered and duplicated scopes: no diff.
-	d := e.diff(iampulumi.PermissionToken, id, in, state, obj(map[string]any{"name": "deleters", "scopes": []string{"stack:delete", "stack:read", "stack:delete"}}))
+	d := e.diff(iampulumi.PermissionType, id, in, state, obj(map[string]any{"name": "deleters", "scopes": []string{"stack:delete", "stack:read", "stack:delete"}}))
 	if d.HasChanges {
 		t.Fatalf("reordered scopes show a diff: %+v", d)
 	}
 	// Scopes and name: updates; organization: replace.
-	d = e.diff(iampulumi.PermissionToken, id, in, state, obj(map[string]any{"name": "other", "scopes": []string{"stack:read"}, "organization": "elsewhere"}))
+	d = e.diff(iampulumi.PermissionType, id, in, state, obj(map[string]any{"name": "other", "scopes": []string{"stack:read"}, "organization": "elsewhere"}))
 	want := map[string]p.DiffKind{"name": p.Update, "scopes": p.Update, "organization": p.UpdateReplace}
 	if !d.HasChanges || len(d.DetailedDiff) != len(want) {
 		t.Fatalf("diff %+v", d)
@@ -81,22 +81,22 @@ func TestPermissionDiff(t *testing.T) {
 
 func TestPermissionCheck(t *testing.T) {
 	e := setup(t)
-	c := e.check(iampulumi.PermissionToken, property.Map{}, obj(map[string]any{"name": "x", "scopes": []string{"stack:read", "stack:delet"}}))
+	c := e.check(iampulumi.PermissionType, property.Map{}, obj(map[string]any{"name": "x", "scopes": []string{"stack:read", "stack:delet"}}))
 	if len(c.Failures) != 1 || c.Failures[0].Property != "scopes" ||
 		c.Failures[0].Reason != `scopes[1]: unknown scope "stack:delet": did you mean "stack:delete"?` {
 		t.Fatalf("failures %+v", c.Failures)
 	}
 	// Mixed entity kinds.
-	c = e.check(iampulumi.PermissionToken, property.Map{}, obj(map[string]any{"name": "x", "scopes": []string{"stack:read", "environment:open"}}))
+	c = e.check(iampulumi.PermissionType, property.Map{}, obj(map[string]any{"name": "x", "scopes": []string{"stack:read", "environment:open"}}))
 	if len(c.Failures) != 1 || !strings.Contains(c.Failures[0].Reason, "split them") {
 		t.Fatalf("failures %+v", c.Failures)
 	}
 	// An unknown element: the known typo is still reported, the unknown is kept as is.
-	c = e.check(iampulumi.PermissionToken, property.Map{}, obj(map[string]any{"name": "x", "scopes": []any{"stack:delet", unknown}}))
+	c = e.check(iampulumi.PermissionType, property.Map{}, obj(map[string]any{"name": "x", "scopes": []any{"stack:delet", unknown}}))
 	if len(c.Failures) != 1 || !strings.HasPrefix(c.Failures[0].Reason, "scopes[0]: ") {
 		t.Fatalf("failures %+v", c.Failures)
 	}
-	c = e.check(iampulumi.PermissionToken, property.Map{}, obj(map[string]any{"name": unknown, "scopes": []any{unknown, "stack:read"}}))
+	c = e.check(iampulumi.PermissionType, property.Map{}, obj(map[string]any{"name": unknown, "scopes": []any{unknown, "stack:read"}}))
 	if len(c.Failures) != 0 || !c.Inputs.Get("name").IsComputed() || !c.Inputs.Get("scopes").AsArray().Get(0).IsComputed() {
 		t.Fatalf("check with unknowns: %+v %v", c.Failures, c.Inputs)
 	}
@@ -105,8 +105,8 @@ func TestPermissionCheck(t *testing.T) {
 // A preview (DryRun) writes nothing and leaves server-assigned outputs unknown.
 func TestPermissionPreview(t *testing.T) {
 	e := setup(t)
-	c := e.check(iampulumi.PermissionToken, property.Map{}, obj(map[string]any{"name": "deleters", "scopes": []string{"stack:delete"}}))
-	resp, err := e.s.Create(p.CreateRequest{Urn: urn(iampulumi.PermissionToken, "r"), Properties: c.Inputs, DryRun: true})
+	c := e.check(iampulumi.PermissionType, property.Map{}, obj(map[string]any{"name": "deleters", "scopes": []string{"stack:delete"}}))
+	resp, err := e.s.Create(p.CreateRequest{Urn: urn(iampulumi.PermissionType, "r"), Properties: c.Inputs, DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestPermissionPreview(t *testing.T) {
 func TestCheckWithoutToken(t *testing.T) {
 	clearEnv(t)
 	s := newServer(t, property.Map{})
-	c, err := s.Check(p.CheckRequest{Urn: urn(iampulumi.PermissionToken, "r"), Inputs: obj(map[string]any{"name": "x", "scopes": []string{"stack:delet"}})})
+	c, err := s.Check(p.CheckRequest{Urn: urn(iampulumi.PermissionType, "r"), Inputs: obj(map[string]any{"name": "x", "scopes": []string{"stack:delet"}})})
 	if err != nil || len(c.Failures) != 1 || !strings.Contains(c.Failures[0].Reason, `did you mean "stack:delete"`) {
 		t.Fatalf("check without a token: %v %+v", err, c.Failures)
 	}

@@ -6,8 +6,6 @@ package pulumi
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
@@ -22,11 +20,11 @@ const Name = "iam"
 
 // Type tokens of the package.
 const (
-	PermissionToken  = "iam:index:Permission"
-	CustomRoleToken  = "iam:index:CustomRole"
-	TokenToken       = "iam:index:OrganizationAccessToken"
-	GetScopesToken   = "iam:index:getScopes"
-	CheckAccessToken = "iam:index:checkAccess"
+	PermissionType              = "iam:index:Permission"
+	CustomRoleType              = "iam:index:CustomRole"
+	OrganizationAccessTokenType = "iam:index:OrganizationAccessToken"
+	GetScopesFunction           = "iam:index:getScopes"
+	CheckAccessFunction         = "iam:index:checkAccess"
 )
 
 // Provider builds the provider.
@@ -72,7 +70,7 @@ func Provider() (p.Provider, error) {
 	}
 	prov.DiffConfig = diffConfig
 	prov.Diff = diffUnknowns(prov.Diff)
-	return prov, nil
+	return withNames(prov), nil
 }
 
 // Config is the provider configuration (iam:apiUrl, iam:accessToken, iam:organization).
@@ -137,29 +135,42 @@ func diffConfig(_ context.Context, req p.DiffRequest) (p.DiffResponse, error) {
 
 // unknownKinds says, per resource, which kind of change an unknown input means (Update unless listed).
 var unknownKinds = map[string]map[string]p.DiffKind{
-	PermissionToken: {"organization": p.UpdateReplace},
-	CustomRoleToken: {"organization": p.UpdateReplace},
-	TokenToken: {"organization": p.UpdateReplace, "name": p.UpdateReplace, "description": p.UpdateReplace,
+	PermissionType: {"organization": p.UpdateReplace},
+	CustomRoleType: {"organization": p.UpdateReplace},
+	OrganizationAccessTokenType: {"organization": p.UpdateReplace, "name": p.UpdateReplace, "description": p.UpdateReplace,
 		"roleId": p.UpdateReplace, "admin": p.UpdateReplace, "expiresIn": p.UpdateReplace},
 }
 
 // diffUnknowns wraps Diff so that an input that is not known yet (during a preview) always
 // counts as a change. infer hands Diff zero values in place of unknowns, so without this an
-// unknown organization would look unchanged.
+// unknown organization would look unchanged, and a grant with an unknown permission would be
+// compiled (and fail) as an empty one. The resource's Diff sees the prior value of each such
+// input instead, and so diffs only what is known.
 func diffUnknowns(inner func(context.Context, p.DiffRequest) (p.DiffResponse, error)) func(context.Context, p.DiffRequest) (p.DiffResponse, error) {
 	return func(ctx context.Context, req p.DiffRequest) (p.DiffResponse, error) {
-		resp, err := inner(ctx, req)
-		if err != nil {
-			return resp, err
-		}
 		kinds, ok := unknownKinds[string(req.Urn.Type())]
 		if !ok {
-			return resp, nil
+			return inner(ctx, req)
 		}
+		var unknown []string
+		known := req.Inputs
 		for k, v := range req.Inputs.All {
 			if !v.HasComputed() {
 				continue
 			}
+			unknown = append(unknown, k)
+			prior := req.OldInputs.Get(k)
+			if prior.IsNull() {
+				prior = req.State.Get(k)
+			}
+			known = known.Set(k, prior)
+		}
+		req.Inputs = known
+		resp, err := inner(ctx, req)
+		if err != nil {
+			return resp, err
+		}
+		for _, k := range unknown {
 			kind, ok := kinds[k]
 			if !ok {
 				kind = p.Update
@@ -174,102 +185,6 @@ func diffUnknowns(inner func(context.Context, p.DiffRequest) (p.DiffResponse, er
 		}
 		return resp, nil
 	}
-}
-
-// resourceID is the ID of every resource: "{org}/{id}" with the effective organization.
-func resourceID(org, id string) string { return org + "/" + id }
-
-// parseID splits "{org}/{id}"; a bare ID means the provider's organization.
-func parseID(prov *mapping.Provider, id string) (org, rid string, err error) {
-	if org, rid, ok := strings.Cut(id, "/"); ok {
-		if org == "" || rid == "" || strings.Contains(rid, "/") {
-			return "", "", fmt.Errorf("resource ID %q: want \"{organization}/{id}\"", id)
-		}
-		return org, rid, nil
-	}
-	org, err = prov.Org("")
-	if err != nil {
-		return "", "", fmt.Errorf("resource ID %q: want \"{organization}/{id}\": %w", id, err)
-	}
-	return org, id, nil
-}
-
-// importOrg is the organization input of an imported resource: empty when it is the
-// provider's own organization, so that a program without `organization` shows no replacement.
-func importOrg(prov *mapping.Provider, org string) string {
-	if org == prov.Config().Organization {
-		return ""
-	}
-	return org
-}
-
-// problemFailures turns mapping problems into check failures, skipping those that touch an
-// input not known yet. The property is the top-level input (so the engine can show its value);
-// the reason keeps the full path, e.g. `scopes[1]: unknown scope "stack:delet": did you mean "stack:delete"?`.
-func problemFailures(ps mapping.Problems, unknown unknownPaths) []p.CheckFailure {
-	var out []p.CheckFailure
-	for _, pr := range ps {
-		if unknown.touches(pr.Field) {
-			continue
-		}
-		top := pr.Field
-		if i := strings.IndexAny(top, ".["); i >= 0 {
-			top = top[:i]
-		}
-		out = append(out, p.CheckFailure{Property: top, Reason: pr.Error()})
-	}
-	return out
-}
-
-// unknownPaths lists the input paths ("grants[0].permissions[1]") whose values are not known yet.
-type unknownPaths []string
-
-// findUnknowns walks check inputs for computed values.
-func findUnknowns(m property.Map) unknownPaths {
-	var out unknownPaths
-	var walk func(path string, v property.Value)
-	walk = func(path string, v property.Value) {
-		switch {
-		case v.IsComputed():
-			out = append(out, path)
-		case v.IsArray():
-			for i, e := range v.AsArray().All {
-				walk(fmt.Sprintf("%s[%d]", path, i), e)
-			}
-		case v.IsMap():
-			for k, e := range v.AsMap().All {
-				walk(path+"."+k, e)
-			}
-		}
-	}
-	for k, v := range m.All {
-		walk(k, v)
-	}
-	return out
-}
-
-// has reports whether path itself is unknown.
-func (u unknownPaths) has(path string) bool {
-	for _, x := range u {
-		if x == path {
-			return true
-		}
-	}
-	return false
-}
-
-// touches reports whether a problem at field may be caused by an unknown: the field is unknown,
-// inside an unknown, or contains one (aggregate checks over a list with unknown elements).
-func (u unknownPaths) touches(field string) bool {
-	within := func(inner, outer string) bool {
-		return inner == outer || strings.HasPrefix(inner, outer+".") || strings.HasPrefix(inner, outer+"[")
-	}
-	for _, x := range u {
-		if within(field, x) || within(x, field) {
-			return true
-		}
-	}
-	return false
 }
 
 // hasSecretOrUnknown reports whether a list input holds per-element secrets or unknowns, which

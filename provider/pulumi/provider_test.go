@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blang/semver"
 	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi-go-provider/integration"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"github.com/iamref/iam/apitype"
@@ -53,8 +55,8 @@ func TestSchema(t *testing.T) {
 		got  []string
 		want []string
 	}{
-		{"resources", keys(spec.Resources), []string{iampulumi.CustomRoleToken, iampulumi.TokenToken, iampulumi.PermissionToken}},
-		{"functions", keys(spec.Functions), []string{iampulumi.CheckAccessToken, iampulumi.GetScopesToken}},
+		{"resources", keys(spec.Resources), []string{iampulumi.CustomRoleType, iampulumi.OrganizationAccessTokenType, iampulumi.PermissionType}},
+		{"functions", keys(spec.Functions), []string{iampulumi.CheckAccessFunction, iampulumi.GetScopesFunction}},
 		{"types", keys(spec.Types), []string{"iam:index:Grant", "iam:index:Scope"}},
 		{"config", keys(spec.Config.Variables), []string{"accessToken", "apiUrl", "organization"}},
 	} {
@@ -62,12 +64,12 @@ func TestSchema(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.what, c.got, c.want)
 		}
 	}
-	if spec.Name != "iam" || !spec.Config.Variables["accessToken"].Secret || !spec.Resources[iampulumi.TokenToken].Properties["value"].Secret {
+	if spec.Name != "iam" || !spec.Config.Variables["accessToken"].Secret || !spec.Resources[iampulumi.OrganizationAccessTokenType].Properties["value"].Secret {
 		t.Errorf("name %q, secrets %+v", spec.Name, spec.Config.Variables)
 	}
-	if !spec.Resources[iampulumi.PermissionToken].InputProperties["organization"].ReplaceOnChanges ||
-		spec.Resources[iampulumi.TokenToken].InputProperties["rotateBefore"].ReplaceOnChanges ||
-		!spec.Resources[iampulumi.TokenToken].InputProperties["name"].ReplaceOnChanges {
+	if !spec.Resources[iampulumi.PermissionType].InputProperties["organization"].ReplaceOnChanges ||
+		spec.Resources[iampulumi.OrganizationAccessTokenType].InputProperties["rotateBefore"].ReplaceOnChanges ||
+		!spec.Resources[iampulumi.OrganizationAccessTokenType].InputProperties["name"].ReplaceOnChanges {
 		t.Error("replaceOnChanges flags")
 	}
 	if spec.Language["go"]["importBasePath"] != "github.com/iamref/iam/sdk/go/iam" || spec.Language["nodejs"]["packageName"] != "@iamref/iam" ||
@@ -117,26 +119,26 @@ func TestImport(t *testing.T) {
 		return r
 	}
 
-	r := imported(e.s, iampulumi.PermissionToken, perm.ID)
+	r := imported(e.s, iampulumi.PermissionType, perm.ID)
 	if r.Inputs.Get("name").AsString() != "by-hand-set" || strings.Join(strs(r.Inputs.Get("scopes")), ",") != "stack:delete,stack:read" || has(r.Inputs, "organization") {
 		t.Errorf("imported permission inputs %v", r.Inputs)
 	}
-	r = imported(e.s, iampulumi.CustomRoleToken, role.ID)
+	r = imported(e.s, iampulumi.CustomRoleType, role.ID)
 	if r.Inputs.Get("description").AsString() != "made in the console" || !strings.Contains(fmt.Sprint(r.Inputs.Get("grants")), "audit_logs:read") || has(r.Inputs, "organization") {
 		t.Errorf("imported role inputs %v", r.Inputs)
 	}
-	r = imported(e.s, iampulumi.TokenToken, tok.ID)
+	r = imported(e.s, iampulumi.OrganizationAccessTokenType, tok.ID)
 	if r.Inputs.Get("roleId").AsString() != role.ID || r.Properties.Get("tokenId").AsString() != tok.ID || has(r.Inputs, "organization") {
 		t.Errorf("imported token %v %v", r.Inputs, r.Properties)
 	}
 
 	// Without iam:organization, the imported organization becomes an input.
 	other := newServer(t, config(e.srv, ""))
-	r = imported(other, iampulumi.CustomRoleToken, role.ID)
+	r = imported(other, iampulumi.CustomRoleType, role.ID)
 	if r.Inputs.Get("organization").AsString() != e.srv.Org {
 		t.Errorf("imported organization %v", r.Inputs)
 	}
-	if _, err := e.s.Read(p.ReadRequest{Urn: urn(iampulumi.CustomRoleToken, "imp"), ID: "acme/x/y"}); err == nil {
+	if _, err := e.s.Read(p.ReadRequest{Urn: urn(iampulumi.CustomRoleType, "imp"), ID: "acme/x/y"}); err == nil {
 		t.Error("a malformed ID was accepted")
 	}
 }
@@ -162,7 +164,7 @@ func TestDiffConfig(t *testing.T) {
 
 func TestGetScopes(t *testing.T) {
 	e := setup(t)
-	resp, err := e.s.Invoke(p.InvokeRequest{Token: iampulumi.GetScopesToken, Args: obj(map[string]any{"entityType": "stack"})})
+	resp, err := e.s.Invoke(p.InvokeRequest{Token: iampulumi.GetScopesFunction, Args: obj(map[string]any{"entityType": "stack"})})
 	if err != nil || len(resp.Failures) > 0 {
 		t.Fatal(err, resp.Failures)
 	}
@@ -177,11 +179,11 @@ func TestGetScopes(t *testing.T) {
 	if !slices.Contains(names, "stack:delete") || slices.Contains(names, "environment:open") {
 		t.Fatalf("stack scopes %v", names)
 	}
-	all, err := e.s.Invoke(p.InvokeRequest{Token: iampulumi.GetScopesToken, Args: property.Map{}})
+	all, err := e.s.Invoke(p.InvokeRequest{Token: iampulumi.GetScopesFunction, Args: property.Map{}})
 	if err != nil || all.Return.Get("scopes").AsArray().Len() <= len(names) {
 		t.Fatalf("all scopes: %v", err)
 	}
-	if _, err := e.s.Invoke(p.InvokeRequest{Token: iampulumi.GetScopesToken, Args: obj(map[string]any{"entityType": "stak"})}); err == nil {
+	if _, err := e.s.Invoke(p.InvokeRequest{Token: iampulumi.GetScopesFunction, Args: obj(map[string]any{"entityType": "stak"})}); err == nil {
 		t.Fatal("an unknown entity type was accepted")
 	}
 }
@@ -190,7 +192,7 @@ func TestGetScopes(t *testing.T) {
 func TestCheckAccessAgreesWithServer(t *testing.T) {
 	e := setup(t)
 	perm := e.createPermission()
-	_, _, role := e.create(iampulumi.CustomRoleToken, obj(map[string]any{
+	_, _, role := e.create(iampulumi.CustomRoleType, obj(map[string]any{
 		"name": "deployer",
 		"grants": []any{
 			map[string]any{"permissions": []string{perm, "stack-read"}, "stacks": []string{"myapp/prod"}},
@@ -230,7 +232,7 @@ func TestCheckAccessAgreesWithServer(t *testing.T) {
 		}
 		// By role ID, and by the role's details: the same answer.
 		for _, in := range []map[string]any{args, withDetails(args, role.Get("details").AsString())} {
-			resp, err := e.s.Invoke(p.InvokeRequest{Token: iampulumi.CheckAccessToken, Args: obj(in)})
+			resp, err := e.s.Invoke(p.InvokeRequest{Token: iampulumi.CheckAccessFunction, Args: obj(in)})
 			if err != nil || len(resp.Failures) > 0 {
 				t.Fatalf("checkAccess %v: %v %+v", in, err, resp.Failures)
 			}
@@ -248,7 +250,7 @@ func TestCheckAccessAgreesWithServer(t *testing.T) {
 	if allowed == 0 || allowed == len(cases) {
 		t.Fatalf("%d of %d allowed: the cases do not discriminate", allowed, len(cases))
 	}
-	if _, err := e.s.Invoke(p.InvokeRequest{Token: iampulumi.CheckAccessToken, Args: obj(map[string]any{"roleId": roleID, "action": "stack:delet", "stack": "myapp/prod"})}); err == nil ||
+	if _, err := e.s.Invoke(p.InvokeRequest{Token: iampulumi.CheckAccessFunction, Args: obj(map[string]any{"roleId": roleID, "action": "stack:delet", "stack": "myapp/prod"})}); err == nil ||
 		!strings.Contains(err.Error(), `did you mean "stack:delete"`) {
 		t.Fatalf("typo'd action: %v", err)
 	}
@@ -267,4 +269,21 @@ func withDetails(args map[string]any, details string) map[string]any {
 		}
 	}
 	return out
+}
+
+// Errors name settings the Pulumi way (iam:apiUrl), whatever mapping calls them.
+func TestErrorsNameSettings(t *testing.T) {
+	clearEnv(t)
+	prov, err := iampulumi.Provider()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := integration.NewServer(t.Context(), iampulumi.Name, semver.MustParse("0.1.0"), integration.WithProvider(prov))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Configure(p.ConfigureRequest{Args: property.NewMap(map[string]property.Value{"apiUrl": property.New("ftp://x")})})
+	if err == nil || !strings.Contains(err.Error(), `iam:apiUrl "ftp://x" must be an http:// or https:// URL`) {
+		t.Fatalf("bad apiUrl: %v", err)
+	}
 }

@@ -2,10 +2,10 @@ package pulumi
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
 
+	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/provider/mapping"
 )
 
@@ -103,13 +103,22 @@ func (*CustomRole) WireDependencies(f infer.FieldSelector, args *CustomRoleArgs,
 	f.OutputField(&state.Details).DependsOn(all...)
 }
 
+func (g Grant) mapping() mapping.Grant {
+	return mapping.Grant{Permissions: g.Permissions, Scopes: g.Scopes,
+		Refs: authz.Refs{Stacks: g.Stacks, Environments: g.Environments, InsightsAccounts: g.InsightsAccounts}}
+}
+
+func grantOf(m mapping.Grant) Grant {
+	return Grant{Permissions: m.Permissions, Scopes: m.Scopes, Stacks: m.Stacks, Environments: m.Environments, InsightsAccounts: m.InsightsAccounts}
+}
+
 func grantsToMapping(gs []Grant) []mapping.Grant {
 	if gs == nil {
 		return nil
 	}
 	out := make([]mapping.Grant, len(gs))
 	for i, g := range gs {
-		out[i] = mapping.Grant(g)
+		out[i] = g.mapping()
 	}
 	return out
 }
@@ -120,7 +129,7 @@ func grantsFromMapping(gs []mapping.Grant) []Grant {
 	}
 	out := make([]Grant, len(gs))
 	for i, g := range gs {
-		out[i] = Grant(g)
+		out[i] = grantOf(g)
 	}
 	return out
 }
@@ -146,69 +155,37 @@ func roleState(m mapping.CustomRoleState) CustomRoleState {
 	return CustomRoleState{RoleFields: roleArgs(m.CustomRoleArgs).RoleFields, RoleID: m.RoleID, Version: m.Version, Details: m.CanonicalDetails}
 }
 
-// Check validates offline with mapping.CheckRole. Inputs not known yet (say, the ID of a
-// Permission created in the same run) are replaced by stand-ins for the check, and problems
-// they could cause are not reported. Each grant's lists are sorted when fully known.
+// Check validates offline with mapping.CheckRoleWithUnknowns (inputs not known yet, say the ID
+// of a Permission created in the same run, get stand-ins). Each grant's lists are sorted when
+// fully known.
 func (*CustomRole) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResponse[CustomRoleArgs], error) {
 	args, failures, err := infer.DefaultCheck[CustomRoleArgs](ctx, req.NewInputs)
 	if err != nil || len(failures) > 0 {
 		return infer.CheckResponse[CustomRoleArgs]{Inputs: args, Failures: failures}, err
 	}
-	unknown := findUnknowns(req.NewInputs)
-	probe := args.mapping()
-	if unknown.has("name") {
-		probe.Name = "unknown"
-	}
-	if unknown.has("details") {
-		probe.Details = "" // checked at create/update time
-	}
-	for i := range probe.Grants {
-		probe.Grants[i] = standInGrant(probe.Grants[i], fmt.Sprintf("grants[%d]", i), unknown)
-	}
-	failures = problemFailures(mapping.CheckRole(probe), unknown)
+	failures = checkFailures(mapping.CheckRoleWithUnknowns(args.mapping(), findUnknowns(req.NewInputs)))
 
 	if grants := req.NewInputs.Get("grants"); grants.IsArray() {
 		for i, g := range grants.AsArray().All {
 			if i < len(args.Grants) && !g.HasComputed() && !g.HasSecrets() {
-				args.Grants[i] = Grant(mapping.NormalizeGrant(mapping.Grant(args.Grants[i])))
+				args.Grants[i] = grantOf(mapping.NormalizeGrant(args.Grants[i].mapping()))
 			}
 		}
 	}
 	return infer.CheckResponse[CustomRoleArgs]{Inputs: args, Failures: failures}, nil
 }
 
-// standInGrant replaces unknown elements of a grant with values that pass offline validation:
-// a placeholder Permission ID, a known scope of the same grant, placeholder entity names.
-func standInGrant(g mapping.Grant, at string, unknown unknownPaths) mapping.Grant {
-	const placeholderID = "00000000-0000-0000-0000-000000000000"
-	fill := func(field string, list []string, standIn string) []string {
-		out := make([]string, len(list))
-		for i, v := range list {
-			if unknown.has(indexPath(at+"."+field, i)) {
-				v = standIn
-			}
-			out[i] = v
-		}
-		return out
-	}
-	g.Permissions = fill("permissions", g.Permissions, placeholderID)
-	g.Scopes = knownScopes(g.Scopes, at+".scopes", unknown)
-	g.Stacks = fill("stacks", g.Stacks, "unknown/unknown")
-	g.Environments = fill("environments", g.Environments, "unknown/unknown")
-	g.InsightsAccounts = fill("insightsAccounts", g.InsightsAccounts, "unknown")
-	return g
-}
-
-func indexPath(field string, i int) string { return fmt.Sprintf("%s[%d]", field, i) }
-
-// Diff compares the canonical trees (mapping.RoleChanges compiles the inputs through the API);
-// inputs that cannot be compiled yet count as changed.
+// Diff compares the canonical trees (mapping.RoleChanges compiles the inputs through the API).
+// Inputs not known yet never reach it: diffUnknowns reports them as changes.
 func (*CustomRole) Diff(ctx context.Context, req infer.DiffRequest[CustomRoleArgs, CustomRoleState]) (infer.DiffResponse, error) {
 	prov, err := provider(ctx)
 	if err != nil {
 		return infer.DiffResponse{}, err
 	}
-	update, replace := prov.RoleChanges(ctx, req.State.mapping(), req.Inputs.mapping())
+	update, replace, err := prov.RoleChanges(ctx, req.State.mapping(), req.Inputs.mapping())
+	if err != nil {
+		return infer.DiffResponse{}, err
+	}
 	return diffResponse(update, replace), nil
 }
 
@@ -229,7 +206,7 @@ func (*CustomRole) Create(ctx context.Context, req infer.CreateRequest[CustomRol
 	if err != nil {
 		return infer.CreateResponse[CustomRoleState]{}, err
 	}
-	return infer.CreateResponse[CustomRoleState]{ID: resourceID(org, st.RoleID), Output: roleState(st)}, nil
+	return infer.CreateResponse[CustomRoleState]{ID: mapping.ResourceID(org, st.RoleID), Output: roleState(st)}, nil
 }
 
 // Read reads the role back (refresh and import): the prior inputs are kept while they still
@@ -239,14 +216,14 @@ func (*CustomRole) Read(ctx context.Context, req infer.ReadRequest[CustomRoleArg
 	if err != nil {
 		return infer.ReadResponse[CustomRoleArgs, CustomRoleState]{}, err
 	}
-	org, id, err := parseID(prov, req.ID)
+	org, id, err := prov.ParseID(req.ID)
 	if err != nil {
 		return infer.ReadResponse[CustomRoleArgs, CustomRoleState]{}, err
 	}
 	var prior *mapping.CustomRoleArgs
 	override := deref(req.State.Organization)
 	if req.State.RoleID == "" { // import
-		override = importOrg(prov, org)
+		override = prov.ImportOrg(org)
 	} else {
 		id = req.State.RoleID
 		in := req.Inputs.mapping()

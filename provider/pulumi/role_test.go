@@ -16,7 +16,7 @@ import (
 // createPermission makes a stack:delete permission and returns its ID.
 func (e *env) createPermission() string {
 	e.t.Helper()
-	_, _, state := e.create(iampulumi.PermissionToken, obj(map[string]any{"name": "deleters", "scopes": []string{"stack:delete"}}))
+	_, _, state := e.create(iampulumi.PermissionType, obj(map[string]any{"name": "deleters", "scopes": []string{"stack:delete"}}))
 	return state.Get("permissionId").AsString()
 }
 
@@ -36,7 +36,7 @@ func TestCustomRoleLifecycle(t *testing.T) {
 	perm := e.createPermission()
 	var id string
 	integration.LifeCycleTest{
-		Resource: iampulumi.CustomRoleToken,
+		Resource: iampulumi.CustomRoleType,
 		Create: integration.Operation{
 			Inputs: roleInputs(perm, "myapp/prod"),
 			Hook: func(in, out property.Map) {
@@ -70,7 +70,7 @@ func TestCustomRoleLifecycle(t *testing.T) {
 func TestCustomRoleDiff(t *testing.T) {
 	e := setup(t)
 	perm := e.createPermission()
-	id, in, state := e.create(iampulumi.CustomRoleToken, roleInputs(perm, "myapp/prod", "myapp/dev"))
+	id, in, state := e.create(iampulumi.CustomRoleType, roleInputs(perm, "myapp/prod", "myapp/dev"))
 
 	// The same role written differently (lists inside grants reordered, duplicated): no diff.
 	same := obj(map[string]any{
@@ -81,16 +81,16 @@ func TestCustomRoleDiff(t *testing.T) {
 			map[string]any{"environments": []string{"myapp/prod"}, "scopes": []string{"environment:open"}},
 		},
 	})
-	if d := e.diff(iampulumi.CustomRoleToken, id, in, state, same); d.HasChanges {
+	if d := e.diff(iampulumi.CustomRoleType, id, in, state, same); d.HasChanges {
 		t.Fatalf("equivalent grants show a diff: %+v", d)
 	}
 	// The same role as raw details (the canonical tree): no diff either.
 	details := obj(map[string]any{"name": "deployer", "description": "Deploys myapp/prod.", "details": state.Get("details").AsString()})
-	if d := e.diff(iampulumi.CustomRoleToken, id, in, state, details); d.HasChanges {
+	if d := e.diff(iampulumi.CustomRoleType, id, in, state, details); d.HasChanges {
 		t.Fatalf("the canonical details show a diff: %+v", d)
 	}
 	// A grant change is an in-place update.
-	d := e.diff(iampulumi.CustomRoleToken, id, in, state, roleInputs(perm, "myapp/prod"))
+	d := e.diff(iampulumi.CustomRoleType, id, in, state, roleInputs(perm, "myapp/prod"))
 	if !d.HasChanges || d.DetailedDiff["grants"].Kind != p.Update || len(d.DetailedDiff) != 1 {
 		t.Fatalf("diff %+v", d)
 	}
@@ -99,12 +99,12 @@ func TestCustomRoleDiff(t *testing.T) {
 	grants := withUnknown.Get("grants").AsArray()
 	g0 := grants.Get(0).AsMap().Set("permissions", property.New([]property.Value{unknown, property.New("stack-write")}))
 	withUnknown = withUnknown.Set("grants", property.New(property.NewArray(append([]property.Value{property.New(g0)}, grants.AsSlice()[1:]...))))
-	d = e.diff(iampulumi.CustomRoleToken, id, in, state, withUnknown)
+	d = e.diff(iampulumi.CustomRoleType, id, in, state, withUnknown)
 	if !d.HasChanges || d.DetailedDiff["grants"].Kind != p.Update {
 		t.Fatalf("diff with an unknown permission %+v", d)
 	}
 	// An unknown organization is a replacement.
-	d = e.diff(iampulumi.CustomRoleToken, id, in, state, roleInputs(perm, "myapp/prod", "myapp/dev").Set("organization", unknown))
+	d = e.diff(iampulumi.CustomRoleType, id, in, state, roleInputs(perm, "myapp/prod", "myapp/dev").Set("organization", unknown))
 	if d.DetailedDiff["organization"].Kind != p.UpdateReplace {
 		t.Fatalf("diff with an unknown organization %+v", d)
 	}
@@ -112,7 +112,7 @@ func TestCustomRoleDiff(t *testing.T) {
 
 func TestCustomRoleCheck(t *testing.T) {
 	e := setup(t)
-	c := e.check(iampulumi.CustomRoleToken, property.Map{}, obj(map[string]any{
+	c := e.check(iampulumi.CustomRoleType, property.Map{}, obj(map[string]any{
 		"name":    "r",
 		"grants":  []any{map[string]any{"scopes": []string{"stack:read"}}},
 		"details": `{"__type":"PermissionDescriptorAllow","permissions":["stack:read"]}`,
@@ -120,7 +120,7 @@ func TestCustomRoleCheck(t *testing.T) {
 	if len(c.Failures) != 1 || c.Failures[0].Property != "details" || c.Failures[0].Reason != "details: set either grants or details, not both" {
 		t.Fatalf("grants and details: %+v", c.Failures)
 	}
-	c = e.check(iampulumi.CustomRoleToken, property.Map{}, obj(map[string]any{
+	c = e.check(iampulumi.CustomRoleType, property.Map{}, obj(map[string]any{
 		"name":   "r",
 		"grants": []any{map[string]any{"scopes": []string{"stack:delet"}, "stacks": []string{"myapp/prod"}}},
 	}))
@@ -128,7 +128,7 @@ func TestCustomRoleCheck(t *testing.T) {
 		t.Fatalf("typo: %+v", c.Failures)
 	}
 	// Unknown permission IDs and stacks are skipped; a typo next to them is still reported.
-	c = e.check(iampulumi.CustomRoleToken, property.Map{}, obj(map[string]any{
+	c = e.check(iampulumi.CustomRoleType, property.Map{}, obj(map[string]any{
 		"name": "r",
 		"grants": []any{
 			map[string]any{"permissions": []any{unknown}, "stacks": []any{unknown, "myapp/prod"}},
@@ -143,7 +143,7 @@ func TestCustomRoleCheck(t *testing.T) {
 		t.Fatalf("check lost the unknown: %v", c.Inputs)
 	}
 	// Known grants are normalized.
-	c = e.check(iampulumi.CustomRoleToken, property.Map{}, obj(map[string]any{
+	c = e.check(iampulumi.CustomRoleType, property.Map{}, obj(map[string]any{
 		"name":   "r",
 		"grants": []any{map[string]any{"scopes": []string{"stack:read", "stack:delete"}, "stacks": []string{"myapp/prod", "myapp/dev"}}},
 	}))
@@ -158,11 +158,11 @@ func TestCustomRoleDrift(t *testing.T) {
 	e := setup(t)
 	perm := e.createPermission()
 	program := roleInputs(perm, "myapp/prod")
-	id, in, state := e.create(iampulumi.CustomRoleToken, program)
+	id, in, state := e.create(iampulumi.CustomRoleType, program)
 	roleID := state.Get("roleId").AsString()
 
 	// Refresh without drift keeps the inputs as written.
-	r, err := e.s.Read(p.ReadRequest{Urn: urn(iampulumi.CustomRoleToken, "r"), ID: id, Properties: state, Inputs: in})
+	r, err := e.s.Read(p.ReadRequest{Urn: urn(iampulumi.CustomRoleType, "r"), ID: id, Properties: state, Inputs: in})
 	if err != nil || r.ID != id || !r.Inputs.Equals(in) {
 		t.Fatalf("read without drift: %v\n%v\n%v", err, r.Inputs, in)
 	}
@@ -172,7 +172,7 @@ func TestCustomRoleDrift(t *testing.T) {
 	if _, err := e.srv.Client.UpdateRole(context.Background(), e.srv.Org, roleID, apitype.UpdateRoleRequest{Name: &name, Details: []byte(drift)}); err != nil {
 		t.Fatal(err)
 	}
-	r, err = e.s.Read(p.ReadRequest{Urn: urn(iampulumi.CustomRoleToken, "r"), ID: id, Properties: state, Inputs: in})
+	r, err = e.s.Read(p.ReadRequest{Urn: urn(iampulumi.CustomRoleType, "r"), ID: id, Properties: state, Inputs: in})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,13 +188,13 @@ func TestCustomRoleDrift(t *testing.T) {
 	if g.Len() != 1 || strings.Join(strs(g.Get(0).AsMap().Get("scopes")), ",") != "audit_logs:read" {
 		t.Fatalf("refreshed inputs %v", r.Inputs)
 	}
-	d := e.diff(iampulumi.CustomRoleToken, id, r.Inputs, r.Properties, program)
+	d := e.diff(iampulumi.CustomRoleType, id, r.Inputs, r.Properties, program)
 	if !d.HasChanges || d.DetailedDiff["grants"].Kind != p.Update || d.DetailedDiff["name"].Kind != p.Update {
 		t.Fatalf("diff after drift %+v", d)
 	}
 	// The update restores the program's role.
-	c := e.check(iampulumi.CustomRoleToken, r.Inputs, program)
-	u, err := e.s.Update(p.UpdateRequest{Urn: urn(iampulumi.CustomRoleToken, "r"), ID: id, State: r.Properties, OldInputs: r.Inputs, Inputs: c.Inputs})
+	c := e.check(iampulumi.CustomRoleType, r.Inputs, program)
+	u, err := e.s.Update(p.UpdateRequest{Urn: urn(iampulumi.CustomRoleType, "r"), ID: id, State: r.Properties, OldInputs: r.Inputs, Inputs: c.Inputs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestCustomRoleDrift(t *testing.T) {
 	if err := e.srv.Client.DeleteRole(context.Background(), e.srv.Org, roleID, true); err != nil {
 		t.Fatal(err)
 	}
-	r, err = e.s.Read(p.ReadRequest{Urn: urn(iampulumi.CustomRoleToken, "r"), ID: id, Properties: u.Properties, Inputs: c.Inputs})
+	r, err = e.s.Read(p.ReadRequest{Urn: urn(iampulumi.CustomRoleType, "r"), ID: id, Properties: u.Properties, Inputs: c.Inputs})
 	if err != nil || r.ID != "" {
 		t.Fatalf("read after delete: %v %q", err, r.ID)
 	}
@@ -217,9 +217,9 @@ func TestCustomRoleDrift(t *testing.T) {
 func TestCustomRoleUpdatePreview(t *testing.T) {
 	e := setup(t)
 	perm := e.createPermission()
-	id, in, state := e.create(iampulumi.CustomRoleToken, roleInputs(perm, "myapp/prod"))
-	c := e.check(iampulumi.CustomRoleToken, in, roleInputs(perm, "myapp/prod", "myapp/dev"))
-	u, err := e.s.Update(p.UpdateRequest{Urn: urn(iampulumi.CustomRoleToken, "r"), ID: id, State: state, OldInputs: in, Inputs: c.Inputs, DryRun: true})
+	id, in, state := e.create(iampulumi.CustomRoleType, roleInputs(perm, "myapp/prod"))
+	c := e.check(iampulumi.CustomRoleType, in, roleInputs(perm, "myapp/prod", "myapp/dev"))
+	u, err := e.s.Update(p.UpdateRequest{Urn: urn(iampulumi.CustomRoleType, "r"), ID: id, State: state, OldInputs: in, Inputs: c.Inputs, DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package pulumi
 
 import (
 	"context"
-	"time"
 
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
@@ -101,32 +100,23 @@ func tokenState(m mapping.TokenState) TokenState {
 	return TokenState{TokenArgs: tokenArgs(m.TokenArgs), TokenID: m.TokenID, TokenName: m.TokenName, Value: m.Value, ExpiresAt: ptr(m.ExpiresAt)}
 }
 
-// Check validates offline with mapping.CheckToken; unknown inputs get stand-ins.
+// Check validates offline with mapping.CheckTokenWithUnknowns; unknown inputs get stand-ins.
 func (*OrganizationAccessToken) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResponse[TokenArgs], error) {
 	args, failures, err := infer.DefaultCheck[TokenArgs](ctx, req.NewInputs)
 	if err != nil || len(failures) > 0 {
 		return infer.CheckResponse[TokenArgs]{Inputs: args, Failures: failures}, err
 	}
-	unknown := findUnknowns(req.NewInputs)
-	probe := args.mapping()
-	if unknown.has("name") {
-		probe.Name = "unknown"
-	}
-	if unknown.has("expiresIn") {
-		probe.ExpiresIn = "17520h" // the longest allowed, so rotateBefore is still checked
-	}
-	if unknown.has("roleId") {
-		probe.RoleID = "unknown"
-	}
-	return infer.CheckResponse[TokenArgs]{Inputs: args, Failures: problemFailures(mapping.CheckToken(probe), unknown)}, nil
+	return infer.CheckResponse[TokenArgs]{Inputs: args, Failures: checkFailures(mapping.CheckTokenWithUnknowns(args.mapping(), findUnknowns(req.NewInputs)))}, nil
 }
 
 // Diff replaces the token for every changed input but rotateBefore, and when rotation is due.
 func (*OrganizationAccessToken) Diff(ctx context.Context, req infer.DiffRequest[TokenArgs, TokenState]) (infer.DiffResponse, error) {
-	update, replace, reason := mapping.TokenChanges(req.State.mapping(), req.Inputs.mapping(), time.Now())
-	if reason != "" {
-		p.GetLogger(ctx).Warning(reason)
+	prov, err := provider(ctx)
+	if err != nil {
+		return infer.DiffResponse{}, err
 	}
+	update, replace, reason := mapping.TokenChanges(req.State.mapping(), req.Inputs.mapping(), prov.Now())
+	warn(ctx, reason)
 	return diffResponse(update, replace), nil
 }
 
@@ -148,14 +138,14 @@ func (*OrganizationAccessToken) Create(ctx context.Context, req infer.CreateRequ
 	if err != nil {
 		return infer.CreateResponse[TokenState]{}, err
 	}
-	st, err := prov.CreateToken(ctx, req.Inputs.mapping(), time.Now())
+	st, err := prov.CreateToken(ctx, req.Inputs.mapping(), prov.Now())
 	if err != nil {
 		return infer.CreateResponse[TokenState]{}, err
 	}
 	if st.TokenName != st.Name {
 		p.GetLogger(ctx).Infof("token name %q is reserved on the server; created the token as %q", st.Name, st.TokenName)
 	}
-	return infer.CreateResponse[TokenState]{ID: resourceID(org, st.TokenID), Output: tokenState(st)}, nil
+	return infer.CreateResponse[TokenState]{ID: mapping.ResourceID(org, st.TokenID), Output: tokenState(st)}, nil
 }
 
 // Read finds the token (refresh and import); the value and inputs come from prior state,
@@ -165,13 +155,13 @@ func (*OrganizationAccessToken) Read(ctx context.Context, req infer.ReadRequest[
 	if err != nil {
 		return infer.ReadResponse[TokenArgs, TokenState]{}, err
 	}
-	org, id, err := parseID(prov, req.ID)
+	org, id, err := prov.ParseID(req.ID)
 	if err != nil {
 		return infer.ReadResponse[TokenArgs, TokenState]{}, err
 	}
 	prior := req.State.mapping()
 	if prior.TokenID == "" { // import
-		prior = mapping.TokenState{TokenArgs: mapping.TokenArgs{Organization: importOrg(prov, org)}, TokenID: id}
+		prior = mapping.TokenState{TokenArgs: mapping.TokenArgs{Organization: prov.ImportOrg(org)}, TokenID: id}
 	}
 	st, found, err := prov.ReadToken(ctx, prior)
 	if err != nil || !found {

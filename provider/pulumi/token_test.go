@@ -42,7 +42,7 @@ func TestTokenLifecycle(t *testing.T) {
 		ids, values = append(ids, out.Get("tokenId").AsString()), append(values, v.AsString())
 	}
 	integration.LifeCycleTest{
-		Resource: iampulumi.TokenToken,
+		Resource: iampulumi.OrganizationAccessTokenType,
 		Create: integration.Operation{
 			Inputs: obj(map[string]any{"name": "ci", "admin": true, "expiresIn": "720h"}),
 			Hook: func(in, out property.Map) {
@@ -80,12 +80,12 @@ func TestTokenLifecycle(t *testing.T) {
 
 func TestTokenReadKeepsValue(t *testing.T) {
 	e := setup(t)
-	id, in, state := e.create(iampulumi.TokenToken, obj(map[string]any{"name": "ci", "description": "CI", "admin": true}))
+	id, in, state := e.create(iampulumi.OrganizationAccessTokenType, obj(map[string]any{"name": "ci", "description": "CI", "admin": true}))
 	value := state.Get("value")
 	if !value.Secret() || !e.works(value.AsString()) {
 		t.Fatalf("value %v", value)
 	}
-	r, err := e.s.Read(p.ReadRequest{Urn: urn(iampulumi.TokenToken, "r"), ID: id, Properties: state, Inputs: in})
+	r, err := e.s.Read(p.ReadRequest{Urn: urn(iampulumi.OrganizationAccessTokenType, "r"), ID: id, Properties: state, Inputs: in})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestTokenReadKeepsValue(t *testing.T) {
 	if err := e.srv.Client.DeleteToken(context.Background(), e.srv.Org, state.Get("tokenId").AsString()); err != nil {
 		t.Fatal(err)
 	}
-	r, err = e.s.Read(p.ReadRequest{Urn: urn(iampulumi.TokenToken, "r"), ID: id, Properties: state, Inputs: in})
+	r, err = e.s.Read(p.ReadRequest{Urn: urn(iampulumi.OrganizationAccessTokenType, "r"), ID: id, Properties: state, Inputs: in})
 	if err != nil || r.ID != "" {
 		t.Fatalf("read after delete: %v %q", err, r.ID)
 	}
@@ -108,8 +108,8 @@ func TestTokenReadKeepsValue(t *testing.T) {
 func TestTokenDiff(t *testing.T) {
 	e := setup(t)
 	inputs := map[string]any{"name": "ci", "admin": true, "expiresIn": "720h", "rotateBefore": "168h"}
-	id, in, state := e.create(iampulumi.TokenToken, obj(inputs))
-	if d := e.diff(iampulumi.TokenToken, id, in, state, obj(inputs)); d.HasChanges {
+	id, in, state := e.create(iampulumi.OrganizationAccessTokenType, obj(inputs))
+	if d := e.diff(iampulumi.OrganizationAccessTokenType, id, in, state, obj(inputs)); d.HasChanges {
 		t.Fatalf("unchanged inputs: %+v", d)
 	}
 	for field, v := range map[string]any{"name": "other", "description": "new", "expiresIn": "2000h", "admin": false, "organization": "elsewhere"} {
@@ -118,22 +118,22 @@ func TestTokenDiff(t *testing.T) {
 			changed[k] = x
 		}
 		changed[field] = v
-		d := e.diff(iampulumi.TokenToken, id, in, state, obj(changed))
+		d := e.diff(iampulumi.OrganizationAccessTokenType, id, in, state, obj(changed))
 		if d.DetailedDiff[field].Kind != p.UpdateReplace || d.DeleteBeforeReplace {
 			t.Errorf("%s changed: %+v", field, d)
 		}
 	}
 	changed := obj(inputs).Set("rotateBefore", property.New("24h"))
-	if d := e.diff(iampulumi.TokenToken, id, in, state, changed); d.DetailedDiff["rotateBefore"].Kind != p.Update || len(d.DetailedDiff) != 1 {
+	if d := e.diff(iampulumi.OrganizationAccessTokenType, id, in, state, changed); d.DetailedDiff["rotateBefore"].Kind != p.Update || len(d.DetailedDiff) != 1 {
 		t.Errorf("rotateBefore changed: %+v", d)
 	}
 	// A role that is being replaced (its ID unknown in the preview) replaces the token.
-	if d := e.diff(iampulumi.TokenToken, id, in, state, obj(inputs).Set("roleId", unknown)); d.DetailedDiff["roleId"].Kind != p.UpdateReplace {
+	if d := e.diff(iampulumi.OrganizationAccessTokenType, id, in, state, obj(inputs).Set("roleId", unknown)); d.DetailedDiff["roleId"].Kind != p.UpdateReplace {
 		t.Errorf("unknown roleId: %+v", d)
 	}
 	// Rotation due: less than rotateBefore left.
 	soon := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
-	d := e.diff(iampulumi.TokenToken, id, in, state.Set("expiresAt", property.New(soon)), obj(inputs))
+	d := e.diff(iampulumi.OrganizationAccessTokenType, id, in, state.Set("expiresAt", property.New(soon)), obj(inputs))
 	if !d.HasChanges || d.DetailedDiff["expiresAt"].Kind != p.UpdateReplace || d.DeleteBeforeReplace {
 		t.Fatalf("rotation due: %+v", d)
 	}
@@ -143,10 +143,10 @@ func TestTokenDiff(t *testing.T) {
 func TestTokenRotationReplacement(t *testing.T) {
 	e := setup(t)
 	inputs := obj(map[string]any{"name": "ci", "admin": true, "expiresIn": "720h", "rotateBefore": "168h"})
-	id, _, old := e.create(iampulumi.TokenToken, inputs)
+	id, _, old := e.create(iampulumi.OrganizationAccessTokenType, inputs)
 	// create-before-delete: the new token while the old one exists, then delete the old.
-	_, _, replacement := e.create(iampulumi.TokenToken, inputs)
-	if err := e.s.Delete(p.DeleteRequest{Urn: urn(iampulumi.TokenToken, "r"), ID: id, Properties: old}); err != nil {
+	_, _, replacement := e.create(iampulumi.OrganizationAccessTokenType, inputs)
+	if err := e.s.Delete(p.DeleteRequest{Urn: urn(iampulumi.OrganizationAccessTokenType, "r"), ID: id, Properties: old}); err != nil {
 		t.Fatal(err)
 	}
 	if replacement.Get("tokenName").AsString() != "ci-2" || replacement.Get("name").AsString() != "ci" {
@@ -159,16 +159,16 @@ func TestTokenRotationReplacement(t *testing.T) {
 
 func TestTokenCheck(t *testing.T) {
 	e := setup(t)
-	c := e.check(iampulumi.TokenToken, property.Map{}, obj(map[string]any{"name": "ci", "admin": true, "roleId": "r"}))
+	c := e.check(iampulumi.OrganizationAccessTokenType, property.Map{}, obj(map[string]any{"name": "ci", "admin": true, "roleId": "r"}))
 	if len(c.Failures) != 1 || c.Failures[0].Property != "roleId" || c.Failures[0].Reason != "roleId: set either roleId or admin, not both" {
 		t.Fatalf("admin and roleId: %+v", c.Failures)
 	}
-	c = e.check(iampulumi.TokenToken, property.Map{}, obj(map[string]any{"name": "ci", "expiresIn": "1d", "rotateBefore": "2d"}))
+	c = e.check(iampulumi.OrganizationAccessTokenType, property.Map{}, obj(map[string]any{"name": "ci", "expiresIn": "1d", "rotateBefore": "2d"}))
 	if len(c.Failures) != 1 || c.Failures[0].Property != "rotateBefore" {
 		t.Fatalf("rotateBefore too long: %+v", c.Failures)
 	}
 	// An unknown roleId or expiresIn does not fail the check.
-	c = e.check(iampulumi.TokenToken, property.Map{}, obj(map[string]any{"name": "ci", "roleId": unknown, "expiresIn": unknown, "rotateBefore": "7d"}))
+	c = e.check(iampulumi.OrganizationAccessTokenType, property.Map{}, obj(map[string]any{"name": "ci", "roleId": unknown, "expiresIn": unknown, "rotateBefore": "7d"}))
 	if len(c.Failures) != 0 {
 		t.Fatalf("unknowns: %+v", c.Failures)
 	}
@@ -178,8 +178,8 @@ func TestTokenCheck(t *testing.T) {
 func TestTokenWithRole(t *testing.T) {
 	e := setup(t)
 	perm := e.createPermission()
-	_, _, role := e.create(iampulumi.CustomRoleToken, roleInputs(perm, "myapp/prod"))
-	_, _, tok := e.create(iampulumi.TokenToken, obj(map[string]any{"name": "deployer", "roleId": role.Get("roleId").AsString()}))
+	_, _, role := e.create(iampulumi.CustomRoleType, roleInputs(perm, "myapp/prod"))
+	_, _, tok := e.create(iampulumi.OrganizationAccessTokenType, obj(map[string]any{"name": "deployer", "roleId": role.Get("roleId").AsString()}))
 	toks, err := e.srv.Client.ListTokens(context.Background(), e.srv.Org, apitype.TokenFilterActive)
 	if err != nil {
 		t.Fatal(err)

@@ -2,11 +2,9 @@ package terraform
 
 import (
 	"context"
-	"errors"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/iamref/iam/provider/mapping"
@@ -128,10 +126,6 @@ func (d *accessCheckDataSource) Configure(_ context.Context, req datasource.Conf
 }
 
 func (d *accessCheckDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	if d.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var m accessCheckModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
@@ -155,15 +149,4 @@ func (d *accessCheckDataSource) Read(ctx context.Context, req datasource.ReadReq
 	resp.Diagnostics.Append(diags...)
 	m.Reasons = list
 	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
-}
-
-// errDiags reports mapping problems on their attributes and any other error as is.
-func errDiags(summary string, err error, sets map[string][]string) diag.Diagnostics {
-	var ps mapping.Problems
-	if errors.As(err, &ps) {
-		return problemDiags(ps, sets, nil)
-	}
-	var diags diag.Diagnostics
-	diags.AddError(summary, err.Error())
-	return diags
 }

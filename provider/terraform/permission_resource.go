@@ -2,30 +2,21 @@ package terraform
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/iamref/iam/provider/mapping"
 )
 
-var (
-	_ resource.ResourceWithConfigure      = (*permissionResource)(nil)
-	_ resource.ResourceWithImportState    = (*permissionResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*permissionResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*permissionResource)(nil)
-)
-
 // permissionResource is iam_permission: a reusable scope set (uxPurpose "set").
-type permissionResource struct{ data *providerData }
+type permissionResource struct{ resourceBase }
 
-func newPermissionResource() resource.Resource { return &permissionResource{} }
+func newPermissionResource() resource.Resource {
+	return &permissionResource{resourceBase{typeName: "_permission", idAttr: "permission_id"}}
+}
 
 type permissionModel struct {
 	ID           types.String `tfsdk:"id"`
@@ -37,82 +28,40 @@ type permissionModel struct {
 	Organization types.String `tfsdk:"organization"`
 }
 
-func (r *permissionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_permission"
-}
-
 func (r *permissionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		Description: "A reusable permission: a named set of scopes (a permission descriptor record with uxPurpose `set`) that custom roles grant on stacks, " +
 			"environments or insights accounts. Its scopes act on one entity kind, or are all organization-level. Import with `{organization}/{permission_id}`.",
-		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:      true,
-				Description:   "`{organization}/{permission_id}`; also the import ID.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"permission_id": schema.StringAttribute{
-				Computed:      true,
-				Description:   "Server-assigned ID of the permission; use it in a custom role's `grant.permissions`.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"version": schema.Int64Attribute{
-				Computed:    true,
-				Description: "Version of the record on the server; it increases with every change.",
-			},
-			"name": schema.StringAttribute{
-				Required:    true,
-				Description: "Name of the permission, unique in the organization.",
-			},
-			"description": schema.StringAttribute{
-				Optional:    true,
-				Computed:    true,
-				Default:     stringdefault.StaticString(""),
-				Description: "Free-form description.",
-			},
-			"scopes": schema.SetAttribute{
-				Required:    true,
-				ElementType: types.StringType,
-				Description: "Scopes such as `stack:read` (see the `iam_scopes` data source); an unknown scope is rejected at plan time with the closest valid name.",
-			},
-			"organization": schema.StringAttribute{
-				Optional:    true,
-				Description: "Organization that owns the permission; defaults to the provider's organization. Changing the effective organization replaces the permission.",
-			},
-		},
+		Attributes: r.recordAttributes("permission", "Server-assigned ID of the permission; use it in a custom role's `grant.permissions`.",
+			map[string]schema.Attribute{
+				"scopes": schema.SetAttribute{
+					Required:    true,
+					ElementType: types.StringType,
+					Description: "Scopes such as `stack:read` (see the `iam_scopes` data source); an unknown scope is rejected at plan time with the closest valid name.",
+				},
+			}),
 	}
-}
-
-func (r *permissionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configured(req.ProviderData, &resp.Diagnostics)
 }
 
 func (m permissionModel) args(org string) mapping.PermissionArgs {
 	return mapping.PermissionArgs{Organization: org, Name: m.Name.ValueString(), Description: m.Description.ValueString(), Scopes: knownStrings(m.Scopes)}
 }
 
-// ValidateConfig checks the configuration offline with mapping.CheckPermission; values not
-// known yet are skipped.
+// ValidateConfig checks the configuration offline with mapping.CheckPermissionWithUnknowns.
 func (r *permissionResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m permissionModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var unk unknowns
+	var unk mapping.Unknowns
 	probe := mapping.PermissionArgs{Name: m.Name.ValueString(), Description: m.Description.ValueString()}
 	if m.Name.IsUnknown() {
-		unk.add("name")
+		unk.Add(mapping.Root(mapping.FieldName))
 	}
-	vals, idx, whole := setStrings(m.Scopes)
-	if whole {
-		unk.add("scopes")
-	}
-	for _, i := range idx {
-		unk.add(fmt.Sprintf("scopes[%d]", i))
-	}
-	probe.Scopes = vals
-	resp.Diagnostics.Append(problemDiags(mapping.CheckPermission(probe), map[string][]string{"scopes": vals}, unk.touches)...)
+	scopes := mapping.Root(mapping.FieldScopes)
+	probe.Scopes = setStrings(m.Scopes, scopes, &unk)
+	resp.Diagnostics.Append(problemDiags(mapping.CheckPermissionWithUnknowns(probe, unk), map[string][]string{scopes.String(): probe.Scopes})...)
 }
 
 // ModifyPlan replaces the permission when its effective organization changes.
@@ -140,26 +89,21 @@ func (r *permissionResource) ModifyPlan(ctx context.Context, req resource.Modify
 }
 
 func (r *permissionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var plan permissionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	org, err := r.data.prov.Org(plan.Organization.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("organization"), "No organization", err.Error())
+	org, ok := r.org(plan.Organization, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	st, err := r.data.prov.CreatePermission(ctx, plan.args(org))
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot create permission", err.Error())
+		resp.Diagnostics.AddError("Cannot create permission", errText(err))
 		return
 	}
-	plan.ID = types.StringValue(resourceID(org, st.PermissionID))
+	plan.ID = types.StringValue(mapping.ResourceID(org, st.PermissionID))
 	plan.PermissionID = types.StringValue(st.PermissionID)
 	plan.Version = types.Int64Value(int64(st.Version))
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
@@ -168,10 +112,6 @@ func (r *permissionResource) Create(ctx context.Context, req resource.CreateRequ
 // Read asks the server; changes made outside Terraform show as drift, and a deleted
 // permission leaves the state (so the next plan creates it again).
 func (r *permissionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var state permissionModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -180,7 +120,7 @@ func (r *permissionResource) Read(ctx context.Context, req resource.ReadRequest,
 	org := stateOrg(state.ID, state.Organization)
 	st, found, err := r.data.prov.ReadPermission(ctx, org, state.PermissionID.ValueString())
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read permission", err.Error())
+		resp.Diagnostics.AddError("Cannot read permission", errText(err))
 		return
 	}
 	if !found {
@@ -190,7 +130,7 @@ func (r *permissionResource) Read(ctx context.Context, req resource.ReadRequest,
 	if org == "" {
 		org, _ = r.data.prov.Org("")
 	}
-	state.ID = types.StringValue(resourceID(org, st.PermissionID))
+	state.ID = types.StringValue(mapping.ResourceID(org, st.PermissionID))
 	state.Version = types.Int64Value(int64(st.Version))
 	state.Name = types.StringValue(st.Name)
 	state.Description = types.StringValue(st.Description)
@@ -201,10 +141,6 @@ func (r *permissionResource) Read(ctx context.Context, req resource.ReadRequest,
 }
 
 func (r *permissionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var plan, state permissionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -221,7 +157,7 @@ func (r *permissionResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 	st, err := r.data.prov.UpdatePermission(ctx, old, plan.args(org))
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot update permission", err.Error())
+		resp.Diagnostics.AddError("Cannot update permission", errText(err))
 		return
 	}
 	plan.Version = types.Int64Value(int64(st.Version))
@@ -229,10 +165,6 @@ func (r *permissionResource) Update(ctx context.Context, req resource.UpdateRequ
 }
 
 func (r *permissionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var state permissionModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -241,23 +173,6 @@ func (r *permissionResource) Delete(ctx context.Context, req resource.DeleteRequ
 	org := stateOrg(state.ID, state.Organization)
 	st := mapping.PermissionState{PermissionArgs: state.args(org), PermissionID: state.PermissionID.ValueString()}
 	if err := r.data.prov.DeletePermission(ctx, st); err != nil {
-		resp.Diagnostics.AddError("Cannot delete permission", err.Error())
+		resp.Diagnostics.AddError("Cannot delete permission", errText(err))
 	}
-}
-
-// ImportState takes "{organization}/{permission_id}" (or a bare ID in the provider's
-// organization); Read then fills in the rest.
-func (r *permissionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
-	org, id, err := parseImportID(r.data.prov, req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error())
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), resourceID(org, id))...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("permission_id"), id)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("organization"), importOrg(r.data.prov, org))...)
 }

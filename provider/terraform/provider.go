@@ -9,7 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -44,7 +44,6 @@ func New(version string) func() provider.Provider {
 // providerData is what Configure hands to resources and data sources.
 type providerData struct {
 	prov *mapping.Provider
-	now  func() time.Time
 }
 
 type providerModel struct {
@@ -103,14 +102,11 @@ func (p *iamProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		APIURL: m.APIURL.ValueString(), AccessToken: m.AccessToken.ValueString(), Organization: m.Organization.ValueString(),
 	}.WithEnv(), slog.New(tflogHandler{}))
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("api_url"), "Invalid provider configuration", err.Error())
+		resp.Diagnostics.AddAttributeError(path.Root("api_url"), "Invalid provider configuration", errText(err))
 		return
 	}
-	now := p.now
-	if now == nil {
-		now = time.Now
-	}
-	data := &providerData{prov: prov, now: now}
+	prov.SetClock(p.now)
+	data := &providerData{prov: prov}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }
@@ -136,50 +132,10 @@ func configured(data any, diags *diag.Diagnostics) *providerData {
 	return pd
 }
 
-// notConfigured reports a call made before the provider was configured.
-func notConfigured(diags *diag.Diagnostics) {
-	diags.AddError("Provider not configured", "the iam provider was not configured; this is a bug in the iam provider or Terraform")
-}
-
-// resourceID is the ID of every resource: "{org}/{id}" with the effective organization.
-func resourceID(org, id string) string { return org + "/" + id }
-
-// splitID splits "{org}/{id}".
-func splitID(id string) (org, rid string, ok bool) {
-	org, rid, ok = strings.Cut(id, "/")
-	return org, rid, ok && org != "" && rid != "" && !strings.Contains(rid, "/")
-}
-
-// parseImportID accepts "{org}/{id}" or a bare ID in the provider's organization.
-func parseImportID(prov *mapping.Provider, id string) (org, rid string, err error) {
-	if strings.Contains(id, "/") {
-		org, rid, ok := splitID(id)
-		if !ok {
-			return "", "", fmt.Errorf("import ID %q: want \"{organization}/{id}\"", id)
-		}
-		return org, rid, nil
-	}
-	org, err = prov.Org("")
-	if err != nil {
-		return "", "", fmt.Errorf("import ID %q: want \"{organization}/{id}\": %w", id, err)
-	}
-	return org, id, nil
-}
-
-// importOrg is the `organization` attribute of an imported resource: null when it is the
-// provider's own organization, so that a configuration without `organization` plans no
-// replacement.
-func importOrg(prov *mapping.Provider, org string) types.String {
-	if org == prov.Config().Organization {
-		return types.StringNull()
-	}
-	return types.StringValue(org)
-}
-
 // stateOrg is the organization a managed resource lives in: the prefix of its ID (what it was
 // created in), else its organization attribute (else the provider's, inside mapping).
 func stateOrg(id, org types.String) string {
-	if o, _, ok := splitID(id.ValueString()); ok {
+	if o, _, ok := mapping.SplitID(id.ValueString()); ok {
 		return o
 	}
 	return org.ValueString()
@@ -195,7 +151,7 @@ func planOrgChange(ctx context.Context, prov *mapping.Provider, stateID, stateOr
 	if stateID.IsNull() || stateID.IsUnknown() {
 		return
 	}
-	was, _, ok := splitID(stateID.ValueString())
+	was, _, ok := mapping.SplitID(stateID.ValueString())
 	if !ok {
 		return
 	}
@@ -213,119 +169,30 @@ func planOrgChange(ctx context.Context, prov *mapping.Provider, stateID, stateOr
 	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("organization"), path.Root("id"))
 }
 
-// problemDiags turns mapping problems into attribute diagnostics. Fields are mapping paths
-// such as "scopes[1]", "grants[0].insightsAccounts[2]" or "details.entries[0]"; sets maps the
-// path of each set attribute ("scopes", "grant[0].scopes") to the element values given to the
-// mapping, so that set elements are addressed by value. skip drops problems caused by values
-// not known yet.
-func problemDiags(ps mapping.Problems, sets map[string][]string, skip func(field string) bool) diag.Diagnostics {
-	var diags diag.Diagnostics
-	for _, pr := range ps {
-		if skip != nil && skip(pr.Field) {
-			continue
-		}
-		p, name := problemPath(pr.Field, sets)
-		diags.AddAttributeError(p, "Invalid "+name, tfWords(pr.Msg))
-	}
-	return diags
-}
-
-// tfNames renames mapping fields to attribute names where they differ.
-var tfNames = map[string]string{
-	"grants": "grant", "insightsAccounts": "insights_accounts", "insightsAccount": "insights_account",
-	"roleId": "role_id", "expiresIn": "expires_in", "rotateBefore": "rotate_before", "entityType": "entity_type",
-}
-
-// tfWords renames the mapping's (Pulumi-style) input names inside messages to attribute names.
-var tfWords = strings.NewReplacer(
-	"expiresIn", "expires_in", "rotateBefore", "rotate_before", "roleId", "role_id",
-	"insightsAccounts", "insights_accounts", "insightsAccount", "insights_account", "entityType", "entity_type",
-).Replace
-
-// problemPath converts a mapping field path to an attribute path and a short name for messages.
-func problemPath(field string, sets map[string][]string) (path.Path, string) {
-	var p path.Path
-	key, name := "", ""
-	for i, seg := range strings.Split(field, ".") {
-		base, idx := seg, -1
-		if j := strings.IndexByte(seg, '['); j >= 0 && strings.HasSuffix(seg, "]") {
-			base = seg[:j]
-			if _, err := fmt.Sscanf(seg[j:], "[%d]", &idx); err != nil {
-				idx = -1
-			}
-		}
-		if n, ok := tfNames[base]; ok {
-			base = n
-		}
-		if i == 0 {
-			p, key = path.Root(base), base
-		} else {
-			p, key = p.AtName(base), key+"."+base
-		}
-		name = base
-		if base == "details" {
-			return p, name // inside a JSON string: the attribute is as precise as it gets
-		}
-		if idx < 0 {
-			continue
-		}
-		if base == "grant" {
-			p, key = p.AtListIndex(idx), fmt.Sprintf("%s[%d]", key, idx)
-			name = fmt.Sprintf("grant[%d]", idx)
-			continue
-		}
-		if vals, ok := sets[key]; ok && idx < len(vals) {
-			return p.AtSetValue(types.StringValue(vals[idx])), name
-		}
-		return p, name
-	}
-	return p, name
-}
-
-// unknowns records the mapping paths whose values are not known yet at plan time.
-type unknowns []string
-
-func (u *unknowns) add(path string) { *u = append(*u, path) }
-
-// touches reports whether a problem at field may be caused by an unknown: the field is
-// unknown, inside an unknown, or contains one.
-func (u unknowns) touches(field string) bool {
-	within := func(inner, outer string) bool {
-		return inner == outer || strings.HasPrefix(inner, outer+".") || strings.HasPrefix(inner, outer+"[")
-	}
-	for _, x := range u {
-		if within(field, x) || within(x, field) {
-			return true
-		}
-	}
-	return false
-}
-
-// setStrings reads a set of strings: its elements ("" for unknown ones), the indexes of the
-// unknown ones, and whether the whole set is unknown.
-func setStrings(s types.Set) (vals []string, unknownIdx []int, whole bool) {
+// setStrings reads a set of strings at mapping path at, recording in unk the set when it is not
+// known yet, and each element that is not ("" stands in for it).
+func setStrings(s types.Set, at mapping.Path, unk *mapping.Unknowns) []string {
 	if s.IsUnknown() {
-		return nil, nil, true
+		unk.Add(at)
+		return nil
 	}
-	if s.IsNull() {
-		return nil, nil, false
-	}
+	var vals []string
 	for i, e := range s.Elements() {
 		sv, ok := e.(types.String)
 		if !ok || sv.IsUnknown() {
+			unk.Add(at.At(i))
 			vals = append(vals, "")
-			unknownIdx = append(unknownIdx, i)
 			continue
 		}
 		vals = append(vals, sv.ValueString())
 	}
-	return vals, unknownIdx, false
+	return vals
 }
 
 // knownStrings reads a set with no unknowns (state, or a plan already checked); nil when null.
 func knownStrings(s types.Set) []string {
-	vals, _, _ := setStrings(s)
-	return vals
+	var unk mapping.Unknowns
+	return setStrings(s, mapping.Path{}, &unk)
 }
 
 // stringSet builds a set of strings; nil becomes a null set.
@@ -351,14 +218,5 @@ func optString(s string) types.String {
 
 // sameStrings compares two string lists as sets.
 func sameStrings(a, b []string) bool {
-	x, y := mapping.NormalizeScopes(a), mapping.NormalizeScopes(b)
-	if len(x) != len(y) {
-		return false
-	}
-	for i := range x {
-		if x[i] != y[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(mapping.SortedUnique(a), mapping.SortedUnique(b))
 }

@@ -10,26 +10,19 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/provider/mapping"
-)
-
-var (
-	_ resource.ResourceWithConfigure      = (*customRoleResource)(nil)
-	_ resource.ResourceWithImportState    = (*customRoleResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*customRoleResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*customRoleResource)(nil)
 )
 
 // customRoleResource is iam_custom_role: an organization role given as grant blocks or raw
 // details.
-type customRoleResource struct{ data *providerData }
+type customRoleResource struct{ resourceBase }
 
-func newCustomRoleResource() resource.Resource { return &customRoleResource{} }
+func newCustomRoleResource() resource.Resource {
+	return &customRoleResource{resourceBase{typeName: "_custom_role", idAttr: "role_id"}}
+}
 
 type roleModel struct {
 	ID           types.String `tfsdk:"id"`
@@ -50,6 +43,19 @@ type grantModel struct {
 	InsightsAccounts types.Set `tfsdk:"insights_accounts"`
 }
 
+// refs is the block's set of entities of kind k.
+func (g *grantModel) refs(k authz.EntityKind) *types.Set {
+	switch k {
+	case authz.KindStack:
+		return &g.Stacks
+	case authz.KindEnvironment:
+		return &g.Environments
+	case authz.KindInsightsAccount:
+		return &g.InsightsAccounts
+	}
+	panic("iam: a grant lists no entities of kind " + k.String())
+}
+
 var grantAttrTypes = map[string]attr.Type{
 	"permissions": types.SetType{ElemType: types.StringType}, "scopes": types.SetType{ElemType: types.StringType},
 	"stacks": types.SetType{ElemType: types.StringType}, "environments": types.SetType{ElemType: types.StringType},
@@ -57,10 +63,6 @@ var grantAttrTypes = map[string]attr.Type{
 }
 
 var grantObjectType = types.ObjectType{AttrTypes: grantAttrTypes}
-
-func (r *customRoleResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_custom_role"
-}
 
 func (r *customRoleResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	set := func(desc string) schema.SetAttribute {
@@ -71,35 +73,7 @@ func (r *customRoleResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			"Grants are additive; a grant that lists no stacks, environments or insights accounts applies organization-wide. " +
 			"Changes are compared on the canonical tree the server stores: the order of values inside a grant never shows as a diff (the order of the grant blocks does), " +
 			"and a refresh reports changes made outside Terraform. Import with `{organization}/{role_id}`.",
-		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:      true,
-				Description:   "`{organization}/{role_id}`; also the import ID.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"role_id": schema.StringAttribute{
-				Computed:      true,
-				Description:   "Server-assigned ID of the role; use it as an `iam_organization_access_token`'s `role_id`.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"version": schema.Int64Attribute{
-				Computed:    true,
-				Description: "Version of the record on the server; it increases with every change.",
-			},
-			"name": schema.StringAttribute{
-				Required:    true,
-				Description: "Name of the role, unique in the organization.",
-			},
-			"description": schema.StringAttribute{
-				Optional:    true,
-				Computed:    true,
-				Default:     stringdefault.StaticString(""),
-				Description: "Free-form description.",
-			},
-			"organization": schema.StringAttribute{
-				Optional:    true,
-				Description: "Organization that owns the role; defaults to the provider's organization. Changing the effective organization replaces the role.",
-			},
+		Attributes: r.recordAttributes("role", "Server-assigned ID of the role; use it as an `iam_organization_access_token`'s `role_id`.", map[string]schema.Attribute{
 			"details": schema.StringAttribute{
 				CustomType: detailsType{},
 				Optional:   true,
@@ -107,7 +81,7 @@ func (r *customRoleResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Description: "What the role allows as raw PermissionDescriptor JSON (the `details` tree of the IAM API, discriminated by `__type`), for roles built elsewhere; conflicts with `grant`. " +
 					"Either way, after apply it holds the tree the server stores. Values are compared canonically, so formatting and key order never cause a diff.",
 			},
-		},
+		}),
 		Blocks: map[string]schema.Block{
 			"grant": schema.ListNestedBlock{
 				Description: "One grant: permissions and scopes on the listed stacks, environments and insights accounts, or organization-wide when none are listed. Conflicts with `details`.",
@@ -125,10 +99,6 @@ func (r *customRoleResource) Schema(_ context.Context, _ resource.SchemaRequest,
 	}
 }
 
-func (r *customRoleResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configured(req.ProviderData, &resp.Diagnostics)
-}
-
 // grants reads the grant blocks.
 func (m roleModel) grants(ctx context.Context) ([]grantModel, diag.Diagnostics) {
 	if m.Grant.IsNull() || m.Grant.IsUnknown() {
@@ -144,10 +114,11 @@ func (m roleModel) args(ctx context.Context, org string) (mapping.CustomRoleArgs
 	a := mapping.CustomRoleArgs{Organization: org, Name: m.Name.ValueString(), Description: m.Description.ValueString()}
 	gs, diags := m.grants(ctx)
 	for _, g := range gs {
-		a.Grants = append(a.Grants, mapping.Grant{
-			Permissions: knownStrings(g.Permissions), Scopes: knownStrings(g.Scopes), Stacks: knownStrings(g.Stacks),
-			Environments: knownStrings(g.Environments), InsightsAccounts: knownStrings(g.InsightsAccounts),
-		})
+		mg := mapping.Grant{Permissions: knownStrings(g.Permissions), Scopes: knownStrings(g.Scopes)}
+		for _, k := range authz.EntityKinds {
+			mg.Set(k, knownStrings(*g.refs(k)))
+		}
+		a.Grants = append(a.Grants, mg)
 	}
 	return a, diags
 }
@@ -171,8 +142,10 @@ func (m roleModel) mappingArgs(ctx context.Context, org string) (mapping.CustomR
 func grantList(gs []mapping.Grant) (types.List, diag.Diagnostics) {
 	vals := make([]grantModel, len(gs))
 	for i, g := range gs {
-		vals[i] = grantModel{Permissions: stringSet(g.Permissions), Scopes: stringSet(g.Scopes), Stacks: stringSet(g.Stacks),
-			Environments: stringSet(g.Environments), InsightsAccounts: stringSet(g.InsightsAccounts)}
+		vals[i] = grantModel{Permissions: stringSet(g.Permissions), Scopes: stringSet(g.Scopes)}
+		for _, k := range authz.EntityKinds {
+			*vals[i].refs(k) = stringSet(g.Of(k))
+		}
 	}
 	return types.ListValueFrom(context.Background(), grantObjectType, vals)
 }
@@ -183,42 +156,40 @@ func sameGrants(a, b []mapping.Grant) bool {
 		return false
 	}
 	for i := range a {
-		x, y := a[i], b[i]
-		if !sameStrings(x.Permissions, y.Permissions) || !sameStrings(x.Scopes, y.Scopes) || !sameStrings(x.Stacks, y.Stacks) ||
-			!sameStrings(x.Environments, y.Environments) || !sameStrings(x.InsightsAccounts, y.InsightsAccounts) {
+		x, y := mapping.NormalizeGrant(a[i]), mapping.NormalizeGrant(b[i])
+		if !slices.Equal(x.Permissions, y.Permissions) || !slices.Equal(x.Scopes, y.Scopes) {
 			return false
+		}
+		for _, k := range authz.EntityKinds {
+			if !slices.Equal(x.Of(k), y.Of(k)) {
+				return false
+			}
 		}
 	}
 	return true
 }
 
-// ValidateConfig checks the configuration offline with mapping.CheckRole. Values not known
-// yet (such as the ID of a permission created in the same run) get stand-ins, and problems
-// they could cause are not reported.
+// ValidateConfig checks the configuration offline with mapping.CheckRoleWithUnknowns: values
+// not known yet (such as the ID of a permission created in the same run) get stand-ins.
 func (r *customRoleResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m roleModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var unk unknowns
-	probe := mapping.CustomRoleArgs{Name: m.Name.ValueString()}
+	var unk mapping.Unknowns
+	probe := mapping.CustomRoleArgs{Name: m.Name.ValueString(), Details: m.Details.ValueString()}
 	if m.Name.IsUnknown() {
-		probe.Name = "unknown"
+		unk.Add(mapping.Root(mapping.FieldName))
 	}
-	switch {
-	case m.Details.IsUnknown():
-		unk.add("details")
-		probe.Details = `{"__type":"PermissionDescriptorGroup","entries":[]}` // checked at apply
-	case !m.Details.IsNull():
-		probe.Details = m.Details.ValueString()
-		if probe.Details == "" {
-			resp.Diagnostics.AddAttributeError(path.Root("details"), "Invalid details", "empty; omit details or give a PermissionDescriptor tree")
-			return
-		}
+	if m.Details.IsUnknown() {
+		unk.Add(mapping.Root(mapping.FieldDetails))
+	} else if !m.Details.IsNull() && probe.Details == "" {
+		resp.Diagnostics.AddAttributeError(path.Root("details"), "Invalid details", "empty; omit details or give a PermissionDescriptor tree")
+		return
 	}
 	if m.Grant.IsUnknown() {
-		unk.add("grants")
+		unk.Add(mapping.Root(mapping.FieldGrants))
 	}
 	gs, diags := m.grants(ctx)
 	resp.Diagnostics.Append(diags...)
@@ -226,63 +197,20 @@ func (r *customRoleResource) ValidateConfig(ctx context.Context, req resource.Va
 		return
 	}
 	sets := map[string][]string{}
-	const placeholderID = "00000000-0000-0000-0000-000000000000"
 	for i, g := range gs {
-		at := fmt.Sprintf("grants[%d]", i)
-		var mg mapping.Grant
-		for _, l := range []struct {
-			field, tf string
-			set       types.Set
-			dst       *[]string
-			standIn   string
-		}{
-			{"permissions", "permissions", g.Permissions, &mg.Permissions, placeholderID},
-			{"scopes", "scopes", g.Scopes, &mg.Scopes, ""},
-			{"stacks", "stacks", g.Stacks, &mg.Stacks, "unknown/unknown"},
-			{"environments", "environments", g.Environments, &mg.Environments, "unknown/unknown"},
-			{"insightsAccounts", "insights_accounts", g.InsightsAccounts, &mg.InsightsAccounts, "unknown"},
-		} {
-			vals, idx, whole := setStrings(l.set)
-			if whole {
-				unk.add(at + "." + l.field)
-				// A list not known yet may hold anything; a stand-in keeps the grant's shape.
-				if l.standIn != "" {
-					vals = []string{l.standIn}
-				}
-			}
-			for _, j := range idx {
-				unk.add(fmt.Sprintf("%s.%s[%d]", at, l.field, j))
-				vals[j] = l.standIn
-			}
-			if l.field == "scopes" && len(idx) > 0 {
-				vals = standInScopes(vals, idx)
-			}
-			*l.dst = vals
-			sets[fmt.Sprintf("grant[%d].%s", i, l.tf)] = vals
+		at := mapping.Root(mapping.FieldGrants).At(i)
+		read := func(f mapping.Field, s types.Set) []string {
+			vals := setStrings(s, at.Dot(f), &unk)
+			sets[at.Dot(f).String()] = vals
+			return vals
+		}
+		mg := mapping.Grant{Permissions: read(mapping.FieldPermissions, g.Permissions), Scopes: read(mapping.FieldScopes, g.Scopes)}
+		for _, k := range authz.EntityKinds {
+			mg.Set(k, read(mapping.Field(k.GrantField()), *g.refs(k)))
 		}
 		probe.Grants = append(probe.Grants, mg)
 	}
-	resp.Diagnostics.Append(problemDiags(mapping.CheckRole(probe), sets, unk.touches)...)
-}
-
-// standInScopes fills unknown scopes with a known scope of the same list (so scope kinds still
-// check), or drops them when none is known.
-func standInScopes(vals []string, unknownIdx []int) []string {
-	known := ""
-	for i, v := range vals {
-		if !slices.Contains(unknownIdx, i) {
-			known = v
-			break
-		}
-	}
-	if known == "" {
-		return nil
-	}
-	out := slices.Clone(vals)
-	for _, i := range unknownIdx {
-		out[i] = known
-	}
-	return out
+	resp.Diagnostics.Append(problemDiags(mapping.CheckRoleWithUnknowns(probe, unk), sets)...)
 }
 
 // ModifyPlan compares the planned inputs with the server's tree (mapping.RoleChanges compiles
@@ -307,9 +235,10 @@ func (r *customRoleResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 	update, err := r.changes(ctx, state, plan)
 	if err != nil {
-		return // decided at apply
+		resp.Diagnostics.AddError("Cannot compare the role with the server's", errText(err))
+		return
 	}
-	treeChanged := slices.Contains(update, "grants") || slices.Contains(update, "details")
+	treeChanged := slices.Contains(update, mapping.FieldGrants) || slices.Contains(update, mapping.FieldDetails)
 	if !treeChanged && config.Details.IsNull() {
 		plan.Details = state.Details
 	}
@@ -331,7 +260,7 @@ func attrFullyKnown(v attr.Value) bool {
 }
 
 // changes lists what applying plan over state changes on the server (see mapping.RoleChanges).
-func (r *customRoleResource) changes(ctx context.Context, state, plan roleModel) ([]string, error) {
+func (r *customRoleResource) changes(ctx context.Context, state, plan roleModel) ([]mapping.Field, error) {
 	org := stateOrg(state.ID, state.Organization)
 	old, diags := state.args(ctx, org)
 	if diags.HasError() {
@@ -343,23 +272,18 @@ func (r *customRoleResource) changes(ctx context.Context, state, plan roleModel)
 	}
 	cur := mapping.CustomRoleState{CustomRoleArgs: old, RoleID: state.RoleID.ValueString(), Version: int(state.Version.ValueInt64()),
 		CanonicalDetails: canonicalDetails(state.Details.ValueString())}
-	update, _ := r.data.prov.RoleChanges(ctx, cur, a)
-	return update, nil
+	update, _, err := r.data.prov.RoleChanges(ctx, cur, a)
+	return update, err
 }
 
 func (r *customRoleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var plan roleModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	org, err := r.data.prov.Org(plan.Organization.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("organization"), "No organization", err.Error())
+	org, ok := r.org(plan.Organization, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	a, diags := plan.mappingArgs(ctx, org)
@@ -369,10 +293,10 @@ func (r *customRoleResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 	st, err := r.data.prov.CreateRole(ctx, a)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot create role", err.Error())
+		resp.Diagnostics.AddError("Cannot create role", errText(err))
 		return
 	}
-	plan.ID = types.StringValue(resourceID(org, st.RoleID))
+	plan.ID = types.StringValue(mapping.ResourceID(org, st.RoleID))
 	plan.RoleID = types.StringValue(st.RoleID)
 	plan.Version = types.Int64Value(int64(st.Version))
 	plan.Details = detailsOf(st.CanonicalDetails) // semantic equality keeps a configured spelling
@@ -386,19 +310,12 @@ func (r *customRoleResource) Create(ctx context.Context, req resource.CreateRequ
 // the server's tree; otherwise they are rebuilt from it (named grants when the tree has the
 // shape grants produce, else raw details), which shows as drift.
 func (r *customRoleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var state roleModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	org := stateOrg(state.ID, state.Organization)
-	if org == "" {
-		org, _ = r.data.prov.Org("")
-	}
+	org := r.readOrg(state.ID, state.Organization)
 	var prior *mapping.CustomRoleArgs
 	imported := state.Name.IsNull()
 	if !imported {
@@ -411,14 +328,14 @@ func (r *customRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 	st, found, err := r.data.prov.ReadRole(ctx, org, state.RoleID.ValueString(), prior)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read role", err.Error())
+		resp.Diagnostics.AddError("Cannot read role", errText(err))
 		return
 	}
 	if !found {
 		resp.State.RemoveResource(ctx)
 		return
 	}
-	state.ID = types.StringValue(resourceID(org, st.RoleID))
+	state.ID = types.StringValue(mapping.ResourceID(org, st.RoleID))
 	state.Version = types.Int64Value(int64(st.Version))
 	state.Name = types.StringValue(st.Name)
 	state.Description = types.StringValue(st.Description)
@@ -436,10 +353,6 @@ func (r *customRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 // Update writes the role when RoleChanges says the server's record changes, and otherwise only
 // records the new spelling of the inputs in state.
 func (r *customRoleResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var plan, state roleModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -451,7 +364,11 @@ func (r *customRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 		plan.Grant, _ = grantList(nil)
 	}
 	update, err := r.changes(ctx, state, plan)
-	if err == nil && len(update) == 0 {
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot update role", errText(err))
+		return
+	}
+	if len(update) == 0 {
 		plan.Version = state.Version
 		if plan.Details.IsUnknown() {
 			plan.Details = state.Details
@@ -470,7 +387,7 @@ func (r *customRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 	cur := mapping.CustomRoleState{CustomRoleArgs: old, RoleID: state.RoleID.ValueString(), Version: int(state.Version.ValueInt64())}
 	st, err := r.data.prov.UpdateRole(ctx, cur, a)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot update role", err.Error())
+		resp.Diagnostics.AddError("Cannot update role", errText(err))
 		return
 	}
 	plan.Version = types.Int64Value(int64(st.Version))
@@ -479,10 +396,6 @@ func (r *customRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 }
 
 func (r *customRoleResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var state roleModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -491,23 +404,6 @@ func (r *customRoleResource) Delete(ctx context.Context, req resource.DeleteRequ
 	st := mapping.CustomRoleState{CustomRoleArgs: mapping.CustomRoleArgs{Organization: stateOrg(state.ID, state.Organization), Name: state.Name.ValueString()},
 		RoleID: state.RoleID.ValueString()}
 	if err := r.data.prov.DeleteRole(ctx, st); err != nil {
-		resp.Diagnostics.AddError("Cannot delete role", err.Error())
+		resp.Diagnostics.AddError("Cannot delete role", errText(err))
 	}
-}
-
-// ImportState takes "{organization}/{role_id}" (or a bare ID in the provider's organization);
-// Read then learns the inputs from the server.
-func (r *customRoleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
-	org, id, err := parseImportID(r.data.prov, req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error())
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), resourceID(org, id))...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("role_id"), id)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("organization"), importOrg(r.data.prov, org))...)
 }

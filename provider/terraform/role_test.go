@@ -71,7 +71,7 @@ resource "iam_custom_role" "deployer" {
   grant {
     scopes = ["audit_logs:read"]
   }`),
-				ExpectError: regexp.MustCompile(`either\s+grants\s+or\s+details`),
+				ExpectError: regexp.MustCompile(`either\s+grant\s+or\s+details`),
 			},
 			{
 				Config: bad(`

@@ -3,6 +3,8 @@ package terraform
 import (
 	"context"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -18,17 +20,12 @@ import (
 	"github.com/iamref/iam/provider/mapping"
 )
 
-var (
-	_ resource.ResourceWithConfigure      = (*tokenResource)(nil)
-	_ resource.ResourceWithImportState    = (*tokenResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*tokenResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*tokenResource)(nil)
-)
-
 // tokenResource is iam_organization_access_token.
-type tokenResource struct{ data *providerData }
+type tokenResource struct{ resourceBase }
 
-func newTokenResource() resource.Resource { return &tokenResource{} }
+func newTokenResource() resource.Resource {
+	return &tokenResource{resourceBase{typeName: "_organization_access_token", idAttr: "token_id"}}
+}
 
 type tokenModel struct {
 	ID           types.String `tfsdk:"id"`
@@ -43,10 +40,6 @@ type tokenModel struct {
 	ExpiresIn    types.String `tfsdk:"expires_in"`
 	RotateBefore types.String `tfsdk:"rotate_before"`
 	Organization types.String `tfsdk:"organization"`
-}
-
-func (r *tokenResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_organization_access_token"
 }
 
 func (r *tokenResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -133,40 +126,28 @@ func replaceNameUnlessImported(ctx context.Context, req planmodifier.StringReque
 	resp.RequiresReplace = !(value.IsNull() && mapping.IsReplacementName(req.StateValue.ValueString(), req.PlanValue.ValueString()))
 }
 
-func (r *tokenResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configured(req.ProviderData, &resp.Diagnostics)
-}
-
 func (m tokenModel) args(org string) mapping.TokenArgs {
 	return mapping.TokenArgs{Organization: org, Name: m.Name.ValueString(), Description: m.Description.ValueString(), RoleID: m.RoleID.ValueString(),
 		Admin: m.Admin.ValueBool(), ExpiresIn: m.ExpiresIn.ValueString(), RotateBefore: m.RotateBefore.ValueString()}
 }
 
-// ValidateConfig checks the configuration offline with mapping.CheckToken; unknown values get
-// stand-ins. (role_id with admin is reported by the ConflictsWith validator.)
+// ValidateConfig checks the configuration offline with mapping.CheckTokenWithUnknowns. (role_id with admin is reported by the ConflictsWith validator.)
 func (r *tokenResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m tokenModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var unk unknowns
-	probe := m.args("")
-	if m.Name.IsUnknown() {
-		unk.add("name")
-		probe.Name = "unknown"
-	}
-	if m.ExpiresIn.IsUnknown() {
-		unk.add("expiresIn")
-		probe.ExpiresIn = "17520h" // the longest allowed, so that rotate_before is still checked
-	}
-	if m.RotateBefore.IsUnknown() {
-		unk.add("rotateBefore")
+	var unk mapping.Unknowns
+	for f, v := range map[mapping.Field]attr.Value{mapping.FieldName: m.Name, mapping.FieldExpiresIn: m.ExpiresIn, mapping.FieldRotateBefore: m.RotateBefore} {
+		if v.IsUnknown() {
+			unk.Add(mapping.Root(f))
+		}
 	}
 	if m.RoleID.IsUnknown() || m.Admin.IsUnknown() || !m.RoleID.IsNull() && !m.Admin.IsNull() {
-		unk.add("roleId") // unknown, or both set: left to the ConflictsWith validator
+		unk.Add(mapping.Root(mapping.FieldRoleID)) // unknown, or both set: left to the ConflictsWith validator
 	}
-	resp.Diagnostics.Append(problemDiags(mapping.CheckToken(probe), nil, unk.touches)...)
+	resp.Diagnostics.Append(problemDiags(mapping.CheckTokenWithUnknowns(m.args(""), unk), nil)...)
 }
 
 // ModifyPlan renews the token early: when mapping.RotationDue says the token expires within
@@ -186,7 +167,7 @@ func (r *tokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if plan.RotateBefore.IsUnknown() {
 		return
 	}
-	due, why := mapping.RotationDue(state.ExpiresAt.ValueString(), plan.RotateBefore.ValueString(), r.data.now())
+	due, why := mapping.RotationDue(state.ExpiresAt.ValueString(), plan.RotateBefore.ValueString(), r.data.prov.Now())
 	if !due {
 		if state.Value.IsNull() && plan.Value.IsUnknown() {
 			// An imported token has no value, and an in-place update does not give it one.
@@ -200,30 +181,25 @@ func (r *tokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(a), types.StringUnknown())...)
 	}
 	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("expires_at"))
-	resp.Diagnostics.AddAttributeWarning(path.Root("rotate_before"), "Token renewal due", tfWords(why)+" (token "+state.TokenName.ValueString()+")")
+	resp.Diagnostics.AddAttributeWarning(path.Root("rotate_before"), "Token renewal due", why.Text(names{})+" (token "+state.TokenName.ValueString()+")")
 }
 
 func (r *tokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var plan tokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	org, err := r.data.prov.Org(plan.Organization.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("organization"), "No organization", err.Error())
+	org, ok := r.org(plan.Organization, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	st, err := r.data.prov.CreateToken(ctx, plan.args(org), r.data.now())
+	st, err := r.data.prov.CreateToken(ctx, plan.args(org), r.data.prov.Now())
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot create token", err.Error())
+		resp.Diagnostics.AddError("Cannot create token", errText(err))
 		return
 	}
-	plan.ID = types.StringValue(resourceID(org, st.TokenID))
+	plan.ID = types.StringValue(mapping.ResourceID(org, st.TokenID))
 	plan.TokenID = types.StringValue(st.TokenID)
 	plan.TokenName = types.StringValue(st.TokenName)
 	plan.Value = types.StringValue(st.Value)
@@ -234,32 +210,25 @@ func (r *tokenResource) Create(ctx context.Context, req resource.CreateRequest, 
 // Read finds the token; its inputs and value come from prior state (the server never returns
 // the value again). An imported token takes its inputs from the server and has no value.
 func (r *tokenResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var state tokenModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	org := stateOrg(state.ID, state.Organization)
-	if org == "" {
-		org, _ = r.data.prov.Org("")
-	}
+	org := r.readOrg(state.ID, state.Organization)
 	prior := mapping.TokenState{TokenArgs: state.args(org), TokenID: state.TokenID.ValueString(), TokenName: state.TokenName.ValueString(),
 		Value: state.Value.ValueString(), ExpiresAt: state.ExpiresAt.ValueString()}
 	imported := state.Name.IsNull()
 	st, found, err := r.data.prov.ReadToken(ctx, prior)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read token", err.Error())
+		resp.Diagnostics.AddError("Cannot read token", errText(err))
 		return
 	}
 	if !found {
 		resp.State.RemoveResource(ctx)
 		return
 	}
-	state.ID = types.StringValue(resourceID(org, st.TokenID))
+	state.ID = types.StringValue(mapping.ResourceID(org, st.TokenID))
 	state.TokenName = types.StringValue(st.TokenName)
 	state.ExpiresAt = optString(st.ExpiresAt)
 	if imported {
@@ -291,10 +260,6 @@ func (r *tokenResource) Update(ctx context.Context, req resource.UpdateRequest, 
 }
 
 func (r *tokenResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
 	var state tokenModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -302,22 +267,6 @@ func (r *tokenResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 	}
 	st := mapping.TokenState{TokenArgs: state.args(stateOrg(state.ID, state.Organization)), TokenID: state.TokenID.ValueString(), TokenName: state.TokenName.ValueString()}
 	if err := r.data.prov.DeleteToken(ctx, st); err != nil {
-		resp.Diagnostics.AddError("Cannot delete token", err.Error())
+		resp.Diagnostics.AddError("Cannot delete token", errText(err))
 	}
-}
-
-// ImportState takes "{organization}/{token_id}" (or a bare ID in the provider's organization).
-func (r *tokenResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if r.data == nil {
-		notConfigured(&resp.Diagnostics)
-		return
-	}
-	org, id, err := parseImportID(r.data.prov, req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error())
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), resourceID(org, id))...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("token_id"), id)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("organization"), importOrg(r.data.prov, org))...)
 }

@@ -2,13 +2,15 @@ package terraform
 
 import (
 	"context"
-	"github.com/iamref/iam/provider/mapping"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+
+	"github.com/iamref/iam/provider/mapping"
 )
 
 // These run without TF_ACC or a server.
@@ -44,7 +46,7 @@ func TestSchemasValid(t *testing.T) {
 }
 
 func TestProblemPath(t *testing.T) {
-	sets := map[string][]string{"scopes": {"stack:read", "stack:delet"}, "grant[1].insights_accounts": {"a", "b"}}
+	sets := map[string][]string{"scopes": {"stack:read", "stack:delet"}, "grants[1].insightsAccounts": {"a", "b"}}
 	for _, c := range []struct {
 		field string
 		want  path.Path
@@ -60,10 +62,33 @@ func TestProblemPath(t *testing.T) {
 		{"roleId", path.Root("role_id"), "role_id"},
 		{"expiresIn", path.Root("expires_in"), "expires_in"},
 	} {
-		got, name := problemPath(c.field, sets)
+		at, err := mapping.ParsePath(c.field)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, name := problemPath(at, sets)
 		if !got.Equal(c.want) || name != c.name {
 			t.Errorf("problemPath(%q) = %s, %q; want %s, %q", c.field, got, name, c.want, c.name)
 		}
+	}
+}
+
+// Every field mapping names is spelled as the attribute it stands for.
+func TestNames(t *testing.T) {
+	for f, want := range map[mapping.Field]string{
+		mapping.FieldGrants: "grant", mapping.FieldInsightsAccounts: "insights_accounts", mapping.FieldRoleID: "role_id",
+		mapping.FieldExpiresIn: "expires_in", mapping.FieldRotateBefore: "rotate_before", mapping.FieldEntityType: "entity_type",
+		mapping.FieldExpiresAt: "expires_at", mapping.FieldInsightsAccount: "insights_account", mapping.FieldScopes: "scopes",
+	} {
+		if got := (names{}).Field(f); got != want {
+			t.Errorf("%s: %q, want %q", f, got, want)
+		}
+	}
+	if got := (names{}).Setting(mapping.SettingAccessToken); got != "access_token" {
+		t.Errorf("access token setting: %q", got)
+	}
+	if got := errText(mapping.ErrNoToken); !strings.Contains(got, "set access_token, or IAM_ACCESS_TOKEN") {
+		t.Errorf("ErrNoToken: %q", got)
 	}
 }
 
@@ -110,8 +135,8 @@ func TestIsSuffixedName(t *testing.T) {
 
 func TestSplitID(t *testing.T) {
 	for id, ok := range map[string]bool{"acme/x": true, "acme/": false, "/x": false, "x": false, "a/b/c": false} {
-		if _, _, got := splitID(id); got != ok {
-			t.Errorf("splitID(%q) ok = %v", id, got)
+		if _, _, got := mapping.SplitID(id); got != ok {
+			t.Errorf("SplitID(%q) ok = %v", id, got)
 		}
 	}
 }
