@@ -213,11 +213,7 @@ func (s *Server) deleteEntity(ctx context.Context, e store.Entity) error {
 
 func (s *Server) setTags(r *http.Request, c *call) (store.Entity, error) {
 	var tags map[string]string
-	body, err := readBody(r)
-	if err != nil {
-		return store.Entity{}, err
-	}
-	if err := decodeJSONBytes(body, c.ent.Kind, &tags); err != nil {
+	if _, err := decodeBody(r, c.ent.Kind, &tags); err != nil {
 		return store.Entity{}, err
 	}
 	if err := validTags(c.ent.Kind, tags); err != nil {

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -18,26 +17,13 @@ import (
 // idempotencyWindow is how long a create's outcome is replayed for its Idempotency-Key.
 const idempotencyWindow = 24 * time.Hour
 
-// readBody reads the whole (size-limited) request body.
-func readBody(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(r.Body)
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, errorf(http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", tooBig.Limit)
-	}
-	return b, err
-}
-
 // create runs a create handler at most once per (caller, Idempotency-Key): a retried POST with
 // the same key gets the first response back, never a second object. The stored response is
 // sealed with a key derived from the caller's token value and the idempotency key, neither
 // of which the database holds, so a token value in it is not readable from the database.
 func (s *Server) create(w http.ResponseWriter, r *http.Request, c *call, resource string, in any, do func() (int, any, error)) error {
-	body, err := readBody(r)
+	body, err := decodeBody(r, resource, in)
 	if err != nil {
-		return err
-	}
-	if err := decodeJSON(bytes.NewReader(body), resource, in); err != nil {
 		return err
 	}
 	key := r.Header.Get("Idempotency-Key")

@@ -218,11 +218,7 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) err
 
 func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req apitype.UpdateRoleRequest
-	body, err := readBody(r)
-	if err != nil {
-		return err
-	}
-	if err := decodeJSONBytes(body, "role", &req); err != nil {
+	if _, err := decodeBody(r, "role", &req); err != nil {
 		return err
 	}
 	rec, err := s.getRecord(r.Context(), r.PathValue("roleID"))
