@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -22,79 +21,49 @@ const (
 	kindAccount = "insights-account"
 )
 
-// entityCache keeps entities by name and by ID so that authorizing a request on a stack or
-// an access check does not hit the store each time. This server is the only writer, so writes
-// here update it directly.
+// entityCache keeps entities by name and by ID so that authorizing a request on a stack or an
+// access check does not hit the store each time. Writes through this server update it at once;
+// those through another replica show within the cache TTL.
 type entityCache struct {
-	st  store.Store
-	org string
-	ttl time.Duration // entries older than this are re-read (changes made by other replicas)
-	now func() time.Time
-
-	mu     sync.RWMutex
-	byName map[string]cachedEntity // kind/project/name
-	byID   map[string]cachedEntity
+	st      store.Store
+	org     string
+	entries *cache[entityKey, store.Entity] // each entity under its ID key and its name key
 }
 
-type cachedEntity struct {
-	e       store.Entity
-	fetched time.Time
+// entityKey finds an entity by ID (only id set) or by kind, project and name.
+type entityKey struct {
+	id                  string
+	kind, project, name string
+}
+
+func idKey(id string) entityKey { return entityKey{id: id} }
+func nameKey(kind, project, name string) entityKey {
+	return entityKey{kind: kind, project: project, name: name}
 }
 
 func newEntityCache(st store.Store, org string, ttl time.Duration, now func() time.Time) *entityCache {
-	return &entityCache{st: st, org: org, ttl: ttl, now: now, byName: map[string]cachedEntity{}, byID: map[string]cachedEntity{}}
+	return &entityCache{st: st, org: org, entries: newCache[entityKey, store.Entity](ttl, 2*maxCached, now)}
 }
 
-func nameKey(kind, project, name string) string { return kind + "/" + project + "/" + name }
-
 func (c *entityCache) get(ctx context.Context, kind, project, name string) (store.Entity, error) {
-	key := nameKey(kind, project, name)
-	c.mu.RLock()
-	ce, ok := c.byName[key]
-	c.mu.RUnlock()
-	if ok && c.now().Sub(ce.fetched) < c.ttl {
-		return ce.e, nil
-	}
-	e, err := c.st.GetEntity(ctx, c.org, kind, project, name)
-	if err != nil {
-		return store.Entity{}, err
-	}
-	c.put(e)
-	return e, nil
+	return c.entries.Load(nameKey(kind, project, name), func() (store.Entity, error) {
+		return c.st.GetEntity(ctx, c.org, kind, project, name)
+	})
 }
 
 func (c *entityCache) getByID(ctx context.Context, id string) (store.Entity, error) {
-	c.mu.RLock()
-	ce, ok := c.byID[id]
-	c.mu.RUnlock()
-	if ok && c.now().Sub(ce.fetched) < c.ttl {
-		return ce.e, nil
-	}
-	e, err := c.st.GetEntityByID(ctx, c.org, id)
-	if err != nil {
-		return store.Entity{}, err
-	}
-	c.put(e)
-	return e, nil
+	return c.entries.Load(idKey(id), func() (store.Entity, error) { return c.st.GetEntityByID(ctx, c.org, id) })
 }
 
-func (c *entityCache) put(e store.Entity) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.byID) > 200_000 {
-		clear(c.byID)
-		clear(c.byName)
-	}
-	ce := cachedEntity{e: e, fetched: c.now()}
-	c.byName[nameKey(e.Kind, e.Project, e.Name)] = ce
-	c.byID[e.ID] = ce
+// put caches an entity this server just created; gen is the Generation read before the write.
+func (c *entityCache) put(gen uint64, e store.Entity) {
+	c.entries.Put(gen, idKey(e.ID), e)
+	c.entries.Put(gen, nameKey(e.Kind, e.Project, e.Name), e)
 }
 
+// drop invalidates an entity after it was changed or deleted.
 func (c *entityCache) drop(e store.Entity) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.byName, nameKey(e.Kind, e.Project, e.Name))
-	delete(c.byID, e.ID)
+	c.entries.Delete(idKey(e.ID), nameKey(e.Kind, e.Project, e.Name))
 }
 
 func toAuthz(e store.Entity) authz.Entity {
@@ -193,13 +162,14 @@ func (s *Server) newEntity(ctx context.Context, kind, project, name string, tags
 	}
 	now := s.stamp()
 	e := store.Entity{ID: newID(), Org: s.org.Name, Kind: kind, Project: project, Name: name, Tags: tags, Created: now, Modified: now}
+	gen := s.ents.entries.Generation()
 	if err := s.st.CreateEntity(ctx, e); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return store.Entity{}, conflict(kind, field, "%s %s already exists", kind, s.org.Name+"/"+strings.TrimPrefix(entityLabel(e), kind+":"))
 		}
 		return store.Entity{}, err
 	}
-	s.ents.put(e)
+	s.ents.put(gen, e)
 	return e, nil
 }
 
@@ -223,8 +193,7 @@ func (s *Server) setTags(r *http.Request, c *call) (store.Entity, error) {
 	if err != nil {
 		return store.Entity{}, err
 	}
-	s.ents.drop(c.ent)
-	s.ents.put(e)
+	s.ents.drop(c.ent) // the next read loads the new tags
 	return e, nil
 }
 
