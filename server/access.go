@@ -113,11 +113,11 @@ func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKin
 	var e store.Entity
 	if ref.ID != "" {
 		e, err = s.ents.getByID(ctx, ref.ID)
-		if err == nil && e.Kind != ref.Kind {
+		if err == nil && e.Kind != kind {
 			err = store.ErrNotFound
 		}
 	} else {
-		e, err = s.ents.get(ctx, kind.String(), ref.Project, ref.Name)
+		e, err = s.ents.get(ctx, kind, ref.Project, ref.Name)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return authz.Entity{}, notFound(ref.Kind, "%s not found", describeEntityRef(ref))
@@ -125,5 +125,5 @@ func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKin
 	if err != nil {
 		return authz.Entity{}, err
 	}
-	return toAuthz(e), nil
+	return target(e), nil
 }

@@ -19,7 +19,21 @@ import (
 // console-internal and not accepted here.
 var uxPurposes = []string{"role", "set", "policy"}
 
-var resourceTypes = []string{"global", "stack", "environment", "insights-account"}
+// parseResourceType reads a record's resourceType ("" = global): "global" or an entity kind,
+// spelled as authz.EntityKind.ResourceType prints it.
+func parseResourceType(rt string) (authz.EntityKind, error) {
+	if rt == "" {
+		return authz.KindOrg, nil
+	}
+	if k, err := authz.ParseEntityKind(rt); err == nil && k.ResourceType() == rt {
+		return k, nil
+	}
+	names := []string{authz.KindOrg.ResourceType()}
+	for _, k := range authz.EntityKinds {
+		names = append(names, k.ResourceType())
+	}
+	return 0, invalid("role", "resourceType", "%q is not one of %s", rt, strings.Join(names, ", "))
+}
 
 const (
 	maxRoleName        = 100
@@ -106,7 +120,7 @@ func (s *Server) listScopes(w http.ResponseWriter, r *http.Request, c *call) err
 // checkedDetails validates a record's details: grammar, Compose references (existing sets or
 // policies of this org, no cycles), the scope kinds of typed sets, and the escalation guard:
 // the caller must already hold everything the record could grant.
-func (s *Server) checkedDetails(ctx context.Context, c *call, selfID, purpose, resourceType string, raw []byte) (canonical []byte, refs []string, err error) {
+func (s *Server) checkedDetails(ctx context.Context, c *call, selfID, purpose string, kind authz.EntityKind, raw []byte) (canonical []byte, refs []string, err error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil, required("role", "details")
 	}
@@ -134,11 +148,10 @@ func (s *Server) checkedDetails(ctx context.Context, c *call, selfID, purpose, r
 	if err != nil {
 		return nil, nil, invalid("role", "details", "%v", err)
 	}
-	if purpose == "set" && resourceType != "global" {
-		want, _ := authz.ParseEntityKind(resourceType)
+	if purpose == "set" && kind != authz.KindOrg {
 		for _, g := range ix.Grants() {
-			if g.Kind != want {
-				return nil, nil, invalid("role", "details", "a %s permission set may only hold %s scopes; %s acts on %s", resourceType, resourceType, strings.Join(g.Scopes.Names(), ", "), g.Kind)
+			if g.Kind != kind {
+				return nil, nil, invalid("role", "details", "a %s permission set may only hold %s scopes; %s acts on %s", kind, kind, strings.Join(g.Scopes.Names(), ", "), g.Kind)
 			}
 		}
 	}
@@ -189,20 +202,17 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) err
 		if !slices.Contains(uxPurposes, purpose) {
 			return 0, nil, invalid("role", "uxPurpose", "%q is not one of %s", purpose, strings.Join(uxPurposes, ", "))
 		}
-		rt := req.ResourceType
-		if rt == "" {
-			rt = "global"
+		kind, err := parseResourceType(req.ResourceType)
+		if err != nil {
+			return 0, nil, err
 		}
-		if !slices.Contains(resourceTypes, rt) {
-			return 0, nil, invalid("role", "resourceType", "%q is not one of %s", rt, strings.Join(resourceTypes, ", "))
-		}
-		details, refs, err := s.checkedDetails(r.Context(), c, "", purpose, rt, req.Details)
+		details, refs, err := s.checkedDetails(r.Context(), c, "", purpose, kind, req.Details)
 		if err != nil {
 			return 0, nil, err
 		}
 		now := s.stamp()
 		rec := store.Record{
-			ID: newID(), Org: s.org.Name, Name: req.Name, Description: req.Description, ResourceType: rt,
+			ID: newID(), Org: s.org.Name, Name: req.Name, Description: req.Description, ResourceType: kind.ResourceType(),
 			UXPurpose: purpose, Details: details, Refs: refs, Version: 1, Created: now, Modified: now,
 		}
 		if err := s.st.CreateRecord(r.Context(), rec); err != nil {
@@ -252,7 +262,11 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	if len(req.Details) > 0 && string(req.Details) != "null" {
-		if next.Details, next.Refs, err = s.checkedDetails(r.Context(), c, rec.ID, rec.UXPurpose, rec.ResourceType, req.Details); err != nil {
+		kind, err := authz.ParseEntityKind(rec.ResourceType)
+		if err != nil {
+			return fmt.Errorf("record %s: stored resourceType: %w", rec.ID, err)
+		}
+		if next.Details, next.Refs, err = s.checkedDetails(r.Context(), c, rec.ID, rec.UXPurpose, kind, req.Details); err != nil {
 			return err
 		}
 	}

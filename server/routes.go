@@ -29,9 +29,9 @@ type route struct {
 	method   string
 	pattern  string
 	access   access
-	scope    string                                    // for scoped routes
-	entity   func(*http.Request) (store.Entity, error) // nil: an org-level scope
-	mutation bool                                      // audited on success too
+	scope    string // for scoped routes
+	entity   bool   // the scope applies to the entity the path names
+	mutation bool   // audited on success too
 	handle   func(w http.ResponseWriter, r *http.Request, c *call) error
 }
 
@@ -79,22 +79,22 @@ func (s *Server) routeTable() []*route {
 		{method: "DELETE", pattern: "/api/orgs/{org}/tokens/{tokenID}", access: scoped, scope: "org_token:delete", mutation: true, handle: s.deleteToken},
 
 		{method: "POST", pattern: "/api/stacks/{org}/{project}", access: scoped, scope: "stack:create", mutation: true, handle: s.createStack},
-		{method: "GET", pattern: "/api/stacks/{org}/{project}/{stack}", access: scoped, scope: "stack:read", entity: s.stackEntity, handle: s.getStack},
-		{method: "DELETE", pattern: "/api/stacks/{org}/{project}/{stack}", access: scoped, scope: "stack:delete", entity: s.stackEntity, mutation: true, handle: s.deleteStack},
-		{method: "PATCH", pattern: "/api/stacks/{org}/{project}/{stack}/tags", access: scoped, scope: "stack_tags:update", entity: s.stackEntity, mutation: true, handle: s.updateStackTags},
+		{method: "GET", pattern: "/api/stacks/{org}/{project}/{stack}", access: scoped, scope: "stack:read", entity: true, handle: s.getStack},
+		{method: "DELETE", pattern: "/api/stacks/{org}/{project}/{stack}", access: scoped, scope: "stack:delete", entity: true, mutation: true, handle: s.deleteStack},
+		{method: "PATCH", pattern: "/api/stacks/{org}/{project}/{stack}/tags", access: scoped, scope: "stack_tags:update", entity: true, mutation: true, handle: s.updateStackTags},
 		{method: "GET", pattern: "/api/user/stacks", access: scoped, scope: "stack:list", handle: s.listStacks},
 
 		{method: "POST", pattern: "/api/esc/environments/{org}", access: scoped, scope: "environment:create", mutation: true, handle: s.createEnvironment},
 		{method: "GET", pattern: "/api/esc/environments/{org}", access: scoped, scope: "environment:list", handle: s.listEnvironments},
-		{method: "GET", pattern: "/api/esc/environments/{org}/{project}/{env}", access: scoped, scope: "environment:read", entity: s.envEntity, handle: s.getEnvironment},
-		{method: "DELETE", pattern: "/api/esc/environments/{org}/{project}/{env}", access: scoped, scope: "environment:delete", entity: s.envEntity, mutation: true, handle: s.deleteEnvironment},
-		{method: "POST", pattern: "/api/esc/environments/{org}/{project}/{env}/open", access: scoped, scope: "environment:open", entity: s.envEntity, mutation: true, handle: s.openEnvironment},
-		{method: "PATCH", pattern: "/api/esc/environments/{org}/{project}/{env}/tags", access: scoped, scope: "environment_tag:update", entity: s.envEntity, mutation: true, handle: s.updateEnvironmentTags},
+		{method: "GET", pattern: "/api/esc/environments/{org}/{project}/{env}", access: scoped, scope: "environment:read", entity: true, handle: s.getEnvironment},
+		{method: "DELETE", pattern: "/api/esc/environments/{org}/{project}/{env}", access: scoped, scope: "environment:delete", entity: true, mutation: true, handle: s.deleteEnvironment},
+		{method: "POST", pattern: "/api/esc/environments/{org}/{project}/{env}/open", access: scoped, scope: "environment:open", entity: true, mutation: true, handle: s.openEnvironment},
+		{method: "PATCH", pattern: "/api/esc/environments/{org}/{project}/{env}/tags", access: scoped, scope: "environment_tag:update", entity: true, mutation: true, handle: s.updateEnvironmentTags},
 
 		{method: "GET", pattern: "/api/preview/insights/{org}/accounts", access: scoped, scope: "insights_account:list", handle: s.listAccounts},
 		{method: "POST", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: "insights_account:create", mutation: true, handle: s.createAccount},
-		{method: "GET", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: "insights_account:read", entity: s.accountEntity, handle: s.getAccount},
-		{method: "DELETE", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: "insights_account:delete", entity: s.accountEntity, mutation: true, handle: s.deleteAccount},
+		{method: "GET", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: "insights_account:read", entity: true, handle: s.getAccount},
+		{method: "DELETE", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: "insights_account:delete", entity: true, mutation: true, handle: s.deleteAccount},
 
 		{method: "GET", pattern: "/api/orgs/{org}/auditlogs", access: scoped, scope: "audit_logs:read", handle: s.listAuditLogs},
 		{method: "POST", pattern: "/api/orgs/{org}/access/check", access: scoped, scope: "role:read", handle: s.checkAccess},
@@ -157,7 +157,7 @@ func (s *Server) dispatch(rt *route) http.Handler {
 			return
 		}
 		c.entity, c.label = authz.OrgEntity, "org:"+s.org.Name
-		if rt.entity != nil && !ix.GrantsAnywhere(scopeID) {
+		if rt.entity && !ix.GrantsAnywhere(scopeID) {
 			// Refused before the lookup: no rights anywhere, so no hint of what exists.
 			s.metrics.decision(authz.Denied)
 			c.label = pathLabel(authz.MustScope(rt.scope).Kind, r)
@@ -169,12 +169,12 @@ func (s *Server) dispatch(rt *route) http.Handler {
 			}, "the role grants "+rt.scope+" nowhere")
 			return
 		}
-		if rt.entity != nil {
-			if c.ent, err = rt.entity(r); err != nil {
+		if rt.entity {
+			if c.ent, err = s.pathEntity(r, authz.MustScope(rt.scope).Kind); err != nil {
 				s.finish(sw, r, rt, c, err)
 				return
 			}
-			c.entity, c.label = toAuthz(c.ent), entityLabel(c.ent)
+			c.entity, c.label = target(c.ent), entityLabel(c.ent)
 		}
 		ex := ix.Explain(scopeID, c.entity)
 		s.metrics.decision(ex.Decision)
@@ -199,20 +199,6 @@ func (s *Server) orgOf(r *http.Request) string {
 		return o
 	}
 	return r.URL.Query().Get("organization")
-}
-
-// pathLabel names the entity a request targets from its path alone (for the audit log of a
-// request refused before the entity was looked up).
-func pathLabel(k authz.EntityKind, r *http.Request) string {
-	switch k {
-	case authz.KindStack:
-		return "stack:" + r.PathValue("project") + "/" + r.PathValue("stack")
-	case authz.KindEnvironment:
-		return "environment:" + r.PathValue("project") + "/" + r.PathValue("env")
-	case authz.KindInsightsAccount:
-		return "insights-account:" + r.PathValue("account")
-	}
-	return "org:" + r.PathValue("org")
 }
 
 func kindResource(k authz.EntityKind) string {
