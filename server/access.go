@@ -28,9 +28,9 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 		return invalid("accessCheck", "checks", "%d checks; at most %d per request", len(req.Checks), maxChecks)
 	}
 	resp := apitype.AccessCheckResponse{Results: make([]apitype.AccessCheckResult, len(req.Checks))}
-	ac := &accessChecker{s: s, ctx: r.Context(), principals: map[string]*authz.Index{"": c.p.index, c.p.token.ID: c.p.index},
+	ac := &accessChecker{s: s, ctx: r.Context(), principals: map[string]*authz.Index{"": c.principal.index, c.principal.token.ID: c.principal.index},
 		// Asking about another token's rights also needs org_token:read (who holds what).
-		mayReadTokens: c.p.index.Decide(authz.MustScope("org_token:read").ID, authz.OrgEntity) == authz.Allowed}
+		mayReadTokens: c.principal.index.Decide(orgTokenRead.ID, authz.OrgEntity) == authz.Allowed}
 	for i, chk := range req.Checks {
 		res, err := ac.check(chk)
 		if ae := (*apiError)(nil); errors.As(err, &ae) {
@@ -125,5 +125,5 @@ func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKin
 	if err != nil {
 		return authz.Entity{}, err
 	}
-	return target(e), nil
+	return targetOf(e), nil
 }

@@ -93,8 +93,8 @@ func pathLabel(kind authz.EntityKind, r *http.Request) string {
 	return label(kind, r.PathValue(p.project), r.PathValue(p.name))
 }
 
-// target is the entity as authz sees it: identity, qualified name and the caller's tags.
-func target(e store.Entity) authz.Entity {
+// targetOf is the entity as authz sees it: identity, qualified name and the caller's tags.
+func targetOf(e store.Entity) authz.Entity {
 	return authz.Entity{Kind: e.Kind, ID: e.ID, Name: qualified(e.Project, e.Name), Tags: userTags(e.Tags)}
 }
 
@@ -185,32 +185,25 @@ func (s *Server) deleteEntity(ctx context.Context, e store.Entity) error {
 
 func (s *Server) setTags(r *http.Request, c *call) (store.Entity, error) {
 	var tags map[string]string
-	if _, err := decodeBody(r, c.ent.Kind.String(), &tags); err != nil {
+	if _, err := decodeBody(r, c.entity.Kind.String(), &tags); err != nil {
 		return store.Entity{}, err
 	}
-	if err := validTags(c.ent.Kind.String(), tags); err != nil {
+	if err := validTags(c.entity.Kind.String(), tags); err != nil {
 		return store.Entity{}, err
 	}
-	e, err := s.st.UpdateEntityTags(r.Context(), s.org.Name, c.ent.ID, tags, s.stamp())
+	e, err := s.st.UpdateEntityTags(r.Context(), s.org.Name, c.entity.ID, tags, s.stamp())
 	if err != nil {
 		return store.Entity{}, err
 	}
-	s.ents.drop(c.ent) // the next read loads the new tags
+	s.ents.drop(c.entity) // the next read loads the new tags
 	return e, nil
 }
-
-// The read scopes that filter listings, resolved once.
-var (
-	stackRead       = authz.MustScope("stack:read")
-	environmentRead = authz.MustScope("environment:read")
-	accountRead     = authz.MustScope("insights_account:read")
-)
 
 // visible filters entities to those the caller may read.
 func visible(c *call, scope authz.Scope, es []store.Entity) []store.Entity {
 	out := es[:0:0]
 	for _, e := range es {
-		if c.p.index.Decide(scope.ID, target(e)) {
+		if c.principal.index.Decide(scope.ID, targetOf(e)) {
 			out = append(out, e)
 		}
 	}
@@ -238,12 +231,12 @@ func (s *Server) createStack(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 func (s *Server) getStack(w http.ResponseWriter, r *http.Request, c *call) error {
-	writeJSON(w, http.StatusOK, stackJSON(s.org.Name, c.ent))
+	writeJSON(w, http.StatusOK, stackJSON(s.org.Name, c.entity))
 	return nil
 }
 
 func (s *Server) deleteStack(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.deleteEntity(r.Context(), c.ent); err != nil {
+	if err := s.deleteEntity(r.Context(), c.entity); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -313,12 +306,12 @@ func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request, c *cal
 }
 
 func (s *Server) getEnvironment(w http.ResponseWriter, r *http.Request, c *call) error {
-	writeJSON(w, http.StatusOK, envJSON(s.org.Name, c.ent))
+	writeJSON(w, http.StatusOK, envJSON(s.org.Name, c.entity))
 	return nil
 }
 
 func (s *Server) deleteEnvironment(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.deleteEntity(r.Context(), c.ent); err != nil {
+	if err := s.deleteEntity(r.Context(), c.entity); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -402,12 +395,12 @@ func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, c *call) 
 }
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, c *call) error {
-	writeJSON(w, http.StatusOK, accountJSON(c.ent))
+	writeJSON(w, http.StatusOK, accountJSON(c.entity))
 	return nil
 }
 
 func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.deleteEntity(r.Context(), c.ent); err != nil {
+	if err := s.deleteEntity(r.Context(), c.entity); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -39,16 +39,16 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, c *call, resourc
 		return invalid(resource, "Idempotency-Key", "header is longer than 255 characters")
 	}
 	reqHash := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
-	unlock := s.idem.lock(c.p.token.ID + "\x00" + key)
+	unlock := s.idem.lock(c.principal.token.ID + "\x00" + key)
 	defer unlock()
 
-	prev, err := s.st.GetIdempotent(r.Context(), s.org.Name, c.p.token.ID, key)
+	prev, err := s.st.GetIdempotent(r.Context(), s.org.Name, c.principal.token.ID, key)
 	switch {
 	case err == nil && s.now().Sub(prev.Created) < idempotencyWindow:
 		if !bytes.Equal(prev.RequestHash, reqHash[:]) {
 			return errorf(http.StatusUnprocessableEntity, "Idempotency-Key %q was already used for a different request; use a new key for a new request", key)
 		}
-		plain, err := unseal(c.p.value, key, prev.Body)
+		plain, err := unseal(c.principal.value, key, prev.Body)
 		if err != nil {
 			return err
 		}
@@ -74,12 +74,12 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, c *call, resourc
 	if err != nil {
 		return err
 	}
-	sealed, err := seal(c.p.value, key, plain)
+	sealed, err := seal(c.principal.value, key, plain)
 	if err != nil {
 		return err
 	}
 	if _, _, err := s.st.PutIdempotent(r.Context(), store.Idempotent{
-		Org: s.org.Name, Principal: c.p.token.ID, Key: key, RequestHash: reqHash[:],
+		Org: s.org.Name, Principal: c.principal.token.ID, Key: key, RequestHash: reqHash[:],
 		Status: status, Body: sealed, Created: s.now().UTC(),
 	}); err != nil {
 		s.log.Error("remembering an idempotent create failed; a retry would create again", "err", err)

@@ -155,12 +155,8 @@ func (s *Server) checkedDetails(ctx context.Context, c *call, selfID, purpose st
 			}
 		}
 	}
-	if cov := authz.Covers(c.p.index, ix); !cov.Covered {
-		return nil, nil, &apiError{
-			status: http.StatusForbidden,
-			msg:    fmt.Sprintf("token %q cannot grant more than it holds: %s", c.p.name(), strings.Join(cov.Missing, "; ")),
-			fields: []apitype.FieldError{{Resource: "role", Attribute: "details", ErrorType: apitype.ErrorTypeCustom, CustomMessage: "privilege escalation: " + strings.Join(cov.Missing, "; ")}},
-		}
+	if err := c.mayHandOut(ix, "role", "details", "cannot grant more than it holds"); err != nil {
+		return nil, nil, err
 	}
 	return authz.Format(root), refs, nil
 }
@@ -350,12 +346,8 @@ func (s *Server) setDefaultRole(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	if cov := authz.Covers(c.p.index, ix); !cov.Covered {
-		return &apiError{
-			status: http.StatusForbidden,
-			msg:    fmt.Sprintf("token %q cannot make %q the default role: it grants more than the token holds: %s", c.p.name(), rec.Name, strings.Join(cov.Missing, "; ")),
-			fields: []apitype.FieldError{{Resource: "role", Attribute: "roleID", ErrorType: apitype.ErrorTypeCustom, CustomMessage: "privilege escalation"}},
-		}
+	if err := c.mayHandOut(ix, "role", "roleID", fmt.Sprintf("cannot make %q the default role: it grants more than the token holds", rec.Name)); err != nil {
+		return err
 	}
 	if err := s.st.SetDefaultRole(r.Context(), s.org.Name, rec.ID); err != nil {
 		return err

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -107,7 +106,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 		}
 		tok := store.Token{
 			ID: newID(), Org: s.org.Name, Name: req.Name, Description: req.Description, Admin: req.Admin,
-			RoleID: req.RoleID, Expires: req.Expires, Created: s.stamp(), CreatedBy: c.p.name(),
+			RoleID: req.RoleID, Expires: req.Expires, Created: s.stamp(), CreatedBy: c.principal.name(),
 		}
 		var grants *authz.Index
 		switch {
@@ -131,12 +130,8 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 				return 0, nil, err
 			}
 		}
-		if cov := authz.Covers(c.p.index, grants); !cov.Covered {
-			return 0, nil, &apiError{
-				status: http.StatusForbidden,
-				msg:    fmt.Sprintf("token %q cannot mint a token with more rights than it holds: %s", c.p.name(), strings.Join(cov.Missing, "; ")),
-				fields: []apitype.FieldError{{Resource: "token", Attribute: "roleID", ErrorType: apitype.ErrorTypeCustom, CustomMessage: "privilege escalation"}},
-			}
+		if err := c.mayHandOut(grants, "token", "roleID", "cannot mint a token with more rights than it holds"); err != nil {
+			return 0, nil, err
 		}
 		value, err := newTokenValue()
 		if err != nil {
@@ -171,14 +166,14 @@ func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, c *call) er
 // getUser answers GET /api/user as Pulumi does for org tokens: the org is the "user".
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, c *call) error {
 	role := "member"
-	if c.p.token.Admin || c.p.token.RoleID == builtinID(s.org.Name, "admin") {
+	if c.principal.token.Admin || c.principal.token.RoleID == builtinID(s.org.Name, "admin") {
 		role = "admin"
 	}
 	writeJSON(w, http.StatusOK, apitype.User{
-		ID: c.p.token.ID, GitHubLogin: s.org.Name, Name: s.org.Name,
+		ID: c.principal.token.ID, GitHubLogin: s.org.Name, Name: s.org.Name,
 		Organizations: []apitype.UserOrganization{{Name: s.org.Name, GitHubLogin: s.org.Name, Role: role}},
 		Identities:    []string{},
-		TokenInfo:     &apitype.TokenInfo{Name: c.p.token.Name, Organization: s.org.Name},
+		TokenInfo:     &apitype.TokenInfo{Name: c.principal.token.Name, Organization: s.org.Name},
 	})
 	return nil
 }
