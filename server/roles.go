@@ -68,8 +68,11 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
+	def, err := s.defaultRoleID(r.Context())
+	if err != nil {
+		return err
+	}
 	resp := apitype.ListRolesResponse{}
-	def := s.defaultRoleID(r.Context())
 	for _, rec := range recs {
 		rec.IsOrgDefault = rec.ID == def
 		resp.Roles = append(resp.Roles, roleJSON(rec))
@@ -78,11 +81,27 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, c *call) erro
 	return nil
 }
 
-func (s *Server) defaultRoleID(ctx context.Context) string {
-	if org, err := s.st.GetOrg(ctx, s.org.Name); err == nil && org.DefaultRoleID != "" {
-		return org.DefaultRoleID
+// defaultRoleID is the org's default role (as stored: another replica may have changed it).
+func (s *Server) defaultRoleID(ctx context.Context) (string, error) {
+	org, err := s.st.GetOrg(ctx, s.org.Name)
+	if err != nil {
+		return "", err
 	}
-	return builtinID(s.org.Name, "member")
+	if org.DefaultRoleID == "" {
+		return builtinID(s.org.Name, "member"), nil
+	}
+	return org.DefaultRoleID, nil
+}
+
+// writeRole answers with one record, marked when it is the org's default role.
+func (s *Server) writeRole(ctx context.Context, w http.ResponseWriter, rec store.Record) error {
+	def, err := s.defaultRoleID(ctx)
+	if err != nil {
+		return err
+	}
+	rec.IsOrgDefault = rec.ID == def
+	writeJSON(w, http.StatusOK, roleJSON(rec))
+	return nil
 }
 
 func (s *Server) getRole(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -90,9 +109,7 @@ func (s *Server) getRole(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err != nil {
 		return err
 	}
-	rec.IsOrgDefault = rec.ID == s.defaultRoleID(r.Context())
-	writeJSON(w, http.StatusOK, roleJSON(rec))
-	return nil
+	return s.writeRole(r.Context(), w, rec)
 }
 
 func (s *Server) listScopes(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -267,9 +284,7 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) err
 		}
 	}
 	if next.Name == rec.Name && next.Description == rec.Description && string(next.Details) == string(rec.Details) {
-		rec.IsOrgDefault = rec.ID == s.defaultRoleID(r.Context())
-		writeJSON(w, http.StatusOK, roleJSON(rec)) // nothing changes: no new version
-		return nil
+		return s.writeRole(r.Context(), w, rec) // nothing changes: no new version
 	}
 	next.Version = rec.Version + 1
 	next.Modified = s.stamp()
@@ -283,9 +298,7 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	s.indexes.invalidate()
-	next.IsOrgDefault = next.ID == s.defaultRoleID(r.Context())
-	writeJSON(w, http.StatusOK, roleJSON(next))
-	return nil
+	return s.writeRole(r.Context(), w, next)
 }
 
 func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -296,7 +309,11 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *call) err
 	if rec.DefaultIdentifier != "" {
 		return errorf(http.StatusBadRequest, "%q is a built-in %s and cannot be deleted", rec.Name, rec.UXPurpose)
 	}
-	if rec.ID == s.defaultRoleID(r.Context()) {
+	def, err := s.defaultRoleID(r.Context())
+	if err != nil {
+		return err
+	}
+	if rec.ID == def {
 		return conflict("role", "roleID", "%q is the organization's default role; make another role the default first", rec.Name)
 	}
 	referrers, err := s.st.Referrers(r.Context(), s.org.Name, rec.ID)
@@ -365,11 +382,5 @@ func (s *Server) listRoleTokens(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	resp := apitype.ListTokensResponse{}
-	roles := map[string]*apitype.TokenRole{}
-	for _, t := range toks {
-		resp.Tokens = append(resp.Tokens, s.tokenJSON(r.Context(), t, roles))
-	}
-	writeJSON(w, http.StatusOK, resp)
-	return nil
+	return s.writeTokens(r.Context(), w, toks)
 }

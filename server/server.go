@@ -135,8 +135,8 @@ func (s *Server) housekeeping() {
 	defer t.Stop()
 	var lastPrune time.Time
 	for {
-		if time.Since(lastPrune) > time.Hour {
-			lastPrune = time.Now()
+		if now := s.now(); now.Sub(lastPrune) > time.Hour {
+			lastPrune = now
 			if err := s.st.PruneIdempotent(context.Background(), s.now().Add(-idempotencyWindow)); err != nil {
 				s.log.Warn("pruning idempotency records failed", "err", err)
 			}
