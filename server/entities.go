@@ -175,28 +175,32 @@ func (s *Server) newEntity(ctx context.Context, kind authz.EntityKind, project, 
 	return e, nil
 }
 
-func (s *Server) deleteEntity(ctx context.Context, e store.Entity) error {
-	if err := s.st.DeleteEntity(ctx, s.org.Name, e.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+// deleteEntity deletes the entity the path names (any kind).
+func (s *Server) deleteEntity(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.st.DeleteEntity(r.Context(), s.org.Name, c.entity.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	s.ents.drop(e)
+	s.ents.drop(c.entity)
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) setTags(r *http.Request, c *call) (store.Entity, error) {
+// updateEntityTags replaces the tags of the entity the path names (any kind).
+func (s *Server) updateEntityTags(w http.ResponseWriter, r *http.Request, c *call) error {
+	resource := c.entity.Kind.String()
 	var tags map[string]string
-	if _, err := decodeBody(r, c.entity.Kind.String(), &tags); err != nil {
-		return store.Entity{}, err
+	if _, err := decodeBody(r, resource, &tags); err != nil {
+		return err
 	}
-	if err := validTags(c.entity.Kind.String(), tags); err != nil {
-		return store.Entity{}, err
+	if err := validTags(resource, tags); err != nil {
+		return err
 	}
-	e, err := s.st.UpdateEntityTags(r.Context(), s.org.Name, c.entity.ID, tags, s.stamp())
-	if err != nil {
-		return store.Entity{}, err
+	if _, err := s.st.UpdateEntityTags(r.Context(), s.org.Name, c.entity.ID, tags, s.stamp()); err != nil {
+		return err
 	}
 	s.ents.drop(c.entity) // the next read loads the new tags
-	return e, nil
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // visible filters entities to those the caller may read.
@@ -232,22 +236,6 @@ func (s *Server) createStack(w http.ResponseWriter, r *http.Request, c *call) er
 
 func (s *Server) getStack(w http.ResponseWriter, r *http.Request, c *call) error {
 	writeJSON(w, http.StatusOK, stackJSON(s.org.Name, c.entity))
-	return nil
-}
-
-func (s *Server) deleteStack(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.deleteEntity(r.Context(), c.entity); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) updateStackTags(w http.ResponseWriter, r *http.Request, c *call) error {
-	if _, err := s.setTags(r, c); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
@@ -310,26 +298,10 @@ func (s *Server) getEnvironment(w http.ResponseWriter, r *http.Request, c *call)
 	return nil
 }
 
-func (s *Server) deleteEnvironment(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.deleteEntity(r.Context(), c.entity); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // openEnvironment answers an open with a session ID. This reference server stores no
 // environment values; the call exists so that `environment:open` is enforced and audited.
 func (s *Server) openEnvironment(w http.ResponseWriter, r *http.Request, c *call) error {
 	writeJSON(w, http.StatusOK, apitype.OpenEnvironmentResponse{ID: newID()})
-	return nil
-}
-
-func (s *Server) updateEnvironmentTags(w http.ResponseWriter, r *http.Request, c *call) error {
-	if _, err := s.setTags(r, c); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
@@ -396,14 +368,6 @@ func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, c *call) 
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, c *call) error {
 	writeJSON(w, http.StatusOK, accountJSON(c.entity))
-	return nil
-}
-
-func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.deleteEntity(r.Context(), c.entity); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

@@ -95,12 +95,17 @@ func sealKey(tokenValue, idemKey string) []byte {
 	return k[:]
 }
 
-func seal(tokenValue, idemKey string, plain []byte) ([]byte, error) {
+// aeadFor is the cipher that seals one stored response.
+func aeadFor(tokenValue, idemKey string) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(sealKey(tokenValue, idemKey))
 	if err != nil {
 		return nil, err
 	}
-	aead, err := cipher.NewGCM(block)
+	return cipher.NewGCM(block)
+}
+
+func seal(tokenValue, idemKey string, plain []byte) ([]byte, error) {
+	aead, err := aeadFor(tokenValue, idemKey)
 	if err != nil {
 		return nil, err
 	}
@@ -112,11 +117,7 @@ func seal(tokenValue, idemKey string, plain []byte) ([]byte, error) {
 }
 
 func unseal(tokenValue, idemKey string, sealed []byte) ([]byte, error) {
-	block, err := aes.NewCipher(sealKey(tokenValue, idemKey))
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
+	aead, err := aeadFor(tokenValue, idemKey)
 	if err != nil {
 		return nil, err
 	}

@@ -88,21 +88,21 @@ func (s *Server) routeTable() []*route {
 
 		{method: "POST", pattern: "/api/stacks/{org}/{project}", access: scoped, scope: sc("stack:create"), mutation: true, handle: s.createStack},
 		{method: "GET", pattern: "/api/stacks/{org}/{project}/{stack}", access: scoped, scope: sc("stack:read"), entity: true, handle: s.getStack},
-		{method: "DELETE", pattern: "/api/stacks/{org}/{project}/{stack}", access: scoped, scope: sc("stack:delete"), entity: true, mutation: true, handle: s.deleteStack},
-		{method: "PATCH", pattern: "/api/stacks/{org}/{project}/{stack}/tags", access: scoped, scope: sc("stack_tags:update"), entity: true, mutation: true, handle: s.updateStackTags},
+		{method: "DELETE", pattern: "/api/stacks/{org}/{project}/{stack}", access: scoped, scope: sc("stack:delete"), entity: true, mutation: true, handle: s.deleteEntity},
+		{method: "PATCH", pattern: "/api/stacks/{org}/{project}/{stack}/tags", access: scoped, scope: sc("stack_tags:update"), entity: true, mutation: true, handle: s.updateEntityTags},
 		{method: "GET", pattern: "/api/user/stacks", access: scoped, scope: sc("stack:list"), handle: s.listStacks},
 
 		{method: "POST", pattern: "/api/esc/environments/{org}", access: scoped, scope: sc("environment:create"), mutation: true, handle: s.createEnvironment},
 		{method: "GET", pattern: "/api/esc/environments/{org}", access: scoped, scope: sc("environment:list"), handle: s.listEnvironments},
 		{method: "GET", pattern: "/api/esc/environments/{org}/{project}/{env}", access: scoped, scope: sc("environment:read"), entity: true, handle: s.getEnvironment},
-		{method: "DELETE", pattern: "/api/esc/environments/{org}/{project}/{env}", access: scoped, scope: sc("environment:delete"), entity: true, mutation: true, handle: s.deleteEnvironment},
+		{method: "DELETE", pattern: "/api/esc/environments/{org}/{project}/{env}", access: scoped, scope: sc("environment:delete"), entity: true, mutation: true, handle: s.deleteEntity},
 		{method: "POST", pattern: "/api/esc/environments/{org}/{project}/{env}/open", access: scoped, scope: sc("environment:open"), entity: true, mutation: true, handle: s.openEnvironment},
-		{method: "PATCH", pattern: "/api/esc/environments/{org}/{project}/{env}/tags", access: scoped, scope: sc("environment_tag:update"), entity: true, mutation: true, handle: s.updateEnvironmentTags},
+		{method: "PATCH", pattern: "/api/esc/environments/{org}/{project}/{env}/tags", access: scoped, scope: sc("environment_tag:update"), entity: true, mutation: true, handle: s.updateEntityTags},
 
 		{method: "GET", pattern: "/api/preview/insights/{org}/accounts", access: scoped, scope: sc("insights_account:list"), handle: s.listAccounts},
 		{method: "POST", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: sc("insights_account:create"), mutation: true, handle: s.createAccount},
 		{method: "GET", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: sc("insights_account:read"), entity: true, handle: s.getAccount},
-		{method: "DELETE", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: sc("insights_account:delete"), entity: true, mutation: true, handle: s.deleteAccount},
+		{method: "DELETE", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: sc("insights_account:delete"), entity: true, mutation: true, handle: s.deleteEntity},
 
 		{method: "GET", pattern: "/api/orgs/{org}/auditlogs", access: scoped, scope: sc("audit_logs:read"), handle: s.listAuditLogs},
 		{method: "POST", pattern: "/api/orgs/{org}/access/check", access: scoped, scope: sc("role:read"), handle: s.checkAccess},
