@@ -135,11 +135,7 @@ func (db *DB) UpdateEntityTags(ctx context.Context, org, id string, tags map[str
 }
 
 func (db *DB) DeleteEntity(ctx context.Context, org, id string) error {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM entities WHERE org = ? AND id = ?`, org, id)
-	if err == nil {
-		err = affected(res)
-	}
-	if err != nil {
+	if err := db.execOne(ctx, `DELETE FROM entities WHERE org = ? AND id = ?`, org, id); err != nil {
 		return fmt.Errorf("delete entity %q: %w", id, err)
 	}
 	return nil
