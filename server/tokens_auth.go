@@ -51,12 +51,12 @@ func bearer(r *http.Request) (string, bool) {
 type tokenCache struct {
 	st     store.Store
 	now    func() time.Time
-	byHash *cache[string, store.Token] // key: string(sha256(value))
+	byHash *cache[[sha256.Size]byte, store.Token] // key: sha256(value)
 	byID   *cache[string, store.Token]
 }
 
 func newTokenCache(st store.Store, ttl time.Duration, now func() time.Time) *tokenCache {
-	return &tokenCache{st: st, now: now, byHash: newCache[string, store.Token](ttl, maxCached, now), byID: newCache[string, store.Token](ttl, maxCached, now)}
+	return &tokenCache{st: st, now: now, byHash: newCache[[sha256.Size]byte, store.Token](ttl, maxCached, now), byID: newCache[string, store.Token](ttl, maxCached, now)}
 }
 
 var errBadToken = errors.New("invalid, expired or revoked token")
@@ -66,9 +66,10 @@ func (c *tokenCache) authenticate(ctx context.Context, value string) (store.Toke
 	if !tokenPattern.MatchString(value) {
 		return store.Token{}, errBadToken
 	}
-	hash := hashToken(value)
-	tok, err := c.byHash.Load(string(hash), func() (store.Token, error) {
-		tok, err := c.st.TokenByHash(ctx, hash)
+	key := sha256.Sum256([]byte(value))
+	tok, err := c.byHash.Load(key, func() (store.Token, error) {
+		hash := key // a copy: only a cache miss allocates it
+		tok, err := c.st.TokenByHash(ctx, hash[:])
 		if errors.Is(err, store.ErrNotFound) {
 			return store.Token{}, errBadToken
 		}
@@ -77,7 +78,7 @@ func (c *tokenCache) authenticate(ctx context.Context, value string) (store.Toke
 	if err != nil {
 		return store.Token{}, err
 	}
-	if subtle.ConstantTimeCompare(tok.Hash, hash) != 1 || tok.Deleted {
+	if subtle.ConstantTimeCompare(tok.Hash, key[:]) != 1 || tok.Deleted {
 		return store.Token{}, errBadToken
 	}
 	if tok.Expires != 0 && c.now().Unix() >= tok.Expires {
@@ -94,7 +95,7 @@ func (c *tokenCache) byIDIn(ctx context.Context, org, id string) (store.Token, e
 // evict drops a token (after delete) so that its next use is refused.
 func (c *tokenCache) evict(id string) {
 	c.byID.Delete(id)
-	c.byHash.DeleteFunc(func(_ string, t store.Token) bool { return t.ID == id })
+	c.byHash.DeleteFunc(func(_ [sha256.Size]byte, t store.Token) bool { return t.ID == id })
 }
 
 // usageTracker batches tokens' last-use times and writes them periodically, so that a
