@@ -84,7 +84,7 @@ func (ac *accessChecker) check(chk apitype.AccessCheck) (apitype.AccessCheckResu
 
 // principalIndex is the compiled rights of a token named by ID.
 func (s *Server) principalIndex(ctx context.Context, tokenID string) (*authz.Index, error) {
-	tok, err := s.tokens.byIDIn(ctx, s.org.Name, tokenID)
+	tok, err := s.tokens.byID(ctx, s.org.Name, tokenID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && tok.Deleted {
 		return nil, notFound("token", "principal: no token with ID %q", tokenID)
 	}

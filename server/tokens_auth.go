@@ -51,12 +51,12 @@ func bearer(r *http.Request) (string, bool) {
 type tokenCache struct {
 	st     store.Store
 	now    func() time.Time
-	byHash *cache[[sha256.Size]byte, store.Token] // key: sha256(value)
-	byID   *cache[string, store.Token]
+	hashes *cache[[sha256.Size]byte, store.Token] // key: sha256(value)
+	ids    *cache[string, store.Token]
 }
 
 func newTokenCache(st store.Store, ttl time.Duration, now func() time.Time) *tokenCache {
-	return &tokenCache{st: st, now: now, byHash: newCache[[sha256.Size]byte, store.Token](ttl, maxCached, now), byID: newCache[string, store.Token](ttl, maxCached, now)}
+	return &tokenCache{st: st, now: now, hashes: newCache[[sha256.Size]byte, store.Token](ttl, maxCached, now), ids: newCache[string, store.Token](ttl, maxCached, now)}
 }
 
 var errBadToken = errors.New("invalid, expired or revoked token")
@@ -67,7 +67,7 @@ func (c *tokenCache) authenticate(ctx context.Context, value string) (store.Toke
 		return store.Token{}, errBadToken
 	}
 	key := sha256.Sum256([]byte(value))
-	tok, err := c.byHash.Load(key, func() (store.Token, error) {
+	tok, err := c.hashes.Load(key, func() (store.Token, error) {
 		hash := key // a copy: only a cache miss allocates it
 		tok, err := c.st.TokenByHash(ctx, hash[:])
 		if errors.Is(err, store.ErrNotFound) {
@@ -87,15 +87,15 @@ func (c *tokenCache) authenticate(ctx context.Context, value string) (store.Toke
 	return tok, nil
 }
 
-// byIDIn returns a token of org by ID (deleted ones included: the caller checks).
-func (c *tokenCache) byIDIn(ctx context.Context, org, id string) (store.Token, error) {
-	return c.byID.Load(id, func() (store.Token, error) { return c.st.GetToken(ctx, org, id) })
+// byID returns a token of org by ID (deleted ones included: the caller checks).
+func (c *tokenCache) byID(ctx context.Context, org, id string) (store.Token, error) {
+	return c.ids.Load(id, func() (store.Token, error) { return c.st.GetToken(ctx, org, id) })
 }
 
 // evict drops a token (after delete) so that its next use is refused.
 func (c *tokenCache) evict(id string) {
-	c.byID.Delete(id)
-	c.byHash.DeleteFunc(func(_ [sha256.Size]byte, t store.Token) bool { return t.ID == id })
+	c.ids.Delete(id)
+	c.hashes.DeleteFunc(func(_ [sha256.Size]byte, t store.Token) bool { return t.ID == id })
 }
 
 // usageTracker batches tokens' last-use times and writes them periodically, so that a
