@@ -45,10 +45,33 @@ func (r AccessCheckResponse) MarshalJSON() ([]byte, error) {
 }
 
 // AccessCheckResult answers one check. Reasons lists the grants that allowed it (or why it was
-// denied; the server always sends a list, [] when there is none); Error is set instead when the
-// check itself was invalid (unknown scope, entity, …).
+// denied; the server always sends a list, [] when there is none), rendered from Grounds or
+// Denial, which say the same as values; Error is set instead when the check itself was invalid
+// (unknown scope, entity, …).
 type AccessCheckResult struct {
-	Allowed bool     `json:"allowed"`
-	Reasons []string `json:"reasons"`
-	Error   string   `json:"error,omitempty"`
+	Allowed bool           `json:"allowed"`
+	Reasons []string       `json:"reasons"`
+	Grounds []AccessGround `json:"grounds,omitempty"` // allowed: every grant that allows it
+	Denial  *AccessDenial  `json:"denial,omitempty"`  // denied: why
+	Error   string         `json:"error,omitempty"`
+}
+
+// AccessGround is one grant that allowed a check: where it is written and what it grants.
+type AccessGround struct {
+	Record    string   `json:"record"`              // ID of the record (role, set, policy) holding the grant; "" for the principal's own role tree
+	Path      string   `json:"path"`                // JSON path of the grant in that record's details
+	Via       []string `json:"via,omitempty"`       // chain of composed record IDs from the principal's role to Record
+	Entity    string   `json:"entity"`              // the entity's ID when the grant names it; "" when it covers every entity of the kind or the organization
+	Condition string   `json:"condition,omitempty"` // the condition that held (canonical PermissionDescriptor JSON)
+	Scopes    []string `json:"scopes"`              // every scope of the grant
+}
+
+// AccessDenial says why a check was denied. Reason is one of "wrong-kind" (the action acts on
+// another kind of entity), "granted-nowhere", "only-conditional" (conditions that do not hold
+// for this entity: Conditional counts them), "only-elsewhere" (on other entities: Elsewhere
+// counts them) or "no-grant".
+type AccessDenial struct {
+	Reason      string `json:"reason"`
+	Conditional int    `json:"conditional,omitempty"`
+	Elsewhere   int    `json:"elsewhere,omitempty"`
 }

@@ -18,11 +18,7 @@ var noReasons = []string{} // shared, never appended to: encodes as []
 // with the same compiled index the route guards use.
 func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req apitype.AccessCheckRequest
-	body, err := readBody(r)
-	if err != nil {
-		return err
-	}
-	if err := decodeJSONBytes(body, "accessCheck", &req); err != nil {
+	if _, err := decodeBody(r, "accessCheck", &req); err != nil {
 		return err
 	}
 	if len(req.Checks) == 0 {
@@ -32,50 +28,73 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 		return invalid("accessCheck", "checks", "%d checks; at most %d per request", len(req.Checks), maxChecks)
 	}
 	resp := apitype.AccessCheckResponse{Results: make([]apitype.AccessCheckResult, len(req.Checks))}
-	principals := map[string]*authz.Index{"": c.p.index, c.p.token.ID: c.p.index}
-	// Asking about another token's rights also needs org_token:read (who holds what).
-	mayReadTokens := c.p.index.Decide(authz.MustScope("org_token:read").ID, authz.OrgEntity) == authz.Allowed
+	ac := &accessChecker{s: s, ctx: r.Context(), principals: map[string]*authz.Index{"": c.principal.index, c.principal.token.ID: c.principal.index},
+		// Asking about another token's rights also needs org_token:read (who holds what).
+		mayReadTokens: c.principal.index.Decide(orgTokenRead.ID, authz.OrgEntity) == authz.Allowed}
 	for i, chk := range req.Checks {
-		res := &resp.Results[i]
-		res.Reasons = noReasons
-		ix, ok := principals[chk.Principal]
-		if !ok && !mayReadTokens {
-			res.Error = "principal: checking another token's access also needs org_token:read"
-			continue
+		res, err := ac.check(chk)
+		if ae := (*apiError)(nil); errors.As(err, &ae) {
+			res, err = apitype.AccessCheckResult{Error: ae.msg}, nil // a bad check fails alone
 		}
-		if !ok {
-			ix, err = s.principalIndex(r.Context(), chk.Principal)
-			if err != nil {
-				var ae *apiError
-				if !errors.As(err, &ae) {
-					return err
-				}
-				res.Error = ae.msg
-				continue
-			}
-			principals[chk.Principal] = ix
-		}
-		scope, err := authz.LookupScope(chk.Action)
 		if err != nil {
-			res.Error = "action: " + err.Error()
-			continue
+			return err
 		}
-		ent, err := s.resolveRef(r.Context(), chk.Entity, scope.Kind)
-		if err != nil {
-			var ae *apiError
-			if !errors.As(err, &ae) {
-				return err
-			}
-			res.Error = ae.msg
-			continue
+		if res.Reasons == nil {
+			res.Reasons = noReasons
 		}
-		ex := ix.Explain(scope.ID, ent)
-		s.metrics.decision(ex.Decision)
-		res.Allowed = bool(ex.Decision)
-		res.Reasons = ex.Reasons()
+		resp.Results[i] = res
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// accessChecker answers the checks of one request, compiling each principal named once.
+type accessChecker struct {
+	s             *Server
+	ctx           context.Context
+	principals    map[string]*authz.Index // by token ID; "" is the caller
+	mayReadTokens bool
+}
+
+// check answers one check; an *apiError is that check's error, any other error fails the request.
+func (ac *accessChecker) check(chk apitype.AccessCheck) (apitype.AccessCheckResult, error) {
+	ix, ok := ac.principals[chk.Principal]
+	if !ok {
+		if !ac.mayReadTokens {
+			return apitype.AccessCheckResult{}, errorf(http.StatusForbidden, "principal: checking another token's access also needs org_token:read")
+		}
+		var err error
+		if ix, err = ac.s.principalIndex(ac.ctx, chk.Principal); err != nil {
+			return apitype.AccessCheckResult{}, err
+		}
+		ac.principals[chk.Principal] = ix
+	}
+	scope, err := authz.LookupScope(chk.Action)
+	if err != nil {
+		return apitype.AccessCheckResult{}, invalid("accessCheck", "action", "%v", err)
+	}
+	ent, err := ac.s.resolveRef(ac.ctx, chk.Entity, scope.Kind)
+	if err != nil {
+		return apitype.AccessCheckResult{}, err
+	}
+	ex := ix.Explain(scope.ID, ent)
+	ac.s.metrics.decision(ex.Decision)
+	return accessResult(ex), nil
+}
+
+// accessResult renders an explanation for the access-check API: the reasons as text and the
+// same grounds (allowed) or denial as values.
+func accessResult(ex authz.Explanation) apitype.AccessCheckResult {
+	res := apitype.AccessCheckResult{Allowed: bool(ex.Decision), Reasons: ex.Reasons()}
+	if !ex.Decision {
+		d := ex.Denial()
+		res.Denial = &apitype.AccessDenial{Reason: d.Reason.String(), Conditional: d.Conditional, Elsewhere: d.Elsewhere}
+		return res
+	}
+	for _, g := range ex.Grounds() {
+		res.Grounds = append(res.Grounds, apitype.AccessGround{Record: g.Record, Path: g.Path, Via: g.Via, Entity: g.Entity, Condition: g.Condition, Scopes: g.Scopes})
+	}
+	return res
 }
 
 // principalIndex is the compiled rights of a token named by ID.
@@ -109,11 +128,11 @@ func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKin
 	var e store.Entity
 	if ref.ID != "" {
 		e, err = s.ents.getByID(ctx, ref.ID)
-		if err == nil && e.Kind != ref.Kind {
+		if err == nil && e.Kind != kind {
 			err = store.ErrNotFound
 		}
 	} else {
-		e, err = s.ents.get(ctx, kind.String(), ref.Project, ref.Name)
+		e, err = s.ents.get(ctx, kind, ref.Project, ref.Name)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return authz.Entity{}, notFound(ref.Kind, "%s not found", describeEntityRef(ref))
@@ -121,5 +140,5 @@ func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKin
 	if err != nil {
 		return authz.Entity{}, err
 	}
-	return toAuthz(e), nil
+	return targetOf(e), nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -307,5 +308,40 @@ func TestAccessCheckMatchesLocalDecision(t *testing.T) {
 	t.Logf("%d of %d checks allowed", allowed, n)
 	if allowed < 10 || n-allowed < 10 {
 		t.Errorf("only %d of %d allowed: the generator does not exercise both answers (seed %d)", allowed, n, seed)
+	}
+}
+
+// The access check sends its reasons as values too: the grants that allowed (record, path,
+// entity, scopes) or why it was denied, and the text agrees with them.
+func TestAccessCheckStructuredReasons(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	a := h.stack("p", "a", nil)
+	h.stack("p", "b", nil)
+	tokID, _ := h.scopedToken("pinned", authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{a.ID}}},
+		authz.GrantSpec{Scopes: []string{"stack:list"}})
+	ref := func(name string) apitype.EntityRef { return apitype.EntityRef{Kind: "stack", Project: "p", Name: name} }
+	var resp apitype.AccessCheckResponse
+	h.must(200, "POST", "/api/orgs/acme/access/check", h.admin(), apitype.AccessCheckRequest{Checks: []apitype.AccessCheck{
+		{Principal: tokID, Action: "stack:read", Entity: ref("a")},
+		{Principal: tokID, Action: "stack:read", Entity: ref("b")},
+		{Principal: tokID, Action: "stack:delete", Entity: ref("a")},
+		{Principal: tokID, Action: "stack:list"},
+	}}).decode(t, &resp)
+	r := resp.Results
+	if len(r) != 4 {
+		t.Fatalf("results: %+v", r)
+	}
+	if g := r[0].Grounds; len(g) != 1 || g[0].Entity != a.ID || g[0].Record != "" || !strings.HasPrefix(g[0].Path, "$.entries[") ||
+		!slices.Equal(g[0].Scopes, []string{"stack:read"}) || r[0].Denial != nil || !strings.Contains(r[0].Reasons[0], g[0].Path) {
+		t.Errorf("allowed on a: %+v", r[0])
+	}
+	for i, want := range []apitype.AccessDenial{{Reason: "only-elsewhere", Elsewhere: 1}, {Reason: "granted-nowhere"}} {
+		if d := r[i+1].Denial; d == nil || *d != want || r[i+1].Grounds != nil || r[i+1].Allowed {
+			t.Errorf("check %d: denial %+v, want %+v (%+v)", i+1, d, want, r[i+1])
+		}
+	}
+	if g := r[3].Grounds; len(g) != 1 || g[0].Entity != "" || r[3].Denial != nil {
+		t.Errorf("org-level allowed: %+v", r[3])
 	}
 }

@@ -95,11 +95,11 @@ func (a *auditWriter) run(wg *sync.WaitGroup) {
 func (s *Server) auditEvent(r *http.Request, rt *route, c *call, decision, reason string, status int) store.AuditEvent {
 	e := store.AuditEvent{
 		Org: s.org.Name, Time: s.now().UTC(), Method: r.Method, Path: r.URL.Path,
-		Action: rt.scope, Entity: c.label, Decision: decision, Reason: reason, Status: status,
+		Action: rt.scope.Name, Entity: c.label, Decision: decision, Reason: reason, Status: status,
 		SourceIP: sourceIP(r), Actor: s.org.Name,
 	}
-	if c.p != nil {
-		e.TokenID, e.TokenName = c.p.token.ID, c.p.token.Name
+	if c.principal != nil {
+		e.TokenID, e.TokenName = c.principal.token.ID, c.principal.token.Name
 	}
 	return e
 }

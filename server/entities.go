@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -16,126 +15,98 @@ import (
 	"github.com/iamref/iam/server/store"
 )
 
-const (
-	kindStack   = "stack"
-	kindEnv     = "environment"
-	kindAccount = "insights-account"
-)
-
-// entityCache keeps entities by name and by ID so that authorizing a request on a stack or
-// an access check does not hit the store each time. This server is the only writer, so writes
-// here update it directly.
+// entityCache keeps entities by name and by ID so that authorizing a request on a stack or an
+// access check does not hit the store each time. Writes through this server update it at once;
+// those through another replica show within the cache TTL.
 type entityCache struct {
-	st  store.Store
-	org string
-	ttl time.Duration // entries older than this are re-read (changes made by other replicas)
-	now func() time.Time
-
-	mu     sync.RWMutex
-	byName map[string]cachedEntity // kind/project/name
-	byID   map[string]cachedEntity
+	st      store.Store
+	org     string
+	entries *cache[entityKey, store.Entity] // each entity under its ID key and its name key
 }
 
-type cachedEntity struct {
-	e       store.Entity
-	fetched time.Time
+// entityKey finds an entity by ID (only id set) or by kind, project and name.
+type entityKey struct {
+	id            string
+	kind          authz.EntityKind
+	project, name string
+}
+
+func idKey(id string) entityKey { return entityKey{id: id} }
+func nameKey(kind authz.EntityKind, project, name string) entityKey {
+	return entityKey{kind: kind, project: project, name: name}
 }
 
 func newEntityCache(st store.Store, org string, ttl time.Duration, now func() time.Time) *entityCache {
-	return &entityCache{st: st, org: org, ttl: ttl, now: now, byName: map[string]cachedEntity{}, byID: map[string]cachedEntity{}}
+	return &entityCache{st: st, org: org, entries: newCache[entityKey, store.Entity](ttl, 2*maxCached, now)}
 }
 
-func nameKey(kind, project, name string) string { return kind + "/" + project + "/" + name }
-
-func (c *entityCache) get(ctx context.Context, kind, project, name string) (store.Entity, error) {
-	key := nameKey(kind, project, name)
-	c.mu.RLock()
-	ce, ok := c.byName[key]
-	c.mu.RUnlock()
-	if ok && c.now().Sub(ce.fetched) < c.ttl {
-		return ce.e, nil
-	}
-	e, err := c.st.GetEntity(ctx, c.org, kind, project, name)
-	if err != nil {
-		return store.Entity{}, err
-	}
-	c.put(e)
-	return e, nil
+func (c *entityCache) get(ctx context.Context, kind authz.EntityKind, project, name string) (store.Entity, error) {
+	return c.entries.Load(nameKey(kind, project, name), func() (store.Entity, error) {
+		return c.st.GetEntity(ctx, c.org, kind, project, name)
+	})
 }
 
 func (c *entityCache) getByID(ctx context.Context, id string) (store.Entity, error) {
-	c.mu.RLock()
-	ce, ok := c.byID[id]
-	c.mu.RUnlock()
-	if ok && c.now().Sub(ce.fetched) < c.ttl {
-		return ce.e, nil
-	}
-	e, err := c.st.GetEntityByID(ctx, c.org, id)
-	if err != nil {
-		return store.Entity{}, err
-	}
-	c.put(e)
-	return e, nil
+	return c.entries.Load(idKey(id), func() (store.Entity, error) { return c.st.GetEntityByID(ctx, c.org, id) })
 }
 
-func (c *entityCache) put(e store.Entity) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.byID) > 200_000 {
-		clear(c.byID)
-		clear(c.byName)
-	}
-	ce := cachedEntity{e: e, fetched: c.now()}
-	c.byName[nameKey(e.Kind, e.Project, e.Name)] = ce
-	c.byID[e.ID] = ce
+// put caches an entity this server just created; gen is the Generation read before the write.
+func (c *entityCache) put(gen uint64, e store.Entity) {
+	c.entries.Put(gen, idKey(e.ID), e)
+	c.entries.Put(gen, nameKey(e.Kind, e.Project, e.Name), e)
 }
 
+// drop invalidates an entity after it was changed or deleted.
 func (c *entityCache) drop(e store.Entity) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.byName, nameKey(e.Kind, e.Project, e.Name))
-	delete(c.byID, e.ID)
+	c.entries.Delete(idKey(e.ID), nameKey(e.Kind, e.Project, e.Name))
 }
 
-func toAuthz(e store.Entity) authz.Entity {
-	k, _ := authz.ParseEntityKind(e.Kind)
-	name := e.Name
-	if e.Project != "" {
-		name = e.Project + "/" + e.Name
+// entityPaths says how the API names an entity of each kind.
+var entityPaths = map[authz.EntityKind]struct {
+	project, name string // the path values naming one ({project}/{stack}); project "" when the kind has none
+	nameField     string // the create body's field for the name
+}{
+	authz.KindStack:           {"project", "stack", "stackName"},
+	authz.KindEnvironment:     {"project", "env", "name"},
+	authz.KindInsightsAccount: {"", "account", "name"},
+}
+
+// qualified is "project/name", or the name alone for kinds without projects.
+func qualified(project, name string) string {
+	if project == "" {
+		return name
 	}
-	return authz.Entity{Kind: k, ID: e.ID, Name: name, Tags: userTags(e.Tags)}
+	return project + "/" + name
 }
 
-func entityLabel(e store.Entity) string {
-	if e.Project != "" {
-		return e.Kind + ":" + e.Project + "/" + e.Name
-	}
-	return e.Kind + ":" + e.Name
+// label names an entity in audit entries, e.g. "stack:myapp/prod".
+func label(kind authz.EntityKind, project, name string) string {
+	return kind.String() + ":" + qualified(project, name)
 }
 
-// lookup finds an entity named in a path, or a 404 that names it.
-func (s *Server) lookup(r *http.Request, kind, project, name string) (store.Entity, error) {
+func entityLabel(e store.Entity) string { return label(e.Kind, e.Project, e.Name) }
+
+// pathLabel is the label of the entity a request's path names, for a request refused before the
+// entity was looked up.
+func pathLabel(kind authz.EntityKind, r *http.Request) string {
+	p := entityPaths[kind]
+	return label(kind, r.PathValue(p.project), r.PathValue(p.name))
+}
+
+// targetOf is the entity as authz sees it: identity, qualified name and the caller's tags.
+func targetOf(e store.Entity) authz.Entity {
+	return authz.Entity{Kind: e.Kind, ID: e.ID, Name: qualified(e.Project, e.Name), Tags: userTags(e.Tags)}
+}
+
+// pathEntity finds the entity of this kind that the request's path names, or a 404 naming it.
+func (s *Server) pathEntity(r *http.Request, kind authz.EntityKind) (store.Entity, error) {
+	p := entityPaths[kind]
+	project, name := r.PathValue(p.project), r.PathValue(p.name)
 	e, err := s.ents.get(r.Context(), kind, project, name)
 	if errors.Is(err, store.ErrNotFound) {
-		full := name
-		if project != "" {
-			full = project + "/" + name
-		}
-		return store.Entity{}, notFound(kind, "%s %s/%s not found", kind, s.org.Name, full)
+		return store.Entity{}, notFound(kind.String(), "%s %s/%s not found", kind, s.org.Name, qualified(project, name))
 	}
 	return e, err
-}
-
-func (s *Server) stackEntity(r *http.Request) (store.Entity, error) {
-	return s.lookup(r, kindStack, r.PathValue("project"), r.PathValue("stack"))
-}
-
-func (s *Server) envEntity(r *http.Request) (store.Entity, error) {
-	return s.lookup(r, kindEnv, r.PathValue("project"), r.PathValue("env"))
-}
-
-func (s *Server) accountEntity(r *http.Request) (store.Entity, error) {
-	return s.lookup(r, kindAccount, "", r.PathValue("account"))
 }
 
 // Tag limits follow Pulumi's stack tags.
@@ -176,68 +147,67 @@ func validTagName(k string) bool {
 }
 
 // newEntity validates and stores an entity.
-func (s *Server) newEntity(ctx context.Context, kind, project, name string, tags map[string]string) (store.Entity, error) {
-	if project != "" || kind != kindAccount {
+func (s *Server) newEntity(ctx context.Context, kind authz.EntityKind, project, name string, tags map[string]string) (store.Entity, error) {
+	resource, field := kind.String(), entityPaths[kind].nameField
+	if project != "" || entityPaths[kind].project != "" {
 		if err := validName("project", project, maxProjectName); err != nil {
-			return store.Entity{}, invalid(kind, "project", "%s", err.Error())
+			return store.Entity{}, invalid(resource, "project", "%s", err.Error())
 		}
 	}
-	field := map[string]string{kindStack: "stackName", kindEnv: "name", kindAccount: "name"}[kind]
-	if err := validName(kind+" name", name, maxEntityName); err != nil {
-		return store.Entity{}, invalid(kind, field, "%s", err.Error())
+	if err := validName(resource+" name", name, maxEntityName); err != nil {
+		return store.Entity{}, invalid(resource, field, "%s", err.Error())
 	}
 	// The caller's tags; the server's own "pulumi:" tags (an account's provider) are added by
 	// the handler after it validated the caller's, and would be refused as reserved here.
-	if err := validTags(kind, userTags(tags)); err != nil {
+	if err := validTags(resource, userTags(tags)); err != nil {
 		return store.Entity{}, err
 	}
 	now := s.stamp()
 	e := store.Entity{ID: newID(), Org: s.org.Name, Kind: kind, Project: project, Name: name, Tags: tags, Created: now, Modified: now}
+	gen := s.ents.entries.Generation()
 	if err := s.st.CreateEntity(ctx, e); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return store.Entity{}, conflict(kind, field, "%s %s already exists", kind, s.org.Name+"/"+strings.TrimPrefix(entityLabel(e), kind+":"))
+			return store.Entity{}, conflict(resource, field, "%s %s/%s already exists", kind, s.org.Name, qualified(project, name))
 		}
 		return store.Entity{}, err
 	}
-	s.ents.put(e)
+	s.ents.put(gen, e)
 	return e, nil
 }
 
-func (s *Server) deleteEntity(ctx context.Context, e store.Entity) error {
-	if err := s.st.DeleteEntity(ctx, s.org.Name, e.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+// deleteEntity deletes the entity the path names (any kind).
+func (s *Server) deleteEntity(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.st.DeleteEntity(r.Context(), s.org.Name, c.entity.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	s.ents.drop(e)
+	s.ents.drop(c.entity)
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) setTags(r *http.Request, c *call) (store.Entity, error) {
+// updateEntityTags replaces the tags of the entity the path names (any kind).
+func (s *Server) updateEntityTags(w http.ResponseWriter, r *http.Request, c *call) error {
+	resource := c.entity.Kind.String()
 	var tags map[string]string
-	body, err := readBody(r)
-	if err != nil {
-		return store.Entity{}, err
+	if _, err := decodeBody(r, resource, &tags); err != nil {
+		return err
 	}
-	if err := decodeJSONBytes(body, c.ent.Kind, &tags); err != nil {
-		return store.Entity{}, err
+	if err := validTags(resource, tags); err != nil {
+		return err
 	}
-	if err := validTags(c.ent.Kind, tags); err != nil {
-		return store.Entity{}, err
+	if _, err := s.st.UpdateEntityTags(r.Context(), s.org.Name, c.entity.ID, tags, s.stamp()); err != nil {
+		return err
 	}
-	e, err := s.st.UpdateEntityTags(r.Context(), s.org.Name, c.ent.ID, tags, s.stamp())
-	if err != nil {
-		return store.Entity{}, err
-	}
-	s.ents.drop(c.ent)
-	s.ents.put(e)
-	return e, nil
+	s.ents.drop(c.entity) // the next read loads the new tags
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // visible filters entities to those the caller may read.
-func visible(c *call, scope string, es []store.Entity) []store.Entity {
-	id := authz.MustScope(scope).ID
+func visible(c *call, scope authz.Scope, es []store.Entity) []store.Entity {
 	out := es[:0:0]
 	for _, e := range es {
-		if c.p.index.Decide(id, toAuthz(e)) {
+		if c.principal.index.Decide(scope.ID, targetOf(e)) {
 			out = append(out, e)
 		}
 	}
@@ -252,11 +222,11 @@ func stackJSON(org string, e store.Entity) apitype.Stack {
 
 func (s *Server) createStack(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req apitype.CreateStackRequest
-	return s.create(w, r, c, kindStack, &req, func() (int, any, error) {
-		if err := validTags(kindStack, req.Tags); err != nil { // "pulumi:" names are refused here
+	return s.create(w, r, c, authz.KindStack.String(), &req, func() (int, any, error) {
+		if err := validTags(authz.KindStack.String(), req.Tags); err != nil { // "pulumi:" names are refused here
 			return 0, nil, err
 		}
-		e, err := s.newEntity(r.Context(), kindStack, r.PathValue("project"), req.StackName, req.Tags)
+		e, err := s.newEntity(r.Context(), authz.KindStack, r.PathValue("project"), req.StackName, req.Tags)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -265,23 +235,7 @@ func (s *Server) createStack(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 func (s *Server) getStack(w http.ResponseWriter, r *http.Request, c *call) error {
-	writeJSON(w, http.StatusOK, stackJSON(s.org.Name, c.ent))
-	return nil
-}
-
-func (s *Server) deleteStack(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.deleteEntity(r.Context(), c.ent); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) updateStackTags(w http.ResponseWriter, r *http.Request, c *call) error {
-	if _, err := s.setTags(r, c); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
+	writeJSON(w, http.StatusOK, stackJSON(s.org.Name, c.entity))
 	return nil
 }
 
@@ -289,12 +243,12 @@ func (s *Server) listStacks(w http.ResponseWriter, r *http.Request, c *call) err
 	if r.URL.Query().Get("organization") == "" {
 		return required("stacks", "organization")
 	}
-	es, err := s.st.ListEntities(r.Context(), s.org.Name, kindStack, r.URL.Query().Get("project"))
+	es, err := s.st.ListEntities(r.Context(), s.org.Name, authz.KindStack, r.URL.Query().Get("project"))
 	if err != nil {
 		return err
 	}
 	resp := apitype.ListStacksResponse{}
-	for _, e := range visible(c, "stack:read", es) {
+	for _, e := range visible(c, stackRead, es) {
 		resp.Stacks = append(resp.Stacks, apitype.StackSummary{ID: e.ID, OrgName: s.org.Name, ProjectName: e.Project, StackName: e.Name})
 	}
 	writeJSON(w, http.StatusOK, resp)
@@ -314,11 +268,11 @@ const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req apitype.CreateEnvironmentRequest
-	return s.create(w, r, c, kindEnv, &req, func() (int, any, error) {
+	return s.create(w, r, c, authz.KindEnvironment.String(), &req, func() (int, any, error) {
 		if req.Project == "" {
-			return 0, nil, required(kindEnv, "project")
+			return 0, nil, required(authz.KindEnvironment.String(), "project")
 		}
-		e, err := s.newEntity(r.Context(), kindEnv, req.Project, req.Name, nil)
+		e, err := s.newEntity(r.Context(), authz.KindEnvironment, req.Project, req.Name, nil)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -327,12 +281,12 @@ func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request, c *call) error {
-	es, err := s.st.ListEntities(r.Context(), s.org.Name, kindEnv, r.URL.Query().Get("project"))
+	es, err := s.st.ListEntities(r.Context(), s.org.Name, authz.KindEnvironment, r.URL.Query().Get("project"))
 	if err != nil {
 		return err
 	}
 	resp := apitype.ListEnvironmentsResponse{}
-	for _, e := range visible(c, "environment:read", es) {
+	for _, e := range visible(c, environmentRead, es) {
 		resp.Environments = append(resp.Environments, envJSON(s.org.Name, e))
 	}
 	writeJSON(w, http.StatusOK, resp)
@@ -340,15 +294,7 @@ func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request, c *cal
 }
 
 func (s *Server) getEnvironment(w http.ResponseWriter, r *http.Request, c *call) error {
-	writeJSON(w, http.StatusOK, envJSON(s.org.Name, c.ent))
-	return nil
-}
-
-func (s *Server) deleteEnvironment(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.deleteEntity(r.Context(), c.ent); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
+	writeJSON(w, http.StatusOK, envJSON(s.org.Name, c.entity))
 	return nil
 }
 
@@ -356,14 +302,6 @@ func (s *Server) deleteEnvironment(w http.ResponseWriter, r *http.Request, c *ca
 // environment values; the call exists so that `environment:open` is enforced and audited.
 func (s *Server) openEnvironment(w http.ResponseWriter, r *http.Request, c *call) error {
 	writeJSON(w, http.StatusOK, apitype.OpenEnvironmentResponse{ID: newID()})
-	return nil
-}
-
-func (s *Server) updateEnvironmentTags(w http.ResponseWriter, r *http.Request, c *call) error {
-	if _, err := s.setTags(r, c); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
@@ -404,23 +342,23 @@ func userTags(tags map[string]string) map[string]string {
 
 func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req apitype.CreateInsightsAccountRequest
-	return s.create(w, r, c, kindAccount, &req, func() (int, any, error) {
+	return s.create(w, r, c, authz.KindInsightsAccount.String(), &req, func() (int, any, error) {
 		ok := false
 		for _, p := range insightsProviders {
 			ok = ok || p == req.Provider
 		}
 		if !ok {
-			return 0, nil, invalid(kindAccount, "provider", "want one of %v", insightsProviders)
+			return 0, nil, invalid(authz.KindInsightsAccount.String(), "provider", "want one of %v", insightsProviders)
 		}
 		tags := map[string]string{}
 		for k, v := range req.Tags {
 			tags[k] = v
 		}
-		if err := validTags(kindAccount, tags); err != nil {
+		if err := validTags(authz.KindInsightsAccount.String(), tags); err != nil {
 			return 0, nil, err
 		}
 		tags["pulumi:provider"] = req.Provider
-		e, err := s.newEntity(r.Context(), kindAccount, "", r.PathValue("account"), tags)
+		e, err := s.newEntity(r.Context(), authz.KindInsightsAccount, "", r.PathValue("account"), tags)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -429,25 +367,17 @@ func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, c *call) 
 }
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, c *call) error {
-	writeJSON(w, http.StatusOK, accountJSON(c.ent))
-	return nil
-}
-
-func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.deleteEntity(r.Context(), c.ent); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
+	writeJSON(w, http.StatusOK, accountJSON(c.entity))
 	return nil
 }
 
 func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, c *call) error {
-	es, err := s.st.ListEntities(r.Context(), s.org.Name, kindAccount, "")
+	es, err := s.st.ListEntities(r.Context(), s.org.Name, authz.KindInsightsAccount, "")
 	if err != nil {
 		return err
 	}
 	resp := apitype.ListInsightsAccountsResponse{}
-	for _, e := range visible(c, "insights_account:read", es) {
+	for _, e := range visible(c, accountRead, es) {
 		resp.Accounts = append(resp.Accounts, accountJSON(e))
 	}
 	sort.Slice(resp.Accounts, func(i, j int) bool { return resp.Accounts[i].Name < resp.Accounts[j].Name })

@@ -1,11 +1,9 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/iamref/iam/apitype"
@@ -78,47 +76,4 @@ func writeError(w http.ResponseWriter, err error) int {
 	}
 	writeJSON(w, ae.status, apitype.ErrorResponse{Code: ae.status, Message: ae.msg, Errors: ae.fields})
 	return ae.status
-}
-
-// decodeJSON reads a JSON body strictly: unknown fields and trailing data are errors that
-// name the field; an oversized body is a 413.
-func decodeJSON(r io.Reader, resource string, v any) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		var typeErr *json.UnmarshalTypeError
-		var syntaxErr *json.SyntaxError
-		switch {
-		case errors.As(err, &tooBig):
-			return errorf(http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", tooBig.Limit)
-		case errors.As(err, &typeErr):
-			return invalid(resource, typeErr.Field, "want %s, got a JSON %s", typeErr.Type, typeErr.Value)
-		case errors.As(err, &syntaxErr):
-			return invalid(resource, "body", "invalid JSON at byte %d: %v", syntaxErr.Offset, err)
-		case err.Error() == "EOF":
-			return invalid(resource, "body", "a JSON body is required")
-		}
-		if field, ok := unknownField(err); ok {
-			return invalid(resource, field, "unknown field; check the spelling against the API reference")
-		}
-		return invalid(resource, "body", "invalid JSON: %v", err)
-	}
-	if dec.More() {
-		return invalid(resource, "body", "trailing data after the JSON object")
-	}
-	return nil
-}
-
-func decodeJSONBytes(b []byte, resource string, v any) error {
-	return decodeJSON(bytes.NewReader(b), resource, v)
-}
-
-// unknownField extracts the name from encoding/json's "json: unknown field \"x\"" error.
-func unknownField(err error) (string, bool) {
-	var name string
-	if _, scanErr := fmt.Sscanf(err.Error(), "json: unknown field %q", &name); scanErr == nil {
-		return name, true
-	}
-	return "", false
 }

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -18,26 +17,13 @@ import (
 // idempotencyWindow is how long a create's outcome is replayed for its Idempotency-Key.
 const idempotencyWindow = 24 * time.Hour
 
-// readBody reads the whole (size-limited) request body.
-func readBody(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(r.Body)
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, errorf(http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", tooBig.Limit)
-	}
-	return b, err
-}
-
 // create runs a create handler at most once per (caller, Idempotency-Key): a retried POST with
 // the same key gets the first response back, never a second object. The stored response is
 // sealed with a key derived from the caller's token value and the idempotency key, neither
 // of which the database holds, so a token value in it is not readable from the database.
 func (s *Server) create(w http.ResponseWriter, r *http.Request, c *call, resource string, in any, do func() (int, any, error)) error {
-	body, err := readBody(r)
+	body, err := decodeBody(r, resource, in)
 	if err != nil {
-		return err
-	}
-	if err := decodeJSON(bytes.NewReader(body), resource, in); err != nil {
 		return err
 	}
 	key := r.Header.Get("Idempotency-Key")
@@ -53,16 +39,16 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, c *call, resourc
 		return invalid(resource, "Idempotency-Key", "header is longer than 255 characters")
 	}
 	reqHash := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
-	unlock := s.idem.lock(c.p.token.ID + "\x00" + key)
+	unlock := s.idem.lock(c.principal.token.ID + "\x00" + key)
 	defer unlock()
 
-	prev, err := s.st.GetIdempotent(r.Context(), s.org.Name, c.p.token.ID, key)
+	prev, err := s.st.GetIdempotent(r.Context(), s.org.Name, c.principal.token.ID, key)
 	switch {
 	case err == nil && s.now().Sub(prev.Created) < idempotencyWindow:
 		if !bytes.Equal(prev.RequestHash, reqHash[:]) {
 			return errorf(http.StatusUnprocessableEntity, "Idempotency-Key %q was already used for a different request; use a new key for a new request", key)
 		}
-		plain, err := unseal(c.p.value, key, prev.Body)
+		plain, err := unseal(c.principal.value, key, prev.Body)
 		if err != nil {
 			return err
 		}
@@ -88,12 +74,12 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, c *call, resourc
 	if err != nil {
 		return err
 	}
-	sealed, err := seal(c.p.value, key, plain)
+	sealed, err := seal(c.principal.value, key, plain)
 	if err != nil {
 		return err
 	}
 	if _, _, err := s.st.PutIdempotent(r.Context(), store.Idempotent{
-		Org: s.org.Name, Principal: c.p.token.ID, Key: key, RequestHash: reqHash[:],
+		Org: s.org.Name, Principal: c.principal.token.ID, Key: key, RequestHash: reqHash[:],
 		Status: status, Body: sealed, Created: s.now().UTC(),
 	}); err != nil {
 		s.log.Error("remembering an idempotent create failed; a retry would create again", "err", err)
@@ -109,12 +95,17 @@ func sealKey(tokenValue, idemKey string) []byte {
 	return k[:]
 }
 
-func seal(tokenValue, idemKey string, plain []byte) ([]byte, error) {
+// aeadFor is the cipher that seals one stored response.
+func aeadFor(tokenValue, idemKey string) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(sealKey(tokenValue, idemKey))
 	if err != nil {
 		return nil, err
 	}
-	aead, err := cipher.NewGCM(block)
+	return cipher.NewGCM(block)
+}
+
+func seal(tokenValue, idemKey string, plain []byte) ([]byte, error) {
+	aead, err := aeadFor(tokenValue, idemKey)
 	if err != nil {
 		return nil, err
 	}
@@ -126,11 +117,7 @@ func seal(tokenValue, idemKey string, plain []byte) ([]byte, error) {
 }
 
 func unseal(tokenValue, idemKey string, sealed []byte) ([]byte, error) {
-	block, err := aes.NewCipher(sealKey(tokenValue, idemKey))
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
+	aead, err := aeadFor(tokenValue, idemKey)
 	if err != nil {
 		return nil, err
 	}

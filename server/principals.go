@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/iamref/iam/authz"
@@ -25,19 +24,19 @@ func (p *principal) name() string { return p.token.Name }
 
 // indexCache compiles each role once and keeps the index until any record changes in this
 // process (role trees compose sets and policies, so any record write drops the whole cache;
-// writes are rare) or until ttl has passed, which bounds how long a change made through
-// another replica takes to apply.
+// writes are rare) or until the cache TTL has passed, which bounds how long a change made
+// through another replica takes to apply.
 type indexCache struct {
-	st  store.Store
-	org string
-	log *slog.Logger
-	ttl time.Duration // a compiled role is rebuilt after ttl, so another replica's change shows
-	now func() time.Time
+	st     store.Store
+	org    string
+	log    *slog.Logger
+	roles  *cache[string, compiledRole] // by role ID
+	legacy *authz.Index                 // legacy admin:true tokens
+}
 
-	mu      sync.Mutex
-	indexes map[string]compiledRole // by role ID
-	gen     uint64
-	legacy  *authz.Index // legacy admin:true tokens
+type compiledRole struct {
+	ix   *authz.Index
+	name string
 }
 
 func newIndexCache(st store.Store, org string, log *slog.Logger, ttl time.Duration, now func() time.Time) *indexCache {
@@ -50,19 +49,14 @@ func newIndexCache(st store.Store, org string, log *slog.Logger, ttl time.Durati
 		}
 	}
 	return &indexCache{
-		st: st, org: org, log: log, ttl: ttl, now: now,
-		indexes: map[string]compiledRole{},
-		legacy:  authz.MustCompile(&authz.Allow{Permissions: perms}, authz.NoCompose),
+		st: st, org: org, log: log,
+		roles:  newCache[string, compiledRole](ttl, maxCached, now),
+		legacy: authz.MustCompile(&authz.Allow{Permissions: perms}, authz.NoCompose),
 	}
 }
 
 // invalidate drops every compiled index (after any record write).
-func (c *indexCache) invalidate() {
-	c.mu.Lock()
-	c.indexes = map[string]compiledRole{}
-	c.gen++
-	c.mu.Unlock()
-}
+func (c *indexCache) invalidate() { c.roles.Clear() }
 
 // forToken returns the token's compiled rights. A token whose role is gone or broken has
 // none (deny by default), and the problem is logged.
@@ -80,39 +74,26 @@ func (c *indexCache) forToken(ctx context.Context, t store.Token) (*authz.Index,
 
 var emptyIndex = authz.MustCompile(&authz.Group{}, authz.NoCompose)
 
-type compiledRole struct {
-	ix       *authz.Index
-	name     string
-	compiled time.Time
-}
-
+// forRole returns a role's compiled rights and its name. A role whose tree does not compile
+// grants nothing (deny by default), and the problem is logged.
 func (c *indexCache) forRole(ctx context.Context, roleID string) (*authz.Index, string, error) {
-	c.mu.Lock()
-	cr, ok := c.indexes[roleID]
-	gen := c.gen
-	c.mu.Unlock()
-	if ok && c.now().Sub(cr.compiled) < c.ttl {
-		return cr.ix, cr.name, nil
-	}
-	rec, err := c.st.GetRecord(ctx, c.org, roleID)
-	if err != nil {
-		return nil, "", err
-	}
-	root, err := authz.Parse(rec.Details)
-	if err != nil {
-		return nil, "", fmt.Errorf("role %s: stored details do not parse: %w", roleID, err)
-	}
-	ix, err := authz.Compile(root, c.resolver(ctx))
-	if err != nil {
-		c.log.Error("role does not compile; it grants nothing", "role", roleID, "err", err)
-		ix = emptyIndex
-	}
-	c.mu.Lock()
-	if c.gen == gen {
-		c.indexes[roleID] = compiledRole{ix: ix, name: rec.Name, compiled: c.now()}
-	}
-	c.mu.Unlock()
-	return ix, rec.Name, nil
+	cr, err := c.roles.Load(roleID, func() (compiledRole, error) {
+		rec, err := c.st.GetRecord(ctx, c.org, roleID)
+		if err != nil {
+			return compiledRole{}, err
+		}
+		root, err := authz.Parse(rec.Details)
+		if err != nil {
+			return compiledRole{}, fmt.Errorf("role %s: stored details do not parse: %w", roleID, err)
+		}
+		ix, err := authz.Compile(root, c.resolver(ctx))
+		if err != nil {
+			c.log.Error("role does not compile; it grants nothing", "role", roleID, "err", err)
+			ix = emptyIndex
+		}
+		return compiledRole{ix: ix, name: rec.Name}, nil
+	})
+	return cr.ix, cr.name, err
 }
 
 // resolver loads Compose references from the store.

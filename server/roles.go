@@ -19,7 +19,21 @@ import (
 // console-internal and not accepted here.
 var uxPurposes = []string{"role", "set", "policy"}
 
-var resourceTypes = []string{"global", "stack", "environment", "insights-account"}
+// parseResourceType reads a record's resourceType ("" = global): "global" or an entity kind,
+// spelled as authz.EntityKind.ResourceType prints it.
+func parseResourceType(rt string) (authz.EntityKind, error) {
+	if rt == "" {
+		return authz.KindOrg, nil
+	}
+	if k, err := authz.ParseEntityKind(rt); err == nil && k.ResourceType() == rt {
+		return k, nil
+	}
+	names := []string{authz.KindOrg.ResourceType()}
+	for _, k := range authz.EntityKinds {
+		names = append(names, k.ResourceType())
+	}
+	return 0, invalid("role", "resourceType", "%q is not one of %s", rt, strings.Join(names, ", "))
+}
 
 const (
 	maxRoleName        = 100
@@ -54,8 +68,11 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
+	def, err := s.defaultRoleID(r.Context())
+	if err != nil {
+		return err
+	}
 	resp := apitype.ListRolesResponse{}
-	def := s.defaultRoleID(r.Context())
 	for _, rec := range recs {
 		rec.IsOrgDefault = rec.ID == def
 		resp.Roles = append(resp.Roles, roleJSON(rec))
@@ -64,11 +81,27 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, c *call) erro
 	return nil
 }
 
-func (s *Server) defaultRoleID(ctx context.Context) string {
-	if org, err := s.st.GetOrg(ctx, s.org.Name); err == nil && org.DefaultRoleID != "" {
-		return org.DefaultRoleID
+// defaultRoleID is the org's default role (as stored: another replica may have changed it).
+func (s *Server) defaultRoleID(ctx context.Context) (string, error) {
+	org, err := s.st.GetOrg(ctx, s.org.Name)
+	if err != nil {
+		return "", err
 	}
-	return builtinID(s.org.Name, "member")
+	if org.DefaultRoleID == "" {
+		return builtinID(s.org.Name, "member"), nil
+	}
+	return org.DefaultRoleID, nil
+}
+
+// writeRole answers with one record, marked when it is the org's default role.
+func (s *Server) writeRole(ctx context.Context, w http.ResponseWriter, rec store.Record) error {
+	def, err := s.defaultRoleID(ctx)
+	if err != nil {
+		return err
+	}
+	rec.IsOrgDefault = rec.ID == def
+	writeJSON(w, http.StatusOK, roleJSON(rec))
+	return nil
 }
 
 func (s *Server) getRole(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -76,9 +109,7 @@ func (s *Server) getRole(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err != nil {
 		return err
 	}
-	rec.IsOrgDefault = rec.ID == s.defaultRoleID(r.Context())
-	writeJSON(w, http.StatusOK, roleJSON(rec))
-	return nil
+	return s.writeRole(r.Context(), w, rec)
 }
 
 func (s *Server) listScopes(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -106,7 +137,7 @@ func (s *Server) listScopes(w http.ResponseWriter, r *http.Request, c *call) err
 // checkedDetails validates a record's details: grammar, Compose references (existing sets or
 // policies of this org, no cycles), the scope kinds of typed sets, and the escalation guard:
 // the caller must already hold everything the record could grant.
-func (s *Server) checkedDetails(ctx context.Context, c *call, selfID, purpose, resourceType string, raw []byte) (canonical []byte, refs []string, err error) {
+func (s *Server) checkedDetails(ctx context.Context, c *call, selfID, purpose string, kind authz.EntityKind, raw []byte) (canonical []byte, refs []string, err error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil, required("role", "details")
 	}
@@ -134,20 +165,15 @@ func (s *Server) checkedDetails(ctx context.Context, c *call, selfID, purpose, r
 	if err != nil {
 		return nil, nil, invalid("role", "details", "%v", err)
 	}
-	if purpose == "set" && resourceType != "global" {
-		want, _ := authz.ParseEntityKind(resourceType)
+	if purpose == "set" && kind != authz.KindOrg {
 		for _, g := range ix.Grants() {
-			if g.Kind != want {
-				return nil, nil, invalid("role", "details", "a %s permission set may only hold %s scopes; %s acts on %s", resourceType, resourceType, strings.Join(g.Scopes.Names(), ", "), g.Kind)
+			if g.Kind != kind {
+				return nil, nil, invalid("role", "details", "a %s permission set may only hold %s scopes; %s acts on %s", kind, kind, strings.Join(g.Scopes.Names(), ", "), g.Kind)
 			}
 		}
 	}
-	if cov := authz.Covers(c.p.index, ix); !cov.Covered {
-		return nil, nil, &apiError{
-			status: http.StatusForbidden,
-			msg:    fmt.Sprintf("token %q cannot grant more than it holds: %s", c.p.name(), strings.Join(cov.Missing(), "; ")),
-			fields: []apitype.FieldError{{Resource: "role", Attribute: "details", ErrorType: apitype.ErrorTypeCustom, CustomMessage: "privilege escalation: " + strings.Join(cov.Missing(), "; ")}},
-		}
+	if err := c.mayHandOut(ix, "role", "details", "cannot grant more than it holds"); err != nil {
+		return nil, nil, err
 	}
 	return authz.Format(root), refs, nil
 }
@@ -189,20 +215,17 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) err
 		if !slices.Contains(uxPurposes, purpose) {
 			return 0, nil, invalid("role", "uxPurpose", "%q is not one of %s", purpose, strings.Join(uxPurposes, ", "))
 		}
-		rt := req.ResourceType
-		if rt == "" {
-			rt = "global"
+		kind, err := parseResourceType(req.ResourceType)
+		if err != nil {
+			return 0, nil, err
 		}
-		if !slices.Contains(resourceTypes, rt) {
-			return 0, nil, invalid("role", "resourceType", "%q is not one of %s", rt, strings.Join(resourceTypes, ", "))
-		}
-		details, refs, err := s.checkedDetails(r.Context(), c, "", purpose, rt, req.Details)
+		details, refs, err := s.checkedDetails(r.Context(), c, "", purpose, kind, req.Details)
 		if err != nil {
 			return 0, nil, err
 		}
 		now := s.stamp()
 		rec := store.Record{
-			ID: newID(), Org: s.org.Name, Name: req.Name, Description: req.Description, ResourceType: rt,
+			ID: newID(), Org: s.org.Name, Name: req.Name, Description: req.Description, ResourceType: kind.ResourceType(),
 			UXPurpose: purpose, Details: details, Refs: refs, Version: 1, Created: now, Modified: now,
 		}
 		if err := s.st.CreateRecord(r.Context(), rec); err != nil {
@@ -218,11 +241,7 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) err
 
 func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req apitype.UpdateRoleRequest
-	body, err := readBody(r)
-	if err != nil {
-		return err
-	}
-	if err := decodeJSONBytes(body, "role", &req); err != nil {
+	if _, err := decodeBody(r, "role", &req); err != nil {
 		return err
 	}
 	rec, err := s.getRecord(r.Context(), r.PathValue("roleID"))
@@ -256,14 +275,16 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	if len(req.Details) > 0 && string(req.Details) != "null" {
-		if next.Details, next.Refs, err = s.checkedDetails(r.Context(), c, rec.ID, rec.UXPurpose, rec.ResourceType, req.Details); err != nil {
+		kind, err := authz.ParseEntityKind(rec.ResourceType)
+		if err != nil {
+			return fmt.Errorf("record %s: stored resourceType: %w", rec.ID, err)
+		}
+		if next.Details, next.Refs, err = s.checkedDetails(r.Context(), c, rec.ID, rec.UXPurpose, kind, req.Details); err != nil {
 			return err
 		}
 	}
 	if next.Name == rec.Name && next.Description == rec.Description && string(next.Details) == string(rec.Details) {
-		rec.IsOrgDefault = rec.ID == s.defaultRoleID(r.Context())
-		writeJSON(w, http.StatusOK, roleJSON(rec)) // nothing changes: no new version
-		return nil
+		return s.writeRole(r.Context(), w, rec) // nothing changes: no new version
 	}
 	next.Version = rec.Version + 1
 	next.Modified = s.stamp()
@@ -277,9 +298,7 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	s.indexes.invalidate()
-	next.IsOrgDefault = next.ID == s.defaultRoleID(r.Context())
-	writeJSON(w, http.StatusOK, roleJSON(next))
-	return nil
+	return s.writeRole(r.Context(), w, next)
 }
 
 func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -290,7 +309,11 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *call) err
 	if rec.DefaultIdentifier != "" {
 		return errorf(http.StatusBadRequest, "%q is a built-in %s and cannot be deleted", rec.Name, rec.UXPurpose)
 	}
-	if rec.ID == s.defaultRoleID(r.Context()) {
+	def, err := s.defaultRoleID(r.Context())
+	if err != nil {
+		return err
+	}
+	if rec.ID == def {
 		return conflict("role", "roleID", "%q is the organization's default role; make another role the default first", rec.Name)
 	}
 	referrers, err := s.st.Referrers(r.Context(), s.org.Name, rec.ID)
@@ -340,12 +363,8 @@ func (s *Server) setDefaultRole(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	if cov := authz.Covers(c.p.index, ix); !cov.Covered {
-		return &apiError{
-			status: http.StatusForbidden,
-			msg:    fmt.Sprintf("token %q cannot make %q the default role: it grants more than the token holds: %s", c.p.name(), rec.Name, strings.Join(cov.Missing(), "; ")),
-			fields: []apitype.FieldError{{Resource: "role", Attribute: "roleID", ErrorType: apitype.ErrorTypeCustom, CustomMessage: "privilege escalation"}},
-		}
+	if err := c.mayHandOut(ix, "role", "roleID", fmt.Sprintf("cannot make %q the default role: it grants more than the token holds", rec.Name)); err != nil {
+		return err
 	}
 	if err := s.st.SetDefaultRole(r.Context(), s.org.Name, rec.ID); err != nil {
 		return err
@@ -363,11 +382,5 @@ func (s *Server) listRoleTokens(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	resp := apitype.ListTokensResponse{}
-	roles := map[string]*apitype.TokenRole{}
-	for _, t := range toks {
-		resp.Tokens = append(resp.Tokens, s.tokenJSON(r.Context(), t, roles))
-	}
-	writeJSON(w, http.StatusOK, resp)
-	return nil
+	return s.writeTokens(r.Context(), w, toks)
 }

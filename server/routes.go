@@ -22,26 +22,24 @@ const (
 	scoped                      // a token whose role grants the route's scope
 )
 
-// route is one API endpoint: its pattern, the scope Pulumi uses for it, how to find the entity
-// the scope applies to, and the handler. Every route is in routeTable and goes through
-// dispatch, which authenticates, authorizes and audits.
+// route is one API endpoint: its pattern, who may call it, the scope Pulumi uses for it and
+// the handler. Every route is in routeTable and goes through dispatch.
 type route struct {
 	method   string
 	pattern  string
 	access   access
-	scope    string                                    // for scoped routes
-	entity   func(*http.Request) (store.Entity, error) // nil: an org-level scope
-	mutation bool                                      // audited on success too
+	scope    authz.Scope // for scoped routes
+	entity   bool        // the scope applies to the entity the path names, not to the org
+	mutation bool        // audited on success too
 	handle   func(w http.ResponseWriter, r *http.Request, c *call) error
 }
 
-// call carries what dispatch established for a handler.
+// call is what the pipeline established for a handler.
 type call struct {
-	p          *principal
-	authorized bool         // dispatch granted the route's scope (or the route needs none)
-	ent        store.Entity // the entity the route acts on (entity routes only)
-	entity     authz.Entity
-	label      string // entity label for audit, e.g. "stack:myapp/prod"
+	principal  *principal   // nil on public routes
+	authorized bool         // the caller holds the route's scope (or the route needs none)
+	entity     store.Entity // the entity the path names (entity routes only)
+	label      string       // what the request acts on, for the audit log, e.g. "stack:myapp/prod"
 }
 
 // RouteInfo describes a route for tests and documentation.
@@ -54,60 +52,66 @@ type RouteInfo struct {
 func (s *Server) Routes() []RouteInfo {
 	out := make([]RouteInfo, len(s.routes))
 	for i, rt := range s.routes {
-		out[i] = RouteInfo{Method: rt.method, Pattern: rt.pattern, Scope: rt.scope, Public: rt.access == public, AuthOnly: rt.access == authenticated}
+		out[i] = RouteInfo{Method: rt.method, Pattern: rt.pattern, Scope: rt.scope.Name, Public: rt.access == public, AuthOnly: rt.access == authenticated}
 	}
 	return out
 }
 
+// Scopes that handlers check themselves (listings filter by the read scope; access checks on
+// other tokens need org_token:read), resolved once.
+var (
+	stackRead       = authz.MustScope("stack:read")
+	environmentRead = authz.MustScope("environment:read")
+	accountRead     = authz.MustScope("insights_account:read")
+	orgTokenRead    = authz.MustScope("org_token:read")
+)
+
 func (s *Server) routeTable() []*route {
+	sc := authz.MustScope // a typo in the table fails at start-up
 	return []*route{
 		{method: "GET", pattern: "/healthz", access: public, handle: s.healthz},
 		{method: "GET", pattern: "/metrics", access: public, handle: s.serveMetrics},
 		{method: "GET", pattern: "/api/user", access: authenticated, handle: s.getUser},
 
-		{method: "GET", pattern: "/api/orgs/{org}/roles", access: scoped, scope: "role:read", handle: s.listRoles},
-		{method: "POST", pattern: "/api/orgs/{org}/roles", access: scoped, scope: "role:create", mutation: true, handle: s.createRole},
-		{method: "GET", pattern: "/api/orgs/{org}/roles/scopes", access: scoped, scope: "role:read", handle: s.listScopes},
-		{method: "GET", pattern: "/api/orgs/{org}/roles/{roleID}", access: scoped, scope: "role:read", handle: s.getRole},
-		{method: "PATCH", pattern: "/api/orgs/{org}/roles/{roleID}", access: scoped, scope: "role:update", mutation: true, handle: s.updateRole},
-		{method: "DELETE", pattern: "/api/orgs/{org}/roles/{roleID}", access: scoped, scope: "role:delete", mutation: true, handle: s.deleteRole},
-		{method: "GET", pattern: "/api/orgs/{org}/roles/{roleID}/tokens", access: scoped, scope: "org_token:read", handle: s.listRoleTokens},
-		{method: "PATCH", pattern: "/api/orgs/{org}/roles/{roleID}/default", access: scoped, scope: "role:update", mutation: true, handle: s.setDefaultRole},
+		{method: "GET", pattern: "/api/orgs/{org}/roles", access: scoped, scope: sc("role:read"), handle: s.listRoles},
+		{method: "POST", pattern: "/api/orgs/{org}/roles", access: scoped, scope: sc("role:create"), mutation: true, handle: s.createRole},
+		{method: "GET", pattern: "/api/orgs/{org}/roles/scopes", access: scoped, scope: sc("role:read"), handle: s.listScopes},
+		{method: "GET", pattern: "/api/orgs/{org}/roles/{roleID}", access: scoped, scope: sc("role:read"), handle: s.getRole},
+		{method: "PATCH", pattern: "/api/orgs/{org}/roles/{roleID}", access: scoped, scope: sc("role:update"), mutation: true, handle: s.updateRole},
+		{method: "DELETE", pattern: "/api/orgs/{org}/roles/{roleID}", access: scoped, scope: sc("role:delete"), mutation: true, handle: s.deleteRole},
+		{method: "GET", pattern: "/api/orgs/{org}/roles/{roleID}/tokens", access: scoped, scope: sc("org_token:read"), handle: s.listRoleTokens},
+		{method: "PATCH", pattern: "/api/orgs/{org}/roles/{roleID}/default", access: scoped, scope: sc("role:update"), mutation: true, handle: s.setDefaultRole},
 
-		{method: "GET", pattern: "/api/orgs/{org}/tokens", access: scoped, scope: "org_token:read", handle: s.listTokens},
-		{method: "POST", pattern: "/api/orgs/{org}/tokens", access: scoped, scope: "org_token:create", mutation: true, handle: s.createToken},
-		{method: "DELETE", pattern: "/api/orgs/{org}/tokens/{tokenID}", access: scoped, scope: "org_token:delete", mutation: true, handle: s.deleteToken},
+		{method: "GET", pattern: "/api/orgs/{org}/tokens", access: scoped, scope: sc("org_token:read"), handle: s.listTokens},
+		{method: "POST", pattern: "/api/orgs/{org}/tokens", access: scoped, scope: sc("org_token:create"), mutation: true, handle: s.createToken},
+		{method: "DELETE", pattern: "/api/orgs/{org}/tokens/{tokenID}", access: scoped, scope: sc("org_token:delete"), mutation: true, handle: s.deleteToken},
 
-		{method: "POST", pattern: "/api/stacks/{org}/{project}", access: scoped, scope: "stack:create", mutation: true, handle: s.createStack},
-		{method: "GET", pattern: "/api/stacks/{org}/{project}/{stack}", access: scoped, scope: "stack:read", entity: s.stackEntity, handle: s.getStack},
-		{method: "DELETE", pattern: "/api/stacks/{org}/{project}/{stack}", access: scoped, scope: "stack:delete", entity: s.stackEntity, mutation: true, handle: s.deleteStack},
-		{method: "PATCH", pattern: "/api/stacks/{org}/{project}/{stack}/tags", access: scoped, scope: "stack_tags:update", entity: s.stackEntity, mutation: true, handle: s.updateStackTags},
-		{method: "GET", pattern: "/api/user/stacks", access: scoped, scope: "stack:list", handle: s.listStacks},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}", access: scoped, scope: sc("stack:create"), mutation: true, handle: s.createStack},
+		{method: "GET", pattern: "/api/stacks/{org}/{project}/{stack}", access: scoped, scope: sc("stack:read"), entity: true, handle: s.getStack},
+		{method: "DELETE", pattern: "/api/stacks/{org}/{project}/{stack}", access: scoped, scope: sc("stack:delete"), entity: true, mutation: true, handle: s.deleteEntity},
+		{method: "PATCH", pattern: "/api/stacks/{org}/{project}/{stack}/tags", access: scoped, scope: sc("stack_tags:update"), entity: true, mutation: true, handle: s.updateEntityTags},
+		{method: "GET", pattern: "/api/user/stacks", access: scoped, scope: sc("stack:list"), handle: s.listStacks},
 
-		{method: "POST", pattern: "/api/esc/environments/{org}", access: scoped, scope: "environment:create", mutation: true, handle: s.createEnvironment},
-		{method: "GET", pattern: "/api/esc/environments/{org}", access: scoped, scope: "environment:list", handle: s.listEnvironments},
-		{method: "GET", pattern: "/api/esc/environments/{org}/{project}/{env}", access: scoped, scope: "environment:read", entity: s.envEntity, handle: s.getEnvironment},
-		{method: "DELETE", pattern: "/api/esc/environments/{org}/{project}/{env}", access: scoped, scope: "environment:delete", entity: s.envEntity, mutation: true, handle: s.deleteEnvironment},
-		{method: "POST", pattern: "/api/esc/environments/{org}/{project}/{env}/open", access: scoped, scope: "environment:open", entity: s.envEntity, mutation: true, handle: s.openEnvironment},
-		{method: "PATCH", pattern: "/api/esc/environments/{org}/{project}/{env}/tags", access: scoped, scope: "environment_tag:update", entity: s.envEntity, mutation: true, handle: s.updateEnvironmentTags},
+		{method: "POST", pattern: "/api/esc/environments/{org}", access: scoped, scope: sc("environment:create"), mutation: true, handle: s.createEnvironment},
+		{method: "GET", pattern: "/api/esc/environments/{org}", access: scoped, scope: sc("environment:list"), handle: s.listEnvironments},
+		{method: "GET", pattern: "/api/esc/environments/{org}/{project}/{env}", access: scoped, scope: sc("environment:read"), entity: true, handle: s.getEnvironment},
+		{method: "DELETE", pattern: "/api/esc/environments/{org}/{project}/{env}", access: scoped, scope: sc("environment:delete"), entity: true, mutation: true, handle: s.deleteEntity},
+		{method: "POST", pattern: "/api/esc/environments/{org}/{project}/{env}/open", access: scoped, scope: sc("environment:open"), entity: true, mutation: true, handle: s.openEnvironment},
+		{method: "PATCH", pattern: "/api/esc/environments/{org}/{project}/{env}/tags", access: scoped, scope: sc("environment_tag:update"), entity: true, mutation: true, handle: s.updateEntityTags},
 
-		{method: "GET", pattern: "/api/preview/insights/{org}/accounts", access: scoped, scope: "insights_account:list", handle: s.listAccounts},
-		{method: "POST", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: "insights_account:create", mutation: true, handle: s.createAccount},
-		{method: "GET", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: "insights_account:read", entity: s.accountEntity, handle: s.getAccount},
-		{method: "DELETE", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: "insights_account:delete", entity: s.accountEntity, mutation: true, handle: s.deleteAccount},
+		{method: "GET", pattern: "/api/preview/insights/{org}/accounts", access: scoped, scope: sc("insights_account:list"), handle: s.listAccounts},
+		{method: "POST", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: sc("insights_account:create"), mutation: true, handle: s.createAccount},
+		{method: "GET", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: sc("insights_account:read"), entity: true, handle: s.getAccount},
+		{method: "DELETE", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: sc("insights_account:delete"), entity: true, mutation: true, handle: s.deleteEntity},
 
-		{method: "GET", pattern: "/api/orgs/{org}/auditlogs", access: scoped, scope: "audit_logs:read", handle: s.listAuditLogs},
-		{method: "POST", pattern: "/api/orgs/{org}/access/check", access: scoped, scope: "role:read", handle: s.checkAccess},
+		{method: "GET", pattern: "/api/orgs/{org}/auditlogs", access: scoped, scope: sc("audit_logs:read"), handle: s.listAuditLogs},
+		{method: "POST", pattern: "/api/orgs/{org}/access/check", access: scoped, scope: sc("role:read"), handle: s.checkAccess},
 	}
 }
 
-// dispatch wraps a route: body limit, authentication, org check, entity lookup,
-// authorization, audit and metrics.
+// dispatch serves a route: body limit, admit (authenticate, org check, authorize), the
+// handler, audit and metrics.
 func (s *Server) dispatch(rt *route) http.Handler {
-	var scopeID authz.ScopeID
-	if rt.access == scoped {
-		scopeID = authz.MustScope(rt.scope).ID // a typo in the table fails at start-up
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -122,74 +126,90 @@ func (s *Server) dispatch(rt *route) http.Handler {
 		}()
 		r.Body = http.MaxBytesReader(sw, r.Body, s.cfg.MaxBodyBytes)
 		c := &call{}
-		if rt.access == public {
-			s.finish(sw, r, rt, c, rt.handle(sw, r, c))
-			return
-		}
-		value, ok := bearer(r)
-		if !ok {
-			s.deny(sw, r, rt, c, errorf(http.StatusUnauthorized, "missing Authorization header: send \"Authorization: token <value>\""), "no token")
-			return
-		}
-		tok, err := s.tokens.authenticate(r.Context(), value)
-		if err != nil {
-			if errors.Is(err, errBadToken) {
-				s.deny(sw, r, rt, c, errorf(http.StatusUnauthorized, "invalid, expired or revoked token"), "bad token")
+		if err := s.admit(r, rt, c); err != nil {
+			if d := (*denial)(nil); errors.As(err, &d) {
+				s.deny(sw, r, rt, c, d)
 			} else {
 				s.finish(sw, r, rt, c, err)
 			}
 			return
 		}
-		s.usage.touch(tok.ID, s.now().Unix())
-		ix, roleName, err := s.indexes.forToken(r.Context(), tok)
-		if err != nil {
-			s.finish(sw, r, rt, c, err)
-			return
-		}
-		c.p = &principal{token: tok, value: value, index: ix, roleName: roleName}
-		if org := s.orgOf(r); org != "" && org != s.org.Name {
-			s.finish(sw, r, rt, c, notFound("organization", "organization %q not found (this server serves %q)", org, s.org.Name))
-			return
-		}
-		if rt.access == authenticated {
-			c.authorized = true
-			s.finish(sw, r, rt, c, rt.handle(sw, r, c))
-			return
-		}
-		c.entity, c.label = authz.OrgEntity, "org:"+s.org.Name
-		if rt.entity != nil && !ix.GrantsAnywhere(scopeID) {
-			// Refused before the lookup: no rights anywhere, so no hint of what exists.
-			s.metrics.decision(authz.Denied)
-			c.label = pathLabel(authz.MustScope(rt.scope).Kind, r)
-			s.deny(sw, r, rt, c, &apiError{
-				status: http.StatusForbidden,
-				msg:    fmt.Sprintf("token %q (role %q) lacks %s on every %s", tok.Name, roleName, rt.scope, authz.MustScope(rt.scope).Kind),
-				fields: []apitype.FieldError{{Resource: kindResource(authz.MustScope(rt.scope).Kind), Attribute: "scope", ErrorType: apitype.ErrorTypeCustom,
-					CustomMessage: "missing scope " + rt.scope + ": the principal's role grants it nowhere"}},
-			}, "the role grants "+rt.scope+" nowhere")
-			return
-		}
-		if rt.entity != nil {
-			if c.ent, err = rt.entity(r); err != nil {
-				s.finish(sw, r, rt, c, err)
-				return
-			}
-			c.entity, c.label = toAuthz(c.ent), entityLabel(c.ent)
-		}
-		ex := ix.Explain(scopeID, c.entity)
-		s.metrics.decision(ex.Decision)
-		if !ex.Decision {
-			s.deny(sw, r, rt, c, &apiError{
-				status: http.StatusForbidden,
-				msg:    fmt.Sprintf("token %q (role %q) lacks %s on %s", tok.Name, roleName, rt.scope, c.entity),
-				fields: []apitype.FieldError{{Resource: kindResource(c.entity.Kind), Attribute: "scope", ErrorType: apitype.ErrorTypeCustom,
-					CustomMessage: "missing scope " + rt.scope + ": " + ex.String()}},
-			}, ex.String())
-			return
-		}
-		c.authorized = true
 		s.finish(sw, r, rt, c, rt.handle(sw, r, c))
 	})
+}
+
+// admit runs the steps before the handler. A refusal is a *denial (a 401 or 403, audited as a
+// deny); any other error ends the request as a handler's error would.
+func (s *Server) admit(r *http.Request, rt *route, c *call) error {
+	if rt.access == public {
+		c.authorized = true
+		return nil
+	}
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	c.principal = p
+	if org := s.orgOf(r); org != "" && org != s.org.Name {
+		return notFound("organization", "organization %q not found (this server serves %q)", org, s.org.Name)
+	}
+	if rt.access == scoped {
+		ex, err := s.authorize(r, rt, c)
+		if err != nil {
+			return err
+		}
+		if !ex.Decision {
+			return forbidden(p, rt.scope, ex)
+		}
+	}
+	c.authorized = true
+	return nil
+}
+
+// authenticate finds the principal the request's token stands for, or a 401 denial.
+func (s *Server) authenticate(r *http.Request) (*principal, error) {
+	value, ok := bearer(r)
+	if !ok {
+		return nil, &denial{err: errorf(http.StatusUnauthorized, "missing Authorization header: send \"Authorization: token <value>\""), reason: "no token"}
+	}
+	tok, err := s.tokens.authenticate(r.Context(), value)
+	if errors.Is(err, errBadToken) {
+		return nil, &denial{err: errorf(http.StatusUnauthorized, "invalid, expired or revoked token"), reason: "bad token"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.usage.touch(tok.ID, s.now().Unix())
+	ix, roleName, err := s.indexes.forToken(r.Context(), tok)
+	if err != nil {
+		return nil, err
+	}
+	return &principal{token: tok, value: value, index: ix, roleName: roleName}, nil
+}
+
+// authorize explains whether the principal holds the route's scope on the org or on the
+// entity the path names, which it looks up (a 404 when missing). A scope the principal holds
+// on no entity at all is refused before the lookup, so the refusal reveals nothing about what
+// exists: that explanation is about an unnamed entity of the scope's kind (see forbidden).
+func (s *Server) authorize(r *http.Request, rt *route, c *call) (authz.Explanation, error) {
+	ix := c.principal.index
+	target := authz.OrgEntity
+	c.label = label(authz.KindOrg, "", s.org.Name)
+	if rt.entity {
+		if !ix.GrantsAnywhere(rt.scope.ID) {
+			c.label = pathLabel(rt.scope.Kind, r)
+			target = authz.Entity{Kind: rt.scope.Kind}
+		} else {
+			e, err := s.pathEntity(r, rt.scope.Kind)
+			if err != nil {
+				return authz.Explanation{}, err
+			}
+			c.entity, c.label, target = e, entityLabel(e), targetOf(e)
+		}
+	}
+	ex := ix.Explain(rt.scope.ID, target)
+	s.metrics.decision(ex.Decision)
+	return ex, nil
 }
 
 // orgOf is the org a request names: the {org} path segment, or ?organization= for the
@@ -199,27 +219,6 @@ func (s *Server) orgOf(r *http.Request) string {
 		return o
 	}
 	return r.URL.Query().Get("organization")
-}
-
-// pathLabel names the entity a request targets from its path alone (for the audit log of a
-// request refused before the entity was looked up).
-func pathLabel(k authz.EntityKind, r *http.Request) string {
-	switch k {
-	case authz.KindStack:
-		return "stack:" + r.PathValue("project") + "/" + r.PathValue("stack")
-	case authz.KindEnvironment:
-		return "environment:" + r.PathValue("project") + "/" + r.PathValue("env")
-	case authz.KindInsightsAccount:
-		return "insights-account:" + r.PathValue("account")
-	}
-	return "org:" + r.PathValue("org")
-}
-
-func kindResource(k authz.EntityKind) string {
-	if k == authz.KindOrg {
-		return "organization"
-	}
-	return k.String()
 }
 
 // finish writes err (if the handler has not written) and audits mutations.
@@ -232,7 +231,7 @@ func (s *Server) finish(w *statusWriter, r *http.Request, rt *route, c *call, er
 			writeError(w, err)
 		}
 	}
-	if rt.mutation && c.p != nil {
+	if rt.mutation && c.principal != nil {
 		decision, reason := apitype.DecisionAllow, ""
 		if !c.authorized {
 			decision = "error" // failed before authorization (unknown org or entity)
@@ -245,9 +244,9 @@ func (s *Server) finish(w *statusWriter, r *http.Request, rt *route, c *call, er
 }
 
 // deny writes a 401 or 403 and audits it.
-func (s *Server) deny(w *statusWriter, r *http.Request, rt *route, c *call, err *apiError, reason string) {
-	writeError(w, err)
-	s.audit.record(s.auditEvent(r, rt, c, apitype.DecisionDeny, reason, err.status))
+func (s *Server) deny(w *statusWriter, r *http.Request, rt *route, c *call, d *denial) {
+	writeError(w, d.err)
+	s.audit.record(s.auditEvent(r, rt, c, apitype.DecisionDeny, d.reason, d.err.status))
 }
 
 type statusWriter struct {

@@ -89,7 +89,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.org = org
-	s.tokens = &tokenCache{st: s.st, ttl: cfg.TokenTTL, now: s.now, entries: map[string]cachedToken{}, ids: map[string]cachedToken{}}
+	s.tokens = newTokenCache(s.st, cfg.TokenTTL, s.now)
 	s.indexes = newIndexCache(s.st, org.Name, s.log, cfg.TokenTTL, s.now)
 	s.usage = &usageTracker{st: s.st, pending: map[string]int64{}, seen: map[string]int64{}}
 	s.ents = newEntityCache(s.st, org.Name, cfg.TokenTTL, s.now)
@@ -135,8 +135,8 @@ func (s *Server) housekeeping() {
 	defer t.Stop()
 	var lastPrune time.Time
 	for {
-		if time.Since(lastPrune) > time.Hour {
-			lastPrune = time.Now()
+		if now := s.now(); now.Sub(lastPrune) > time.Hour {
+			lastPrune = now
 			if err := s.st.PruneIdempotent(context.Background(), s.now().Add(-idempotencyWindow)); err != nil {
 				s.log.Warn("pruning idempotency records failed", "err", err)
 			}

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -21,26 +20,36 @@ const (
 	maxTokenLifetime    = 2 * 365 * 24 * time.Hour // Pulumi: at most two years ahead
 )
 
-// tokenJSON is a token as listed. roles memoizes role lookups across one listing (many tokens
-// share a role), so a list costs one read per distinct role, not one per token.
-func (s *Server) tokenJSON(ctx context.Context, t store.Token, roles map[string]*apitype.TokenRole) apitype.AccessToken {
-	out := apitype.AccessToken{
-		ID: t.ID, Name: t.Name, Description: t.Description, Created: t.Created.UTC().Format(timeFormat),
-		LastUsed: s.usage.lastUsed(t.ID, t.LastUsed), Expires: t.Expires, Admin: t.Admin,
-		CreatedBy: t.CreatedBy, Type: apitype.TokenTypeOrganization,
-	}
-	if t.RoleID != "" {
-		role, ok := roles[t.RoleID]
-		if !ok {
-			role = &apitype.TokenRole{ID: t.RoleID}
-			if rec, err := s.st.GetRecord(ctx, s.org.Name, t.RoleID); err == nil {
-				role.Name, role.DefaultIdentifier = rec.Name, rec.DefaultIdentifier
-			}
-			roles[t.RoleID] = role
+// writeTokens answers with a token listing. Many tokens share a role, so the listing reads each
+// distinct role once, not once per token. A role deleted with ?force=true is listed by ID alone.
+func (s *Server) writeTokens(ctx context.Context, w http.ResponseWriter, toks []store.Token) error {
+	resp := apitype.ListTokensResponse{}
+	roles := map[string]*apitype.TokenRole{}
+	for _, t := range toks {
+		out := apitype.AccessToken{
+			ID: t.ID, Name: t.Name, Description: t.Description, Created: t.Created.UTC().Format(timeFormat),
+			LastUsed: s.usage.lastUsed(t.ID, t.LastUsed), Expires: t.Expires, Admin: t.Admin,
+			CreatedBy: t.CreatedBy, Type: apitype.TokenTypeOrganization,
 		}
-		out.Role = role
+		if t.RoleID != "" {
+			role, ok := roles[t.RoleID]
+			if !ok {
+				role = &apitype.TokenRole{ID: t.RoleID}
+				rec, err := s.st.GetRecord(ctx, s.org.Name, t.RoleID)
+				switch {
+				case err == nil:
+					role.Name, role.DefaultIdentifier = rec.Name, rec.DefaultIdentifier
+				case !errors.Is(err, store.ErrNotFound):
+					return err
+				}
+				roles[t.RoleID] = role
+			}
+			out.Role = role
+		}
+		resp.Tokens = append(resp.Tokens, out)
 	}
-	return out
+	writeJSON(w, http.StatusOK, resp)
+	return nil
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -58,13 +67,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	resp := apitype.ListTokensResponse{}
-	roles := map[string]*apitype.TokenRole{}
-	for _, t := range toks {
-		resp.Tokens = append(resp.Tokens, s.tokenJSON(r.Context(), t, roles))
-	}
-	writeJSON(w, http.StatusOK, resp)
-	return nil
+	return s.writeTokens(r.Context(), w, toks)
 }
 
 func validTokenName(name string) error {
@@ -107,7 +110,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 		}
 		tok := store.Token{
 			ID: newID(), Org: s.org.Name, Name: req.Name, Description: req.Description, Admin: req.Admin,
-			RoleID: req.RoleID, Expires: req.Expires, Created: s.stamp(), CreatedBy: c.p.name(),
+			RoleID: req.RoleID, Expires: req.Expires, Created: s.stamp(), CreatedBy: c.principal.name(),
 		}
 		var grants *authz.Index
 		switch {
@@ -115,7 +118,10 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 			grants = s.indexes.legacy
 		default:
 			if tok.RoleID == "" {
-				tok.RoleID = s.defaultRoleID(r.Context())
+				var err error
+				if tok.RoleID, err = s.defaultRoleID(r.Context()); err != nil {
+					return 0, nil, err
+				}
 			}
 			rec, err := s.st.GetRecord(r.Context(), s.org.Name, tok.RoleID)
 			if errors.Is(err, store.ErrNotFound) {
@@ -131,12 +137,8 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 				return 0, nil, err
 			}
 		}
-		if cov := authz.Covers(c.p.index, grants); !cov.Covered {
-			return 0, nil, &apiError{
-				status: http.StatusForbidden,
-				msg:    fmt.Sprintf("token %q cannot mint a token with more rights than it holds: %s", c.p.name(), strings.Join(cov.Missing(), "; ")),
-				fields: []apitype.FieldError{{Resource: "token", Attribute: "roleID", ErrorType: apitype.ErrorTypeCustom, CustomMessage: "privilege escalation"}},
-			}
+		if err := c.mayHandOut(grants, "token", "roleID", "cannot mint a token with more rights than it holds"); err != nil {
+			return 0, nil, err
 		}
 		value, err := newTokenValue()
 		if err != nil {
@@ -171,14 +173,14 @@ func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, c *call) er
 // getUser answers GET /api/user as Pulumi does for org tokens: the org is the "user".
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, c *call) error {
 	role := "member"
-	if c.p.token.Admin || c.p.token.RoleID == builtinID(s.org.Name, "admin") {
+	if c.principal.token.Admin || c.principal.token.RoleID == builtinID(s.org.Name, "admin") {
 		role = "admin"
 	}
 	writeJSON(w, http.StatusOK, apitype.User{
-		ID: c.p.token.ID, GitHubLogin: s.org.Name, Name: s.org.Name,
+		ID: c.principal.token.ID, GitHubLogin: s.org.Name, Name: s.org.Name,
 		Organizations: []apitype.UserOrganization{{Name: s.org.Name, GitHubLogin: s.org.Name, Role: role}},
 		Identities:    []string{},
-		TokenInfo:     &apitype.TokenInfo{Name: c.p.token.Name, Organization: s.org.Name},
+		TokenInfo:     &apitype.TokenInfo{Name: c.principal.token.Name, Organization: s.org.Name},
 	})
 	return nil
 }

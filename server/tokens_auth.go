@@ -45,22 +45,18 @@ func bearer(r *http.Request) (string, bool) {
 	return value, value != ""
 }
 
-// tokenCache keeps recently used tokens by hash so that authentication does not hit the
-// store on every request. Deletions in this process evict at once; entries also expire after
-// ttl so that a change made by another replica is seen within it.
+// tokenCache keeps recently used tokens by hash (authentication) and by ID (access checks) so
+// that neither hits the store on every request. A deletion in this process evicts at once; one
+// made through another replica shows within the cache TTL.
 type tokenCache struct {
-	st  store.Store
-	ttl time.Duration
-	now func() time.Time
-
-	mu      sync.RWMutex
-	entries map[string]cachedToken // key: string(hash)
-	ids     map[string]cachedToken // key: token ID (access checks name principals by ID)
+	st     store.Store
+	now    func() time.Time
+	hashes *cache[[sha256.Size]byte, store.Token] // key: sha256(value)
+	ids    *cache[string, store.Token]
 }
 
-type cachedToken struct {
-	tok     store.Token
-	fetched time.Time
+func newTokenCache(st store.Store, ttl time.Duration, now func() time.Time) *tokenCache {
+	return &tokenCache{st: st, now: now, hashes: newCache[[sha256.Size]byte, store.Token](ttl, maxCached, now), ids: newCache[string, store.Token](ttl, maxCached, now)}
 }
 
 var errBadToken = errors.New("invalid, expired or revoked token")
@@ -70,69 +66,36 @@ func (c *tokenCache) authenticate(ctx context.Context, value string) (store.Toke
 	if !tokenPattern.MatchString(value) {
 		return store.Token{}, errBadToken
 	}
-	hash := hashToken(value)
-	now := c.now()
-	c.mu.RLock()
-	e, ok := c.entries[string(hash)]
-	c.mu.RUnlock()
-	if !ok || now.Sub(e.fetched) > c.ttl {
-		tok, err := c.st.TokenByHash(ctx, hash)
+	key := sha256.Sum256([]byte(value))
+	tok, err := c.hashes.Load(key, func() (store.Token, error) {
+		hash := key // a copy: only a cache miss allocates it
+		tok, err := c.st.TokenByHash(ctx, hash[:])
 		if errors.Is(err, store.ErrNotFound) {
 			return store.Token{}, errBadToken
 		}
-		if err != nil {
-			return store.Token{}, err
-		}
-		e = cachedToken{tok: tok, fetched: now}
-		c.mu.Lock()
-		if len(c.entries) > 100_000 { // bound memory under a flood of distinct tokens
-			clear(c.entries)
-		}
-		c.entries[string(hash)] = e
-		c.mu.Unlock()
-	}
-	if subtle.ConstantTimeCompare(e.tok.Hash, hash) != 1 || e.tok.Deleted {
-		return store.Token{}, errBadToken
-	}
-	if e.tok.Expires != 0 && now.Unix() >= e.tok.Expires {
-		return store.Token{}, errBadToken
-	}
-	return e.tok, nil
-}
-
-// byID returns a token by ID (deleted ones included: the caller checks), cached like
-// authenticate's lookups.
-func (c *tokenCache) byID(ctx context.Context, org, id string) (store.Token, error) {
-	now := c.now()
-	c.mu.RLock()
-	e, ok := c.ids[id]
-	c.mu.RUnlock()
-	if ok && now.Sub(e.fetched) <= c.ttl {
-		return e.tok, nil
-	}
-	tok, err := c.st.GetToken(ctx, org, id)
+		return tok, err
+	})
 	if err != nil {
 		return store.Token{}, err
 	}
-	c.mu.Lock()
-	if len(c.ids) > 100_000 {
-		clear(c.ids)
+	if subtle.ConstantTimeCompare(tok.Hash, key[:]) != 1 || tok.Deleted {
+		return store.Token{}, errBadToken
 	}
-	c.ids[id] = cachedToken{tok: tok, fetched: now}
-	c.mu.Unlock()
+	if tok.Expires != 0 && c.now().Unix() >= tok.Expires {
+		return store.Token{}, errBadToken
+	}
 	return tok, nil
+}
+
+// byID returns a token of org by ID (deleted ones included: the caller checks).
+func (c *tokenCache) byID(ctx context.Context, org, id string) (store.Token, error) {
+	return c.ids.Load(id, func() (store.Token, error) { return c.st.GetToken(ctx, org, id) })
 }
 
 // evict drops a token (after delete) so that its next use is refused.
 func (c *tokenCache) evict(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.ids, id)
-	for k, e := range c.entries {
-		if e.tok.ID == id {
-			delete(c.entries, k)
-		}
-	}
+	c.ids.Delete(id)
+	c.hashes.DeleteFunc(func(_ [sha256.Size]byte, t store.Token) bool { return t.ID == id })
 }
 
 // usageTracker batches tokens' last-use times and writes them periodically, so that a

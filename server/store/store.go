@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/iamref/iam/authz"
 )
 
 // Errors every implementation returns (possibly wrapped) so callers can map them to HTTP codes.
@@ -72,8 +74,8 @@ const (
 type Entity struct {
 	ID       string // opaque; the `identity` in PermissionLiteralExpression*
 	Org      string
-	Kind     string // stack | environment | insights-account
-	Project  string // "" for insights accounts
+	Kind     authz.EntityKind // one of authz.EntityKinds; stored as Kind.String()
+	Project  string           // "" for insights accounts
 	Name     string
 	Tags     map[string]string
 	Created  time.Time
@@ -151,13 +153,15 @@ type Store interface {
 	// TouchTokens records last-use times in one transaction (token ID → unix seconds).
 	TouchTokens(ctx context.Context, lastUsed map[string]int64) error
 
-	// CreateEntity stores e. ErrConflict if (Org, Kind, Project, Name) or the ID exists.
+	// CreateEntity stores e. ErrConflict if (Org, Kind, Project, Name) or the ID exists; an
+	// error if e.Kind is not one of authz.EntityKinds. Reading back an entity whose stored kind
+	// is unknown is an error, never a default kind.
 	CreateEntity(ctx context.Context, e Entity) error
-	GetEntity(ctx context.Context, org, kind, project, name string) (Entity, error)
+	GetEntity(ctx context.Context, org string, kind authz.EntityKind, project, name string) (Entity, error)
 	GetEntityByID(ctx context.Context, org, id string) (Entity, error)
 	// ListEntities returns the org's entities of that kind, project "" = all, ordered by
 	// project then name.
-	ListEntities(ctx context.Context, org, kind, project string) ([]Entity, error)
+	ListEntities(ctx context.Context, org string, kind authz.EntityKind, project string) ([]Entity, error)
 	// UpdateEntityTags replaces the tags and bumps Modified.
 	UpdateEntityTags(ctx context.Context, org, id string, tags map[string]string, at time.Time) (Entity, error)
 	DeleteEntity(ctx context.Context, org, id string) error

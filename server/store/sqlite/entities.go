@@ -6,19 +6,46 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
 )
 
 const entityCols = `id, org, kind, project, name, tags, created, modified`
 
+// kindColumn is the stored spelling of an entity's kind: its String, for the kinds of
+// authz.EntityKinds only.
+func kindColumn(k authz.EntityKind) (string, error) {
+	if !slices.Contains(authz.EntityKinds[:], k) {
+		return "", fmt.Errorf("%s is not an entity kind", k)
+	}
+	return k.String(), nil
+}
+
+// parseKind reads a stored kind strictly: an unknown or non-canonical spelling is an error.
+func parseKind(col string) (authz.EntityKind, error) {
+	k, err := authz.ParseEntityKind(col)
+	if err != nil {
+		return 0, err
+	}
+	if canonical, err := kindColumn(k); err != nil || canonical != col {
+		return 0, fmt.Errorf("stored entity kind %q is not one of %v", col, authz.EntityKinds)
+	}
+	return k, nil
+}
+
 func scanEntity(s scanner) (store.Entity, error) {
 	var e store.Entity
-	var tags string
+	var kind, tags string
 	var created, modified int64
-	if err := s.Scan(&e.ID, &e.Org, &e.Kind, &e.Project, &e.Name, &tags, &created, &modified); err != nil {
+	if err := s.Scan(&e.ID, &e.Org, &kind, &e.Project, &e.Name, &tags, &created, &modified); err != nil {
 		return e, err
+	}
+	var err error
+	if e.Kind, err = parseKind(kind); err != nil {
+		return e, fmt.Errorf("entity %q: %w", e.ID, err)
 	}
 	e.Created, e.Modified = fromMicros(created), fromMicros(modified)
 	if err := json.Unmarshal([]byte(tags), &e.Tags); err != nil {
@@ -39,8 +66,11 @@ func encodeTags(tags map[string]string) string {
 }
 
 func (db *DB) CreateEntity(ctx context.Context, e store.Entity) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO entities (`+entityCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, e.Org, e.Kind, e.Project, e.Name, encodeTags(e.Tags), micros(e.Created), micros(e.Modified))
+	kind, err := kindColumn(e.Kind)
+	if err == nil {
+		_, err = db.w.ExecContext(ctx, `INSERT INTO entities (`+entityCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.ID, e.Org, kind, e.Project, e.Name, encodeTags(e.Tags), micros(e.Created), micros(e.Modified))
+	}
 	if err != nil {
 		return fmt.Errorf("create %s %q: %w", e.Kind, entityName(e.Project, e.Name), dbErr(err))
 	}
@@ -54,9 +84,9 @@ func entityName(project, name string) string {
 	return project + "/" + name
 }
 
-func (db *DB) GetEntity(ctx context.Context, org, kind, project, name string) (store.Entity, error) {
+func (db *DB) GetEntity(ctx context.Context, org string, kind authz.EntityKind, project, name string) (store.Entity, error) {
 	e, err := queryOne(ctx, db.r, scanEntity, `SELECT `+entityCols+` FROM entities
-		WHERE org = ? AND kind = ? AND project = ? AND name = ?`, org, kind, project, name)
+		WHERE org = ? AND kind = ? AND project = ? AND name = ?`, org, kind.String(), project, name)
 	if err != nil {
 		return store.Entity{}, fmt.Errorf("get %s %q: %w", kind, entityName(project, name), err)
 	}
@@ -71,15 +101,15 @@ func (db *DB) GetEntityByID(ctx context.Context, org, id string) (store.Entity, 
 	return e, nil
 }
 
-func (db *DB) ListEntities(ctx context.Context, org, kind, project string) ([]store.Entity, error) {
+func (db *DB) ListEntities(ctx context.Context, org string, kind authz.EntityKind, project string) ([]store.Entity, error) {
 	var es []store.Entity
 	var err error
 	if project == "" {
 		es, err = queryAll(ctx, db.r, scanEntity, `SELECT `+entityCols+` FROM entities
-			WHERE org = ? AND kind = ? ORDER BY project, name`, org, kind)
+			WHERE org = ? AND kind = ? ORDER BY project, name`, org, kind.String())
 	} else {
 		es, err = queryAll(ctx, db.r, scanEntity, `SELECT `+entityCols+` FROM entities
-			WHERE org = ? AND kind = ? AND project = ? ORDER BY name`, org, kind, project)
+			WHERE org = ? AND kind = ? AND project = ? ORDER BY name`, org, kind.String(), project)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list %s entities of org %q: %w", kind, org, err)
@@ -105,11 +135,7 @@ func (db *DB) UpdateEntityTags(ctx context.Context, org, id string, tags map[str
 }
 
 func (db *DB) DeleteEntity(ctx context.Context, org, id string) error {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM entities WHERE org = ? AND id = ?`, org, id)
-	if err == nil {
-		err = affected(res)
-	}
-	if err != nil {
+	if err := db.execOne(ctx, `DELETE FROM entities WHERE org = ? AND id = ?`, org, id); err != nil {
 		return fmt.Errorf("delete entity %q: %w", id, err)
 	}
 	return nil

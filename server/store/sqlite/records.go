@@ -52,11 +52,7 @@ func (db *DB) GetOrg(ctx context.Context, name string) (store.Org, error) {
 }
 
 func (db *DB) SetDefaultRole(ctx context.Context, org, roleID string) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE orgs SET default_role_id = ? WHERE name = ?`, roleID, org)
-	if err == nil {
-		err = affected(res)
-	}
-	if err != nil {
+	if err := db.execOne(ctx, `UPDATE orgs SET default_role_id = ? WHERE name = ?`, roleID, org); err != nil {
 		return fmt.Errorf("set default role of org %q: %w", org, err)
 	}
 	return nil
@@ -182,11 +178,7 @@ func (db *DB) UpdateRecord(ctx context.Context, r store.Record, expectedVersion 
 }
 
 func (db *DB) DeleteRecord(ctx context.Context, org, id string) error {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM records WHERE org = ? AND id = ?`, org, id)
-	if err == nil {
-		err = affected(res)
-	}
-	if err != nil {
+	if err := db.execOne(ctx, `DELETE FROM records WHERE org = ? AND id = ?`, org, id); err != nil {
 		return fmt.Errorf("delete record %q: %w", id, err)
 	}
 	return nil

@@ -211,8 +211,13 @@ func dbErr(err error) error {
 	return err
 }
 
-// affected returns store.ErrNotFound if res changed no row.
-func affected(res sql.Result) error {
+// execOne runs a write on the writer connection that must change a row; store.ErrNotFound if
+// it changed none.
+func (db *DB) execOne(ctx context.Context, query string, args ...any) error {
+	res, err := db.w.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
 	n, err := res.RowsAffected()
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
 	"github.com/iamref/iam/server/store/storetest"
 )
@@ -248,7 +249,7 @@ func TestReopen(t *testing.T) {
 	}
 	r := store.Record{ID: "r1", Org: "acme", Name: "role", UXPurpose: "role", Details: []byte(`{}`), Refs: []string{"x"}, Version: 1, Created: at, Modified: at}
 	tk := store.Token{ID: "t1", Org: "acme", Name: "ci", Hash: []byte("hash"), Created: at}
-	e := store.Entity{ID: "e1", Org: "acme", Kind: "stack", Project: "p", Name: "s", Tags: map[string]string{"k": "v"}, Created: at}
+	e := store.Entity{ID: "e1", Org: "acme", Kind: authz.KindStack, Project: "p", Name: "s", Tags: map[string]string{"k": "v"}, Created: at}
 	for _, err := range []error{
 		db.SetDefaultRole(ctx, "acme", "r1"),
 		db.CreateRecord(ctx, r),
@@ -410,4 +411,24 @@ func BenchmarkTokenByHash(b *testing.B) {
 			}
 		})
 	})
+}
+
+// TestUnknownStoredKind: an entity row whose kind this version does not know (or spells in a
+// non-canonical way) is an error on every read, never read as some default kind.
+func TestUnknownStoredKind(t *testing.T) {
+	ctx := t.Context()
+	db, _ := openTemp(t)
+	defer db.Close()
+	if _, _, err := db.EnsureOrg(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	for i, kind := range []string{"team", "global", "org", "insights_account", ""} {
+		id := fmt.Sprintf("e%d", i)
+		if _, err := db.w.ExecContext(ctx, `INSERT INTO entities (`+entityCols+`) VALUES (?, 'acme', ?, 'p', ?, '{}', 0, 0)`, id, kind, id); err != nil {
+			t.Fatal(err)
+		}
+		if e, err := db.GetEntityByID(ctx, "acme", id); err == nil || errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetEntityByID of stored kind %q = %+v, %v; want an error", kind, e, err)
+		}
+	}
 }

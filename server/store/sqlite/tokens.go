@@ -79,12 +79,8 @@ func (db *DB) ListTokensByRole(ctx context.Context, org, roleID string) ([]store
 }
 
 func (db *DB) DeleteToken(ctx context.Context, org, id string, at time.Time) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE tokens SET deleted = 1, deleted_at = ?
-		WHERE org = ? AND id = ? AND deleted = 0`, micros(at), org, id)
-	if err == nil {
-		err = affected(res)
-	}
-	if err != nil {
+	if err := db.execOne(ctx, `UPDATE tokens SET deleted = 1, deleted_at = ?
+		WHERE org = ? AND id = ? AND deleted = 0`, micros(at), org, id); err != nil {
 		return fmt.Errorf("delete token %q: %w", id, err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
 )
 
@@ -208,7 +209,7 @@ func testTimes(t *testing.T, s store.Store) {
 		must(t, "TokenByHash", err)
 		check(t, "token times", gotT, tk)
 
-		e := ent(orgA, "e"+id, "stack", "p", id)
+		e := ent(orgA, "e"+id, authz.KindStack, "p", id)
 		e.Created = at
 		must(t, "CreateEntity", s.CreateEntity(ctx, e))
 		e.Modified = at.Add(time.Hour)

@@ -1,13 +1,15 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
 )
 
-func ent(org, id, kind, project, name string) store.Entity {
+func ent(org, id string, kind authz.EntityKind, project, name string) store.Entity {
 	return store.Entity{
 		ID:       id,
 		Org:      org,
@@ -23,9 +25,9 @@ func ent(org, id, kind, project, name string) store.Entity {
 func testEntities(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ensureOrgs(t, s, orgA, orgB)
-	stack := ent(orgA, "e1", "stack", "myapp", "prod")
-	env := ent(orgA, "e2", "environment", "myapp", "prod")
-	account := ent(orgA, "e3", "insights-account", "", "aws-prod")
+	stack := ent(orgA, "e1", authz.KindStack, "myapp", "prod")
+	env := ent(orgA, "e2", authz.KindEnvironment, "myapp", "prod")
+	account := ent(orgA, "e3", authz.KindInsightsAccount, "", "aws-prod")
 	for _, e := range []store.Entity{stack, env, account} {
 		must(t, "CreateEntity "+e.ID, s.CreateEntity(ctx, e))
 		got, err := s.GetEntity(ctx, orgA, e.Kind, e.Project, e.Name)
@@ -37,13 +39,15 @@ func testEntities(t *testing.T, s store.Store) {
 	}
 
 	missing := []struct {
-		name                       string
-		org, kind, project, entity string
+		name            string
+		org             string
+		kind            authz.EntityKind
+		project, entity string
 	}{
-		{"other org", orgB, "stack", "myapp", "prod"},
-		{"other kind", orgA, "insights-account", "myapp", "prod"},
-		{"other project", orgA, "stack", "other", "prod"},
-		{"other name", orgA, "stack", "myapp", "dev"},
+		{"other org", orgB, authz.KindStack, "myapp", "prod"},
+		{"other kind", orgA, authz.KindInsightsAccount, "myapp", "prod"},
+		{"other project", orgA, authz.KindStack, "other", "prod"},
+		{"other name", orgA, authz.KindStack, "myapp", "dev"},
 	}
 	for _, tc := range missing {
 		_, err := s.GetEntity(ctx, tc.org, tc.kind, tc.project, tc.entity)
@@ -53,24 +57,34 @@ func testEntities(t *testing.T, s store.Store) {
 	wantErr(t, "GetEntityByID from another org", err, store.ErrNotFound)
 	_, err = s.GetEntityByID(ctx, orgA, "missing")
 	wantErr(t, "GetEntityByID missing", err, store.ErrNotFound)
+
+	// Only stacks, environments and insights accounts are entities; nothing else is stored.
+	for _, k := range []authz.EntityKind{authz.KindOrg, authz.EntityKind(200)} {
+		bad := ent(orgA, "bad", k, "p", "x")
+		if err := s.CreateEntity(ctx, bad); err == nil || errors.Is(err, store.ErrConflict) {
+			t.Errorf("CreateEntity of kind %s: %v, want an error", k, err)
+		}
+		_, err = s.GetEntityByID(ctx, orgA, "bad")
+		wantErr(t, "GetEntityByID after CreateEntity of kind "+k.String(), err, store.ErrNotFound)
+	}
 }
 
 func testEntityConflicts(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ensureOrgs(t, s, orgA, orgB)
-	orig := ent(orgA, "e1", "stack", "myapp", "prod")
+	orig := ent(orgA, "e1", authz.KindStack, "myapp", "prod")
 	must(t, "CreateEntity", s.CreateEntity(ctx, orig))
 	tests := []struct {
 		name string
 		e    store.Entity
 		want error
 	}{
-		{"same key", ent(orgA, "e2", "stack", "myapp", "prod"), store.ErrConflict},
-		{"same ID", ent(orgA, "e1", "stack", "myapp", "dev"), store.ErrConflict},
-		{"same ID other kind", ent(orgA, "e1", "environment", "x", "y"), store.ErrConflict},
-		{"same name other project", ent(orgA, "e3", "stack", "other", "prod"), nil},
-		{"same name other kind", ent(orgA, "e4", "environment", "myapp", "prod"), nil},
-		{"same key other org", ent(orgB, "e5", "stack", "myapp", "prod"), nil},
+		{"same key", ent(orgA, "e2", authz.KindStack, "myapp", "prod"), store.ErrConflict},
+		{"same ID", ent(orgA, "e1", authz.KindStack, "myapp", "dev"), store.ErrConflict},
+		{"same ID other kind", ent(orgA, "e1", authz.KindEnvironment, "x", "y"), store.ErrConflict},
+		{"same name other project", ent(orgA, "e3", authz.KindStack, "other", "prod"), nil},
+		{"same name other kind", ent(orgA, "e4", authz.KindEnvironment, "myapp", "prod"), nil},
+		{"same key other org", ent(orgB, "e5", authz.KindStack, "myapp", "prod"), nil},
 	}
 	for _, tc := range tests {
 		wantErr(t, tc.name, s.CreateEntity(ctx, tc.e), tc.want)
@@ -84,38 +98,40 @@ func testListEntities(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ensureOrgs(t, s, orgA, orgB)
 	for _, e := range []store.Entity{
-		ent(orgA, "s1", "stack", "p2", "a"),
-		ent(orgA, "s2", "stack", "p1", "b"),
-		ent(orgA, "s3", "stack", "p1", "a"),
-		ent(orgA, "s4", "stack", "p10", "a"),
-		ent(orgA, "v1", "environment", "p1", "c"),
-		ent(orgA, "i1", "insights-account", "", "zz"),
-		ent(orgA, "i2", "insights-account", "", "aa"),
-		ent(orgB, "s5", "stack", "p1", "a"),
+		ent(orgA, "s1", authz.KindStack, "p2", "a"),
+		ent(orgA, "s2", authz.KindStack, "p1", "b"),
+		ent(orgA, "s3", authz.KindStack, "p1", "a"),
+		ent(orgA, "s4", authz.KindStack, "p10", "a"),
+		ent(orgA, "v1", authz.KindEnvironment, "p1", "c"),
+		ent(orgA, "i1", authz.KindInsightsAccount, "", "zz"),
+		ent(orgA, "i2", authz.KindInsightsAccount, "", "aa"),
+		ent(orgB, "s5", authz.KindStack, "p1", "a"),
 	} {
 		must(t, "CreateEntity "+e.ID, s.CreateEntity(ctx, e))
 	}
 	tests := []struct {
-		org, kind, project string
-		want               []string
+		org     string
+		kind    authz.EntityKind
+		project string
+		want    []string
 	}{
-		{orgA, "stack", "", []string{"s3", "s2", "s4", "s1"}},
-		{orgA, "stack", "p1", []string{"s3", "s2"}},
-		{orgA, "stack", "p3", nil},
-		{orgA, "environment", "", []string{"v1"}},
-		{orgA, "insights-account", "", []string{"i2", "i1"}},
-		{orgA, "unknown", "", nil},
-		{orgB, "stack", "", []string{"s5"}},
-		{"missing", "stack", "", nil},
+		{orgA, authz.KindStack, "", []string{"s3", "s2", "s4", "s1"}},
+		{orgA, authz.KindStack, "p1", []string{"s3", "s2"}},
+		{orgA, authz.KindStack, "p3", nil},
+		{orgA, authz.KindEnvironment, "", []string{"v1"}},
+		{orgA, authz.KindInsightsAccount, "", []string{"i2", "i1"}},
+		{orgA, authz.KindOrg, "", nil}, // not an entity kind: nothing
+		{orgB, authz.KindStack, "", []string{"s5"}},
+		{"missing", authz.KindStack, "", nil},
 	}
 	for _, tc := range tests {
 		es, err := s.ListEntities(ctx, tc.org, tc.kind, tc.project)
-		checkIDs(t, "ListEntities("+tc.org+", "+tc.kind+", "+tc.project+")", es, err, tc.want...)
+		checkIDs(t, "ListEntities("+tc.org+", "+tc.kind.String()+", "+tc.project+")", es, err, tc.want...)
 	}
-	es, err := s.ListEntities(ctx, orgB, "stack", "p1")
+	es, err := s.ListEntities(ctx, orgB, authz.KindStack, "p1")
 	must(t, "ListEntities", err)
 	if len(es) == 1 {
-		check(t, "listed entity", es[0], ent(orgB, "s5", "stack", "p1", "a"))
+		check(t, "listed entity", es[0], ent(orgB, "s5", authz.KindStack, "p1", "a"))
 	}
 }
 
@@ -131,7 +147,7 @@ func testEntityTags(t *testing.T, s store.Store) {
 		{"some", map[string]string{"env": "prod", "empty": "", "unicode": "ünï/cødé \"quoted\""}},
 	}
 	for i, tc := range tests {
-		e := ent(orgA, "e"+tc.name, "stack", "p", tc.name)
+		e := ent(orgA, "e"+tc.name, authz.KindStack, "p", tc.name)
 		e.Tags = tc.tags
 		must(t, "CreateEntity "+tc.name, s.CreateEntity(ctx, e))
 		got, err := s.GetEntityByID(ctx, orgA, e.ID)
@@ -159,7 +175,7 @@ func testEntityTags(t *testing.T, s store.Store) {
 func testDeleteEntity(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ensureOrgs(t, s, orgA, orgB)
-	e := ent(orgA, "e1", "stack", "myapp", "prod")
+	e := ent(orgA, "e1", authz.KindStack, "myapp", "prod")
 	must(t, "CreateEntity", s.CreateEntity(ctx, e))
 	wantErr(t, "DeleteEntity from another org", s.DeleteEntity(ctx, orgB, e.ID), store.ErrNotFound)
 	if _, err := s.GetEntityByID(ctx, orgA, e.ID); err != nil {
