@@ -174,7 +174,11 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	}
 	tok, err := s.tokens.authenticate(r.Context(), value)
 	if errors.Is(err, errBadToken) {
-		return nil, &denial{err: errorf(http.StatusUnauthorized, "invalid, expired or revoked token"), reason: "bad token"}
+		reason := "bad token"
+		if errors.Is(err, errForeignToken) {
+			reason = "token of another organization"
+		}
+		return nil, &denial{err: errorf(http.StatusUnauthorized, "invalid, expired or revoked token"), reason: reason}
 	}
 	if err != nil {
 		return nil, err

@@ -89,7 +89,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.org = org
-	s.tokens = newTokenCache(s.st, cfg.TokenTTL, s.now)
+	s.tokens = newTokenCache(org.Name, s.st, cfg.TokenTTL, s.now)
 	s.indexes = newIndexCache(s.st, org.Name, s.log, cfg.TokenTTL, s.now)
 	s.usage = &usageTracker{st: s.st, pending: map[string]int64{}, seen: map[string]int64{}}
 	s.ents = newEntityCache(s.st, org.Name, cfg.TokenTTL, s.now)
@@ -210,6 +210,8 @@ func (s *Server) EnsureToken(ctx context.Context, value, name string) (created b
 	}
 	tok, err := s.st.TokenByHash(ctx, hashToken(value))
 	switch {
+	case err == nil && tok.Org != s.org.Name:
+		return false, fmt.Errorf("the bootstrap token is a token of another organization (%q), not of %q; choose a value of its own for each org", tok.Org, s.org.Name)
 	case err == nil && !tok.Deleted:
 		return false, nil
 	case err == nil:

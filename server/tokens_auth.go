@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -48,20 +49,33 @@ func bearer(r *http.Request) (string, bool) {
 // tokenCache keeps recently used tokens by hash (authentication) and by ID (access checks) so
 // that neither hits the store on every request. A deletion in this process evicts at once; one
 // made through another replica shows within the cache TTL.
+//
+// Revocation wins over a request in flight: authenticate fills the cache through cache.Load,
+// which observes the generation before it reads the store, and evict (after the store's delete
+// has committed) starts a new generation, so a read that began before the delete is never
+// cached after it (TestRevocationRace).
 type tokenCache struct {
+	org    string // the org this server serves: a token of another org is refused
 	st     store.Store
 	now    func() time.Time
 	hashes *cache[[sha256.Size]byte, store.Token] // key: sha256(value)
 	ids    *cache[string, store.Token]
 }
 
-func newTokenCache(st store.Store, ttl time.Duration, now func() time.Time) *tokenCache {
-	return &tokenCache{st: st, now: now, hashes: newCache[[sha256.Size]byte, store.Token](ttl, maxCached, now), ids: newCache[string, store.Token](ttl, maxCached, now)}
+func newTokenCache(org string, st store.Store, ttl time.Duration, now func() time.Time) *tokenCache {
+	return &tokenCache{org: org, st: st, now: now, hashes: newCache[[sha256.Size]byte, store.Token](ttl, maxCached, now), ids: newCache[string, store.Token](ttl, maxCached, now)}
 }
 
-var errBadToken = errors.New("invalid, expired or revoked token")
+var (
+	errBadToken = errors.New("invalid, expired or revoked token")
+	// errForeignToken is a live token of another org in the same database. The caller gets the
+	// same 401 as for an unknown token (nothing says the value is valid elsewhere); the audit
+	// log records the difference.
+	errForeignToken = fmt.Errorf("%w: a token of another organization", errBadToken)
+)
 
-// authenticate returns the live token for value. Expired and deleted tokens fail.
+// authenticate returns the live token for value. Expired and deleted tokens fail, and so do
+// tokens of another org (errForeignToken): a token is valid only for its own org.
 func (c *tokenCache) authenticate(ctx context.Context, value string) (store.Token, error) {
 	if !tokenPattern.MatchString(value) {
 		return store.Token{}, errBadToken
@@ -83,6 +97,9 @@ func (c *tokenCache) authenticate(ctx context.Context, value string) (store.Toke
 	}
 	if tok.Expires != 0 && c.now().Unix() >= tok.Expires {
 		return store.Token{}, errBadToken
+	}
+	if tok.Org != c.org {
+		return store.Token{}, errForeignToken
 	}
 	return tok, nil
 }

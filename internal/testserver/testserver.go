@@ -19,6 +19,7 @@ import (
 
 	"github.com/iamref/iam/client"
 	"github.com/iamref/iam/server"
+	"github.com/iamref/iam/server/store"
 	"github.com/iamref/iam/server/store/sqlite"
 )
 
@@ -43,6 +44,13 @@ type Options struct {
 	Wrap     func(http.Handler) http.Handler // e.g. fault injection in front of the server
 	DBPath   string                          // reuse a database (restart tests)
 	TokenTTL time.Duration
+	// AdminToken is the bootstrap token to ensure; the package's AdminToken when "". A second
+	// org in the same database needs a value of its own (a token belongs to one org).
+	AdminToken string
+	// WrapStore, when set, wraps the store the server uses (fault or delay injection).
+	WrapStore func(store.Store) store.Store
+	// Config, when set, adjusts the server configuration before New.
+	Config func(*server.Config)
 }
 
 // Start serves the real handler with a fresh SQLite database until the test ends.
@@ -62,12 +70,23 @@ func Start(t testing.TB, opts ...Options) *Server {
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
+	if o.AdminToken == "" {
+		o.AdminToken = AdminToken
+	}
+	var use store.Store = st
+	if o.WrapStore != nil {
+		use = o.WrapStore(st)
+	}
 	ctx := context.Background()
-	api, err := server.New(ctx, server.Config{Org: o.Org, Store: st, Logger: o.Logger, Now: o.Now, TokenTTL: o.TokenTTL})
+	cfg := server.Config{Org: o.Org, Store: use, Logger: o.Logger, Now: o.Now, TokenTTL: o.TokenTTL}
+	if o.Config != nil {
+		o.Config(&cfg)
+	}
+	api, err := server.New(ctx, cfg)
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}
-	if _, err := api.EnsureToken(ctx, AdminToken, "admin"); err != nil {
+	if _, err := api.EnsureToken(ctx, o.AdminToken, "admin"); err != nil {
 		t.Fatalf("bootstrap token: %v", err)
 	}
 	var h http.Handler = api.Handler()
@@ -80,7 +99,7 @@ func Start(t testing.TB, opts ...Options) *Server {
 		_ = api.Close(context.Background())
 		_ = st.Close()
 	})
-	return finish(t, &Server{URL: hs.URL, Org: o.Org, AdminToken: AdminToken, DBPath: o.DBPath, API: api})
+	return finish(t, &Server{URL: hs.URL, Org: o.Org, AdminToken: o.AdminToken, DBPath: o.DBPath, API: api})
 }
 
 func finish(t testing.TB, s *Server) *Server {
