@@ -14,8 +14,11 @@ import (
 )
 
 // auditWriter appends audit events in batches from one goroutine, so that requests do not
-// each wait for a commit. The queue is bounded; when it is full, requests wait (backpressure)
-// rather than lose events. Close drains it.
+// each wait for a commit. It carries the events that record no change of state: denials, 401s
+// and failed requests. A successful mutation's record is not queued here: the store commits it
+// in the mutation's own transaction (store.MutationAudit), before the answer, so a crash cannot
+// lose it. The queue is bounded; when it is full, requests wait (backpressure) rather than lose
+// events. Close (graceful shutdown) drains it; a crash loses what is queued.
 type auditWriter struct {
 	st      store.Store
 	log     *slog.Logger

@@ -119,6 +119,13 @@ func TestBinaryGracefulShutdown(t *testing.T) {
 	if _, err := admin.CreateStack(c, org, "p", apitype.CreateStackRequest{StackName: "last"}); err != nil {
 		t.Fatal(err)
 	}
+	// A denial is queued (not written with a mutation): SIGTERM must flush it.
+	req, _ := http.NewRequest("GET", p.url+"/api/orgs/acme/roles/flushed-on-shutdown", nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 401 {
+		t.Fatalf("unauthenticated request: %v, %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	p.stop(t)
 	log := p.stdout.String() + p.stderr.String()
 	for _, want := range []string{"shutting down", "stopped"} {
@@ -137,8 +144,9 @@ func TestBinaryGracefulShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(page.AuditLogEvents) == 0 || page.AuditLogEvents[0].Action != "stack:create" {
-		t.Errorf("newest audit event after restart: %+v, want the stack create", page.AuditLogEvents)
+	if len(page.AuditLogEvents) < 2 || page.AuditLogEvents[1].Action != "stack:create" ||
+		page.AuditLogEvents[0].Status != 401 || !strings.Contains(page.AuditLogEvents[0].Description, "flushed-on-shutdown") {
+		t.Errorf("newest audit events after restart: %+v, want the 401 and the stack create", page.AuditLogEvents)
 	}
 	toks, err := admin2.ListTokens(c, org, "all")
 	if err != nil {

@@ -40,6 +40,9 @@ type call struct {
 	authorized bool         // the caller holds the route's scope (or the route needs none)
 	entity     store.Entity // the entity the path names (entity routes only)
 	label      string       // what the request acts on, for the audit log, e.g. "stack:myapp/prod"
+	// audit is a mutation's audit record, which the store commits with the mutation (nil for
+	// other routes and before admission).
+	audit *store.MutationAudit
 }
 
 // RouteInfo describes a route for tests and documentation.
@@ -134,8 +137,27 @@ func (s *Server) dispatch(rt *route) http.Handler {
 			}
 			return
 		}
+		if rt.mutation {
+			// The store writes this record in the transaction of the handler's (first) write,
+			// so that it is durable before the answer.
+			ok := successStatus(rt)
+			c.audit = store.NewMutationAudit(func() store.AuditEvent {
+				return s.auditEvent(r, rt, c, apitype.DecisionAllow, "", ok)
+			})
+			r = r.WithContext(store.WithAudit(r.Context(), c.audit))
+		}
 		s.finish(sw, r, rt, c, rt.handle(sw, r, c))
 	})
+}
+
+// successStatus is the status a mutation route answers with when it succeeds, which the audit
+// record written with the mutation carries: 204 for deletes and for the PATCHes that answer no
+// body, 200 otherwise. finish records a second event if the answer turns out different.
+func successStatus(rt *route) int {
+	if rt.method == "DELETE" || strings.HasSuffix(rt.pattern, "/tags") || strings.HasSuffix(rt.pattern, "/default") {
+		return http.StatusNoContent
+	}
+	return http.StatusOK
 }
 
 // admit runs the steps before the handler. A refusal is a *denial (a 401 or 403, audited as a
@@ -236,6 +258,15 @@ func (s *Server) finish(w *statusWriter, r *http.Request, rt *route, c *call, er
 		}
 	}
 	if rt.mutation && c.principal != nil {
+		if ev, ok := c.audit.Committed(); ok {
+			if err == nil && ev.Status == w.status {
+				return // recorded with the mutation
+			}
+			// The mutation committed with its record, then the request failed or answered
+			// otherwise: record what the caller saw as well.
+			s.log.Error("mutation answered differently from its committed audit record",
+				"method", r.Method, "route", rt.pattern, "recorded", ev.Status, "answered", w.status)
+		}
 		decision, reason := apitype.DecisionAllow, ""
 		if !c.authorized {
 			decision = "error" // failed before authorization (unknown org or entity)

@@ -119,7 +119,8 @@ type Idempotent struct {
 }
 
 // Store is the persistence interface of the server. Implementations must be safe for concurrent
-// use and make each call atomic and durable when it returns.
+// use and make each call atomic and durable when it returns. Mutating calls made under a
+// context from WithAudit write that audit record in the same transaction (see MutationAudit).
 type Store interface {
 	// EnsureOrg creates the org if missing; created reports whether it did.
 	EnsureOrg(ctx context.Context, name string) (org Org, created bool, err error)

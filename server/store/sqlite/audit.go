@@ -28,24 +28,27 @@ func (db *DB) AppendAudit(ctx context.Context, events ...store.AuditEvent) error
 	if len(events) == 0 {
 		return nil
 	}
-	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_events (org, time, actor, token_id, token_name,
-			method, path, action, entity, decision, reason, status, source_ip)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, a := range events {
-			if _, err := stmt.ExecContext(ctx, a.Org, micros(a.Time), a.Actor, a.TokenID, a.TokenName, a.Method,
-				a.Path, a.Action, a.Entity, a.Decision, a.Reason, a.Status, a.SourceIP); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := inTx(ctx, db.w, func(tx *sql.Tx) error { return appendAudit(ctx, tx, events...) })
 	if err != nil {
 		return fmt.Errorf("append %d audit events: %w", len(events), err)
+	}
+	return nil
+}
+
+// appendAudit inserts events in tx.
+func appendAudit(ctx context.Context, tx *sql.Tx, events ...store.AuditEvent) error {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_events (org, time, actor, token_id, token_name,
+		method, path, action, entity, decision, reason, status, source_ip)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, a := range events {
+		if _, err := stmt.ExecContext(ctx, a.Org, micros(a.Time), a.Actor, a.TokenID, a.TokenName, a.Method,
+			a.Path, a.Action, a.Entity, a.Decision, a.Reason, a.Status, a.SourceIP); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -68,11 +68,14 @@ func encodeTags(tags map[string]string) string {
 func (db *DB) CreateEntity(ctx context.Context, e store.Entity) error {
 	kind, err := kindColumn(e.Kind)
 	if err == nil {
-		_, err = db.w.ExecContext(ctx, `INSERT INTO entities (`+entityCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.ID, e.Org, kind, e.Project, e.Name, encodeTags(e.Tags), micros(e.Created), micros(e.Modified))
+		err = db.mutate(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO entities (`+entityCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				e.ID, e.Org, kind, e.Project, e.Name, encodeTags(e.Tags), micros(e.Created), micros(e.Modified))
+			return dbErr(err)
+		})
 	}
 	if err != nil {
-		return fmt.Errorf("create %s %q: %w", e.Kind, entityName(e.Project, e.Name), dbErr(err))
+		return fmt.Errorf("create %s %q: %w", e.Kind, entityName(e.Project, e.Name), err)
 	}
 	return nil
 }
@@ -119,7 +122,7 @@ func (db *DB) ListEntities(ctx context.Context, org string, kind authz.EntityKin
 
 func (db *DB) UpdateEntityTags(ctx context.Context, org, id string, tags map[string]string, at time.Time) (store.Entity, error) {
 	var e store.Entity
-	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
+	err := db.mutate(ctx, func(tx *sql.Tx) error {
 		var err error
 		e, err = scanEntity(tx.QueryRowContext(ctx, `UPDATE entities SET tags = ?, modified = ? WHERE org = ? AND id = ?
 			RETURNING `+entityCols, encodeTags(tags), micros(at), org, id))
@@ -135,7 +138,10 @@ func (db *DB) UpdateEntityTags(ctx context.Context, org, id string, tags map[str
 }
 
 func (db *DB) DeleteEntity(ctx context.Context, org, id string) error {
-	if err := db.execOne(ctx, `DELETE FROM entities WHERE org = ? AND id = ?`, org, id); err != nil {
+	err := db.mutate(ctx, func(tx *sql.Tx) error {
+		return execOneTx(ctx, tx, `DELETE FROM entities WHERE org = ? AND id = ?`, org, id)
+	})
+	if err != nil {
 		return fmt.Errorf("delete entity %q: %w", id, err)
 	}
 	return nil

@@ -52,7 +52,10 @@ func (db *DB) GetOrg(ctx context.Context, name string) (store.Org, error) {
 }
 
 func (db *DB) SetDefaultRole(ctx context.Context, org, roleID string) error {
-	if err := db.execOne(ctx, `UPDATE orgs SET default_role_id = ? WHERE name = ?`, roleID, org); err != nil {
+	err := db.mutate(ctx, func(tx *sql.Tx) error {
+		return execOneTx(ctx, tx, `UPDATE orgs SET default_role_id = ? WHERE name = ?`, roleID, org)
+	})
+	if err != nil {
 		return fmt.Errorf("set default role of org %q: %w", org, err)
 	}
 	return nil
@@ -102,7 +105,7 @@ func (db *DB) CreateRecord(ctx context.Context, r store.Record) error {
 	if r.Version != 1 {
 		return fmt.Errorf("create record %q: version is %d, want 1", r.Name, r.Version)
 	}
-	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
+	err := db.mutate(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO records (`+recordCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, r.Org, r.Name, r.Description, r.ResourceType, r.UXPurpose, blob(r.Details), encodeRefs(r.Refs),
 			r.Version, micros(r.Created), micros(r.Modified), r.IsOrgDefault, r.DefaultIdentifier)
@@ -143,7 +146,7 @@ func (db *DB) ListRecords(ctx context.Context, org, uxPurpose string) ([]store.R
 
 // UpdateRecord replaces every field of the record but Org and Created, which are immutable.
 func (db *DB) UpdateRecord(ctx context.Context, r store.Record, expectedVersion int) error {
-	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
+	err := db.mutate(ctx, func(tx *sql.Tx) error {
 		if r.Version == expectedVersion+1 {
 			res, err := tx.ExecContext(ctx, `UPDATE records SET name = ?, description = ?, resource_type = ?,
 				ux_purpose = ?, details = ?, refs = ?, version = ?, modified = ?, is_org_default = ?,
@@ -178,7 +181,10 @@ func (db *DB) UpdateRecord(ctx context.Context, r store.Record, expectedVersion 
 }
 
 func (db *DB) DeleteRecord(ctx context.Context, org, id string) error {
-	if err := db.execOne(ctx, `DELETE FROM records WHERE org = ? AND id = ?`, org, id); err != nil {
+	err := db.mutate(ctx, func(tx *sql.Tx) error {
+		return execOneTx(ctx, tx, `DELETE FROM records WHERE org = ? AND id = ?`, org, id)
+	})
+	if err != nil {
 		return fmt.Errorf("delete record %q: %w", id, err)
 	}
 	return nil

@@ -192,6 +192,42 @@ func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// mutate runs fn in a write transaction together with the context's pending mutation audit
+// record (store.MutationAudit), if any: both commit or neither does.
+func (db *DB) mutate(ctx context.Context, fn func(*sql.Tx) error) error {
+	m := store.AuditOf(ctx)
+	ev, claimed := m.Claim()
+	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if claimed {
+			return appendAudit(ctx, tx, ev)
+		}
+		return nil
+	})
+	if claimed {
+		m.Settle(ev, err == nil)
+	}
+	return err
+}
+
+// execOneTx runs a write in tx that must change a row; store.ErrNotFound if it changed none.
+func execOneTx(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
 func ignoreDone(err error) error {
 	if errors.Is(err, sql.ErrTxDone) {
 		return nil
@@ -209,23 +245,6 @@ func dbErr(err error) error {
 		}
 	}
 	return err
-}
-
-// execOne runs a write on the writer connection that must change a row; store.ErrNotFound if
-// it changed none.
-func (db *DB) execOne(ctx context.Context, query string, args ...any) error {
-	res, err := db.w.ExecContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return store.ErrNotFound
-	}
-	return nil
 }
 
 type scanner interface{ Scan(dest ...any) error }

@@ -22,11 +22,14 @@ func scanToken(s scanner) (store.Token, error) {
 }
 
 func (db *DB) CreateToken(ctx context.Context, t store.Token) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Org, t.Name, t.Description, blob(t.Hash), t.Admin, t.RoleID, t.Expires, micros(t.Created),
-		t.CreatedBy, t.LastUsed, t.Deleted, micros(t.DeletedAt))
+	err := db.mutate(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Org, t.Name, t.Description, blob(t.Hash), t.Admin, t.RoleID, t.Expires, micros(t.Created),
+			t.CreatedBy, t.LastUsed, t.Deleted, micros(t.DeletedAt))
+		return dbErr(err)
+	})
 	if err != nil {
-		return fmt.Errorf("create token %q: %w", t.Name, dbErr(err))
+		return fmt.Errorf("create token %q: %w", t.Name, err)
 	}
 	return nil
 }
@@ -79,8 +82,11 @@ func (db *DB) ListTokensByRole(ctx context.Context, org, roleID string) ([]store
 }
 
 func (db *DB) DeleteToken(ctx context.Context, org, id string, at time.Time) error {
-	if err := db.execOne(ctx, `UPDATE tokens SET deleted = 1, deleted_at = ?
-		WHERE org = ? AND id = ? AND deleted = 0`, micros(at), org, id); err != nil {
+	err := db.mutate(ctx, func(tx *sql.Tx) error {
+		return execOneTx(ctx, tx, `UPDATE tokens SET deleted = 1, deleted_at = ?
+			WHERE org = ? AND id = ? AND deleted = 0`, micros(at), org, id)
+	})
+	if err != nil {
 		return fmt.Errorf("delete token %q: %w", id, err)
 	}
 	return nil

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EntityTags", testEntityTags},
 		{"DeleteEntity", testDeleteEntity},
 		{"Audit", testAudit},
+		{"MutationAudit", testMutationAudit},
 		{"Idempotency", testIdempotency},
 		{"PruneIdempotent", testPruneIdempotent},
 		{"Times", testTimes},
