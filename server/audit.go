@@ -104,11 +104,11 @@ func (s *Server) auditEvent(r *http.Request, rt *route, c *call, decision, reaso
 	if c.principal != nil {
 		e.TokenID, e.TokenName = c.principal.token.ID, c.principal.token.Name
 	}
-	return e
+	return limitEvent(e)
 }
 
 func (s *Server) listAuditLogs(w http.ResponseWriter, r *http.Request, _ *call) error {
-	q := store.AuditQuery{Org: s.org.Name, Limit: 100}
+	q := store.AuditQuery{Org: s.org.Name, Limit: 100, MaxField: maxAuditText}
 	if ct := r.URL.Query().Get("continuationToken"); ct != "" {
 		id, err := strconv.ParseInt(ct, 10, 64)
 		if err != nil || id <= 0 {
@@ -133,8 +133,12 @@ func (s *Server) listAuditLogs(w http.ResponseWriter, r *http.Request, _ *call) 
 	if more {
 		evs = evs[:limit]
 	}
+	if n := pageWithin(evs, maxAuditPageBytes); n < len(evs) {
+		evs, more = evs[:n], true
+	}
 	resp := apitype.ListAuditLogsResponse{}
 	for _, e := range evs {
+		e = limitEvent(e) // records written before the limits existed
 		ev := apitype.AuditLogEvent{
 			Timestamp: e.Time.Unix(), SourceIP: e.SourceIP, Event: auditEventName(e),
 			Description: auditDescription(e),
@@ -175,4 +179,18 @@ func auditDescription(e store.AuditEvent) string {
 		return who + " " + e.Method + " " + e.Path + " failed (" + strconv.Itoa(e.Status) + "): " + e.Reason
 	}
 	return who + " " + e.Method + " " + e.Path + " (" + strconv.Itoa(e.Status) + ")"
+}
+
+// pageWithin is how many of evs (at least one) fit in a page of about max bytes of JSON. An
+// event's size is estimated from its text, which appears about twice (the fields and the
+// description), plus the fixed fields.
+func pageWithin(evs []store.AuditEvent, max int) int {
+	total := 0
+	for i, e := range evs {
+		total += 400 + 2*(len(e.Path)+len(e.Reason)+len(e.Entity)+len(e.TokenName)) + len(e.Actor) + len(e.Action) + len(e.SourceIP) + len(e.TokenID)
+		if total > max && i > 0 {
+			return i
+		}
+	}
+	return len(evs)
 }

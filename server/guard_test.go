@@ -11,6 +11,8 @@ import (
 
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/internal/testserver"
+	"github.com/iamref/iam/server"
 )
 
 // The only routes that may be served without a token, and the only ones a valid token may
@@ -29,7 +31,8 @@ var pathParam = regexp.MustCompile(`\{([A-Za-z]+)\}`)
 // authorization step instead of stopping at a 404.
 func TestEveryRouteIsGuarded(t *testing.T) {
 	t.Parallel()
-	h := start(t)
+	// Every denial below must be recorded one by one: no aggregation of repeated denials.
+	h := start(t, testserver.Options{Config: func(c *server.Config) { c.DenialBurst = -1 }})
 	h.stack("guard", "s1", nil)
 	h.env("guard", "e1")
 	h.account("acct1", nil)

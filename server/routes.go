@@ -281,7 +281,7 @@ func (s *Server) finish(w *statusWriter, r *http.Request, rt *route, c *call, er
 // deny writes a 401 or 403 and audits it.
 func (s *Server) deny(w *statusWriter, r *http.Request, rt *route, c *call, d *denial) {
 	writeError(w, d.err)
-	s.audit.record(s.auditEvent(r, rt, c, apitype.DecisionDeny, d.reason, d.err.status))
+	s.denials.add(s.auditEvent(r, rt, c, apitype.DecisionDeny, d.reason, d.err.status))
 }
 
 type statusWriter struct {

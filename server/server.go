@@ -30,6 +30,14 @@ type Config struct {
 	// change made through this server applies at once; one made through another replica sharing
 	// the database applies within TokenTTL.
 	TokenTTL time.Duration
+	// AuditRetention is how long audit events are kept; housekeeping deletes older ones every
+	// hour. 0 keeps them forever (the default: an audit log should not shrink unless its
+	// operator says so; the per-request limits bound its growth).
+	AuditRetention time.Duration
+	// DenialBurst is how many denials (401s, 403s) of one client (source IP and token) per
+	// minute are recorded one by one; the rest of that minute's are recorded as one summary
+	// event with their count. 0 means 10; a negative value records every denial.
+	DenialBurst int
 }
 
 // Server serves the API. Create it with New, serve Handler, and Close it to flush the audit
@@ -46,6 +54,8 @@ type Server struct {
 	indexes *indexCache
 	usage   *usageTracker
 	audit   *auditWriter
+	denials *denialAggregator
+	handler http.Handler
 	ents    *entityCache
 	idem    keyedMutex
 	metrics *metrics
@@ -53,6 +63,7 @@ type Server struct {
 	firstStart bool // the org was created by this start
 
 	stop      chan struct{}
+	hkDone    chan struct{} // closed when housekeeping has returned
 	bg        sync.WaitGroup
 	closeOnce sync.Once
 }
@@ -82,7 +93,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now,
-		stop: make(chan struct{}),
+		stop: make(chan struct{}), hkDone: make(chan struct{}),
 	}
 	org, err := s.ensureOrg(ctx)
 	if err != nil {
@@ -95,14 +106,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.ents = newEntityCache(s.st, org.Name, cfg.TokenTTL, s.now)
 	s.metrics = newMetrics(cfg.Registry)
 	s.audit = newAuditWriter(s.st, s.log, s.metrics)
+	s.denials = newDenialAggregator(s.audit.record, cfg.DenialBurst)
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.pattern, s.dispatch(rt))
 	}
 	s.mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, errorf(http.StatusNotFound, "no route for %s %s", r.Method, r.URL.Path))
+		writeError(w, errorf(http.StatusNotFound, "no route for %s %s", r.Method, truncate(r.URL.Path, maxAuditPath)))
 	}))
+	s.handler = s.limitRequestURI(s.mux)
 	s.bg.Add(2)
 	go s.audit.run(&s.bg)
 	go s.housekeeping()
@@ -110,7 +123,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 // Handler is the HTTP handler of the API.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close flushes pending audit events and token usage. It does not close the store. Requests
 // still running afterwards have their audit events logged instead of stored.
@@ -118,6 +131,8 @@ func (s *Server) Close(ctx context.Context) error {
 	var err error
 	s.closeOnce.Do(func() {
 		close(s.stop)
+		<-s.hkDone                   // housekeeping has stopped
+		s.denials.flush(time.Time{}) // the summaries of denial windows still open
 		s.audit.close()
 		s.bg.Wait()
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -127,27 +142,51 @@ func (s *Server) Close(ctx context.Context) error {
 	return err
 }
 
-// housekeeping writes token last-use times every 10 s and prunes idempotency records older
-// than their replay window every hour (they hold sealed create responses).
+// housekeeping writes token last-use times and records the summaries of ended denial windows
+// every 10 s, and every hour prunes idempotency records older than their replay window (they
+// hold sealed create responses) and audit events older than the retention.
 func (s *Server) housekeeping() {
 	defer s.bg.Done()
+	defer close(s.hkDone)
 	t := time.NewTicker(10 * time.Second)
 	defer t.Stop()
 	var lastPrune time.Time
 	for {
-		if now := s.now(); now.Sub(lastPrune) > time.Hour {
-			lastPrune = now
-			if err := s.st.PruneIdempotent(context.Background(), s.now().Add(-idempotencyWindow)); err != nil {
-				s.log.Warn("pruning idempotency records failed", "err", err)
-			}
-		}
+		s.housekeep(context.Background(), &lastPrune)
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
-			if err := s.usage.flush(context.Background()); err != nil {
-				s.log.Warn("recording token last-use times failed", "err", err)
-			}
+		}
+	}
+}
+
+// Housekeep runs one round of housekeeping now, pruning included (tests and operators; the
+// server also runs it on its own).
+func (s *Server) Housekeep(ctx context.Context) {
+	var never time.Time
+	s.housekeep(ctx, &never)
+}
+
+func (s *Server) housekeep(ctx context.Context, lastPrune *time.Time) {
+	now := s.now()
+	s.denials.flush(now)
+	if err := s.usage.flush(ctx); err != nil {
+		s.log.Warn("recording token last-use times failed", "err", err)
+	}
+	if now.Sub(*lastPrune) <= time.Hour {
+		return
+	}
+	*lastPrune = now
+	if err := s.st.PruneIdempotent(ctx, now.Add(-idempotencyWindow)); err != nil {
+		s.log.Warn("pruning idempotency records failed", "err", err)
+	}
+	if s.cfg.AuditRetention > 0 {
+		n, err := s.st.PruneAudit(ctx, s.org.Name, now.Add(-s.cfg.AuditRetention))
+		if err != nil {
+			s.log.Warn("pruning audit events failed", "err", err)
+		} else if n > 0 {
+			s.log.Info("pruned audit events past retention", "events", n, "retention", s.cfg.AuditRetention.String())
 		}
 	}
 }

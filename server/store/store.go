@@ -105,7 +105,14 @@ type AuditQuery struct {
 	Org      string
 	BeforeID int64 // 0 = from the newest
 	Limit    int
+	// MaxField, when > 0, bounds the text fields returned: a longer value comes back as its
+	// first MaxField characters followed by AuditCutMarker (records written before the server
+	// bounded them can be large; a page of them must not be).
+	MaxField int
 }
+
+// AuditCutMarker ends a field that ListAudit cut to AuditQuery.MaxField.
+const AuditCutMarker = "…[truncated]"
 
 // Idempotent is the stored outcome of a create carried out under an Idempotency-Key.
 type Idempotent struct {
@@ -169,6 +176,8 @@ type Store interface {
 
 	AppendAudit(ctx context.Context, events ...AuditEvent) error
 	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
+	// PruneAudit deletes the org's audit events older than before and says how many.
+	PruneAudit(ctx context.Context, org string, before time.Time) (int64, error)
 
 	// PutIdempotent stores v unless (Org, Principal, Key) exists; then it stores nothing and
 	// returns the existing entry with found=true.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/iamref/iam/server/store"
@@ -63,12 +64,49 @@ func (db *DB) ListAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditE
 	if limit <= 0 {
 		limit = -1 // no limit
 	}
-	as, err := queryAll(ctx, db.r, scanAudit, `SELECT `+auditCols+` FROM audit_events
-		WHERE org = ? AND id < ? ORDER BY id DESC LIMIT ?`, q.Org, before, limit)
+	cols := auditCols
+	var args []any
+	if q.MaxField > 0 {
+		cols = `id, org, time, ` + cutCols(q.MaxField, &args, "actor", "token_id", "token_name", "method", "path",
+			"action", "entity", "decision", "reason") + `, status, ` + cutCols(q.MaxField, &args, "source_ip")
+	}
+	args = append(args, q.Org, before, limit)
+	as, err := queryAll(ctx, db.r, scanAudit, `SELECT `+cols+` FROM audit_events
+		WHERE org = ? AND id < ? ORDER BY id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list audit events of org %q: %w", q.Org, err)
 	}
 	return as, nil
+}
+
+// cutCols selects the text columns cut to max characters (store.AuditQuery.MaxField).
+func cutCols(max int, args *[]any, cols ...string) string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = fmt.Sprintf(`CASE WHEN length(%[1]s) > ? THEN substr(%[1]s, 1, ?) || ? ELSE %[1]s END`, c)
+		*args = append(*args, max, max, store.AuditCutMarker)
+	}
+	return strings.Join(out, ", ")
+}
+
+// PruneAudit deletes in batches, so that a large backlog does not hold the write lock long.
+func (db *DB) PruneAudit(ctx context.Context, org string, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := db.w.ExecContext(ctx, `DELETE FROM audit_events WHERE id IN (
+			SELECT id FROM audit_events WHERE org = ? AND time < ? ORDER BY id LIMIT 5000)`, org, micros(before))
+		if err != nil {
+			return total, fmt.Errorf("prune audit events of org %q: %w", org, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n == 0 {
+			return total, nil
+		}
+	}
 }
 
 const idempotentCols = `org, principal, key, request_hash, status, body, created`

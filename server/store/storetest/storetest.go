@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteEntity", testDeleteEntity},
 		{"Audit", testAudit},
 		{"MutationAudit", testMutationAudit},
+		{"PruneAudit", testPruneAudit},
+		{"AuditMaxField", testAuditMaxField},
 		{"Idempotency", testIdempotency},
 		{"PruneIdempotent", testPruneIdempotent},
 		{"Times", testTimes},
