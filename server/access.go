@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/iamref/iam/apitype"
@@ -44,8 +45,35 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 		}
 		resp.Results[i] = res
 	}
+	c.note = deniedChecksNote(req.Checks, resp.Results)
 	writeJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// deniedChecksNote is what the audit log records for an access check with denied results
+// (checks that were denied are worth knowing about; "" when none was).
+func deniedChecksNote(checks []apitype.AccessCheck, results []apitype.AccessCheckResult) string {
+	denied, first := 0, ""
+	for i, res := range results {
+		if res.Allowed {
+			continue
+		}
+		denied++
+		if first == "" {
+			chk := checks[i]
+			first = chk.Action
+			if chk.Principal != "" {
+				first += " for token " + chk.Principal
+			}
+			if res.Error != "" {
+				first += " (" + res.Error + ")"
+			}
+		}
+	}
+	if denied == 0 {
+		return ""
+	}
+	return fmt.Sprintf("access check: %d of %d checks denied; the first: %s", denied, len(results), first)
 }
 
 // accessChecker answers the checks of one request, compiling each principal named once.

@@ -179,8 +179,11 @@ func (w *denialWindow) summary(key denialKey) (store.AuditEvent, bool) {
 	if key.ip == "*" {
 		who = "clients beyond the aggregator's limit"
 	}
-	e.Decision = apitype.DecisionDeny
-	e.Reason = truncate(fmt.Sprintf("%d more similar denials (%d) from %s since %s were not recorded one by one; the last: %s",
-		w.suppressed, key.status, who, w.start.UTC().Format(time.RFC3339), e.Reason), maxAuditText)
+	what := "events"
+	if e.Decision == apitype.DecisionDeny {
+		what = "denials"
+	}
+	e.Reason = truncate(fmt.Sprintf("%d more similar %s (%d) from %s since %s were not recorded one by one; the last: %s",
+		w.suppressed, what, key.status, who, w.start.UTC().Format(time.RFC3339), e.Reason), maxAuditText)
 	return e, true
 }

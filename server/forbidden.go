@@ -52,10 +52,22 @@ func (c *call) mayHandOut(grants *authz.Index, resource, attribute, attempt stri
 		return nil
 	}
 	missing := strings.Join(cov.Missing(), "; ")
-	return &apiError{
+	return &escalation{missing: missing, apiError: &apiError{
 		status: http.StatusForbidden,
 		msg:    fmt.Sprintf("token %q %s: %s", c.principal.name(), attempt, missing),
 		fields: []apitype.FieldError{{Resource: resource, Attribute: attribute, ErrorType: apitype.ErrorTypeCustom,
 			CustomMessage: "privilege escalation: " + missing}},
-	}
+	}}
 }
+
+// escalation is mayHandOut's refusal: the 403 the caller gets, and what the audit log records
+// (a denial naming the rights the caller lacks, although the route's own scope was granted).
+type escalation struct {
+	*apiError
+	missing string
+}
+
+func (e *escalation) Unwrap() error { return e.apiError }
+
+// auditReason is the reason recorded for the refusal.
+func (e *escalation) auditReason() string { return "privilege escalation refused: " + e.missing }

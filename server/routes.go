@@ -43,6 +43,9 @@ type call struct {
 	// audit is a mutation's audit record, which the store commits with the mutation (nil for
 	// other routes and before admission).
 	audit *store.MutationAudit
+	// note, set by the handler of a route that is not a mutation, asks finish to record the
+	// request with this reason (an access check with denied results).
+	note string
 }
 
 // RouteInfo describes a route for tests and documentation.
@@ -173,7 +176,12 @@ func (s *Server) admit(r *http.Request, rt *route, c *call) error {
 	}
 	c.principal = p
 	if org := s.orgOf(r); org != "" && org != s.org.Name {
-		return notFound("organization", "organization %q not found (this server serves %q)", org, s.org.Name)
+		// A valid token asking about another org: answered 404, recorded as a denial.
+		c.label = label(authz.KindOrg, "", truncate(org, 64))
+		return &denial{
+			err:    notFound("organization", "organization %q not found (this server serves %q)", org, s.org.Name),
+			reason: fmt.Sprintf("organization %q is not served here (a token of %q)", truncate(org, 64), s.org.Name),
+		}
 	}
 	if rt.access == scoped {
 		ex, err := s.authorize(r, rt, c)
@@ -247,7 +255,8 @@ func (s *Server) orgOf(r *http.Request) string {
 	return r.URL.Query().Get("organization")
 }
 
-// finish writes err (if the handler has not written) and audits mutations.
+// finish writes err (if the handler has not written) and audits mutations, escalation refusals
+// (as denials) and what handlers ask to record.
 func (s *Server) finish(w *statusWriter, r *http.Request, rt *route, c *call, err error) {
 	if err != nil {
 		if ae := (*apiError)(nil); !errors.As(err, &ae) {
@@ -256,6 +265,14 @@ func (s *Server) finish(w *statusWriter, r *http.Request, rt *route, c *call, er
 		if w.status == 0 {
 			writeError(w, err)
 		}
+	}
+	if esc := (*escalation)(nil); errors.As(err, &esc) && c.principal != nil {
+		s.denials.add(s.auditEvent(r, rt, c, apitype.DecisionDeny, esc.auditReason(), w.status))
+		return
+	}
+	if c.note != "" && !rt.mutation && c.principal != nil {
+		s.denials.add(s.auditEvent(r, rt, c, apitype.DecisionAllow, c.note, w.status))
+		return
 	}
 	if rt.mutation && c.principal != nil {
 		if ev, ok := c.audit.Committed(); ok {
