@@ -95,7 +95,7 @@ func TestRevocationRace(t *testing.T) {
 		}
 	}
 	t.Logf("%d rounds, %d with a request served after revocation", rounds, late)
-	if rounds < 50 {
+	if rounds < 10 { // a loaded machine or -race runs fewer; fewer than this proves little
 		t.Errorf("only %d rounds in the time bound", rounds)
 	}
 }
