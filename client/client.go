@@ -4,7 +4,10 @@
 // Every request carries `Authorization: token <Token>` and `Accept: application/vnd.pulumi+8`.
 // Requests are retried on connection errors, 429 and 5xx (except 501) with exponential backoff,
 // honouring Retry-After. Creates carry an Idempotency-Key that stays the same across the retries
-// of one call, so a retry never creates a second object. Non-2xx answers become *APIError.
+// of one call, so a retry never creates a second object. Each attempt is bounded by a request
+// timeout (30 s) and each call, retries included, by a retry budget (2 min). Non-2xx answers
+// become *APIError (IsRecordNotFound tells "this record does not exist" from other 404s); no
+// answer at all becomes *TransportError, which names the server.
 package client
 
 import (
@@ -31,7 +34,10 @@ const (
 	DefaultRetryWaitMin = 100 * time.Millisecond
 	DefaultRetryWaitMax = 2 * time.Second
 	DefaultUserAgent    = "iamref-go-client/1"
-	defaultHTTPTimeout  = 2 * time.Minute
+	// DefaultRequestTimeout bounds one attempt: connecting, sending and reading the answer.
+	DefaultRequestTimeout = 30 * time.Second
+	// DefaultRetryBudget bounds one call, all attempts and the waits between them included.
+	DefaultRetryBudget = 2 * time.Minute
 )
 
 // Config configures a Client. Only BaseURL is required.
@@ -41,9 +47,17 @@ type Config struct {
 	BaseURL string
 	// Token is the access token sent as "Authorization: token <Token>"; empty sends none.
 	Token string
-	// HTTPClient performs the requests; nil uses a client with its own transport and a 2 minute
-	// timeout.
+	// HTTPClient performs the requests; nil uses a client with its own transport. Its Timeout
+	// is replaced by RequestTimeout when that is set, and is RequestTimeout's default when nil.
 	HTTPClient *http.Client
+	// RequestTimeout bounds each attempt (connect, send, read the answer); 0 means
+	// DefaultRequestTimeout (or HTTPClient's own Timeout when one is given) and a negative
+	// value none.
+	RequestTimeout time.Duration
+	// RetryBudget bounds each call, its retries and the waits between them included; 0 means
+	// DefaultRetryBudget and a negative value none. A call that runs out of it fails with a
+	// *TransportError that names the server.
+	RetryBudget time.Duration
 	// RetryMax is the number of retries after the first attempt; 0 means DefaultRetryMax and a
 	// negative value disables retries.
 	RetryMax int
@@ -61,6 +75,9 @@ type Config struct {
 // Client calls the iamref API. It is safe for concurrent use.
 type Client struct {
 	base      string // BaseURL without a trailing slash
+	server    string // scheme://host of BaseURL, for messages
+	timeout   time.Duration
+	budget    time.Duration
 	token     string
 	userAgent string
 	logger    *slog.Logger
@@ -79,15 +96,26 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		base:      strings.TrimRight(cfg.BaseURL, "/"),
+		server:    (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimRight(u.Path, "/")}).String(),
+		budget:    orDefault(cfg.RetryBudget, DefaultRetryBudget),
 		token:     cfg.Token,
 		userAgent: orDefault(cfg.UserAgent, DefaultUserAgent),
 		logger:    cfg.Logger,
 		now:       time.Now,
 	}
 	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: defaultHTTPTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	switch {
+	case hc == nil:
+		hc = &http.Client{Timeout: orDefault(cfg.RequestTimeout, DefaultRequestTimeout), Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	case cfg.RequestTimeout != 0:
+		copied := *hc
+		hc = &copied
+		hc.Timeout = cfg.RequestTimeout
 	}
+	if hc.Timeout < 0 {
+		hc.Timeout = 0
+	}
+	c.timeout = hc.Timeout
 	rc := &retryablehttp.Client{
 		HTTPClient:   hc,
 		RetryMax:     cfg.RetryMax,
@@ -96,6 +124,11 @@ func New(cfg Config) (*Client, error) {
 		CheckRetry:   checkRetry,
 		Backoff:      c.backoff,
 		ErrorHandler: errorHandler,
+		RequestLogHook: func(_ retryablehttp.Logger, r *http.Request, _ int) {
+			if n, ok := r.Context().Value(attemptsKey{}).(*int); ok {
+				*n++
+			}
+		},
 	}
 	switch {
 	case cfg.RetryMax == 0:
@@ -176,10 +209,21 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, idemp
 	}
 
 	start := time.Now()
-	resp, err := c.http.Do(req)
+	attempts := new(int)
+	callCtx := context.WithValue(ctx, attemptsKey{}, attempts)
+	if c.budget > 0 {
+		var cancel context.CancelFunc
+		callCtx, cancel = context.WithTimeout(callCtx, c.budget)
+		defer cancel()
+	}
+	resp, err := c.http.Do(req.WithContext(callCtx))
 	if err != nil {
 		c.log(ctx, slog.LevelDebug, "request failed", method, path, 0, start)
-		return fmt.Errorf("%s %s: %w", method, trimQuery(path), err)
+		if ctx.Err() != nil { // the caller's own cancellation or deadline
+			return fmt.Errorf("%s %s: %w", method, trimQuery(path), err)
+		}
+		return &TransportError{Method: method, Path: trimQuery(path), Server: c.server, Attempts: *attempts,
+			Elapsed: time.Since(start), RequestTimeout: c.timeout, Budget: c.budget, Err: err}
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

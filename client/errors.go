@@ -1,12 +1,16 @@
 package client
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/iamref/iam/apitype"
@@ -94,7 +98,8 @@ func StatusCode(err error) int {
 	return 0
 }
 
-// IsNotFound reports whether err is an *APIError with status 404.
+// IsNotFound reports whether err is an *APIError with status 404, whatever was not found: to
+// learn whether a record is gone, use IsRecordNotFound.
 func IsNotFound(err error) bool { return StatusCode(err) == http.StatusNotFound }
 
 // IsConflict reports whether err is an *APIError with status 409.
@@ -105,3 +110,83 @@ func IsForbidden(err error) bool { return StatusCode(err) == http.StatusForbidde
 
 // IsUnauthorized reports whether err is an *APIError with status 401.
 func IsUnauthorized(err error) bool { return StatusCode(err) == http.StatusUnauthorized }
+
+// TransportError is a call that got no HTTP answer: the server could not be reached, or it
+// did not answer within the request timeout or the retry budget. Server names the server (the
+// scheme, host and path prefix of Config.BaseURL); Err is the last transport or context error.
+type TransportError struct {
+	Method   string
+	Path     string // escaped request path, without the query
+	Server   string
+	Attempts int
+	Elapsed  time.Duration
+	// RequestTimeout and Budget are the limits the call ran under (0: none).
+	RequestTimeout, Budget time.Duration
+	Err                    error
+}
+
+// TimedOut reports whether the server accepted no answer in time (rather than refusing the
+// connection, say).
+func (e *TransportError) TimedOut() bool {
+	var ne net.Error
+	return errors.Is(e.Err, context.DeadlineExceeded) || errors.As(e.Err, &ne) && ne.Timeout()
+}
+
+// Error reads like `GET /api/user: no answer from http://10.0.0.5:8080 within 30s (the
+// request timeout); gave up after 5 attempt(s) in 2m0s`.
+func (e *TransportError) Error() string {
+	head := fmt.Sprintf("%s %s: ", e.Method, e.Path)
+	tries := fmt.Sprintf("%d attempt(s)", e.Attempts)
+	switch {
+	case e.TimedOut() && e.Budget > 0 && e.Elapsed >= e.Budget:
+		return head + fmt.Sprintf("no answer from %s within %s (the retry budget; %s)", e.Server, e.Budget, tries)
+	case e.TimedOut() && e.RequestTimeout > 0:
+		return head + fmt.Sprintf("no answer from %s within %s (the request timeout); gave up after %s in %s",
+			e.Server, e.RequestTimeout, tries, e.Elapsed.Round(time.Millisecond))
+	case e.TimedOut():
+		return head + fmt.Sprintf("no answer from %s; gave up after %s in %s", e.Server, tries, e.Elapsed.Round(time.Millisecond))
+	}
+	return head + fmt.Sprintf("cannot reach %s: %v", e.Server, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// IsTransport reports whether err is a *TransportError: no answer at all.
+func IsTransport(err error) bool {
+	var e *TransportError
+	return errors.As(err, &e)
+}
+
+// attemptsKey is the context key of a call's attempt counter.
+type attemptsKey struct{}
+
+// NotFoundResource is what the server says it did not find: the `resource` of the not_found
+// entry of a 404 answer's errors, such as "role", "token", "stack" or "organization". It is ""
+// for anything else, a 404 without such an entry included: that one comes from a path no route
+// matches (an API URL with an extra /api, a proxy), not from a lookup.
+func NotFoundResource(err error) string {
+	var e *APIError
+	if !errors.As(err, &e) || e.StatusCode != http.StatusNotFound {
+		return ""
+	}
+	found := ""
+	for _, fe := range e.Errors {
+		if fe.ErrorType != apitype.ErrorTypeNotFound || fe.Resource == "" {
+			continue
+		}
+		if found != "" && found != fe.Resource {
+			return "" // ambiguous
+		}
+		found = fe.Resource
+	}
+	return found
+}
+
+// IsRecordNotFound reports whether err is the server's answer that the looked-up thing, of one
+// of the given resources ("role", "token", "stack", …), does not exist. An unknown organization,
+// a path no route matches, and any other 404 are not: a caller that takes this answer to mean
+// "deleted" must never take those for it.
+func IsRecordNotFound(err error, resources ...string) bool {
+	r := NotFoundResource(err)
+	return r != "" && slices.Contains(resources, r)
+}

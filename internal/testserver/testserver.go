@@ -233,3 +233,39 @@ func RepoRoot(t testing.TB) string {
 	}
 	return r
 }
+
+// Silent starts a listener on loopback that accepts connections and never answers, until the
+// test ends, and returns its http:// URL: a server that hangs.
+func Silent(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // held open, read by nobody
+			select {
+			case <-done:
+				return
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		close(done)
+		_ = ln.Close()
+	})
+	return "http://" + ln.Addr().String()
+}

@@ -41,9 +41,12 @@ type Setting string
 
 // The provider settings.
 const (
-	SettingAPIURL       Setting = "apiUrl"
-	SettingAccessToken  Setting = "accessToken"
-	SettingOrganization Setting = "organization"
+	SettingAPIURL         Setting = "apiUrl"
+	SettingAccessToken    Setting = "accessToken"
+	SettingOrganization   Setting = "organization"
+	SettingRequestTimeout Setting = "requestTimeout"
+	SettingMaxRetries     Setting = "maxRetries"
+	SettingInsecure       Setting = "insecure"
 )
 
 // Term is a framework-specific thing a message points the user to.

@@ -19,6 +19,14 @@ type PermissionArgs struct {
 	Scopes       []string
 }
 
+// recordResource and tokenResource are the `resource` of the server's not-found answers for
+// permission descriptor records (permissions, roles) and tokens: only that answer means that a
+// resource is gone.
+const (
+	recordResource = "role"
+	tokenResource  = "token"
+)
+
 // PermissionState is a Permission as the server has it.
 type PermissionState struct {
 	PermissionArgs
@@ -137,7 +145,7 @@ func (p *Provider) ReadPermission(ctx context.Context, orgOverride, id string) (
 		return PermissionState{}, false, err
 	}
 	r, err := p.client.GetRole(ctx, org, id)
-	if client.IsNotFound(err) {
+	if client.IsRecordNotFound(err, recordResource) {
 		return PermissionState{}, false, nil
 	}
 	if err != nil {
@@ -214,8 +222,8 @@ func (p *Provider) deleteRecord(ctx context.Context, orgOverride, id, what strin
 	}
 	err = p.client.DeleteRole(ctx, org, id, false)
 	switch {
-	case err == nil, client.IsNotFound(err):
-		return nil
+	case err == nil, client.IsRecordNotFound(err, recordResource):
+		return nil // already gone; an unknown organization or a 404 from no route is an error
 	case client.IsConflict(err):
 		return fmt.Errorf("delete %s: still in use: %w", what, err)
 	}

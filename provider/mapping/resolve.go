@@ -21,7 +21,7 @@ func (p *Provider) builtinIDs(ctx context.Context, org string) (map[string]strin
 	}
 	sets, err := p.client.ListRoles(ctx, org, apitype.UXPurposeSet)
 	if err != nil {
-		return nil, fmt.Errorf("list permission sets of %s: %w", org, err)
+		return nil, apiErr("list permission sets of "+org, err)
 	}
 	m = map[string]string{}
 	for _, s := range sets {
@@ -73,7 +73,8 @@ func checkEntityName(k authz.EntityKind, name string) string {
 	return ""
 }
 
-// ErrNoEntity is wrapped by lookups of an entity that does not exist (the API answered 404).
+// ErrNoEntity is wrapped by lookups of an entity that does not exist (the API answered that
+// this entity is not found; an unknown organization or a 404 from no route is an error).
 // It is a fact about the server, not a failed call: inputs that name such an entity cannot
 // match what the server stores.
 var ErrNoEntity = errors.New("no such entity")
@@ -118,7 +119,7 @@ func (p *Provider) entity(ctx context.Context, org string, k authz.EntityKind, n
 	default:
 		return e, fmt.Errorf("%s %q: not an entity kind that can be looked up", k, name)
 	}
-	if client.IsNotFound(err) {
+	if client.IsRecordNotFound(err, k.String()) {
 		return e, &noEntityError{kind: k, name: name, org: org}
 	}
 	if err != nil {
@@ -158,13 +159,25 @@ func (p *Provider) entityNames(ctx context.Context, org string) (map[authz.Entit
 	return out, nil
 }
 
-// apiErr rewrites an API error into a message that says what to do.
+// apiErr rewrites an API error into a message that says what to do, naming the setting to
+// check. It never says that something is gone: callers decide that, from IsRecordNotFound only.
 func apiErr(what string, err error) error {
+	var te *client.TransportError
 	switch {
+	case errors.As(err, &te) && te.TimedOut():
+		return errorf(err, "%s: the IAM server did not answer: check that %s is the server's URL and that it is up, or raise %s or %s", what,
+			SettingAPIURL, SettingRequestTimeout, SettingMaxRetries)
+	case errors.As(err, &te):
+		return errorf(err, "%s: cannot reach the IAM server: check that it is running and that %s is its URL", what, SettingAPIURL)
 	case client.IsUnauthorized(err):
 		return errorf(err, "%s: the access token was refused (401): check %s", what, SettingAccessToken)
 	case client.IsForbidden(err):
 		return fmt.Errorf("%s: the access token's role does not allow this (403): %w", what, err)
+	case client.NotFoundResource(err) == "organization":
+		return errorf(err, "%s: no such organization on this server: check %s and the resource's %s", what, SettingOrganization, FieldOrganization)
+	case client.IsNotFound(err) && client.NotFoundResource(err) == "":
+		return errorf(err, "%s: the server has no API route for this request: check %s, the server's base URL such as %s (without /api)", what,
+			SettingAPIURL, DefaultAPIURL)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

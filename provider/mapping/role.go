@@ -272,7 +272,7 @@ func (p *Provider) ReadRole(ctx context.Context, orgOverride, id string, prior *
 		return CustomRoleState{}, false, err
 	}
 	r, err := p.client.GetRole(ctx, org, id)
-	if client.IsNotFound(err) {
+	if client.IsRecordNotFound(err, recordResource) {
 		return CustomRoleState{}, false, nil
 	}
 	if err != nil {

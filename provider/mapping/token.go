@@ -190,7 +190,7 @@ func (p *Provider) DeleteToken(ctx context.Context, st TokenState) error {
 	if err != nil {
 		return err
 	}
-	if err := p.client.DeleteToken(ctx, org, st.TokenID); err != nil && !client.IsNotFound(err) {
+	if err := p.client.DeleteToken(ctx, org, st.TokenID); err != nil && !client.IsRecordNotFound(err, tokenResource) {
 		return apiErr(fmt.Sprintf("delete token %q", st.TokenName), err)
 	}
 	return nil

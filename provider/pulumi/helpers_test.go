@@ -72,7 +72,7 @@ func newServer(t *testing.T, cfg property.Map) integration.Server {
 
 // clearEnv keeps the provider's environment fallbacks out of the tests.
 func clearEnv(t *testing.T) {
-	for _, k := range []string{"IAM_API_URL", "IAM_ACCESS_TOKEN", "PULUMI_ACCESS_TOKEN", "IAM_ORGANIZATION"} {
+	for _, k := range []string{"IAM_API_URL", "IAM_ACCESS_TOKEN", "PULUMI_ACCESS_TOKEN", "IAM_ORGANIZATION", "IAM_REQUEST_TIMEOUT", "IAM_MAX_RETRIES", "IAM_INSECURE"} {
 		t.Setenv(k, "")
 	}
 }

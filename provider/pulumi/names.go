@@ -2,6 +2,7 @@ package pulumi
 
 import (
 	"context"
+	"strings"
 
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
@@ -70,7 +71,8 @@ func namedErr[Req any](f func(context.Context, Req) error) func(context.Context,
 // where the Pulumi front end turns mapping's names into text.
 func withNames(prov p.Provider) p.Provider {
 	prov.Configure = namedErr(prov.Configure)
-	prov.Check = named(prov.Check)
+	prov.Check = named(inReason(prov.Check))
+	prov.CheckConfig = named(inReason(prov.CheckConfig))
 	prov.Diff = named(prov.Diff)
 	prov.Create = named(prov.Create)
 	prov.Read = named(prov.Read)
@@ -80,19 +82,35 @@ func withNames(prov p.Provider) p.Provider {
 	return prov
 }
 
-// checkFailures turns mapping problems into check failures. The property is the top-level input
-// (so the engine can show its value); the reason keeps the full path, e.g.
-// `scopes[1]: unknown scope "stack:delet": did you mean "stack:delete"?`.
+// checkFailures turns mapping problems into check failures whose reason is the full path and
+// the problem, with the value as the user wrote it, e.g.
+// `scopes[1]: unknown scope "stack:delet": did you mean "stack:delete"?`. The property stays
+// empty: the engine would print the whole top-level input next to it as a Go value
+// (`property grants value {[{map[permissions:…`); see inReason.
 func checkFailures(ps mapping.Problems) []p.CheckFailure {
 	var out []p.CheckFailure
 	for _, pr := range ps {
-		top := ""
-		if len(pr.Path.Steps) > 0 {
-			top = names{}.Field(pr.Path.Steps[0].Field)
-		}
-		out = append(out, p.CheckFailure{Property: top, Reason: pr.Text(names{})})
+		out = append(out, p.CheckFailure{Reason: pr.Text(names{})})
 	}
 	return out
+}
+
+// inReason wraps Check so that every failure, infer's own type checks included, names its
+// property in the reason and leaves Property empty: the engine then prints
+// `iam:index:CustomRole resource 'r' has a problem: grants[0].scopes[0]: …` instead of the
+// property's value in Go syntax.
+func inReason(check func(context.Context, p.CheckRequest) (p.CheckResponse, error)) func(context.Context, p.CheckRequest) (p.CheckResponse, error) {
+	return func(ctx context.Context, req p.CheckRequest) (p.CheckResponse, error) {
+		resp, err := check(ctx, req)
+		for i, f := range resp.Failures {
+			if f.Property != "" && !strings.HasPrefix(f.Reason, f.Property) {
+				f.Reason = f.Property + ": " + f.Reason
+			}
+			f.Property = ""
+			resp.Failures[i] = f
+		}
+		return resp, err
+	}
 }
 
 // findUnknowns walks check inputs for values not known yet.

@@ -138,10 +138,11 @@ func (*Permission) Read(ctx context.Context, req infer.ReadRequest[PermissionArg
 	} else {
 		id = req.State.PermissionID
 	}
-	st, found, err := prov.ReadPermission(ctx, override, id)
+	st, found, err := prov.ReadPermission(ctx, org, id)
 	if err != nil || !found {
 		return infer.ReadResponse[PermissionArgs, PermissionState]{}, err
 	}
+	st.Organization = override
 	out := permissionState(st)
 	return infer.ReadResponse[PermissionArgs, PermissionState]{ID: req.ID, Inputs: out.PermissionArgs, State: out}, nil
 }
@@ -155,10 +156,17 @@ func (*Permission) Update(ctx context.Context, req infer.UpdateRequest[Permissio
 	if err != nil {
 		return infer.UpdateResponse[PermissionState]{}, err
 	}
-	st, err := prov.UpdatePermission(ctx, req.State.mapping(), req.Inputs.mapping())
+	org, err := liveOrg(prov, req.ID)
 	if err != nil {
 		return infer.UpdateResponse[PermissionState]{}, err
 	}
+	old, in := req.State.mapping(), req.Inputs.mapping()
+	old.Organization, in.Organization = org, org
+	st, err := prov.UpdatePermission(ctx, old, in)
+	if err != nil {
+		return infer.UpdateResponse[PermissionState]{}, err
+	}
+	st.Organization = deref(req.Inputs.Organization)
 	return infer.UpdateResponse[PermissionState]{Output: permissionState(st)}, nil
 }
 
@@ -168,5 +176,11 @@ func (*Permission) Delete(ctx context.Context, req infer.DeleteRequest[Permissio
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}
-	return infer.DeleteResponse{}, prov.DeletePermission(ctx, req.State.mapping())
+	org, err := liveOrg(prov, req.ID)
+	if err != nil {
+		return infer.DeleteResponse{}, err
+	}
+	st := req.State.mapping()
+	st.Organization = org
+	return infer.DeleteResponse{}, prov.DeletePermission(ctx, st)
 }

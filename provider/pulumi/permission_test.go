@@ -82,7 +82,7 @@ func TestPermissionDiff(t *testing.T) {
 func TestPermissionCheck(t *testing.T) {
 	e := setup(t)
 	c := e.check(iampulumi.PermissionType, property.Map{}, obj(map[string]any{"name": "x", "scopes": []string{"stack:read", "stack:delet"}}))
-	if len(c.Failures) != 1 || c.Failures[0].Property != "scopes" ||
+	if len(c.Failures) != 1 || c.Failures[0].Property != "" ||
 		c.Failures[0].Reason != `scopes[1]: unknown scope "stack:delet": did you mean "stack:delete"?` {
 		t.Fatalf("failures %+v", c.Failures)
 	}

@@ -73,11 +73,15 @@ func Provider() (p.Provider, error) {
 	return withNames(prov), nil
 }
 
-// Config is the provider configuration (iam:apiUrl, iam:accessToken, iam:organization).
+// Config is the provider configuration (iam:apiUrl, iam:accessToken, iam:organization,
+// iam:requestTimeout, iam:maxRetries, iam:insecure).
 type Config struct {
-	APIURL       *string `pulumi:"apiUrl,optional"`
-	AccessToken  *string `pulumi:"accessToken,optional" provider:"secret"`
-	Organization *string `pulumi:"organization,optional"`
+	APIURL         *string `pulumi:"apiUrl,optional"`
+	AccessToken    *string `pulumi:"accessToken,optional" provider:"secret"`
+	Organization   *string `pulumi:"organization,optional"`
+	RequestTimeout *string `pulumi:"requestTimeout,optional"`
+	MaxRetries     *int    `pulumi:"maxRetries,optional"`
+	Insecure       *bool   `pulumi:"insecure,optional"`
 
 	prov *mapping.Provider
 }
@@ -87,12 +91,17 @@ func (c *Config) Annotate(a infer.Annotator) {
 	a.Describe(&c.APIURL, "Base URL of the IAM API. Falls back to IAM_API_URL, then http://127.0.0.1:8080.")
 	a.Describe(&c.AccessToken, "Access token for the IAM API (an organization token such as `pul-…`). Falls back to IAM_ACCESS_TOKEN, then PULUMI_ACCESS_TOKEN. Not needed for previews that only validate inputs.")
 	a.Describe(&c.Organization, "Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.")
+	a.Describe(&c.RequestTimeout, "How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. "+
+		"Whatever it and `maxRetries` are, a request and its retries give up after 2 minutes.")
+	a.Describe(&c.MaxRetries, "How often a request that got no answer, a 429 or a 5xx is retried (default 4; 0 disables retries). Falls back to IAM_MAX_RETRIES.")
+	a.Describe(&c.Insecure, "Allow a plain `http://` apiUrl to another machine, which sends the access token unencrypted (default false: plain HTTP only to this machine). Falls back to IAM_INSECURE.")
 }
 
 // Configure builds the shared mapping provider; the token is only checked when an API call is made.
 func (c *Config) Configure(ctx context.Context) error {
 	prov, err := mapping.New(mapping.Config{
 		APIURL: deref(c.APIURL), AccessToken: deref(c.AccessToken), Organization: deref(c.Organization),
+		RequestTimeout: deref(c.RequestTimeout), MaxRetries: c.MaxRetries, Insecure: deref(c.Insecure),
 	}.WithEnv(), nil)
 	if err != nil {
 		return err
@@ -110,6 +119,15 @@ func provider(ctx context.Context) (*mapping.Provider, error) {
 	return cfg.prov, nil
 }
 
+// liveOrg is the organization a managed resource lives in: the one of its ID ("{org}/{id}"),
+// where it was created (a bare ID: the provider's). Read, Update and Delete call the API there,
+// as the Terraform provider does, so that a changed provider organization never makes a live
+// resource look gone.
+func liveOrg(prov *mapping.Provider, id string) (string, error) {
+	org, _, err := prov.ParseID(id)
+	return org, err
+}
+
 // diffConfig replaces the provider (and so every resource it manages) only when the
 // organization changes; a new API URL or access token is an in-place update.
 func diffConfig(_ context.Context, req p.DiffRequest) (p.DiffResponse, error) {
@@ -118,7 +136,7 @@ func diffConfig(_ context.Context, req p.DiffRequest) (p.DiffResponse, error) {
 		olds = req.State
 	}
 	resp := p.DiffResponse{DetailedDiff: map[string]p.PropertyDiff{}}
-	for _, k := range []string{"apiUrl", "accessToken", "organization"} {
+	for _, k := range []string{"apiUrl", "accessToken", "organization", "requestTimeout", "maxRetries", "insecure"} {
 		was, now := olds.Get(k), req.Inputs.Get(k)
 		if was.WithSecret(false).Equals(now.WithSecret(false)) {
 			continue

@@ -58,7 +58,7 @@ func TestSchema(t *testing.T) {
 		{"resources", keys(spec.Resources), []string{iampulumi.CustomRoleType, iampulumi.OrganizationAccessTokenType, iampulumi.PermissionType}},
 		{"functions", keys(spec.Functions), []string{iampulumi.CheckAccessFunction, iampulumi.GetScopesFunction}},
 		{"types", keys(spec.Types), []string{"iam:index:Grant", "iam:index:Scope"}},
-		{"config", keys(spec.Config.Variables), []string{"accessToken", "apiUrl", "organization"}},
+		{"config", keys(spec.Config.Variables), []string{"accessToken", "apiUrl", "insecure", "maxRetries", "organization", "requestTimeout"}},
 	} {
 		if !slices.Equal(c.got, c.want) {
 			t.Errorf("%s: %v, want %v", c.what, c.got, c.want)

@@ -227,13 +227,14 @@ func (*CustomRole) Read(ctx context.Context, req infer.ReadRequest[CustomRoleArg
 	} else {
 		id = req.State.RoleID
 		in := req.Inputs.mapping()
-		in.Organization = override
+		in.Organization = org
 		prior = &in
 	}
-	st, found, err := prov.ReadRole(ctx, override, id, prior)
+	st, found, err := prov.ReadRole(ctx, org, id, prior)
 	if err != nil || !found {
 		return infer.ReadResponse[CustomRoleArgs, CustomRoleState]{}, err
 	}
+	st.Organization = override
 	return infer.ReadResponse[CustomRoleArgs, CustomRoleState]{ID: req.ID, Inputs: roleArgs(st.CustomRoleArgs), State: roleState(st)}, nil
 }
 
@@ -248,10 +249,17 @@ func (*CustomRole) Update(ctx context.Context, req infer.UpdateRequest[CustomRol
 	if err != nil {
 		return infer.UpdateResponse[CustomRoleState]{}, err
 	}
-	st, err := prov.UpdateRole(ctx, req.State.mapping(), req.Inputs.mapping())
+	org, err := liveOrg(prov, req.ID)
 	if err != nil {
 		return infer.UpdateResponse[CustomRoleState]{}, err
 	}
+	old, in := req.State.mapping(), req.Inputs.mapping()
+	old.Organization, in.Organization = org, org
+	st, err := prov.UpdateRole(ctx, old, in)
+	if err != nil {
+		return infer.UpdateResponse[CustomRoleState]{}, err
+	}
+	st.Organization = deref(req.Inputs.Organization)
 	return infer.UpdateResponse[CustomRoleState]{Output: roleState(st)}, nil
 }
 
@@ -261,5 +269,11 @@ func (*CustomRole) Delete(ctx context.Context, req infer.DeleteRequest[CustomRol
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}
-	return infer.DeleteResponse{}, prov.DeleteRole(ctx, req.State.mapping())
+	org, err := liveOrg(prov, req.ID)
+	if err != nil {
+		return infer.DeleteResponse{}, err
+	}
+	st := req.State.mapping()
+	st.Organization = org
+	return infer.DeleteResponse{}, prov.DeleteRole(ctx, st)
 }

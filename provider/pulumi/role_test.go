@@ -117,14 +117,14 @@ func TestCustomRoleCheck(t *testing.T) {
 		"grants":  []any{map[string]any{"scopes": []string{"stack:read"}}},
 		"details": `{"__type":"PermissionDescriptorAllow","permissions":["stack:read"]}`,
 	}))
-	if len(c.Failures) != 1 || c.Failures[0].Property != "details" || c.Failures[0].Reason != "details: set either grants or details, not both" {
+	if len(c.Failures) != 1 || c.Failures[0].Property != "" || c.Failures[0].Reason != "details: set either grants or details, not both" {
 		t.Fatalf("grants and details: %+v", c.Failures)
 	}
 	c = e.check(iampulumi.CustomRoleType, property.Map{}, obj(map[string]any{
 		"name":   "r",
 		"grants": []any{map[string]any{"scopes": []string{"stack:delet"}, "stacks": []string{"myapp/prod"}}},
 	}))
-	if len(c.Failures) != 1 || c.Failures[0].Property != "grants" || !strings.Contains(c.Failures[0].Reason, `grants[0].scopes[0]: unknown scope "stack:delet": did you mean "stack:delete"?`) {
+	if len(c.Failures) != 1 || c.Failures[0].Property != "" || !strings.Contains(c.Failures[0].Reason, `grants[0].scopes[0]: unknown scope "stack:delet": did you mean "stack:delete"?`) {
 		t.Fatalf("typo: %+v", c.Failures)
 	}
 	// Unknown permission IDs and stacks are skipped; a typo next to them is still reported.

@@ -160,13 +160,17 @@ func (*OrganizationAccessToken) Read(ctx context.Context, req infer.ReadRequest[
 		return infer.ReadResponse[TokenArgs, TokenState]{}, err
 	}
 	prior := req.State.mapping()
+	override := prior.Organization
 	if prior.TokenID == "" { // import
-		prior = mapping.TokenState{TokenArgs: mapping.TokenArgs{Organization: prov.ImportOrg(org)}, TokenID: id}
+		prior = mapping.TokenState{TokenID: id}
+		override = prov.ImportOrg(org)
 	}
+	prior.Organization = org
 	st, found, err := prov.ReadToken(ctx, prior)
 	if err != nil || !found {
 		return infer.ReadResponse[TokenArgs, TokenState]{}, err
 	}
+	st.Organization = override
 	if req.State.TokenID == "" {
 		p.GetLogger(ctx).Warningf("imported token %q has no value in state: the server returns a token's value only when it is created", st.TokenName)
 	}
@@ -187,5 +191,11 @@ func (*OrganizationAccessToken) Delete(ctx context.Context, req infer.DeleteRequ
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}
-	return infer.DeleteResponse{}, prov.DeleteToken(ctx, req.State.mapping())
+	org, err := liveOrg(prov, req.ID)
+	if err != nil {
+		return infer.DeleteResponse{}, err
+	}
+	st := req.State.mapping()
+	st.Organization = org
+	return infer.DeleteResponse{}, prov.DeleteToken(ctx, st)
 }

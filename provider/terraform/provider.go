@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -47,9 +48,12 @@ type providerData struct {
 }
 
 type providerModel struct {
-	APIURL       types.String `tfsdk:"api_url"`
-	AccessToken  types.String `tfsdk:"access_token"`
-	Organization types.String `tfsdk:"organization"`
+	APIURL         types.String `tfsdk:"api_url"`
+	AccessToken    types.String `tfsdk:"access_token"`
+	Organization   types.String `tfsdk:"organization"`
+	RequestTimeout types.String `tfsdk:"request_timeout"`
+	MaxRetries     types.Int64  `tfsdk:"max_retries"`
+	Insecure       types.Bool   `tfsdk:"insecure"`
 }
 
 func (p *iamProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -76,6 +80,20 @@ func (p *iamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Optional:    true,
 				Description: "Default organization of every resource and data source that does not set its own. Falls back to IAM_ORGANIZATION.",
 			},
+			"request_timeout": schema.StringAttribute{
+				Optional: true,
+				Description: "How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. " +
+					"Whatever it and `max_retries` are, a request and its retries give up after 2 minutes.",
+			},
+			"max_retries": schema.Int64Attribute{
+				Optional:    true,
+				Description: "How often a request that got no answer, a 429 or a 5xx is retried (default 4; 0 disables retries). Falls back to IAM_MAX_RETRIES.",
+			},
+			"insecure": schema.BoolAttribute{
+				Optional: true,
+				Description: "Allow a plain `http://` api_url to another machine, which sends the access token unencrypted " +
+					"(default false: plain HTTP only to this machine). Falls back to IAM_INSECURE.",
+			},
 		},
 	}
 }
@@ -88,8 +106,9 @@ func (p *iamProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	}
 	for _, a := range []struct {
 		name string
-		v    types.String
-	}{{"api_url", m.APIURL}, {"access_token", m.AccessToken}, {"organization", m.Organization}} {
+		v    attr.Value
+	}{{"api_url", m.APIURL}, {"access_token", m.AccessToken}, {"organization", m.Organization},
+		{"request_timeout", m.RequestTimeout}, {"max_retries", m.MaxRetries}, {"insecure", m.Insecure}} {
 		if a.v.IsUnknown() {
 			resp.Diagnostics.AddAttributeError(path.Root(a.name), "Unknown provider setting",
 				fmt.Sprintf("%s is not known until apply; the iam provider needs it to plan. Set it from a variable or a value known at plan time.", a.name))
@@ -98,11 +117,17 @@ func (p *iamProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	prov, err := mapping.New(mapping.Config{
+	cfg := mapping.Config{
 		APIURL: m.APIURL.ValueString(), AccessToken: m.AccessToken.ValueString(), Organization: m.Organization.ValueString(),
-	}.WithEnv(), slog.New(tflogHandler{}))
+		RequestTimeout: m.RequestTimeout.ValueString(), Insecure: m.Insecure.ValueBool(),
+	}
+	if !m.MaxRetries.IsNull() {
+		n := int(m.MaxRetries.ValueInt64())
+		cfg.MaxRetries = &n
+	}
+	prov, err := mapping.New(cfg.WithEnv(), slog.New(tflogHandler{}))
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("api_url"), "Invalid provider configuration", errText(err))
+		resp.Diagnostics.AddError("Invalid provider configuration", errText(err))
 		return
 	}
 	prov.SetClock(p.now)

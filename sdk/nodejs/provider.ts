@@ -31,6 +31,10 @@ export class Provider extends pulumi.ProviderResource {
      * Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.
      */
     declare public readonly organization: pulumi.Output<string | undefined>;
+    /**
+     * How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. Whatever it and `maxRetries` are, a request and its retries give up after 2 minutes.
+     */
+    declare public readonly requestTimeout: pulumi.Output<string | undefined>;
 
     /**
      * Create a Provider resource with the given unique name, arguments, and options.
@@ -45,7 +49,10 @@ export class Provider extends pulumi.ProviderResource {
         {
             resourceInputs["accessToken"] = args?.accessToken ? pulumi.secret(args.accessToken) : undefined;
             resourceInputs["apiUrl"] = args?.apiUrl;
+            resourceInputs["insecure"] = pulumi.output(args?.insecure).apply(JSON.stringify);
+            resourceInputs["maxRetries"] = pulumi.output(args?.maxRetries).apply(JSON.stringify);
             resourceInputs["organization"] = args?.organization;
+            resourceInputs["requestTimeout"] = args?.requestTimeout;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
         const secretOpts = { additionalSecretOutputs: ["accessToken"] };
@@ -67,7 +74,19 @@ export interface ProviderArgs {
      */
     apiUrl?: pulumi.Input<string | undefined>;
     /**
+     * Allow a plain `http://` apiUrl to another machine, which sends the access token unencrypted (default false: plain HTTP only to this machine). Falls back to IAM_INSECURE.
+     */
+    insecure?: pulumi.Input<boolean | undefined>;
+    /**
+     * How often a request that got no answer, a 429 or a 5xx is retried (default 4; 0 disables retries). Falls back to IAM_MAX_RETRIES.
+     */
+    maxRetries?: pulumi.Input<number | undefined>;
+    /**
      * Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.
      */
     organization?: pulumi.Input<string | undefined>;
+    /**
+     * How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. Whatever it and `maxRetries` are, a request and its retries give up after 2 minutes.
+     */
+    requestTimeout?: pulumi.Input<string | undefined>;
 }

@@ -20,6 +20,8 @@ type Provider struct {
 	ApiUrl pulumi.StringPtrOutput `pulumi:"apiUrl"`
 	// Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.
 	Organization pulumi.StringPtrOutput `pulumi:"organization"`
+	// How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. Whatever it and `maxRetries` are, a request and its retries give up after 2 minutes.
+	RequestTimeout pulumi.StringPtrOutput `pulumi:"requestTimeout"`
 }
 
 // NewProvider registers a new resource with the given unique name, arguments, and options.
@@ -50,8 +52,14 @@ type providerArgs struct {
 	AccessToken *string `pulumi:"accessToken"`
 	// Base URL of the IAM API. Falls back to IAM_API_URL, then http://127.0.0.1:8080.
 	ApiUrl *string `pulumi:"apiUrl"`
+	// Allow a plain `http://` apiUrl to another machine, which sends the access token unencrypted (default false: plain HTTP only to this machine). Falls back to IAM_INSECURE.
+	Insecure *bool `pulumi:"insecure"`
+	// How often a request that got no answer, a 429 or a 5xx is retried (default 4; 0 disables retries). Falls back to IAM_MAX_RETRIES.
+	MaxRetries *int `pulumi:"maxRetries"`
 	// Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.
 	Organization *string `pulumi:"organization"`
+	// How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. Whatever it and `maxRetries` are, a request and its retries give up after 2 minutes.
+	RequestTimeout *string `pulumi:"requestTimeout"`
 }
 
 // The set of arguments for constructing a Provider resource.
@@ -60,8 +68,14 @@ type ProviderArgs struct {
 	AccessToken pulumi.StringPtrInput
 	// Base URL of the IAM API. Falls back to IAM_API_URL, then http://127.0.0.1:8080.
 	ApiUrl pulumi.StringPtrInput
+	// Allow a plain `http://` apiUrl to another machine, which sends the access token unencrypted (default false: plain HTTP only to this machine). Falls back to IAM_INSECURE.
+	Insecure pulumi.BoolPtrInput
+	// How often a request that got no answer, a 429 or a 5xx is retried (default 4; 0 disables retries). Falls back to IAM_MAX_RETRIES.
+	MaxRetries pulumi.IntPtrInput
 	// Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.
 	Organization pulumi.StringPtrInput
+	// How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. Whatever it and `maxRetries` are, a request and its retries give up after 2 minutes.
+	RequestTimeout pulumi.StringPtrInput
 }
 
 func (ProviderArgs) ElementType() reflect.Type {
@@ -114,6 +128,11 @@ func (o ProviderOutput) ApiUrl() pulumi.StringPtrOutput {
 // Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.
 func (o ProviderOutput) Organization() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.Organization }).(pulumi.StringPtrOutput)
+}
+
+// How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. Whatever it and `maxRetries` are, a request and its retries give up after 2 minutes.
+func (o ProviderOutput) RequestTimeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.RequestTimeout }).(pulumi.StringPtrOutput)
 }
 
 func init() {

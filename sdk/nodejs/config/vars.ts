@@ -30,12 +30,45 @@ Object.defineProperty(exports, "apiUrl", {
 });
 
 /**
+ * Allow a plain `http://` apiUrl to another machine, which sends the access token unencrypted (default false: plain HTTP only to this machine). Falls back to IAM_INSECURE.
+ */
+export declare const insecure: boolean | undefined;
+Object.defineProperty(exports, "insecure", {
+    get() {
+        return __config.getObject<boolean>("insecure");
+    },
+    enumerable: true,
+});
+
+/**
+ * How often a request that got no answer, a 429 or a 5xx is retried (default 4; 0 disables retries). Falls back to IAM_MAX_RETRIES.
+ */
+export declare const maxRetries: number | undefined;
+Object.defineProperty(exports, "maxRetries", {
+    get() {
+        return __config.getObject<number>("maxRetries");
+    },
+    enumerable: true,
+});
+
+/**
  * Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.
  */
 export declare const organization: string | undefined;
 Object.defineProperty(exports, "organization", {
     get() {
         return __config.get("organization");
+    },
+    enumerable: true,
+});
+
+/**
+ * How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. Whatever it and `maxRetries` are, a request and its retries give up after 2 minutes.
+ */
+export declare const requestTimeout: string | undefined;
+Object.defineProperty(exports, "requestTimeout", {
+    get() {
+        return __config.get("requestTimeout");
     },
     enumerable: true,
 });

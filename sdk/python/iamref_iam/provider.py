@@ -21,20 +21,32 @@ class ProviderArgs:
     def __init__(__self__, *,
                  access_token: pulumi.Input[Optional[_builtins.str]] = None,
                  api_url: pulumi.Input[Optional[_builtins.str]] = None,
-                 organization: pulumi.Input[Optional[_builtins.str]] = None):
+                 insecure: pulumi.Input[Optional[_builtins.bool]] = None,
+                 max_retries: pulumi.Input[Optional[_builtins.int]] = None,
+                 organization: pulumi.Input[Optional[_builtins.str]] = None,
+                 request_timeout: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a Provider resource.
 
         :param pulumi.Input[_builtins.str] access_token: Access token for the IAM API (an organization token such as `pul-…`). Falls back to IAM_ACCESS_TOKEN, then PULUMI_ACCESS_TOKEN. Not needed for previews that only validate inputs.
         :param pulumi.Input[_builtins.str] api_url: Base URL of the IAM API. Falls back to IAM_API_URL, then http://127.0.0.1:8080.
+        :param pulumi.Input[_builtins.bool] insecure: Allow a plain `http://` apiUrl to another machine, which sends the access token unencrypted (default false: plain HTTP only to this machine). Falls back to IAM_INSECURE.
+        :param pulumi.Input[_builtins.int] max_retries: How often a request that got no answer, a 429 or a 5xx is retried (default 4; 0 disables retries). Falls back to IAM_MAX_RETRIES.
         :param pulumi.Input[_builtins.str] organization: Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.
+        :param pulumi.Input[_builtins.str] request_timeout: How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. Whatever it and `maxRetries` are, a request and its retries give up after 2 minutes.
         """
         if access_token is not None:
             pulumi.set(__self__, "access_token", access_token)
         if api_url is not None:
             pulumi.set(__self__, "api_url", api_url)
+        if insecure is not None:
+            pulumi.set(__self__, "insecure", insecure)
+        if max_retries is not None:
+            pulumi.set(__self__, "max_retries", max_retries)
         if organization is not None:
             pulumi.set(__self__, "organization", organization)
+        if request_timeout is not None:
+            pulumi.set(__self__, "request_timeout", request_timeout)
 
     @_builtins.property
     @pulumi.getter(name="accessToken")
@@ -62,6 +74,30 @@ class ProviderArgs:
 
     @_builtins.property
     @pulumi.getter
+    def insecure(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Allow a plain `http://` apiUrl to another machine, which sends the access token unencrypted (default false: plain HTTP only to this machine). Falls back to IAM_INSECURE.
+        """
+        return pulumi.get(self, "insecure")
+
+    @insecure.setter
+    def insecure(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "insecure", value)
+
+    @_builtins.property
+    @pulumi.getter(name="maxRetries")
+    def max_retries(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        How often a request that got no answer, a 429 or a 5xx is retried (default 4; 0 disables retries). Falls back to IAM_MAX_RETRIES.
+        """
+        return pulumi.get(self, "max_retries")
+
+    @max_retries.setter
+    def max_retries(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "max_retries", value)
+
+    @_builtins.property
+    @pulumi.getter
     def organization(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.
@@ -72,6 +108,18 @@ class ProviderArgs:
     def organization(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "organization", value)
 
+    @_builtins.property
+    @pulumi.getter(name="requestTimeout")
+    def request_timeout(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. Whatever it and `maxRetries` are, a request and its retries give up after 2 minutes.
+        """
+        return pulumi.get(self, "request_timeout")
+
+    @request_timeout.setter
+    def request_timeout(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "request_timeout", value)
+
 
 @pulumi.type_token("pulumi:providers:iam")
 class Provider(pulumi.ProviderResource):
@@ -81,7 +129,10 @@ class Provider(pulumi.ProviderResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  access_token: pulumi.Input[Optional[_builtins.str]] = None,
                  api_url: pulumi.Input[Optional[_builtins.str]] = None,
+                 insecure: pulumi.Input[Optional[_builtins.bool]] = None,
+                 max_retries: pulumi.Input[Optional[_builtins.int]] = None,
                  organization: pulumi.Input[Optional[_builtins.str]] = None,
+                 request_timeout: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
         Create a Iam resource with the given unique name, props, and options.
@@ -90,7 +141,10 @@ class Provider(pulumi.ProviderResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] access_token: Access token for the IAM API (an organization token such as `pul-…`). Falls back to IAM_ACCESS_TOKEN, then PULUMI_ACCESS_TOKEN. Not needed for previews that only validate inputs.
         :param pulumi.Input[_builtins.str] api_url: Base URL of the IAM API. Falls back to IAM_API_URL, then http://127.0.0.1:8080.
+        :param pulumi.Input[_builtins.bool] insecure: Allow a plain `http://` apiUrl to another machine, which sends the access token unencrypted (default false: plain HTTP only to this machine). Falls back to IAM_INSECURE.
+        :param pulumi.Input[_builtins.int] max_retries: How often a request that got no answer, a 429 or a 5xx is retried (default 4; 0 disables retries). Falls back to IAM_MAX_RETRIES.
         :param pulumi.Input[_builtins.str] organization: Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.
+        :param pulumi.Input[_builtins.str] request_timeout: How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. Whatever it and `maxRetries` are, a request and its retries give up after 2 minutes.
         """
         ...
     @overload
@@ -118,7 +172,10 @@ class Provider(pulumi.ProviderResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  access_token: pulumi.Input[Optional[_builtins.str]] = None,
                  api_url: pulumi.Input[Optional[_builtins.str]] = None,
+                 insecure: pulumi.Input[Optional[_builtins.bool]] = None,
+                 max_retries: pulumi.Input[Optional[_builtins.int]] = None,
                  organization: pulumi.Input[Optional[_builtins.str]] = None,
+                 request_timeout: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -130,7 +187,10 @@ class Provider(pulumi.ProviderResource):
 
             __props__.__dict__["access_token"] = None if access_token is None else pulumi.Output.secret(access_token)
             __props__.__dict__["api_url"] = api_url
+            __props__.__dict__["insecure"] = pulumi.Output.from_input(insecure).apply(pulumi.runtime.to_json) if insecure is not None else None
+            __props__.__dict__["max_retries"] = pulumi.Output.from_input(max_retries).apply(pulumi.runtime.to_json) if max_retries is not None else None
             __props__.__dict__["organization"] = organization
+            __props__.__dict__["request_timeout"] = request_timeout
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["accessToken"])
         opts = pulumi.ResourceOptions.merge(opts, secret_opts)
         super(Provider, __self__).__init__(
@@ -162,4 +222,12 @@ class Provider(pulumi.ProviderResource):
         Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.
         """
         return pulumi.get(self, "organization")
+
+    @_builtins.property
+    @pulumi.getter(name="requestTimeout")
+    def request_timeout(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. Whatever it and `maxRetries` are, a request and its retries give up after 2 minutes.
+        """
+        return pulumi.get(self, "request_timeout")
 

@@ -21,7 +21,22 @@ func GetApiUrl(ctx *pulumi.Context) string {
 	return config.Get(ctx, "iam:apiUrl")
 }
 
+// Allow a plain `http://` apiUrl to another machine, which sends the access token unencrypted (default false: plain HTTP only to this machine). Falls back to IAM_INSECURE.
+func GetInsecure(ctx *pulumi.Context) bool {
+	return config.GetBool(ctx, "iam:insecure")
+}
+
+// How often a request that got no answer, a 429 or a 5xx is retried (default 4; 0 disables retries). Falls back to IAM_MAX_RETRIES.
+func GetMaxRetries(ctx *pulumi.Context) int {
+	return config.GetInt(ctx, "iam:maxRetries")
+}
+
 // Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.
 func GetOrganization(ctx *pulumi.Context) string {
 	return config.Get(ctx, "iam:organization")
+}
+
+// How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. Whatever it and `maxRetries` are, a request and its retries give up after 2 minutes.
+func GetRequestTimeout(ctx *pulumi.Context) string {
+	return config.Get(ctx, "iam:requestTimeout")
 }

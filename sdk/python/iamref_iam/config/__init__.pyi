@@ -24,8 +24,23 @@ apiUrl: Optional[str]
 Base URL of the IAM API. Falls back to IAM_API_URL, then http://127.0.0.1:8080.
 """
 
+insecure: Optional[bool]
+"""
+Allow a plain `http://` apiUrl to another machine, which sends the access token unencrypted (default false: plain HTTP only to this machine). Falls back to IAM_INSECURE.
+"""
+
+maxRetries: Optional[int]
+"""
+How often a request that got no answer, a 429 or a 5xx is retried (default 4; 0 disables retries). Falls back to IAM_MAX_RETRIES.
+"""
+
 organization: Optional[str]
 """
 Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.
+"""
+
+requestTimeout: Optional[str]
+"""
+How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. Whatever it and `maxRetries` are, a request and its retries give up after 2 minutes.
 """
 

@@ -35,9 +35,30 @@ class _ExportableConfig(types.ModuleType):
         return __config__.get('apiUrl')
 
     @_builtins.property
+    def insecure(self) -> Optional[bool]:
+        """
+        Allow a plain `http://` apiUrl to another machine, which sends the access token unencrypted (default false: plain HTTP only to this machine). Falls back to IAM_INSECURE.
+        """
+        return __config__.get_bool('insecure')
+
+    @_builtins.property
+    def max_retries(self) -> Optional[int]:
+        """
+        How often a request that got no answer, a 429 or a 5xx is retried (default 4; 0 disables retries). Falls back to IAM_MAX_RETRIES.
+        """
+        return __config__.get_int('maxRetries')
+
+    @_builtins.property
     def organization(self) -> Optional[str]:
         """
         Default organization of every resource and function that does not set its own. Falls back to IAM_ORGANIZATION.
         """
         return __config__.get('organization')
+
+    @_builtins.property
+    def request_timeout(self) -> Optional[str]:
+        """
+        How long one API request may take, such as `30s` (the default) or `2m`. Falls back to IAM_REQUEST_TIMEOUT. Whatever it and `maxRetries` are, a request and its retries give up after 2 minutes.
+        """
+        return __config__.get('requestTimeout')
 
