@@ -6,9 +6,11 @@ import (
 	"sync"
 )
 
-// MaxCompiledGrants bounds the work of compiling one principal's tree (Compose fan-out
-// multiplies); beyond it Compile fails rather than exhaust memory.
-const MaxCompiledGrants = 200_000
+// MaxCompiledGrants bounds the work of compiling one principal's tree: the number of
+// descriptor nodes it expands to once every Compose is resolved (a set composed n times counts
+// n times). Compile checks it before it builds anything (see expansion.go), so a fan-out past
+// it costs one read of each distinct record, not the expansion.
+const MaxCompiledGrants = 20_000
 
 // Grant is one Allow of the effective tree as the index holds it: which scopes, on which
 // entities, under which residual condition, and where it came from. Explanations cite grants.
@@ -124,8 +126,17 @@ func (ki *kindIndex) freeze() {
 // Grants lists every grant of the index, in tree order.
 func (ix *Index) Grants() []*Grant { return ix.grants }
 
-// Compile builds the index of root, resolving Compose references through r.
+// Compile builds the index of root, resolving Compose references through r. Each record is
+// resolved once, however often it is composed; the limits (MaxCompiledGrants, MaxDepth, cycles)
+// are checked on the way, before any grant is built.
 func Compile(root Node, r Resolver) (*Index, error) {
+	if r != nil {
+		m := newMeasurer(r)
+		if _, err := m.measure(root); err != nil {
+			return nil, err
+		}
+		r = m
+	}
 	c := &compiler{ix: &Index{}}
 	if err := c.walk(root, r, c); err != nil {
 		return nil, err
