@@ -57,9 +57,9 @@ func TestCompileResolvesEachRecordOnce(t *testing.T) {
 		{"fan-out past the limit: 2000 × 2000", map[string]Node{"big": big},
 			group(repeat(composeOf("big"), MaxGroupEntries)...), "effective tree too large", 0, 0, 0},
 		{"fan-out through a chain", map[string]Node{
-			"l1": MustParse(group(repeat(composeOf("l2"), 100)...)),
-			"l2": MustParse(group(repeat(composeOf("l3"), 100)...)),
-			"l3": MustParse(group(repeat(composeOf("big"), 100)...)),
+			"l1":  MustParse(group(repeat(composeOf("l2"), 100)...)),
+			"l2":  MustParse(group(repeat(composeOf("l3"), 100)...)),
+			"l3":  MustParse(group(repeat(composeOf("big"), 100)...)),
 			"big": big,
 		}, composeOf("l1"), "effective tree too large", 0, 0, 0},
 		{"cycle through a memoized record", map[string]Node{
