@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/iamref/iam/apitype"
-	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
 )
 
@@ -112,10 +111,12 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 			ID: newID(), Org: s.org.Name, Name: req.Name, Description: req.Description, Admin: req.Admin,
 			RoleID: req.RoleID, Expires: req.Expires, Created: s.stamp(), CreatedBy: c.principal.name(),
 		}
-		var grants *authz.Index
+		const attempt = "cannot mint a token with more rights than it holds"
 		switch {
 		case req.Admin:
-			grants = s.indexes.legacy
+			if err := c.mayHandOut(s.indexes.legacy, "token", "roleID", attempt); err != nil {
+				return 0, nil, err
+			}
 		default:
 			if tok.RoleID == "" {
 				var err error
@@ -133,12 +134,9 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 			if rec.UXPurpose != "role" {
 				return 0, nil, invalid("token", "roleID", "%q is a %s; a token needs a role", rec.Name, rec.UXPurpose)
 			}
-			if grants, _, err = s.indexes.forRole(r.Context(), tok.RoleID); err != nil {
+			if err := s.mayBind(r.Context(), c, tok.RoleID, "token", "roleID", attempt); err != nil {
 				return 0, nil, err
 			}
-		}
-		if err := c.mayHandOut(grants, "token", "roleID", "cannot mint a token with more rights than it holds"); err != nil {
-			return 0, nil, err
 		}
 		value, err := newTokenValue()
 		if err != nil {
