@@ -151,13 +151,9 @@ func (s *Server) checkedDetails(ctx context.Context, c *call, self store.Record,
 	if err != nil {
 		return nil, nil, detailsError("role", "details", err)
 	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, raw); err != nil { // Parse accepted it: valid JSON
-		return nil, nil, detailsError("role", "details", err)
-	}
-	if compact.Len() > authz.MaxDetailsBytes { // cannot happen (compacting only shrinks); the limit is on what is stored
-		return nil, nil, invalid("role", "details", "details are %d bytes; the limit is %d", compact.Len(), authz.MaxDetailsBytes)
-	}
+	// What is stored is raw compacted: never longer than raw, which Parse bounded by
+	// MaxDetailsBytes, so stored details always load again.
+	size := compactLen(raw)
 	trees := newRecordTrees(ctx, s.st, s.org.Name)
 	refs = authz.References(root)
 	for _, id := range refs {
@@ -176,9 +172,9 @@ func (s *Server) checkedDetails(ctx context.Context, c *call, self store.Record,
 		}
 	}
 	if self.ID != "" {
-		trees.set(self, root, compact.Len()) // a cycle through the record is checked with its new content
+		trees.set(self, root, size) // a cycle through the record is checked with its new content
 	}
-	ix, err := authz.Compile(root, trees.budget(compact.Len()))
+	ix, err := authz.Compile(root, trees.budget(size))
 	if err != nil {
 		return nil, nil, invalid("role", "details", "%v", err)
 	}
@@ -197,7 +193,36 @@ func (s *Server) checkedDetails(ctx context.Context, c *call, self store.Record,
 			return nil, nil, err
 		}
 	}
+	var compact bytes.Buffer
+	compact.Grow(size)
+	if err := json.Compact(&compact, raw); err != nil || compact.Len() > authz.MaxDetailsBytes { // Parse accepted it: cannot happen
+		return nil, nil, fmt.Errorf("compacting accepted details: %d bytes, %v", compact.Len(), err)
+	}
 	return compact.Bytes(), refs, nil
+}
+
+// compactLen is the length of valid JSON data without insignificant whitespace.
+func compactLen(data []byte) int {
+	n, inString, escaped := 0, false, false
+	for _, c := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			continue
+		}
+		n++
+	}
+	return n
 }
 
 // maxComposers bounds how many records an update of one set or policy re-checks.
