@@ -22,6 +22,10 @@ type Grant struct {
 	Entities  []string   // identities the grant is pinned to; nil = every entity of Kind
 	Condition string     // residual condition (canonical JSON) evaluated per request; "" = none
 	Scopes    ScopeSet
+	// MaxOpenDuration (seconds) bounds how long the grant lets an environment be opened; 0 =
+	// no bound. Only grants of the open scopes (OpenScopes) carry one: an Allow's constraint
+	// splits its open scopes into a grant of their own.
+	MaxOpenDuration int64
 
 	cond  []Expr // residual conjuncts
 	pin   bool   // Entities is a constraint (possibly with a residual condition)
@@ -278,19 +282,35 @@ func (c *compiler) emit(a *Allow, path, source string, via []string) error {
 		}
 		scopes.Add(s.ID)
 	}
+	var limit int64
+	if a.Constraints != nil {
+		limit = a.Constraints.MaxOpenDuration
+	}
 	for k := EntityKind(0); k < numKinds; k++ {
 		set := scopes.Intersect(kindScopes[k])
 		if set.Empty() || (pinned && k != pinKind) {
 			continue // a pinned context is never an org request nor another kind's entity
 		}
-		g := &Grant{Source: source, Path: path, Via: via, Kind: k, Scopes: set, cond: residual, pin: pinned}
-		if pinned {
-			g.Entities = pinIDs
+		parts := [2]struct {
+			set   ScopeSet
+			limit int64
+		}{{set, 0}}
+		if limit > 0 {
+			parts[0].set, parts[1].set, parts[1].limit = set.Minus(OpenScopes), set.Intersect(OpenScopes), limit
 		}
-		if len(residual) > 0 {
-			g.Condition = string(FormatExpr(conjunction(residual)))
+		for _, part := range parts {
+			if part.set.Empty() {
+				continue
+			}
+			g := &Grant{Source: source, Path: path, Via: via, Kind: k, Scopes: part.set, cond: residual, pin: pinned, MaxOpenDuration: part.limit}
+			if pinned {
+				g.Entities = pinIDs
+			}
+			if len(residual) > 0 {
+				g.Condition = string(FormatExpr(conjunction(residual)))
+			}
+			c.add(g)
 		}
-		c.add(g)
 	}
 	return nil
 }
@@ -302,7 +322,7 @@ func (c *compiler) add(g *Grant) {
 	ix.grants = append(ix.grants, g)
 	ki := &ix.kinds[g.Kind]
 	switch {
-	case len(g.cond) > 0:
+	case len(g.cond) > 0 || g.MaxOpenDuration > 0: // bounded grants are kept apart from the bitmaps
 		ix.residual[g.Kind] = append(ix.residual[g.Kind], g)
 	case g.pin:
 		if ki.building == nil {
