@@ -6,9 +6,11 @@ import (
 	"sync"
 )
 
-// MaxCompiledGrants bounds the work of compiling one principal's tree (Compose fan-out
-// multiplies); beyond it Compile fails rather than exhaust memory.
-const MaxCompiledGrants = 200_000
+// MaxCompiledGrants bounds the work of compiling one principal's tree: the number of
+// descriptor nodes it expands to once every Compose is resolved (a set composed n times counts
+// n times). Compile checks it before it builds anything (see expansion.go), so a fan-out past
+// it costs one read of each distinct record, not the expansion.
+const MaxCompiledGrants = 20_000
 
 // Grant is one Allow of the effective tree as the index holds it: which scopes, on which
 // entities, under which residual condition, and where it came from. Explanations cite grants.
@@ -20,6 +22,10 @@ type Grant struct {
 	Entities  []string   // identities the grant is pinned to; nil = every entity of Kind
 	Condition string     // residual condition (canonical JSON) evaluated per request; "" = none
 	Scopes    ScopeSet
+	// MaxOpenDuration (seconds) bounds how long the grant lets an environment be opened; 0 =
+	// no bound. Only grants of the open scopes (OpenScopes) carry one: an Allow's constraint
+	// splits its open scopes into a grant of their own.
+	MaxOpenDuration int64
 
 	cond  []Expr // residual conjuncts
 	pin   bool   // Entities is a constraint (possibly with a residual condition)
@@ -124,8 +130,17 @@ func (ki *kindIndex) freeze() {
 // Grants lists every grant of the index, in tree order.
 func (ix *Index) Grants() []*Grant { return ix.grants }
 
-// Compile builds the index of root, resolving Compose references through r.
+// Compile builds the index of root, resolving Compose references through r. Each record is
+// resolved once, however often it is composed; the limits (MaxCompiledGrants, MaxDepth, cycles)
+// are checked on the way, before any grant is built.
 func Compile(root Node, r Resolver) (*Index, error) {
+	if r != nil {
+		m := newMeasurer(r)
+		if _, err := m.measure(root); err != nil {
+			return nil, err
+		}
+		r = m
+	}
 	c := &compiler{ix: &Index{}}
 	if err := c.walk(root, r, c); err != nil {
 		return nil, err
@@ -267,19 +282,35 @@ func (c *compiler) emit(a *Allow, path, source string, via []string) error {
 		}
 		scopes.Add(s.ID)
 	}
+	var limit int64
+	if a.Constraints != nil {
+		limit = a.Constraints.MaxOpenDuration
+	}
 	for k := EntityKind(0); k < numKinds; k++ {
 		set := scopes.Intersect(kindScopes[k])
 		if set.Empty() || (pinned && k != pinKind) {
 			continue // a pinned context is never an org request nor another kind's entity
 		}
-		g := &Grant{Source: source, Path: path, Via: via, Kind: k, Scopes: set, cond: residual, pin: pinned}
-		if pinned {
-			g.Entities = pinIDs
+		parts := [2]struct {
+			set   ScopeSet
+			limit int64
+		}{{set, 0}}
+		if limit > 0 {
+			parts[0].set, parts[1].set, parts[1].limit = set.Minus(OpenScopes), set.Intersect(OpenScopes), limit
 		}
-		if len(residual) > 0 {
-			g.Condition = string(FormatExpr(conjunction(residual)))
+		for _, part := range parts {
+			if part.set.Empty() {
+				continue
+			}
+			g := &Grant{Source: source, Path: path, Via: via, Kind: k, Scopes: part.set, cond: residual, pin: pinned, MaxOpenDuration: part.limit}
+			if pinned {
+				g.Entities = pinIDs
+			}
+			if len(residual) > 0 {
+				g.Condition = string(FormatExpr(conjunction(residual)))
+			}
+			c.add(g)
 		}
-		c.add(g)
 	}
 	return nil
 }
@@ -291,7 +322,7 @@ func (c *compiler) add(g *Grant) {
 	ix.grants = append(ix.grants, g)
 	ki := &ix.kinds[g.Kind]
 	switch {
-	case len(g.cond) > 0:
+	case len(g.cond) > 0 || g.MaxOpenDuration > 0: // bounded grants are kept apart from the bitmaps
 		ix.residual[g.Kind] = append(ix.residual[g.Kind], g)
 	case g.pin:
 		if ki.building == nil {

@@ -19,6 +19,9 @@ type Gap struct {
 	Kind      EntityKind // KindOrg: in the organization
 	Entities  []string   // identities; nil = every entity of Kind (or the organization)
 	Condition string     // the residual condition of B's grant (canonical JSON); "" = none
+	// MaxOpenDuration is B's bound on opens (seconds), which A does not allow as long; 0 = B's
+	// grant is unbounded (A's grants of those scopes are bounded, or missing).
+	MaxOpenDuration int64
 }
 
 // Covers reports whether principal a already holds everything b would grant. The server uses
@@ -45,7 +48,7 @@ func Covers(a, b *Index) Coverage {
 				continue
 			}
 			for _, ag := range a.residual[k] {
-				if ag.Condition == g.Condition && sameEntities(ag, g) {
+				if grantCovers(ag, g) {
 					extra = extra.Minus(ag.Scopes)
 				}
 			}
@@ -58,7 +61,7 @@ func Covers(a, b *Index) Coverage {
 				extra = left
 			}
 			if !extra.Empty() {
-				gaps = append(gaps, Gap{Scopes: extra, Kind: k, Entities: g.Entities, Condition: g.Condition})
+				gaps = append(gaps, Gap{Scopes: extra, Kind: k, Entities: g.Entities, Condition: g.Condition, MaxOpenDuration: g.MaxOpenDuration})
 			}
 		}
 	}
@@ -80,16 +83,4 @@ func sortGaps(gaps []Gap) {
 	for i, k := range ks {
 		gaps[i] = k.gap
 	}
-}
-
-func sameEntities(a, b *Grant) bool {
-	if a.pin != b.pin || len(a.Entities) != len(b.Entities) {
-		return false
-	}
-	for i := range a.Entities {
-		if a.Entities[i] != b.Entities[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Format prints a tree in canonical JSON: "__type" first, fields in a fixed order, no
@@ -39,9 +40,59 @@ func sortedSet(s []string) []string {
 	return slices.Compact(out)
 }
 
+// writeString prints s as a JSON string. Unlike json.Marshal it leaves '<', '>' and '&' as they
+// are: HTML escaping would turn each into six bytes, so that details within the size limit when
+// sent could exceed it once printed. Control characters, '"' and '\\' are escaped as JSON
+// requires, U+2028 and U+2029 as json.Marshal does, and invalid UTF-8 becomes U+FFFD.
 func writeString(b *bytes.Buffer, s string) {
-	out, _ := json.Marshal(s) // strings always marshal
-	b.Write(out)
+	const hex = "0123456789abcdef"
+	b.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b.WriteString(s[start:i])
+			switch c {
+			case '"', '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			case '\t':
+				b.WriteString(`\t`)
+			default:
+				b.WriteString(`\u00`)
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteString(s[start:i])
+			b.WriteString(`\ufffd`)
+		case r == '\u2028' || r == '\u2029':
+			b.WriteString(s[start:i])
+			b.WriteString(`\u202`)
+			b.WriteByte(hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b.WriteString(s[start:])
+	b.WriteByte('"')
 }
 
 func writeStrings(b *bytes.Buffer, list []string) {

@@ -3,6 +3,7 @@ package authz
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // This file holds every sentence the package says about decisions and coverage. Explanation,
@@ -114,6 +115,18 @@ func (g *Grant) where() string {
 }
 
 func (g *Grant) describeWhere() string {
+	if g.MaxOpenDuration > 0 {
+		return g.describeEntities() + openBound(g.MaxOpenDuration)
+	}
+	return g.describeEntities()
+}
+
+// openBound renders a MaxOpenDuration constraint for messages.
+func openBound(seconds int64) string {
+	return fmt.Sprintf(" (opens of at most %s)", time.Duration(seconds)*time.Second)
+}
+
+func (g *Grant) describeEntities() string {
 	switch {
 	case g.Kind == KindOrg:
 		return "in the organization"
@@ -143,6 +156,11 @@ func (g *Grant) describeOrigin() string {
 // String is the gap as one line of an escalation refusal: "{stack:delete} on stack 7f3…",
 // "… on every stack", "… in the organization", "… on 3 stacks when COND".
 func (g Gap) String() string {
+	if g.MaxOpenDuration > 0 {
+		g2 := g
+		g2.MaxOpenDuration = 0
+		return g2.String() + openBound(g.MaxOpenDuration)
+	}
 	if g.Condition == "" {
 		switch {
 		case g.Kind == KindOrg:

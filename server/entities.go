@@ -298,10 +298,36 @@ func (s *Server) getEnvironment(w http.ResponseWriter, r *http.Request, c *call)
 	return nil
 }
 
+// defaultOpenDuration is how long an open lasts when the request names no duration (ESC's
+// default).
+const defaultOpenDuration = 2 * time.Hour
+
+var environmentOpen = authz.MustScope("environment:open")
+
 // openEnvironment answers an open with a session ID. This reference server stores no
-// environment values; the call exists so that `environment:open` is enforced and audited.
+// environment values; the call exists so that `environment:open` is enforced and audited, and
+// so is a MaxOpenDuration constraint: the duration asked for (query parameter `duration`, a Go
+// duration such as "30m"; 2h when absent) is capped at the longest bound of the caller's
+// grants that allow the open, and a cap is reported as a diagnostic.
 func (s *Server) openEnvironment(w http.ResponseWriter, r *http.Request, c *call) error {
-	writeJSON(w, http.StatusOK, apitype.OpenEnvironmentResponse{ID: newID()})
+	asked := defaultOpenDuration
+	if q := r.URL.Query().Get("duration"); q != "" {
+		d, err := time.ParseDuration(q)
+		if err != nil || d <= 0 {
+			return invalid("environment", "duration", "%q is not a positive duration such as \"30m\" or \"2h\"", q)
+		}
+		asked = d
+	}
+	resp := apitype.OpenEnvironmentResponse{ID: newID()}
+	if seconds, bounded := c.principal.index.MaxOpenDuration(environmentOpen.ID, targetOf(c.entity)); bounded {
+		if limit := time.Duration(seconds) * time.Second; asked > limit {
+			resp.Diagnostics = append(resp.Diagnostics, apitype.EnvironmentDiagnostic{
+				Summary: fmt.Sprintf("open duration capped at %s: the token's role allows environment:open on %s for at most %s (MaxOpenDuration); %s was asked for",
+					limit, qualified(c.entity.Project, c.entity.Name), limit, asked),
+			})
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
 

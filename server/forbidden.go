@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/server/store"
 )
 
 // denial is a request refused before its handler ran (a 401 or 403): the error the caller gets
@@ -71,3 +74,27 @@ func (e *escalation) Unwrap() error { return e.apiError }
 
 // auditReason is the reason recorded for the refusal.
 func (e *escalation) auditReason() string { return "privilege escalation refused: " + e.missing }
+
+// mayBind refuses to bind a principal to a role (a token's role, the default role, and the
+// team and member assignments to come) unless the role, as stored now, compiles and the caller
+// already holds everything it grants. A role that does not compile grants nothing at request
+// time, so the escalation guard alone would pass it; once repaired it would grant in full. That
+// refusal is a 409 naming why; one past the caller's rights is mayHandOut's 403.
+func (s *Server) mayBind(ctx context.Context, c *call, roleID, resource, attribute, attempt string) error {
+	cr, err := s.indexes.compile(ctx, roleID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fieldError(resource, attribute, apitype.ErrorTypeNotFound, "no role with ID %q in %s", roleID, s.org.Name)
+	}
+	if err != nil {
+		return err
+	}
+	if cr.err != nil {
+		why := fmt.Sprintf("role %q (%s) does not compile: %v", cr.name, roleID, cr.err)
+		return &apiError{
+			status: http.StatusConflict,
+			msg:    fmt.Sprintf("%s; it cannot be bound until the role or the records it composes are fixed", why),
+			fields: []apitype.FieldError{{Resource: resource, Attribute: attribute, ErrorType: apitype.ErrorTypeCustom, CustomMessage: why}},
+		}
+	}
+	return c.mayHandOut(cr.ix, resource, attribute, attempt)
+}

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -135,9 +137,13 @@ func (s *Server) listScopes(w http.ResponseWriter, r *http.Request, c *call) err
 }
 
 // checkedDetails validates a record's details: grammar, Compose references (existing sets or
-// policies of this org, no cycles), the scope kinds of typed sets, and the escalation guard:
-// the caller must already hold everything the record could grant.
-func (s *Server) checkedDetails(ctx context.Context, c *call, selfID, purpose string, kind authz.EntityKind, raw []byte) (canonical []byte, refs []string, err error) {
+// policies of this org, no cycles), the limits of the compiled tree, the scope kinds of typed
+// sets, and the escalation guard: the caller must already hold everything the record could
+// grant. An update (selfID set) of a set or policy is also checked against every record that
+// composes it, transitively: none may stop compiling. It returns the details to store: as the
+// caller sent them, compacted (Pulumi Cloud returns them as sent; the canonical form is only
+// for comparison and indexes), and the record IDs they compose.
+func (s *Server) checkedDetails(ctx context.Context, c *call, self store.Record, kind authz.EntityKind, raw []byte) (stored []byte, refs []string, err error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil, required("role", "details")
 	}
@@ -145,27 +151,34 @@ func (s *Server) checkedDetails(ctx context.Context, c *call, selfID, purpose st
 	if err != nil {
 		return nil, nil, detailsError("role", "details", err)
 	}
+	// What is stored is raw compacted: never longer than raw, which Parse bounded by
+	// MaxDetailsBytes, so stored details always load again.
+	size := compactLen(raw)
+	trees := newRecordTrees(ctx, s.st, s.org.Name)
 	refs = authz.References(root)
 	for _, id := range refs {
-		if id == selfID {
+		if id == self.ID {
 			return nil, nil, invalid("role", "details", "a record cannot compose itself (%s)", id)
 		}
-		ref, err := s.st.GetRecord(ctx, s.org.Name, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, nil, invalid("role", "details", "Compose references %q, which is not a permission set or policy of %s", id, s.org.Name)
+		ref, err := trees.get(id)
+		if ref == nil {
+			return nil, nil, err // the store failed
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, invalid("role", "details", "Compose references %q, which is not a permission set or policy of %s", id, s.org.Name)
 		}
-		if ref.UXPurpose != "set" && ref.UXPurpose != "policy" {
-			return nil, nil, invalid("role", "details", "Compose references %s %q (%s); only permission sets and policies can be composed", ref.UXPurpose, ref.Name, id)
+		if ref.rec.UXPurpose != "set" && ref.rec.UXPurpose != "policy" {
+			return nil, nil, invalid("role", "details", "Compose references %s %q (%s); only permission sets and policies can be composed", ref.rec.UXPurpose, ref.rec.Name, id)
 		}
 	}
-	ix, err := authz.Compile(root, s.resolverExcept(ctx, selfID, root))
+	if self.ID != "" {
+		trees.set(self, root, size) // a cycle through the record is checked with its new content
+	}
+	ix, err := authz.Compile(root, trees.budget(size))
 	if err != nil {
 		return nil, nil, invalid("role", "details", "%v", err)
 	}
-	if purpose == "set" && kind != authz.KindOrg {
+	if self.UXPurpose == "set" && kind != authz.KindOrg {
 		for _, g := range ix.Grants() {
 			if g.Kind != kind {
 				return nil, nil, invalid("role", "details", "a %s permission set may only hold %s scopes; %s acts on %s", kind, kind, strings.Join(g.Scopes.Names(), ", "), g.Kind)
@@ -175,19 +188,83 @@ func (s *Server) checkedDetails(ctx context.Context, c *call, selfID, purpose st
 	if err := c.mayHandOut(ix, "role", "details", "cannot grant more than it holds"); err != nil {
 		return nil, nil, err
 	}
-	return authz.Format(root), refs, nil
+	if self.ID != "" && self.UXPurpose != "role" {
+		if err := s.checkComposers(ctx, trees, self); err != nil {
+			return nil, nil, err
+		}
+	}
+	var compact bytes.Buffer
+	compact.Grow(size)
+	if err := json.Compact(&compact, raw); err != nil || compact.Len() > authz.MaxDetailsBytes { // Parse accepted it: cannot happen
+		return nil, nil, fmt.Errorf("compacting accepted details: %d bytes, %v", compact.Len(), err)
+	}
+	return compact.Bytes(), refs, nil
 }
 
-// resolverExcept resolves Compose from the store, but uses root for selfID so that an update
-// is checked against its new content (and a cycle through it is found).
-func (s *Server) resolverExcept(ctx context.Context, selfID string, root authz.Node) authz.Resolver {
-	base := s.indexes.resolver(ctx)
-	return authz.ResolverFunc(func(id string) (authz.Node, error) {
-		if id == selfID && selfID != "" {
-			return root, nil
+// compactLen is the length of valid JSON data without insignificant whitespace.
+func compactLen(data []byte) int {
+	n, inString, escaped := 0, false, false
+	for _, c := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			continue
 		}
-		return base.Resolve(id)
-	})
+		n++
+	}
+	return n
+}
+
+// maxComposers bounds how many records an update of one set or policy re-checks.
+const maxComposers = 1000
+
+// checkComposers re-checks every record that composes self, transitively, with self's new
+// content (already set in trees): an update that would make any of them fail to compile (a
+// cycle, a chain too deep, an expansion or details past the limits) is refused with a 409
+// naming it, so that nothing bound to a role can lose its rights behind the binder's back and
+// regain them later. Each record is read and parsed once for the whole check.
+func (s *Server) checkComposers(ctx context.Context, trees *recordTrees, self store.Record) error {
+	seen := map[string]bool{self.ID: true}
+	queue := []string{self.ID}
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		referrers, err := s.st.Referrers(ctx, s.org.Name, id)
+		if err != nil {
+			return err
+		}
+		for _, ref := range referrers {
+			if seen[ref.ID] {
+				continue
+			}
+			seen[ref.ID] = true
+			if len(seen) > maxComposers {
+				return conflict("role", "details", "%s %q is composed by more than %d records, too many to re-check; compose it less widely", self.UXPurpose, self.Name, maxComposers)
+			}
+			queue = append(queue, ref.ID)
+			p, err := trees.get(ref.ID)
+			if p == nil {
+				return err // the store failed
+			}
+			if err == nil {
+				_, err = authz.Expand(p.node, trees.budget(p.size))
+			}
+			if err != nil {
+				return conflict("role", "details", "this change would break %s %q (%s), which composes %s %q: %v", ref.UXPurpose, ref.Name, ref.ID, self.UXPurpose, self.Name, err)
+			}
+		}
+	}
+	return nil
 }
 
 func validRoleText(name, description string) error {
@@ -219,7 +296,7 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) err
 		if err != nil {
 			return 0, nil, err
 		}
-		details, refs, err := s.checkedDetails(r.Context(), c, "", purpose, kind, req.Details)
+		details, refs, err := s.checkedDetails(r.Context(), c, store.Record{UXPurpose: purpose}, kind, req.Details)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -234,7 +311,7 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) err
 			}
 			return 0, nil, err
 		}
-		s.indexes.invalidate()
+		// A new record is composed by nothing yet: no compiled role depends on it.
 		return http.StatusOK, roleJSON(rec), nil
 	})
 }
@@ -279,7 +356,7 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) err
 		if err != nil {
 			return fmt.Errorf("record %s: stored resourceType: %w", rec.ID, err)
 		}
-		if next.Details, next.Refs, err = s.checkedDetails(r.Context(), c, rec.ID, rec.UXPurpose, kind, req.Details); err != nil {
+		if next.Details, next.Refs, err = s.checkedDetails(r.Context(), c, next, kind, req.Details); err != nil {
 			return err
 		}
 	}
@@ -297,7 +374,7 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) err
 		}
 		return err
 	}
-	s.indexes.invalidate()
+	s.indexes.invalidate(rec.ID)
 	return s.writeRole(r.Context(), w, next)
 }
 
@@ -344,7 +421,7 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := s.st.DeleteRecord(r.Context(), s.org.Name, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	s.indexes.invalidate()
+	s.indexes.invalidate(rec.ID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -359,11 +436,7 @@ func (s *Server) setDefaultRole(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	// The default role is what role-less tokens (and, later, new members) get: making a role
 	// the default hands out its rights, so the caller must hold them.
-	ix, _, err := s.indexes.forRole(r.Context(), rec.ID)
-	if err != nil {
-		return err
-	}
-	if err := c.mayHandOut(ix, "role", "roleID", fmt.Sprintf("cannot make %q the default role: it grants more than the token holds", rec.Name)); err != nil {
+	if err := s.mayBind(r.Context(), c, rec.ID, "role", "roleID", fmt.Sprintf("cannot make %q the default role", rec.Name)); err != nil {
 		return err
 	}
 	if err := s.st.SetDefaultRole(r.Context(), s.org.Name, rec.ID); err != nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -10,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/iamref/iam/apitype"
-	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
 )
 
@@ -105,6 +105,9 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 				return 0, nil, invalid("token", "expires", "at most two years ahead (%d)", now.Add(maxTokenLifetime).Unix())
 			}
 		}
+		if err := mayOutlive(c.principal.token, req.Expires); err != nil {
+			return 0, nil, err
+		}
 		if req.Admin && req.RoleID != "" {
 			return 0, nil, invalid("token", "roleID", "set either admin or roleID, not both")
 		}
@@ -112,10 +115,12 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 			ID: newID(), Org: s.org.Name, Name: req.Name, Description: req.Description, Admin: req.Admin,
 			RoleID: req.RoleID, Expires: req.Expires, Created: s.stamp(), CreatedBy: c.principal.name(),
 		}
-		var grants *authz.Index
+		const attempt = "cannot mint a token with more rights than it holds"
 		switch {
 		case req.Admin:
-			grants = s.indexes.legacy
+			if err := c.mayHandOut(s.indexes.legacy, "token", "roleID", attempt); err != nil {
+				return 0, nil, err
+			}
 		default:
 			if tok.RoleID == "" {
 				var err error
@@ -133,12 +138,9 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 			if rec.UXPurpose != "role" {
 				return 0, nil, invalid("token", "roleID", "%q is a %s; a token needs a role", rec.Name, rec.UXPurpose)
 			}
-			if grants, _, err = s.indexes.forRole(r.Context(), tok.RoleID); err != nil {
+			if err := s.mayBind(r.Context(), c, tok.RoleID, "token", "roleID", attempt); err != nil {
 				return 0, nil, err
 			}
-		}
-		if err := c.mayHandOut(grants, "token", "roleID", "cannot mint a token with more rights than it holds"); err != nil {
-			return 0, nil, err
 		}
 		value, err := newTokenValue()
 		if err != nil {
@@ -183,4 +185,25 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, c *call) error 
 		TokenInfo:     &apitype.TokenInfo{Name: c.principal.token.Name, Organization: s.org.Name},
 	})
 	return nil
+}
+
+// mayOutlive refuses, with a 403, a token that would outlive the token minting it (expires is
+// the new token's, 0 = never): a token's lifetime is one of its rights, and a short-lived CI
+// token must not be able to leave a never-expiring one behind. Tokens that never expire may
+// mint any lifetime.
+func mayOutlive(caller store.Token, expires int64) error {
+	if caller.Expires == 0 || expires != 0 && expires <= caller.Expires {
+		return nil
+	}
+	asked := "never expires"
+	if expires != 0 {
+		asked = fmt.Sprintf("expires at %d", expires)
+	}
+	at := time.Unix(caller.Expires, 0).UTC().Format(time.RFC3339)
+	return &apiError{
+		status: http.StatusForbidden,
+		msg:    fmt.Sprintf("token %q expires at %s (%d) and cannot mint a token that outlives it; the new token %s: set expires to %d or earlier", caller.Name, at, caller.Expires, asked, caller.Expires),
+		fields: []apitype.FieldError{{Resource: "token", Attribute: "expires", ErrorType: apitype.ErrorTypeCustom,
+			CustomMessage: fmt.Sprintf("at most the caller's own expiry, %d (%s)", caller.Expires, at)}},
+	}
 }
