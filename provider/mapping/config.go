@@ -4,6 +4,7 @@
 package mapping
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/url"
@@ -208,4 +209,20 @@ func (p *Provider) ready() error {
 		return ErrNoToken
 	}
 	return nil
+}
+
+// CheckOrgExists asks the server, read-only, whether it serves organization org. A resource
+// moved to another organization is replaced; where the replacement deletes first (Terraform's
+// default), a mistyped organization would delete the live resource and then fail to create
+// it, so the plan checks the target first. Any answer but "the organization exists" (a 403 on
+// the probe still says it does) is an error.
+func (p *Provider) CheckOrgExists(ctx context.Context, org string) error {
+	if err := p.ready(); err != nil {
+		return err
+	}
+	_, err := p.client.ListScopes(ctx, org)
+	if err == nil || client.IsForbidden(err) {
+		return nil
+	}
+	return apiErr("check that organization "+org+" exists before moving a resource to it", err)
 }

@@ -207,22 +207,18 @@ func TestAccOrganization(t *testing.T) {
 			// Imported in the provider's organization: organization stays null.
 			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateIdFunc: func(*terraform.State) (string, error) { return "acme/" + id, nil }},
 			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateIdFunc: func(*terraform.State) (string, error) { return id, nil }},
-			// Another organization, by attribute or through the provider: replacement.
+			// Another organization, by attribute or through the provider, is a replacement, which
+			// Terraform does delete-first: an organization the server does not serve fails the
+			// plan instead of deleting the live permission.
 			{
-				Config:             cfg("acme", "other"),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
+				Config:      cfg("acme", "other"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)organization\s+other\s+exists.*no\s+such\s+organization`),
 			},
 			{
-				Config:             cfg("other", ""),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
+				Config:      cfg("other", ""),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)organization\s+other\s+exists.*no\s+such\s+organization`),
 			},
 			// Back to the configuration in state, so the post-test destroy finds it.
 			{Config: cfg("acme", "")},

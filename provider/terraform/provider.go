@@ -189,6 +189,12 @@ func planOrgChange(ctx context.Context, prov *mapping.Provider, stateID, stateOr
 			resp.Diagnostics.AddAttributeWarning(path.Root("organization"), "Organization changed",
 				fmt.Sprintf("the resource lives in organization %s, but the provider's organization is now %s; it will be replaced", was, now))
 		}
+		// Terraform deletes before it creates: a mistyped organization must fail the plan,
+		// not delete the live resource and then fail to create its replacement.
+		if err := prov.CheckOrgExists(ctx, now); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("organization"), "Organization not available", errText(err))
+			return
+		}
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), types.StringUnknown())...)
 	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("organization"), path.Root("id"))
