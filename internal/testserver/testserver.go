@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/client"
 	"github.com/iamref/iam/server"
 	"github.com/iamref/iam/server/store"
@@ -268,4 +269,19 @@ func Silent(t testing.TB) string {
 		_ = ln.Close()
 	})
 	return "http://" + ln.Addr().String()
+}
+
+// SeedExample registers the entities the examples and provider tests grant on: stacks
+// myapp/<name> for each of stacks (tagged env=<name>) and environment myapp/prod.
+func (s *Server) SeedExample(t testing.TB, stacks ...string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, name := range stacks {
+		if _, err := s.Client.CreateStack(ctx, s.Org, "myapp", apitype.CreateStackRequest{StackName: name, Tags: map[string]string{"env": name}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Client.CreateEnvironment(ctx, s.Org, apitype.CreateEnvironmentRequest{Project: "myapp", Name: "prod"}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -19,15 +19,7 @@ import (
 func setup(t *testing.T) (*testserver.Server, *mapping.Provider) {
 	t.Helper()
 	srv := testserver.Start(t)
-	ctx := context.Background()
-	for _, s := range []string{"prod", "dev", "staging"} {
-		if _, err := srv.Client.CreateStack(ctx, srv.Org, "myapp", apitype.CreateStackRequest{StackName: s, Tags: map[string]string{"env": s}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := srv.Client.CreateEnvironment(ctx, srv.Org, apitype.CreateEnvironmentRequest{Project: "myapp", Name: "prod"}); err != nil {
-		t.Fatal(err)
-	}
+	srv.SeedExample(t, "prod", "dev", "staging")
 	p, err := mapping.New(mapping.Config{APIURL: srv.URL, AccessToken: srv.AdminToken, Organization: srv.Org}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package pulumi_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
-	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/internal/testserver"
 	iampulumi "github.com/iamref/iam/provider/pulumi"
 )
@@ -40,15 +38,7 @@ func config(srv *testserver.Server, org string) property.Map {
 func setup(t *testing.T) *env {
 	t.Helper()
 	srv := testserver.Start(t)
-	ctx := context.Background()
-	for _, s := range []string{"prod", "dev"} {
-		if _, err := srv.Client.CreateStack(ctx, srv.Org, "myapp", apitype.CreateStackRequest{StackName: s}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := srv.Client.CreateEnvironment(ctx, srv.Org, apitype.CreateEnvironmentRequest{Project: "myapp", Name: "prod"}); err != nil {
-		t.Fatal(err)
-	}
+	srv.SeedExample(t, "prod", "dev")
 	return &env{t: t, srv: srv, s: newServer(t, config(srv, srv.Org))}
 }
 

@@ -27,15 +27,7 @@ type env struct {
 func setup(t *testing.T) *env {
 	t.Helper()
 	srv := testserver.Start(t)
-	ctx := context.Background()
-	for _, s := range []string{"prod", "dev"} {
-		if _, err := srv.Client.CreateStack(ctx, srv.Org, "myapp", apitype.CreateStackRequest{StackName: s}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := srv.Client.CreateEnvironment(ctx, srv.Org, apitype.CreateEnvironmentRequest{Project: "myapp", Name: "prod"}); err != nil {
-		t.Fatal(err)
-	}
+	srv.SeedExample(t, "prod", "dev")
 	return &env{t: t, srv: srv, clock: &clock{}}
 }
 
