@@ -69,7 +69,8 @@ func generate(apitypeDir string) ([]byte, error) {
 				"and is authorized with the scope in its `x-iamref-scope`: no or a bad token is a 401, a token whose role lacks the scope a 403 naming it. " +
 				"Clients may send `Accept: application/vnd.pulumi+8` or `+9`; the answers are the same JSON. Every error is " +
 				"`{code, message, errors[{resource, attribute, errorType, customMessage}]}` (`ErrorResponse`). Request bodies are decoded strictly: " +
-				"an unknown field is a 400 naming it. Creates accept an `Idempotency-Key` header: a retry with the same key returns the first answer " +
+				"an unknown field is a 400 naming it (field names match case-insensitively, as clients of Pulumi Cloud such as the pulumiservice " +
+				"provider rely on). Creates accept an `Idempotency-Key` header: a retry with the same key returns the first answer " +
 				"(with `Idempotent-Replayed: true`).",
 			"license": object{"name": "Apache-2.0", "identifier": "Apache-2.0"},
 		},
