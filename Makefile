@@ -9,7 +9,7 @@ PULUMI_VERSION := v3.274.1
 VERSION      ?= 0.1.0
 LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION)
 
-.PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen check-sdk-nodejs demo bench bench-authz bench-load bench-pulumi lint fmt clean
+.PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen check-sdk-nodejs docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean
 
 # Builds the binaries into bin/.
 all: build
@@ -46,7 +46,7 @@ $(TOOLS_BIN)/pulumi-language-yaml: tools/pulumi/go.mod tools/pulumi/go.sum
 
 # Everything CI runs. Needs Go, terraform on PATH, npm (the Node.js SDK type-check) and the Go
 # module proxy and npm registry; `make prereqs` says which of these is missing.
-test: prereqs lint build tools check-gen check-sdk-nodejs test-unit test-e2e test-bench-agree
+test: prereqs lint build tools check-gen check-docs check-sdk-nodejs test-unit test-e2e test-bench-agree
 
 # The commands the test target runs besides Go, each with what it is for.
 prereqs:
@@ -91,6 +91,34 @@ check-gen:
 		head -50 "$$tmp/diff"; \
 		echo "check-gen: schema.json or sdk/ differ from what 'make gen' generates: run 'make gen' and commit the result"; exit 1; \
 	fi
+
+# The documentation: the API's OpenAPI 3.1 document (server/openapi/openapi.json, generated
+# from the operations in server/openapi/gen and the apitype wire types; the server embeds it
+# and serves it at GET /api/openapi.json) and the Terraform registry docs (docs/ from
+# templates/ and examples/ by tfplugindocs, offline: scripts/tfdocs.sh).
+docs: $(TOOLS_BIN)/tfplugindocs
+	$(GO) run ./server/openapi/gen -apitype apitype -out server/openapi/openapi.json
+	TFPLUGINDOCS=$(TOOLS_BIN)/tfplugindocs scripts/tfdocs.sh
+
+# Fails when server/openapi/openapi.json or docs/ differ from what 'make docs' generates, or an
+# example under examples/ is not valid against the provider: generates into a temporary folder
+# and compares, leaving the tracked files alone.
+TFDOCS_MANAGED := index.md resources data-sources guides
+check-docs: $(TOOLS_BIN)/tfplugindocs
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(GO) run ./server/openapi/gen -apitype apitype -out "$$tmp/openapi.json" || exit 1; \
+	TFPLUGINDOCS=$(TOOLS_BIN)/tfplugindocs scripts/tfdocs.sh "$$tmp/tf" || exit 1; \
+	diff -u server/openapi/openapi.json "$$tmp/openapi.json" >"$$tmp/diff"; stale=$$?; \
+	for f in $(TFDOCS_MANAGED); do diff -r -u -N "docs/$$f" "$$tmp/tf/docs/$$f" >>"$$tmp/diff" || stale=1; done; \
+	if [ $$stale != 0 ]; then \
+		head -50 "$$tmp/diff"; \
+		echo "check-docs: server/openapi/openapi.json or docs/ differ from what 'make docs' generates: run 'make docs' and commit the result"; exit 1; \
+	fi
+
+# tfplugindocs, pinned by tools/tfplugindocs (its own module, so the main go.mod stays lean).
+$(TOOLS_BIN)/tfplugindocs: tools/tfplugindocs/go.mod tools/tfplugindocs/go.sum
+	@mkdir -p $(TOOLS_BIN)
+	cd tools/tfplugindocs && $(GO) build -trimpath -ldflags '-s -w' -o $@ github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs
 
 # Type-checks the generated Node.js SDK and the TypeScript example against it (npm install of
 # @pulumi/pulumi into .tools/, then tsc).

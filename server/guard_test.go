@@ -18,7 +18,7 @@ import (
 // The only routes that may be served without a token, and the only ones a valid token may
 // call without a scope. Adding to either list is a security decision: make it here.
 var (
-	publicRoutes   = map[string]bool{"GET /healthz": true, "GET /metrics": true}
+	publicRoutes   = map[string]bool{"GET /healthz": true, "GET /metrics": true, "GET /api/openapi.json": true}
 	authOnlyRoutes = map[string]bool{"GET /api/user": true}
 )
 

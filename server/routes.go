@@ -77,6 +77,7 @@ func (s *Server) routeTable() []*route {
 	return []*route{
 		{method: "GET", pattern: "/healthz", access: public, handle: s.healthz},
 		{method: "GET", pattern: "/metrics", access: public, handle: s.serveMetrics},
+		{method: "GET", pattern: "/api/openapi.json", access: public, handle: s.serveOpenAPI},
 		{method: "GET", pattern: "/api/user", access: authenticated, handle: s.getUser},
 
 		{method: "GET", pattern: "/api/orgs/{org}/roles", access: scoped, scope: sc("role:read"), handle: s.listRoles},

@@ -58,6 +58,7 @@ func (d *scopesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 			},
 		},
 	}
+	resp.Schema = markdownDescriptions(resp.Schema)
 }
 
 func (d *scopesDataSource) Configure(context.Context, datasource.ConfigureRequest, *datasource.ConfigureResponse) {
@@ -119,6 +120,7 @@ func (d *accessCheckDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"reasons":          schema.ListAttribute{Computed: true, ElementType: types.StringType, Description: "Why: the grants that allow it, or why nothing does."},
 		},
 	}
+	resp.Schema = markdownDescriptions(resp.Schema)
 }
 
 func (d *accessCheckDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {

@@ -41,6 +41,7 @@ func (r *permissionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				},
 			}),
 	}
+	resp.Schema = markdownDescriptions(resp.Schema)
 }
 
 func (m permissionModel) args(org string) mapping.PermissionArgs {

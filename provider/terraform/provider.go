@@ -96,6 +96,7 @@ func (p *iamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 		},
 	}
+	resp.Schema = markdownDescriptions(resp.Schema)
 }
 
 func (p *iamProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {

@@ -97,6 +97,7 @@ func (r *customRoleResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			},
 		},
 	}
+	resp.Schema = markdownDescriptions(resp.Schema)
 }
 
 // grants reads the grant blocks.

@@ -106,6 +106,7 @@ func (r *tokenResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			},
 		},
 	}
+	resp.Schema = markdownDescriptions(resp.Schema)
 }
 
 // replaceUnlessImported replaces the token when expires_in changes, except when an imported

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"reflect"
+
+	"github.com/iamref/iam/apitype"
+)
+
+var errorResponseType = reflect.TypeFor[apitype.ErrorResponse]()
+
+// typeOf is the type of a request or response example value; a raw schema (object) is
+// handled by the caller.
+func typeOf(v any) reflect.Type { return reflect.TypeOf(v) }
+
+// rawSchema is a response or request given as a schema rather than an apitype value, with its
+// media type.
+type rawSchema struct {
+	mediaType string
+	schema    object
+}
+
+func str(desc string) object { return object{"type": "string", "description": desc} }
+
+var (
+	continuationToken = param{name: "continuationToken", schema: str(""), description: "The `continuationToken` (or `nextToken`) of the previous page."}
+	projectFilter     = param{name: "project", schema: str(""), description: "Only this project's."}
+)
+
+// operations lists every route the server serves (server/routes.go), in its order. The server
+// test TestOpenAPIListsEveryRoute fails when a route is missing here or its access or scope
+// differ.
+var operations = []operation{
+	{method: "GET", path: "/healthz", id: "getHealth", tag: "server", access: public, status: 200,
+		summary:  "Readiness: 200 once the server can read its database, 503 otherwise.",
+		response: rawSchema{"application/json", healthSchema},
+		otherResponses: object{"503": object{"description": "The database cannot be read.",
+			"content": object{"application/json": object{"schema": healthSchema}}}}},
+	{method: "GET", path: "/metrics", id: "getMetrics", tag: "server", access: public, status: 200,
+		summary:  "Prometheus metrics (requests by route and status, decisions, audit queue).",
+		response: rawSchema{"text/plain", object{"type": "string"}}},
+	{method: "GET", path: "/api/openapi.json", id: "getOpenAPI", tag: "server", access: public, status: 200,
+		summary:  "This document.",
+		response: rawSchema{"application/json", object{"type": "object"}}},
+	{method: "GET", path: "/api/user", id: "getCurrentUser", tag: "server", access: authenticated, status: 200,
+		summary:     "The caller's identity (what `pulumi whoami` asks).",
+		description: "For an organization token, `githubLogin` is the organization's name and `tokenInfo` names the token.",
+		response:    apitype.User{}},
+
+	{method: "GET", path: "/api/orgs/{org}/roles", id: "listRoles", tag: "roles", access: scoped, scope: "role:read", status: 200,
+		summary: "Lists the roles, permission sets or policies of the organization, built-in ones included.",
+		query: []param{{name: "uxPurpose", required: true, description: "Which kind of record to list.",
+			schema: object{"type": "string", "enum": []string{"role", "set", "policy"}}}},
+		response: apitype.ListRolesResponse{}, errors: []int{400}},
+	{method: "POST", path: "/api/orgs/{org}/roles", id: "createRole", tag: "roles", access: scoped, scope: "role:create", status: 200,
+		summary: "Creates a role (`uxPurpose: role`, the default), a permission set (`set`) or a policy (`policy`).",
+		description: "`details` is validated (unknown scopes name the closest valid one) and must grant no more than the caller holds. " +
+			"`resourceType` is `global` (the default) or an entity kind.",
+		body: apitype.CreateRoleRequest{}, response: apitype.Role{}, errors: []int{409}, idempotent: true},
+	{method: "GET", path: "/api/orgs/{org}/roles/scopes", id: "listScopes", tag: "roles", access: scoped, scope: "role:read", status: 200,
+		summary:  "The scope catalog, grouped by resource type (`stack`, `environment`, `insights-account`, `global`) and console group.",
+		response: apitype.ListScopesResponse{}},
+	{method: "GET", path: "/api/orgs/{org}/roles/{roleID}", id: "getRole", tag: "roles", access: scoped, scope: "role:read", status: 200,
+		summary: "Reads one role, permission set or policy.", response: apitype.Role{}},
+	{method: "PATCH", path: "/api/orgs/{org}/roles/{roleID}", id: "updateRole", tag: "roles", access: scoped, scope: "role:update", status: 200,
+		summary: "Changes a record's name, description or details; only the fields sent change.",
+		description: "With `version` in the body (or the `If-Match` header) the update applies only if the record is still at that version, " +
+			"else 409. Built-in records cannot be changed (400).",
+		headers: []param{{name: "If-Match", schema: str(""), description: "The version the caller last read, when the body has no `version`."}},
+		body:    apitype.UpdateRoleRequest{}, response: apitype.Role{}, errors: []int{409}},
+	{method: "DELETE", path: "/api/orgs/{org}/roles/{roleID}", id: "deleteRole", tag: "roles", access: scoped, scope: "role:delete", status: 204,
+		summary:     "Deletes a record.",
+		description: "409 while it is the default role, composed by another record, or held by tokens (unless `force=true`); built-in records cannot be deleted (400).",
+		query: []param{{name: "force", description: "`true` deletes a role that tokens still hold; they are left without rights.",
+			schema: object{"type": "string", "enum": []string{"true", "false"}}}},
+		errors: []int{400, 409}},
+	{method: "GET", path: "/api/orgs/{org}/roles/{roleID}/tokens", id: "listRoleTokens", tag: "roles", access: scoped, scope: "org_token:read", status: 200,
+		summary: "Lists the organization tokens that hold a role.", response: apitype.ListTokensResponse{}},
+	{method: "PATCH", path: "/api/orgs/{org}/roles/{roleID}/default", id: "setDefaultRole", tag: "roles", access: scoped, scope: "role:update", status: 204,
+		summary: "Makes a role the organization's default (what tokens without a role act with); the caller must hold everything it grants.",
+		errors:  []int{400}},
+
+	{method: "GET", path: "/api/orgs/{org}/tokens", id: "listOrgTokens", tag: "tokens", access: scoped, scope: "org_token:read", status: 200,
+		summary: "Lists organization tokens (never their values).",
+		query: []param{{name: "filter", description: "Which tokens: `active` (the default), `expired` or `all`.",
+			schema: object{"type": "string", "enum": []string{apitype.TokenFilterActive, apitype.TokenFilterExpired, apitype.TokenFilterAll}}}},
+		response: apitype.ListTokensResponse{}, errors: []int{400}},
+	{method: "POST", path: "/api/orgs/{org}/tokens", id: "createOrgToken", tag: "tokens", access: scoped, scope: "org_token:create", status: 200,
+		summary: "Creates an organization token; its value is in this answer only.",
+		description: "The token acts with `roleID`, the legacy `admin` flag, or (with neither) the organization's default role, which must grant " +
+			"no more than the caller holds. Names are unique for ever: a deleted token's name stays taken (409). `expires` is unix seconds, 0 = never, at most two years ahead.",
+		body: apitype.CreateOrgTokenRequest{}, response: apitype.CreateTokenResponse{}, errors: []int{409}, idempotent: true},
+	{method: "DELETE", path: "/api/orgs/{org}/tokens/{tokenID}", id: "deleteOrgToken", tag: "tokens", access: scoped, scope: "org_token:delete", status: 204,
+		summary: "Revokes an organization token; the next request with it is a 401."},
+
+	{method: "POST", path: "/api/stacks/{org}/{project}", id: "createStack", tag: "stacks", access: scoped, scope: "stack:create", status: 200,
+		summary: "Registers a stack (name, ID, tags) so that grants can name it.",
+		body:    apitype.CreateStackRequest{}, response: apitype.Stack{}, errors: []int{409}, idempotent: true},
+	{method: "GET", path: "/api/stacks/{org}/{project}/{stack}", id: "getStack", tag: "stacks", access: scoped, scope: "stack:read", entity: true, status: 200,
+		summary: "Reads a stack.", response: apitype.Stack{}},
+	{method: "DELETE", path: "/api/stacks/{org}/{project}/{stack}", id: "deleteStack", tag: "stacks", access: scoped, scope: "stack:delete", entity: true, status: 204,
+		summary: "Deletes a stack."},
+	{method: "PATCH", path: "/api/stacks/{org}/{project}/{stack}/tags", id: "updateStackTags", tag: "stacks", access: scoped, scope: "stack_tags:update", entity: true, status: 204,
+		summary: "Replaces a stack's tags (names starting with `pulumi:` are reserved).", body: apitype.UpdateStackTagsRequest{}},
+	{method: "GET", path: "/api/user/stacks", id: "listStacks", tag: "stacks", access: scoped, scope: "stack:list", status: 200,
+		summary:  "Lists the stacks of an organization that the caller may read.",
+		query:    []param{{name: "organization", required: true, schema: str(""), description: "The organization."}, projectFilter},
+		response: apitype.ListStacksResponse{}, errors: []int{400}},
+
+	{method: "POST", path: "/api/esc/environments/{org}", id: "createEnvironment", tag: "environments", access: scoped, scope: "environment:create", status: 200,
+		summary: "Registers an environment so that grants can name it.",
+		body:    apitype.CreateEnvironmentRequest{}, response: apitype.Environment{}, errors: []int{409}, idempotent: true},
+	{method: "GET", path: "/api/esc/environments/{org}", id: "listEnvironments", tag: "environments", access: scoped, scope: "environment:list", status: 200,
+		summary: "Lists the environments of the organization that the caller may read.",
+		query:   []param{projectFilter, continuationToken}, response: apitype.ListEnvironmentsResponse{}},
+	{method: "GET", path: "/api/esc/environments/{org}/{project}/{env}", id: "getEnvironment", tag: "environments", access: scoped, scope: "environment:read", entity: true, status: 200,
+		summary: "Reads an environment.", response: apitype.Environment{}},
+	{method: "DELETE", path: "/api/esc/environments/{org}/{project}/{env}", id: "deleteEnvironment", tag: "environments", access: scoped, scope: "environment:delete", entity: true, status: 204,
+		summary: "Deletes an environment."},
+	{method: "POST", path: "/api/esc/environments/{org}/{project}/{env}/open", id: "openEnvironment", tag: "environments", access: scoped, scope: "environment:open", entity: true, status: 200,
+		summary:     "Opens an environment: answers a session ID.",
+		description: "This server stores no environment values; the route exists so that `environment:open` is enforced and audited.",
+		response:    apitype.OpenEnvironmentResponse{}},
+	{method: "PATCH", path: "/api/esc/environments/{org}/{project}/{env}/tags", id: "updateEnvironmentTags", tag: "environments", access: scoped, scope: "environment_tag:update", entity: true, status: 204,
+		summary: "Replaces an environment's tags.", body: apitype.UpdateEnvironmentTagsRequest{}},
+
+	{method: "GET", path: "/api/preview/insights/{org}/accounts", id: "listInsightsAccounts", tag: "insights", access: scoped, scope: "insights_account:list", status: 200,
+		summary: "Lists the insights accounts that the caller may read, by name.", query: []param{continuationToken},
+		response: apitype.ListInsightsAccountsResponse{}},
+	{method: "POST", path: "/api/preview/insights/{org}/accounts/{account}", id: "createInsightsAccount", tag: "insights", access: scoped, scope: "insights_account:create", status: 200,
+		summary: "Registers an insights account so that grants can name it.",
+		body:    apitype.CreateInsightsAccountRequest{}, response: apitype.InsightsAccount{}, errors: []int{409}, idempotent: true},
+	{method: "GET", path: "/api/preview/insights/{org}/accounts/{account}", id: "getInsightsAccount", tag: "insights", access: scoped, scope: "insights_account:read", entity: true, status: 200,
+		summary: "Reads an insights account.", response: apitype.InsightsAccount{}},
+	{method: "DELETE", path: "/api/preview/insights/{org}/accounts/{account}", id: "deleteInsightsAccount", tag: "insights", access: scoped, scope: "insights_account:delete", entity: true, status: 204,
+		summary: "Deletes an insights account."},
+
+	{method: "GET", path: "/api/orgs/{org}/auditlogs", id: "listAuditLogs", tag: "audit", access: scoped, scope: "audit_logs:read", status: 200,
+		summary: "Reads the audit log, newest first.",
+		query: []param{continuationToken, {name: "pageSize", description: "Events per page, 1 to 1000 (100 by default).",
+			schema: object{"type": "integer", "minimum": 1, "maximum": 1000}}},
+		response: apitype.ListAuditLogsResponse{}, errors: []int{400}},
+	{method: "POST", path: "/api/orgs/{org}/access/check", id: "checkAccess", tag: "access", access: scoped, scope: "role:read", status: 200,
+		summary: "Answers a batch of \"may this principal do this action on this entity, and why\" (at most 1000 checks).",
+		description: "The principal is the caller unless `principal` names another token (which also needs `org_token:read`). A check that is " +
+			"itself invalid (unknown scope or entity) fails alone, with `error` set in its result.",
+		body: apitype.AccessCheckRequest{}, response: apitype.AccessCheckResponse{}},
+}
+
+var healthSchema = object{
+	"type":                 "object",
+	"required":             []string{"status"},
+	"properties":           object{"status": object{"type": "string", "enum": []string{"ok", "unavailable"}}},
+	"additionalProperties": false,
+}
