@@ -57,16 +57,12 @@ provider "iam" {
 				ExpectError: regexp.MustCompile(`(?s)no\s+API\s+route.*check\s+api_url.*without\s+/api`),
 			},
 			// Another provider organization: resources are still read where they live (their
-			// ID), so the plan replaces them (a move, by design), never re-creates them as if
-			// they were gone.
+			// ID), never re-created as if they were gone; the move to an organization this
+			// server does not serve fails the plan rather than deleting first.
 			{
-				Config:             with(e.srv.URL, e.srv.AdminToken, "globex", ""),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("iam_permission.readers", plancheck.ResourceActionDestroyBeforeCreate),
-					plancheck.ExpectResourceAction("iam_custom_role.deployer", plancheck.ResourceActionDestroyBeforeCreate),
-				}},
+				Config:      with(e.srv.URL, e.srv.AdminToken, "globex", ""),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)organization\s+globex\s+exists.*no\s+such\s+organization`),
 			},
 			// A refused token.
 			{
