@@ -208,6 +208,9 @@ func (s *Server) EnsureToken(ctx context.Context, value, name string) (created b
 	if !tokenPattern.MatchString(value) {
 		return false, errors.New("bootstrap token must be \"pul-\" followed by 40 lowercase hex digits")
 	}
+	if why := weakTokenValue(value); why != "" {
+		return false, fmt.Errorf("bootstrap token refused: %s, so it is guessable; generate one with `openssl rand -hex 20` (prefixed with \"pul-\")", why)
+	}
 	tok, err := s.st.TokenByHash(ctx, hashToken(value))
 	switch {
 	case err == nil && !tok.Deleted:
@@ -240,6 +243,9 @@ func (s *Server) FirstStart() bool { return s.firstStart }
 // NewBootstrapToken creates an admin token and returns its value (printed once by the CLI).
 func (s *Server) NewBootstrapToken(ctx context.Context) (string, error) {
 	value, err := newTokenValue()
+	for err == nil && weakTokenValue(value) != "" { // about one start in ten million
+		value, err = newTokenValue()
+	}
 	if err != nil {
 		return "", err
 	}
