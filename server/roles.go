@@ -199,7 +199,38 @@ func validRoleText(name, description string) error {
 	case utf8.RuneCountInString(description) > maxRoleDescription || !utf8.ValidString(description):
 		return invalid("role", "description", "at most %d characters of valid UTF-8", maxRoleDescription)
 	}
+	if p := textProblem(name, false); p != "" {
+		return invalid("role", "name", "%s", p)
+	}
+	if p := textProblem(description, true); p != "" {
+		return invalid("role", "description", "%s", p)
+	}
 	return nil
+}
+
+// nameClash refuses a record name that differs from another record of the same uxPurpose
+// only by case, Unicode compatibility form or spacing ("admin", "Ａｄｍｉｎ", "Admin  " beside
+// "Admin"): a 409 naming the record it would be confused with. selfID is the record being
+// renamed. The caller holds s.names, so two creates cannot both pass.
+func (s *Server) nameClash(ctx context.Context, purpose, name, selfID string) error {
+	key := displayKey(name)
+	var after *store.RecordPos
+	for {
+		recs, err := s.st.ListRecordsPage(ctx, s.org.Name, purpose, after, 1000)
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			if rec.ID != selfID && rec.Name != name && displayKey(rec.Name) == key {
+				return conflict("role", "name", "%q would display like the %s %q (%s); role names are unique ignoring case and Unicode compatibility forms", name, purpose, rec.Name, rec.ID)
+			}
+		}
+		if len(recs) < 1000 {
+			return nil
+		}
+		last := recs[len(recs)-1]
+		after = &store.RecordPos{Custom: last.DefaultIdentifier == "", Name: last.Name}
+	}
 }
 
 func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -227,6 +258,11 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) err
 		rec := store.Record{
 			ID: newID(), Org: s.org.Name, Name: req.Name, Description: req.Description, ResourceType: kind.ResourceType(),
 			UXPurpose: purpose, Details: details, Refs: refs, Version: 1, Created: now, Modified: now,
+		}
+		s.names.Lock()
+		defer s.names.Unlock()
+		if err := s.nameClash(r.Context(), purpose, rec.Name, ""); err != nil {
+			return 0, nil, err
 		}
 		if err := s.st.CreateRecord(r.Context(), rec); err != nil {
 			if errors.Is(err, store.ErrConflict) {
@@ -288,6 +324,13 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	next.Version = rec.Version + 1
 	next.Modified = s.stamp()
+	if next.Name != rec.Name {
+		s.names.Lock()
+		defer s.names.Unlock()
+		if err := s.nameClash(r.Context(), rec.UXPurpose, next.Name, rec.ID); err != nil {
+			return err
+		}
+	}
 	if err := s.st.UpdateRecord(r.Context(), next, rec.Version); err != nil {
 		switch {
 		case errors.Is(err, store.ErrVersionConflict):

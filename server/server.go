@@ -48,6 +48,7 @@ type Server struct {
 	audit   *auditWriter
 	ents    *entityCache
 	idem    keyedMutex
+	names   sync.Mutex // held from a record name's clash check to its write (nameClash)
 	metrics *metrics
 
 	firstStart bool // the org was created by this start

@@ -79,6 +79,9 @@ func validTokenName(name string) error {
 	case strings.TrimSpace(name) != name:
 		return invalid("token", "name", "leading or trailing spaces")
 	}
+	if p := textProblem(name, false); p != "" {
+		return invalid("token", "name", "%s", p)
+	}
 	for _, r := range name {
 		if !unicode.IsPrint(r) {
 			return invalid("token", "name", "contains a non-printable character")
@@ -95,6 +98,9 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 		}
 		if utf8.RuneCountInString(req.Description) > maxTokenDescription {
 			return 0, nil, invalid("token", "description", "at most %d characters", maxTokenDescription)
+		}
+		if p := textProblem(req.Description, true); p != "" {
+			return 0, nil, invalid("token", "description", "%s", p)
 		}
 		now := s.now()
 		if req.Expires != 0 {
