@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/internal/testserver"
 )
 
@@ -58,5 +59,37 @@ func TestBinaryRefusesWeakBootstrapToken(t *testing.T) {
 		if err == nil || !strings.Contains(string(out), "IAM_BOOTSTRAP_TOKEN") || !strings.Contains(string(out), "guessable") {
 			t.Errorf("%s: exit %v, output:\n%s", v, err, out)
 		}
+	}
+}
+
+// TestBinaryQuotaFlag: `iam-server serve --max-tokens 2` holds the org to two tokens (the
+// bootstrap token is one) and says which setting raises the limit.
+func TestBinaryQuotaFlag(t *testing.T) {
+	t.Parallel()
+	bin := testserver.BinaryPath(t, "iam-server")
+	addr := testserver.FreeAddr(t)
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", filepath.Join(t.TempDir(), "iam.db"), "--org", org, "--max-tokens", "2")
+	cmd.Env = append(cmd.Environ(), "IAM_BOOTSTRAP_TOKEN="+testserver.AdminToken)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	c := (&testserver.Server{URL: "http://" + addr, AdminToken: testserver.AdminToken}).NewClient(t, testserver.AdminToken)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := c.GetCurrentUser(ctx(t)); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("iam-server did not come up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := c.CreateToken(ctx(t), org, apitype.CreateOrgTokenRequest{Name: "one"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.CreateToken(ctx(t), org, apitype.CreateOrgTokenRequest{Name: "two"})
+	if err == nil || !strings.Contains(err.Error(), "--max-tokens") || !strings.Contains(err.Error(), "409") && !strings.Contains(err.Error(), "quota") {
+		t.Fatalf("third token: %v", err)
 	}
 }

@@ -64,18 +64,53 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, c *call) erro
 	if !slices.Contains(uxPurposes, purpose) {
 		return invalid("role", "uxPurpose", "%q is not one of %s", purpose, strings.Join(uxPurposes, ", "))
 	}
-	recs, err := s.st.ListRecords(r.Context(), s.org.Name, purpose)
+	size, err := pageSize(r, "role")
 	if err != nil {
 		return err
+	}
+	list := listName("roles", purpose)
+	pos, err := s.readContinuation(r, "role", list, 2)
+	if err != nil {
+		return err
+	}
+	var after *store.RecordPos
+	if pos != nil {
+		after = &store.RecordPos{Custom: pos[0] == "custom", Name: pos[1]}
 	}
 	def, err := s.defaultRoleID(r.Context())
 	if err != nil {
 		return err
 	}
+	// Built-in records come first (clients find them on the first page), then custom ones by
+	// name. Records are read in small chunks, so that large details do not all sit in memory.
 	resp := apitype.ListRolesResponse{}
-	for _, rec := range recs {
-		rec.IsOrgDefault = rec.ID == def
-		resp.Roles = append(resp.Roles, roleJSON(rec))
+	bytes, more := 0, false
+	for !more {
+		want := min(size-len(resp.Roles)+1, 25) // +1 looks past the page's end
+		recs, err := s.st.ListRecordsPage(r.Context(), s.org.Name, purpose, after, want)
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			if len(resp.Roles) == size || len(resp.Roles) > 0 && bytes+len(rec.Details) > maxRolePageBytes {
+				more = true
+				break
+			}
+			bytes += len(rec.Details)
+			rec.IsOrgDefault = rec.ID == def
+			resp.Roles = append(resp.Roles, roleJSON(rec))
+			after = &store.RecordPos{Custom: rec.DefaultIdentifier == "", Name: rec.Name}
+		}
+		if len(recs) < want {
+			break
+		}
+	}
+	if more {
+		kind := "builtin"
+		if after.Custom {
+			kind = "custom"
+		}
+		resp.ContinuationToken = s.continuation(list, kind, after.Name)
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
@@ -261,6 +296,11 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) err
 		}
 		s.names.Lock()
 		defer s.names.Unlock()
+		admitted, err := s.admitCreate(r.Context(), "role", quotaRoles)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer admitted()
 		if err := s.nameClash(r.Context(), purpose, rec.Name, ""); err != nil {
 			return 0, nil, err
 		}
@@ -372,14 +412,18 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	force := r.URL.Query().Get("force") == "true"
 	if !force {
-		toks, err := s.st.ListTokensByRole(r.Context(), s.org.Name, rec.ID)
+		const shown = 10
+		toks, err := s.st.ListTokensPage(r.Context(), store.TokenQuery{Org: s.org.Name, Filter: store.TokensAll, RoleID: rec.ID, Limit: shown + 1})
 		if err != nil {
 			return err
 		}
 		if len(toks) > 0 {
-			names := make([]string, len(toks))
-			for i, t := range toks {
-				names[i] = strconv.Quote(t.Name)
+			names := make([]string, 0, shown+1)
+			for _, t := range toks[:min(len(toks), shown)] {
+				names = append(names, strconv.Quote(t.Name))
+			}
+			if len(toks) > shown {
+				names = append(names, "and more")
 			}
 			return conflict("role", "roleID", "%q is used by token(s) %s; delete them first, or pass ?force=true to delete the role and leave those tokens without rights", rec.Name, strings.Join(names, ", "))
 		}
@@ -421,9 +465,5 @@ func (s *Server) listRoleTokens(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	toks, err := s.st.ListTokensByRole(r.Context(), s.org.Name, rec.ID)
-	if err != nil {
-		return err
-	}
-	return s.writeTokens(r.Context(), w, toks)
+	return s.listTokenPage(w, r, store.TokenQuery{Filter: store.TokensAll, RoleID: rec.ID}, listName("roletokens", rec.ID))
 }

@@ -30,7 +30,21 @@ type Config struct {
 	// change made through this server applies at once; one made through another replica sharing
 	// the database applies within TokenTTL.
 	TokenTTL time.Duration
+	// Per-org quotas; a create past one is a 409 that names the quota, the limit and the
+	// setting that raises it. MaxRoles counts custom roles, permission sets and policies
+	// (built-ins excluded; 10,000 when 0), MaxTokens tokens not deleted (expired included;
+	// 100,000 when 0), MaxEntities stacks, environments and insights accounts together
+	// (1,000,000 when 0).
+	MaxRoles, MaxTokens, MaxEntities int
 }
+
+// Quota defaults: far above any real org (Pulumi's Enterprise edition allows 25 custom roles),
+// low enough that one tenant cannot make every listing and compile slow for the rest.
+const (
+	DefaultMaxRoles    = 10_000
+	DefaultMaxTokens   = 100_000
+	DefaultMaxEntities = 1_000_000
+)
 
 // Server serves the API. Create it with New, serve Handler, and Close it to flush the audit
 // log and token usage.
@@ -48,7 +62,8 @@ type Server struct {
 	audit   *auditWriter
 	ents    *entityCache
 	idem    keyedMutex
-	names   sync.Mutex // held from a record name's clash check to its write (nameClash)
+	names   sync.Mutex            // held from a record name's clash check to its write (nameClash)
+	quotas  [numQuotas]sync.Mutex // held from a quota's count to the create it admits
 	metrics *metrics
 
 	firstStart bool // the org was created by this start
@@ -80,6 +95,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 30 * time.Second
+	}
+	if cfg.MaxRoles == 0 {
+		cfg.MaxRoles = DefaultMaxRoles
+	}
+	if cfg.MaxTokens == 0 {
+		cfg.MaxTokens = DefaultMaxTokens
+	}
+	if cfg.MaxEntities == 0 {
+		cfg.MaxEntities = DefaultMaxEntities
+	}
+	if cfg.MaxRoles < 0 || cfg.MaxTokens < 0 || cfg.MaxEntities < 0 {
+		return nil, errors.New("server: quotas (MaxRoles, MaxTokens, MaxEntities) cannot be negative")
 	}
 	s := &Server{
 		cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now,

@@ -43,7 +43,7 @@ func rootCmd() *cobra.Command {
 
 func serveCmd() *cobra.Command {
 	var addr, db, org, logFormat, logLevel string
-	var gcPercent int
+	var gcPercent, maxRoles, maxTokens, maxEntities int
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API",
@@ -65,7 +65,8 @@ Without it, the first start creates one and prints it once on standard output.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, log, addr, db, org, os.Getenv("IAM_BOOTSTRAP_TOKEN"), cmd.OutOrStdout())
+			quotas := server.Config{MaxRoles: maxRoles, MaxTokens: maxTokens, MaxEntities: maxEntities}
+			return serve(ctx, log, addr, db, org, os.Getenv("IAM_BOOTSTRAP_TOKEN"), quotas, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
@@ -74,6 +75,9 @@ Without it, the first start creates one and prints it once on standard output.`,
 	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	cmd.Flags().IntVar(&gcPercent, "gc-percent", 400, "Go GC target percentage when GOGC is unset")
+	cmd.Flags().IntVar(&maxRoles, "max-roles", server.DefaultMaxRoles, "quota: custom roles, permission sets and policies per org")
+	cmd.Flags().IntVar(&maxTokens, "max-tokens", server.DefaultMaxTokens, "quota: access tokens per org (not deleted)")
+	cmd.Flags().IntVar(&maxEntities, "max-entities", server.DefaultMaxEntities, "quota: stacks, environments and insights accounts per org")
 	return cmd
 }
 
@@ -92,13 +96,14 @@ func newLogger(format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format: %q is not text or json", format)
 }
 
-func serve(ctx context.Context, log *slog.Logger, addr, dbPath, org, bootstrap string, out interface{ Write([]byte) (int, error) }) error {
+func serve(ctx context.Context, log *slog.Logger, addr, dbPath, org, bootstrap string, quotas server.Config, out interface{ Write([]byte) (int, error) }) error {
 	st, err := sqlite.Open(dbPath)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	srv, err := server.New(ctx, server.Config{Org: org, Store: st, Logger: log})
+	srv, err := server.New(ctx, server.Config{Org: org, Store: st, Logger: log,
+		MaxRoles: quotas.MaxRoles, MaxTokens: quotas.MaxTokens, MaxEntities: quotas.MaxEntities})
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,8 @@ type Options struct {
 	Wrap     func(http.Handler) http.Handler // e.g. fault injection in front of the server
 	DBPath   string                          // reuse a database (restart tests)
 	TokenTTL time.Duration
+	// Quotas (server.Config's); 0 keeps the server's defaults.
+	MaxRoles, MaxTokens, MaxEntities int
 }
 
 // Start serves the real handler with a fresh SQLite database until the test ends.
@@ -63,7 +65,8 @@ func Start(t testing.TB, opts ...Options) *Server {
 		t.Fatalf("open store: %v", err)
 	}
 	ctx := context.Background()
-	api, err := server.New(ctx, server.Config{Org: o.Org, Store: st, Logger: o.Logger, Now: o.Now, TokenTTL: o.TokenTTL})
+	api, err := server.New(ctx, server.Config{Org: o.Org, Store: st, Logger: o.Logger, Now: o.Now, TokenTTL: o.TokenTTL,
+		MaxRoles: o.MaxRoles, MaxTokens: o.MaxTokens, MaxEntities: o.MaxEntities})
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}
