@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/internal/testserver"
 )
 
@@ -92,4 +93,21 @@ func TestBinaryQuotaFlag(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--max-tokens") || !strings.Contains(err.Error(), "409") && !strings.Contains(err.Error(), "quota") {
 		t.Fatalf("third token: %v", err)
 	}
+}
+
+// TestPatchWithoutVersionIsLastWriteWins: Pulumi's own provider sends neither version nor
+// If-Match, so a PATCH without them applies over whatever changed since; one that sends a
+// stale version is a 409.
+func TestPatchWithoutVersionIsLastWriteWins(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	r := h.grantRole("lww", authz.GrantSpec{Scopes: []string{"stack:read"}})
+	h.must(200, "PATCH", "/api/orgs/acme/roles/"+r.ID, h.admin(), apitype.UpdateRoleRequest{Description: ptrTo("first")})
+	var got apitype.Role
+	h.must(200, "PATCH", "/api/orgs/acme/roles/"+r.ID, h.admin(), apitype.UpdateRoleRequest{Description: ptrTo("second")}).decode(t, &got)
+	if got.Description != "second" || got.Version != 3 {
+		t.Fatalf("after two PATCHes without a version: %+v", got)
+	}
+	h.must(409, "PATCH", "/api/orgs/acme/roles/"+r.ID, h.admin(), apitype.UpdateRoleRequest{Description: ptrTo("stale"), Version: ptrTo(1)})
+	h.must(409, "PATCH", "/api/orgs/acme/roles/"+r.ID, h.admin(), apitype.UpdateRoleRequest{Description: ptrTo("stale")}, "If-Match", `"2"`)
 }
