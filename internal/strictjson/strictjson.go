@@ -57,7 +57,7 @@ type scanner struct {
 
 // segment is one step of a path: an object key, or an array index when key is unset.
 type segment struct {
-	key    string
+	raw    []byte // the key, unescaped
 	index  int
 	object bool
 }
@@ -67,7 +67,7 @@ func (s *scanner) pathString() string {
 	for _, seg := range s.path {
 		if seg.object {
 			b.WriteByte('.')
-			b.WriteString(seg.key)
+			b.Write(seg.raw)
 		} else {
 			b.WriteByte('[')
 			b.WriteString(strconv.Itoa(seg.index))
@@ -138,6 +138,11 @@ func (s *scanner) object(depth int) error {
 		s.pos++
 		return nil
 	}
+	// Objects are small (a descriptor node has two to four keys): the keys seen are compared
+	// as a list, without copying them, and kept in a map only past smallObject keys.
+	const smallObject = 16
+	var small [smallObject][]byte
+	seen := small[:0]
 	var keys map[string]struct{}
 	for {
 		s.space()
@@ -149,20 +154,34 @@ func (s *scanner) object(depth int) error {
 		if err != nil {
 			return err
 		}
-		key := string(raw)
+		key := raw
 		if escaped {
-			if err := json.Unmarshal(s.data[start:s.pos], &key); err != nil {
+			var k string
+			if err := json.Unmarshal(s.data[start:s.pos], &k); err != nil {
 				return s.failAt(start, "invalid JSON: %v", err)
 			}
+			key = []byte(k)
 		}
-		s.path = append(s.path, segment{key: key, object: true})
+		dup := false
 		if keys == nil {
-			keys = map[string]struct{}{}
+			for _, k := range seen {
+				dup = dup || string(k) == string(key)
+			}
+			if seen = append(seen, key); len(seen) > smallObject {
+				keys = make(map[string]struct{}, 2*smallObject)
+				for _, k := range seen[:len(seen)-1] {
+					keys[string(k)] = struct{}{}
+				}
+			}
 		}
-		if _, dup := keys[key]; dup {
+		if keys != nil {
+			_, dup = keys[string(key)]
+			keys[string(key)] = struct{}{}
+		}
+		s.path = append(s.path, segment{raw: key, object: true})
+		if dup {
 			return s.failAt(start, "duplicate key %q in one object; send each field once", key)
 		}
-		keys[key] = struct{}{}
 		s.space()
 		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
 			return s.fail("invalid JSON: want ':' after the key at byte %d", s.pos)

@@ -2,6 +2,7 @@ package strictjson
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -17,6 +18,9 @@ func TestCheck(t *testing.T) {
 		{in: `{"a":{"b":1,"c":2,"b":3}}`, path: ".a.b", msg: "duplicate key"},
 		{in: `{"a":[{"x":1},{"x":1,"x":2}]}`, path: ".a[1].x", msg: "duplicate key"},
 		{in: `{"a":1,"A":2}`}, // keys are case-sensitive here; callers check field names
+		{in: manyKeys(20, "k3"), path: ".k3", msg: "duplicate key"},
+		{in: manyKeys(20, "k19"), path: ".k19", msg: "duplicate key"},
+		{in: manyKeys(40, "")},
 		{in: "{\"a\":\"\xff\"}", path: ".a", msg: "invalid UTF-8"},
 		{in: "{\"\xc3\x28\":1}", msg: "invalid UTF-8"},
 		{in: `{"a":"\ud800"}`, path: ".a", msg: "lone UTF-16 surrogate"},
@@ -58,4 +62,18 @@ func FuzzCheck(f *testing.F) {
 			t.Fatalf("Check accepted invalid JSON %q", data)
 		}
 	})
+}
+
+// manyKeys is an object with n distinct keys, then dup again when set.
+func manyKeys(n int, dup string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		fmt.Fprintf(&b, `"k%d":%d,`, i, i)
+	}
+	if dup != "" {
+		fmt.Fprintf(&b, `%q:0,`, dup)
+	}
+	b.WriteString(`"last":true}`)
+	return b.String()
 }
