@@ -62,6 +62,9 @@ type UpdateRoleRequest struct {
 // ListRolesResponse is the body of GET /api/orgs/{org}/roles?uxPurpose=….
 type ListRolesResponse struct {
 	Roles []Role `json:"roles"`
+	// ContinuationToken is an iamref extension: set when more records follow, it is passed as
+	// ?continuationToken= for the next page. Built-in records come first.
+	ContinuationToken string `json:"continuationToken,omitempty"`
 }
 
 // MarshalJSON encodes a nil Roles as [].

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/iamref/iam/internal/strictjson"
 )
 
 // Limits on a descriptor tree. Pulumi Cloud rejects details over 1 MB and groups over 2000
@@ -43,6 +45,15 @@ func AsParseError(err error) (*ParseError, bool) {
 func Parse(data []byte) (Node, error) {
 	if len(data) > MaxDetailsBytes {
 		return nil, &ParseError{Path: "$", Msg: fmt.Sprintf("details are %d bytes; the limit is %d", len(data), MaxDetailsBytes)}
+	}
+	// encoding/json keeps the last of duplicate keys and turns invalid UTF-8 and lone
+	// surrogates into U+FFFD: refuse those first, so what is stored is what was meant.
+	if err := strictjson.Check(data); err != nil {
+		var se *strictjson.Error
+		if errors.As(err, &se) {
+			return nil, &ParseError{Path: "$" + se.Path, Msg: se.Msg, Err: err}
+		}
+		return nil, &ParseError{Path: "$", Msg: err.Error(), Err: err}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()

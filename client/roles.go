@@ -9,17 +9,20 @@ import (
 )
 
 // ListRoles lists the org's records of one kind, e.g. apitype.UXPurposeRole for roles or
-// apitype.UXPurposeSet for permission sets (GET /api/orgs/{org}/roles?uxPurpose=).
+// apitype.UXPurposeSet for permission sets, following continuation tokens
+// (GET /api/orgs/{org}/roles?uxPurpose=).
 func (c *Client) ListRoles(ctx context.Context, org string, uxPurpose apitype.UXPurpose) ([]apitype.Role, error) {
 	if err := required("org", org); err != nil {
 		return nil, err
 	}
-	var out apitype.ListRolesResponse
-	path := withQuery(apiPath("api", "orgs", org, "roles"), url.Values{"uxPurpose": {string(uxPurpose)}})
-	if err := c.get(ctx, path, &out); err != nil {
-		return nil, err
-	}
-	return out.Roles, nil
+	return collect(func(token string) ([]apitype.Role, string, error) {
+		var out apitype.ListRolesResponse
+		path := withQuery(apiPath("api", "orgs", org, "roles"), url.Values{"uxPurpose": {string(uxPurpose)}, "continuationToken": {token}})
+		if err := c.get(ctx, path, &out); err != nil {
+			return nil, "", err
+		}
+		return out.Roles, out.ContinuationToken, nil
+	})
 }
 
 // CreateRole creates a role, permission set or policy (POST /api/orgs/{org}/roles).

@@ -101,13 +101,18 @@ func (ac *accessChecker) check(chk apitype.AccessCheck) (apitype.AccessCheckResu
 	if err != nil {
 		return apitype.AccessCheckResult{}, invalid("accessCheck", "action", "%v", err)
 	}
-	ent, err := ac.s.resolveRef(ac.ctx, chk.Entity, scope.Kind)
+	ent, blind, err := ac.s.resolveRef(ac.ctx, chk.Entity, scope.Kind, ac.principals[""])
 	if err != nil {
 		return apitype.AccessCheckResult{}, err
 	}
 	ex := ix.Explain(scope.ID, ent)
 	ac.s.metrics.decision(ex.Decision)
-	return accessResult(ex), nil
+	res := accessResult(ex)
+	if blind {
+		res.Reasons = append(res.Reasons, "the caller may not read this "+ent.Kind.String()+
+			": answered from the reference as sent, without looking it up (no tags; conditions on tags do not hold)")
+	}
+	return res, nil
 }
 
 // accessResult renders an explanation for the access-check API: the reasons as text and the
@@ -141,17 +146,21 @@ func (s *Server) principalIndex(ctx context.Context, tokenID string) (*authz.Ind
 	return ix, err
 }
 
-// resolveRef finds the entity an access check names, by ID or by project/name.
-func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKind authz.EntityKind) (authz.Entity, error) {
+// resolveRef finds the entity an access check names, by ID or by project/name. The caller
+// (who holds role:read) learns about the entity only what it may read: an entity it may not
+// read, and a missing one unless it may read every entity of the kind, is answered from the
+// reference alone, as sent (its ID or its name, no tags; nothing looked up shows), so the
+// answer is the same whether the entity exists or not and never turns an ID into a name.
+func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKind authz.EntityKind, caller *authz.Index) (_ authz.Entity, blind bool, err error) {
 	if ref.Kind == "" || ref.Kind == apitype.EntityOrg {
 		if scopeKind != authz.KindOrg {
-			return authz.Entity{}, invalid("accessCheck", "entity.kind", "this action acts on a %s; name one (kind, and id or project/name)", scopeKind)
+			return authz.Entity{}, false, invalid("accessCheck", "entity.kind", "this action acts on a %s; name one (kind, and id or project/name)", scopeKind)
 		}
-		return authz.OrgEntity, nil
+		return authz.OrgEntity, false, nil
 	}
 	kind, err := authz.ParseEntityKind(ref.Kind)
 	if err != nil {
-		return authz.Entity{}, invalid("accessCheck", "entity.kind", "%v", err)
+		return authz.Entity{}, false, invalid("accessCheck", "entity.kind", "%v", err)
 	}
 	var e store.Entity
 	if ref.ID != "" {
@@ -162,11 +171,19 @@ func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKin
 	} else {
 		e, err = s.ents.get(ctx, kind, ref.Project, ref.Name)
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return authz.Entity{}, notFound(ref.Kind, "%s not found", describeEntityRef(ref))
+	unread := authz.Entity{Kind: kind, ID: ref.ID}
+	if ref.ID == "" {
+		unread.Name = qualified(ref.Project, ref.Name)
 	}
-	if err != nil {
-		return authz.Entity{}, err
+	switch {
+	case errors.Is(err, store.ErrNotFound) && readsEverywhere(caller, kind):
+		return authz.Entity{}, false, notFound(ref.Kind, "%s not found", describeEntityRef(ref))
+	case errors.Is(err, store.ErrNotFound):
+		return unread, true, nil
+	case err != nil:
+		return authz.Entity{}, false, err
+	case !mayRead(caller, e):
+		return unread, true, nil
 	}
-	return targetOf(e), nil
+	return targetOf(e), false, nil
 }

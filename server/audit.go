@@ -109,8 +109,12 @@ func (s *Server) auditEvent(r *http.Request, rt *route, c *call, decision, reaso
 
 func (s *Server) listAuditLogs(w http.ResponseWriter, r *http.Request, _ *call) error {
 	q := store.AuditQuery{Org: s.org.Name, Limit: 100, MaxField: maxAuditText}
-	if ct := r.URL.Query().Get("continuationToken"); ct != "" {
-		id, err := strconv.ParseInt(ct, 10, 64)
+	pos, err := s.readContinuation(r, "auditLogs", listName("auditlogs"), 1)
+	if err != nil {
+		return err
+	}
+	if pos != nil {
+		id, err := strconv.ParseInt(pos[0], 10, 64)
 		if err != nil || id <= 0 {
 			return invalid("auditLogs", "continuationToken", "not a continuation token returned by this endpoint")
 		}
@@ -152,7 +156,7 @@ func (s *Server) listAuditLogs(w http.ResponseWriter, r *http.Request, _ *call) 
 		resp.AuditLogEvents = append(resp.AuditLogEvents, ev)
 	}
 	if more {
-		resp.ContinuationToken = strconv.FormatInt(evs[len(evs)-1].ID, 10)
+		resp.ContinuationToken = s.continuation(listName("auditlogs"), strconv.FormatInt(evs[len(evs)-1].ID, 10))
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -164,6 +163,11 @@ func (s *Server) newEntity(ctx context.Context, kind authz.EntityKind, project, 
 	}
 	now := s.stamp()
 	e := store.Entity{ID: newID(), Org: s.org.Name, Kind: kind, Project: project, Name: name, Tags: tags, Created: now, Modified: now}
+	admitted, err := s.admitCreate(ctx, resource, quotaEntities)
+	if err != nil {
+		return store.Entity{}, err
+	}
+	defer admitted()
 	gen := s.ents.entries.Generation()
 	if err := s.st.CreateEntity(ctx, e); err != nil {
 		if errors.Is(err, store.ErrConflict) {
@@ -203,15 +207,56 @@ func (s *Server) updateEntityTags(w http.ResponseWriter, r *http.Request, c *cal
 	return nil
 }
 
-// visible filters entities to those the caller may read.
-func visible(c *call, scope authz.Scope, es []store.Entity) []store.Entity {
-	out := es[:0:0]
-	for _, e := range es {
-		if c.principal.index.Decide(scope.ID, targetOf(e)) {
-			out = append(out, e)
+// visiblePage reads one page of the entities of kind (in project; "" = every project) that the
+// caller may read (scope), ordered by project and name, and the continuation token when more
+// may follow. It reads at most entityScanFactor pages' worth of rows: a caller who may read few
+// of many entities gets short pages rather than one request that scans them all.
+func (s *Server) visiblePage(r *http.Request, c *call, kind authz.EntityKind, project string, scope authz.Scope) ([]store.Entity, string, error) {
+	resource := kind.String()
+	size, err := pageSize(r, resource)
+	if err != nil {
+		return nil, "", err
+	}
+	list := listName(resource+"s", project)
+	pos, err := s.readContinuation(r, resource, list, 2)
+	if err != nil {
+		return nil, "", err
+	}
+	var after *store.EntityPos
+	if pos != nil {
+		after = &store.EntityPos{Project: pos[0], Name: pos[1]}
+	}
+	var out []store.Entity
+	scanned, more := 0, false
+	for !more {
+		want := min(size+1, size*entityScanFactor-scanned)
+		if want <= 0 {
+			more = true // scan budget spent: the next page goes on from here
+			break
+		}
+		es, err := s.st.ListEntitiesPage(r.Context(), s.org.Name, kind, project, after, want)
+		if err != nil {
+			return nil, "", err
+		}
+		scanned += len(es)
+		for _, e := range es {
+			if c.principal.index.Decide(scope.ID, targetOf(e)) {
+				if len(out) == size {
+					more = true // e starts the next page
+					break
+				}
+				out = append(out, e)
+			}
+			after = &store.EntityPos{Project: e.Project, Name: e.Name}
+		}
+		if len(es) < want {
+			break
 		}
 	}
-	return out
+	if !more {
+		return out, "", nil
+	}
+	return out, s.continuation(list, after.Project, after.Name), nil
 }
 
 // Stacks.
@@ -243,12 +288,12 @@ func (s *Server) listStacks(w http.ResponseWriter, r *http.Request, c *call) err
 	if r.URL.Query().Get("organization") == "" {
 		return required("stacks", "organization")
 	}
-	es, err := s.st.ListEntities(r.Context(), s.org.Name, authz.KindStack, r.URL.Query().Get("project"))
+	es, next, err := s.visiblePage(r, c, authz.KindStack, r.URL.Query().Get("project"), stackRead)
 	if err != nil {
 		return err
 	}
-	resp := apitype.ListStacksResponse{}
-	for _, e := range visible(c, stackRead, es) {
+	resp := apitype.ListStacksResponse{ContinuationToken: next}
+	for _, e := range es {
 		resp.Stacks = append(resp.Stacks, apitype.StackSummary{ID: e.ID, OrgName: s.org.Name, ProjectName: e.Project, StackName: e.Name})
 	}
 	writeJSON(w, http.StatusOK, resp)
@@ -281,12 +326,12 @@ func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request, c *call) error {
-	es, err := s.st.ListEntities(r.Context(), s.org.Name, authz.KindEnvironment, r.URL.Query().Get("project"))
+	es, next, err := s.visiblePage(r, c, authz.KindEnvironment, r.URL.Query().Get("project"), environmentRead)
 	if err != nil {
 		return err
 	}
-	resp := apitype.ListEnvironmentsResponse{}
-	for _, e := range visible(c, environmentRead, es) {
+	resp := apitype.ListEnvironmentsResponse{NextToken: next}
+	for _, e := range es {
 		resp.Environments = append(resp.Environments, envJSON(s.org.Name, e))
 	}
 	writeJSON(w, http.StatusOK, resp)
@@ -398,15 +443,14 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, c *call) err
 }
 
 func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, c *call) error {
-	es, err := s.st.ListEntities(r.Context(), s.org.Name, authz.KindInsightsAccount, "")
+	es, next, err := s.visiblePage(r, c, authz.KindInsightsAccount, "", accountRead) // by name: accounts have no project
 	if err != nil {
 		return err
 	}
-	resp := apitype.ListInsightsAccountsResponse{}
-	for _, e := range visible(c, accountRead, es) {
+	resp := apitype.ListInsightsAccountsResponse{NextToken: next}
+	for _, e := range es {
 		resp.Accounts = append(resp.Accounts, accountJSON(e))
 	}
-	sort.Slice(resp.Accounts, func(i, j int) bool { return resp.Accounts[i].Name < resp.Accounts[j].Name })
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }

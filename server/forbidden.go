@@ -98,3 +98,47 @@ func (s *Server) mayBind(ctx context.Context, c *call, roleID, resource, attribu
 	}
 	return c.mayHandOut(cr.ix, resource, attribute, attempt)
 }
+
+// readScopes is the scope that lets a principal see an entity of each kind exists.
+var readScopes = map[authz.EntityKind]authz.Scope{
+	authz.KindStack:           stackRead,
+	authz.KindEnvironment:     environmentRead,
+	authz.KindInsightsAccount: accountRead,
+}
+
+// readsEverywhere reports whether ix may read every entity of kind, unconditionally: such a
+// principal may learn that an entity does not exist (a 404), as listing would tell it anyway.
+func readsEverywhere(ix *authz.Index, kind authz.EntityKind) bool {
+	read, ok := readScopes[kind]
+	if !ok {
+		return false
+	}
+	for _, g := range ix.Grants() {
+		if g.Kind == kind && g.Entities == nil && g.Condition == "" && g.Scopes.Has(read.ID) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayRead reports whether ix may read the entity (so may know it exists and what it is).
+func mayRead(ix *authz.Index, e store.Entity) bool {
+	read, ok := readScopes[e.Kind]
+	return ok && ix.Decide(read.ID, targetOf(e)) == authz.Allowed
+}
+
+// unseen is the 403 for a request on an entity the principal may not read, whether or not it
+// exists: the body depends only on the request (the path's name), never on the entity, so it
+// cannot tell a missing entity from a forbidden one. reason is for the audit log.
+func unseen(p *principal, scope authz.Scope, kind authz.EntityKind, name, reason string) *denial {
+	on := authz.Entity{Kind: kind, Name: name}.String()
+	return &denial{
+		err: &apiError{
+			status: http.StatusForbidden,
+			msg:    fmt.Sprintf("token %q (role %q) lacks %s on %s", p.token.Name, p.roleName, scope.Name, on),
+			fields: []apitype.FieldError{{Resource: kind.String(), Attribute: "scope", ErrorType: apitype.ErrorTypeCustom,
+				CustomMessage: "missing scope " + scope.Name + ": not granted on this " + kind.String() + ", or it does not exist"}},
+		},
+		reason: reason,
+	}
+}

@@ -9,7 +9,8 @@ import (
 )
 
 // A token without a scope anywhere gets the same 403 for existing and missing entities, so it
-// cannot probe which stacks exist; a token with the scope somewhere gets 404 for a missing one.
+// cannot probe which stacks exist; so does a token with the scope on some stacks (issue 9,
+// item 12: it used to get 404 for a missing one); one that may read every stack gets 404.
 func TestEntityExistenceIsNotLeaked(t *testing.T) {
 	h := start(t)
 	prod := h.stack("app", "prod", nil)
@@ -21,7 +22,9 @@ func TestEntityExistenceIsNotLeaked(t *testing.T) {
 	}
 	_, some := h.scopedToken("some", authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{prod.ID}}})
 	h.must(200, "GET", "/api/stacks/acme/app/prod", some, nil)
-	h.must(404, "GET", "/api/stacks/acme/app/missing", some, nil)
+	h.must(403, "GET", "/api/stacks/acme/app/missing", some, nil)
+	_, all := h.scopedToken("all", authz.GrantSpec{Scopes: []string{"stack:read"}})
+	h.must(404, "GET", "/api/stacks/acme/app/missing", all, nil)
 }
 
 func TestDefaultRoleNeedsTheRightsItGrants(t *testing.T) {

@@ -7,6 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/iamref/iam/internal/strictjson"
 )
 
 // readBody reads the whole (size-limited) request body. An oversized body is a 413; one that
@@ -33,9 +38,25 @@ func decodeBody(r *http.Request, resource string, v any) ([]byte, error) {
 	return body, decodeJSON(body, resource, v)
 }
 
-// decodeJSON decodes a JSON body strictly: an empty body, unknown fields and trailing data are
-// 400s that name the field.
+// decodeJSON decodes a JSON body strictly, each problem a 400 naming the attribute: an empty
+// body, invalid syntax, invalid UTF-8, lone surrogates, a key sent twice in one object (inside
+// details too; encoding/json would keep the last), trailing data, a field name in another case
+// than the API's (encoding/json would match it), an unknown field, a wrong type, and null
+// where a value is required (only pointer fields and raw JSON such as details may be null).
 func decodeJSON(body []byte, resource string, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return invalid(resource, "body", "a JSON body is required")
+	}
+	if err := strictjson.Check(body); err != nil {
+		var se *strictjson.Error
+		if errors.As(err, &se) && se.Path != "" && !strings.HasPrefix(se.Msg, "invalid JSON") {
+			return invalid(resource, strings.TrimPrefix(se.Path, "."), "%s", se.Msg)
+		}
+		return invalid(resource, "body", "%v", err)
+	}
+	if err := strictFields(json.RawMessage(body), reflect.TypeOf(v), ""); err != nil {
+		return err.apiError(resource)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -59,6 +80,141 @@ func decodeJSON(body []byte, resource string, v any) error {
 	}
 	return nil
 }
+
+// fieldProblem is what strictFields found, at a field path.
+type fieldProblem struct {
+	path, msg string
+}
+
+func (p *fieldProblem) apiError(resource string) *apiError {
+	if p.path == "" {
+		return invalid(resource, "body", "%s", p.msg)
+	}
+	return invalid(resource, p.path, "%s", p.msg)
+}
+
+var rawMessageType = reflect.TypeOf(json.RawMessage(nil))
+
+// strictFields walks raw (already known to be valid JSON) beside the Go type t it will be
+// decoded into, and refuses what encoding/json would accept silently: null for a non-pointer
+// value (a string, number, bool, object or array), and an object key that matches a field only
+// when case is ignored. Raw JSON fields (details) are left to their own parser.
+func strictFields(raw json.RawMessage, t reflect.Type, path string) *fieldProblem {
+	for t.Kind() == reflect.Pointer {
+		if path != "" && string(raw) == "null" { // an optional field sent as null: absent
+			return nil
+		}
+		t = t.Elem()
+	}
+	if t == rawMessageType || t.Kind() == reflect.Interface {
+		return nil
+	}
+	if string(bytes.TrimSpace(raw)) == "null" {
+		return &fieldProblem{path, fmt.Sprintf("null is not allowed here; send %s or leave the field out", describeKind(t))}
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return &fieldProblem{path, "want a JSON object"}
+		}
+		fields := jsonFields(t)
+		for k, v := range m {
+			f, ok := fields[k]
+			if !ok {
+				for name := range fields {
+					if strings.EqualFold(name, k) {
+						return &fieldProblem{join(path, k), fmt.Sprintf("unknown field; field names are case-sensitive: did you mean %q?", name)}
+					}
+				}
+				continue // an unknown field: the decoder names it
+			}
+			if p := strictFields(v, t.FieldByIndex(f).Type, join(path, k)); p != nil {
+				return p
+			}
+		}
+	case reflect.Map:
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return &fieldProblem{path, "want a JSON object"}
+		}
+		for k, v := range m {
+			if p := strictFields(v, t.Elem(), join(path, k)); p != nil {
+				return p
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return nil // []byte is a base64 string
+		}
+		var a []json.RawMessage
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return &fieldProblem{path, "want a JSON array"}
+		}
+		for i, v := range a {
+			if p := strictFields(v, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); p != nil {
+				return p
+			}
+		}
+	}
+	return nil
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func describeKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "a number"
+}
+
+// jsonFields maps a struct's JSON field names (as encoding/json spells them, embedded structs
+// flattened) to their field index.
+func jsonFields(t reflect.Type) map[string][]int {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string][]int)
+	}
+	m := map[string][]int{}
+	var walk func(t reflect.Type, index []int)
+	walk = func(t reflect.Type, index []int) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			idx := append(append([]int(nil), index...), i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" || !f.IsExported() && !f.Anonymous {
+				continue
+			}
+			if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+				walk(f.Type, idx)
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if _, taken := m[name]; !taken {
+				m[name] = idx
+			}
+		}
+	}
+	walk(t, nil)
+	fieldCache.Store(t, m)
+	return m
+}
+
+var fieldCache sync.Map // reflect.Type → map[string][]int
 
 // unknownField extracts the name from encoding/json's "json: unknown field \"x\"" error.
 func unknownField(err error) (string, bool) {

@@ -66,18 +66,53 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, c *call) erro
 	if !slices.Contains(uxPurposes, purpose) {
 		return invalid("role", "uxPurpose", "%q is not one of %s", purpose, strings.Join(uxPurposes, ", "))
 	}
-	recs, err := s.st.ListRecords(r.Context(), s.org.Name, purpose)
+	size, err := pageSize(r, "role")
 	if err != nil {
 		return err
+	}
+	list := listName("roles", purpose)
+	pos, err := s.readContinuation(r, "role", list, 2)
+	if err != nil {
+		return err
+	}
+	var after *store.RecordPos
+	if pos != nil {
+		after = &store.RecordPos{Custom: pos[0] == "custom", Name: pos[1]}
 	}
 	def, err := s.defaultRoleID(r.Context())
 	if err != nil {
 		return err
 	}
+	// Built-in records come first (clients find them on the first page), then custom ones by
+	// name. Records are read in small chunks, so that large details do not all sit in memory.
 	resp := apitype.ListRolesResponse{}
-	for _, rec := range recs {
-		rec.IsOrgDefault = rec.ID == def
-		resp.Roles = append(resp.Roles, roleJSON(rec))
+	bytes, more := 0, false
+	for !more {
+		want := min(size-len(resp.Roles)+1, 25) // +1 looks past the page's end
+		recs, err := s.st.ListRecordsPage(r.Context(), s.org.Name, purpose, after, want)
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			if len(resp.Roles) == size || len(resp.Roles) > 0 && bytes+len(rec.Details) > maxRolePageBytes {
+				more = true
+				break
+			}
+			bytes += len(rec.Details)
+			rec.IsOrgDefault = rec.ID == def
+			resp.Roles = append(resp.Roles, roleJSON(rec))
+			after = &store.RecordPos{Custom: rec.DefaultIdentifier == "", Name: rec.Name}
+		}
+		if len(recs) < want {
+			break
+		}
+	}
+	if more {
+		kind := "builtin"
+		if after.Custom {
+			kind = "custom"
+		}
+		resp.ContinuationToken = s.continuation(list, kind, after.Name)
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
@@ -276,7 +311,38 @@ func validRoleText(name, description string) error {
 	case utf8.RuneCountInString(description) > maxRoleDescription || !utf8.ValidString(description):
 		return invalid("role", "description", "at most %d characters of valid UTF-8", maxRoleDescription)
 	}
+	if p := textProblem(name, false); p != "" {
+		return invalid("role", "name", "%s", p)
+	}
+	if p := textProblem(description, true); p != "" {
+		return invalid("role", "description", "%s", p)
+	}
 	return nil
+}
+
+// nameClash refuses a record name that differs from another record of the same uxPurpose
+// only by case, Unicode compatibility form or spacing ("admin", "Ａｄｍｉｎ", "Admin  " beside
+// "Admin"): a 409 naming the record it would be confused with. selfID is the record being
+// renamed. The caller holds s.names, so two creates cannot both pass.
+func (s *Server) nameClash(ctx context.Context, purpose, name, selfID string) error {
+	key := displayKey(name)
+	var after *store.RecordPos
+	for {
+		recs, err := s.st.ListRecordsPage(ctx, s.org.Name, purpose, after, 1000)
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			if rec.ID != selfID && rec.Name != name && displayKey(rec.Name) == key {
+				return conflict("role", "name", "%q would display like the %s %q (%s); role names are unique ignoring case and Unicode compatibility forms", name, purpose, rec.Name, rec.ID)
+			}
+		}
+		if len(recs) < 1000 {
+			return nil
+		}
+		last := recs[len(recs)-1]
+		after = &store.RecordPos{Custom: last.DefaultIdentifier == "", Name: last.Name}
+	}
 }
 
 func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -304,6 +370,16 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) err
 		rec := store.Record{
 			ID: newID(), Org: s.org.Name, Name: req.Name, Description: req.Description, ResourceType: kind.ResourceType(),
 			UXPurpose: purpose, Details: details, Refs: refs, Version: 1, Created: now, Modified: now,
+		}
+		s.names.Lock()
+		defer s.names.Unlock()
+		admitted, err := s.admitCreate(r.Context(), "role", quotaRoles)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer admitted()
+		if err := s.nameClash(r.Context(), purpose, rec.Name, ""); err != nil {
+			return 0, nil, err
 		}
 		if err := s.st.CreateRecord(r.Context(), rec); err != nil {
 			if errors.Is(err, store.ErrConflict) {
@@ -365,6 +441,13 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	next.Version = rec.Version + 1
 	next.Modified = s.stamp()
+	if next.Name != rec.Name {
+		s.names.Lock()
+		defer s.names.Unlock()
+		if err := s.nameClash(r.Context(), rec.UXPurpose, next.Name, rec.ID); err != nil {
+			return err
+		}
+	}
 	if err := s.st.UpdateRecord(r.Context(), next, rec.Version); err != nil {
 		switch {
 		case errors.Is(err, store.ErrVersionConflict):
@@ -406,14 +489,18 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	force := r.URL.Query().Get("force") == "true"
 	if !force {
-		toks, err := s.st.ListTokensByRole(r.Context(), s.org.Name, rec.ID)
+		const shown = 10
+		toks, err := s.st.ListTokensPage(r.Context(), store.TokenQuery{Org: s.org.Name, Filter: store.TokensAll, RoleID: rec.ID, Limit: shown + 1})
 		if err != nil {
 			return err
 		}
 		if len(toks) > 0 {
-			names := make([]string, len(toks))
-			for i, t := range toks {
-				names[i] = strconv.Quote(t.Name)
+			names := make([]string, 0, shown+1)
+			for _, t := range toks[:min(len(toks), shown)] {
+				names = append(names, strconv.Quote(t.Name))
+			}
+			if len(toks) > shown {
+				names = append(names, "and more")
 			}
 			return conflict("role", "roleID", "%q is used by token(s) %s; delete them first, or pass ?force=true to delete the role and leave those tokens without rights", rec.Name, strings.Join(names, ", "))
 		}
@@ -451,9 +538,5 @@ func (s *Server) listRoleTokens(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	toks, err := s.st.ListTokensByRole(r.Context(), s.org.Name, rec.ID)
-	if err != nil {
-		return err
-	}
-	return s.writeTokens(r.Context(), w, toks)
+	return s.listTokenPage(w, r, store.TokenQuery{Filter: store.TokensAll, RoleID: rec.ID}, listName("roletokens", rec.ID))
 }

@@ -190,6 +190,9 @@ func (s *Server) admit(r *http.Request, rt *route, c *call) error {
 			return err
 		}
 		if !ex.Decision {
+			if rt.entity && c.entity.ID != "" && !mayRead(p.index, c.entity) { // no existence oracle
+				return unseen(p, rt.scope, c.entity.Kind, qualified(c.entity.Project, c.entity.Name), ex.String())
+			}
 			return forbidden(p, rt.scope, ex)
 		}
 	}
@@ -236,6 +239,14 @@ func (s *Server) authorize(r *http.Request, rt *route, c *call) (authz.Explanati
 			target = authz.Entity{Kind: rt.scope.Kind}
 		} else {
 			e, err := s.pathEntity(r, rt.scope.Kind)
+			if ae := (*apiError)(nil); errors.As(err, &ae) && ae.status == http.StatusNotFound && !readsEverywhere(ix, rt.scope.Kind) {
+				// Missing, told to a principal who may not read every entity of the kind: the
+				// same 403 as for one that exists but is out of its reach (see unseen).
+				c.label = pathLabel(rt.scope.Kind, r)
+				p := entityPaths[rt.scope.Kind]
+				return authz.Explanation{}, unseen(c.principal, rt.scope, rt.scope.Kind, qualified(r.PathValue(p.project), r.PathValue(p.name)),
+					"not found; answered as forbidden: the principal may not read every "+rt.scope.Kind.String())
+			}
 			if err != nil {
 				return authz.Explanation{}, err
 			}

@@ -38,7 +38,21 @@ type Config struct {
 	// minute are recorded one by one; the rest of that minute's are recorded as one summary
 	// event with their count. 0 means 10; a negative value records every denial.
 	DenialBurst int
+	// Per-org quotas; a create past one is a 409 that names the quota, the limit and the
+	// setting that raises it. MaxRoles counts custom roles, permission sets and policies
+	// (built-ins excluded; 10,000 when 0), MaxTokens tokens not deleted (expired included;
+	// 100,000 when 0), MaxEntities stacks, environments and insights accounts together
+	// (1,000,000 when 0).
+	MaxRoles, MaxTokens, MaxEntities int
 }
+
+// Quota defaults: far above any real org (Pulumi's Enterprise edition allows 25 custom roles),
+// low enough that one tenant cannot make every listing and compile slow for the rest.
+const (
+	DefaultMaxRoles    = 10_000
+	DefaultMaxTokens   = 100_000
+	DefaultMaxEntities = 1_000_000
+)
 
 // Server serves the API. Create it with New, serve Handler, and Close it to flush the audit
 // log and token usage.
@@ -58,6 +72,8 @@ type Server struct {
 	handler http.Handler
 	ents    *entityCache
 	idem    keyedMutex
+	names   sync.Mutex            // held from a record name's clash check to its write (nameClash)
+	quotas  [numQuotas]sync.Mutex // held from a quota's count to the create it admits
 	metrics *metrics
 
 	firstStart bool // the org was created by this start
@@ -90,6 +106,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 30 * time.Second
+	}
+	if cfg.MaxRoles == 0 {
+		cfg.MaxRoles = DefaultMaxRoles
+	}
+	if cfg.MaxTokens == 0 {
+		cfg.MaxTokens = DefaultMaxTokens
+	}
+	if cfg.MaxEntities == 0 {
+		cfg.MaxEntities = DefaultMaxEntities
+	}
+	if cfg.MaxRoles < 0 || cfg.MaxTokens < 0 || cfg.MaxEntities < 0 {
+		return nil, errors.New("server: quotas (MaxRoles, MaxTokens, MaxEntities) cannot be negative")
 	}
 	s := &Server{
 		cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now,
@@ -247,6 +275,9 @@ func (s *Server) EnsureToken(ctx context.Context, value, name string) (created b
 	if !tokenPattern.MatchString(value) {
 		return false, errors.New("bootstrap token must be \"pul-\" followed by 40 lowercase hex digits")
 	}
+	if why := weakTokenValue(value); why != "" {
+		return false, fmt.Errorf("bootstrap token refused: %s, so it is guessable; generate one with `openssl rand -hex 20` (prefixed with \"pul-\")", why)
+	}
 	tok, err := s.st.TokenByHash(ctx, hashToken(value))
 	switch {
 	case err == nil && tok.Org != s.org.Name:
@@ -281,6 +312,9 @@ func (s *Server) FirstStart() bool { return s.firstStart }
 // NewBootstrapToken creates an admin token and returns its value (printed once by the CLI).
 func (s *Server) NewBootstrapToken(ctx context.Context) (string, error) {
 	value, err := newTokenValue()
+	for err == nil && weakTokenValue(value) != "" { // about one start in ten million
+		value, err = newTokenValue()
+	}
 	if err != nil {
 		return "", err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -22,8 +23,8 @@ const (
 
 // writeTokens answers with a token listing. Many tokens share a role, so the listing reads each
 // distinct role once, not once per token. A role deleted with ?force=true is listed by ID alone.
-func (s *Server) writeTokens(ctx context.Context, w http.ResponseWriter, toks []store.Token) error {
-	resp := apitype.ListTokensResponse{}
+func (s *Server) writeTokens(ctx context.Context, w http.ResponseWriter, toks []store.Token, next string) error {
+	resp := apitype.ListTokensResponse{ContinuationToken: next}
 	roles := map[string]*apitype.TokenRole{}
 	for _, t := range toks {
 		out := apitype.AccessToken{
@@ -63,11 +64,39 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, c *call) err
 	default:
 		return invalid("token", "filter", "%q is not one of active, expired, all", f)
 	}
-	toks, err := s.st.ListTokens(r.Context(), s.org.Name, filter, s.now())
+	return s.listTokenPage(w, r, store.TokenQuery{Filter: filter}, listName("tokens", strconv.Itoa(int(filter))))
+}
+
+// listTokenPage answers one page of the tokens q selects (Org, Now, After and Limit are set
+// here from the request).
+func (s *Server) listTokenPage(w http.ResponseWriter, r *http.Request, q store.TokenQuery, list string) error {
+	size, err := pageSize(r, "token")
 	if err != nil {
 		return err
 	}
-	return s.writeTokens(r.Context(), w, toks)
+	pos, err := s.readContinuation(r, "token", list, 2)
+	if err != nil {
+		return err
+	}
+	if pos != nil {
+		micros, err := strconv.ParseInt(pos[0], 10, 64)
+		if err != nil {
+			return invalid("token", "continuationToken", "not a continuation token this listing issued")
+		}
+		q.After = &store.TokenPos{Created: time.UnixMicro(micros).UTC(), ID: pos[1]}
+	}
+	q.Org, q.Now, q.Limit = s.org.Name, s.now(), size+1 // one more tells whether a page follows
+	toks, err := s.st.ListTokensPage(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(toks) > size {
+		toks = toks[:size]
+		last := toks[size-1]
+		next = s.continuation(list, strconv.FormatInt(last.Created.UnixMicro(), 10), last.ID)
+	}
+	return s.writeTokens(r.Context(), w, toks, next)
 }
 
 func validTokenName(name string) error {
@@ -78,6 +107,9 @@ func validTokenName(name string) error {
 		return invalid("token", "name", "%q is %d characters; token names are at most %d", name, utf8.RuneCountInString(name), maxTokenName)
 	case strings.TrimSpace(name) != name:
 		return invalid("token", "name", "leading or trailing spaces")
+	}
+	if p := textProblem(name, false); p != "" {
+		return invalid("token", "name", "%s", p)
 	}
 	for _, r := range name {
 		if !unicode.IsPrint(r) {
@@ -95,6 +127,9 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 		}
 		if utf8.RuneCountInString(req.Description) > maxTokenDescription {
 			return 0, nil, invalid("token", "description", "at most %d characters", maxTokenDescription)
+		}
+		if p := textProblem(req.Description, true); p != "" {
+			return 0, nil, invalid("token", "description", "%s", p)
 		}
 		now := s.now()
 		if req.Expires != 0 {
@@ -147,6 +182,11 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 			return 0, nil, err
 		}
 		tok.Hash = hashToken(value)
+		admitted, err := s.admitCreate(r.Context(), "token", quotaTokens)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer admitted()
 		if err := s.st.CreateToken(r.Context(), tok); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return 0, nil, conflict("token", "name", "the token name %q is taken; names stay reserved after a token is deleted, so choose another", req.Name)

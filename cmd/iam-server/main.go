@@ -45,7 +45,7 @@ func rootCmd() *cobra.Command {
 
 func serveCmd() *cobra.Command {
 	var addr, db, org, logFormat, logLevel, auditRetention string
-	var gcPercent int
+	var gcPercent, maxRoles, maxTokens, maxEntities int
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API",
@@ -71,8 +71,9 @@ Without it, the first start creates one and prints it once on standard output.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, log, server.Config{Org: org, Logger: log, AuditRetention: retention}, addr, db,
-				os.Getenv("IAM_BOOTSTRAP_TOKEN"), cmd.OutOrStdout())
+			cfg := server.Config{Org: org, Logger: log, AuditRetention: retention,
+				MaxRoles: maxRoles, MaxTokens: maxTokens, MaxEntities: maxEntities}
+			return serve(ctx, log, cfg, addr, db, os.Getenv("IAM_BOOTSTRAP_TOKEN"), cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
@@ -83,6 +84,9 @@ Without it, the first start creates one and prints it once on standard output.`,
 	cmd.Flags().IntVar(&gcPercent, "gc-percent", 400, "Go GC target percentage when GOGC is unset")
 	cmd.Flags().StringVar(&auditRetention, "audit-retention", "0",
 		`how long audit events are kept, e.g. 90d or 720h; older ones are deleted hourly ("0" keeps them forever)`)
+	cmd.Flags().IntVar(&maxRoles, "max-roles", server.DefaultMaxRoles, "quota: custom roles, permission sets and policies per org")
+	cmd.Flags().IntVar(&maxTokens, "max-tokens", server.DefaultMaxTokens, "quota: access tokens per org (not deleted)")
+	cmd.Flags().IntVar(&maxEntities, "max-entities", server.DefaultMaxEntities, "quota: stacks, environments and insights accounts per org")
 	return cmd
 }
 

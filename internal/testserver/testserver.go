@@ -52,6 +52,8 @@ type Options struct {
 	WrapStore func(store.Store) store.Store
 	// Config, when set, adjusts the server configuration before New.
 	Config func(*server.Config)
+	// Quotas (server.Config's); 0 keeps the server's defaults.
+	MaxRoles, MaxTokens, MaxEntities int
 }
 
 // Start serves the real handler with a fresh SQLite database until the test ends.
@@ -79,7 +81,8 @@ func Start(t testing.TB, opts ...Options) *Server {
 		use = o.WrapStore(st)
 	}
 	ctx := context.Background()
-	cfg := server.Config{Org: o.Org, Store: use, Logger: o.Logger, Now: o.Now, TokenTTL: o.TokenTTL}
+	cfg := server.Config{Org: o.Org, Store: use, Logger: o.Logger, Now: o.Now, TokenTTL: o.TokenTTL,
+		MaxRoles: o.MaxRoles, MaxTokens: o.MaxTokens, MaxEntities: o.MaxEntities}
 	if o.Config != nil {
 		o.Config(&cfg)
 	}

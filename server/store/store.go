@@ -114,6 +114,35 @@ type AuditQuery struct {
 // AuditCutMarker ends a field that ListAudit cut to AuditQuery.MaxField.
 const AuditCutMarker = "…[truncated]"
 
+// RecordPos is a position in ListRecordsPage's order (built-in records first, then custom
+// ones, each by name): the last record of the previous page.
+type RecordPos struct {
+	Custom bool // DefaultIdentifier == ""
+	Name   string
+}
+
+// TokenPos is a position in token order (Created, then ID): the last token of the previous page.
+type TokenPos struct {
+	Created time.Time
+	ID      string
+}
+
+// TokenQuery selects one page of tokens for ListTokensPage.
+type TokenQuery struct {
+	Org    string
+	Filter TokenFilter
+	Now    time.Time // for Filter
+	RoleID string    // only tokens holding this role; "" = any
+	After  *TokenPos // nil = from the first
+	Limit  int       // at most this many; must be > 0
+}
+
+// EntityPos is a position in entity order (Project, then Name): the last entity of the
+// previous page.
+type EntityPos struct {
+	Project, Name string
+}
+
 // Idempotent is the stored outcome of a create carried out under an Idempotency-Key.
 type Idempotent struct {
 	Org         string
@@ -142,6 +171,12 @@ type Store interface {
 	ListRecords(ctx context.Context, org, uxPurpose string) ([]Record, error)
 	// UpdateRecord replaces the record if its stored Version equals expectedVersion; r.Version
 	// must be expectedVersion+1. ErrVersionConflict otherwise, ErrConflict on a duplicate name.
+	// ListRecordsPage returns up to limit (> 0) of the org's records with that uxPurpose
+	// (required), after the position (nil = from the first), built-in records first, then
+	// custom ones, each ordered by name.
+	ListRecordsPage(ctx context.Context, org, uxPurpose string, after *RecordPos, limit int) ([]Record, error)
+	// CountRecords counts the org's custom records (roles, sets and policies; built-ins excluded).
+	CountRecords(ctx context.Context, org string) (int, error)
 	UpdateRecord(ctx context.Context, r Record, expectedVersion int) error
 	DeleteRecord(ctx context.Context, org, id string) error
 	// Referrers lists the records whose Refs contain id.
@@ -155,6 +190,10 @@ type Store interface {
 	// ListTokens returns tokens ordered by creation time, then ID.
 	ListTokens(ctx context.Context, org string, filter TokenFilter, now time.Time) ([]Token, error)
 	ListTokensByRole(ctx context.Context, org, roleID string) ([]Token, error) // not deleted
+	// ListTokensPage returns one page of the tokens q selects, ordered like ListTokens.
+	ListTokensPage(ctx context.Context, q TokenQuery) ([]Token, error)
+	// CountTokens counts the org's tokens that are not deleted (expired ones included).
+	CountTokens(ctx context.Context, org string) (int, error)
 	// DeleteToken marks the token deleted (its name stays reserved). ErrNotFound if missing or
 	// already deleted.
 	DeleteToken(ctx context.Context, org, id string, at time.Time) error
@@ -170,6 +209,11 @@ type Store interface {
 	// ListEntities returns the org's entities of that kind, project "" = all, ordered by
 	// project then name.
 	ListEntities(ctx context.Context, org string, kind authz.EntityKind, project string) ([]Entity, error)
+	// ListEntitiesPage is one page of ListEntities: up to limit (> 0) entities after the
+	// position (nil = from the first).
+	ListEntitiesPage(ctx context.Context, org string, kind authz.EntityKind, project string, after *EntityPos, limit int) ([]Entity, error)
+	// CountEntities counts the org's entities of every kind.
+	CountEntities(ctx context.Context, org string) (int, error)
 	// UpdateEntityTags replaces the tags and bumps Modified.
 	UpdateEntityTags(ctx context.Context, org, id string, tags map[string]string, at time.Time) (Entity, error)
 	DeleteEntity(ctx context.Context, org, id string) error

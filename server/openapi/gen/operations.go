@@ -24,6 +24,8 @@ func str(desc string) object { return object{"type": "string", "description": de
 var (
 	continuationToken = param{name: "continuationToken", schema: str(""), description: "The `continuationToken` (or `nextToken`) of the previous page."}
 	projectFilter     = param{name: "project", schema: str(""), description: "Only this project's."}
+	maxResults        = param{name: "maxResults", description: "Items per page, 1 to 1000 (100 by default; more is a 400).",
+		schema: object{"type": "integer", "minimum": 1, "maximum": 1000}}
 )
 
 // operations lists every route the server serves (server/routes.go), in its order. The server
@@ -49,7 +51,7 @@ var operations = []operation{
 	{method: "GET", path: "/api/orgs/{org}/roles", id: "listRoles", tag: "roles", access: scoped, scope: "role:read", status: 200,
 		summary: "Lists the roles, permission sets or policies of the organization, built-in ones included.",
 		query: []param{{name: "uxPurpose", required: true, description: "Which kind of record to list.",
-			schema: object{"type": "string", "enum": []string{"role", "set", "policy"}}}},
+			schema: object{"type": "string", "enum": []string{"role", "set", "policy"}}}, maxResults, continuationToken},
 		response: apitype.ListRolesResponse{}, errors: []int{400}},
 	{method: "POST", path: "/api/orgs/{org}/roles", id: "createRole", tag: "roles", access: scoped, scope: "role:create", status: 200,
 		summary: "Creates a role (`uxPurpose: role`, the default), a permission set (`set`) or a policy (`policy`).",
@@ -74,7 +76,8 @@ var operations = []operation{
 			schema: object{"type": "string", "enum": []string{"true", "false"}}}},
 		errors: []int{400, 409}},
 	{method: "GET", path: "/api/orgs/{org}/roles/{roleID}/tokens", id: "listRoleTokens", tag: "roles", access: scoped, scope: "org_token:read", status: 200,
-		summary: "Lists the organization tokens that hold a role.", response: apitype.ListTokensResponse{}},
+		summary: "Lists the organization tokens that hold a role.", query: []param{maxResults, continuationToken},
+		response: apitype.ListTokensResponse{}, errors: []int{400}},
 	{method: "PATCH", path: "/api/orgs/{org}/roles/{roleID}/default", id: "setDefaultRole", tag: "roles", access: scoped, scope: "role:update", status: 204,
 		summary: "Makes a role the organization's default (what tokens without a role act with); the caller must hold everything it grants.",
 		errors:  []int{400}},
@@ -82,7 +85,7 @@ var operations = []operation{
 	{method: "GET", path: "/api/orgs/{org}/tokens", id: "listOrgTokens", tag: "tokens", access: scoped, scope: "org_token:read", status: 200,
 		summary: "Lists organization tokens (never their values).",
 		query: []param{{name: "filter", description: "Which tokens: `active` (the default), `expired` or `all`.",
-			schema: object{"type": "string", "enum": []string{apitype.TokenFilterActive, apitype.TokenFilterExpired, apitype.TokenFilterAll}}}},
+			schema: object{"type": "string", "enum": []string{apitype.TokenFilterActive, apitype.TokenFilterExpired, apitype.TokenFilterAll}}}, maxResults, continuationToken},
 		response: apitype.ListTokensResponse{}, errors: []int{400}},
 	{method: "POST", path: "/api/orgs/{org}/tokens", id: "createOrgToken", tag: "tokens", access: scoped, scope: "org_token:create", status: 200,
 		summary: "Creates an organization token; its value is in this answer only.",
@@ -103,7 +106,7 @@ var operations = []operation{
 		summary: "Replaces a stack's tags (names starting with `pulumi:` are reserved).", body: apitype.UpdateStackTagsRequest{}},
 	{method: "GET", path: "/api/user/stacks", id: "listStacks", tag: "stacks", access: scoped, scope: "stack:list", status: 200,
 		summary:  "Lists the stacks of an organization that the caller may read.",
-		query:    []param{{name: "organization", required: true, schema: str(""), description: "The organization."}, projectFilter},
+		query:    []param{{name: "organization", required: true, schema: str(""), description: "The organization."}, projectFilter, maxResults, continuationToken},
 		response: apitype.ListStacksResponse{}, errors: []int{400}},
 
 	{method: "POST", path: "/api/esc/environments/{org}", id: "createEnvironment", tag: "environments", access: scoped, scope: "environment:create", status: 200,
@@ -111,21 +114,24 @@ var operations = []operation{
 		body:    apitype.CreateEnvironmentRequest{}, response: apitype.Environment{}, errors: []int{409}, idempotent: true},
 	{method: "GET", path: "/api/esc/environments/{org}", id: "listEnvironments", tag: "environments", access: scoped, scope: "environment:list", status: 200,
 		summary: "Lists the environments of the organization that the caller may read.",
-		query:   []param{projectFilter, continuationToken}, response: apitype.ListEnvironmentsResponse{}},
+		query:   []param{projectFilter, maxResults, continuationToken}, response: apitype.ListEnvironmentsResponse{}, errors: []int{400}},
 	{method: "GET", path: "/api/esc/environments/{org}/{project}/{env}", id: "getEnvironment", tag: "environments", access: scoped, scope: "environment:read", entity: true, status: 200,
 		summary: "Reads an environment.", response: apitype.Environment{}},
 	{method: "DELETE", path: "/api/esc/environments/{org}/{project}/{env}", id: "deleteEnvironment", tag: "environments", access: scoped, scope: "environment:delete", entity: true, status: 204,
 		summary: "Deletes an environment."},
 	{method: "POST", path: "/api/esc/environments/{org}/{project}/{env}/open", id: "openEnvironment", tag: "environments", access: scoped, scope: "environment:open", entity: true, status: 200,
-		summary:     "Opens an environment: answers a session ID.",
-		description: "This server stores no environment values; the route exists so that `environment:open` is enforced and audited.",
-		response:    apitype.OpenEnvironmentResponse{}},
+		summary: "Opens an environment: answers a session ID.",
+		description: "This server stores no environment values; the route exists so that `environment:open` is enforced and audited. " +
+			"The duration is capped at the longest `MaxOpenDuration` of the caller's grants, and the cap is reported in the answer.",
+		query: []param{{name: "duration", description: "How long the session lasts, as a Go duration such as `2h` (the default); must be positive.",
+			schema: str("")}},
+		response: apitype.OpenEnvironmentResponse{}, errors: []int{400}},
 	{method: "PATCH", path: "/api/esc/environments/{org}/{project}/{env}/tags", id: "updateEnvironmentTags", tag: "environments", access: scoped, scope: "environment_tag:update", entity: true, status: 204,
 		summary: "Replaces an environment's tags.", body: apitype.UpdateEnvironmentTagsRequest{}},
 
 	{method: "GET", path: "/api/preview/insights/{org}/accounts", id: "listInsightsAccounts", tag: "insights", access: scoped, scope: "insights_account:list", status: 200,
-		summary: "Lists the insights accounts that the caller may read, by name.", query: []param{continuationToken},
-		response: apitype.ListInsightsAccountsResponse{}},
+		summary: "Lists the insights accounts that the caller may read, by name.", query: []param{maxResults, continuationToken},
+		response: apitype.ListInsightsAccountsResponse{}, errors: []int{400}},
 	{method: "POST", path: "/api/preview/insights/{org}/accounts/{account}", id: "createInsightsAccount", tag: "insights", access: scoped, scope: "insights_account:create", status: 200,
 		summary: "Registers an insights account so that grants can name it.",
 		body:    apitype.CreateInsightsAccountRequest{}, response: apitype.InsightsAccount{}, errors: []int{409}, idempotent: true},

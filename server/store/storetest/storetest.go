@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListEntities", testListEntities},
 		{"EntityTags", testEntityTags},
 		{"DeleteEntity", testDeleteEntity},
+		{"Pages", testPages},
 		{"Audit", testAudit},
 		{"MutationAudit", testMutationAudit},
 		{"PruneAudit", testPruneAudit},
