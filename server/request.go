@@ -47,15 +47,23 @@ func decodeJSON(body []byte, resource string, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return invalid(resource, "body", "a JSON body is required")
 	}
-	if err := strictjson.Check(body); err != nil {
+	t := reflect.TypeOf(v)
+	names := fieldNamesOf(t)
+	seen, err := strictjson.Scan(body, names.caseMismatch)
+	if err != nil {
 		var se *strictjson.Error
 		if errors.As(err, &se) && se.Path != "" && !strings.HasPrefix(se.Msg, "invalid JSON") {
 			return invalid(resource, strings.TrimPrefix(se.Path, "."), "%s", se.Msg)
 		}
 		return invalid(resource, "body", "%v", err)
 	}
-	if err := strictFields(json.RawMessage(body), reflect.TypeOf(v), ""); err != nil {
-		return err.apiError(resource)
+	// strictFields walks the body beside the type, re-reading each level: only when the scan
+	// saw a null or a key that matches some field name of the type in another case can it
+	// find anything (the access check's batches are the hot path here).
+	if seen.Null || seen.Flag {
+		if err := strictFields(json.RawMessage(body), t, ""); err != nil {
+			return err.apiError(resource)
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -183,6 +191,63 @@ func describeKind(t reflect.Type) string {
 
 // jsonFields maps a struct's JSON field names (as encoding/json spells them, embedded structs
 // flattened) to their field index.
+// fieldNames are the JSON field names of every struct reachable from a type, for the quick
+// test of decodeJSON: exact names, and the same names folded to lower case.
+type fieldNames struct {
+	exact  map[string]bool
+	folded map[string]bool
+}
+
+var fieldNamesCache sync.Map // reflect.Type → *fieldNames
+
+func fieldNamesOf(t reflect.Type) *fieldNames {
+	if n, ok := fieldNamesCache.Load(t); ok {
+		return n.(*fieldNames)
+	}
+	n := &fieldNames{exact: map[string]bool{}, folded: map[string]bool{}}
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		for name, idx := range jsonFields(t) {
+			n.exact[name], n.folded[strings.ToLower(name)] = true, true
+			walk(t.FieldByIndex(idx).Type)
+		}
+	}
+	walk(t)
+	fieldNamesCache.Store(t, n)
+	return n
+}
+
+// caseMismatch reports whether key could be a field name sent in another case: not a field
+// name as it is, but one when folded (ASCII; a key that is not short ASCII counts as one, so
+// that the full check runs).
+func (n *fieldNames) caseMismatch(key []byte) bool {
+	if n.exact[string(key)] {
+		return false
+	}
+	var buf [64]byte
+	if len(key) > len(buf) {
+		return true
+	}
+	for i, c := range key {
+		if c >= 0x80 {
+			return true
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return n.folded[string(buf[:len(key)])]
+}
+
 func jsonFields(t reflect.Type) map[string][]int {
 	if m, ok := fieldCache.Load(t); ok {
 		return m.(map[string][]int)

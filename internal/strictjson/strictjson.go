@@ -34,7 +34,27 @@ func (e *Error) Error() string {
 // is a lone surrogate, a key that repeats within one object (after unescaping), nesting deeper
 // than MaxDepth, or anything but white space after the value. It allocates only for keys.
 func Check(data []byte) error {
-	s := scanner{data: data}
+	_, err := Scan(data, nil)
+	return err
+}
+
+// Summary is what Scan saw besides problems, for callers that skip a costlier check of their
+// own when it cannot find anything.
+type Summary struct {
+	Null bool // a null literal appears somewhere
+	Flag bool // the key callback returned true for some key
+}
+
+// Scan is Check that also calls key (when not nil) with every object key, unescaped (the
+// slice is valid only during the call), and reports what it saw.
+func Scan(data []byte, key func([]byte) bool) (Summary, error) {
+	s := scanner{data: data, key: key}
+	err := s.check()
+	return s.sum, err
+}
+
+func (s *scanner) check() error {
+	data := s.data
 	s.space()
 	if s.pos == len(data) {
 		return &Error{Offset: 0, Msg: "no JSON value"}
@@ -52,6 +72,8 @@ func Check(data []byte) error {
 type scanner struct {
 	data []byte
 	pos  int
+	key  func([]byte) bool
+	sum  Summary
 	path []segment // where the scan is; rendered only for an error
 }
 
@@ -117,6 +139,7 @@ func (s *scanner) value(depth int) error {
 		for _, lit := range [...]string{"true", "false", "null"} {
 			if len(s.data)-s.pos >= len(lit) && string(s.data[s.pos:s.pos+len(lit)]) == lit {
 				s.pos += len(lit)
+				s.sum.Null = s.sum.Null || lit == "null"
 				return nil
 			}
 		}
@@ -177,6 +200,9 @@ func (s *scanner) object(depth int) error {
 		if keys != nil {
 			_, dup = keys[string(key)]
 			keys[string(key)] = struct{}{}
+		}
+		if s.key != nil && s.key(key) {
+			s.sum.Flag = true
 		}
 		s.path = append(s.path, segment{raw: key, object: true})
 		if dup {
