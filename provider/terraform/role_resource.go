@@ -130,6 +130,12 @@ func usesDetails(grant types.List, details detailsValue) bool {
 	return len(grant.Elements()) == 0 && !grant.IsUnknown() && !details.IsNull() && !details.IsUnknown() && details.ValueString() != ""
 }
 
+// withGrants reports whether the configuration gives details beside grant blocks (or grant
+// blocks not known yet).
+func withGrants(grant types.List, details detailsValue) bool {
+	return !details.IsNull() && (grant.IsUnknown() || len(grant.Elements()) > 0)
+}
+
 // mappingArgs are the inputs of a role model: grants, or details when the model gives no grants.
 func (m roleModel) mappingArgs(ctx context.Context, org string) (mapping.CustomRoleArgs, diag.Diagnostics) {
 	a, diags := m.args(ctx, org)
@@ -189,6 +195,15 @@ func (r *customRoleResource) ValidateConfig(ctx context.Context, req resource.Va
 		resp.Diagnostics.AddAttributeError(path.Root("details"), "Invalid details", "empty; omit details or give a PermissionDescriptor tree")
 		return
 	}
+	if withGrants(m.Grant, m.Details) {
+		// details beside grant blocks, as -generate-config-out writes an imported role: the
+		// grants are the inputs, and ModifyPlan checks that details is the tree they compile
+		// to. Here details is only checked to be a tree.
+		probe.Details = ""
+		if !m.Details.IsUnknown() {
+			resp.Diagnostics.Append(problemDiags(mapping.CheckRole(mapping.CustomRoleArgs{Name: "details", Details: m.Details.ValueString()}), nil)...)
+		}
+	}
 	if m.Grant.IsUnknown() {
 		unk.Add(mapping.Root(mapping.FieldGrants))
 	}
@@ -219,14 +234,30 @@ func (r *customRoleResource) ValidateConfig(ctx context.Context, req resource.Va
 // stays the same, `details` keeps its value in the plan instead of showing "(known after
 // apply)", and when nothing the server stores changes, `version` does too and apply makes no
 // API call. A changed effective organization replaces the role.
+//
+// Details given beside grant blocks (as `terraform plan -generate-config-out` writes an
+// imported role) must be the tree the grants compile to; otherwise the plan fails.
 func (r *customRoleResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() || r.data == nil {
+	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
 	}
-	var state, plan, config roleModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	var plan, config roleModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if withGrants(config.Grant, config.Details) && !config.Details.IsUnknown() && attrFullyKnown(plan.Grant) && !plan.Organization.IsUnknown() {
+		r.checkDetailsOfGrants(ctx, plan, &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	if req.State.Raw.IsNull() {
+		return
+	}
+	var state roleModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -247,6 +278,31 @@ func (r *customRoleResource) ModifyPlan(ctx context.Context, req resource.Modify
 		plan.Version = state.Version
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// checkDetailsOfGrants fails unless the plan's details is the tree its grants compile to.
+func (r *customRoleResource) checkDetailsOfGrants(ctx context.Context, plan roleModel, diags *diag.Diagnostics) {
+	org, err := r.data.prov.Org(plan.Organization.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("organization"), "No organization", errText(err))
+		return
+	}
+	a, d := plan.args(ctx, org)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	tree, err := r.data.prov.CompileRole(ctx, a)
+	if err != nil {
+		diags.Append(errDiags("Cannot compile the role's grants", err, nil)...)
+		return
+	}
+	if !sameDetails(string(tree), plan.Details.ValueString()) {
+		diags.AddAttributeError(path.Root("details"), "Invalid details",
+			"set either grant or details, not both: details beside grant blocks is accepted only when it is the tree the grants compile to "+
+				"(as `terraform plan -generate-config-out` writes it for an imported role), and this one differs. "+
+				"Remove details; it is computed from the grant blocks and after apply holds the tree the server stores.")
+	}
 }
 
 // hasUnknownInputs reports whether any input of the plan is not known yet.
