@@ -101,8 +101,16 @@ func TestRoleLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.DeleteRole(ctx, restored); err == nil || !strings.Contains(err.Error(), `"ci"`) {
+	if err := p.DeleteRole(ctx, restored); err == nil || !strings.Contains(err.Error(), `"ci"`) || strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("delete of a used role: %v", err)
+	}
+	// The permission is still granted by the role: delete is refused, naming the role and the
+	// fix, and not with the client's rendering of the 409's field error ("(roleID already
+	// exists)").
+	err = p.DeletePermission(ctx, perm)
+	want := fmt.Sprintf(`delete permission "deleters": it is still granted by role "deployer" (%s): remove it from their grants first, or delete after update`, role.RoleID)
+	if err == nil || err.Error() != want {
+		t.Fatalf("delete of a granted permission:\n got %v\nwant %s", err, want)
 	}
 	if err := p.DeleteToken(ctx, tok); err != nil {
 		t.Fatal(err)
