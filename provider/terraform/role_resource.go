@@ -204,19 +204,31 @@ func (r *customRoleResource) ValidateConfig(ctx context.Context, req resource.Va
 			resp.Diagnostics.Append(problemDiags(mapping.CheckRole(mapping.CustomRoleArgs{Name: "details", Details: m.Details.ValueString()}), nil)...)
 		}
 	}
-	if m.Grant.IsUnknown() {
-		unk.Add(mapping.Root(mapping.FieldGrants))
-	}
-	gs, diags := m.grants(ctx)
+	grants, sets, diags := m.grantsWithUnknowns(ctx, &unk)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	probe.Grants = grants
+	resp.Diagnostics.Append(problemDiags(mapping.CheckRoleWithUnknowns(probe, unk), sets)...)
+}
+
+// grantsWithUnknowns reads the grant blocks of a configuration or plan, recording the values
+// not known yet in unk; sets maps the mapping path of each set to its values (see problemDiags).
+func (m roleModel) grantsWithUnknowns(ctx context.Context, unk *mapping.Unknowns) ([]mapping.Grant, map[string][]string, diag.Diagnostics) {
+	if m.Grant.IsUnknown() {
+		unk.Add(mapping.Root(mapping.FieldGrants))
+	}
+	gs, diags := m.grants(ctx)
+	if diags.HasError() {
+		return nil, nil, diags
+	}
 	sets := map[string][]string{}
+	var out []mapping.Grant
 	for i, g := range gs {
 		at := mapping.Root(mapping.FieldGrants).At(i)
 		read := func(f mapping.Field, s types.Set) []string {
-			vals := setStrings(s, at.Dot(f), &unk)
+			vals := setStrings(s, at.Dot(f), unk)
 			sets[at.Dot(f).String()] = vals
 			return vals
 		}
@@ -224,9 +236,32 @@ func (r *customRoleResource) ValidateConfig(ctx context.Context, req resource.Va
 		for _, k := range authz.EntityKinds {
 			mg.Set(k, read(mapping.Field(k.GrantField()), *g.refs(k)))
 		}
-		probe.Grants = append(probe.Grants, mg)
+		out = append(out, mg)
 	}
-	resp.Diagnostics.Append(problemDiags(mapping.CheckRoleWithUnknowns(probe, unk), sets)...)
+	return out, sets, diags
+}
+
+// checkEntities fails the plan when a stack, environment or insights account that the grants
+// name (and that is known at plan time) does not exist: the provider does not create them, so
+// the apply would fail.
+func (r *customRoleResource) checkEntities(ctx context.Context, plan roleModel, diags *diag.Diagnostics) {
+	var unk mapping.Unknowns
+	if plan.Organization.IsUnknown() {
+		return
+	}
+	grants, sets, d := plan.grantsWithUnknowns(ctx, &unk)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	org, err := r.data.prov.Org(plan.Organization.ValueString())
+	if err != nil {
+		return // the create says so
+	}
+	err = r.data.prov.CheckRoleEntities(ctx, mapping.CustomRoleArgs{Organization: org, Name: plan.Name.ValueString(), Grants: grants}, unk)
+	if err != nil {
+		diags.Append(errDiags("Cannot look up the role's entities", err, sets)...)
+	}
 }
 
 // ModifyPlan compares the planned inputs with the server's tree (mapping.RoleChanges compiles
@@ -252,6 +287,9 @@ func (r *customRoleResource) ModifyPlan(ctx context.Context, req resource.Modify
 		if resp.Diagnostics.HasError() {
 			return
 		}
+	}
+	if r.checkEntities(ctx, plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
 	}
 	if req.State.Raw.IsNull() {
 		return
