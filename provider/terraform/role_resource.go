@@ -78,8 +78,9 @@ func (r *customRoleResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				CustomType: detailsType{},
 				Optional:   true,
 				Computed:   true,
-				Description: "What the role allows as raw PermissionDescriptor JSON (the `details` tree of the IAM API, discriminated by `__type`), for roles built elsewhere; conflicts with `grant`. " +
-					"Either way, after apply it holds the tree the server stores. Values are compared canonically, so formatting and key order never cause a diff.",
+				Description: "What the role allows as raw PermissionDescriptor JSON (the `details` tree of the IAM API, discriminated by `__type`), for roles built elsewhere; conflicts with `grant` " +
+					"(beside `grant` blocks it is accepted only as the tree they compile to, which is what `terraform plan -generate-config-out` writes for an imported role; the plan checks it). " +
+					"Either way, after apply it holds the tree the server stores; the plan shows it as known after apply only when the tree changes. Values are compared canonically, so formatting and key order never cause a diff.",
 			},
 		}),
 		Blocks: map[string]schema.Block{
