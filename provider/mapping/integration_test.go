@@ -101,8 +101,16 @@ func TestRoleLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.DeleteRole(ctx, restored); err == nil || !strings.Contains(err.Error(), `"ci"`) {
+	if err := p.DeleteRole(ctx, restored); err == nil || !strings.Contains(err.Error(), `"ci"`) || strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("delete of a used role: %v", err)
+	}
+	// The permission is still granted by the role: delete is refused, naming the role and the
+	// fix, and not with the client's rendering of the 409's field error ("(roleID already
+	// exists)").
+	err = p.DeletePermission(ctx, perm)
+	want := fmt.Sprintf(`delete permission "deleters": it is still granted by role "deployer" (%s): remove it from their grants first, or delete after update`, role.RoleID)
+	if err == nil || err.Error() != want {
+		t.Fatalf("delete of a granted permission:\n got %v\nwant %s", err, want)
 	}
 	if err := p.DeleteToken(ctx, tok); err != nil {
 		t.Fatal(err)
@@ -146,11 +154,35 @@ func TestRoleErrors(t *testing.T) {
 	if u, _, err := refused.RoleChanges(ctx, role, args); err == nil {
 		t.Fatalf("a refused lookup reads as changes %v", u)
 	}
-	// A stack named by the inputs that does not exist (yet) is a change, not an error.
+	// A stack named by the inputs that does not exist is an error at preview/plan (the
+	// providers do not create stacks), both when comparing with the server and when checking
+	// the entities of a role to be created; names not known yet are left to apply.
 	missing := args
-	missing.Grants = []mapping.Grant{{Permissions: []string{"stack-read"}, Refs: authz.Refs{Stacks: []string{"myapp/later"}}}}
-	if u, _, err := p.RoleChanges(ctx, role, missing); err != nil || !slices.Contains(u, "grants") {
-		t.Fatalf("inputs naming a stack not created yet: %v %v", u, err)
+	missing.Grants = []mapping.Grant{
+		{Permissions: []string{"stack-read"}, Refs: authz.Refs{Stacks: []string{"myapp/prod", "web/qa"}}},
+		{Scopes: []string{"environment:open"}, Refs: authz.Refs{Environments: []string{"web/qa", "myapp/prod"}}},
+	}
+	if u, _, err := p.RoleChanges(ctx, role, missing); !errors.Is(err, mapping.ErrNoEntity) {
+		t.Fatalf("inputs naming a stack that does not exist: %v %v", u, err)
+	}
+	err = p.CheckRoleEntities(ctx, missing, nil)
+	var ps mapping.Problems
+	if !errors.As(err, &ps) || len(ps) != 2 || ps[0].Path.String() != "grants[0].stacks[1]" || ps[1].Path.String() != "grants[1].environments[0]" {
+		t.Fatalf("missing entities: %v", err)
+	}
+	wantMsg := `stack "web/qa" does not exist in organization acme: stacks are not managed by this provider, so create it first (` +
+		"`pulumi stack init`" + `, or register it with the IAM server) or correct the name`
+	if got := ps[0].Msg.String(); got != wantMsg {
+		t.Errorf("message:\n got %s\nwant %s", got, wantMsg)
+	}
+	var u mapping.Unknowns
+	u.Add(mapping.Root(mapping.FieldGrants).At(0).Dot(mapping.FieldStacks).At(1))
+	u.Add(mapping.Root(mapping.FieldGrants).At(1).Dot(mapping.FieldEnvironments))
+	if err := p.CheckRoleEntities(ctx, missing, u); err != nil {
+		t.Fatalf("names not known yet are checked: %v", err)
+	}
+	if err := refused.CheckRoleEntities(ctx, args, nil); err == nil || errors.Is(err, mapping.ErrNoEntity) {
+		t.Fatalf("a refused lookup: %v", err)
 	}
 }
 

@@ -56,6 +56,9 @@ type Term string
 const (
 	TermScopeCatalog Term = "scope catalog" // the getScopes function / iam_scopes data source
 	TermRefresh      Term = "refresh"       // the command that reads the server's state again
+	// TermDeleteAfterUpdate is how to have the roles that grant a permission updated before the
+	// permission is deleted, when one run removes both the grant and the permission.
+	TermDeleteAfterUpdate Term = "delete after update"
 )
 
 // Namer spells fields, settings and terms in one front end's syntax (Pulumi `roleId` and

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -212,7 +213,7 @@ func (p *Provider) update(ctx context.Context, org, id string, version int, what
 
 // DeletePermission deletes the set; a set already gone is fine.
 func (p *Provider) DeletePermission(ctx context.Context, st PermissionState) error {
-	return p.deleteRecord(ctx, st.Organization, st.PermissionID, "permission "+st.Name)
+	return p.deleteRecord(ctx, st.Organization, st.PermissionID, fmt.Sprintf("permission %q", st.Name))
 }
 
 func (p *Provider) deleteRecord(ctx context.Context, orgOverride, id, what string) error {
@@ -225,9 +226,38 @@ func (p *Provider) deleteRecord(ctx context.Context, orgOverride, id, what strin
 	case err == nil, client.IsRecordNotFound(err, recordResource):
 		return nil // already gone; an unknown organization or a 404 from no route is an error
 	case client.IsConflict(err):
-		return fmt.Errorf("delete %s: still in use: %w", what, err)
+		return p.inUse(ctx, org, id, "delete "+what, err)
 	}
 	return apiErr("delete "+what, err)
+}
+
+// inUse explains the server's refusal (409) to delete record id: the records that still
+// compose it, looked up (read-only) so that the message names them and the fix, or else the
+// server's own message. The server's 409 answers carry an already_exists field error whatever
+// the conflict, which the client's error text renders as "(roleID already exists)"; only the
+// server's message is kept.
+func (p *Provider) inUse(ctx context.Context, org, id, what string, cause error) error {
+	var users []string
+	for _, purpose := range []apitype.UXPurpose{apitype.UXPurposeRole, apitype.UXPurposePolicy, apitype.UXPurposeSet} {
+		recs, err := p.client.ListRoles(ctx, org, purpose)
+		if err != nil {
+			break // the server's message below still says who
+		}
+		for _, r := range recs {
+			n, err := authz.Parse(r.Details)
+			if err == nil && slices.Contains(authz.References(n), id) {
+				users = append(users, fmt.Sprintf("%s %q (%s)", purpose, r.Name, r.ID))
+			}
+		}
+	}
+	if len(users) > 0 {
+		return &Error{Msg: Msgf("%s: it is still granted by %s: remove it from their %s first, or %s", what, strings.Join(users, ", "), FieldGrants, TermDeleteAfterUpdate)}
+	}
+	var ae *client.APIError
+	if errors.As(cause, &ae) && ae.Message != "" {
+		return fmt.Errorf("%s: %s (%s %s: %d)", what, ae.Message, ae.Method, ae.Path, ae.StatusCode)
+	}
+	return fmt.Errorf("%s: still in use: %w", what, cause)
 }
 
 // PermissionChanges lists the inputs whose change needs an update (organization: replace).

@@ -86,7 +86,32 @@ type noEntityError struct {
 }
 
 func (e *noEntityError) Error() string {
-	return fmt.Sprintf("%s %q does not exist in organization %s", e.kind, e.name, e.org)
+	return fmt.Sprintf("%s %q does not exist in organization %s: %s are not managed by this provider, so create it first (%s) or correct the name",
+		e.kind, e.name, e.org, entityPlural(e.kind), howToCreate(e.kind))
+}
+
+// entityPlural names the entities of kind k in the plural.
+func entityPlural(k authz.EntityKind) string {
+	switch k {
+	case authz.KindStack:
+		return "stacks"
+	case authz.KindEnvironment:
+		return "environments"
+	case authz.KindInsightsAccount:
+		return "insights accounts"
+	}
+	return k.String() + "s"
+}
+
+// howToCreate says where entities of kind k come from.
+func howToCreate(k authz.EntityKind) string {
+	switch k {
+	case authz.KindStack:
+		return "`pulumi stack init`, or register it with the IAM server"
+	case authz.KindEnvironment:
+		return "`esc env init`, or register it with the IAM server"
+	}
+	return "register it with the IAM server"
 }
 
 func (e *noEntityError) Is(target error) bool { return target == ErrNoEntity }

@@ -354,10 +354,11 @@ func (p *Provider) grantsOf(ctx context.Context, org string, details []byte) (gr
 }
 
 // RoleChanges lists what differs between the server's role and the inputs: name and
-// description directly, grants/details by comparing the canonical trees. Inputs that name an
-// entity which does not exist yet (ErrNoEntity: say, a stack created in the same run) differ
-// from the server's tree, so they count as changed and Update reports the problem if it stays;
-// any other failure to compile them is returned.
+// description directly, grants/details by comparing the canonical trees. Any failure to
+// compile the inputs is returned, an entity they name that does not exist (ErrNoEntity) too:
+// stacks, environments and insights accounts are not managed by the providers (Pulumi Cloud or
+// the server's registry has them), so a name that is unknown at preview/plan will still be
+// unknown at apply.
 func (p *Provider) RoleChanges(ctx context.Context, old CustomRoleState, a CustomRoleArgs) (update, replace []Field, err error) {
 	replace, update = recordChanges(old.Organization, old.Name, old.Description, a.Organization, a.Name, a.Description)
 	field := FieldGrants
@@ -365,13 +366,51 @@ func (p *Provider) RoleChanges(ctx context.Context, old CustomRoleState, a Custo
 		field = FieldDetails
 	}
 	mine, err := p.CompileRole(ctx, a)
-	if err != nil && !errors.Is(err, ErrNoEntity) {
+	if err != nil {
 		return nil, nil, err
 	}
 	// State may hold any spelling of the tree; one that does not parse differs from any input.
 	theirs, cerr := authz.Canonical([]byte(old.CanonicalDetails))
-	if err != nil || cerr != nil || !bytes.Equal(mine, theirs) {
+	if cerr != nil || !bytes.Equal(mine, theirs) {
 		update = append(update, field)
 	}
 	return update, replace, nil
+}
+
+// CheckRoleEntities looks up (read-only) every stack, environment and insights account the
+// grants name, except those not known yet (u), so that a name that does not exist fails the
+// preview/plan instead of the apply. Missing entities are Problems at their paths; a failed
+// lookup is the API's error. It does nothing for roles given as details.
+func (p *Provider) CheckRoleEntities(ctx context.Context, a CustomRoleArgs, u Unknowns) error {
+	if a.UsesDetails() || len(a.Grants) == 0 || u.Has(Root(FieldOrganization)) {
+		return nil
+	}
+	org, err := p.apiOrg(a.Organization)
+	if err != nil {
+		return err
+	}
+	var ps Problems
+	for i, g := range a.Grants {
+		at := Root(FieldGrants).At(i)
+		for _, k := range authz.EntityKinds {
+			list := at.Dot(Field(k.GrantField()))
+			if u.Has(list) {
+				continue
+			}
+			for j, name := range g.Of(k) {
+				if u.Has(list.At(j)) || checkEntityName(k, name) != "" {
+					continue
+				}
+				_, err := p.entity(ctx, org, k, name)
+				var ne *noEntityError
+				switch {
+				case errors.As(err, &ne):
+					ps = append(ps, problem(list.At(j), "%s", ne.Error()))
+				case err != nil:
+					return errorf(err, "%s", list.At(j))
+				}
+			}
+		}
+	}
+	return ps.Err()
 }

@@ -132,3 +132,112 @@ func (*CheckAccess) Invoke(ctx context.Context, req infer.FunctionRequest[CheckA
 	}
 	return infer.FunctionResponse[CheckAccessResult]{Output: CheckAccessResult{Allowed: res.Allowed, Reasons: reasons}}, nil
 }
+
+// GetCustomRole is iam:index:getCustomRole, a role looked up by name.
+type GetCustomRole struct{}
+
+// GetRecordArgs are the inputs of getCustomRole and getPermission.
+type GetRecordArgs struct {
+	Name         string  `pulumi:"name"`
+	Organization *string `pulumi:"organization,optional"`
+}
+
+// GetCustomRoleResult is the result of getCustomRole.
+type GetCustomRoleResult struct {
+	RoleID      string  `pulumi:"roleId"`
+	Name        string  `pulumi:"name"`
+	Description string  `pulumi:"description"`
+	Version     int     `pulumi:"version"`
+	Details     string  `pulumi:"details"`
+	Grants      []Grant `pulumi:"grants"`
+}
+
+// Annotate describes the function.
+func (f *GetCustomRole) Annotate(a infer.Annotator) {
+	a.SetToken("index", "getCustomRole")
+	a.Describe(f, "Looks up a role by name: a custom role, or a built-in one such as `member` (by name or identifier). "+
+		"Gives its `roleId` (for an OrganizationAccessToken), its tree as the server stores it, and its grants with stack, environment and insights account names.")
+}
+
+// Annotate describes the inputs.
+func (a *GetRecordArgs) Annotate(an infer.Annotator) {
+	an.Describe(&a.Name, "Name of the record to look up (case-sensitive), or a built-in one's identifier.")
+	an.Describe(&a.Organization, "Organization to look in; defaults to the provider's organization.")
+}
+
+// Annotate describes the result.
+func (r *GetCustomRoleResult) Annotate(a infer.Annotator) {
+	a.Describe(&r.RoleID, "Server-assigned ID of the role; use it as an OrganizationAccessToken's `roleId`.")
+	a.Describe(&r.Name, "Name of the role.")
+	a.Describe(&r.Description, "Free-form description.")
+	a.Describe(&r.Version, "Version of the record on the server; it increases with every change.")
+	a.Describe(&r.Details, "The role's PermissionDescriptor tree (JSON) as the server stores it.")
+	a.Describe(&r.Grants, "The role's grants as a CustomRole's `grants` would give them (permission IDs or built-in set identifiers; stacks, environments and insights accounts by name). "+
+		"Empty when the tree is not of the shape grants produce (see `details`).")
+}
+
+// Invoke looks the role up.
+func (*GetCustomRole) Invoke(ctx context.Context, req infer.FunctionRequest[GetRecordArgs]) (infer.FunctionResponse[GetCustomRoleResult], error) {
+	prov, err := provider(ctx)
+	if err != nil {
+		return infer.FunctionResponse[GetCustomRoleResult]{}, err
+	}
+	st, err := prov.LookupRole(ctx, deref(req.Input.Organization), req.Input.Name)
+	if err != nil {
+		return infer.FunctionResponse[GetCustomRoleResult]{}, err
+	}
+	grants := make([]Grant, len(st.Grants))
+	for i, g := range st.Grants {
+		grants[i] = grantOf(g)
+	}
+	return infer.FunctionResponse[GetCustomRoleResult]{Output: GetCustomRoleResult{
+		RoleID: st.RoleID, Name: st.Name, Description: st.Description, Version: st.Version, Details: st.CanonicalDetails, Grants: grants,
+	}}, nil
+}
+
+// GetPermission is iam:index:getPermission, a permission looked up by name.
+type GetPermission struct{}
+
+// GetPermissionResult is the result of getPermission.
+type GetPermissionResult struct {
+	PermissionID string   `pulumi:"permissionId"`
+	Name         string   `pulumi:"name"`
+	Description  string   `pulumi:"description"`
+	Version      int      `pulumi:"version"`
+	Scopes       []string `pulumi:"scopes"`
+}
+
+// Annotate describes the function.
+func (f *GetPermission) Annotate(a infer.Annotator) {
+	a.SetToken("index", "getPermission")
+	a.Describe(f, "Looks up a permission (a named scope set) by name, including the built-in ones such as `stack-read` (by name or identifier). "+
+		"Gives its `permissionId`, for a CustomRole grant's `permissions`, and its scopes.")
+}
+
+// Annotate describes the result.
+func (r *GetPermissionResult) Annotate(a infer.Annotator) {
+	a.Describe(&r.PermissionID, "Server-assigned ID of the permission; use it in a CustomRole grant's `permissions`.")
+	a.Describe(&r.Name, "Name of the permission.")
+	a.Describe(&r.Description, "Free-form description.")
+	a.Describe(&r.Version, "Version of the record on the server; it increases with every change.")
+	a.Describe(&r.Scopes, "The scopes the permission holds, such as `stack:read`.")
+}
+
+// Invoke looks the permission up.
+func (*GetPermission) Invoke(ctx context.Context, req infer.FunctionRequest[GetRecordArgs]) (infer.FunctionResponse[GetPermissionResult], error) {
+	prov, err := provider(ctx)
+	if err != nil {
+		return infer.FunctionResponse[GetPermissionResult]{}, err
+	}
+	st, err := prov.LookupPermission(ctx, deref(req.Input.Organization), req.Input.Name)
+	if err != nil {
+		return infer.FunctionResponse[GetPermissionResult]{}, err
+	}
+	scopes := st.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	return infer.FunctionResponse[GetPermissionResult]{Output: GetPermissionResult{
+		PermissionID: st.PermissionID, Name: st.Name, Description: st.Description, Version: st.Version, Scopes: scopes,
+	}}, nil
+}

@@ -24,6 +24,8 @@ func (names) Term(t mapping.Term) string {
 		return "getScopes function"
 	case mapping.TermRefresh:
 		return "`pulumi refresh`"
+	case mapping.TermDeleteAfterUpdate:
+		return "remove the grant and the Permission in one `pulumi up`, which updates the roles before it deletes the Permission (unless the Permission has the deleteBeforeReplace option)"
 	}
 	return string(t)
 }

@@ -25,6 +25,8 @@ const (
 	OrganizationAccessTokenType = "iam:index:OrganizationAccessToken"
 	GetScopesFunction           = "iam:index:getScopes"
 	CheckAccessFunction         = "iam:index:checkAccess"
+	GetCustomRoleFunction       = "iam:index:getCustomRole"
+	GetPermissionFunction       = "iam:index:getPermission"
 )
 
 // Provider builds the provider.
@@ -62,6 +64,8 @@ func Provider() (p.Provider, error) {
 		WithFunctions(
 			infer.Function(&GetScopes{}),
 			infer.Function(&CheckAccess{}),
+			infer.Function(&GetCustomRole{}),
+			infer.Function(&GetPermission{}),
 		).
 		WithModuleMap(map[tokens.ModuleName]tokens.ModuleName{"pulumi": "index"}).
 		Build()

@@ -11,6 +11,7 @@ import (
 	"github.com/blang/semver"
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/integration"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"github.com/iamref/iam/apitype"
@@ -56,7 +57,7 @@ func TestSchema(t *testing.T) {
 		want []string
 	}{
 		{"resources", keys(spec.Resources), []string{iampulumi.CustomRoleType, iampulumi.OrganizationAccessTokenType, iampulumi.PermissionType}},
-		{"functions", keys(spec.Functions), []string{iampulumi.CheckAccessFunction, iampulumi.GetScopesFunction}},
+		{"functions", keys(spec.Functions), []string{iampulumi.CheckAccessFunction, iampulumi.GetCustomRoleFunction, iampulumi.GetPermissionFunction, iampulumi.GetScopesFunction}},
 		{"types", keys(spec.Types), []string{"iam:index:Grant", "iam:index:Scope"}},
 		{"config", keys(spec.Config.Variables), []string{"accessToken", "apiUrl", "insecure", "maxRetries", "organization", "requestTimeout"}},
 	} {
@@ -189,6 +190,74 @@ func TestGetScopes(t *testing.T) {
 }
 
 // checkAccess gives the server's answer (its access-check endpoint, for a token with the role).
+// TestLookupFunctions finds a Permission and a CustomRole by name (IDs, scopes, tree, named
+// grants), built-in ones by identifier, and fails for a name that does not exist, saying so in
+// the Pulumi spelling.
+func TestLookupFunctions(t *testing.T) {
+	e := setup(t)
+	perm := e.createPermission()
+	_, _, role := e.create(iampulumi.CustomRoleType, obj(map[string]any{
+		"name":        "deployer",
+		"description": "Deploys myapp/prod.",
+		"grants": []any{
+			map[string]any{"permissions": []string{perm, "stack-read"}, "stacks": []string{"myapp/prod"}},
+			map[string]any{"scopes": []string{"environment:open"}, "environments": []string{"myapp/prod"}},
+		},
+	}))
+	invoke := func(token string, args map[string]any) (property.Map, error) {
+		resp, err := e.s.Invoke(p.InvokeRequest{Token: tokens.Type(token), Args: obj(args)})
+		if err == nil && len(resp.Failures) > 0 {
+			err = fmt.Errorf("failures: %+v", resp.Failures)
+		}
+		return resp.Return, err
+	}
+
+	got, err := invoke(iampulumi.GetCustomRoleFunction, map[string]any{"name": "deployer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Get("roleId").AsString() != role.Get("roleId").AsString() || got.Get("details").AsString() != role.Get("details").AsString() ||
+		got.Get("description").AsString() != "Deploys myapp/prod." || got.Get("version").AsNumber() != 1 {
+		t.Errorf("getCustomRole: %v", got)
+	}
+	grants := got.Get("grants").AsArray()
+	if grants.Len() != 2 {
+		t.Fatalf("getCustomRole grants: %v", grants)
+	}
+	g0 := grants.Get(0).AsMap()
+	if perms := g0.Get("permissions").AsArray(); perms.Len() != 2 || !slices.Contains([]string{perms.Get(0).AsString(), perms.Get(1).AsString()}, perm) ||
+		g0.Get("stacks").AsArray().Get(0).AsString() != "myapp/prod" {
+		t.Errorf("getCustomRole grants[0]: %v", g0)
+	}
+
+	got, err = invoke(iampulumi.GetPermissionFunction, map[string]any{"name": "deleters"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Get("permissionId").AsString() != perm || got.Get("scopes").AsArray().Len() == 0 {
+		t.Errorf("getPermission: %v", got)
+	}
+	for _, c := range []struct{ token, name string }{{iampulumi.GetPermissionFunction, "stack-read"}, {iampulumi.GetCustomRoleFunction, "member"}} {
+		got, err := invoke(c.token, map[string]any{"name": c.name})
+		id := got.Get("permissionId")
+		if c.token == iampulumi.GetCustomRoleFunction {
+			id = got.Get("roleId")
+		}
+		if err != nil || len(id.AsString()) != 36 {
+			t.Errorf("%s %q: %v %v", c.token, c.name, got, err)
+		}
+	}
+
+	_, err = invoke(iampulumi.GetPermissionFunction, map[string]any{"name": "nope"})
+	if err == nil || !strings.Contains(err.Error(), `name: no permission named "nope" in organization acme (there are: "Account Admin" (insights-account-admin)`) {
+		t.Errorf("getPermission of a missing name: %v", err)
+	}
+	_, err = invoke(iampulumi.GetCustomRoleFunction, map[string]any{"name": "Deployer"})
+	if err == nil || !strings.Contains(err.Error(), `did you mean "deployer"?`) {
+		t.Errorf("getCustomRole with the wrong case: %v", err)
+	}
+}
+
 func TestCheckAccessAgreesWithServer(t *testing.T) {
 	e := setup(t)
 	perm := e.createPermission()

@@ -2,6 +2,7 @@ package pulumi
 
 import (
 	"context"
+	"errors"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
 
@@ -156,14 +157,31 @@ func roleState(m mapping.CustomRoleState) CustomRoleState {
 }
 
 // Check validates offline with mapping.CheckRoleWithUnknowns (inputs not known yet, say the ID
-// of a Permission created in the same run, get stand-ins). Each grant's lists are sorted when
-// fully known.
+// of a Permission created in the same run, get stand-ins), then looks up the entities the
+// grants name (mapping.CheckRoleEntities), so that a stack that does not exist fails the
+// preview. Each grant's lists are sorted when fully known.
 func (*CustomRole) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResponse[CustomRoleArgs], error) {
 	args, failures, err := infer.DefaultCheck[CustomRoleArgs](ctx, req.NewInputs)
 	if err != nil || len(failures) > 0 {
 		return infer.CheckResponse[CustomRoleArgs]{Inputs: args, Failures: failures}, err
 	}
-	failures = checkFailures(mapping.CheckRoleWithUnknowns(args.mapping(), findUnknowns(req.NewInputs)))
+	unknowns := findUnknowns(req.NewInputs)
+	failures = checkFailures(mapping.CheckRoleWithUnknowns(args.mapping(), unknowns))
+	if len(failures) == 0 {
+		// Stacks, environments and insights accounts named at preview must exist: the provider
+		// does not create them, so the apply would fail. (Read-only lookups; names not known
+		// yet are left to the apply. Without a configured provider, say settings not known
+		// yet, Create and Diff report it.)
+		if prov, perr := provider(ctx); perr == nil {
+			var ps mapping.Problems
+			switch err := prov.CheckRoleEntities(ctx, args.mapping(), unknowns); {
+			case errors.As(err, &ps):
+				failures = checkFailures(ps)
+			case err != nil:
+				return infer.CheckResponse[CustomRoleArgs]{Inputs: args}, err
+			}
+		}
+	}
 
 	if grants := req.NewInputs.Get("grants"); grants.IsArray() {
 		for i, g := range grants.AsArray().All {

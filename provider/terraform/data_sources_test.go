@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -103,6 +104,80 @@ data "iam_access_check" "raw" {
 						return nil
 					},
 				),
+			},
+		},
+	})
+}
+
+// TestAccLookupDataSources finds a permission and a custom role by name (their IDs, scopes,
+// tree and named grants), built-in ones by identifier, and fails the plan for a name that
+// does not exist, listing the names there are.
+func TestAccLookupDataSources(t *testing.T) {
+	e := setup(t)
+	const perm, role = "data.iam_permission.deleters", "data.iam_custom_role.deployer"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy:             e.checkNothingLeft,
+		Steps: []resource.TestStep{
+			{
+				Config:      e.config(`data "iam_permission" "nope" { name = "nope" }`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid\s+name.*no\s+permission\s+named\s+"nope"\s+in\s+organization\s+acme\s+\(there\s+are:.*"Stack\s+Read"`),
+			},
+			{
+				Config:      e.config(`data "iam_custom_role" "nope" { name = "Deployer" }`),
+				ExpectError: regexp.MustCompile(`no\s+role\s+named\s+"Deployer"`),
+			},
+			{
+				Config: e.config(`
+resource "iam_permission" "deleters" {
+  name        = "deleters"
+  description = "May delete stacks."
+  scopes      = ["stack:delete", "stack:read"]
+}
+
+resource "iam_custom_role" "deployer" {
+  name = "deployer"
+  grant {
+    permissions = [iam_permission.deleters.permission_id, "stack-read"]
+    stacks      = ["myapp/prod"]
+  }
+}
+
+# Names that refer to the resources: read once they exist (at apply).
+data "iam_permission" "deleters" {
+  name = iam_permission.deleters.name
+}
+
+data "iam_custom_role" "deployer" {
+  name = iam_custom_role.deployer.name
+}
+
+# Built-in ones, by identifier.
+data "iam_permission" "stack_read" {
+  name = "stack-read"
+}
+
+data "iam_custom_role" "member" {
+  name = "member"
+}
+`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.CompareValuePairs(perm, tfjsonpath.New("permission_id"), "iam_permission.deleters", tfjsonpath.New("permission_id"), compare.ValuesSame()),
+					statecheck.CompareValuePairs(perm, tfjsonpath.New("id"), "iam_permission.deleters", tfjsonpath.New("id"), compare.ValuesSame()),
+					statecheck.ExpectKnownValue(perm, tfjsonpath.New("description"), knownvalue.StringExact("May delete stacks.")),
+					statecheck.ExpectKnownValue(perm, tfjsonpath.New("scopes"), knownvalue.SetExact([]knownvalue.Check{
+						knownvalue.StringExact("stack:delete"), knownvalue.StringExact("stack:read")})),
+					statecheck.CompareValuePairs(role, tfjsonpath.New("role_id"), "iam_custom_role.deployer", tfjsonpath.New("role_id"), compare.ValuesSame()),
+					statecheck.CompareValuePairs(role, tfjsonpath.New("version"), "iam_custom_role.deployer", tfjsonpath.New("version"), compare.ValuesSame()),
+					statecheck.ExpectKnownValue(role, tfjsonpath.New("details"), knownvalue.StringRegexp(regexp.MustCompile(`PermissionDescriptorCompose`))),
+					statecheck.ExpectKnownValue(role, tfjsonpath.New("grants").AtSliceIndex(0).AtMapKey("stacks"),
+						knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("myapp/prod")})),
+					statecheck.ExpectKnownValue(role, tfjsonpath.New("grants").AtSliceIndex(0).AtMapKey("environments"), knownvalue.SetExact(nil)),
+					statecheck.CompareValueCollection(role, []tfjsonpath.Path{tfjsonpath.New("grants"), tfjsonpath.New("permissions")},
+						"iam_permission.deleters", tfjsonpath.New("permission_id"), compare.ValuesSame()),
+					statecheck.ExpectKnownValue("data.iam_permission.stack_read", tfjsonpath.New("permission_id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f-]{36}$`))),
+					statecheck.ExpectKnownValue("data.iam_custom_role.member", tfjsonpath.New("role_id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f-]{36}$`))),
+				},
 			},
 		},
 	})

@@ -33,6 +33,8 @@ func (names) Term(t mapping.Term) string {
 		return "iam_scopes data source"
 	case mapping.TermRefresh:
 		return "`terraform refresh`"
+	case mapping.TermDeleteAfterUpdate:
+		return "add `lifecycle { create_before_destroy = true }` to the iam_permission, so that Terraform updates the roles before it destroys the permission"
 	}
 	return string(t)
 }

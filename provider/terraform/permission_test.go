@@ -225,3 +225,48 @@ func TestAccOrganization(t *testing.T) {
 		},
 	})
 }
+
+// TestAccPermissionInUse removes a permission and its grant in one apply without
+// create_before_destroy: Terraform destroys the permission first, the server refuses (409), and
+// the error names the role that still grants it and both fixes (mapping's TestRoleLifecycle
+// checks the whole text, without the "(roleID already exists)" the client used to add).
+func TestAccPermissionInUse(t *testing.T) {
+	e := setup(t)
+	withGrant := e.config(`
+resource "iam_permission" "deleters" {
+  name   = "deleters"
+  scopes = ["stack:delete"]
+}
+
+resource "iam_custom_role" "user" {
+  name = "user"
+  grant {
+    permissions = [iam_permission.deleters.permission_id]
+    stacks      = ["myapp/prod"]
+  }
+}
+`)
+	without := e.config(`
+resource "iam_custom_role" "user" {
+  name = "user"
+  grant {
+    scopes = ["stack:read"]
+    stacks = ["myapp/prod"]
+  }
+}
+`)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy:             e.checkNothingLeft,
+		Steps: []resource.TestStep{
+			{Config: withGrant},
+			{
+				Config: without,
+				ExpectError: regexp.MustCompile(`(?s)delete\s+permission\s+"deleters":\s+it\s+is\s+still\s+granted\s+by\s+role\s+"user"\s+\(.*\):\s+remove\s+it\s+from\s+their\s+grant\s+first,` +
+					`\s+or\s+add\s+` + "`" + `lifecycle\s+\{\s+create_before_destroy\s+=\s+true\s+}` + "`" + `\s+to\s+the\s+iam_permission`),
+			},
+			// Back to the configuration in state, so the post-test destroy finds it.
+			{Config: withGrant},
+		},
+	})
+}

@@ -142,7 +142,7 @@ func (p *iamProvider) Resources(context.Context) []func() resource.Resource {
 }
 
 func (p *iamProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newScopesDataSource, newAccessCheckDataSource}
+	return []func() datasource.DataSource{newScopesDataSource, newAccessCheckDataSource, newCustomRoleDataSource, newPermissionDataSource}
 }
 
 // configured extracts the provider data handed to a resource or data source's Configure.

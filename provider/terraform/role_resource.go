@@ -78,8 +78,9 @@ func (r *customRoleResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				CustomType: detailsType{},
 				Optional:   true,
 				Computed:   true,
-				Description: "What the role allows as raw PermissionDescriptor JSON (the `details` tree of the IAM API, discriminated by `__type`), for roles built elsewhere; conflicts with `grant`. " +
-					"Either way, after apply it holds the tree the server stores. Values are compared canonically, so formatting and key order never cause a diff.",
+				Description: "What the role allows as raw PermissionDescriptor JSON (the `details` tree of the IAM API, discriminated by `__type`), for roles built elsewhere; conflicts with `grant` " +
+					"(beside `grant` blocks it is accepted only as the tree they compile to, which is what `terraform plan -generate-config-out` writes for an imported role; the plan checks it). " +
+					"Either way, after apply it holds the tree the server stores; the plan shows it as known after apply only when the tree changes. Values are compared canonically, so formatting and key order never cause a diff.",
 			},
 		}),
 		Blocks: map[string]schema.Block{
@@ -128,6 +129,12 @@ func (m roleModel) args(ctx context.Context, org string) (mapping.CustomRoleArgs
 // and a details value. A computed details value from grants is not "given".
 func usesDetails(grant types.List, details detailsValue) bool {
 	return len(grant.Elements()) == 0 && !grant.IsUnknown() && !details.IsNull() && !details.IsUnknown() && details.ValueString() != ""
+}
+
+// withGrants reports whether the configuration gives details beside grant blocks (or grant
+// blocks not known yet).
+func withGrants(grant types.List, details detailsValue) bool {
+	return !details.IsNull() && (grant.IsUnknown() || len(grant.Elements()) > 0)
 }
 
 // mappingArgs are the inputs of a role model: grants, or details when the model gives no grants.
@@ -189,19 +196,40 @@ func (r *customRoleResource) ValidateConfig(ctx context.Context, req resource.Va
 		resp.Diagnostics.AddAttributeError(path.Root("details"), "Invalid details", "empty; omit details or give a PermissionDescriptor tree")
 		return
 	}
-	if m.Grant.IsUnknown() {
-		unk.Add(mapping.Root(mapping.FieldGrants))
+	if withGrants(m.Grant, m.Details) {
+		// details beside grant blocks, as -generate-config-out writes an imported role: the
+		// grants are the inputs, and ModifyPlan checks that details is the tree they compile
+		// to. Here details is only checked to be a tree.
+		probe.Details = ""
+		if !m.Details.IsUnknown() {
+			resp.Diagnostics.Append(problemDiags(mapping.CheckRole(mapping.CustomRoleArgs{Name: "details", Details: m.Details.ValueString()}), nil)...)
+		}
 	}
-	gs, diags := m.grants(ctx)
+	grants, sets, diags := m.grantsWithUnknowns(ctx, &unk)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	probe.Grants = grants
+	resp.Diagnostics.Append(problemDiags(mapping.CheckRoleWithUnknowns(probe, unk), sets)...)
+}
+
+// grantsWithUnknowns reads the grant blocks of a configuration or plan, recording the values
+// not known yet in unk; sets maps the mapping path of each set to its values (see problemDiags).
+func (m roleModel) grantsWithUnknowns(ctx context.Context, unk *mapping.Unknowns) ([]mapping.Grant, map[string][]string, diag.Diagnostics) {
+	if m.Grant.IsUnknown() {
+		unk.Add(mapping.Root(mapping.FieldGrants))
+	}
+	gs, diags := m.grants(ctx)
+	if diags.HasError() {
+		return nil, nil, diags
+	}
 	sets := map[string][]string{}
+	var out []mapping.Grant
 	for i, g := range gs {
 		at := mapping.Root(mapping.FieldGrants).At(i)
 		read := func(f mapping.Field, s types.Set) []string {
-			vals := setStrings(s, at.Dot(f), &unk)
+			vals := setStrings(s, at.Dot(f), unk)
 			sets[at.Dot(f).String()] = vals
 			return vals
 		}
@@ -209,9 +237,32 @@ func (r *customRoleResource) ValidateConfig(ctx context.Context, req resource.Va
 		for _, k := range authz.EntityKinds {
 			mg.Set(k, read(mapping.Field(k.GrantField()), *g.refs(k)))
 		}
-		probe.Grants = append(probe.Grants, mg)
+		out = append(out, mg)
 	}
-	resp.Diagnostics.Append(problemDiags(mapping.CheckRoleWithUnknowns(probe, unk), sets)...)
+	return out, sets, diags
+}
+
+// checkEntities fails the plan when a stack, environment or insights account that the grants
+// name (and that is known at plan time) does not exist: the provider does not create them, so
+// the apply would fail.
+func (r *customRoleResource) checkEntities(ctx context.Context, plan roleModel, diags *diag.Diagnostics) {
+	var unk mapping.Unknowns
+	if plan.Organization.IsUnknown() {
+		return
+	}
+	grants, sets, d := plan.grantsWithUnknowns(ctx, &unk)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	org, err := r.data.prov.Org(plan.Organization.ValueString())
+	if err != nil {
+		return // the create says so
+	}
+	err = r.data.prov.CheckRoleEntities(ctx, mapping.CustomRoleArgs{Organization: org, Name: plan.Name.ValueString(), Grants: grants}, unk)
+	if err != nil {
+		diags.Append(errDiags("Cannot look up the role's entities", err, sets)...)
+	}
 }
 
 // ModifyPlan compares the planned inputs with the server's tree (mapping.RoleChanges compiles
@@ -219,14 +270,33 @@ func (r *customRoleResource) ValidateConfig(ctx context.Context, req resource.Va
 // stays the same, `details` keeps its value in the plan instead of showing "(known after
 // apply)", and when nothing the server stores changes, `version` does too and apply makes no
 // API call. A changed effective organization replaces the role.
+//
+// Details given beside grant blocks (as `terraform plan -generate-config-out` writes an
+// imported role) must be the tree the grants compile to; otherwise the plan fails.
 func (r *customRoleResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() || r.data == nil {
+	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
 	}
-	var state, plan, config roleModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	var plan, config roleModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if withGrants(config.Grant, config.Details) && !config.Details.IsUnknown() && attrFullyKnown(plan.Grant) && !plan.Organization.IsUnknown() {
+		r.checkDetailsOfGrants(ctx, plan, &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	if r.checkEntities(ctx, plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
+	if req.State.Raw.IsNull() {
+		return
+	}
+	var state roleModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -247,6 +317,31 @@ func (r *customRoleResource) ModifyPlan(ctx context.Context, req resource.Modify
 		plan.Version = state.Version
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// checkDetailsOfGrants fails unless the plan's details is the tree its grants compile to.
+func (r *customRoleResource) checkDetailsOfGrants(ctx context.Context, plan roleModel, diags *diag.Diagnostics) {
+	org, err := r.data.prov.Org(plan.Organization.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("organization"), "No organization", errText(err))
+		return
+	}
+	a, d := plan.args(ctx, org)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	tree, err := r.data.prov.CompileRole(ctx, a)
+	if err != nil {
+		diags.Append(errDiags("Cannot compile the role's grants", err, nil)...)
+		return
+	}
+	if !sameDetails(string(tree), plan.Details.ValueString()) {
+		diags.AddAttributeError(path.Root("details"), "Invalid details",
+			"set either grant or details, not both: details beside grant blocks is accepted only when it is the tree the grants compile to "+
+				"(as `terraform plan -generate-config-out` writes it for an imported role), and this one differs. "+
+				"Remove details; it is computed from the grant blocks and after apply holds the tree the server stores.")
+	}
 }
 
 // hasUnknownInputs reports whether any input of the plan is not known yet.

@@ -95,6 +95,18 @@ resource "iam_custom_role" "deployer" {
 				Config:      bad("\n" + `name = "bad"` + "\n" + `details = "{\"__type\": \"PermissionDescriptorAllow\", \"permissions\": [\"stack:reed\"]}"`),
 				ExpectError: regexp.MustCompile(`did\s+you\s+mean\s+"stack:read"`),
 			},
+			// A stack that does not exist fails the plan, not the apply: stacks are not managed
+			// by this provider, so it would not exist at apply either.
+			{
+				Config: bad(`
+  name = "bad"
+  grant {
+    scopes = ["stack:read"]
+    stacks = ["myapp/prod", "web/qa"]
+  }`),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Invalid\s+stacks.*stack\s+"web/qa"\s+does\s+not\s+exist\s+in\s+organization\s+acme:\s+stacks\s+are\s+not\s+managed\s+by\s+this\s+provider,\s+so\s+create\s+it\s+first`),
+			},
 			// Create, with a permission ID not known until apply.
 			{
 				Config: role("deployer", `["myapp/prod"]`, ""),
@@ -115,6 +127,12 @@ resource "iam_custom_role" "deployer" {
 					func(*terraform.State) error { return e.checkAccess(roleID, "stack:delete", "myapp/prod", true) },
 					func(*terraform.State) error { return e.checkAccess(roleID, "stack:delete", "myapp/dev", false) },
 				),
+			},
+			// ...and so does an update that names one (the plan step fails; nothing changes).
+			{
+				Config:      role("deployer", `["myapp/prod", "web/qa"]`, ""),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`stack\s+"web/qa"\s+does\s+not\s+exist`),
 			},
 			// Unchanged configuration written differently (set order, duplicates): no diff.
 			{

@@ -5,7 +5,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -14,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/iamref/iam/provider/mapping"
@@ -76,15 +74,14 @@ func (r *tokenResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			},
 			"role_id": schema.StringAttribute{
 				Optional:      true,
-				Description:   "ID of the role the token acts with (an `iam_custom_role`'s `role_id`, or a built-in role's ID). Conflicts with `admin`. Changing it replaces the token.",
+				Description:   "ID of the role the token acts with (an `iam_custom_role`'s `role_id`, or a built-in role's ID). Conflicts with `admin = true`. Changing it replaces the token.",
 				PlanModifiers: replace,
-				Validators:    []validator.String{stringvalidator.ConflictsWith(path.MatchRoot("admin"))},
 			},
 			"admin": schema.BoolAttribute{
 				Optional:      true,
 				Computed:      true,
 				Default:       booldefault.StaticBool(false),
-				Description:   "Give the token the legacy organization admin flag instead of a role. Conflicts with `role_id`. Changing it replaces the token.",
+				Description:   "Give the token the legacy organization admin flag instead of a role. `true` conflicts with `role_id` (`false` beside it, as `terraform plan -generate-config-out` writes it, is fine). Changing it replaces the token.",
 				PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplace()},
 			},
 			"expires_in": schema.StringAttribute{
@@ -132,7 +129,10 @@ func (m tokenModel) args(org string) mapping.TokenArgs {
 		Admin: m.Admin.ValueBool(), ExpiresIn: m.ExpiresIn.ValueString(), RotateBefore: m.RotateBefore.ValueString()}
 }
 
-// ValidateConfig checks the configuration offline with mapping.CheckTokenWithUnknowns. (role_id with admin is reported by the ConflictsWith validator.)
+// ValidateConfig checks the configuration offline with mapping.CheckTokenWithUnknowns, which
+// also refuses role_id with admin = true. admin = false beside role_id is what
+// `terraform plan -generate-config-out` writes for a token with a role (admin is
+// optional+computed, so its state value is written out), and it means the same as no admin.
 func (r *tokenResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m tokenModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
@@ -145,8 +145,8 @@ func (r *tokenResource) ValidateConfig(ctx context.Context, req resource.Validat
 			unk.Add(mapping.Root(f))
 		}
 	}
-	if m.RoleID.IsUnknown() || m.Admin.IsUnknown() || !m.RoleID.IsNull() && !m.Admin.IsNull() {
-		unk.Add(mapping.Root(mapping.FieldRoleID)) // unknown, or both set: left to the ConflictsWith validator
+	if m.RoleID.IsUnknown() || m.Admin.IsUnknown() {
+		unk.Add(mapping.Root(mapping.FieldRoleID))
 	}
 	resp.Diagnostics.Append(problemDiags(mapping.CheckTokenWithUnknowns(m.args(""), unk), nil)...)
 }

@@ -58,7 +58,7 @@ resource "iam_organization_access_token" "ci" {
 			// Plan-time validation first.
 			{
 				Config:      bad(`name = "bad"` + "\n" + `admin = true` + "\n" + `role_id = "00000000-0000-0000-0000-000000000000"`),
-				ExpectError: regexp.MustCompile(`cannot\s+be\s+specified\s+when`),
+				ExpectError: regexp.MustCompile(`set\s+either\s+role_id\s+or\s+admin,\s+not\s+both`),
 			},
 			{
 				Config:      bad(`name = "bad"` + "\n" + `rotate_before = "24h"`),

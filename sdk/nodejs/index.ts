@@ -15,6 +15,16 @@ export type CustomRole = import("./customRole").CustomRole;
 export const CustomRole: typeof import("./customRole").CustomRole = null as any;
 utilities.lazyLoad(exports, ["CustomRole"], () => require("./customRole"));
 
+export { GetCustomRoleArgs, GetCustomRoleResult, GetCustomRoleOutputArgs } from "./getCustomRole";
+export const getCustomRole: typeof import("./getCustomRole").getCustomRole = null as any;
+export const getCustomRoleOutput: typeof import("./getCustomRole").getCustomRoleOutput = null as any;
+utilities.lazyLoad(exports, ["getCustomRole","getCustomRoleOutput"], () => require("./getCustomRole"));
+
+export { GetPermissionArgs, GetPermissionResult, GetPermissionOutputArgs } from "./getPermission";
+export const getPermission: typeof import("./getPermission").getPermission = null as any;
+export const getPermissionOutput: typeof import("./getPermission").getPermissionOutput = null as any;
+utilities.lazyLoad(exports, ["getPermission","getPermissionOutput"], () => require("./getPermission"));
+
 export { GetScopesArgs, GetScopesResult, GetScopesOutputArgs } from "./getScopes";
 export const getScopes: typeof import("./getScopes").getScopes = null as any;
 export const getScopesOutput: typeof import("./getScopes").getScopesOutput = null as any;

@@ -181,6 +181,19 @@ func TestMistakes(t *testing.T) {
 	w.must("refresh", "--yes", "--expect-no-changes")
 	w.must("preview", "--expect-no-changes")
 
+	// A stack that does not exist fails the preview (not the update), naming it and the fix:
+	// stacks are not managed by this provider, so it would not exist at apply either.
+	w.edit("            - myapp/prod\n", "            - myapp/prod\n            - web/qa\n")
+	out, err = w.run("preview")
+	flat := strings.ReplaceAll(strings.Join(strings.Fields(out), " "), `\"`, `"`)
+	want := `grants[0].stacks[1]: stack "web/qa" does not exist in organization acme: stacks are not managed by this provider, ` +
+		"so create it first (`pulumi stack init`, or register it with the IAM server) or correct the name"
+	if err == nil || !strings.Contains(flat, want) || strings.Contains(out, "~ update") {
+		t.Errorf("a stack that does not exist: %v\n%s", err, out)
+	}
+	t.Logf("a stack that does not exist: %s", firstError(out))
+	w.edit("            - myapp/prod\n            - web/qa\n", "            - myapp/prod\n")
+
 	// A check failure names the path and the value as written, never a Go value.
 	w.edit("        - permissions:\n", "        - scopes:\n            - stack:delet\n          permissions:\n")
 	out, err = w.run("preview")

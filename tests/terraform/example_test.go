@@ -74,6 +74,36 @@ func (r *tf) run(args ...string) (string, int) {
 	return stdout.String(), code
 }
 
+// tfEnv is the environment of terraform runs: the provider from bin/ through dev_overrides
+// (source address -> folder of the binary; the CLI configuration is written into dir), the
+// server in TF_VAR_api_url, TF_VAR_access_token and TF_VAR_organization, and nothing from the
+// caller's TF_*, IAM_* or PULUMI_ACCESS_TOKEN.
+func tfEnv(t *testing.T, dir, provider string, srv *testserver.Server) []string {
+	t.Helper()
+	tfrc := filepath.Join(dir, "dev.tfrc")
+	writeFile(t, tfrc, fmt.Sprintf(`provider_installation {
+  dev_overrides {
+    "iamref/iam" = %q
+  }
+  direct {}
+}
+`, filepath.Dir(provider)))
+
+	env := []string{
+		"TF_CLI_CONFIG_FILE=" + tfrc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_INPUT=0",
+		"TF_VAR_api_url=" + srv.URL, "TF_VAR_access_token=" + srv.AdminToken, "TF_VAR_organization=" + srv.Org,
+		"HOME=" + dir,
+	}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "TF_") || strings.HasPrefix(k, "IAM_") || k == "PULUMI_ACCESS_TOKEN" || k == "HOME" || k == "CHECKPOINT_DISABLE" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
 func TestExampleEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
@@ -97,29 +127,7 @@ func TestExampleEndToEnd(t *testing.T) {
 	work := filepath.Join(dir, "example")
 	copyExample(t, filepath.Join(testserver.RepoRoot(t), "examples", "terraform"), work)
 
-	// The provider from bin/ through dev_overrides: source address -> folder of the binary.
-	tfrc := filepath.Join(dir, "dev.tfrc")
-	writeFile(t, tfrc, fmt.Sprintf(`provider_installation {
-  dev_overrides {
-    "iamref/iam" = %q
-  }
-  direct {}
-}
-`, filepath.Dir(provider)))
-
-	env := []string{
-		"TF_CLI_CONFIG_FILE=" + tfrc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_INPUT=0",
-		"TF_VAR_api_url=" + srv.URL, "TF_VAR_access_token=" + srv.AdminToken, "TF_VAR_organization=" + srv.Org,
-		"HOME=" + dir,
-	}
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "TF_") || strings.HasPrefix(k, "IAM_") || k == "PULUMI_ACCESS_TOKEN" || k == "HOME" || k == "CHECKPOINT_DISABLE" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	r := &tf{t: t, bin: tfBin, dir: work, env: env}
+	r := &tf{t: t, bin: tfBin, dir: work, env: tfEnv(t, dir, provider, srv)}
 
 	out, _ := r.run("apply", "-auto-approve", "-no-color")
 	if !strings.Contains(out, "Apply complete! Resources: 3 added") {

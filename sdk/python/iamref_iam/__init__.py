@@ -8,6 +8,8 @@ import typing
 # Export this package's modules as members:
 from .check_access import *
 from .custom_role import *
+from .get_custom_role import *
+from .get_permission import *
 from .get_scopes import *
 from .organization_access_token import *
 from .permission import *
