@@ -283,3 +283,31 @@ func TestTeamEscalation(t *testing.T) {
 	h.must(200, "POST", "/api/orgs/acme/members/alice/tokens", mgr, apitype.CreatePersonalTokenRequest{})
 	h.must(204, "POST", "/api/orgs/acme/teams/ops/roles/"+small.ID, mgr, nil)
 }
+
+// TestDeleteHeldRole: a role a member or team holds is deleted only with ?force=true, which
+// leaves them without its rights (on the next request).
+func TestDeleteHeldRole(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.stack("payments", "prod", nil)
+	reader := h.grantRole("reader", authz.GrantSpec{Scopes: []string{"stack:read"}})
+	nothing := h.grantRole("nothing", authz.GrantSpec{Scopes: []string{"tags:read"}})
+	h.member("alice", "", reader.ID)
+	h.team("platform", reader.ID)
+	var tt apitype.CreateTokenResponse
+	h.must(200, "POST", "/api/orgs/acme/teams/platform/tokens", h.admin(), apitype.CreateTeamTokenRequest{Name: "platform-ci"}).decode(t, &tt)
+	h.must(200, "GET", "/api/stacks/acme/payments/prod", tt.TokenValue, nil)
+	r := h.must(409, "DELETE", "/api/orgs/acme/roles/"+reader.ID, h.admin(), nil)
+	if msg := r.errorBody(t).Message; !strings.Contains(msg, `member "alice"`) || !strings.Contains(msg, `team "platform"`) {
+		t.Errorf("409 does not name the holders: %s", msg)
+	}
+	h.must(204, "PATCH", "/api/orgs/acme/members/alice", h.admin(), apitype.UpdateMemberRequest{FGARoleID: &nothing.ID})
+	h.must(409, "DELETE", "/api/orgs/acme/roles/"+reader.ID, h.admin(), nil) // the team still holds it
+	h.must(204, "DELETE", "/api/orgs/acme/roles/"+reader.ID+"?force=true", h.admin(), nil)
+	h.must(403, "GET", "/api/stacks/acme/payments/prod", tt.TokenValue, nil)
+	var roles apitype.ListRolesResponse
+	h.must(200, "GET", "/api/orgs/acme/teams/platform/roles", h.admin(), nil).decode(t, &roles)
+	if len(roles.Roles) != 0 {
+		t.Errorf("a force-deleted role is still listed: %+v", roles.Roles)
+	}
+}
