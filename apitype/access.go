@@ -60,7 +60,8 @@ type AccessCheckResult struct {
 type AccessGround struct {
 	Record    string   `json:"record"`              // ID of the record (role, set, policy) holding the grant; "" for the principal's own role tree
 	Path      string   `json:"path"`                // JSON path of the grant in that record's details
-	Via       []string `json:"via,omitempty"`       // chain of composed record IDs from the principal's role to Record
+	Via       []string `json:"via,omitempty"`       // chain of composed record IDs from the principal's role to Record; "team:<id>" for a team the principal's rights come through
+	ViaNames  []string `json:"viaNames,omitempty"`  // Via by name: "team platform", "role ci-prod", "set deployers"
 	Entity    string   `json:"entity"`              // the entity's ID when the grant names it; "" when it covers every entity of the kind or the organization
 	Condition string   `json:"condition,omitempty"` // the condition that held (canonical PermissionDescriptor JSON)
 	Scopes    []string `json:"scopes"`              // every scope of the grant

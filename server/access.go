@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
@@ -82,6 +83,7 @@ type accessChecker struct {
 	ctx           context.Context
 	principals    map[string]*authz.Index // by token ID; "" is the caller
 	mayReadTokens bool
+	names         map[string]string // viaNames: record or team key → name
 }
 
 // check answers one check; an *apiError is that check's error, any other error fails the request.
@@ -108,11 +110,60 @@ func (ac *accessChecker) check(chk apitype.AccessCheck) (apitype.AccessCheckResu
 	ex := ix.Explain(scope.ID, ent)
 	ac.s.metrics.decision(ex.Decision)
 	res := accessResult(ex)
+	for i, g := range ex.Grants {
+		if len(g.Via) == 0 {
+			continue
+		}
+		names, err := ac.viaNames(g.Via)
+		if err != nil {
+			return apitype.AccessCheckResult{}, err
+		}
+		res.Grounds[i].ViaNames = names
+		res.Reasons[i] = "via " + strings.Join(names, " → ") + ": " + res.Reasons[i]
+	}
 	if blind {
 		res.Reasons = append(res.Reasons, "the caller may not read this "+ent.Kind.String()+
 			": answered from the reference as sent, without looking it up (no tags; conditions on tags do not hold)")
 	}
 	return res, nil
+}
+
+// viaNames names the steps of a grant's path: the teams and records the principal's rights
+// reach it through ("team platform", "role ci-prod").
+func (ac *accessChecker) viaNames(via []string) ([]string, error) {
+	if ac.names == nil {
+		ac.names = map[string]string{}
+	}
+	out := make([]string, len(via))
+	for i, id := range via {
+		name, ok := ac.names[id]
+		if !ok {
+			if teamID, isTeam := strings.CutPrefix(id, teamPrefix); isTeam {
+				t, err := ac.s.st.GetTeamByID(ac.ctx, ac.s.org.Name, teamID)
+				switch {
+				case err == nil:
+					name = "team " + t.Name
+				case errors.Is(err, store.ErrNotFound):
+					name = "team " + teamID + " (deleted)"
+				default:
+					return nil, err
+				}
+			} else {
+				rec, err := ac.s.st.GetRecord(ac.ctx, ac.s.org.Name, id)
+				switch {
+				case err == nil:
+					name = rec.UXPurpose + " " + rec.Name
+				case errors.Is(err, store.ErrNotFound):
+					name = "record " + id + " (deleted)"
+				default:
+					return nil, err
+				}
+			}
+			ac.names[id] = name
+		}
+		out[i] = name
+	}
+	return out, nil
 }
 
 // accessResult renders an explanation for the access-check API: the reasons as text and the
@@ -142,8 +193,8 @@ func (s *Server) principalIndex(ctx context.Context, tokenID string) (*authz.Ind
 	if tok.Expires != 0 && s.now().Unix() >= tok.Expires {
 		return emptyIndex, nil // expired: it may do nothing
 	}
-	ix, _, err := s.indexes.forToken(ctx, tok)
-	return ix, err
+	cr, err := s.indexes.forToken(ctx, tok)
+	return cr.ix, err
 }
 
 // resolveRef finds the entity an access check names, by ID or by project/name. The caller

@@ -103,6 +103,9 @@ func (s *Server) auditEvent(r *http.Request, rt *route, c *call, decision, reaso
 	}
 	if c.principal != nil {
 		e.TokenID, e.TokenName = c.principal.token.ID, c.principal.token.Name
+		if c.principal.token.Kind == store.TokenPersonal {
+			e.Actor = c.principal.subject // a user acts, not the org
+		}
 	}
 	return limitEvent(e)
 }
@@ -171,9 +174,12 @@ func auditEventName(e store.AuditEvent) string {
 
 func auditDescription(e store.AuditEvent) string {
 	who := e.TokenName
-	if who == "" {
+	switch {
+	case who == "" && e.TokenID != "" && e.Actor != "":
+		who = "user " + strconv.Quote(e.Actor) + " (personal token)"
+	case who == "":
 		who = "an unauthenticated caller"
-	} else {
+	default:
 		who = "token " + strconv.Quote(who)
 	}
 	if e.Decision == apitype.DecisionDeny {

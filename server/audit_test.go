@@ -180,23 +180,39 @@ func TestEveryMutationIsAudited(t *testing.T) {
 		body                  any
 		status                int
 		entity                string // kind:name of the audited entity
+		// as names a saved token value to call with ("" = admin); save saves the answer's
+		// token ID and value under a name. Paths may use {name.id} of saved tokens.
+		as, save string
 	}
 	steps := []step{
-		{"POST", "/api/orgs/{org}/roles", "/api/orgs/acme/roles", apitype.CreateRoleRequest{Name: "new", Details: details}, 200, "org:acme"},
-		{"PATCH", "/api/orgs/{org}/roles/{roleID}", "/api/orgs/acme/roles/" + role.ID, apitype.UpdateRoleRequest{Description: ptr("d")}, 200, "org:acme"},
-		{"PATCH", "/api/orgs/{org}/roles/{roleID}/default", "/api/orgs/acme/roles/" + role.ID + "/default", nil, 204, "org:acme"},
-		{"POST", "/api/orgs/{org}/tokens", "/api/orgs/acme/tokens", apitype.CreateOrgTokenRequest{Name: "t2"}, 200, "org:acme"},
-		{"DELETE", "/api/orgs/{org}/tokens/{tokenID}", "/api/orgs/acme/tokens/" + tokID, nil, 204, "org:acme"},
-		{"POST", "/api/stacks/{org}/{project}", "/api/stacks/acme/p", apitype.CreateStackRequest{StackName: "s2"}, 200, "org:acme"},
-		{"PATCH", "/api/stacks/{org}/{project}/{stack}/tags", "/api/stacks/acme/p/s/tags", map[string]string{"a": "b"}, 204, "stack:p/s"},
-		{"DELETE", "/api/stacks/{org}/{project}/{stack}", "/api/stacks/acme/p/s", nil, 204, "stack:p/s"},
-		{"POST", "/api/esc/environments/{org}", "/api/esc/environments/acme", apitype.CreateEnvironmentRequest{Project: "p", Name: "e2"}, 200, "org:acme"},
-		{"POST", "/api/esc/environments/{org}/{project}/{env}/open", "/api/esc/environments/acme/p/e/open", nil, 200, "environment:p/e"},
-		{"PATCH", "/api/esc/environments/{org}/{project}/{env}/tags", "/api/esc/environments/acme/p/e/tags", map[string]string{"a": "b"}, 204, "environment:p/e"},
-		{"DELETE", "/api/esc/environments/{org}/{project}/{env}", "/api/esc/environments/acme/p/e", nil, 204, "environment:p/e"},
-		{"POST", "/api/preview/insights/{org}/accounts/{account}", "/api/preview/insights/acme/accounts/acct2", apitype.CreateInsightsAccountRequest{Provider: "gcp"}, 200, "org:acme"},
-		{"DELETE", "/api/preview/insights/{org}/accounts/{account}", "/api/preview/insights/acme/accounts/acct", nil, 204, "insights-account:acct"},
-		{"DELETE", "/api/orgs/{org}/roles/{roleID}", "", nil, 204, "org:acme"}, // path set below
+		{"POST", "/api/orgs/{org}/roles", "/api/orgs/acme/roles", apitype.CreateRoleRequest{Name: "new", Details: details}, 200, "org:acme", "", ""},
+		{"PATCH", "/api/orgs/{org}/roles/{roleID}", "/api/orgs/acme/roles/" + role.ID, apitype.UpdateRoleRequest{Description: ptr("d")}, 200, "org:acme", "", ""},
+		{"PATCH", "/api/orgs/{org}/roles/{roleID}/default", "/api/orgs/acme/roles/" + role.ID + "/default", nil, 204, "org:acme", "", ""},
+		{"POST", "/api/orgs/{org}/tokens", "/api/orgs/acme/tokens", apitype.CreateOrgTokenRequest{Name: "t2"}, 200, "org:acme", "", ""},
+		{"DELETE", "/api/orgs/{org}/tokens/{tokenID}", "/api/orgs/acme/tokens/" + tokID, nil, 204, "org:acme", "", ""},
+		{"POST", "/api/stacks/{org}/{project}", "/api/stacks/acme/p", apitype.CreateStackRequest{StackName: "s2"}, 200, "org:acme", "", ""},
+		{"PATCH", "/api/stacks/{org}/{project}/{stack}/tags", "/api/stacks/acme/p/s/tags", map[string]string{"a": "b"}, 204, "stack:p/s", "", ""},
+		{"DELETE", "/api/stacks/{org}/{project}/{stack}", "/api/stacks/acme/p/s", nil, 204, "stack:p/s", "", ""},
+		{"POST", "/api/esc/environments/{org}", "/api/esc/environments/acme", apitype.CreateEnvironmentRequest{Project: "p", Name: "e2"}, 200, "org:acme", "", ""},
+		{"POST", "/api/esc/environments/{org}/{project}/{env}/open", "/api/esc/environments/acme/p/e/open", nil, 200, "environment:p/e", "", ""},
+		{"PATCH", "/api/esc/environments/{org}/{project}/{env}/tags", "/api/esc/environments/acme/p/e/tags", map[string]string{"a": "b"}, 204, "environment:p/e", "", ""},
+		{"DELETE", "/api/esc/environments/{org}/{project}/{env}", "/api/esc/environments/acme/p/e", nil, 204, "environment:p/e", "", ""},
+		{"POST", "/api/preview/insights/{org}/accounts/{account}", "/api/preview/insights/acme/accounts/acct2", apitype.CreateInsightsAccountRequest{Provider: "gcp"}, 200, "org:acme", "", ""},
+		{"DELETE", "/api/preview/insights/{org}/accounts/{account}", "/api/preview/insights/acme/accounts/acct", nil, 204, "insights-account:acct", "", ""},
+		{method: "POST", pattern: "/api/orgs/{org}/members/{login}", path: "/api/orgs/acme/members/alice", body: apitype.AddMemberRequest{Role: "member"}, status: 200, entity: "member:alice"},
+		{method: "PATCH", pattern: "/api/orgs/{org}/members/{login}", path: "/api/orgs/acme/members/alice", body: apitype.UpdateMemberRequest{Role: "billing-manager"}, status: 204, entity: "member:alice"},
+		{method: "POST", pattern: "/api/orgs/{org}/members/{login}/tokens", path: "/api/orgs/acme/members/alice/tokens", body: apitype.CreatePersonalTokenRequest{}, status: 200, entity: "member:alice", save: "alice"},
+		{method: "POST", pattern: "/api/user/tokens", path: "/api/user/tokens", body: apitype.CreatePersonalTokenRequest{Description: "laptop"}, status: 200, entity: "member:alice", as: "alice", save: "laptop"},
+		{method: "DELETE", pattern: "/api/user/tokens/{tokenID}", path: "/api/user/tokens/{laptop.id}", status: 204, entity: "member:alice", as: "alice"},
+		{method: "POST", pattern: "/api/orgs/{org}/teams/pulumi", path: "/api/orgs/acme/teams/pulumi", body: apitype.CreateTeamRequest{Name: "platform"}, status: 200, entity: "team:platform"},
+		{method: "PATCH", pattern: "/api/orgs/{org}/teams/{team}", path: "/api/orgs/acme/teams/platform", body: apitype.UpdateTeamRequest{Member: ptr("alice"), MemberAction: ptr("add")}, status: 204, entity: "team:platform"},
+		{method: "POST", pattern: "/api/orgs/{org}/teams/{team}/roles/{roleID}", path: "/api/orgs/acme/teams/platform/roles/" + role.ID, status: 204, entity: "team:platform"},
+		{method: "DELETE", pattern: "/api/orgs/{org}/teams/{team}/roles/{roleID}", path: "/api/orgs/acme/teams/platform/roles/" + role.ID, status: 204, entity: "team:platform"},
+		{method: "POST", pattern: "/api/orgs/{org}/teams/{team}/tokens", path: "/api/orgs/acme/teams/platform/tokens", body: apitype.CreateTeamTokenRequest{Name: "platform-ci"}, status: 200, entity: "team:platform", save: "team"},
+		{method: "DELETE", pattern: "/api/orgs/{org}/teams/{team}/tokens/{tokenID}", path: "/api/orgs/acme/teams/platform/tokens/{team.id}", status: 204, entity: "team:platform"},
+		{method: "DELETE", pattern: "/api/orgs/{org}/teams/{team}", path: "/api/orgs/acme/teams/platform", status: 204, entity: "team:platform"},
+		{method: "DELETE", pattern: "/api/orgs/{org}/members/{login}", path: "/api/orgs/acme/members/alice", status: 204, entity: "member:alice"},
+		{"DELETE", "/api/orgs/{org}/roles/{roleID}", "", nil, 204, "org:acme", "", ""}, // path set below
 	}
 	// Only reads and the side-effect-free access check are not mutations.
 	notMutations := map[string]bool{"POST /api/orgs/{org}/access/check": true}
@@ -216,18 +232,36 @@ func TestEveryMutationIsAudited(t *testing.T) {
 	}
 	member := h.builtin("member")
 	steps[len(steps)-1].path = "/api/orgs/acme/roles/" + role.ID + "?force=true"
-	for i, s := range steps {
+	saved := map[string]apitype.CreateTokenResponse{}
+	for i := range steps {
+		s := &steps[i]
 		if i == len(steps)-1 { // the default role cannot be deleted: make member the default again
 			h.must(204, "PATCH", "/api/orgs/acme/roles/"+member+"/default", h.admin(), nil)
 		}
-		h.must(s.status, s.method, s.path, h.admin(), s.body)
+		for name, tok := range saved {
+			s.path = strings.ReplaceAll(s.path, "{"+name+".id}", tok.ID)
+		}
+		caller := h.admin()
+		if s.as != "" {
+			caller = saved[s.as].TokenValue
+		}
+		r := h.must(s.status, s.method, s.path, caller, s.body)
+		if s.save != "" {
+			var out apitype.CreateTokenResponse
+			r.decode(t, &out)
+			saved[s.save] = out
+		}
 	}
 	for _, s := range steps {
 		scope := scopes[s.method+" "+s.pattern]
 		path, _, _ := strings.Cut(s.path, "?")
 		kind, name, _ := strings.Cut(s.entity, ":")
 		h.waitAudit(fmt.Sprintf("of %s %s", s.method, s.path), func(e apitype.AuditLogEvent) bool {
-			return e.Action == scope && e.Decision == "allow" && e.Status == s.status && e.TokenName == "admin" &&
+			who := e.TokenName == "admin"
+			if s.as != "" {
+				who = e.TokenID == saved[s.as].ID && e.User.GitHubLogin == "alice" && strings.Contains(e.Description, `user "alice"`)
+			}
+			return e.Action == scope && e.Decision == "allow" && e.Status == s.status && who &&
 				e.Entity != nil && e.Entity.Kind == kind && e.Entity.Name == name &&
 				strings.Contains(e.Description, s.method+" "+path+" (")
 		})

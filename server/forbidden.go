@@ -38,7 +38,7 @@ func forbidden(p *principal, scope authz.Scope, ex authz.Explanation) *denial {
 	return &denial{
 		err: &apiError{
 			status: http.StatusForbidden,
-			msg:    fmt.Sprintf("token %q (role %q) lacks %s on %s", p.token.Name, p.roleName, scope.Name, on),
+			msg:    fmt.Sprintf("%s (%s) lacks %s on %s", p.who(), p.rights(), scope.Name, on),
 			fields: []apitype.FieldError{{Resource: resource, Attribute: "scope", ErrorType: apitype.ErrorTypeCustom,
 				CustomMessage: "missing scope " + scope.Name + ": " + why}},
 		},
@@ -57,7 +57,7 @@ func (c *call) mayHandOut(grants *authz.Index, resource, attribute, attempt stri
 	missing := strings.Join(cov.Missing(), "; ")
 	return &escalation{missing: missing, apiError: &apiError{
 		status: http.StatusForbidden,
-		msg:    fmt.Sprintf("token %q %s: %s", c.principal.name(), attempt, missing),
+		msg:    fmt.Sprintf("%s %s: %s", c.principal.who(), attempt, missing),
 		fields: []apitype.FieldError{{Resource: resource, Attribute: attribute, ErrorType: apitype.ErrorTypeCustom,
 			CustomMessage: "privilege escalation: " + missing}},
 	}}

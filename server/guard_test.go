@@ -18,8 +18,14 @@ import (
 // The only routes that may be served without a token, and the only ones a valid token may
 // call without a scope. Adding to either list is a security decision: make it here.
 var (
-	publicRoutes   = map[string]bool{"GET /healthz": true, "GET /metrics": true, "GET /api/openapi.json": true}
-	authOnlyRoutes = map[string]bool{"GET /api/user": true}
+	publicRoutes = map[string]bool{"GET /healthz": true, "GET /metrics": true, "GET /api/openapi.json": true}
+	// authOnlyRoutes need only a valid token: what an org token (no user) gets from each.
+	authOnlyRoutes = map[string]int{
+		"GET /api/user":                     http.StatusOK,
+		"GET /api/user/tokens":              http.StatusBadRequest, // personal tokens only
+		"POST /api/user/tokens":             http.StatusBadRequest,
+		"DELETE /api/user/tokens/{tokenID}": http.StatusBadRequest,
+	}
 )
 
 var pathParam = regexp.MustCompile(`\{([A-Za-z]+)\}`)
@@ -51,7 +57,7 @@ func TestEveryRouteIsGuarded(t *testing.T) {
 	}
 	params := map[string]string{
 		"org": org, "project": "guard", "stack": "s1", "env": "e1", "account": "acct1",
-		"roleID": role.ID, "tokenID": revokedID,
+		"roleID": role.ID, "tokenID": revokedID, "login": "nobody", "team": "nobody",
 	}
 
 	routes := h.ts.API.Routes()
@@ -100,11 +106,12 @@ func TestEveryRouteIsGuarded(t *testing.T) {
 				t.Errorf("Basic scheme: got %s, want 401", r)
 			}
 			if rt.AuthOnly {
-				if !authOnlyRoutes[key] {
+				want, ok := authOnlyRoutes[key]
+				if !ok {
 					t.Fatalf("route %s needs only authentication but is not in the allowlist", key)
 				}
-				if r := h.do(rt.Method, path, weak, nil); r.status != http.StatusOK {
-					t.Errorf("authenticated route with a valid token: %s, want 200", r)
+				if r := h.do(rt.Method, path, weak, nil); r.status != want {
+					t.Errorf("authenticated route with a valid org token: %s, want %d", r, want)
 				}
 				return
 			}

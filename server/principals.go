@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,16 +15,56 @@ import (
 	"github.com/iamref/iam/server/store"
 )
 
-// principal is an authenticated caller: an org token and its compiled effective rights.
+// principal is an authenticated caller: a token and its compiled effective rights. An org token
+// acts with its role, a team token as its team (the team's roles), a personal token as its
+// user (their org role and the roles of every team they belong to).
 type principal struct {
 	token    store.Token
 	value    string // the presented token value; kept only for the request (idempotency sealing)
 	index    *authz.Index
-	roleName string
+	roleName string // an org token's role; for team and personal tokens, what their rights are made of
+	subject  string // the team's name (team tokens) or the user's login (personal tokens)
 }
 
-// name is how the principal appears in audit entries and messages.
-func (p *principal) name() string { return p.token.Name }
+// name is how the principal appears in audit entries, messages and createdBy: the token's
+// name, or the user's login for a personal token.
+func (p *principal) name() string {
+	if p.token.Kind == store.TokenPersonal {
+		return p.subject
+	}
+	return p.token.Name
+}
+
+// who introduces the principal in messages.
+func (p *principal) who() string {
+	switch p.token.Kind {
+	case store.TokenTeam:
+		return fmt.Sprintf("team token %q of team %q", p.token.Name, p.subject)
+	case store.TokenPersonal:
+		return fmt.Sprintf("personal token of %q", p.subject)
+	}
+	return fmt.Sprintf("token %q", p.token.Name)
+}
+
+// rights says what the principal's rights are made of, for denials: `role "X"` for an org
+// token, the user's or team's roles otherwise.
+func (p *principal) rights() string {
+	if p.token.Kind == store.TokenOrganization {
+		return fmt.Sprintf("role %q", p.roleName)
+	}
+	return p.roleName
+}
+
+// Keys of the compiled-rights cache besides role IDs (record IDs are UUIDs: no clash). A team
+// key also names the team's node in the effective trees of its members, so that Grant.Via reads
+// "team:<id>" → role → … and a change to the team drops every principal built from it.
+const (
+	teamPrefix = "team:"
+	userPrefix = "user:"
+)
+
+func teamKey(id string) string { return teamPrefix + id }
+func userKey(id string) string { return userPrefix + id }
 
 // maxEffectiveBytes bounds the details one compile reads: a role's own and those of every record
 // it composes, transitively, each counted once. With MaxCompiledGrants it bounds the work of the
@@ -45,12 +87,14 @@ type indexCache struct {
 	inflight map[string]*compileFlight // by role ID
 }
 
-// compiledRole is a role's compiled rights, or why it has none.
+// compiledRole is a role's, a team's or a user's compiled rights, or why they have none.
 type compiledRole struct {
 	ix   *authz.Index // nil when err is set
-	name string
-	err  error    // why the role does not compile (a role that does not compile grants nothing)
-	deps []string // records the compile read besides the role: a write to any of them drops it
+	name string       // the role's name; for a team or user, the roles their rights are made of
+	// subject is the team's name or the user's login ("" for a role).
+	subject string
+	err     error    // why the role does not compile (a role that does not compile grants nothing)
+	deps    []string // records (and team keys) the compile read: a write to any of them drops it
 }
 
 // compileFlight is one compile in progress; callers asking for the same role during it wait
@@ -92,25 +136,31 @@ func (c *indexCache) invalidate(ids ...string) {
 	})
 }
 
-// forToken returns the token's compiled rights. A token whose role is gone or does not compile
-// has none (deny by default), and the problem is logged.
-func (c *indexCache) forToken(ctx context.Context, t store.Token) (*authz.Index, string, error) {
-	if t.Admin {
-		return c.legacy, "admin (legacy)", nil
+// forToken returns the token's compiled rights. A token whose role (team, user) is gone or
+// does not compile has none (deny by default), and the problem is logged.
+func (c *indexCache) forToken(ctx context.Context, t store.Token) (compiledRole, error) {
+	key := t.RoleID
+	switch {
+	case t.Kind == store.TokenTeam:
+		key = teamKey(t.TeamID)
+	case t.Kind == store.TokenPersonal:
+		key = userKey(t.UserID)
+	case t.Admin:
+		return compiledRole{ix: c.legacy, name: "admin (legacy)"}, nil
 	}
-	cr, err := c.role(ctx, t.RoleID)
+	cr, err := c.role(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
-		c.log.Warn("token's role is missing; it has no rights", "token", t.Name, "role", t.RoleID)
-		return emptyIndex, "(deleted role)", nil
+		c.log.Warn("token's role, team or user is missing; it has no rights", "token", t.ID, "for", key)
+		return compiledRole{ix: emptyIndex, name: "(deleted role)"}, nil
 	}
 	if err != nil {
-		return nil, "", err
+		return compiledRole{}, err
 	}
 	if cr.err != nil {
-		c.log.Error("token's role does not compile; it has no rights", "token", t.Name, "role", t.RoleID, "err", cr.err)
-		return emptyIndex, cr.name, nil
+		c.log.Error("token's rights do not compile; it has no rights", "token", t.ID, "for", key, "err", cr.err)
+		cr.ix = emptyIndex
 	}
-	return cr.ix, cr.name, nil
+	return cr, nil
 }
 
 var emptyIndex = authz.MustCompile(&authz.Group{}, authz.NoCompose)
@@ -154,10 +204,17 @@ func (c *indexCache) role(ctx context.Context, roleID string) (compiledRole, err
 	return f.cr, f.err
 }
 
-// compile reads and compiles a role from the store, bypassing the cache: what binding a
-// principal to a role checks (the role as stored now, not as cached).
-func (c *indexCache) compile(ctx context.Context, roleID string) (compiledRole, error) {
-	rec, err := c.st.GetRecord(ctx, c.org, roleID)
+// compile reads and compiles a role (or a team's or a user's rights, by their key) from the
+// store, bypassing the cache: what binding a principal to a role checks (the role as stored
+// now, not as cached).
+func (c *indexCache) compile(ctx context.Context, key string) (compiledRole, error) {
+	if id, ok := strings.CutPrefix(key, teamPrefix); ok {
+		return c.compileTeam(ctx, id)
+	}
+	if id, ok := strings.CutPrefix(key, userPrefix); ok {
+		return c.compileUser(ctx, id)
+	}
+	rec, err := c.st.GetRecord(ctx, c.org, key)
 	if err != nil {
 		return compiledRole{}, err
 	}
@@ -170,6 +227,125 @@ func (c *indexCache) compile(ctx context.Context, roleID string) (compiledRole, 
 	r := newRecordTrees(ctx, c.st, c.org).budget(len(rec.Details))
 	cr.ix, cr.err = authz.Compile(root, r)
 	cr.deps = r.ids
+	return cr, nil
+}
+
+// Team and user rights are compiled as one synthetic tree, so that Decide stays one lookup
+// and a bit test on one index, allocation-free, whatever the number of roles: a user's root is
+// Compose[their org role, team:<id>…] and each team:<id> resolves to Compose[the team's roles].
+// Grants then carry the path: Via = [team:<id>, role, …], Source = the record holding the
+// Allow. (Merging separately compiled indexes would need an authz merge and would keep a
+// per-role index alive per principal; the synthetic root reuses Compile as is.)
+
+// principalTree resolves team keys to their roles' Compose and everything else to records,
+// within one compile's budget.
+type principalTree struct {
+	ctx    context.Context
+	c      *indexCache
+	trees  *recordTrees
+	b      *budgetResolver
+	teams  map[string]authz.Node
+	skip   []string // roles left out (gone or unreadable): deps all the same
+	failed error    // a store failure while resolving (not the principal's fault)
+}
+
+func (c *indexCache) newPrincipalTree(ctx context.Context) *principalTree {
+	trees := newRecordTrees(ctx, c.st, c.org)
+	return &principalTree{ctx: ctx, c: c, trees: trees, b: trees.budget(0), teams: map[string]authz.Node{}}
+}
+
+func (p *principalTree) Resolve(id string) (authz.Node, error) {
+	if n, ok := p.teams[id]; ok {
+		p.b.ids = append(p.b.ids, id)
+		return n, nil
+	}
+	return p.b.Resolve(id)
+}
+
+// roles keeps the role IDs that can be composed (existing, parsable roles) and their names;
+// the others are logged and left out, so one broken role does not void the rest.
+func (p *principalTree) roles(ids []string) (kept, names []string, err error) {
+	for _, id := range ids {
+		rec, err := p.trees.get(id)
+		if rec == nil {
+			return nil, nil, err // the store failed
+		}
+		if err != nil {
+			p.skip = append(p.skip, id)
+			p.c.log.Warn("a role of a user or team is missing or unreadable; it grants nothing", "role", id, "err", err)
+			continue
+		}
+		kept, names = append(kept, id), append(names, strconv.Quote(rec.rec.Name))
+	}
+	return kept, names, nil
+}
+
+// team adds team id's node (its roles) and returns a description of them.
+func (p *principalTree) team(id string) (string, error) {
+	roleIDs, err := p.c.st.ListTeamRoles(p.ctx, p.c.org, id)
+	if err != nil {
+		return "", err
+	}
+	kept, names, err := p.roles(roleIDs)
+	if err != nil {
+		return "", err
+	}
+	p.teams[teamKey(id)] = &authz.Compose{IDs: kept}
+	if len(names) == 0 {
+		return "no roles", nil
+	}
+	return "roles " + strings.Join(names, ", "), nil
+}
+
+// finish compiles root and fills cr's index, error and deps.
+func (p *principalTree) finish(cr *compiledRole, root authz.Node) {
+	cr.ix, cr.err = authz.Compile(root, p)
+	cr.deps = append(p.b.ids, p.skip...)
+}
+
+func (c *indexCache) compileTeam(ctx context.Context, id string) (compiledRole, error) {
+	t, err := c.st.GetTeamByID(ctx, c.org, id)
+	if err != nil {
+		return compiledRole{}, err
+	}
+	p := c.newPrincipalTree(ctx)
+	desc, err := p.team(id)
+	if err != nil {
+		return compiledRole{}, err
+	}
+	cr := compiledRole{subject: t.Name, name: fmt.Sprintf("team %q: %s", t.Name, desc)}
+	p.finish(&cr, &authz.Compose{IDs: []string{teamKey(id)}})
+	return cr, nil
+}
+
+func (c *indexCache) compileUser(ctx context.Context, id string) (compiledRole, error) {
+	m, err := c.st.GetMemberByID(ctx, c.org, id)
+	if err != nil {
+		return compiledRole{}, err
+	}
+	teams, err := c.st.ListUserTeams(ctx, c.org, id)
+	if err != nil {
+		return compiledRole{}, err
+	}
+	p := c.newPrincipalTree(ctx)
+	ids, names, err := p.roles([]string{m.RoleID})
+	if err != nil {
+		return compiledRole{}, err
+	}
+	parts := []string{"role (deleted)"}
+	if len(names) > 0 {
+		parts[0] = "role " + names[0]
+	}
+	for _, t := range teams {
+		desc, err := p.team(t.ID)
+		if err != nil {
+			return compiledRole{}, err
+		}
+		ids = append(ids, teamKey(t.ID))
+		parts = append(parts, fmt.Sprintf("team %q: %s", t.Name, desc))
+	}
+	cr := compiledRole{subject: m.User.Login, name: fmt.Sprintf("user %q: %s", m.User.Login, strings.Join(parts, "; "))}
+	p.finish(&cr, &authz.Compose{IDs: ids})
 	return cr, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -171,5 +173,76 @@ func TestConcurrentCompilesAreCoalesced(t *testing.T) {
 	wg.Wait()
 	if n := cs.reads.Load(); n != 2 {
 		t.Errorf("%d record reads for %d concurrent callers, want 2 (one compile)", n, callers)
+	}
+}
+
+// TestPrincipalInvalidationIsTargeted: users' and teams' compiled rights are dropped exactly
+// when something they were built from changes: the user's membership (their key), a team
+// they are in (the team key), or a role record their tree reaches.
+func TestPrincipalInvalidationIsTargeted(t *testing.T) {
+	ctx := context.Background()
+	c, cs := indexFixture(t, fixtureRecords()...)
+	now := time.Unix(1_900_000_000, 0).UTC()
+	for _, u := range []string{"alice", "bob", "carol"} {
+		if _, err := cs.AddMember(ctx, "acme", store.User{ID: "u-" + u, Login: u, Created: now}, roleA, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tm := range []string{"platform", "web"} {
+		if err := cs.CreateTeam(ctx, store.Team{ID: "t-" + tm, Org: "acme", Name: tm, Created: now, Modified: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, step := range []error{
+		cs.AddTeamRole(ctx, "acme", "t-platform", roleB),
+		cs.AddTeamRole(ctx, "acme", "t-web", roleAB),
+		cs.AddTeamMember(ctx, "acme", "t-platform", "u-alice"),
+		cs.AddTeamMember(ctx, "acme", "t-web", "u-bob"),
+	} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	keys := []string{userKey("u-alice"), userKey("u-bob"), userKey("u-carol"), teamKey("t-platform"), teamKey("t-web")}
+	tests := []struct {
+		write string
+		drops []string
+	}{
+		{userKey("u-alice"), []string{userKey("u-alice")}},                                              // alice's role or teams changed
+		{teamKey("t-platform"), []string{teamKey("t-platform"), userKey("u-alice")}},                    // platform's roles changed
+		{roleB, []string{teamKey("t-platform"), userKey("u-alice")}},                                    // rb is platform's role
+		{setB, []string{teamKey("t-platform"), teamKey("t-web"), userKey("u-alice"), userKey("u-bob")}}, // rb and rab compose b
+		{roleA, []string{userKey("u-alice"), userKey("u-bob"), userKey("u-carol")}},                     // everyone's org role
+	}
+	for _, tt := range tests {
+		for _, k := range keys {
+			cr, err := c.role(ctx, k)
+			if err != nil || cr.err != nil {
+				t.Fatal(k, err, cr.err)
+			}
+		}
+		c.invalidate(tt.write)
+		for _, k := range keys {
+			_, cached := c.roles.Get(k)
+			if want := !slices.Contains(tt.drops, k); cached != want {
+				t.Errorf("after a write to %s: %s cached = %v, want %v", tt.write, k, cached, want)
+			}
+		}
+	}
+	// A grant reached through a team names the team, then the role.
+	cr, err := c.role(ctx, userKey("u-alice"))
+	if err != nil || cr.err != nil {
+		t.Fatal(err, cr.err)
+	}
+	var paths []string
+	for _, g := range cr.ix.Grants() {
+		paths = append(paths, strings.Join(g.Via, " → "))
+	}
+	want := []string{roleA + " → " + setA, teamKey("t-platform") + " → " + roleB + " → " + setB}
+	if paths = slices.Compact(paths); !slices.Equal(paths, want) { // ra composes a three times
+		t.Errorf("alice's grants come via %q, want %q", paths, want)
+	}
+	if cr.name != `user "alice": role "ra"; team "platform": roles "rb"` || cr.subject != "alice" {
+		t.Errorf("alice's rights are described as %q (%q)", cr.name, cr.subject)
 	}
 }

@@ -504,6 +504,24 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *call) err
 			}
 			return conflict("role", "roleID", "%q is used by token(s) %s; delete them first, or pass ?force=true to delete the role and leave those tokens without rights", rec.Name, strings.Join(names, ", "))
 		}
+		members, err := s.st.ListMembersByRole(r.Context(), s.org.Name, rec.ID)
+		if err != nil {
+			return err
+		}
+		teams, err := s.st.ListTeamsByRole(r.Context(), s.org.Name, rec.ID)
+		if err != nil {
+			return err
+		}
+		if len(members) > 0 || len(teams) > 0 {
+			var names []string
+			for _, m := range members {
+				names = append(names, "member "+strconv.Quote(m.User.Login))
+			}
+			for _, t := range teams {
+				names = append(names, "team "+strconv.Quote(t.Name))
+			}
+			return conflict("role", "roleID", "%q is held by %s; assign them another role first, or pass ?force=true to delete it and leave them without its rights", rec.Name, strings.Join(names, ", "))
+		}
 	}
 	if err := s.st.DeleteRecord(r.Context(), s.org.Name, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err

@@ -31,6 +31,7 @@ type route struct {
 	scope    authz.Scope // for scoped routes
 	entity   bool        // the scope applies to the entity the path names, not to the org
 	mutation bool        // audited on success too
+	noBody   bool        // a mutation that answers 204 (see successStatus)
 	handle   func(w http.ResponseWriter, r *http.Request, c *call) error
 }
 
@@ -88,6 +89,31 @@ func (s *Server) routeTable() []*route {
 		{method: "DELETE", pattern: "/api/orgs/{org}/roles/{roleID}", access: scoped, scope: sc("role:delete"), mutation: true, handle: s.deleteRole},
 		{method: "GET", pattern: "/api/orgs/{org}/roles/{roleID}/tokens", access: scoped, scope: sc("org_token:read"), handle: s.listRoleTokens},
 		{method: "PATCH", pattern: "/api/orgs/{org}/roles/{roleID}/default", access: scoped, scope: sc("role:update"), mutation: true, handle: s.setDefaultRole},
+
+		{method: "GET", pattern: "/api/orgs/{org}/roles/{roleID}/users", access: scoped, scope: sc("org_member:read"), handle: s.listRoleUsers},
+		{method: "GET", pattern: "/api/orgs/{org}/roles/{roleID}/teams", access: scoped, scope: sc("team:list"), handle: s.listRoleTeams},
+
+		{method: "GET", pattern: "/api/orgs/{org}/members", access: scoped, scope: sc("org_member:read"), handle: s.listMembers},
+		{method: "POST", pattern: "/api/orgs/{org}/members/{login}", access: scoped, scope: sc("org_member:add"), mutation: true, handle: s.addMember},
+		{method: "PATCH", pattern: "/api/orgs/{org}/members/{login}", access: scoped, scope: sc("org_member:update"), mutation: true, noBody: true, handle: s.updateMember},
+		{method: "DELETE", pattern: "/api/orgs/{org}/members/{login}", access: scoped, scope: sc("org_member:delete"), mutation: true, handle: s.removeMember},
+		{method: "POST", pattern: "/api/orgs/{org}/members/{login}/tokens", access: scoped, scope: sc("org_member:update"), mutation: true, handle: s.mintMemberToken},
+
+		{method: "GET", pattern: "/api/orgs/{org}/teams", access: scoped, scope: sc("team:list"), handle: s.listTeams},
+		{method: "POST", pattern: "/api/orgs/{org}/teams/pulumi", access: scoped, scope: sc("team:create"), mutation: true, handle: s.createTeam},
+		{method: "GET", pattern: "/api/orgs/{org}/teams/{team}", access: scoped, scope: sc("team:read"), handle: s.getTeam},
+		{method: "PATCH", pattern: "/api/orgs/{org}/teams/{team}", access: scoped, scope: sc("team:update"), mutation: true, noBody: true, handle: s.updateTeam},
+		{method: "DELETE", pattern: "/api/orgs/{org}/teams/{team}", access: scoped, scope: sc("team:delete"), mutation: true, handle: s.deleteTeam},
+		{method: "GET", pattern: "/api/orgs/{org}/teams/{team}/roles", access: scoped, scope: sc("team:read"), handle: s.listTeamRoles},
+		{method: "POST", pattern: "/api/orgs/{org}/teams/{team}/roles/{roleID}", access: scoped, scope: sc("team:update"), mutation: true, noBody: true, handle: s.addTeamRole},
+		{method: "DELETE", pattern: "/api/orgs/{org}/teams/{team}/roles/{roleID}", access: scoped, scope: sc("team:update"), mutation: true, handle: s.removeTeamRole},
+		{method: "GET", pattern: "/api/orgs/{org}/teams/{team}/tokens", access: scoped, scope: sc("team:list_tokens"), handle: s.listTeamTokens},
+		{method: "POST", pattern: "/api/orgs/{org}/teams/{team}/tokens", access: scoped, scope: sc("team:create_token"), mutation: true, handle: s.createTeamToken},
+		{method: "DELETE", pattern: "/api/orgs/{org}/teams/{team}/tokens/{tokenID}", access: scoped, scope: sc("team:delete_token"), mutation: true, handle: s.deleteTeamToken},
+
+		{method: "GET", pattern: "/api/user/tokens", access: authenticated, handle: s.listUserTokens},
+		{method: "POST", pattern: "/api/user/tokens", access: authenticated, mutation: true, handle: s.createUserToken},
+		{method: "DELETE", pattern: "/api/user/tokens/{tokenID}", access: authenticated, mutation: true, handle: s.deleteUserToken},
 
 		{method: "GET", pattern: "/api/orgs/{org}/tokens", access: scoped, scope: sc("org_token:read"), handle: s.listTokens},
 		{method: "POST", pattern: "/api/orgs/{org}/tokens", access: scoped, scope: sc("org_token:create"), mutation: true, handle: s.createToken},
@@ -158,7 +184,7 @@ func (s *Server) dispatch(rt *route) http.Handler {
 // record written with the mutation carries: 204 for deletes and for the PATCHes that answer no
 // body, 200 otherwise. finish records a second event if the answer turns out different.
 func successStatus(rt *route) int {
-	if rt.method == "DELETE" || strings.HasSuffix(rt.pattern, "/tags") || strings.HasSuffix(rt.pattern, "/default") {
+	if rt.method == "DELETE" || rt.noBody || strings.HasSuffix(rt.pattern, "/tags") || strings.HasSuffix(rt.pattern, "/default") {
 		return http.StatusNoContent
 	}
 	return http.StatusOK
@@ -218,11 +244,11 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 		return nil, err
 	}
 	s.usage.touch(tok.ID, s.now().Unix())
-	ix, roleName, err := s.indexes.forToken(r.Context(), tok)
+	cr, err := s.indexes.forToken(r.Context(), tok)
 	if err != nil {
 		return nil, err
 	}
-	return &principal{token: tok, value: value, index: ix, roleName: roleName}, nil
+	return &principal{token: tok, value: value, index: cr.ix, roleName: cr.name, subject: cr.subject}, nil
 }
 
 // authorize explains whether the principal holds the route's scope on the org or on the

@@ -30,7 +30,7 @@ func (s *Server) writeTokens(ctx context.Context, w http.ResponseWriter, toks []
 		out := apitype.AccessToken{
 			ID: t.ID, Name: t.Name, Description: t.Description, Created: t.Created.UTC().Format(timeFormat),
 			LastUsed: s.usage.lastUsed(t.ID, t.LastUsed), Expires: t.Expires, Admin: t.Admin,
-			CreatedBy: t.CreatedBy, Type: apitype.TokenTypeOrganization,
+			CreatedBy: t.CreatedBy, Type: tokenType(t.Kind),
 		}
 		if t.RoleID != "" {
 			role, ok := roles[t.RoleID]
@@ -51,6 +51,60 @@ func (s *Server) writeTokens(ctx context.Context, w http.ResponseWriter, toks []
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+func tokenType(k store.TokenKind) apitype.TokenType {
+	switch k {
+	case store.TokenTeam:
+		return apitype.TokenTypeTeam
+	case store.TokenPersonal:
+		return apitype.TokenTypePersonal
+	}
+	return apitype.TokenTypeOrganization
+}
+
+// validTokenText checks a new token's description and expiry (unix seconds, 0 = never), and
+// that it does not outlive the caller's token.
+func (s *Server) validTokenText(c *call, description string, expires int64) error {
+	if utf8.RuneCountInString(description) > maxTokenDescription {
+		return invalid("token", "description", "at most %d characters", maxTokenDescription)
+	}
+	if p := textProblem(description, true); p != "" {
+		return invalid("token", "description", "%s", p)
+	}
+	now := s.now()
+	if expires != 0 {
+		switch exp := time.Unix(expires, 0); {
+		case expires < 0 || !exp.After(now):
+			return invalid("token", "expires", "%d is not in the future (unix seconds; 0 = never expires)", expires)
+		case exp.Sub(now) > maxTokenLifetime:
+			return invalid("token", "expires", "at most two years ahead (%d)", now.Add(maxTokenLifetime).Unix())
+		}
+	}
+	return mayOutlive(c.principal.token, expires)
+}
+
+// mintToken gives tok a fresh value, stores it and answers with the value (once). A name taken
+// by an org or team token, live or deleted, is a 409.
+func (s *Server) mintToken(ctx context.Context, tok store.Token) (int, any, error) {
+	value, err := newTokenValue()
+	if err != nil {
+		return 0, nil, err
+	}
+	tok.Hash = hashToken(value)
+	admitted, err := s.admitCreate(ctx, "token", quotaTokens)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer admitted()
+	if err := s.st.CreateToken(ctx, tok); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return 0, nil, conflict("token", "name", "the token name %q is taken by an organization or team token; names stay reserved after a token is deleted, so choose another", tok.Name)
+		}
+		return 0, nil, err
+	}
+	s.metrics.tokens.Inc()
+	return http.StatusOK, apitype.CreateTokenResponse{ID: tok.ID, TokenValue: value}, nil
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -125,22 +179,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 		if err := validTokenName(req.Name); err != nil {
 			return 0, nil, err
 		}
-		if utf8.RuneCountInString(req.Description) > maxTokenDescription {
-			return 0, nil, invalid("token", "description", "at most %d characters", maxTokenDescription)
-		}
-		if p := textProblem(req.Description, true); p != "" {
-			return 0, nil, invalid("token", "description", "%s", p)
-		}
-		now := s.now()
-		if req.Expires != 0 {
-			switch exp := time.Unix(req.Expires, 0); {
-			case req.Expires < 0 || !exp.After(now):
-				return 0, nil, invalid("token", "expires", "%d is not in the future (unix seconds; 0 = never expires)", req.Expires)
-			case exp.Sub(now) > maxTokenLifetime:
-				return 0, nil, invalid("token", "expires", "at most two years ahead (%d)", now.Add(maxTokenLifetime).Unix())
-			}
-		}
-		if err := mayOutlive(c.principal.token, req.Expires); err != nil {
+		if err := s.validTokenText(c, req.Description, req.Expires); err != nil {
 			return 0, nil, err
 		}
 		if req.Admin && req.RoleID != "" {
@@ -177,52 +216,73 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 				return 0, nil, err
 			}
 		}
-		value, err := newTokenValue()
-		if err != nil {
-			return 0, nil, err
-		}
-		tok.Hash = hashToken(value)
-		admitted, err := s.admitCreate(r.Context(), "token", quotaTokens)
-		if err != nil {
-			return 0, nil, err
-		}
-		defer admitted()
-		if err := s.st.CreateToken(r.Context(), tok); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return 0, nil, conflict("token", "name", "the token name %q is taken; names stay reserved after a token is deleted, so choose another", req.Name)
-			}
-			return 0, nil, err
-		}
-		s.metrics.tokens.Inc()
-		return http.StatusOK, apitype.CreateTokenResponse{ID: tok.ID, TokenValue: value}, nil
+		return s.mintToken(r.Context(), tok)
 	})
 }
 
 func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := r.PathValue("tokenID")
-	err := s.st.DeleteToken(r.Context(), s.org.Name, id, s.stamp())
+	tok, err := s.st.GetToken(r.Context(), s.org.Name, id)
+	if err == nil && !tok.Deleted && tok.Kind != store.TokenOrganization {
+		return errorf(http.StatusBadRequest, "the requested token is a %s token, not an organization token; delete it through its %s's tokens", tok.Kind, map[store.TokenKind]string{store.TokenTeam: "team", store.TokenPersonal: "user"}[tok.Kind])
+	}
+	err = s.deleteTokenByID(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("token", "no active token with ID %q in %s", id, s.org.Name)
 	}
 	if err != nil {
 		return err
 	}
-	s.tokens.evict(id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-// getUser answers GET /api/user as Pulumi does for org tokens: the org is the "user".
+// deleteTokenByID revokes a token at once: stored deleted, evicted from the cache.
+func (s *Server) deleteTokenByID(ctx context.Context, id string) error {
+	if err := s.st.DeleteToken(ctx, s.org.Name, id, s.stamp()); err != nil {
+		return err
+	}
+	s.tokens.evict(id)
+	return nil
+}
+
+// getUser answers GET /api/user as Pulumi does: for a personal token, the user and their role
+// in the org (no tokenInfo: `pulumi whoami -v` shows "Token type: personal"); for org and team
+// tokens the org is the "user" and tokenInfo names the token (and its team).
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, c *call) error {
+	tok := c.principal.token
+	if tok.Kind == store.TokenPersonal {
+		m, err := s.st.GetMemberByID(r.Context(), s.org.Name, tok.UserID)
+		if errors.Is(err, store.ErrNotFound) {
+			return errorf(http.StatusUnauthorized, "invalid, expired or revoked token") // removed since
+		}
+		if err != nil {
+			return err
+		}
+		role, _, err := s.memberRole(r.Context(), m.RoleID)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, apitype.User{
+			ID: m.User.ID, GitHubLogin: m.User.Login, Name: m.User.Name, Email: m.User.Email,
+			Organizations: []apitype.UserOrganization{{Name: s.org.Name, GitHubLogin: s.org.Name, Role: role}},
+			Identities:    []string{"Pulumi"},
+		})
+		return nil
+	}
 	role := "member"
-	if c.principal.token.Admin || c.principal.token.RoleID == builtinID(s.org.Name, "admin") {
+	if tok.Admin || tok.RoleID == builtinID(s.org.Name, "admin") {
 		role = "admin"
 	}
+	info := &apitype.TokenInfo{Name: tok.Name, Organization: s.org.Name}
+	if tok.Kind == store.TokenTeam {
+		info.Team = c.principal.subject
+	}
 	writeJSON(w, http.StatusOK, apitype.User{
-		ID: c.principal.token.ID, GitHubLogin: s.org.Name, Name: s.org.Name,
+		ID: tok.ID, GitHubLogin: s.org.Name, Name: s.org.Name,
 		Organizations: []apitype.UserOrganization{{Name: s.org.Name, GitHubLogin: s.org.Name, Role: role}},
 		Identities:    []string{},
-		TokenInfo:     &apitype.TokenInfo{Name: c.principal.token.Name, Organization: s.org.Name},
+		TokenInfo:     info,
 	})
 	return nil
 }

@@ -115,6 +115,13 @@ func (c *tokenCache) evict(id string) {
 	c.hashes.DeleteFunc(func(_ [sha256.Size]byte, t store.Token) bool { return t.ID == id })
 }
 
+// evictWhere drops every cached token for which drop is true (a member's personal tokens, a
+// team's tokens), after the store revoked them.
+func (c *tokenCache) evictWhere(drop func(store.Token) bool) {
+	c.ids.DeleteFunc(func(_ string, t store.Token) bool { return drop(t) })
+	c.hashes.DeleteFunc(func(_ [sha256.Size]byte, t store.Token) bool { return drop(t) })
+}
+
 // usageTracker batches tokens' last-use times and writes them periodically, so that a
 // request never waits for that write.
 type usageTracker struct {

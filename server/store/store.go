@@ -16,6 +16,9 @@ var (
 	ErrNotFound        = errors.New("not found")
 	ErrConflict        = errors.New("already exists")   // unique name or key taken
 	ErrVersionConflict = errors.New("version conflict") // compare-and-swap on Record.Version failed
+	// ErrLastHolder refuses a member change that would leave the org without any member
+	// holding the protected role (the last admin).
+	ErrLastHolder = errors.New("last member holding the protected role")
 )
 
 // Org is an organization. Phase 1 serves one org per server, but every row is keyed by org.
@@ -44,11 +47,24 @@ type Record struct {
 	DefaultIdentifier string // built-in identifier such as "stack-admin"; "" for custom records
 }
 
-// Token is an organization access token. Only the SHA-256 of its value is stored.
+// TokenKind tells organization, team and personal tokens apart. The zero value is an
+// organization token.
+type TokenKind string
+
+const (
+	TokenOrganization TokenKind = ""         // acts with its role (RoleID) or the legacy Admin flag
+	TokenTeam         TokenKind = "team"     // acts as the team TeamID
+	TokenPersonal     TokenKind = "personal" // acts as the user UserID (their effective rights in Org)
+)
+
+// Token is an access token. Only the SHA-256 of its value is stored.
 type Token struct {
-	ID          string
-	Org         string
-	Name        string // unique per org, including deleted tokens (names stay reserved)
+	ID   string
+	Org  string
+	Kind TokenKind
+	// Name is unique per org among organization and team tokens, deleted ones included (names
+	// stay reserved); personal tokens have none.
+	Name        string
 	Description string
 	Hash        []byte // sha256(value)
 	Admin       bool
@@ -59,6 +75,8 @@ type Token struct {
 	LastUsed    int64  // unix seconds, 0 = never
 	Deleted     bool
 	DeletedAt   time.Time
+	TeamID      string // team tokens
+	UserID      string // personal tokens
 }
 
 // TokenFilter selects tokens for ListTokens.
@@ -69,6 +87,35 @@ const (
 	TokensExpired                    // not deleted and expired at Now
 	TokensAll                        // not deleted
 )
+
+// User is an entry of the server's user directory (shared by the orgs of a database).
+type User struct {
+	ID      string
+	Login   string // unique
+	Name    string
+	Email   string
+	Created time.Time
+}
+
+// Member is a user's membership of an org: exactly one org role (a role record's ID, built-in
+// or custom).
+type Member struct {
+	Org     string
+	User    User
+	RoleID  string
+	Created time.Time
+}
+
+// Team is a group of an org's members that holds roles; team tokens act as the team.
+type Team struct {
+	ID          string
+	Org         string
+	Name        string // unique per org
+	DisplayName string
+	Description string
+	Created     time.Time
+	Modified    time.Time
+}
 
 // Entity is a stack, environment or insights account that grants can name.
 type Entity struct {
@@ -127,7 +174,7 @@ type TokenPos struct {
 	ID      string
 }
 
-// TokenQuery selects one page of tokens for ListTokensPage.
+// TokenQuery selects one page of organization tokens for ListTokensPage.
 type TokenQuery struct {
 	Org    string
 	Filter TokenFilter
@@ -187,8 +234,13 @@ type Store interface {
 	GetToken(ctx context.Context, org, id string) (Token, error)
 	// TokenByHash finds a token (deleted ones included; the caller checks) by its value's hash.
 	TokenByHash(ctx context.Context, hash []byte) (Token, error)
-	// ListTokens returns tokens ordered by creation time, then ID.
+	// ListTokens returns the org's organization tokens (not team or personal ones) ordered by
+	// creation time, then ID.
 	ListTokens(ctx context.Context, org string, filter TokenFilter, now time.Time) ([]Token, error)
+	// ListTeamTokens and ListUserTokens return a team's tokens and a user's personal tokens in
+	// the org (not deleted, expired included), ordered by creation time, then ID.
+	ListTeamTokens(ctx context.Context, org, teamID string) ([]Token, error)
+	ListUserTokens(ctx context.Context, org, userID string) ([]Token, error)
 	ListTokensByRole(ctx context.Context, org, roleID string) ([]Token, error) // not deleted
 	// ListTokensPage returns one page of the tokens q selects, ordered like ListTokens.
 	ListTokensPage(ctx context.Context, q TokenQuery) ([]Token, error)
@@ -199,6 +251,50 @@ type Store interface {
 	DeleteToken(ctx context.Context, org, id string, at time.Time) error
 	// TouchTokens records last-use times in one transaction (token ID → unix seconds).
 	TouchTokens(ctx context.Context, lastUsed map[string]int64) error
+
+	// GetUser and GetUserByID read the user directory.
+	GetUser(ctx context.Context, login string) (User, error)
+	GetUserByID(ctx context.Context, id string) (User, error)
+
+	// AddMember makes the user with u.Login a member of org with roleID, creating the user
+	// from u first when the login is unknown (an existing user is kept as stored). It returns
+	// the member with the stored user. ErrConflict if already a member.
+	AddMember(ctx context.Context, org string, u User, roleID string, at time.Time) (Member, error)
+	GetMember(ctx context.Context, org, login string) (Member, error)
+	GetMemberByID(ctx context.Context, org, userID string) (Member, error)
+	// ListMembers returns up to limit (<= 0: all) members whose login sorts after afterLogin,
+	// ordered by login.
+	ListMembers(ctx context.Context, org, afterLogin string, limit int) ([]Member, error)
+	ListMembersByRole(ctx context.Context, org, roleID string) ([]Member, error)
+	// SetMemberRole changes a member's role. With protect set, a change that would leave no
+	// member holding protect is refused with ErrLastHolder, atomically with the write.
+	SetMemberRole(ctx context.Context, org, userID, roleID, protect string) error
+	// RemoveMember ends a membership (ErrLastHolder as for SetMemberRole), removes the user
+	// from the org's teams and revokes their personal tokens of the org (as DeleteToken at at).
+	RemoveMember(ctx context.Context, org, userID, protect string, at time.Time) error
+
+	// CreateTeam stores t. ErrConflict if (Org, Name) or the ID exists.
+	CreateTeam(ctx context.Context, t Team) error
+	GetTeam(ctx context.Context, org, name string) (Team, error)
+	GetTeamByID(ctx context.Context, org, id string) (Team, error)
+	ListTeams(ctx context.Context, org string) ([]Team, error) // ordered by name
+	// UpdateTeam stores t's DisplayName, Description and Modified.
+	UpdateTeam(ctx context.Context, t Team) error
+	// DeleteTeam deletes the team, its memberships and role assignments, and revokes its
+	// tokens (as DeleteToken at at; their names stay reserved).
+	DeleteTeam(ctx context.Context, org, id string, at time.Time) error
+	// AddTeamMember adds a member of org to a team of org: ErrNotFound if the team is missing
+	// or the user is not a member of org, ErrConflict if already in the team.
+	AddTeamMember(ctx context.Context, org, teamID, userID string) error
+	RemoveTeamMember(ctx context.Context, org, teamID, userID string) error
+	ListTeamMembers(ctx context.Context, org, teamID string) ([]User, error) // ordered by login
+	ListUserTeams(ctx context.Context, org, userID string) ([]Team, error)   // ordered by name
+	// AddTeamRole gives a team a role: ErrNotFound if the team is missing, ErrConflict if it
+	// holds it already.
+	AddTeamRole(ctx context.Context, org, teamID, roleID string) error
+	RemoveTeamRole(ctx context.Context, org, teamID, roleID string) error
+	ListTeamRoles(ctx context.Context, org, teamID string) ([]string, error) // role IDs, sorted
+	ListTeamsByRole(ctx context.Context, org, roleID string) ([]Team, error) // ordered by name
 
 	// CreateEntity stores e. ErrConflict if (Org, Kind, Project, Name) or the ID exists; an
 	// error if e.Kind is not one of authz.EntityKinds. Reading back an entity whose stored kind

@@ -77,7 +77,9 @@ func generate(apitypeDir string) ([]byte, error) {
 		"servers": []object{{"url": "http://127.0.0.1:8080", "description": "iam-server serve --addr 127.0.0.1:8080 (the default)"}},
 		"tags": []object{
 			{"name": "roles", "description": "Roles, permission sets and policies: permission descriptor records, told apart by `uxPurpose`."},
-			{"name": "tokens", "description": "Organization access tokens: each acts with one role (or the legacy admin flag)."},
+			{"name": "tokens", "description": "Access tokens. An organization token acts with one role (or the legacy admin flag), a team token as its team, a personal token as its user."},
+			{"name": "members", "description": "The organization's members: each holds one org role (built-in or custom) and the roles of every team they belong to."},
+			{"name": "teams", "description": "Teams: groups of members that hold roles (several per team); team tokens act as the team."},
 			{"name": "stacks", "description": "The stacks that grants name (a registry of names, IDs and tags; no state)."},
 			{"name": "environments", "description": "The ESC environments that grants name (names, IDs and tags; no values)."},
 			{"name": "insights", "description": "The Insights accounts that grants name."},
@@ -154,7 +156,9 @@ type param struct {
 var pathParams = map[string]string{
 	"org":     "The organization this server serves (`iam-server serve --org`); another name is a 404.",
 	"roleID":  "ID of a role, permission set or policy.",
-	"tokenID": "ID of an organization token.",
+	"tokenID": "ID of a token.",
+	"login":   "A user's login.",
+	"team":    "A team's name.",
 	"project": "Project name.",
 	"stack":   "Stack name.",
 	"env":     "Environment name.",

@@ -43,7 +43,8 @@ func (db *DB) ListTokensPage(ctx context.Context, q store.TokenQuery) ([]store.T
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("list tokens of org %q: limit %d", q.Org, q.Limit)
 	}
-	query := `SELECT ` + tokenCols + ` FROM tokens WHERE org = ? AND deleted = 0 `
+	// Organization tokens only: team and personal tokens are listed by their team or user.
+	query := `SELECT ` + tokenCols + ` FROM tokens WHERE org = ? AND kind = '' AND deleted = 0 `
 	args := []any{q.Org}
 	switch q.Filter {
 	case store.TokensActive:

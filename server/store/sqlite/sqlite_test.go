@@ -432,3 +432,50 @@ func TestUnknownStoredKind(t *testing.T) {
 		}
 	}
 }
+
+// TestUpgradeFromPhase1 opens a database written by the Phase 1 schema (migration 1 only):
+// migration 2 rebuilds the tokens table, and the org tokens it held keep working, as
+// organization tokens, with their names still reserved.
+func TestUpgradeFromPhase1(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, w, ms[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ExecContext(ctx, `INSERT INTO tokens (id, org, name, description, hash, admin, role_id,
+		expires, created, created_by, last_used, deleted, deleted_at)
+		VALUES ('t1', 'acme', 'ci', 'd', x'01', 0, 'r1', 0, 5, 'alice', 7, 0, 0),
+		       ('t2', 'acme', 'old', 'd', x'02', 1, '', 0, 6, 'alice', 0, 1, 9)`); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+
+	db, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open upgrades: %v", err)
+	}
+	defer db.Close()
+	tok, err := db.TokenByHash(ctx, []byte{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.ID != "t1" || tok.Kind != store.TokenOrganization || tok.RoleID != "r1" || tok.LastUsed != 7 || tok.CreatedBy != "alice" {
+		t.Errorf("token after upgrade: %+v", tok)
+	}
+	toks, err := db.ListTokens(ctx, "acme", store.TokensAll, time.Now())
+	if err != nil || len(toks) != 1 || toks[0].ID != "t1" {
+		t.Errorf("ListTokens after upgrade: %v, %v", toks, err)
+	}
+	err = db.CreateToken(ctx, store.Token{ID: "t3", Org: "acme", Name: "old", Hash: []byte{3}, Kind: store.TokenTeam, TeamID: "x"})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Errorf("a team token named like a deleted Phase 1 token: %v, want a conflict", err)
+	}
+}

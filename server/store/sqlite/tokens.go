@@ -10,22 +10,22 @@ import (
 )
 
 const tokenCols = `id, org, name, description, hash, admin, role_id, expires, created, created_by,
-	last_used, deleted, deleted_at`
+	last_used, deleted, deleted_at, kind, team_id, user_id`
 
 func scanToken(s scanner) (store.Token, error) {
 	var t store.Token
 	var created, deletedAt int64
 	err := s.Scan(&t.ID, &t.Org, &t.Name, &t.Description, &t.Hash, &t.Admin, &t.RoleID, &t.Expires,
-		&created, &t.CreatedBy, &t.LastUsed, &t.Deleted, &deletedAt)
+		&created, &t.CreatedBy, &t.LastUsed, &t.Deleted, &deletedAt, &t.Kind, &t.TeamID, &t.UserID)
 	t.Created, t.DeletedAt = fromMicros(created), fromMicros(deletedAt)
 	return t, err
 }
 
 func (db *DB) CreateToken(ctx context.Context, t store.Token) error {
 	err := db.mutate(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Org, t.Name, t.Description, blob(t.Hash), t.Admin, t.RoleID, t.Expires, micros(t.Created),
-			t.CreatedBy, t.LastUsed, t.Deleted, micros(t.DeletedAt))
+			t.CreatedBy, t.LastUsed, t.Deleted, micros(t.DeletedAt), t.Kind, t.TeamID, t.UserID)
 		return dbErr(err)
 	})
 	if err != nil {
@@ -52,7 +52,7 @@ func (db *DB) TokenByHash(ctx context.Context, hash []byte) (store.Token, error)
 }
 
 func (db *DB) ListTokens(ctx context.Context, org string, filter store.TokenFilter, now time.Time) ([]store.Token, error) {
-	query := `SELECT ` + tokenCols + ` FROM tokens WHERE org = ? AND deleted = 0 `
+	query := `SELECT ` + tokenCols + ` FROM tokens WHERE org = ? AND kind = '' AND deleted = 0 `
 	args := []any{org}
 	switch filter {
 	case store.TokensActive:
@@ -77,6 +77,24 @@ func (db *DB) ListTokensByRole(ctx context.Context, org, roleID string) ([]store
 		WHERE org = ? AND role_id = ? AND deleted = 0 ORDER BY created, id`, org, roleID)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens of role %q: %w", roleID, err)
+	}
+	return ts, nil
+}
+
+func (db *DB) ListTeamTokens(ctx context.Context, org, teamID string) ([]store.Token, error) {
+	ts, err := queryAll(ctx, db.r, scanToken, `SELECT `+tokenCols+` FROM tokens
+		WHERE org = ? AND kind = 'team' AND team_id = ? AND deleted = 0 ORDER BY created, id`, org, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens of team %q: %w", teamID, err)
+	}
+	return ts, nil
+}
+
+func (db *DB) ListUserTokens(ctx context.Context, org, userID string) ([]store.Token, error) {
+	ts, err := queryAll(ctx, db.r, scanToken, `SELECT `+tokenCols+` FROM tokens
+		WHERE org = ? AND kind = 'personal' AND user_id = ? AND deleted = 0 ORDER BY created, id`, org, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list personal tokens of user %q: %w", userID, err)
 	}
 	return ts, nil
 }

@@ -65,6 +65,42 @@ func testMutationAudit(t *testing.T, s store.Store) {
 		{"DeleteEntity",
 			func(c context.Context) error { return s.DeleteEntity(c, orgA, "e1") },
 			func(c context.Context) error { return s.DeleteEntity(c, orgA, "e1") }},
+		{"AddMember",
+			func(c context.Context) error {
+				_, err := s.AddMember(c, orgA, user("u1", "alice"), "r0", t0)
+				return err
+			},
+			func(c context.Context) error {
+				_, err := s.AddMember(c, orgA, user("u1", "alice"), "r0", t0)
+				return err
+			}},
+		{"SetMemberRole",
+			func(c context.Context) error { return s.SetMemberRole(c, orgA, "u1", "r1", "") },
+			func(c context.Context) error { return s.SetMemberRole(c, orgA, "u1", "r0", "r1") }},
+		{"CreateTeam",
+			func(c context.Context) error { return s.CreateTeam(c, teamOf(orgA, "t1", "platform")) },
+			func(c context.Context) error { return s.CreateTeam(c, teamOf(orgA, "t1", "platform")) }},
+		{"UpdateTeam",
+			func(c context.Context) error { return s.UpdateTeam(c, teamOf(orgA, "t1", "platform")) },
+			func(c context.Context) error { return s.UpdateTeam(c, teamOf(orgA, "t9", "nope")) }},
+		{"AddTeamMember",
+			func(c context.Context) error { return s.AddTeamMember(c, orgA, "t1", "u1") },
+			func(c context.Context) error { return s.AddTeamMember(c, orgA, "t1", "u1") }},
+		{"RemoveTeamMember",
+			func(c context.Context) error { return s.RemoveTeamMember(c, orgA, "t1", "u1") },
+			func(c context.Context) error { return s.RemoveTeamMember(c, orgA, "t1", "u1") }},
+		{"AddTeamRole",
+			func(c context.Context) error { return s.AddTeamRole(c, orgA, "t1", "r0") },
+			func(c context.Context) error { return s.AddTeamRole(c, orgA, "t1", "r0") }},
+		{"RemoveTeamRole",
+			func(c context.Context) error { return s.RemoveTeamRole(c, orgA, "t1", "r0") },
+			func(c context.Context) error { return s.RemoveTeamRole(c, orgA, "t1", "r0") }},
+		{"DeleteTeam",
+			func(c context.Context) error { return s.DeleteTeam(c, orgA, "t1", t0) },
+			func(c context.Context) error { return s.DeleteTeam(c, orgA, "t1", t0) }},
+		{"RemoveMember",
+			func(c context.Context) error { return s.RemoveMember(c, orgA, "u1", "", t0) },
+			func(c context.Context) error { return s.RemoveMember(c, orgA, "u1", "", t0) }},
 	}
 	count := func(what string) int {
 		evs, err := s.ListAudit(ctx, store.AuditQuery{Org: orgA})

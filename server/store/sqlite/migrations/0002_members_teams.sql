@@ -1,0 +1,79 @@
+-- Phase 2: users, organization members, teams (members and roles), and team and personal
+-- tokens. Times are unix microseconds (UTC).
+
+-- users is the server's own user directory, shared by the orgs of the database.
+CREATE TABLE users (
+    id      TEXT    NOT NULL PRIMARY KEY,
+    login   TEXT    NOT NULL UNIQUE,
+    name    TEXT    NOT NULL,
+    email   TEXT    NOT NULL,
+    created INTEGER NOT NULL
+) STRICT;
+
+-- members: a user's membership of an org, with exactly one org role (a role record's ID).
+CREATE TABLE members (
+    org     TEXT    NOT NULL,
+    user_id TEXT    NOT NULL REFERENCES users (id),
+    role_id TEXT    NOT NULL,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (org, user_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX members_org_role ON members (org, role_id);
+
+CREATE TABLE teams (
+    id           TEXT    NOT NULL PRIMARY KEY,
+    org          TEXT    NOT NULL,
+    name         TEXT    NOT NULL,
+    display_name TEXT    NOT NULL,
+    description  TEXT    NOT NULL,
+    created      INTEGER NOT NULL,
+    modified     INTEGER NOT NULL,
+    UNIQUE (org, name)
+) STRICT;
+
+CREATE TABLE team_members (
+    team_id TEXT NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    PRIMARY KEY (team_id, user_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX team_members_user ON team_members (user_id);
+
+CREATE TABLE team_roles (
+    team_id TEXT NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
+    role_id TEXT NOT NULL,
+    PRIMARY KEY (team_id, role_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX team_roles_role ON team_roles (role_id);
+
+-- tokens gains a kind ('' = organization, 'team', 'personal') and the team or user it acts for.
+-- Org and team token names share one namespace per org (deleted ones included); personal
+-- tokens have no name. SQLite cannot drop a table constraint, so the table is rebuilt.
+CREATE TABLE tokens_v2 (
+    id          TEXT    NOT NULL PRIMARY KEY,
+    org         TEXT    NOT NULL,
+    name        TEXT    NOT NULL,
+    description TEXT    NOT NULL,
+    hash        BLOB    NOT NULL UNIQUE,
+    admin       INTEGER NOT NULL,
+    role_id     TEXT    NOT NULL,
+    expires     INTEGER NOT NULL,
+    created     INTEGER NOT NULL,
+    created_by  TEXT    NOT NULL,
+    last_used   INTEGER NOT NULL,
+    deleted     INTEGER NOT NULL,
+    deleted_at  INTEGER NOT NULL,
+    kind        TEXT    NOT NULL DEFAULT '',
+    team_id     TEXT    NOT NULL DEFAULT '',
+    user_id     TEXT    NOT NULL DEFAULT ''
+) STRICT;
+INSERT INTO tokens_v2 (id, org, name, description, hash, admin, role_id, expires, created, created_by,
+    last_used, deleted, deleted_at)
+SELECT id, org, name, description, hash, admin, role_id, expires, created, created_by,
+    last_used, deleted, deleted_at FROM tokens;
+DROP TABLE tokens;
+ALTER TABLE tokens_v2 RENAME TO tokens;
+CREATE UNIQUE INDEX tokens_org_name ON tokens (org, name) WHERE kind <> 'personal';
+CREATE INDEX tokens_org_created ON tokens (org, created, id);
+CREATE INDEX tokens_org_role ON tokens (org, role_id);
+CREATE INDEX tokens_team ON tokens (team_id) WHERE team_id <> '';
+CREATE INDEX tokens_user ON tokens (org, user_id) WHERE user_id <> '';

@@ -1,0 +1,313 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/authz"
+)
+
+// member adds a member with a built-in role as admin and, when roleID is set, gives them that
+// role instead.
+func (h *harness) member(login, builtin, roleID string) apitype.OrganizationMember {
+	h.t.Helper()
+	var out apitype.OrganizationMember
+	h.must(200, "POST", "/api/orgs/acme/members/"+login, h.admin(), apitype.AddMemberRequest{Role: builtin, Email: login + "@example.com"}).decode(h.t, &out)
+	if roleID != "" {
+		h.must(204, "PATCH", "/api/orgs/acme/members/"+login, h.admin(), apitype.UpdateMemberRequest{FGARoleID: &roleID})
+	}
+	return out
+}
+
+// personal mints a member's first personal token as admin and returns its value.
+func (h *harness) personal(login string) string {
+	h.t.Helper()
+	var out apitype.CreateTokenResponse
+	h.must(200, "POST", "/api/orgs/acme/members/"+login+"/tokens", h.admin(), apitype.CreatePersonalTokenRequest{Description: "first"}).decode(h.t, &out)
+	return out.TokenValue
+}
+
+func (h *harness) team(name string, roleIDs ...string) {
+	h.t.Helper()
+	h.must(200, "POST", "/api/orgs/acme/teams/pulumi", h.admin(), apitype.CreateTeamRequest{Name: name, DisplayName: strings.ToUpper(name)})
+	for _, id := range roleIDs {
+		h.must(204, "POST", "/api/orgs/acme/teams/"+name+"/roles/"+id, h.admin(), nil)
+	}
+}
+
+func (h *harness) teamMember(team, action, login string) {
+	h.t.Helper()
+	h.must(204, "PATCH", "/api/orgs/acme/teams/"+team, h.admin(), apitype.UpdateTeamRequest{Member: &login, MemberAction: &action})
+}
+
+// TestEffectiveRightsFollowTeams: a personal token acts with the user's org role and the
+// roles of every team they are in, a team token with its team's roles; every change applies
+// on the next request, and the access check names the path.
+func TestEffectiveRightsFollowTeams(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	prod := h.stack("payments", "prod", nil)
+	h.stack("payments", "dev", nil)
+	nothing := h.grantRole("nothing", authz.GrantSpec{Scopes: []string{"tags:read"}})
+	ciProd := h.grantRole("ci-prod", authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{prod.ID}}})
+	devRead := h.grantRole("dev-read", authz.GrantSpec{Scopes: []string{"stack:read"}})
+	h.member("alice", "member", nothing.ID)
+	alice := h.personal("alice")
+
+	const prodPath, devPath = "/api/stacks/acme/payments/prod", "/api/stacks/acme/payments/dev"
+	r := h.must(403, "GET", prodPath, alice, nil)
+	if msg := r.errorBody(t).Message; !strings.Contains(msg, `personal token of "alice"`) || !strings.Contains(msg, `role "nothing"`) {
+		t.Errorf("403 does not say whose rights were considered: %s", msg)
+	}
+
+	h.team("platform", ciProd.ID)
+	h.teamMember("platform", "add", "alice")
+	h.must(200, "GET", prodPath, alice, nil)
+	h.must(403, "GET", devPath, alice, nil)
+
+	// The access check names the path: team → role.
+	tokens := h.personalTokens(alice)
+	var resp apitype.AccessCheckResponse
+	h.must(200, "POST", "/api/orgs/acme/access/check", h.admin(), apitype.AccessCheckRequest{Checks: []apitype.AccessCheck{
+		{Principal: tokens[0].ID, Action: "stack:read", Entity: apitype.EntityRef{Kind: "stack", Project: "payments", Name: "prod"}},
+	}}).decode(t, &resp)
+	res := resp.Results[0]
+	if !res.Allowed || len(res.Grounds) != 1 || strings.Join(res.Grounds[0].ViaNames, " → ") != "team platform → role ci-prod" ||
+		!strings.HasPrefix(res.Reasons[0], "via team platform → role ci-prod: ") || res.Grounds[0].Record != ciProd.ID {
+		t.Errorf("access check through a team: %+v", res)
+	}
+
+	// A second team role, then a team token acting as the team.
+	h.must(204, "POST", "/api/orgs/acme/teams/platform/roles/"+devRead.ID, h.admin(), nil)
+	h.must(204, "POST", "/api/orgs/acme/teams/platform/roles/"+devRead.ID, h.admin(), nil) // held already: no change
+	h.must(200, "GET", devPath, alice, nil)
+	var tt apitype.CreateTokenResponse
+	h.must(200, "POST", "/api/orgs/acme/teams/platform/tokens", h.admin(), apitype.CreateTeamTokenRequest{Name: "platform-ci"}).decode(t, &tt)
+	h.must(200, "GET", devPath, tt.TokenValue, nil)
+	var roles apitype.ListRolesResponse
+	h.must(200, "GET", "/api/orgs/acme/teams/platform/roles", h.admin(), nil).decode(t, &roles)
+	if len(roles.Roles) != 2 {
+		t.Errorf("team roles: %+v", roles.Roles)
+	}
+	h.must(204, "DELETE", "/api/orgs/acme/teams/platform/roles/"+devRead.ID, h.admin(), nil)
+	h.must(403, "GET", devPath, tt.TokenValue, nil)
+	h.must(403, "GET", devPath, alice, nil)
+	h.must(200, "GET", prodPath, tt.TokenValue, nil)
+
+	// The role itself changes: both principals follow.
+	h.must(200, "PATCH", "/api/orgs/acme/roles/"+ciProd.ID, h.admin(), apitype.UpdateRoleRequest{Details: buildDetails(t, authz.GrantSpec{Scopes: []string{"stack:read"}})})
+	h.must(200, "GET", devPath, alice, nil)
+	h.must(200, "GET", devPath, tt.TokenValue, nil)
+
+	// Out of the team: the access goes on the next request; the team token keeps it.
+	h.teamMember("platform", "remove", "alice")
+	h.must(403, "GET", prodPath, alice, nil)
+	h.must(200, "GET", prodPath, tt.TokenValue, nil)
+
+	// The org role grants directly too.
+	h.must(204, "PATCH", "/api/orgs/acme/members/alice", h.admin(), apitype.UpdateMemberRequest{FGARoleID: &devRead.ID})
+	h.must(200, "GET", prodPath, alice, nil)
+
+	// Who am I.
+	var me apitype.User
+	h.must(200, "GET", "/api/user", alice, nil).decode(t, &me)
+	if me.GitHubLogin != "alice" || me.TokenInfo != nil || len(me.Organizations) != 1 || me.Organizations[0].GitHubLogin != "acme" || me.Organizations[0].Role != "member" {
+		t.Errorf("GET /api/user for a personal token: %+v", me)
+	}
+	h.must(200, "GET", "/api/user", tt.TokenValue, nil).decode(t, &me)
+	if me.TokenInfo == nil || me.TokenInfo.Team != "platform" || me.TokenInfo.Name != "platform-ci" || me.GitHubLogin != "acme" {
+		t.Errorf("GET /api/user for a team token: %+v", me)
+	}
+
+	// Deleting the team revokes its token; removing the member revokes theirs.
+	h.must(204, "DELETE", "/api/orgs/acme/teams/platform", h.admin(), nil)
+	h.must(401, "GET", "/api/user", tt.TokenValue, nil)
+	h.must(204, "DELETE", "/api/orgs/acme/members/alice", h.admin(), nil)
+	h.must(401, "GET", "/api/user", alice, nil)
+}
+
+func (h *harness) personalTokens(value string) []apitype.AccessToken {
+	h.t.Helper()
+	var out apitype.ListTokensResponse
+	h.must(200, "GET", "/api/user/tokens", value, nil).decode(h.t, &out)
+	return out.Tokens
+}
+
+// TestMemberRefusals: the last admin can neither be demoted nor removed, nobody removes
+// themself, and a member's first token is handed out once.
+func TestMemberRefusals(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.member("alice", "admin", "")
+	alice := h.personal("alice")
+	h.must(409, "POST", "/api/orgs/acme/members/alice/tokens", h.admin(), apitype.CreatePersonalTokenRequest{})
+	h.must(409, "POST", "/api/orgs/acme/members/alice", h.admin(), apitype.AddMemberRequest{Role: "member"})
+	member := h.builtin("member")
+	if r := h.must(409, "PATCH", "/api/orgs/acme/members/alice", h.admin(), apitype.UpdateMemberRequest{FGARoleID: &member}); !strings.Contains(r.errorBody(t).Message, "last admin") {
+		t.Errorf("demoting the last admin: %s", r)
+	}
+	h.must(409, "DELETE", "/api/orgs/acme/members/alice", h.admin(), nil)
+	h.member("bob", "admin", "")
+	if r := h.must(400, "DELETE", "/api/orgs/acme/members/alice", alice, nil); !strings.Contains(r.errorBody(t).Message, "yourself") {
+		t.Errorf("removing yourself: %s", r)
+	}
+	h.must(204, "PATCH", "/api/orgs/acme/members/alice", alice, apitype.UpdateMemberRequest{Role: "member"}) // bob is admin now
+	h.must(409, "DELETE", "/api/orgs/acme/members/bob", h.admin(), nil)
+	h.must(404, "DELETE", "/api/orgs/acme/members/carol", h.admin(), nil)
+	h.must(400, "PATCH", "/api/orgs/acme/members/bob", h.admin(), apitype.UpdateMemberRequest{Role: "owner"})
+	h.must(400, "POST", "/api/orgs/acme/members/carol", h.admin(), `{"role":"member","nickname":"c"}`) // strict body
+
+	// Paging, and the member shape.
+	h.member("carol", "billing-manager", "")
+	var page apitype.ListMembersResponse
+	h.must(200, "GET", "/api/orgs/acme/members?maxResults=2", h.admin(), nil).decode(t, &page)
+	if len(page.Members) != 2 || page.Members[0].User.GitHubLogin != "alice" || page.ContinuationToken == "" {
+		t.Fatalf("first page: %+v", page)
+	}
+	next := page.ContinuationToken
+	page = apitype.ListMembersResponse{}
+	h.must(200, "GET", "/api/orgs/acme/members?maxResults=2&continuationToken="+next, h.admin(), nil).decode(t, &page)
+	if len(page.Members) != 1 || page.Members[0].User.GitHubLogin != "carol" || page.Members[0].Role != "billing-manager" ||
+		page.Members[0].FGARole.ID != h.builtin("billing-manager") || page.ContinuationToken != "" {
+		t.Errorf("second page: %+v", page)
+	}
+	var users apitype.ListUsersResponse
+	h.must(200, "GET", "/api/orgs/acme/roles/"+h.builtin("admin")+"/users", h.admin(), nil).decode(t, &users)
+	if len(users.Users) != 1 || users.Users[0].GitHubLogin != "bob" {
+		t.Errorf("users with role admin: %+v", users)
+	}
+}
+
+// TestPersonalTokens: a user lists, mints and revokes their own tokens, and no one else's.
+func TestPersonalTokens(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.member("alice", "member", "")
+	h.member("bob", "member", "")
+	alice, bob := h.personal("alice"), h.personal("bob")
+	var more apitype.CreateTokenResponse
+	h.must(200, "POST", "/api/user/tokens", alice, apitype.CreatePersonalTokenRequest{Description: "laptop"}).decode(t, &more)
+	toks := h.personalTokens(alice)
+	if len(toks) != 2 || toks[1].ID != more.ID || toks[1].Type != apitype.TokenTypePersonal || toks[1].CreatedBy != "alice" || toks[0].CreatedBy != "admin" {
+		t.Errorf("alice's tokens: %+v", toks)
+	}
+	h.must(404, "DELETE", "/api/user/tokens/"+more.ID, bob, nil)
+	h.must(200, "GET", "/api/user", more.TokenValue, nil)
+	h.must(204, "DELETE", "/api/user/tokens/"+more.ID, alice, nil)
+	h.must(401, "GET", "/api/user", more.TokenValue, nil)
+	if got := h.personalTokens(alice); len(got) != 1 {
+		t.Errorf("after delete: %+v", got)
+	}
+	// Personal tokens are not org tokens: neither listed nor deleted there.
+	var orgToks apitype.ListTokensResponse
+	h.must(200, "GET", "/api/orgs/acme/tokens", h.admin(), nil).decode(t, &orgToks)
+	for _, tk := range orgToks.Tokens {
+		if tk.Type != apitype.TokenTypeOrganization {
+			t.Errorf("org token listing holds a %s token", tk.Type)
+		}
+	}
+	h.must(400, "DELETE", "/api/orgs/acme/tokens/"+toks[0].ID, h.admin(), nil)
+	h.must(400, "POST", "/api/user/tokens", h.admin(), apitype.CreatePersonalTokenRequest{})
+}
+
+// TestTokenNamespaceShared: org and team token names share one namespace, deleted names
+// included, and each kind is deleted only through its own route.
+func TestTokenNamespaceShared(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.team("platform")
+	orgTok, _ := h.token("ci", "")
+	h.must(409, "POST", "/api/orgs/acme/teams/platform/tokens", h.admin(), apitype.CreateTeamTokenRequest{Name: "ci"})
+	var tt apitype.CreateTokenResponse
+	h.must(200, "POST", "/api/orgs/acme/teams/platform/tokens", h.admin(), apitype.CreateTeamTokenRequest{Name: "deploy"}).decode(t, &tt)
+	h.must(409, "POST", "/api/orgs/acme/tokens", h.admin(), apitype.CreateOrgTokenRequest{Name: "deploy"})
+	h.must(400, "DELETE", "/api/orgs/acme/tokens/"+tt.ID, h.admin(), nil)
+	h.must(400, "DELETE", "/api/orgs/acme/teams/platform/tokens/"+orgTok, h.admin(), nil)
+	var list apitype.ListTokensResponse
+	h.must(200, "GET", "/api/orgs/acme/teams/platform/tokens", h.admin(), nil).decode(t, &list)
+	if len(list.Tokens) != 1 || list.Tokens[0].Name != "deploy" || list.Tokens[0].Type != apitype.TokenTypeTeam {
+		t.Errorf("team tokens: %+v", list.Tokens)
+	}
+	h.must(204, "DELETE", "/api/orgs/acme/teams/platform/tokens/"+tt.ID, h.admin(), nil)
+	h.must(401, "GET", "/api/user", tt.TokenValue, nil)
+	h.must(409, "POST", "/api/orgs/acme/teams/platform/tokens", h.admin(), apitype.CreateTeamTokenRequest{Name: "deploy"})
+}
+
+// TestTeamEscalation: every new way to gain rights needs the caller to hold them already.
+func TestTeamEscalation(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	prod := h.stack("payments", "prod", nil)
+	admin := []string{"team:list", "team:read", "team:create", "team:update", "team:delete", "team:create_token",
+		"org_member:read", "org_member:add", "org_member:update"}
+	_, mgr := h.scopedToken("mgr",
+		authz.GrantSpec{Scopes: admin},
+		authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{prod.ID}}})
+	small := h.grantRole("small", authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{prod.ID}}})
+	big := h.grantRole("big", authz.GrantSpec{Scopes: []string{"stack:delete"}})
+	h.member("alice", "", small.ID) // the default role (member) first, then small
+	h.team("ops", big.ID)
+	h.team("readers", small.ID)
+
+	refused := []struct {
+		what, method, path string
+		body               any
+	}{
+		{"a role to a team", "POST", "/api/orgs/acme/teams/readers/roles/" + big.ID, nil},
+		{"a role to a member", "PATCH", "/api/orgs/acme/members/alice", apitype.UpdateMemberRequest{FGARoleID: &big.ID}},
+		{"an admin member", "POST", "/api/orgs/acme/members/bob", apitype.AddMemberRequest{Role: "admin"}},
+		{"a member into a team", "PATCH", "/api/orgs/acme/teams/ops", apitype.UpdateTeamRequest{Member: ptr("alice"), MemberAction: ptr("add")}},
+		{"a team token", "POST", "/api/orgs/acme/teams/ops/tokens", apitype.CreateTeamTokenRequest{Name: "ops-ci"}},
+	}
+	for _, tc := range refused {
+		r := h.do(tc.method, tc.path, mgr, tc.body)
+		if r.status != http.StatusForbidden || !strings.Contains(r.errorBody(t).Errors[0].CustomMessage, "escalation") && !strings.Contains(r.String(), "set_admin") {
+			t.Errorf("%s beyond the caller's rights: %s, want a 403 escalation refusal", tc.what, r)
+		}
+		h.waitAudit("refusal of "+tc.what, func(e apitype.AuditLogEvent) bool {
+			return e.Decision == "deny" && e.TokenName == "mgr" && strings.Contains(e.Description, tc.method+" "+tc.path)
+		})
+	}
+	// Alice in ops: her first token acts as her, with ops' rights: more than mgr holds.
+	h.teamMember("ops", "add", "alice")
+	if r := h.do("POST", "/api/orgs/acme/members/alice/tokens", mgr, apitype.CreatePersonalTokenRequest{}); r.status != http.StatusForbidden {
+		t.Errorf("minting a token for a member who may do more: %s, want 403", r)
+	}
+	h.teamMember("ops", "remove", "alice")
+
+	// Within the caller's rights, all of it works.
+	h.must(204, "PATCH", "/api/orgs/acme/teams/readers", mgr, apitype.UpdateTeamRequest{Member: ptr("alice"), MemberAction: ptr("add")})
+	h.must(200, "POST", "/api/orgs/acme/teams/readers/tokens", mgr, apitype.CreateTeamTokenRequest{Name: "readers-ci"})
+	h.must(200, "POST", "/api/orgs/acme/members/alice/tokens", mgr, apitype.CreatePersonalTokenRequest{})
+	h.must(204, "POST", "/api/orgs/acme/teams/ops/roles/"+small.ID, mgr, nil)
+}
+
+// TestDeleteHeldRole: a role a member or team holds is deleted only with ?force=true, which
+// leaves them without its rights (on the next request).
+func TestDeleteHeldRole(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.stack("payments", "prod", nil)
+	reader := h.grantRole("reader", authz.GrantSpec{Scopes: []string{"stack:read"}})
+	nothing := h.grantRole("nothing", authz.GrantSpec{Scopes: []string{"tags:read"}})
+	h.member("alice", "", reader.ID)
+	h.team("platform", reader.ID)
+	var tt apitype.CreateTokenResponse
+	h.must(200, "POST", "/api/orgs/acme/teams/platform/tokens", h.admin(), apitype.CreateTeamTokenRequest{Name: "platform-ci"}).decode(t, &tt)
+	h.must(200, "GET", "/api/stacks/acme/payments/prod", tt.TokenValue, nil)
+	r := h.must(409, "DELETE", "/api/orgs/acme/roles/"+reader.ID, h.admin(), nil)
+	if msg := r.errorBody(t).Message; !strings.Contains(msg, `member "alice"`) || !strings.Contains(msg, `team "platform"`) {
+		t.Errorf("409 does not name the holders: %s", msg)
+	}
+	h.must(204, "PATCH", "/api/orgs/acme/members/alice", h.admin(), apitype.UpdateMemberRequest{FGARoleID: &nothing.ID})
+	h.must(409, "DELETE", "/api/orgs/acme/roles/"+reader.ID, h.admin(), nil) // the team still holds it
+	h.must(204, "DELETE", "/api/orgs/acme/roles/"+reader.ID+"?force=true", h.admin(), nil)
+	h.must(403, "GET", "/api/stacks/acme/payments/prod", tt.TokenValue, nil)
+	var roles apitype.ListRolesResponse
+	h.must(200, "GET", "/api/orgs/acme/teams/platform/roles", h.admin(), nil).decode(t, &roles)
+	if len(roles.Roles) != 0 {
+		t.Errorf("a force-deleted role is still listed: %+v", roles.Roles)
+	}
+}
