@@ -1,16 +1,19 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/internal/testserver"
+	"github.com/iamref/iam/server/store"
 )
 
 // walk follows continuation tokens from path (which has a query) and returns every page's
@@ -308,4 +311,29 @@ func TestQuotas(t *testing.T) {
 	check(h.do("POST", "/api/preview/insights/acme/accounts/b", h.admin(), apitype.CreateInsightsAccountRequest{Provider: "aws"}), "max-entities", "3")
 	h.must(204, "DELETE", "/api/stacks/acme/p/s", h.admin(), nil)
 	h.stack("p", "s2", nil)
+}
+
+// countingStore counts the COUNT(*) reads behind quota checks.
+type countingStore struct {
+	store.Store
+	n *atomic.Int64
+}
+
+func (s countingStore) CountTokens(ctx context.Context, org string) (int, error) {
+	s.n.Add(1)
+	return s.Store.CountTokens(ctx, org)
+}
+
+// Far below its limit, a create costs no count of the table (a scan): the quota keeps an
+// estimate, re-read only every 30 s or at the limit.
+func TestQuotaCheckDoesNotCountEveryCreate(t *testing.T) {
+	t.Parallel()
+	var counts atomic.Int64
+	h := start(t, testserver.Options{WrapStore: func(st store.Store) store.Store { return countingStore{st, &counts} }})
+	for i := range 20 {
+		h.token(fmt.Sprintf("t%d", i), "")
+	}
+	if n := counts.Load(); n != 1 {
+		t.Errorf("20 token creates counted the tokens %d times, want once", n)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/iamref/iam/apitype"
 )
@@ -46,25 +48,46 @@ func (s *Server) quotaCount(ctx context.Context, q quota) (int, error) {
 	return s.st.CountEntities(ctx, s.org.Name)
 }
 
+// quotaCounter serializes the creates against one quota and keeps an estimate of its count,
+// so that a create far below the limit costs no COUNT(*) (a scan of the table): the estimate
+// is the stored count when last read plus every create admitted since, an upper bound for
+// this process (deletes only lower the true count), re-read every quotaRecount for the creates
+// of other replicas, and re-read before any refusal, so a refusal always rests on a fresh count.
+type quotaCounter struct {
+	sync.Mutex
+	count int
+	read  time.Time // when count was last read from the store; zero: never
+}
+
+const quotaRecount = 30 * time.Second
+
 // admitCreate checks quota q before a create and returns the function that ends the check,
 // to call once the create is stored (or failed). Creates against one quota are serialized
-// between the count and the write, so one server never passes a limit; replicas sharing a
-// database may pass it by the creates they run at the same moment.
+// between the check and the write, so one server never passes a limit; replicas sharing a
+// database may pass it by the creates they run within quotaRecount of each other.
 func (s *Server) admitCreate(ctx context.Context, resource string, q quota) (done func(), err error) {
-	mu := &s.quotas[q]
-	mu.Lock()
-	n, err := s.quotaCount(ctx, q)
-	if err != nil {
-		mu.Unlock()
-		return nil, err
+	qc := &s.quotas[q]
+	qc.Lock()
+	limit := s.quotaLimit(q)
+	fresh := false
+	if qc.read.IsZero() || s.now().Sub(qc.read) >= quotaRecount || qc.count >= limit {
+		n, err := s.quotaCount(ctx, q)
+		if err != nil {
+			qc.Unlock()
+			return nil, err
+		}
+		qc.count, qc.read, fresh = n, s.now(), true
 	}
-	if limit := s.quotaLimit(q); n >= limit {
-		mu.Unlock()
+	if n := qc.count; n >= limit && fresh {
+		qc.Unlock()
 		info := quotaInfo[q]
 		msg := fmt.Sprintf("quota reached: %s already has %d %s, its limit; delete some, or raise the limit with iam-server serve %s (Config.%s)",
 			s.org.Name, n, info.what, info.flag, info.field)
 		return nil, &apiError{status: http.StatusConflict, msg: msg, fields: []apitype.FieldError{{
 			Resource: resource, Attribute: info.flag[2:], ErrorType: apitype.ErrorTypeCustom, CustomMessage: msg}}}
 	}
-	return mu.Unlock, nil
+	return func() {
+		qc.count++ // counted as stored even when the create failed: an over-estimate, re-read at the limit
+		qc.Unlock()
+	}, nil
 }

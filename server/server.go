@@ -72,8 +72,8 @@ type Server struct {
 	handler http.Handler
 	ents    *entityCache
 	idem    keyedMutex
-	names   sync.Mutex            // held from a record name's clash check to its write (nameClash)
-	quotas  [numQuotas]sync.Mutex // held from a quota's count to the create it admits
+	names   sync.Mutex              // held from a record name's clash check to its write (nameClash)
+	quotas  [numQuotas]quotaCounter // held from a quota's check to the create it admits
 	metrics *metrics
 
 	firstStart bool // the org was created by this start
