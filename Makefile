@@ -80,13 +80,13 @@ test-bench-agree:
 # provider (cmd/iam-gen): no Pulumi CLI or language hosts needed. GEN_OUT writes elsewhere.
 GEN_OUT ?= .
 gen:
-	$(GO) run ./cmd/iam-gen -out $(GEN_OUT)
+	$(GO) run ./cmd/iam-gen -version $(VERSION) -out $(GEN_OUT)
 
 # Fails when schema.json or sdk/ differ from what the provider generates: generates into a
 # temporary folder and compares, leaving the tracked files alone.
 check-gen:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	$(GO) run ./cmd/iam-gen -out "$$tmp" || exit 1; \
+	$(GO) run ./cmd/iam-gen -version $(VERSION) -out "$$tmp" || exit 1; \
 	if ! diff -r -u schema.json "$$tmp/schema.json" >"$$tmp/diff" || ! diff -r -u sdk "$$tmp/sdk" >>"$$tmp/diff"; then \
 		head -50 "$$tmp/diff"; \
 		echo "check-gen: schema.json or sdk/ differ from what 'make gen' generates: run 'make gen' and commit the result"; exit 1; \

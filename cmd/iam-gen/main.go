@@ -1,7 +1,10 @@
 // Command iam-gen writes the Pulumi schema (schema.json) of the iam provider and generates its
 // SDKs (sdk/go, sdk/nodejs, sdk/python) in-process with Pulumi's codegen: no CLI and no
-// language hosts. The output is deterministic and carries no version, so it only changes when
-// the provider does. Run it from the repository root (make gen).
+// language hosts. The output is deterministic: it changes when the provider or the version
+// given with -version (make gen passes the Makefile's VERSION) does. Every SDK carries that
+// version (package.json, pyproject.toml, the Go SDK's SdkVersion, pulumi-plugin.json) and the
+// plugin download URL, so that pulumi fetches the matching plugin from the project's releases.
+// Run it from the repository root (make gen).
 package main
 
 import (
@@ -30,29 +33,45 @@ import (
 
 const tool = "iam-gen"
 
+// pluginDownloadURL is where pulumi downloads the plugin from when it is not installed: the
+// GitHub releases of github.com/iamref/iam, tag v{version}, asset
+// pulumi-resource-iam-v{version}-{os}-{arch}.tar.gz. The repository must be named: without it
+// pulumi looks in <org>/pulumi-iam.
+const pluginDownloadURL = "github://api.github.com/iamref/iam"
+
 func main() {
 	// An own flag set: dependencies (glog) register flags such as -v on the global one.
 	fs := flag.NewFlagSet(tool, flag.ExitOnError)
 	out := fs.String("out", ".", "repository root to write schema.json and sdk/ into")
+	ver := fs.String("version", "", "version of the provider and SDKs, semver (required; make gen passes the Makefile's VERSION)")
 	verbose := fs.Bool("timings", false, "print what was written and how long it took")
 	_ = fs.Parse(os.Args[1:])
-	if err := run(*out, *verbose); err != nil {
+	if err := run(*out, *ver, *verbose); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", tool, err)
 		os.Exit(1)
 	}
 }
 
-func run(root string, verbose bool) error {
+func run(root, version string, verbose bool) error {
 	start := time.Now()
+	if version == "" {
+		return errors.New("-version is required (make gen passes the Makefile's VERSION)")
+	}
+	version = strings.TrimPrefix(version, "v")
+	if _, err := semver.Parse(version); err != nil {
+		return fmt.Errorf("-version %q: %w", version, err)
+	}
 	prov, err := iampulumi.Provider()
 	if err != nil {
 		return err
 	}
-	spec, err := p.GetSchema(context.Background(), iampulumi.Name, "", prov)
+	spec, err := p.GetSchema(context.Background(), iampulumi.Name, version, prov)
 	if err != nil {
 		return fmt.Errorf("schema: %w", err)
 	}
-	spec.Version = "" // the SDKs take their version from the build, not from the schema
+	if err := packaging(&spec, version); err != nil {
+		return err
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false) // keep `<name>-2` readable in descriptions
@@ -71,7 +90,12 @@ func run(root string, verbose bool) error {
 	}{
 		{"go", func(pkg *schema.Package) (map[string][]byte, error) { return gogen.GeneratePackage(tool, pkg, nil) }},
 		{"nodejs", func(pkg *schema.Package) (map[string][]byte, error) {
-			return nodejsgen.GeneratePackage(tool, pkg, nil, nil, false, nil)
+			files, err := nodejsgen.GeneratePackage(tool, pkg, nil, nil, false, nil)
+			if err != nil {
+				return nil, err
+			}
+			files["package.json"], err = builtEntryPoints(files["package.json"])
+			return files, err
 		}},
 		{"python", func(pkg *schema.Package) (map[string][]byte, error) {
 			files, err := pythongen.GeneratePackage(tool, pkg, nil, nil)
@@ -104,6 +128,77 @@ func run(root string, verbose bool) error {
 		logf(verbose, "sdk/%s: %d files, %s", g.lang, len(files), time.Since(t).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// packaging stamps what the plugin's own schema leaves to the release: the version, the plugin
+// download URL, and respectSchemaVersion in every language section, so that the generated SDKs
+// carry the version instead of placeholders (${VERSION} in package.json, 0.0.0 in pyproject.toml,
+// none in Go) and register their resources with it.
+func packaging(spec *schema.PackageSpec, version string) error {
+	spec.Version = version
+	if spec.PluginDownloadURL == "" {
+		spec.PluginDownloadURL = pluginDownloadURL
+	}
+	for _, lang := range []string{"go", "nodejs", "python", "csharp"} {
+		section := map[string]any{}
+		if raw, ok := spec.Language[lang]; ok {
+			if err := json.Unmarshal(raw, &section); err != nil {
+				return fmt.Errorf("schema language %s: %w", lang, err)
+			}
+		}
+		section["respectSchemaVersion"] = true
+		raw, err := json.Marshal(section)
+		if err != nil {
+			return err
+		}
+		if spec.Language == nil {
+			spec.Language = map[string]schema.RawMessage{}
+		}
+		spec.Language[lang] = raw
+	}
+	return nil
+}
+
+// npmPackage is package.json as the Node.js generator writes it (same fields, same order), plus
+// the entry points of the built package: the generator leaves them out because Pulumi's own
+// providers publish from bin/ with package.json copied in. Here sdk/nodejs itself is the package
+// root (make sdk-nodejs compiles it to bin/ and packs it), so main and types point into bin/.
+type npmPackage struct {
+	Name             string            `json:"name"`
+	Version          string            `json:"version"`
+	Type             string            `json:"type,omitempty"`
+	Description      string            `json:"description,omitempty"`
+	Keywords         []string          `json:"keywords,omitempty"`
+	Homepage         string            `json:"homepage,omitempty"`
+	Repository       string            `json:"repository,omitempty"`
+	License          string            `json:"license,omitempty"`
+	Main             string            `json:"main,omitempty"`
+	Types            string            `json:"types,omitempty"`
+	Files            []string          `json:"files,omitempty"`
+	Scripts          map[string]string `json:"scripts,omitempty"`
+	Dependencies     map[string]string `json:"dependencies,omitempty"`
+	DevDependencies  map[string]string `json:"devDependencies,omitempty"`
+	PeerDependencies map[string]string `json:"peerDependencies,omitempty"`
+	Resolutions      map[string]string `json:"resolutions,omitempty"`
+	Pulumi           json.RawMessage   `json:"pulumi,omitempty"`
+}
+
+func builtEntryPoints(packageJSON []byte) ([]byte, error) {
+	var pkg npmPackage
+	dec := json.NewDecoder(bytes.NewReader(packageJSON))
+	dec.DisallowUnknownFields() // a field the generator adds later must not be dropped silently
+	if err := dec.Decode(&pkg); err != nil {
+		return nil, fmt.Errorf("package.json: %w", err)
+	}
+	pkg.Main, pkg.Types, pkg.Files = "bin/index.js", "bin/index.d.ts", []string{"bin/"}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "    ")
+	if err := enc.Encode(pkg); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // writeTree replaces dir with exactly files (relative path → content), so that files the
