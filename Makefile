@@ -9,7 +9,7 @@ PULUMI_VERSION := v3.274.1
 VERSION      ?= 0.1.0
 LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION)
 
-.PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen check-sdk-nodejs docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean
+.PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean
 
 # Builds the binaries into bin/.
 all: build
@@ -120,14 +120,32 @@ $(TOOLS_BIN)/tfplugindocs: tools/tfplugindocs/go.mod tools/tfplugindocs/go.sum
 	@mkdir -p $(TOOLS_BIN)
 	cd tools/tfplugindocs && $(GO) build -trimpath -ldflags '-s -w' -o $@ github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs
 
-# Type-checks the generated Node.js SDK and the TypeScript example against it (npm install of
-# @pulumi/pulumi into .tools/, then tsc).
+# The Node.js SDK as users install it: sdk/nodejs copied to .tools/sdk-nodejs, its dependencies
+# (@pulumi/pulumi, typescript) installed from the npm registry, compiled by its build script (tsc
+# to bin/, which package.json's main and types name) and packed into bin/iamref-iam-$(VERSION).tgz
+# (`npm install` that file).
 NODE_SDK_DIR := $(CURDIR)/.tools/sdk-nodejs
-check-sdk-nodejs:
-	@mkdir -p $(NODE_SDK_DIR)/example
+NODE_SDK_TGZ := $(BIN)/iamref-iam-$(VERSION).tgz
+sdk-nodejs:
+	@mkdir -p $(NODE_SDK_DIR) $(BIN)
+	find $(NODE_SDK_DIR) -mindepth 1 -maxdepth 1 ! -name node_modules ! -name package-lock.json -exec rm -rf {} +
 	cp -r sdk/nodejs/. $(NODE_SDK_DIR)/
-	cp examples/typescript/index.ts examples/typescript/tsconfig.sdkcheck.json $(NODE_SDK_DIR)/example/
-	cd $(NODE_SDK_DIR) && npm install --no-audit --no-fund --loglevel=error && npx tsc --noEmit -p . && npx tsc -p example/tsconfig.sdkcheck.json
+	cd $(NODE_SDK_DIR) && npm install --no-audit --no-fund --loglevel=error && npm run --silent build && \
+		npm pack --silent --pack-destination $(BIN) >/dev/null
+	@echo "sdk-nodejs: $(NODE_SDK_TGZ)"
+
+# Checks the packed Node.js SDK as a user's program sees it: unpacked into node_modules/@iamref/iam
+# of a folder holding the TypeScript example, which tsc type-checks against the package's types;
+# then node loads it through package.json's main and uses it under Pulumi's mocks
+# (tests/sdk/check-nodejs.js). Also checks that the example depends on this version's package.
+check-sdk-nodejs: sdk-nodejs
+	rm -rf $(NODE_SDK_DIR)/example && mkdir -p $(NODE_SDK_DIR)/example/node_modules/@iamref/iam
+	tar -xzf $(NODE_SDK_TGZ) --strip-components=1 -C $(NODE_SDK_DIR)/example/node_modules/@iamref/iam
+	cp examples/typescript/index.ts examples/typescript/tsconfig.json tests/sdk/check-nodejs.js $(NODE_SDK_DIR)/example/
+	cd $(NODE_SDK_DIR) && npx tsc --noEmit -p example/tsconfig.json
+	cd $(NODE_SDK_DIR)/example && node check-nodejs.js $(VERSION)
+	@grep -q '"file:../../bin/$(notdir $(NODE_SDK_TGZ))"' examples/typescript/package.json || \
+		{ echo "check-sdk-nodejs: examples/typescript/package.json must depend on file:../../bin/$(notdir $(NODE_SDK_TGZ))"; exit 1; }
 
 # The main job: a server, the YAML example applied with the real pulumi CLI, and what the
 # issued token may and may not do (scripts/demo.sh; everything in a temporary folder).

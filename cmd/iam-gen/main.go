@@ -162,7 +162,9 @@ func packaging(spec *schema.PackageSpec, version string) error {
 // npmPackage is package.json as the Node.js generator writes it (same fields, same order), plus
 // the entry points of the built package: the generator leaves them out because Pulumi's own
 // providers publish from bin/ with package.json copied in. Here sdk/nodejs itself is the package
-// root (make sdk-nodejs compiles it to bin/ and packs it), so main and types point into bin/.
+// root (make sdk-nodejs builds it and packs it), so main and types point into bin/, only bin/ is
+// packed, and the build script copies package.json into bin/ as well, where the compiled
+// utilities read the version from (as Pulumi's local SDKs do).
 type npmPackage struct {
 	Name             string            `json:"name"`
 	Version          string            `json:"version"`
@@ -191,6 +193,10 @@ func builtEntryPoints(packageJSON []byte) ([]byte, error) {
 		return nil, fmt.Errorf("package.json: %w", err)
 	}
 	pkg.Main, pkg.Types, pkg.Files = "bin/index.js", "bin/index.d.ts", []string{"bin/"}
+	if pkg.Scripts["build"] != "tsc" {
+		return nil, fmt.Errorf("package.json: build script %q, want tsc", pkg.Scripts["build"])
+	}
+	pkg.Scripts["build"] = `tsc && node -e "require('fs').copyFileSync('package.json', 'bin/package.json')"`
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

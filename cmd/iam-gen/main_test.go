@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -41,8 +43,8 @@ func TestPackaging(t *testing.T) {
 	}
 
 	pkg := readJSON("sdk/nodejs/package.json")
-	if pkg["version"] != version || pkg["main"] != "bin/index.js" || pkg["types"] != "bin/index.d.ts" {
-		t.Errorf("package.json: version %v, main %v, types %v", pkg["version"], pkg["main"], pkg["types"])
+	if pkg["version"] != version || pkg["main"] != "bin/index.js" || pkg["types"] != "bin/index.d.ts" || !strings.Contains(fmt.Sprint(pkg["scripts"]), "bin/package.json") {
+		t.Errorf("package.json: version %v, main %v, types %v, scripts %v", pkg["version"], pkg["main"], pkg["types"], pkg["scripts"])
 	}
 	if plugin, _ := pkg["pulumi"].(map[string]any); plugin["version"] != version || plugin["server"] != url {
 		t.Errorf("package.json pulumi: %v", pkg["pulumi"])
