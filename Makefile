@@ -9,7 +9,7 @@ PULUMI_VERSION := v3.274.1
 VERSION      ?= 0.1.0
 LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION)
 
-.PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean
+.PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-python docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean
 
 # Builds the binaries into bin/.
 all: build
@@ -146,6 +146,13 @@ check-sdk-nodejs: sdk-nodejs
 	cd $(NODE_SDK_DIR)/example && node check-nodejs.js $(VERSION)
 	@grep -q '"file:../../bin/$(notdir $(NODE_SDK_TGZ))"' examples/typescript/package.json || \
 		{ echo "check-sdk-nodejs: examples/typescript/package.json must depend on file:../../bin/$(notdir $(NODE_SDK_TGZ))"; exit 1; }
+
+# The Python SDK without PyPI (which its pulumi dependency comes from): every module compiles,
+# and its package metadata (setuptools' PKG-INFO from pyproject.toml) and pulumi-plugin.json carry
+# the provider's version; the Python example matches the SDK. Skips without python3; also part
+# of test-e2e (tests/sdk).
+check-sdk-python:
+	$(GO) test -count=1 -run '^TestPython' ./tests/sdk/
 
 # The main job: a server, the YAML example applied with the real pulumi CLI, and what the
 # issued token may and may not do (scripts/demo.sh; everything in a temporary folder).
