@@ -9,7 +9,7 @@ PULUMI_VERSION := v3.274.1
 VERSION      ?= 0.1.0
 LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION)
 
-.PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-python docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean
+.PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-python docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean
 
 # Builds the binaries into bin/.
 all: build
@@ -46,7 +46,7 @@ $(TOOLS_BIN)/pulumi-language-yaml: tools/pulumi/go.mod tools/pulumi/go.sum
 
 # Everything CI runs. Needs Go, terraform on PATH, npm (the Node.js SDK type-check) and the Go
 # module proxy and npm registry; `make prereqs` says which of these is missing.
-test: prereqs lint build tools check-gen check-docs check-sdk-nodejs test-unit test-e2e test-bench-agree
+test: prereqs lint build tools check-gen check-docs check-sdk-go check-sdk-nodejs test-unit test-e2e test-bench-agree
 
 # The commands the test target runs besides Go, each with what it is for.
 prereqs:
@@ -83,11 +83,12 @@ gen:
 	$(GO) run ./cmd/iam-gen -version $(VERSION) -out $(GEN_OUT)
 
 # Fails when schema.json or sdk/ differ from what the provider generates: generates into a
-# temporary folder and compares, leaving the tracked files alone.
+# temporary folder and compares, leaving the tracked files alone. sdk/go.mod and sdk/go.sum are
+# not generated: they are the Go SDK's module, kept by go mod tidy (see check-sdk-go, lint).
 check-gen:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(GO) run ./cmd/iam-gen -version $(VERSION) -out "$$tmp" || exit 1; \
-	if ! diff -r -u schema.json "$$tmp/schema.json" >"$$tmp/diff" || ! diff -r -u sdk "$$tmp/sdk" >>"$$tmp/diff"; then \
+	if ! diff -r -u schema.json "$$tmp/schema.json" >"$$tmp/diff" || ! diff -r -u -x go.mod -x go.sum sdk "$$tmp/sdk" >>"$$tmp/diff"; then \
 		head -50 "$$tmp/diff"; \
 		echo "check-gen: schema.json or sdk/ differ from what 'make gen' generates: run 'make gen' and commit the result"; exit 1; \
 	fi
@@ -147,6 +148,18 @@ check-sdk-nodejs: sdk-nodejs
 	@grep -q '"file:../../bin/$(notdir $(NODE_SDK_TGZ))"' examples/typescript/package.json || \
 		{ echo "check-sdk-nodejs: examples/typescript/package.json must depend on file:../../bin/$(notdir $(NODE_SDK_TGZ))"; exit 1; }
 
+# The Go SDK is its own module, github.com/iamref/iam/sdk (sdk/go.mod), so that its users do
+# not inherit the server's dependencies; the main module uses it through a replace (tests/sdk,
+# examples/go). Builds and vets it, and checks that it requires the Pulumi Go SDK at the version
+# go.mod pins (the generated code needs one at least as new as the codegen that wrote it).
+check-sdk-go:
+	cd sdk && $(GO) build ./... && $(GO) vet ./...
+	@want=$$($(GO) list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3) && \
+	got=$$(cd sdk && $(GO) list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3) && \
+	if [ "$$want" != "$$got" ]; then \
+		echo "check-sdk-go: sdk/go.mod selects github.com/pulumi/pulumi/sdk/v3 $$got, go.mod $$want: run 'cd sdk && go get github.com/pulumi/pulumi/sdk/v3@$$want && go mod tidy'"; exit 1; \
+	fi
+
 # The Python SDK without PyPI (which its pulumi dependency comes from): every module compiles,
 # and its package metadata (setuptools' PKG-INFO from pyproject.toml) and pulumi-plugin.json carry
 # the provider's version; the Python example matches the SDK. Skips without python3; also part
@@ -167,12 +180,14 @@ bench-pulumi: build tools
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '^sdk/')
 
-# gofmt, go vet and tidy go.mod files, for the main module and the benchmark module.
+# gofmt, go vet and tidy go.mod files, for the main module and the benchmark module; tidy for
+# the Go SDK's module (check-sdk-go vets it).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^sdk/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'"; exit 1; }
 	cd tests/bench && $(GO) mod tidy -diff || { echo "tests/bench/go.mod is not tidy: run 'cd tests/bench && go mod tidy'"; exit 1; }
+	cd sdk && $(GO) mod tidy -diff || { echo "sdk/go.mod is not tidy: run 'cd sdk && go mod tidy'"; exit 1; }
 	cd tests/bench && $(GO) vet ./...
 
 # Removes built binaries, tools, the Node.js SDK check folder and benchmark output.

@@ -11,6 +11,7 @@ require (
 	github.com/hashicorp/terraform-plugin-go v0.31.0
 	github.com/hashicorp/terraform-plugin-log v0.11.0
 	github.com/hashicorp/terraform-plugin-testing v1.16.0
+	github.com/iamref/iam/sdk v0.0.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/pulumi/pulumi-cloud-sdk/go v1.20261110.0
 	github.com/pulumi/pulumi-go-provider v1.5.0
@@ -131,7 +132,6 @@ require (
 	github.com/segmentio/encoding v0.3.5 // indirect
 	github.com/sergi/go-diff v1.4.0 // indirect
 	github.com/spf13/afero v1.15.0 // indirect
-	github.com/spf13/cast v1.4.1 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
 	github.com/stretchr/testify v1.12.1 // indirect
 	github.com/texttheater/golang-levenshtein v1.0.1 // indirect
@@ -183,3 +183,7 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+// The generated Go SDK is its own module (sdk/go.mod), so that its users do not inherit the
+// server's dependencies; tests/sdk and examples/go compile against the copy in this repository.
+replace github.com/iamref/iam/sdk => ./sdk
