@@ -9,7 +9,7 @@ PULUMI_VERSION := v3.274.1
 VERSION      ?= 0.1.0
 LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION)
 
-.PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-python docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean
+.PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-dotnet check-sdk-python docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean
 
 # Builds the binaries into bin/.
 all: build
@@ -76,8 +76,9 @@ test-e2e: build tools
 test-bench-agree:
 	cd tests/bench && $(GO) test -count=1 -run TestEnginesAgree .
 
-# The Pulumi schema and SDKs (sdk/go, sdk/nodejs, sdk/python), generated in-process from the
-# provider (cmd/iam-gen): no Pulumi CLI or language hosts needed. GEN_OUT writes elsewhere.
+# The Pulumi schema and SDKs (sdk/go, sdk/nodejs, sdk/python, sdk/dotnet), generated in-process
+# from the provider (cmd/iam-gen) with the version VERSION: no Pulumi CLI or language hosts
+# needed (.NET's generator comes from pulumi-dotnet's module). GEN_OUT writes elsewhere.
 GEN_OUT ?= .
 gen:
 	$(GO) run ./cmd/iam-gen -version $(VERSION) -out $(GEN_OUT)
@@ -159,6 +160,14 @@ check-sdk-go:
 	if [ "$$want" != "$$got" ]; then \
 		echo "check-sdk-go: sdk/go.mod selects github.com/pulumi/pulumi/sdk/v3 $$got, go.mod $$want: run 'cd sdk && go get github.com/pulumi/pulumi/sdk/v3@$$want && go mod tidy'"; exit 1; \
 	fi
+
+# Builds the .NET SDK (sdk/dotnet, NuGet package IamRef.Iam) in a copy under .tools/ when dotnet
+# is installed (restoring the Pulumi package from NuGet); skips otherwise. Not part of test: the
+# project's machines have no dotnet, so this has not been run here.
+check-sdk-dotnet:
+	@if ! command -v dotnet >/dev/null; then echo "check-sdk-dotnet: dotnet not found, skipped"; exit 0; fi; \
+	rm -rf $(CURDIR)/.tools/sdk-dotnet && mkdir -p $(CURDIR)/.tools && cp -r sdk/dotnet $(CURDIR)/.tools/sdk-dotnet && \
+	cd $(CURDIR)/.tools/sdk-dotnet && dotnet build -nologo
 
 # The Python SDK without PyPI (which its pulumi dependency comes from): every module compiles,
 # and its package metadata (setuptools' PKG-INFO from pyproject.toml) and pulumi-plugin.json carry

@@ -1,5 +1,5 @@
 // Command iam-gen writes the Pulumi schema (schema.json) of the iam provider and generates its
-// SDKs (sdk/go, sdk/nodejs, sdk/python) in-process with Pulumi's codegen: no CLI and no
+// SDKs (sdk/go, sdk/nodejs, sdk/python, sdk/dotnet) in-process with Pulumi's codegen: no CLI and no
 // language hosts. The output is deterministic: it changes when the provider or the version
 // given with -version (make gen passes the Makefile's VERSION) does. Every SDK carries that
 // version (package.json, pyproject.toml, the Go SDK's SdkVersion, pulumi-plugin.json) and the
@@ -14,6 +14,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"io"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -22,6 +28,7 @@ import (
 	"time"
 
 	"github.com/blang/semver"
+	dotnetgen "github.com/pulumi/pulumi-dotnet/pulumi-language-dotnet/v3/codegen"
 	p "github.com/pulumi/pulumi-go-provider"
 	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
 	nodejsgen "github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
@@ -96,6 +103,14 @@ func run(root, version string, verbose bool) error {
 			}
 			files["package.json"], err = builtEntryPoints(files["package.json"])
 			return files, err
+		}},
+		{"dotnet", func(pkg *schema.Package) (map[string][]byte, error) {
+			// The .NET generator downloads the NuGet package icon (http.Get of the schema's logoUrl,
+			// else Pulumi's logo on GitHub); iam-gen stays offline and deterministic by answering
+			// with an icon of its own.
+			defer func(rt http.RoundTripper) { http.DefaultClient.Transport = rt }(http.DefaultClient.Transport)
+			http.DefaultClient.Transport = iconTransport{}
+			return dotnetgen.GeneratePackage(tool, pkg, nil, nil)
 		}},
 		{"python", func(pkg *schema.Package) (map[string][]byte, error) {
 			files, err := pythongen.GeneratePackage(tool, pkg, nil, nil)
@@ -224,7 +239,8 @@ func writeTree(dir string, files map[string][]byte) error {
 			return err
 		}
 		content := files[name]
-		if !bytes.HasSuffix(content, []byte("\n")) && len(content) > 0 {
+		// Text files end with a newline; binary ones (the .NET package icon) stay as they are.
+		if !bytes.HasSuffix(content, []byte("\n")) && len(content) > 0 && filepath.Ext(name) != ".png" {
 			content = append(content, '\n')
 		}
 		if err := os.WriteFile(path, content, 0o644); err != nil {
@@ -246,6 +262,29 @@ func (noLoader) LoadPackageV2(_ context.Context, d *schema.PackageDescriptor) (*
 		return nil, errors.New("no package descriptor")
 	}
 	return nil, fmt.Errorf("schema references package %q; iam-gen loads no other packages", d.Name)
+}
+
+// iconTransport answers the .NET generator's request for the package icon with a plain 64×64
+// PNG made here, and refuses every other request: iam-gen uses no network.
+type iconTransport struct{}
+
+func (iconTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodGet || !strings.HasSuffix(req.URL.Path, ".png") {
+		return nil, fmt.Errorf("iam-gen makes no network requests (%s %s)", req.Method, req.URL)
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	draw.Draw(img, img.Bounds(), image.NewUniform(color.NRGBA{R: 0x4d, G: 0x5b, B: 0xd9, A: 0xff}), image.Point{}, draw.Src)
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return nil, err
+	}
+	return &http.Response{
+		StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"image/png"}},
+		Body:          io.NopCloser(&b),
+		ContentLength: int64(b.Len()),
+		Request:       req,
+	}, nil
 }
 
 func logf(verbose bool, format string, args ...any) {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -36,7 +38,7 @@ func TestPackaging(t *testing.T) {
 	if s["version"] != version || s["pluginDownloadURL"] != url {
 		t.Errorf("schema.json: version %v, pluginDownloadURL %v", s["version"], s["pluginDownloadURL"])
 	}
-	for _, rel := range []string{"sdk/go/iam/pulumi-plugin.json", "sdk/python/iamref_iam/pulumi-plugin.json"} {
+	for _, rel := range []string{"sdk/go/iam/pulumi-plugin.json", "sdk/python/iamref_iam/pulumi-plugin.json", "sdk/dotnet/pulumi-plugin.json"} {
 		if m := readJSON(rel); m["name"] != "iam" || m["version"] != version || m["server"] != url {
 			t.Errorf("%s: %v", rel, m)
 		}
@@ -64,6 +66,21 @@ func TestPackaging(t *testing.T) {
 	}
 	if !regexp.MustCompile(`semver\.MustParse\("1\.2\.3-alpha\.1"\)`).Match(goVersion) {
 		t.Error("the Go SDK does not register its resources with the version")
+	}
+
+	csproj, err := os.ReadFile(filepath.Join(root, "sdk", "dotnet", "IamRef.Iam.csproj"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(csproj), "<Version>1.2.3-alpha.1</Version>") {
+		t.Error("IamRef.Iam.csproj does not carry the version")
+	}
+	icon, err := os.ReadFile(filepath.Join(root, "sdk", "dotnet", "logo.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := png.Decode(bytes.NewReader(icon)); err != nil || bytes.HasSuffix(icon, []byte("\n")) {
+		t.Errorf("sdk/dotnet/logo.png is not the PNG as generated: %v", err)
 	}
 
 	for _, bad := range []string{"", "1.2", "latest"} {
