@@ -9,7 +9,7 @@ PULUMI_VERSION := v3.274.1
 VERSION      ?= 0.1.0
 LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION)
 
-.PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen check-sdk-nodejs docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean
+.PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-dotnet check-sdk-python docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean
 
 # Builds the binaries into bin/.
 all: build
@@ -46,7 +46,7 @@ $(TOOLS_BIN)/pulumi-language-yaml: tools/pulumi/go.mod tools/pulumi/go.sum
 
 # Everything CI runs. Needs Go, terraform on PATH, npm (the Node.js SDK type-check) and the Go
 # module proxy and npm registry; `make prereqs` says which of these is missing.
-test: prereqs lint build tools check-gen check-docs check-sdk-nodejs test-unit test-e2e test-bench-agree
+test: prereqs lint build tools check-gen check-docs check-sdk-go check-sdk-nodejs test-unit test-e2e test-bench-agree
 
 # The commands the test target runs besides Go, each with what it is for.
 prereqs:
@@ -76,18 +76,20 @@ test-e2e: build tools
 test-bench-agree:
 	cd tests/bench && $(GO) test -count=1 -run TestEnginesAgree .
 
-# The Pulumi schema and SDKs (sdk/go, sdk/nodejs, sdk/python), generated in-process from the
-# provider (cmd/iam-gen): no Pulumi CLI or language hosts needed. GEN_OUT writes elsewhere.
+# The Pulumi schema and SDKs (sdk/go, sdk/nodejs, sdk/python, sdk/dotnet), generated in-process
+# from the provider (cmd/iam-gen) with the version VERSION: no Pulumi CLI or language hosts
+# needed (.NET's generator comes from pulumi-dotnet's module). GEN_OUT writes elsewhere.
 GEN_OUT ?= .
 gen:
-	$(GO) run ./cmd/iam-gen -out $(GEN_OUT)
+	$(GO) run ./cmd/iam-gen -version $(VERSION) -out $(GEN_OUT)
 
 # Fails when schema.json or sdk/ differ from what the provider generates: generates into a
-# temporary folder and compares, leaving the tracked files alone.
+# temporary folder and compares, leaving the tracked files alone. sdk/go.mod and sdk/go.sum are
+# not generated: they are the Go SDK's module, kept by go mod tidy (see check-sdk-go, lint).
 check-gen:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	$(GO) run ./cmd/iam-gen -out "$$tmp" || exit 1; \
-	if ! diff -r -u schema.json "$$tmp/schema.json" >"$$tmp/diff" || ! diff -r -u sdk "$$tmp/sdk" >>"$$tmp/diff"; then \
+	$(GO) run ./cmd/iam-gen -version $(VERSION) -out "$$tmp" || exit 1; \
+	if ! diff -r -u schema.json "$$tmp/schema.json" >"$$tmp/diff" || ! diff -r -u -x go.mod -x go.sum sdk "$$tmp/sdk" >>"$$tmp/diff"; then \
 		head -50 "$$tmp/diff"; \
 		echo "check-gen: schema.json or sdk/ differ from what 'make gen' generates: run 'make gen' and commit the result"; exit 1; \
 	fi
@@ -120,14 +122,59 @@ $(TOOLS_BIN)/tfplugindocs: tools/tfplugindocs/go.mod tools/tfplugindocs/go.sum
 	@mkdir -p $(TOOLS_BIN)
 	cd tools/tfplugindocs && $(GO) build -trimpath -ldflags '-s -w' -o $@ github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs
 
-# Type-checks the generated Node.js SDK and the TypeScript example against it (npm install of
-# @pulumi/pulumi into .tools/, then tsc).
+# The Node.js SDK as users install it: sdk/nodejs copied to .tools/sdk-nodejs, its dependencies
+# (@pulumi/pulumi, typescript) installed from the npm registry, compiled by its build script (tsc
+# to bin/, which package.json's main and types name) and packed into bin/iamref-iam-$(VERSION).tgz
+# (`npm install` that file).
 NODE_SDK_DIR := $(CURDIR)/.tools/sdk-nodejs
-check-sdk-nodejs:
-	@mkdir -p $(NODE_SDK_DIR)/example
+NODE_SDK_TGZ := $(BIN)/iamref-iam-$(VERSION).tgz
+sdk-nodejs:
+	@mkdir -p $(NODE_SDK_DIR) $(BIN)
+	find $(NODE_SDK_DIR) -mindepth 1 -maxdepth 1 ! -name node_modules ! -name package-lock.json -exec rm -rf {} +
 	cp -r sdk/nodejs/. $(NODE_SDK_DIR)/
-	cp examples/typescript/index.ts examples/typescript/tsconfig.sdkcheck.json $(NODE_SDK_DIR)/example/
-	cd $(NODE_SDK_DIR) && npm install --no-audit --no-fund --loglevel=error && npx tsc --noEmit -p . && npx tsc -p example/tsconfig.sdkcheck.json
+	cd $(NODE_SDK_DIR) && npm install --no-audit --no-fund --loglevel=error && npm run --silent build && \
+		npm pack --silent --pack-destination $(BIN) >/dev/null
+	@echo "sdk-nodejs: $(NODE_SDK_TGZ)"
+
+# Checks the packed Node.js SDK as a user's program sees it: unpacked into node_modules/@iamref/iam
+# of a folder holding the TypeScript example, which tsc type-checks against the package's types;
+# then node loads it through package.json's main and uses it under Pulumi's mocks
+# (tests/sdk/check-nodejs.js). Also checks that the example depends on this version's package.
+check-sdk-nodejs: sdk-nodejs
+	rm -rf $(NODE_SDK_DIR)/example && mkdir -p $(NODE_SDK_DIR)/example/node_modules/@iamref/iam
+	tar -xzf $(NODE_SDK_TGZ) --strip-components=1 -C $(NODE_SDK_DIR)/example/node_modules/@iamref/iam
+	cp examples/typescript/index.ts examples/typescript/tsconfig.json tests/sdk/check-nodejs.js $(NODE_SDK_DIR)/example/
+	cd $(NODE_SDK_DIR) && npx tsc --noEmit -p example/tsconfig.json
+	cd $(NODE_SDK_DIR)/example && node check-nodejs.js $(VERSION)
+	@grep -q '"file:../../bin/$(notdir $(NODE_SDK_TGZ))"' examples/typescript/package.json || \
+		{ echo "check-sdk-nodejs: examples/typescript/package.json must depend on file:../../bin/$(notdir $(NODE_SDK_TGZ))"; exit 1; }
+
+# The Go SDK is its own module, github.com/iamref/iam/sdk (sdk/go.mod), so that its users do
+# not inherit the server's dependencies; the main module uses it through a replace (tests/sdk,
+# examples/go). Builds and vets it, and checks that it requires the Pulumi Go SDK at the version
+# go.mod pins (the generated code needs one at least as new as the codegen that wrote it).
+check-sdk-go:
+	cd sdk && $(GO) build ./... && $(GO) vet ./...
+	@want=$$($(GO) list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3) && \
+	got=$$(cd sdk && $(GO) list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3) && \
+	if [ "$$want" != "$$got" ]; then \
+		echo "check-sdk-go: sdk/go.mod selects github.com/pulumi/pulumi/sdk/v3 $$got, go.mod $$want: run 'cd sdk && go get github.com/pulumi/pulumi/sdk/v3@$$want && go mod tidy'"; exit 1; \
+	fi
+
+# Builds the .NET SDK (sdk/dotnet, NuGet package IamRef.Iam) in a copy under .tools/ when dotnet
+# is installed (restoring the Pulumi package from NuGet); skips otherwise. Not part of test: the
+# project's machines have no dotnet, so this has not been run here.
+check-sdk-dotnet:
+	@if ! command -v dotnet >/dev/null; then echo "check-sdk-dotnet: dotnet not found, skipped"; exit 0; fi; \
+	rm -rf $(CURDIR)/.tools/sdk-dotnet && mkdir -p $(CURDIR)/.tools && cp -r sdk/dotnet $(CURDIR)/.tools/sdk-dotnet && \
+	cd $(CURDIR)/.tools/sdk-dotnet && dotnet build -nologo
+
+# The Python SDK without PyPI (which its pulumi dependency comes from): every module compiles,
+# and its package metadata (setuptools' PKG-INFO from pyproject.toml) and pulumi-plugin.json carry
+# the provider's version; the Python example matches the SDK. Skips without python3; also part
+# of test-e2e (tests/sdk).
+check-sdk-python:
+	$(GO) test -count=1 -run '^TestPython' ./tests/sdk/
 
 # The main job: a server, the YAML example applied with the real pulumi CLI, and what the
 # issued token may and may not do (scripts/demo.sh; everything in a temporary folder).
@@ -142,12 +189,14 @@ bench-pulumi: build tools
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '^sdk/')
 
-# gofmt, go vet and tidy go.mod files, for the main module and the benchmark module.
+# gofmt, go vet and tidy go.mod files, for the main module and the benchmark module; tidy for
+# the Go SDK's module (check-sdk-go vets it).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^sdk/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'"; exit 1; }
 	cd tests/bench && $(GO) mod tidy -diff || { echo "tests/bench/go.mod is not tidy: run 'cd tests/bench && go mod tidy'"; exit 1; }
+	cd sdk && $(GO) mod tidy -diff || { echo "sdk/go.mod is not tidy: run 'cd sdk && go mod tidy'"; exit 1; }
 	cd tests/bench && $(GO) vet ./...
 
 # Removes built binaries, tools, the Node.js SDK check folder and benchmark output.
