@@ -150,11 +150,16 @@ check-sdk-nodejs: sdk-nodejs
 		{ echo "check-sdk-nodejs: examples/typescript/package.json must depend on file:../../bin/$(notdir $(NODE_SDK_TGZ))"; exit 1; }
 
 # The Go SDK is its own module, github.com/iamref/iam/sdk (sdk/go.mod), so that its users do
-# not inherit the server's dependencies; the main module uses it through a replace (tests/sdk,
-# examples/go). Builds and vets it, and checks that it requires the Pulumi Go SDK at the version
-# go.mod pins (the generated code needs one at least as new as the codegen that wrote it).
+# not inherit the server's dependencies; the main module does not use it. Its two users here
+# are modules of their own with a replace: tests/sdkgo (a program under Pulumi's mocks) and
+# examples/go. Builds and vets all three, runs the test, and checks that the SDK requires the
+# Pulumi Go SDK at the version go.mod pins (the generated code needs one at least as new as the
+# codegen that wrote it).
+GO_SDK_MODULES := sdk tests/sdkgo examples/go
 check-sdk-go:
 	cd sdk && $(GO) build ./... && $(GO) vet ./...
+	cd examples/go && $(GO) build -o /dev/null . && $(GO) vet ./...
+	cd tests/sdkgo && $(GO) vet ./... && $(GO) test -count=1 ./...
 	@want=$$($(GO) list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3) && \
 	got=$$(cd sdk && $(GO) list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3) && \
 	if [ "$$want" != "$$got" ]; then \
@@ -196,7 +201,7 @@ lint:
 	$(GO) vet ./...
 	$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'"; exit 1; }
 	cd tests/bench && $(GO) mod tidy -diff || { echo "tests/bench/go.mod is not tidy: run 'cd tests/bench && go mod tidy'"; exit 1; }
-	cd sdk && $(GO) mod tidy -diff || { echo "sdk/go.mod is not tidy: run 'cd sdk && go mod tidy'"; exit 1; }
+	@for m in $(GO_SDK_MODULES); do (cd $$m && $(GO) mod tidy -diff) || { echo "$$m/go.mod is not tidy: run 'cd $$m && go mod tidy'"; exit 1; }; done
 	cd tests/bench && $(GO) vet ./...
 
 # Removes built binaries, tools, the Node.js SDK check folder and benchmark output.

@@ -11,7 +11,6 @@ require (
 	github.com/hashicorp/terraform-plugin-go v0.31.0
 	github.com/hashicorp/terraform-plugin-log v0.11.0
 	github.com/hashicorp/terraform-plugin-testing v1.16.0
-	github.com/iamref/iam/sdk v0.0.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/pulumi/pulumi-cloud-sdk/go v1.20261110.0
 	github.com/pulumi/pulumi-dotnet/pulumi-language-dotnet/v3 v3.112.1
@@ -184,7 +183,3 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
-
-// The generated Go SDK is its own module (sdk/go.mod), so that its users do not inherit the
-// server's dependencies; tests/sdk and examples/go compile against the copy in this repository.
-replace github.com/iamref/iam/sdk => ./sdk
