@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/iamref/iam/apitype"
@@ -324,25 +325,85 @@ func validRoleText(name, description string) error {
 // only by case, Unicode compatibility form or spacing ("admin", "Ａｄｍｉｎ", "Admin  " beside
 // "Admin"): a 409 naming the record it would be confused with. selfID is the record being
 // renamed. The caller holds s.names, so two creates cannot both pass.
+//
+// It asks s.nameKeys, an index of display keys read from the store at most every
+// nameIndexTTL and added to by every create and rename here, so that a create does not read
+// every record of the org. The index may hold names since deleted or renamed: a clash it finds
+// is confirmed against the store before it is refused.
 func (s *Server) nameClash(ctx context.Context, purpose, name, selfID string) error {
 	key := displayKey(name)
-	var after *store.RecordPos
-	for {
-		recs, err := s.st.ListRecordsPage(ctx, s.org.Name, purpose, after, 1000)
-		if err != nil {
+	if s.nameKeys == nil || s.now().Sub(s.nameKeysRead) >= nameIndexTTL {
+		idx := map[string]map[string][]store.Record{}
+		if err := s.eachRecord(ctx, "", func(rec store.Record) {
+			k := displayKey(rec.Name)
+			if idx[rec.UXPurpose] == nil {
+				idx[rec.UXPurpose] = map[string][]store.Record{}
+			}
+			idx[rec.UXPurpose][k] = append(idx[rec.UXPurpose][k], store.Record{ID: rec.ID, Name: rec.Name})
+		}); err != nil {
 			return err
 		}
-		for _, rec := range recs {
-			if rec.ID != selfID && rec.Name != name && displayKey(rec.Name) == key {
-				return conflict("role", "name", "%q would display like the %s %q (%s); role names are unique ignoring case and Unicode compatibility forms", name, purpose, rec.Name, rec.ID)
-			}
-		}
-		if len(recs) < 1000 {
-			return nil
-		}
-		last := recs[len(recs)-1]
-		after = &store.RecordPos{Custom: last.DefaultIdentifier == "", Name: last.Name}
+		s.nameKeys, s.nameKeysRead = idx, s.now()
 	}
+	suspect := false
+	for _, rec := range s.nameKeys[purpose][key] {
+		suspect = suspect || rec.ID != selfID && rec.Name != name
+	}
+	if !suspect {
+		return nil
+	}
+	var clash error
+	err := s.eachRecord(ctx, purpose, func(rec store.Record) {
+		if clash == nil && rec.ID != selfID && rec.Name != name && displayKey(rec.Name) == key {
+			clash = conflict("role", "name", "%q would display like the %s %q (%s); role names are unique ignoring case and Unicode compatibility forms", name, purpose, rec.Name, rec.ID)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return clash
+}
+
+// nameIndexTTL bounds how long the display-key index trusts itself: records created through
+// another replica sharing the database are seen within it.
+const nameIndexTTL = 30 * time.Second
+
+// noteName adds a record's name, just written, to the display-key index (caller holds s.names).
+func (s *Server) noteName(purpose, name, id string) {
+	if s.nameKeys == nil {
+		return // read in full on the next check
+	}
+	if s.nameKeys[purpose] == nil {
+		s.nameKeys[purpose] = map[string][]store.Record{}
+	}
+	k := displayKey(name)
+	s.nameKeys[purpose][k] = append(s.nameKeys[purpose][k], store.Record{ID: id, Name: name})
+}
+
+// eachRecord calls fn with every record of purpose ("" = all), a page at a time.
+func (s *Server) eachRecord(ctx context.Context, purpose string, fn func(store.Record)) error {
+	purposes := []string{purpose}
+	if purpose == "" {
+		purposes = uxPurposes
+	}
+	for _, p := range purposes {
+		var after *store.RecordPos
+		for {
+			recs, err := s.st.ListRecordsPage(ctx, s.org.Name, p, after, 1000)
+			if err != nil {
+				return err
+			}
+			for _, rec := range recs {
+				fn(rec)
+			}
+			if len(recs) < 1000 {
+				break
+			}
+			last := recs[len(recs)-1]
+			after = &store.RecordPos{Custom: last.DefaultIdentifier == "", Name: last.Name}
+		}
+	}
+	return nil
 }
 
 func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -387,6 +448,7 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) err
 			}
 			return 0, nil, err
 		}
+		s.noteName(purpose, rec.Name, rec.ID)
 		// A new record is composed by nothing yet: no compiled role depends on it.
 		return http.StatusOK, roleJSON(rec), nil
 	})
@@ -456,6 +518,9 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) err
 			return conflict("role", "name", "a %s named %q already exists in %s", rec.UXPurpose, next.Name, s.org.Name)
 		}
 		return err
+	}
+	if next.Name != rec.Name {
+		s.noteName(rec.UXPurpose, next.Name, rec.ID)
 	}
 	s.indexes.invalidate(rec.ID)
 	return s.writeRole(r.Context(), w, next)

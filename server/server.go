@@ -72,9 +72,12 @@ type Server struct {
 	handler http.Handler
 	ents    *entityCache
 	idem    keyedMutex
-	names   sync.Mutex              // held from a record name's clash check to its write (nameClash)
-	quotas  [numQuotas]quotaCounter // held from a quota's check to the create it admits
-	metrics *metrics
+	names   sync.Mutex // held from a record name's clash check to its write (nameClash)
+	// nameKeys indexes record names by uxPurpose and display key (nameClash); guarded by names.
+	nameKeys     map[string]map[string][]store.Record
+	nameKeysRead time.Time
+	quotas       [numQuotas]quotaCounter // held from a quota's check to the create it admits
+	metrics      *metrics
 
 	firstStart bool // the org was created by this start
 
