@@ -26,9 +26,9 @@ const (
 // the legacy Admin flag; with neither it gets the org's default member role.
 type CreateOrgTokenRequest struct {
 	Name        string `json:"name"`
-	Description string `json:"description"`
-	Admin       bool   `json:"admin"`
-	Expires     int64  `json:"expires"`
+	Description string `json:"description" openapi:"optional"`
+	Admin       bool   `json:"admin" openapi:"optional"`
+	Expires     int64  `json:"expires" openapi:"optional"` // Pulumi's provider omits it for "never"
 	RoleID      string `json:"roleID,omitempty"`
 }
 

@@ -131,7 +131,8 @@ func (s *schemas) inline(t reflect.Type, enumKey string) object {
 }
 
 // structSchema is an object schema with a property per JSON field: a field without omitempty
-// is required, and a list or map without omitempty may also be null unless the type's own
+// is required unless tagged `openapi:"optional"` (a request field the server takes as its zero
+// value when absent, although clients send it), and a list or map without omitempty may also be null unless the type's own
 // MarshalJSON writes it as [] or {}.
 func (s *schemas) structSchema(t reflect.Type) object {
 	props, required := object{}, []string{}
@@ -164,7 +165,7 @@ func (s *schemas) structSchema(t reflect.Type) object {
 			}
 		}
 		props[name] = sc
-		if !omitempty {
+		if !omitempty && f.Tag.Get("openapi") != "optional" {
 			required = append(required, name)
 		}
 	}
