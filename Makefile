@@ -7,7 +7,9 @@ BIN          := $(CURDIR)/bin
 TOOLS_BIN    := $(CURDIR)/.tools/bin
 PULUMI_VERSION := v3.274.1
 VERSION      ?= 0.1.0
-LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION)
+# The commit the binaries report (--version), "-dirty" when tracked files differ from it.
+COMMIT       ?= $(shell c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; })
+LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION) -X github.com/iamref/iam/internal/version.Commit=$(COMMIT)
 
 .PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen check-sdk-nodejs docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean
 
