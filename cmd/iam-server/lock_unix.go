@@ -10,6 +10,11 @@ import (
 
 func tryLock(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, os.ErrPermission) {
+		// Left by another user (say root running a break-glass command): flock works on a
+		// read-only descriptor too; only the pid note is not written.
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		return nil, err
 	}
