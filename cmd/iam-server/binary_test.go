@@ -406,12 +406,19 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 }
 
 // TestBinaryAdminTokenFile: the first start with --admin-token-file writes the admin token to
-// a 0600 file and prints only the file's name; a restart leaves the file alone.
+// a 0600 file and prints only the file's name (after a start that could not write it failed
+// without using up the first start); a restart leaves the file alone.
 func TestBinaryAdminTokenFile(t *testing.T) {
 	t.Parallel()
 	bin := testserver.BinaryPath(t, "iam-server")
 	dir := t.TempDir()
 	db, file := filepath.Join(dir, "iam.db"), filepath.Join(dir, "admin-token")
+	// An unwritable path fails the first start before the org exists: the next start is still
+	// a first start.
+	bad := filepath.Join(dir, "no-such-dir", "admin-token")
+	if _, stderr, code := run(t, bin, nil, "serve", "--addr", testserver.FreeAddr(t), "--db", db, "--admin-token-file", bad); code == 0 || !strings.Contains(stderr, "--admin-token-file") {
+		t.Fatalf("first start with an unwritable --admin-token-file: exit %d, %q", code, stderr)
+	}
 	p, url := serveOn(t, bin, db, nil, http.DefaultClient, "http", "--admin-token-file", file)
 	if tokenRE.MatchString(p.stdout.String()+p.stderr.String()) || !strings.Contains(p.stdout.String(), file) {
 		t.Errorf("stdout should name the file and hold no token:\nstdout:\n%s\nstderr:\n%s", p.stdout, p.stderr)

@@ -177,6 +177,21 @@ func serve(ctx context.Context, log *slog.Logger, cfg server.Config, o serveOpti
 		return err
 	}
 	defer unlock()
+	// A first start writing its token to --admin-token-file opens the file before the org is
+	// created: a path it cannot write fails the start while the next one is still a first start.
+	var tokenFile *os.File
+	if o.bootstrap == "" && o.adminTokenFile != "" {
+		names, err := st.OrgNames(ctx)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(names, org) {
+			if tokenFile, err = createSecretFile(o.adminTokenFile); err != nil {
+				return fmt.Errorf("--admin-token-file: %w", err)
+			}
+			defer tokenFile.Close() // after writeSecretFile's Close: an error ignored
+		}
+	}
 	cfg.Store = st
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
@@ -190,7 +205,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg server.Config, o serveOpti
 		}
 		log.Info("bootstrap token ensured", "created", created)
 	case srv.FirstStart():
-		if err := firstStartToken(ctx, srv, org, o); err != nil {
+		if err := firstStartToken(ctx, srv, org, o, tokenFile); err != nil {
 			return err
 		}
 	}
@@ -237,25 +252,15 @@ func serve(ctx context.Context, log *slog.Logger, cfg server.Config, o serveOpti
 }
 
 // firstStartToken creates the admin token of a new database and hands it to the operator once:
-// written to --admin-token-file (mode 0600; the file is opened before the token is created, so
-// an unwritable path fails the start without creating a token nobody can know), or printed.
-func firstStartToken(ctx context.Context, srv *server.Server, org string, o serveOptions) error {
-	if o.adminTokenFile == "" {
-		value, err := srv.NewBootstrapToken(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(o.out, "Created an admin token for org %q. It is shown only once; store it now:\n\n  %s\n\n", org, value)
-		return nil
-	}
-	f, err := createSecretFile(o.adminTokenFile)
-	if err != nil {
-		return fmt.Errorf("--admin-token-file: %w", err)
-	}
+// written to f (--admin-token-file, opened by the caller) or printed.
+func firstStartToken(ctx context.Context, srv *server.Server, org string, o serveOptions, f *os.File) error {
 	value, err := srv.NewBootstrapToken(ctx)
 	if err != nil {
-		f.Close()
 		return err
+	}
+	if f == nil {
+		fmt.Fprintf(o.out, "Created an admin token for org %q. It is shown only once; store it now:\n\n  %s\n\n", org, value)
+		return nil
 	}
 	if err := writeSecretFile(f, value); err != nil {
 		return fmt.Errorf("--admin-token-file: %w (the token was created; mint another with `iam-server admin-token`)", err)
