@@ -179,6 +179,8 @@ func tctx(t *testing.T) context.Context {
 // --version and with `version`, and exits 0 without serving.
 func TestBinaryVersion(t *testing.T) {
 	t.Parallel()
+	// make build stamps the commit when it builds in a git checkout.
+	inGit := exec.Command("git", "-C", testserver.RepoRoot(t), "rev-parse", "HEAD").Run() == nil
 	for _, name := range []string{"iam-server", "pulumi-resource-iam", "terraform-provider-iam"} {
 		bin := testserver.BinaryPath(t, name)
 		for _, arg := range []string{"--version", "version"} {
@@ -193,7 +195,7 @@ func TestBinaryVersion(t *testing.T) {
 			if !re.MatchString(got) {
 				t.Errorf("%s %s = %q, want %s", name, arg, got, re)
 			}
-			if os.Getenv("IAMREF_REQUIRE_BINARIES") != "" && strings.Contains(got, "commit unknown") {
+			if os.Getenv("IAMREF_REQUIRE_BINARIES") != "" && strings.Contains(got, "commit unknown") && inGit {
 				t.Errorf("%s %s = %q: built without the commit (make build sets it)", name, arg, got)
 			}
 		}
