@@ -7,9 +7,11 @@ BIN          := $(CURDIR)/bin
 TOOLS_BIN    := $(CURDIR)/.tools/bin
 PULUMI_VERSION := v3.274.1
 VERSION      ?= 0.1.0
-LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION)
+# The commit the binaries report (--version), "-dirty" when tracked files differ from it.
+COMMIT       ?= $(shell c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; })
+LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION) -X github.com/iamref/iam/internal/version.Commit=$(COMMIT)
 
-.PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-dotnet check-sdk-python docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean
+.PHONY: all build tools prereqs test test-unit test-e2e test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-dotnet check-sdk-python docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean release-snapshot release-check
 
 # Builds the binaries into bin/.
 all: build
@@ -70,7 +72,7 @@ test-unit:
 E2E_ENV := IAMREF_REQUIRE_BINARIES=1 TF_ACC=1 TF_ACC_TERRAFORM_PATH="$$(command -v terraform)" CHECKPOINT_DISABLE=1 PATH="$(TOOLS_BIN):$$PATH"
 test-e2e: build tools
 	$(E2E_ENV) $(GO) test -count=1 -timeout 30m ./tests/... ./provider/terraform/...
-	$(E2E_ENV) $(GO) test -count=1 -timeout 10m -run 'TestBinary' ./server/...
+	$(E2E_ENV) $(GO) test -count=1 -timeout 10m -run 'TestBinary' ./server/... ./cmd/...
 
 # The benchmark module's agreement test (every engine gives the same answers).
 test-bench-agree:
@@ -121,6 +123,28 @@ check-docs: $(TOOLS_BIN)/tfplugindocs
 $(TOOLS_BIN)/tfplugindocs: tools/tfplugindocs/go.mod tools/tfplugindocs/go.sum
 	@mkdir -p $(TOOLS_BIN)
 	cd tools/tfplugindocs && $(GO) build -trimpath -ldflags '-s -w' -o $@ github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs
+
+# The release archives of .goreleaser.yaml, built locally into dist/ (a snapshot: unsigned,
+# nothing published): iam-server, pulumi-resource-iam and terraform-provider-iam for linux,
+# darwin and windows on amd64 and arm64, in each registry's layout
+# (pulumi-resource-iam-v<version>-<os>-<arch>.tar.gz; terraform-provider-iam_<version>_<os>_<arch>.zip,
+# terraform-provider-iam_<version>_SHA256SUMS covering every archive, and the _manifest.json that
+# a release uploads; iam-server_<version>_<os>_<arch>.tar.gz). 18 builds: several minutes.
+release-snapshot: $(TOOLS_BIN)/goreleaser
+	IAMREF_VERSION=$(VERSION) IAMREF_COMMIT=$(COMMIT) $(TOOLS_BIN)/goreleaser release --snapshot --clean --skip=sign
+	@v=$$(sed -n 's/.*"version":"\([^"]*\)".*/\1/p' dist/metadata.json); \
+	cp terraform-registry-manifest.json "dist/terraform-provider-iam_$${v}_manifest.json"; \
+	ls dist/*.tar.gz dist/*.zip dist/*_SHA256SUMS dist/*_manifest.json
+
+# Validates .goreleaser.yaml.
+release-check: $(TOOLS_BIN)/goreleaser
+	$(TOOLS_BIN)/goreleaser check
+
+# goreleaser, pinned by tools/goreleaser (its own module, so the main go.mod stays lean).
+$(TOOLS_BIN)/goreleaser: tools/goreleaser/go.mod tools/goreleaser/go.sum
+	@mkdir -p $(TOOLS_BIN)
+	cd tools/goreleaser && $(GO) build -trimpath -ldflags '-s -w' -o $@ github.com/goreleaser/goreleaser/v2
+
 
 # The Node.js SDK as users install it: sdk/nodejs copied to .tools/sdk-nodejs, its dependencies
 # (@pulumi/pulumi, typescript) installed from the npm registry, compiled by its build script (tsc
@@ -206,7 +230,7 @@ lint:
 
 # Removes built binaries, tools, the Node.js SDK check folder and benchmark output.
 clean:
-	rm -rf $(BIN) .tools $(BENCH_OUT)
+	rm -rf $(BIN) .tools $(BENCH_OUT) dist
 
 # Decision micro-benchmark: iamref's compiled index against cedar-go, casbin and a naive map
 # checker on one workload (tests/bench, its own module so the peers stay out of go.mod).

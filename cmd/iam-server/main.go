@@ -1,18 +1,25 @@
 // Command iam-server runs the iamref reference IAM server.
 //
 //	iam-server serve --addr 127.0.0.1:8080 --db ./iam.db --org acme
+//	iam-server admin-token --db ./iam.db --org acme      # break-glass, offline
+//	iam-server revoke-bootstrap --db ./iam.db --org acme # offline
+//	iam-server version
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,24 +42,56 @@ func rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "iam-server",
 		Short:         "Reference IAM server speaking Pulumi Cloud's IAM API",
-		Version:       version.Version,
+		Version:       version.String("iam-server"),
 		SilenceUsage:  true,
 		SilenceErrors: false,
+		// Every flag can be set from the environment: IAM_ + the flag's name in upper snake
+		// case (--admin-token-file: IAM_ADMIN_TOKEN_FILE); a flag on the command line wins.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd) },
 	}
-	root.AddCommand(serveCmd())
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.AddCommand(serveCmd(), adminTokenCmd(), revokeBootstrapCmd(), versionCmd())
+	documentEnv(root)
 	return root
 }
 
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version and the commit it was built from",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), version.String("iam-server"))
+		},
+	}
+}
+
+// serveOptions are serve's settings besides the server's Config.
+type serveOptions struct {
+	addr, db        string
+	bootstrap       string // IAM_BOOTSTRAP_TOKEN
+	adminTokenFile  string // where a first start writes its admin token ("" = standard output)
+	tlsCert, tlsKey string
+	out             io.Writer
+}
+
 func serveCmd() *cobra.Command {
-	var addr, db, org, logFormat, logLevel, auditRetention string
+	var o serveOptions
+	var org, logFormat, logLevel, auditRetention string
 	var gcPercent, maxRoles, maxTokens, maxEntities int
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API",
-		Long: `Serve the API on --addr, storing state in the SQLite database --db.
+		Long: `Serve the API on --addr (HTTPS with --tls-cert and --tls-key), storing state in the
+SQLite database --db, for the organization --org.
 
-IAM_BOOTSTRAP_TOKEN, when set, is an admin org token ("pul-" + 40 hex) ensured at start.
-Without it, the first start creates one and prints it once on standard output.`,
+The first start on a new database creates an admin token and prints it once on standard output,
+or writes it to --admin-token-file (created with mode 0600) and prints only the file's name.
+IAM_BOOTSTRAP_TOKEN, when set, is instead an admin token ("pul-" + 40 hex) ensured at every start.
+A lost admin token is replaced offline with "iam-server admin-token".
+
+The server refuses to start when the database holds another organization than --org, or when
+another process is serving it (the lock file <db>.lock).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := newLogger(logFormat, logLevel)
@@ -71,22 +110,27 @@ Without it, the first start creates one and prints it once on standard output.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			cfg := server.Config{Org: org, Logger: log, AuditRetention: retention,
-				MaxRoles: maxRoles, MaxTokens: maxTokens, MaxEntities: maxEntities}
-			return serve(ctx, log, cfg, addr, db, os.Getenv("IAM_BOOTSTRAP_TOKEN"), cmd.OutOrStdout())
+			o.bootstrap, o.out = os.Getenv("IAM_BOOTSTRAP_TOKEN"), cmd.OutOrStdout()
+			return serve(ctx, log, server.Config{Org: org, Logger: log, AuditRetention: retention,
+				MaxRoles: maxRoles, MaxTokens: maxTokens, MaxEntities: maxEntities}, o)
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
-	cmd.Flags().StringVar(&db, "db", "./iam.db", "SQLite database file (created if missing)")
-	cmd.Flags().StringVar(&org, "org", "acme", "organization this server serves")
-	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
-	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	cmd.Flags().IntVar(&gcPercent, "gc-percent", 400, "Go GC target percentage when GOGC is unset")
-	cmd.Flags().StringVar(&auditRetention, "audit-retention", "0",
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&o.db, "db", "./iam.db", "SQLite database file (created if missing)")
+	f.StringVar(&org, "org", "acme", "organization this server serves (must be the database's)")
+	f.StringVar(&o.adminTokenFile, "admin-token-file", "",
+		"file the first start writes its admin token to, mode 0600 (default: printed on standard output)")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate file (PEM, chain included); with --tls-key, serves HTTPS (default: plain HTTP)")
+	f.StringVar(&o.tlsKey, "tls-key", "", "TLS private key file (PEM) of --tls-cert (default: plain HTTP)")
+	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.IntVar(&gcPercent, "gc-percent", 400, "Go GC target percentage when GOGC is unset")
+	f.StringVar(&auditRetention, "audit-retention", "0",
 		`how long audit events are kept, e.g. 90d or 720h; older ones are deleted hourly ("0" keeps them forever)`)
-	cmd.Flags().IntVar(&maxRoles, "max-roles", server.DefaultMaxRoles, "quota: custom roles, permission sets and policies per org")
-	cmd.Flags().IntVar(&maxTokens, "max-tokens", server.DefaultMaxTokens, "quota: access tokens per org (not deleted)")
-	cmd.Flags().IntVar(&maxEntities, "max-entities", server.DefaultMaxEntities, "quota: stacks, environments and insights accounts per org")
+	f.IntVar(&maxRoles, "max-roles", server.DefaultMaxRoles, "quota: custom roles, permission sets and policies per org")
+	f.IntVar(&maxTokens, "max-tokens", server.DefaultMaxTokens, "quota: access tokens per org (not deleted)")
+	f.IntVar(&maxEntities, "max-entities", server.DefaultMaxEntities, "quota: stacks, environments and insights accounts per org")
 	return cmd
 }
 
@@ -126,40 +170,56 @@ func parseRetention(v string) (time.Duration, error) {
 	return d, nil
 }
 
-func serve(ctx context.Context, log *slog.Logger, cfg server.Config, addr, dbPath, bootstrap string, out interface{ Write([]byte) (int, error) }) error {
+func serve(ctx context.Context, log *slog.Logger, cfg server.Config, o serveOptions) error {
 	org := cfg.Org
-	st, err := sqlite.Open(dbPath)
+	tlsConfig, err := loadTLS(o.tlsCert, o.tlsKey)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	st, unlock, err := openDB(ctx, o.db, org, true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	// A first start writing its token to --admin-token-file opens the file before the org is
+	// created: a path it cannot write fails the start while the next one is still a first start.
+	var tokenFile *os.File
+	if o.bootstrap == "" && o.adminTokenFile != "" {
+		names, err := st.OrgNames(ctx)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(names, org) {
+			if tokenFile, err = createSecretFile(o.adminTokenFile); err != nil {
+				return fmt.Errorf("--admin-token-file: %w", err)
+			}
+			defer tokenFile.Close() // after writeSecretFile's Close: an error ignored
+		}
+	}
 	cfg.Store = st
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	switch {
-	case bootstrap != "":
-		created, err := srv.EnsureToken(ctx, bootstrap, "bootstrap")
+	case o.bootstrap != "":
+		created, err := srv.EnsureToken(ctx, o.bootstrap, "bootstrap")
 		if err != nil {
 			return fmt.Errorf("IAM_BOOTSTRAP_TOKEN: %w", err)
 		}
 		log.Info("bootstrap token ensured", "created", created)
-	default:
-		if srv.FirstStart() {
-			value, err := srv.NewBootstrapToken(ctx)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "Created an admin token for org %q. It is shown only once; store it now:\n\n  %s\n\n", org, value)
+	case srv.FirstStart():
+		if err := firstStartToken(ctx, srv, org, o, tokenFile); err != nil {
+			return err
 		}
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -167,9 +227,15 @@ func serve(ctx context.Context, log *slog.Logger, cfg server.Config, addr, dbPat
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "org", org, "db", dbPath, "version", version.Version,
-		"audit_retention", retentionString(cfg.AuditRetention))
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		go func() { errc <- hs.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- hs.Serve(ln) }()
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "org", org, "db", o.db, "version", version.Version,
+		"commit", version.Revision(), "audit_retention", retentionString(cfg.AuditRetention))
 	select {
 	case err := <-errc:
 		return err
@@ -187,6 +253,115 @@ func serve(ctx context.Context, log *slog.Logger, cfg server.Config, addr, dbPat
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// firstStartToken creates the admin token of a new database and hands it to the operator once:
+// written to f (--admin-token-file, opened by the caller) or printed.
+func firstStartToken(ctx context.Context, srv *server.Server, org string, o serveOptions, f *os.File) error {
+	value, err := srv.NewBootstrapToken(ctx)
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		fmt.Fprintf(o.out, "Created an admin token for org %q. It is shown only once; store it now:\n\n  %s\n\n", org, value)
+		return nil
+	}
+	if err := writeSecretFile(f, value); err != nil {
+		return fmt.Errorf("--admin-token-file: %w (the token was created; mint another with `iam-server admin-token`)", err)
+	}
+	fmt.Fprintf(o.out, "Created an admin token for org %q and wrote it to %s (mode 0600).\n", org, o.adminTokenFile)
+	return nil
+}
+
+// createSecretFile creates (or truncates) a file only its owner may read.
+func createSecretFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" { // an existing file keeps its mode otherwise
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func writeSecretFile(f *os.File, value string) error {
+	_, err := f.WriteString(value + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	return errors.Join(err, f.Close())
+}
+
+// openDB locks the database at path for this process (see lockDB) and opens it, refusing an
+// org the database does not hold when it holds another (or, unless create, any org it does
+// not hold). unlock closes the store and releases the lock.
+func openDB(ctx context.Context, path, org string, create bool) (st *sqlite.DB, unlock func(), err error) {
+	if !create {
+		if _, err := os.Stat(path); err != nil {
+			return nil, nil, fmt.Errorf("database %s: %w", path, err)
+		}
+	}
+	lock, err := lockDB(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err = sqlite.Open(path)
+	if err != nil {
+		lock.unlock()
+		return nil, nil, err
+	}
+	if err := checkOrg(ctx, st, path, org, create); err != nil {
+		st.Close()
+		lock.unlock()
+		return nil, nil, err
+	}
+	return st, func() { st.Close(); lock.unlock() }, nil
+}
+
+// checkOrg refuses an org that the database does not hold when it holds others: serving it
+// would create a second, empty organization beside the real one (and a new admin token), which
+// is never what a typo in --org or IAM_ORG means.
+func checkOrg(ctx context.Context, st *sqlite.DB, path, org string, create bool) error {
+	names, err := st.OrgNames(ctx)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(names, org) || (create && len(names) == 0) {
+		return nil
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("database %s holds no organization yet: start the server on it first (iam-server serve --db %s --org %s)", path, path, org)
+	}
+	holds := fmt.Sprintf("organization %q", names[0])
+	if len(names) > 1 {
+		holds = "organizations " + quoteAll(names)
+	}
+	return fmt.Errorf("database %s holds %s, not %q (--org/IAM_ORG): give --org %s, or another --db for a new organization", path, holds, org, names[0])
+}
+
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// loadTLS reads the certificate and key for HTTPS; both or neither must be given.
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	switch {
+	case certFile == "" && keyFile == "":
+		return nil, nil
+	case certFile == "" || keyFile == "":
+		return nil, errors.New("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither")
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
 }
 
 func retentionString(d time.Duration) string {
