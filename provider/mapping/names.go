@@ -34,6 +34,9 @@ const (
 	FieldStack            Field = "stack"
 	FieldEnvironment      Field = "environment"
 	FieldInsightsAccount  Field = "insightsAccount"
+	FieldDisplayName      Field = "displayName"
+	FieldMembers          Field = "members"
+	FieldTeam             Field = "team"
 )
 
 // Setting is a provider setting as mapping names it.

@@ -45,6 +45,16 @@ export type Provider = import("./provider").Provider;
 export const Provider: typeof import("./provider").Provider = null as any;
 utilities.lazyLoad(exports, ["Provider"], () => require("./provider"));
 
+export { TeamArgs } from "./team";
+export type Team = import("./team").Team;
+export const Team: typeof import("./team").Team = null as any;
+utilities.lazyLoad(exports, ["Team"], () => require("./team"));
+
+export { TeamRoleAssignmentArgs } from "./teamRoleAssignment";
+export type TeamRoleAssignment = import("./teamRoleAssignment").TeamRoleAssignment;
+export const TeamRoleAssignment: typeof import("./teamRoleAssignment").TeamRoleAssignment = null as any;
+utilities.lazyLoad(exports, ["TeamRoleAssignment"], () => require("./teamRoleAssignment"));
+
 
 // Export sub-modules:
 import * as config from "./config";
@@ -65,6 +75,10 @@ const _module = {
                 return new OrganizationAccessToken(name, <any>undefined, { urn })
             case "iam:index:Permission":
                 return new Permission(name, <any>undefined, { urn })
+            case "iam:index:Team":
+                return new Team(name, <any>undefined, { urn })
+            case "iam:index:TeamRoleAssignment":
+                return new TeamRoleAssignment(name, <any>undefined, { urn })
             default:
                 throw new Error(`unknown resource type ${type}`);
         }

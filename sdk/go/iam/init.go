@@ -27,6 +27,10 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &OrganizationAccessToken{}
 	case "iam:index:Permission":
 		r = &Permission{}
+	case "iam:index:Team":
+		r = &Team{}
+	case "iam:index:TeamRoleAssignment":
+		r = &TeamRoleAssignment{}
 	default:
 		return nil, fmt.Errorf("unknown resource type: %s", typ)
 	}

@@ -14,6 +14,8 @@ from .get_scopes import *
 from .organization_access_token import *
 from .permission import *
 from .provider import *
+from .team import *
+from .team_role_assignment import *
 from ._inputs import *
 from . import outputs
 
@@ -34,7 +36,9 @@ _utilities.register(
   "classes": {
    "iam:index:CustomRole": "CustomRole",
    "iam:index:OrganizationAccessToken": "OrganizationAccessToken",
-   "iam:index:Permission": "Permission"
+   "iam:index:Permission": "Permission",
+   "iam:index:Team": "Team",
+   "iam:index:TeamRoleAssignment": "TeamRoleAssignment"
   }
  }
 ]
