@@ -118,8 +118,11 @@ func (p *Provider) teamMember(ctx context.Context, org, team, login, action stri
 	return apiErr(fmt.Sprintf("remove %q from team %q", login, team), err)
 }
 
-// ReadTeam reads the team; found is false when it is gone. Members are the server's, sorted.
-func (p *Provider) ReadTeam(ctx context.Context, orgOverride, name string) (st TeamState, found bool, err error) {
+// ReadTeam reads the team prior names; found is false when it is gone. Members are the
+// server's, sorted. The server gives a team created without a display name its name as one: a
+// display name equal to the name reads as prior's when that is empty.
+func (p *Provider) ReadTeam(ctx context.Context, prior TeamArgs) (st TeamState, found bool, err error) {
+	orgOverride, name := prior.Organization, prior.Name
 	org, err := p.apiOrg(orgOverride)
 	if err != nil {
 		return TeamState{}, false, err
@@ -132,6 +135,9 @@ func (p *Provider) ReadTeam(ctx context.Context, orgOverride, name string) (st T
 		return TeamState{}, false, apiErr("read team "+name, err)
 	}
 	st = TeamState{TeamArgs: TeamArgs{Organization: orgOverride, Name: t.Name, DisplayName: t.DisplayName, Description: t.Description}}
+	if prior.DisplayName == "" && st.DisplayName == t.Name {
+		st.DisplayName = ""
+	}
 	for _, m := range t.Members {
 		st.Members = append(st.Members, m.GitHubLogin)
 	}
@@ -154,7 +160,11 @@ func (p *Provider) UpdateTeam(ctx context.Context, old TeamState, a TeamArgs) (T
 	if old.DisplayName != a.DisplayName || old.Description != a.Description {
 		var req apitype.UpdateTeamRequest
 		if old.DisplayName != a.DisplayName {
-			req.NewDisplayName = &a.DisplayName
+			dn := a.DisplayName
+			if dn == "" {
+				dn = a.Name // as the server does at create
+			}
+			req.NewDisplayName = &dn
 		}
 		if old.Description != a.Description {
 			req.NewDescription = &a.Description

@@ -128,7 +128,7 @@ func (*Team) Read(ctx context.Context, req infer.ReadRequest[TeamArgs, TeamState
 	if req.State.Name == "" { // import
 		override = prov.ImportOrg(org)
 	}
-	st, found, err := prov.ReadTeam(ctx, org, name)
+	st, found, err := prov.ReadTeam(ctx, mapping.TeamArgs{Organization: org, Name: name, DisplayName: deref(req.State.DisplayName)})
 	if err != nil || !found {
 		return infer.ReadResponse[TeamArgs, TeamState]{}, err
 	}

@@ -159,7 +159,11 @@ func TestTeamCheck(t *testing.T) {
 
 func TestTeamRoleAssignment(t *testing.T) {
 	e := setup(t)
-	e.create(iampulumi.TeamType, obj(map[string]any{"name": "platform"}))
+	// Without a display name the server uses the name; a refresh shows no change.
+	tid, tin, tstate := e.create(iampulumi.TeamType, obj(map[string]any{"name": "platform"}))
+	if r, err := e.s.Read(p.ReadRequest{Urn: urn(iampulumi.TeamType, "t"), ID: tid, Properties: tstate, Inputs: tin}); err != nil || !r.Inputs.Equals(tin) {
+		t.Fatalf("team refresh: %v %v %v", err, r.Inputs, tin)
+	}
 	perm := e.createPermission()
 	_, _, role := e.create(iampulumi.CustomRoleType, roleInputs(perm, "myapp/prod"))
 	roleID := role.Get("roleId").AsString()

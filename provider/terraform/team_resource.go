@@ -152,7 +152,7 @@ func (r *teamResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		return
 	}
 	org := r.readOrg(state.ID, state.Organization)
-	st, found, err := r.data.prov.ReadTeam(ctx, org, state.Name.ValueString())
+	st, found, err := r.data.prov.ReadTeam(ctx, mapping.TeamArgs{Organization: org, Name: state.Name.ValueString(), DisplayName: state.DisplayName.ValueString()})
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot read team", errText(err))
 		return

@@ -112,7 +112,9 @@ resource "iam_team_role_assignment" "a" {
 				},
 				Check: resource.ComposeTestCheckFunc(
 					capture("iam_custom_role.r", "role_id", &roleID),
-					func(*terraform.State) error { return e.checkTeam("platform", []string{"alice", "bob"}, []string{roleID}) },
+					func(*terraform.State) error {
+						return e.checkTeam("platform", []string{"alice", "bob"}, []string{roleID})
+					},
 					resource.TestCheckResourceAttrPtr(assign, "role_id", &roleID),
 					func(s *terraform.State) error {
 						if id := s.RootModule().Resources[assign].Primary.ID; id != "acme/platform/"+roleID {
@@ -150,7 +152,9 @@ resource "iam_team_role_assignment" "a" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 				}},
-				Check: func(*terraform.State) error { return e.checkTeam("platform", []string{"alice", "bob"}, []string{roleID}) },
+				Check: func(*terraform.State) error {
+					return e.checkTeam("platform", []string{"alice", "bob"}, []string{roleID})
+				},
 			},
 			// The role taken away outside Terraform: the assignment is created again.
 			{
@@ -164,7 +168,9 @@ resource "iam_team_role_assignment" "a" {
 					plancheck.ExpectResourceAction(assign, plancheck.ResourceActionCreate),
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop),
 				}},
-				Check: func(*terraform.State) error { return e.checkTeam("platform", []string{"alice", "bob"}, []string{roleID}) },
+				Check: func(*terraform.State) error {
+					return e.checkTeam("platform", []string{"alice", "bob"}, []string{roleID})
+				},
 			},
 			// No members: all removed.
 			{
