@@ -37,6 +37,9 @@ const (
 	FieldDisplayName      Field = "displayName"
 	FieldMembers          Field = "members"
 	FieldTeam             Field = "team"
+	FieldLogin            Field = "login"
+	FieldRole             Field = "role"
+	FieldEmail            Field = "email"
 )
 
 // Setting is a provider setting as mapping names it.

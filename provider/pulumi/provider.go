@@ -25,6 +25,7 @@ const (
 	OrganizationAccessTokenType = "iam:index:OrganizationAccessToken"
 	TeamType                    = "iam:index:Team"
 	TeamRoleAssignmentType      = "iam:index:TeamRoleAssignment"
+	OrganizationMemberType      = "iam:index:OrganizationMember"
 	GetScopesFunction           = "iam:index:getScopes"
 	CheckAccessFunction         = "iam:index:checkAccess"
 	GetCustomRoleFunction       = "iam:index:getCustomRole"
@@ -64,6 +65,7 @@ func Provider() (p.Provider, error) {
 			infer.Resource(&OrganizationAccessToken{}),
 			infer.Resource(&Team{}),
 			infer.Resource(&TeamRoleAssignment{}),
+			infer.Resource(&OrganizationMember{}),
 		).
 		WithFunctions(
 			infer.Function(&GetScopes{}),
@@ -167,6 +169,7 @@ var unknownKinds = map[string]map[string]p.DiffKind{
 		"roleId": p.UpdateReplace, "admin": p.UpdateReplace, "expiresIn": p.UpdateReplace},
 	TeamType:               {"organization": p.UpdateReplace, "name": p.UpdateReplace},
 	TeamRoleAssignmentType: {"organization": p.UpdateReplace, "team": p.UpdateReplace, "roleId": p.UpdateReplace},
+	OrganizationMemberType: {"organization": p.UpdateReplace, "login": p.UpdateReplace},
 }
 
 // diffUnknowns wraps Diff so that an input that is not known yet (during a preview) always

@@ -30,6 +30,7 @@ var (
 	_ managedResource = (*tokenResource)(nil)
 	_ managedResource = (*teamResource)(nil)
 	_ managedResource = (*teamRoleResource)(nil)
+	_ managedResource = (*memberResource)(nil)
 )
 
 // resourceBase is what every resource shares: the provider data, set by Configure (the one

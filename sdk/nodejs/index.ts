@@ -35,6 +35,11 @@ export type OrganizationAccessToken = import("./organizationAccessToken").Organi
 export const OrganizationAccessToken: typeof import("./organizationAccessToken").OrganizationAccessToken = null as any;
 utilities.lazyLoad(exports, ["OrganizationAccessToken"], () => require("./organizationAccessToken"));
 
+export { OrganizationMemberArgs } from "./organizationMember";
+export type OrganizationMember = import("./organizationMember").OrganizationMember;
+export const OrganizationMember: typeof import("./organizationMember").OrganizationMember = null as any;
+utilities.lazyLoad(exports, ["OrganizationMember"], () => require("./organizationMember"));
+
 export { PermissionArgs } from "./permission";
 export type Permission = import("./permission").Permission;
 export const Permission: typeof import("./permission").Permission = null as any;
@@ -73,6 +78,8 @@ const _module = {
                 return new CustomRole(name, <any>undefined, { urn })
             case "iam:index:OrganizationAccessToken":
                 return new OrganizationAccessToken(name, <any>undefined, { urn })
+            case "iam:index:OrganizationMember":
+                return new OrganizationMember(name, <any>undefined, { urn })
             case "iam:index:Permission":
                 return new Permission(name, <any>undefined, { urn })
             case "iam:index:Team":

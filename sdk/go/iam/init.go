@@ -25,6 +25,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &CustomRole{}
 	case "iam:index:OrganizationAccessToken":
 		r = &OrganizationAccessToken{}
+	case "iam:index:OrganizationMember":
+		r = &OrganizationMember{}
 	case "iam:index:Permission":
 		r = &Permission{}
 	case "iam:index:Team":

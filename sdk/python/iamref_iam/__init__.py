@@ -12,6 +12,7 @@ from .get_custom_role import *
 from .get_permission import *
 from .get_scopes import *
 from .organization_access_token import *
+from .organization_member import *
 from .permission import *
 from .provider import *
 from .team import *
@@ -36,6 +37,7 @@ _utilities.register(
   "classes": {
    "iam:index:CustomRole": "CustomRole",
    "iam:index:OrganizationAccessToken": "OrganizationAccessToken",
+   "iam:index:OrganizationMember": "OrganizationMember",
    "iam:index:Permission": "Permission",
    "iam:index:Team": "Team",
    "iam:index:TeamRoleAssignment": "TeamRoleAssignment"
