@@ -26,6 +26,7 @@ const (
 	TeamType                    = "iam:index:Team"
 	TeamRoleAssignmentType      = "iam:index:TeamRoleAssignment"
 	OrganizationMemberType      = "iam:index:OrganizationMember"
+	TeamAccessTokenType         = "iam:index:TeamAccessToken"
 	GetScopesFunction           = "iam:index:getScopes"
 	CheckAccessFunction         = "iam:index:checkAccess"
 	GetCustomRoleFunction       = "iam:index:getCustomRole"
@@ -66,6 +67,7 @@ func Provider() (p.Provider, error) {
 			infer.Resource(&Team{}),
 			infer.Resource(&TeamRoleAssignment{}),
 			infer.Resource(&OrganizationMember{}),
+			infer.Resource(&TeamAccessToken{}),
 		).
 		WithFunctions(
 			infer.Function(&GetScopes{}),
@@ -170,6 +172,8 @@ var unknownKinds = map[string]map[string]p.DiffKind{
 	TeamType:               {"organization": p.UpdateReplace, "name": p.UpdateReplace},
 	TeamRoleAssignmentType: {"organization": p.UpdateReplace, "team": p.UpdateReplace, "roleId": p.UpdateReplace},
 	OrganizationMemberType: {"organization": p.UpdateReplace, "login": p.UpdateReplace},
+	TeamAccessTokenType: {"organization": p.UpdateReplace, "team": p.UpdateReplace, "name": p.UpdateReplace, "description": p.UpdateReplace,
+		"expiresIn": p.UpdateReplace},
 }
 
 // diffUnknowns wraps Diff so that an input that is not known yet (during a preview) always

@@ -31,6 +31,7 @@ var (
 	_ managedResource = (*teamResource)(nil)
 	_ managedResource = (*teamRoleResource)(nil)
 	_ managedResource = (*memberResource)(nil)
+	_ managedResource = (*teamTokenResource)(nil)
 )
 
 // resourceBase is what every resource shares: the provider data, set by Configure (the one

@@ -55,6 +55,11 @@ export type Team = import("./team").Team;
 export const Team: typeof import("./team").Team = null as any;
 utilities.lazyLoad(exports, ["Team"], () => require("./team"));
 
+export { TeamAccessTokenArgs } from "./teamAccessToken";
+export type TeamAccessToken = import("./teamAccessToken").TeamAccessToken;
+export const TeamAccessToken: typeof import("./teamAccessToken").TeamAccessToken = null as any;
+utilities.lazyLoad(exports, ["TeamAccessToken"], () => require("./teamAccessToken"));
+
 export { TeamRoleAssignmentArgs } from "./teamRoleAssignment";
 export type TeamRoleAssignment = import("./teamRoleAssignment").TeamRoleAssignment;
 export const TeamRoleAssignment: typeof import("./teamRoleAssignment").TeamRoleAssignment = null as any;
@@ -84,6 +89,8 @@ const _module = {
                 return new Permission(name, <any>undefined, { urn })
             case "iam:index:Team":
                 return new Team(name, <any>undefined, { urn })
+            case "iam:index:TeamAccessToken":
+                return new TeamAccessToken(name, <any>undefined, { urn })
             case "iam:index:TeamRoleAssignment":
                 return new TeamRoleAssignment(name, <any>undefined, { urn })
             default:

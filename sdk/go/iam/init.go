@@ -31,6 +31,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &Permission{}
 	case "iam:index:Team":
 		r = &Team{}
+	case "iam:index:TeamAccessToken":
+		r = &TeamAccessToken{}
 	case "iam:index:TeamRoleAssignment":
 		r = &TeamRoleAssignment{}
 	default:

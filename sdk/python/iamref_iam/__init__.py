@@ -16,6 +16,7 @@ from .organization_member import *
 from .permission import *
 from .provider import *
 from .team import *
+from .team_access_token import *
 from .team_role_assignment import *
 from ._inputs import *
 from . import outputs
@@ -40,6 +41,7 @@ _utilities.register(
    "iam:index:OrganizationMember": "OrganizationMember",
    "iam:index:Permission": "Permission",
    "iam:index:Team": "Team",
+   "iam:index:TeamAccessToken": "TeamAccessToken",
    "iam:index:TeamRoleAssignment": "TeamRoleAssignment"
   }
  }
