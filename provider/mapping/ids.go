@@ -40,3 +40,28 @@ func (p *Provider) ImportOrg(org string) string {
 	}
 	return org
 }
+
+// AssignmentID is the ID of a TeamRoleAssignment: "{org}/{team}/{roleId}".
+func AssignmentID(org, team, roleID string) string { return org + "/" + team + "/" + roleID }
+
+// ParseAssignmentID reads a TeamRoleAssignment's resource or import ID: "{org}/{team}/{roleId}",
+// or "{team}/{roleId}" in the provider's organization.
+func (p *Provider) ParseAssignmentID(id string) (org, team, roleID string, err error) {
+	parts := strings.Split(id, "/")
+	for _, s := range parts {
+		if s == "" {
+			parts = nil
+		}
+	}
+	switch len(parts) {
+	case 3:
+		return parts[0], parts[1], parts[2], nil
+	case 2:
+		org, err = p.Org("")
+		if err != nil {
+			return "", "", "", fmt.Errorf("ID %q: want \"{organization}/{team}/{roleId}\": %w", id, err)
+		}
+		return org, parts[0], parts[1], nil
+	}
+	return "", "", "", fmt.Errorf("ID %q: want \"{organization}/{team}/{roleId}\"", id)
+}

@@ -34,6 +34,12 @@ const (
 	FieldStack            Field = "stack"
 	FieldEnvironment      Field = "environment"
 	FieldInsightsAccount  Field = "insightsAccount"
+	FieldDisplayName      Field = "displayName"
+	FieldMembers          Field = "members"
+	FieldTeam             Field = "team"
+	FieldLogin            Field = "login"
+	FieldRole             Field = "role"
+	FieldEmail            Field = "email"
 )
 
 // Setting is a provider setting as mapping names it.

@@ -106,25 +106,45 @@ func (p *Provider) CreateToken(ctx context.Context, a TokenArgs, now time.Time) 
 	}
 	req := apitype.CreateOrgTokenRequest{Name: a.Name, Description: a.Description, Admin: a.Admin, RoleID: a.RoleID}
 	st := TokenState{TokenArgs: a}
-	if a.ExpiresIn != "" {
-		d, _ := ParseDuration(a.ExpiresIn)
-		exp := now.Add(d).Truncate(time.Second)
-		req.Expires = exp.Unix()
-		st.ExpiresAt = exp.UTC().Format(time.RFC3339)
+	req.Expires, st.ExpiresAt = expiry(a.ExpiresIn, now)
+	st.TokenID, st.TokenName, st.Value, err = createNamed(a.Name, func(name string) (*apitype.CreateTokenResponse, error) {
+		req.Name = name
+		return p.client.CreateToken(ctx, org, req)
+	})
+	if err != nil {
+		return TokenState{}, err
 	}
+	return st, nil
+}
+
+// expiry is the expiry of a token created now with expiresIn (checked): unix seconds for the
+// API and RFC 3339 for state; zero and "" for a token that never expires.
+func expiry(expiresIn string, now time.Time) (int64, string) {
+	if expiresIn == "" {
+		return 0, ""
+	}
+	d, _ := ParseDuration(expiresIn)
+	exp := now.Add(d).Truncate(time.Second)
+	return exp.Unix(), exp.UTC().Format(time.RFC3339)
+}
+
+// createNamed creates a token with create, trying "<name>-2", "<name>-3", … while the server
+// says the name is taken (token names stay reserved after deletion), and returns the token's
+// ID, the name used and the value.
+func createNamed(name string, create func(name string) (*apitype.CreateTokenResponse, error)) (id, used, value string, err error) {
 	for attempt := 1; ; attempt++ {
+		try := name
 		if attempt > 1 {
-			req.Name = suffixed(a.Name, attempt)
+			try = suffixed(name, attempt)
 		}
-		resp, err := p.client.CreateToken(ctx, org, req)
+		resp, err := create(try)
 		if client.IsConflict(err) && attempt < maxNameAttempts-1 {
 			continue
 		}
 		if err != nil {
-			return TokenState{}, apiErr(fmt.Sprintf("create token %q", req.Name), err)
+			return "", "", "", apiErr(fmt.Sprintf("create token %q", try), err)
 		}
-		st.TokenID, st.TokenName, st.Value = resp.ID, req.Name, resp.TokenValue
-		return st, nil
+		return resp.ID, try, resp.TokenValue, nil
 	}
 }
 
@@ -163,11 +183,18 @@ func (p *Provider) ReadToken(ctx context.Context, prior TokenState) (st TokenSta
 	if err != nil {
 		return TokenState{}, false, apiErr("list tokens", err)
 	}
+	st, found = tokenFrom(toks, prior)
+	return st, found, nil
+}
+
+// tokenFrom finds prior's token in toks and reads what the server has of it: its name and
+// expiry, and on import (prior.Name empty) its inputs.
+func tokenFrom(toks []apitype.AccessToken, prior TokenState) (TokenState, bool) {
 	for _, t := range toks {
 		if t.ID != prior.TokenID {
 			continue
 		}
-		st = prior
+		st := prior
 		st.TokenName = t.Name
 		if prior.Name == "" { // import: the inputs come from the server
 			st.Name, st.Description, st.Admin = t.Name, t.Description, t.Admin
@@ -179,9 +206,9 @@ func (p *Provider) ReadToken(ctx context.Context, prior TokenState) (st TokenSta
 		if t.Expires != 0 {
 			st.ExpiresAt = time.Unix(t.Expires, 0).UTC().Format(time.RFC3339)
 		}
-		return st, true, nil
+		return st, true
 	}
-	return TokenState{}, false, nil
+	return TokenState{}, false
 }
 
 // DeleteToken revokes the token; a token already gone is fine.

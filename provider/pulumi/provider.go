@@ -23,6 +23,10 @@ const (
 	PermissionType              = "iam:index:Permission"
 	CustomRoleType              = "iam:index:CustomRole"
 	OrganizationAccessTokenType = "iam:index:OrganizationAccessToken"
+	TeamType                    = "iam:index:Team"
+	TeamRoleAssignmentType      = "iam:index:TeamRoleAssignment"
+	OrganizationMemberType      = "iam:index:OrganizationMember"
+	TeamAccessTokenType         = "iam:index:TeamAccessToken"
 	GetScopesFunction           = "iam:index:getScopes"
 	CheckAccessFunction         = "iam:index:checkAccess"
 	GetCustomRoleFunction       = "iam:index:getCustomRole"
@@ -60,6 +64,10 @@ func Provider() (p.Provider, error) {
 			infer.Resource(&Permission{}),
 			infer.Resource(&CustomRole{}),
 			infer.Resource(&OrganizationAccessToken{}),
+			infer.Resource(&Team{}),
+			infer.Resource(&TeamRoleAssignment{}),
+			infer.Resource(&OrganizationMember{}),
+			infer.Resource(&TeamAccessToken{}),
 		).
 		WithFunctions(
 			infer.Function(&GetScopes{}),
@@ -161,6 +169,11 @@ var unknownKinds = map[string]map[string]p.DiffKind{
 	CustomRoleType: {"organization": p.UpdateReplace},
 	OrganizationAccessTokenType: {"organization": p.UpdateReplace, "name": p.UpdateReplace, "description": p.UpdateReplace,
 		"roleId": p.UpdateReplace, "admin": p.UpdateReplace, "expiresIn": p.UpdateReplace},
+	TeamType:               {"organization": p.UpdateReplace, "name": p.UpdateReplace},
+	TeamRoleAssignmentType: {"organization": p.UpdateReplace, "team": p.UpdateReplace, "roleId": p.UpdateReplace},
+	OrganizationMemberType: {"organization": p.UpdateReplace, "login": p.UpdateReplace},
+	TeamAccessTokenType: {"organization": p.UpdateReplace, "team": p.UpdateReplace, "name": p.UpdateReplace, "description": p.UpdateReplace,
+		"expiresIn": p.UpdateReplace},
 }
 
 // diffUnknowns wraps Diff so that an input that is not known yet (during a preview) always

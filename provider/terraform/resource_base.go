@@ -28,6 +28,10 @@ var (
 	_ managedResource = (*permissionResource)(nil)
 	_ managedResource = (*customRoleResource)(nil)
 	_ managedResource = (*tokenResource)(nil)
+	_ managedResource = (*teamResource)(nil)
+	_ managedResource = (*teamRoleResource)(nil)
+	_ managedResource = (*memberResource)(nil)
+	_ managedResource = (*teamTokenResource)(nil)
 )
 
 // resourceBase is what every resource shares: the provider data, set by Configure (the one

@@ -35,6 +35,11 @@ export type OrganizationAccessToken = import("./organizationAccessToken").Organi
 export const OrganizationAccessToken: typeof import("./organizationAccessToken").OrganizationAccessToken = null as any;
 utilities.lazyLoad(exports, ["OrganizationAccessToken"], () => require("./organizationAccessToken"));
 
+export { OrganizationMemberArgs } from "./organizationMember";
+export type OrganizationMember = import("./organizationMember").OrganizationMember;
+export const OrganizationMember: typeof import("./organizationMember").OrganizationMember = null as any;
+utilities.lazyLoad(exports, ["OrganizationMember"], () => require("./organizationMember"));
+
 export { PermissionArgs } from "./permission";
 export type Permission = import("./permission").Permission;
 export const Permission: typeof import("./permission").Permission = null as any;
@@ -44,6 +49,21 @@ export { ProviderArgs } from "./provider";
 export type Provider = import("./provider").Provider;
 export const Provider: typeof import("./provider").Provider = null as any;
 utilities.lazyLoad(exports, ["Provider"], () => require("./provider"));
+
+export { TeamArgs } from "./team";
+export type Team = import("./team").Team;
+export const Team: typeof import("./team").Team = null as any;
+utilities.lazyLoad(exports, ["Team"], () => require("./team"));
+
+export { TeamAccessTokenArgs } from "./teamAccessToken";
+export type TeamAccessToken = import("./teamAccessToken").TeamAccessToken;
+export const TeamAccessToken: typeof import("./teamAccessToken").TeamAccessToken = null as any;
+utilities.lazyLoad(exports, ["TeamAccessToken"], () => require("./teamAccessToken"));
+
+export { TeamRoleAssignmentArgs } from "./teamRoleAssignment";
+export type TeamRoleAssignment = import("./teamRoleAssignment").TeamRoleAssignment;
+export const TeamRoleAssignment: typeof import("./teamRoleAssignment").TeamRoleAssignment = null as any;
+utilities.lazyLoad(exports, ["TeamRoleAssignment"], () => require("./teamRoleAssignment"));
 
 
 // Export sub-modules:
@@ -63,8 +83,16 @@ const _module = {
                 return new CustomRole(name, <any>undefined, { urn })
             case "iam:index:OrganizationAccessToken":
                 return new OrganizationAccessToken(name, <any>undefined, { urn })
+            case "iam:index:OrganizationMember":
+                return new OrganizationMember(name, <any>undefined, { urn })
             case "iam:index:Permission":
                 return new Permission(name, <any>undefined, { urn })
+            case "iam:index:Team":
+                return new Team(name, <any>undefined, { urn })
+            case "iam:index:TeamAccessToken":
+                return new TeamAccessToken(name, <any>undefined, { urn })
+            case "iam:index:TeamRoleAssignment":
+                return new TeamRoleAssignment(name, <any>undefined, { urn })
             default:
                 throw new Error(`unknown resource type ${type}`);
         }

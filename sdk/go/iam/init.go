@@ -25,8 +25,16 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &CustomRole{}
 	case "iam:index:OrganizationAccessToken":
 		r = &OrganizationAccessToken{}
+	case "iam:index:OrganizationMember":
+		r = &OrganizationMember{}
 	case "iam:index:Permission":
 		r = &Permission{}
+	case "iam:index:Team":
+		r = &Team{}
+	case "iam:index:TeamAccessToken":
+		r = &TeamAccessToken{}
+	case "iam:index:TeamRoleAssignment":
+		r = &TeamRoleAssignment{}
 	default:
 		return nil, fmt.Errorf("unknown resource type: %s", typ)
 	}

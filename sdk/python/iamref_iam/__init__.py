@@ -12,8 +12,12 @@ from .get_custom_role import *
 from .get_permission import *
 from .get_scopes import *
 from .organization_access_token import *
+from .organization_member import *
 from .permission import *
 from .provider import *
+from .team import *
+from .team_access_token import *
+from .team_role_assignment import *
 from ._inputs import *
 from . import outputs
 
@@ -34,7 +38,11 @@ _utilities.register(
   "classes": {
    "iam:index:CustomRole": "CustomRole",
    "iam:index:OrganizationAccessToken": "OrganizationAccessToken",
-   "iam:index:Permission": "Permission"
+   "iam:index:OrganizationMember": "OrganizationMember",
+   "iam:index:Permission": "Permission",
+   "iam:index:Team": "Team",
+   "iam:index:TeamAccessToken": "TeamAccessToken",
+   "iam:index:TeamRoleAssignment": "TeamRoleAssignment"
   }
  }
 ]
