@@ -143,11 +143,7 @@ func (*OrganizationMember) Update(ctx context.Context, req infer.UpdateRequest[M
 	if req.DryRun {
 		return infer.UpdateResponse[MemberState]{Output: MemberState{MemberArgs: req.Inputs}}, nil
 	}
-	prov, err := provider(ctx)
-	if err != nil {
-		return infer.UpdateResponse[MemberState]{}, err
-	}
-	org, err := liveOrg(prov, req.ID)
+	prov, org, err := liveProvider(ctx, req.ID)
 	if err != nil {
 		return infer.UpdateResponse[MemberState]{}, err
 	}
@@ -161,11 +157,7 @@ func (*OrganizationMember) Update(ctx context.Context, req infer.UpdateRequest[M
 
 // Delete removes the member; one already gone is fine.
 func (*OrganizationMember) Delete(ctx context.Context, req infer.DeleteRequest[MemberState]) (infer.DeleteResponse, error) {
-	prov, err := provider(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	org, err := liveOrg(prov, req.ID)
+	prov, org, err := liveProvider(ctx, req.ID)
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}

@@ -152,11 +152,7 @@ func (*Permission) Update(ctx context.Context, req infer.UpdateRequest[Permissio
 	if req.DryRun {
 		return infer.UpdateResponse[PermissionState]{Output: PermissionState{PermissionArgs: req.Inputs, PermissionID: req.State.PermissionID, Version: req.State.Version}}, nil
 	}
-	prov, err := provider(ctx)
-	if err != nil {
-		return infer.UpdateResponse[PermissionState]{}, err
-	}
-	org, err := liveOrg(prov, req.ID)
+	prov, org, err := liveProvider(ctx, req.ID)
 	if err != nil {
 		return infer.UpdateResponse[PermissionState]{}, err
 	}
@@ -172,11 +168,7 @@ func (*Permission) Update(ctx context.Context, req infer.UpdateRequest[Permissio
 
 // Delete deletes the permission; one already gone is fine.
 func (*Permission) Delete(ctx context.Context, req infer.DeleteRequest[PermissionState]) (infer.DeleteResponse, error) {
-	prov, err := provider(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	org, err := liveOrg(prov, req.ID)
+	prov, org, err := liveProvider(ctx, req.ID)
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}

@@ -140,6 +140,17 @@ func liveOrg(prov *mapping.Provider, id string) (string, error) {
 	return org, err
 }
 
+// liveProvider is the configured provider and the organization a managed resource lives in
+// (the one of its ID), for the methods that act on it.
+func liveProvider(ctx context.Context, id string) (*mapping.Provider, string, error) {
+	prov, err := provider(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	org, err := liveOrg(prov, id)
+	return prov, org, err
+}
+
 // diffConfig replaces the provider (and so every resource it manages) only when the
 // organization changes; a new API URL or access token is an in-place update.
 func diffConfig(_ context.Context, req p.DiffRequest) (p.DiffResponse, error) {

@@ -263,11 +263,7 @@ func (*CustomRole) Update(ctx context.Context, req infer.UpdateRequest[CustomRol
 		out.RoleFields = req.Inputs.RoleFields
 		return infer.UpdateResponse[CustomRoleState]{Output: out}, nil
 	}
-	prov, err := provider(ctx)
-	if err != nil {
-		return infer.UpdateResponse[CustomRoleState]{}, err
-	}
-	org, err := liveOrg(prov, req.ID)
+	prov, org, err := liveProvider(ctx, req.ID)
 	if err != nil {
 		return infer.UpdateResponse[CustomRoleState]{}, err
 	}
@@ -283,11 +279,7 @@ func (*CustomRole) Update(ctx context.Context, req infer.UpdateRequest[CustomRol
 
 // Delete deletes the role; one already gone is fine.
 func (*CustomRole) Delete(ctx context.Context, req infer.DeleteRequest[CustomRoleState]) (infer.DeleteResponse, error) {
-	prov, err := provider(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	org, err := liveOrg(prov, req.ID)
+	prov, org, err := liveProvider(ctx, req.ID)
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}

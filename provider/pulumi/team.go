@@ -148,11 +148,7 @@ func (*Team) Update(ctx context.Context, req infer.UpdateRequest[TeamArgs, TeamS
 	if req.DryRun {
 		return infer.UpdateResponse[TeamState]{Output: TeamState{TeamArgs: req.Inputs}}, nil
 	}
-	prov, err := provider(ctx)
-	if err != nil {
-		return infer.UpdateResponse[TeamState]{}, err
-	}
-	org, err := liveOrg(prov, req.ID)
+	prov, org, err := liveProvider(ctx, req.ID)
 	if err != nil {
 		return infer.UpdateResponse[TeamState]{}, err
 	}
@@ -171,11 +167,7 @@ func (*Team) Update(ctx context.Context, req infer.UpdateRequest[TeamArgs, TeamS
 
 // Delete deletes the team; one already gone is fine.
 func (*Team) Delete(ctx context.Context, req infer.DeleteRequest[TeamState]) (infer.DeleteResponse, error) {
-	prov, err := provider(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	org, err := liveOrg(prov, req.ID)
+	prov, org, err := liveProvider(ctx, req.ID)
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}

@@ -195,11 +195,7 @@ func (*TeamAccessToken) Update(_ context.Context, req infer.UpdateRequest[TeamTo
 
 // Delete revokes the token; one already gone is fine.
 func (*TeamAccessToken) Delete(ctx context.Context, req infer.DeleteRequest[TeamTokenState]) (infer.DeleteResponse, error) {
-	prov, err := provider(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	org, err := liveOrg(prov, req.ID)
+	prov, org, err := liveProvider(ctx, req.ID)
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}

@@ -187,11 +187,7 @@ func (*OrganizationAccessToken) Update(_ context.Context, req infer.UpdateReques
 
 // Delete revokes the token; one already gone is fine.
 func (*OrganizationAccessToken) Delete(ctx context.Context, req infer.DeleteRequest[TokenState]) (infer.DeleteResponse, error) {
-	prov, err := provider(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	org, err := liveOrg(prov, req.ID)
+	prov, org, err := liveProvider(ctx, req.ID)
 	if err != nil {
 		return infer.DeleteResponse{}, err
 	}
