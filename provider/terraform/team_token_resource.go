@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -130,21 +129,8 @@ func (r *teamTokenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return
 	}
 	planOrgChange(ctx, r.data.prov, state.ID, state.Organization, plan.Organization, resp)
-	if plan.RotateBefore.IsUnknown() {
-		return
-	}
-	due, why := mapping.RotationDue(state.ExpiresAt.ValueString(), plan.RotateBefore.ValueString(), r.data.prov.Now())
-	if !due {
-		if state.Value.IsNull() && plan.Value.IsUnknown() {
-			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("value"), types.StringNull())...)
-		}
-		return
-	}
-	for _, a := range []string{"expires_at", "token_id", "token_name", "value", "id"} {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(a), types.StringUnknown())...)
-	}
-	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("expires_at"))
-	resp.Diagnostics.AddAttributeWarning(path.Root("rotate_before"), "Token renewal due", why.Text(names{})+" (token "+state.TokenName.ValueString()+")")
+	planTokenRenewal(ctx, r.data.prov, tokenLifetime{stateExpiresAt: state.ExpiresAt, stateName: state.TokenName, stateValue: state.Value,
+		planValue: plan.Value, planRotateBefore: plan.RotateBefore}, resp)
 }
 
 func (r *teamTokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

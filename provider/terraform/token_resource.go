@@ -165,24 +165,8 @@ func (r *tokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		return
 	}
 	planOrgChange(ctx, r.data.prov, state.ID, state.Organization, plan.Organization, resp)
-	if plan.RotateBefore.IsUnknown() {
-		return
-	}
-	due, why := mapping.RotationDue(state.ExpiresAt.ValueString(), plan.RotateBefore.ValueString(), r.data.prov.Now())
-	if !due {
-		if state.Value.IsNull() && plan.Value.IsUnknown() {
-			// An imported token has no value, and an in-place update does not give it one.
-			// (A replacement is planned afresh, without prior state.)
-			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("value"), types.StringNull())...)
-		}
-		return
-	}
-	// Terraform replaces only for a path whose value changes, so expires_at becomes unknown.
-	for _, a := range []string{"expires_at", "token_id", "token_name", "value", "id"} {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(a), types.StringUnknown())...)
-	}
-	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("expires_at"))
-	resp.Diagnostics.AddAttributeWarning(path.Root("rotate_before"), "Token renewal due", why.Text(names{})+" (token "+state.TokenName.ValueString()+")")
+	planTokenRenewal(ctx, r.data.prov, tokenLifetime{stateExpiresAt: state.ExpiresAt, stateName: state.TokenName, stateValue: state.Value,
+		planValue: plan.Value, planRotateBefore: plan.RotateBefore}, resp)
 }
 
 func (r *tokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -270,4 +254,35 @@ func (r *tokenResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 	if err := r.data.prov.DeleteToken(ctx, st); err != nil {
 		resp.Diagnostics.AddError("Cannot delete token", errText(err))
 	}
+}
+
+// tokenLifetime is what a token resource's plan needs to decide on renewal: its state's
+// expiry, name and value, and the plan's value and rotate_before.
+type tokenLifetime struct {
+	stateExpiresAt, stateName, stateValue types.String
+	planValue, planRotateBefore           types.String
+}
+
+// planTokenRenewal replaces a token whose renewal is due (rotate_before before its expiry) and
+// keeps an imported token's value null when it is not; iam_organization_access_token and
+// iam_team_access_token share it.
+func planTokenRenewal(ctx context.Context, prov *mapping.Provider, t tokenLifetime, resp *resource.ModifyPlanResponse) {
+	if t.planRotateBefore.IsUnknown() {
+		return
+	}
+	due, why := mapping.RotationDue(t.stateExpiresAt.ValueString(), t.planRotateBefore.ValueString(), prov.Now())
+	if !due {
+		if t.stateValue.IsNull() && t.planValue.IsUnknown() {
+			// An imported token has no value, and an in-place update does not give it one.
+			// (A replacement is planned afresh, without prior state.)
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("value"), types.StringNull())...)
+		}
+		return
+	}
+	// Terraform replaces only for a path whose value changes, so expires_at becomes unknown.
+	for _, a := range []string{"expires_at", "token_id", "token_name", "value", "id"} {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(a), types.StringUnknown())...)
+	}
+	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("expires_at"))
+	resp.Diagnostics.AddAttributeWarning(path.Root("rotate_before"), "Token renewal due", why.Text(names{})+" (token "+t.stateName.ValueString()+")")
 }
