@@ -1,12 +1,14 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/client"
 )
 
 // member adds a member with a built-in role as admin and, when roleID is set, gives them that
@@ -145,7 +147,7 @@ func TestMemberRefusals(t *testing.T) {
 	h.must(409, "POST", "/api/orgs/acme/members/alice/tokens", h.admin(), apitype.CreatePersonalTokenRequest{})
 	h.must(409, "POST", "/api/orgs/acme/members/alice", h.admin(), apitype.AddMemberRequest{Role: "member"})
 	member := h.builtin("member")
-	if r := h.must(409, "PATCH", "/api/orgs/acme/members/alice", h.admin(), apitype.UpdateMemberRequest{FGARoleID: &member}); !strings.Contains(r.errorBody(t).Message, "last admin") {
+	if r := h.must(409, "PATCH", "/api/orgs/acme/members/alice", h.admin(), apitype.UpdateMemberRequest{FGARoleID: &member}); !strings.Contains(r.errorBody(t).Message, "last member of acme with the admin role") {
 		t.Errorf("demoting the last admin: %s", r)
 	}
 	h.must(409, "DELETE", "/api/orgs/acme/members/alice", h.admin(), nil)
@@ -178,6 +180,58 @@ func TestMemberRefusals(t *testing.T) {
 	if len(users.Users) != 1 || users.Users[0].GitHubLogin != "bob" {
 		t.Errorf("users with role admin: %+v", users)
 	}
+}
+
+// TestConflictErrorTypes: a 409 for a name or ID that exists already carries errorType
+// already_exists; every other 409 (last admin, in use, …) carries custom, so that the client
+// prints the server's explanation and no "(… already exists)".
+func TestConflictErrorTypes(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.member("alice", "admin", "")
+	reader := h.grantRole("reader", authz.GrantSpec{Scopes: []string{"stack:read"}})
+	h.team("platform", reader.ID)
+	errorType := func(r *response) string {
+		t.Helper()
+		e := r.errorBody(t)
+		if len(e.Errors) != 1 {
+			t.Fatalf("want one field error: %s", r)
+		}
+		return e.Errors[0].ErrorType
+	}
+	for _, r := range []*response{
+		h.must(409, "POST", "/api/orgs/acme/members/alice", h.admin(), apitype.AddMemberRequest{Role: "member"}),
+		h.must(409, "POST", "/api/orgs/acme/teams/pulumi", h.admin(), apitype.CreateTeamRequest{Name: "platform"}),
+	} {
+		if got := errorType(r); got != apitype.ErrorTypeAlreadyExists {
+			t.Errorf("a clash: errorType %q, want already_exists: %s", got, r)
+		}
+	}
+	member := h.builtin("member")
+	for _, r := range []*response{
+		h.must(409, "PATCH", "/api/orgs/acme/members/alice", h.admin(), apitype.UpdateMemberRequest{FGARoleID: &member}),
+		h.must(409, "DELETE", "/api/orgs/acme/members/alice", h.admin(), nil),
+		h.must(409, "DELETE", "/api/orgs/acme/roles/"+reader.ID, h.admin(), nil),
+	} {
+		if got := errorType(r); got != apitype.ErrorTypeCustom {
+			t.Errorf("a refusal: errorType %q, want custom: %s", got, r)
+		}
+	}
+
+	// The client's text is the server's explanation, with what to do.
+	err := h.ts.Client.RemoveMember(ctx(t), org, "alice")
+	msg := fmt.Sprint(err)
+	if !client.IsConflict(err) || strings.Contains(msg, "already exists") || !strings.Contains(msg, "admin org tokens do not count") ||
+		!strings.Contains(msg, "make another member an admin first") {
+		t.Errorf("removing the last admin: %v", err)
+	}
+	err = h.ts.Client.DeleteRole(ctx(t), org, reader.ID, false)
+	if msg := fmt.Sprint(err); !client.IsConflict(err) || strings.Contains(msg, "already exists") || !strings.Contains(msg, "?force=true") {
+		t.Errorf("deleting a held role: %v", err)
+	}
+	// Once another member is admin, the first may go.
+	h.member("bob", "admin", "")
+	h.must(204, "DELETE", "/api/orgs/acme/members/alice", h.admin(), nil)
 }
 
 // TestPersonalTokens: a user lists, mints and revokes their own tokens, and no one else's.
