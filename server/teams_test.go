@@ -364,4 +364,57 @@ func TestDeleteHeldRole(t *testing.T) {
 	if len(roles.Roles) != 0 {
 		t.Errorf("a force-deleted role is still listed: %+v", roles.Roles)
 	}
+	var team apitype.Team
+	h.must(200, "GET", "/api/orgs/acme/teams/platform", h.admin(), nil).decode(t, &team)
+	if len(team.RoleIDs) != 0 {
+		t.Errorf("GET team lists a force-deleted role: %v", team.RoleIDs)
+	}
+	var teams apitype.ListTeamsResponse
+	h.must(200, "GET", "/api/orgs/acme/teams", h.admin(), nil).decode(t, &teams)
+	if len(teams.Teams) != 1 || len(teams.Teams[0].RoleIDs) != 0 {
+		t.Errorf("GET teams lists a force-deleted role: %+v", teams.Teams)
+	}
+}
+
+// TestTeamUpdates: an empty newDisplayName gives the team its name, as on create; taking a
+// role the team does not hold is a 404 that names the role, not the team.
+func TestTeamUpdates(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	reader := h.grantRole("reader", authz.GrantSpec{Scopes: []string{"stack:read"}})
+	h.must(200, "POST", "/api/orgs/acme/teams/pulumi", h.admin(), apitype.CreateTeamRequest{Name: "platform"})
+	getTeam := func() apitype.Team {
+		var out apitype.Team
+		h.must(200, "GET", "/api/orgs/acme/teams/platform", h.admin(), nil).decode(t, &out)
+		return out
+	}
+	if got := getTeam().DisplayName; got != "platform" {
+		t.Errorf("created without a display name: %q, want the name", got)
+	}
+	for _, name := range []string{"Platform Team", ""} {
+		h.must(204, "PATCH", "/api/orgs/acme/teams/platform", h.admin(), apitype.UpdateTeamRequest{NewDisplayName: &name})
+		want := name
+		if want == "" {
+			want = "platform"
+		}
+		if got := getTeam().DisplayName; got != want {
+			t.Errorf("PATCH newDisplayName %q: display name %q, want %q", name, got, want)
+		}
+	}
+
+	r := h.must(404, "DELETE", "/api/orgs/acme/teams/platform/roles/"+reader.ID, h.admin(), nil)
+	e := r.errorBody(t)
+	if want := fmt.Sprintf("team %q does not hold role %q", "platform", reader.ID); e.Message != want ||
+		len(e.Errors) != 1 || e.Errors[0].Attribute != "roleID" || e.Errors[0].ErrorType != apitype.ErrorTypeNotFound {
+		t.Errorf("taking a role the team does not hold: %s", r)
+	}
+	err := h.ts.Client.RemoveTeamRole(ctx(t), org, "platform", reader.ID)
+	if msg := fmt.Sprint(err); !client.IsNotFound(err) || strings.Contains(msg, "team not found") || !strings.Contains(msg, "does not hold role") {
+		t.Errorf("client text for a role the team does not hold: %v", err)
+	}
+	if r := h.must(404, "DELETE", "/api/orgs/acme/teams/nobody/roles/"+reader.ID, h.admin(), nil); !strings.Contains(r.errorBody(t).Message, `no team "nobody"`) {
+		t.Errorf("an unknown team: %s", r)
+	}
+	h.must(204, "POST", "/api/orgs/acme/teams/platform/roles/"+reader.ID, h.admin(), nil)
+	h.must(204, "DELETE", "/api/orgs/acme/teams/platform/roles/"+reader.ID, h.admin(), nil)
 }
