@@ -343,11 +343,8 @@ func (s *Server) listUserTokens(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	toks, err := s.st.ListUserTokens(r.Context(), s.org.Name, m.User.ID)
-	if err != nil {
-		return err
-	}
-	return s.writeTokens(r.Context(), w, toks, "")
+	q := store.TokenQuery{Kind: store.TokenPersonal, UserID: m.User.ID, Filter: store.TokensAll}
+	return s.listTokenPage(w, r, q, listName("personal-tokens", m.User.ID))
 }
 
 func (s *Server) createUserToken(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -322,11 +322,8 @@ func (s *Server) listTeamTokens(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	toks, err := s.st.ListTeamTokens(r.Context(), s.org.Name, t.ID)
-	if err != nil {
-		return err
-	}
-	return s.writeTokens(r.Context(), w, toks, "")
+	q := store.TokenQuery{Kind: store.TokenTeam, TeamID: t.ID, Filter: store.TokensAll}
+	return s.listTokenPage(w, r, q, listName("team-tokens", t.ID))
 }
 
 // createTeamToken mints a token acting as the team; the caller must hold the team's rights.

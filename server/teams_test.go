@@ -418,3 +418,59 @@ func TestTeamUpdates(t *testing.T) {
 	h.must(204, "POST", "/api/orgs/acme/teams/platform/roles/"+reader.ID, h.admin(), nil)
 	h.must(204, "DELETE", "/api/orgs/acme/teams/platform/roles/"+reader.ID, h.admin(), nil)
 }
+
+// TestTeamAndPersonalTokenPages: team and personal token listings are paged like the org's
+// (?maxResults=, continuation tokens bound to the listing: another team's is a 400).
+func TestTeamAndPersonalTokenPages(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.team("platform")
+	h.team("data")
+	h.member("alice", "admin", "")
+	alice := h.personal("alice")
+	for i := range 3 {
+		h.must(200, "POST", "/api/orgs/acme/teams/platform/tokens", h.admin(), apitype.CreateTeamTokenRequest{Name: fmt.Sprintf("platform-%d", i)})
+		h.must(200, "POST", "/api/user/tokens", alice, apitype.CreatePersonalTokenRequest{Description: fmt.Sprintf("laptop-%d", i)})
+	}
+	h.must(200, "POST", "/api/orgs/acme/teams/data/tokens", h.admin(), apitype.CreateTeamTokenRequest{Name: "data-0"})
+
+	pages := func(path, token string) (first, second apitype.ListTokensResponse) {
+		t.Helper()
+		h.must(200, "GET", path+"?maxResults=2", token, nil).decode(t, &first)
+		if len(first.Tokens) != 2 || first.ContinuationToken == "" {
+			t.Fatalf("%s first page: %+v", path, first)
+		}
+		h.must(200, "GET", path+"?maxResults=2&continuationToken="+first.ContinuationToken, token, nil).decode(t, &second)
+		if len(second.Tokens) != 2 && len(second.Tokens) != 1 || second.ContinuationToken != "" {
+			t.Fatalf("%s second page: %+v", path, second)
+		}
+		return first, second
+	}
+	first, second := pages("/api/orgs/acme/teams/platform/tokens", h.admin())
+	if len(second.Tokens) != 1 || first.Tokens[0].Name != "platform-0" || first.Tokens[1].Name != "platform-1" || second.Tokens[0].Name != "platform-2" {
+		t.Errorf("team token pages: %+v then %+v", first.Tokens, second.Tokens)
+	}
+	if r := h.must(400, "GET", "/api/orgs/acme/teams/data/tokens?continuationToken="+first.ContinuationToken, h.admin(), nil); firstAttr(r.errorBody(t)) != "continuationToken" {
+		t.Errorf("another team's continuation token: %s", r)
+	}
+	h.must(400, "GET", "/api/orgs/acme/teams/platform/tokens?maxResults=0", h.admin(), nil)
+
+	first, second = pages("/api/user/tokens", alice) // the first token, minted by the admin, and three more
+	if len(second.Tokens) != 2 || first.Tokens[0].Description != "first" || second.Tokens[1].Description != "laptop-2" {
+		t.Errorf("personal token pages: %+v then %+v", first.Tokens, second.Tokens)
+	}
+	h.must(400, "GET", "/api/orgs/acme/teams/platform/tokens?continuationToken="+first.ContinuationToken, h.admin(), nil)
+
+	// The client follows the pages.
+	toks, err := h.ts.Client.ListTeamTokens(ctx(t), org, "platform")
+	if err != nil || len(toks) != 3 {
+		t.Errorf("client.ListTeamTokens: %d tokens, %v", len(toks), err)
+	}
+}
+
+func firstAttr(e apitype.ErrorResponse) string {
+	if len(e.Errors) == 0 {
+		return ""
+	}
+	return e.Errors[0].Attribute
+}
