@@ -47,9 +47,23 @@ func notFound(resource, format string, args ...any) *apiError {
 	return e
 }
 
+// conflict is a 409 for a clash of names or IDs: the thing the request would create, or the
+// name it would take, exists already (errorType already_exists).
 func conflict(resource, attribute, format string, args ...any) *apiError {
+	return conflictOf(apitype.ErrorTypeAlreadyExists, resource, attribute, format, args...)
+}
+
+// refused is a 409 for every other conflict with the current state: a record still in use,
+// the last admin, a version that moved on. Pulumi's errorType values have no "in use", so it
+// carries custom, whose customMessage is the explanation (and the client prints no
+// "(… already exists)" after it).
+func refused(resource, attribute, format string, args ...any) *apiError {
+	return conflictOf(apitype.ErrorTypeCustom, resource, attribute, format, args...)
+}
+
+func conflictOf(errorType, resource, attribute, format string, args ...any) *apiError {
 	e := errorf(http.StatusConflict, format, args...)
-	e.fields = []apitype.FieldError{{Resource: resource, Attribute: attribute, ErrorType: apitype.ErrorTypeAlreadyExists, CustomMessage: e.msg}}
+	e.fields = []apitype.FieldError{{Resource: resource, Attribute: attribute, ErrorType: errorType, CustomMessage: e.msg}}
 	return e
 }
 

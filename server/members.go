@@ -239,7 +239,7 @@ func (s *Server) updateMember(w http.ResponseWriter, r *http.Request, c *call) e
 		err := s.st.SetMemberRole(r.Context(), s.org.Name, m.User.ID, rec.ID, builtinID(s.org.Name, apitype.OrgRoleAdmin))
 		switch {
 		case errors.Is(err, store.ErrLastHolder):
-			return conflict("member", "role", "%q is the last admin of %s; make another member an admin first", m.User.Login, s.org.Name)
+			return s.lastAdmin(m, "role", "demote")
 		case errors.Is(err, store.ErrNotFound):
 			return notFound("member", "%q is not a member of %s", m.User.Login, s.org.Name)
 		case err != nil:
@@ -249,6 +249,20 @@ func (s *Server) updateMember(w http.ResponseWriter, r *http.Request, c *call) e
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// lastAdmin refuses (409) to demote or remove the org's last admin member.
+//
+// The rule: an org keeps at least one member with the built-in admin role. Only members count,
+// not admin org tokens (the bootstrap token included): those are credentials held by automation
+// that expire, get revoked or leak, not people who can be asked; and the other way back in,
+// break-glass (`iam-server admin-token`), needs the database with the server stopped. So while
+// an admin token could still administer the org, the last admin *user* is what keeps it
+// administrable through the API. What to do is to make another member admin first.
+func (s *Server) lastAdmin(m store.Member, attribute, verb string) error {
+	return refused("member", attribute, "cannot %s %q: they are the last member of %s with the admin role, and an org keeps at least one "+
+		"(admin org tokens do not count: they are not members); make another member an admin first "+
+		"(PATCH /api/orgs/%s/members/{login} with {\"role\":\"admin\"}), then retry", verb, m.User.Login, s.org.Name, s.org.Name)
 }
 
 // removeMember ends a membership: the user leaves the org's teams and their personal tokens
@@ -264,7 +278,7 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, c *call) e
 	err = s.st.RemoveMember(r.Context(), s.org.Name, m.User.ID, builtinID(s.org.Name, apitype.OrgRoleAdmin), s.stamp())
 	switch {
 	case errors.Is(err, store.ErrLastHolder):
-		return conflict("member", "login", "%q is the last admin of %s; make another member an admin first", m.User.Login, s.org.Name)
+		return s.lastAdmin(m, "login", "remove")
 	case errors.Is(err, store.ErrNotFound):
 		return notFound("member", "%q is not a member of %s", m.User.Login, s.org.Name)
 	case err != nil:
@@ -298,7 +312,7 @@ func (s *Server) mintMemberToken(w http.ResponseWriter, r *http.Request, c *call
 		now := s.now().Unix()
 		for _, t := range live {
 			if t.Expires == 0 || t.Expires > now {
-				return 0, nil, conflict("token", "login", "%q has a personal token already; they mint more with POST /api/user/tokens", login)
+				return 0, nil, refused("token", "login", "%q has a personal token already; they mint more with POST /api/user/tokens", login)
 			}
 		}
 		if err := s.mayBind(r.Context(), c, userKey(m.User.ID), "token", "login", fmt.Sprintf("cannot mint a token acting as %q, who may do more than the caller", login)); err != nil {
@@ -329,11 +343,8 @@ func (s *Server) listUserTokens(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	toks, err := s.st.ListUserTokens(r.Context(), s.org.Name, m.User.ID)
-	if err != nil {
-		return err
-	}
-	return s.writeTokens(r.Context(), w, toks, "")
+	q := store.TokenQuery{Kind: store.TokenPersonal, UserID: m.User.ID, Filter: store.TokensAll}
+	return s.listTokenPage(w, r, q, listName("personal-tokens", m.User.ID))
 }
 
 func (s *Server) createUserToken(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -285,7 +285,7 @@ func (s *Server) checkComposers(ctx context.Context, trees *recordTrees, self st
 			}
 			seen[ref.ID] = true
 			if len(seen) > maxComposers {
-				return conflict("role", "details", "%s %q is composed by more than %d records, too many to re-check; compose it less widely", self.UXPurpose, self.Name, maxComposers)
+				return refused("role", "details", "%s %q is composed by more than %d records, too many to re-check; compose it less widely", self.UXPurpose, self.Name, maxComposers)
 			}
 			queue = append(queue, ref.ID)
 			p, err := trees.get(ref.ID)
@@ -296,7 +296,7 @@ func (s *Server) checkComposers(ctx context.Context, trees *recordTrees, self st
 				_, err = authz.Expand(p.node, trees.budget(p.size))
 			}
 			if err != nil {
-				return conflict("role", "details", "this change would break %s %q (%s), which composes %s %q: %v", ref.UXPurpose, ref.Name, ref.ID, self.UXPurpose, self.Name, err)
+				return refused("role", "details", "this change would break %s %q (%s), which composes %s %q: %v", ref.UXPurpose, ref.Name, ref.ID, self.UXPurpose, self.Name, err)
 			}
 		}
 	}
@@ -477,7 +477,7 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) err
 		expected = v
 	}
 	if expected != rec.Version {
-		return conflict("role", "version", "role %q is at version %d, not %d: it changed since you read it; read it again and retry", rec.Name, rec.Version, expected)
+		return refused("role", "version", "role %q is at version %d, not %d: it changed since you read it; read it again and retry", rec.Name, rec.Version, expected)
 	}
 	next := rec
 	if req.Name != nil {
@@ -513,7 +513,7 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := s.st.UpdateRecord(r.Context(), next, rec.Version); err != nil {
 		switch {
 		case errors.Is(err, store.ErrVersionConflict):
-			return conflict("role", "version", "role %q changed concurrently; read it again and retry", rec.Name)
+			return refused("role", "version", "role %q changed concurrently; read it again and retry", rec.Name)
 		case errors.Is(err, store.ErrConflict):
 			return conflict("role", "name", "a %s named %q already exists in %s", rec.UXPurpose, next.Name, s.org.Name)
 		}
@@ -539,7 +539,7 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	if rec.ID == def {
-		return conflict("role", "roleID", "%q is the organization's default role; make another role the default first", rec.Name)
+		return refused("role", "roleID", "%q is the organization's default role; make another role the default first", rec.Name)
 	}
 	referrers, err := s.st.Referrers(r.Context(), s.org.Name, rec.ID)
 	if err != nil {
@@ -550,7 +550,7 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *call) err
 		for i, ref := range referrers {
 			names[i] = fmt.Sprintf("%s %q (%s)", ref.UXPurpose, ref.Name, ref.ID)
 		}
-		return conflict("role", "roleID", "%q is composed by %s; remove it from them first", rec.Name, strings.Join(names, ", "))
+		return refused("role", "roleID", "%q is composed by %s; remove it from them first", rec.Name, strings.Join(names, ", "))
 	}
 	force := r.URL.Query().Get("force") == "true"
 	if !force {
@@ -567,7 +567,7 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *call) err
 			if len(toks) > shown {
 				names = append(names, "and more")
 			}
-			return conflict("role", "roleID", "%q is used by token(s) %s; delete them first, or pass ?force=true to delete the role and leave those tokens without rights", rec.Name, strings.Join(names, ", "))
+			return refused("role", "roleID", "%q is used by token(s) %s; delete them first, or pass ?force=true to delete the role and leave those tokens without rights", rec.Name, strings.Join(names, ", "))
 		}
 		members, err := s.st.ListMembersByRole(r.Context(), s.org.Name, rec.ID)
 		if err != nil {
@@ -585,7 +585,7 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *call) err
 			for _, t := range teams {
 				names = append(names, "team "+strconv.Quote(t.Name))
 			}
-			return conflict("role", "roleID", "%q is held by %s; assign them another role first, or pass ?force=true to delete it and leave them without its rights", rec.Name, strings.Join(names, ", "))
+			return refused("role", "roleID", "%q is held by %s; assign them another role first, or pass ?force=true to delete it and leave them without its rights", rec.Name, strings.Join(names, ", "))
 		}
 	}
 	if err := s.st.DeleteRecord(r.Context(), s.org.Name, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -30,11 +30,13 @@ func (s *Server) team(ctx context.Context, c *call, name string) (store.Team, er
 // teamJSON renders a team with its roles, and its members when withMembers.
 func (s *Server) teamJSON(ctx context.Context, t store.Team, withMembers bool) (apitype.Team, error) {
 	out := apitype.Team{Kind: apitype.TeamKindPulumi, Name: t.Name, DisplayName: t.DisplayName, Description: t.Description}
-	roles, err := s.st.ListTeamRoles(ctx, s.org.Name, t.ID)
+	roles, err := s.teamRoles(ctx, t)
 	if err != nil {
 		return out, err
 	}
-	out.RoleIDs = roles
+	for _, rec := range roles {
+		out.RoleIDs = append(out.RoleIDs, rec.ID)
+	}
 	if withMembers {
 		us, err := s.st.ListTeamMembers(ctx, s.org.Name, t.ID)
 		if err != nil {
@@ -45,6 +47,27 @@ func (s *Server) teamJSON(ctx context.Context, t store.Team, withMembers bool) (
 		}
 	}
 	return out, nil
+}
+
+// teamRoles returns the roles team t holds, skipping those deleted with ?force=true (the team
+// keeps their IDs, which grant nothing).
+func (s *Server) teamRoles(ctx context.Context, t store.Team) ([]store.Record, error) {
+	ids, err := s.st.ListTeamRoles(ctx, s.org.Name, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	recs := make([]store.Record, 0, len(ids))
+	for _, id := range ids {
+		rec, err := s.st.GetRecord(ctx, s.org.Name, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, rec)
+	}
+	return recs, nil
 }
 
 func validTeamText(displayName, description string) error {
@@ -138,6 +161,9 @@ func (s *Server) updateTeam(w http.ResponseWriter, r *http.Request, c *call) err
 	next := t
 	if req.NewDisplayName != nil {
 		next.DisplayName = *req.NewDisplayName
+		if next.DisplayName == "" {
+			next.DisplayName = t.Name // as on create
+		}
 	}
 	if req.NewDescription != nil {
 		next.Description = *req.NewDescription
@@ -212,7 +238,7 @@ func (s *Server) listTeamRoles(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	ids, err := s.st.ListTeamRoles(r.Context(), s.org.Name, t.ID)
+	recs, err := s.teamRoles(r.Context(), t)
 	if err != nil {
 		return err
 	}
@@ -221,14 +247,7 @@ func (s *Server) listTeamRoles(w http.ResponseWriter, r *http.Request, c *call) 
 		return err
 	}
 	resp := apitype.ListRolesResponse{}
-	for _, id := range ids {
-		rec, err := s.st.GetRecord(r.Context(), s.org.Name, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // deleted with ?force=true
-		}
-		if err != nil {
-			return err
-		}
+	for _, rec := range recs {
 		rec.IsOrgDefault = rec.ID == def
 		resp.Roles = append(resp.Roles, roleJSON(rec))
 	}
@@ -274,7 +293,9 @@ func (s *Server) removeTeamRole(w http.ResponseWriter, r *http.Request, c *call)
 	id := r.PathValue("roleID")
 	err = s.st.RemoveTeamRole(r.Context(), s.org.Name, t.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound("team", "team %q does not hold role %q", t.Name, id)
+		e := notFound("team", "team %q does not hold role %q", t.Name, id) // resource team: the provider takes it as "gone"
+		e.fields[0].Attribute = "roleID"
+		return e
 	}
 	if err != nil {
 		return err
@@ -301,11 +322,8 @@ func (s *Server) listTeamTokens(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	toks, err := s.st.ListTeamTokens(r.Context(), s.org.Name, t.ID)
-	if err != nil {
-		return err
-	}
-	return s.writeTokens(r.Context(), w, toks, "")
+	q := store.TokenQuery{Kind: store.TokenTeam, TeamID: t.ID, Filter: store.TokensAll}
+	return s.listTokenPage(w, r, q, listName("team-tokens", t.ID))
 }
 
 // createTeamToken mints a token acting as the team; the caller must hold the team's rights.

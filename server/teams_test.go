@@ -1,12 +1,14 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/client"
 )
 
 // member adds a member with a built-in role as admin and, when roleID is set, gives them that
@@ -145,7 +147,7 @@ func TestMemberRefusals(t *testing.T) {
 	h.must(409, "POST", "/api/orgs/acme/members/alice/tokens", h.admin(), apitype.CreatePersonalTokenRequest{})
 	h.must(409, "POST", "/api/orgs/acme/members/alice", h.admin(), apitype.AddMemberRequest{Role: "member"})
 	member := h.builtin("member")
-	if r := h.must(409, "PATCH", "/api/orgs/acme/members/alice", h.admin(), apitype.UpdateMemberRequest{FGARoleID: &member}); !strings.Contains(r.errorBody(t).Message, "last admin") {
+	if r := h.must(409, "PATCH", "/api/orgs/acme/members/alice", h.admin(), apitype.UpdateMemberRequest{FGARoleID: &member}); !strings.Contains(r.errorBody(t).Message, "last member of acme with the admin role") {
 		t.Errorf("demoting the last admin: %s", r)
 	}
 	h.must(409, "DELETE", "/api/orgs/acme/members/alice", h.admin(), nil)
@@ -178,6 +180,58 @@ func TestMemberRefusals(t *testing.T) {
 	if len(users.Users) != 1 || users.Users[0].GitHubLogin != "bob" {
 		t.Errorf("users with role admin: %+v", users)
 	}
+}
+
+// TestConflictErrorTypes: a 409 for a name or ID that exists already carries errorType
+// already_exists; every other 409 (last admin, in use, …) carries custom, so that the client
+// prints the server's explanation and no "(… already exists)".
+func TestConflictErrorTypes(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.member("alice", "admin", "")
+	reader := h.grantRole("reader", authz.GrantSpec{Scopes: []string{"stack:read"}})
+	h.team("platform", reader.ID)
+	errorType := func(r *response) string {
+		t.Helper()
+		e := r.errorBody(t)
+		if len(e.Errors) != 1 {
+			t.Fatalf("want one field error: %s", r)
+		}
+		return e.Errors[0].ErrorType
+	}
+	for _, r := range []*response{
+		h.must(409, "POST", "/api/orgs/acme/members/alice", h.admin(), apitype.AddMemberRequest{Role: "member"}),
+		h.must(409, "POST", "/api/orgs/acme/teams/pulumi", h.admin(), apitype.CreateTeamRequest{Name: "platform"}),
+	} {
+		if got := errorType(r); got != apitype.ErrorTypeAlreadyExists {
+			t.Errorf("a clash: errorType %q, want already_exists: %s", got, r)
+		}
+	}
+	member := h.builtin("member")
+	for _, r := range []*response{
+		h.must(409, "PATCH", "/api/orgs/acme/members/alice", h.admin(), apitype.UpdateMemberRequest{FGARoleID: &member}),
+		h.must(409, "DELETE", "/api/orgs/acme/members/alice", h.admin(), nil),
+		h.must(409, "DELETE", "/api/orgs/acme/roles/"+reader.ID, h.admin(), nil),
+	} {
+		if got := errorType(r); got != apitype.ErrorTypeCustom {
+			t.Errorf("a refusal: errorType %q, want custom: %s", got, r)
+		}
+	}
+
+	// The client's text is the server's explanation, with what to do.
+	err := h.ts.Client.RemoveMember(ctx(t), org, "alice")
+	msg := fmt.Sprint(err)
+	if !client.IsConflict(err) || strings.Contains(msg, "already exists") || !strings.Contains(msg, "admin org tokens do not count") ||
+		!strings.Contains(msg, "make another member an admin first") {
+		t.Errorf("removing the last admin: %v", err)
+	}
+	err = h.ts.Client.DeleteRole(ctx(t), org, reader.ID, false)
+	if msg := fmt.Sprint(err); !client.IsConflict(err) || strings.Contains(msg, "already exists") || !strings.Contains(msg, "?force=true") {
+		t.Errorf("deleting a held role: %v", err)
+	}
+	// Once another member is admin, the first may go.
+	h.member("bob", "admin", "")
+	h.must(204, "DELETE", "/api/orgs/acme/members/alice", h.admin(), nil)
 }
 
 // TestPersonalTokens: a user lists, mints and revokes their own tokens, and no one else's.
@@ -310,4 +364,113 @@ func TestDeleteHeldRole(t *testing.T) {
 	if len(roles.Roles) != 0 {
 		t.Errorf("a force-deleted role is still listed: %+v", roles.Roles)
 	}
+	var team apitype.Team
+	h.must(200, "GET", "/api/orgs/acme/teams/platform", h.admin(), nil).decode(t, &team)
+	if len(team.RoleIDs) != 0 {
+		t.Errorf("GET team lists a force-deleted role: %v", team.RoleIDs)
+	}
+	var teams apitype.ListTeamsResponse
+	h.must(200, "GET", "/api/orgs/acme/teams", h.admin(), nil).decode(t, &teams)
+	if len(teams.Teams) != 1 || len(teams.Teams[0].RoleIDs) != 0 {
+		t.Errorf("GET teams lists a force-deleted role: %+v", teams.Teams)
+	}
+}
+
+// TestTeamUpdates: an empty newDisplayName gives the team its name, as on create; taking a
+// role the team does not hold is a 404 that names the role, not the team.
+func TestTeamUpdates(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	reader := h.grantRole("reader", authz.GrantSpec{Scopes: []string{"stack:read"}})
+	h.must(200, "POST", "/api/orgs/acme/teams/pulumi", h.admin(), apitype.CreateTeamRequest{Name: "platform"})
+	getTeam := func() apitype.Team {
+		var out apitype.Team
+		h.must(200, "GET", "/api/orgs/acme/teams/platform", h.admin(), nil).decode(t, &out)
+		return out
+	}
+	if got := getTeam().DisplayName; got != "platform" {
+		t.Errorf("created without a display name: %q, want the name", got)
+	}
+	for _, name := range []string{"Platform Team", ""} {
+		h.must(204, "PATCH", "/api/orgs/acme/teams/platform", h.admin(), apitype.UpdateTeamRequest{NewDisplayName: &name})
+		want := name
+		if want == "" {
+			want = "platform"
+		}
+		if got := getTeam().DisplayName; got != want {
+			t.Errorf("PATCH newDisplayName %q: display name %q, want %q", name, got, want)
+		}
+	}
+
+	r := h.must(404, "DELETE", "/api/orgs/acme/teams/platform/roles/"+reader.ID, h.admin(), nil)
+	e := r.errorBody(t)
+	if want := fmt.Sprintf("team %q does not hold role %q", "platform", reader.ID); e.Message != want ||
+		len(e.Errors) != 1 || e.Errors[0].Attribute != "roleID" || e.Errors[0].ErrorType != apitype.ErrorTypeNotFound {
+		t.Errorf("taking a role the team does not hold: %s", r)
+	}
+	err := h.ts.Client.RemoveTeamRole(ctx(t), org, "platform", reader.ID)
+	if msg := fmt.Sprint(err); !client.IsNotFound(err) || strings.Contains(msg, "team not found") || !strings.Contains(msg, "does not hold role") {
+		t.Errorf("client text for a role the team does not hold: %v", err)
+	}
+	if r := h.must(404, "DELETE", "/api/orgs/acme/teams/nobody/roles/"+reader.ID, h.admin(), nil); !strings.Contains(r.errorBody(t).Message, `no team "nobody"`) {
+		t.Errorf("an unknown team: %s", r)
+	}
+	h.must(204, "POST", "/api/orgs/acme/teams/platform/roles/"+reader.ID, h.admin(), nil)
+	h.must(204, "DELETE", "/api/orgs/acme/teams/platform/roles/"+reader.ID, h.admin(), nil)
+}
+
+// TestTeamAndPersonalTokenPages: team and personal token listings are paged like the org's
+// (?maxResults=, continuation tokens bound to the listing: another team's is a 400).
+func TestTeamAndPersonalTokenPages(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.team("platform")
+	h.team("data")
+	h.member("alice", "admin", "")
+	alice := h.personal("alice")
+	for i := range 3 {
+		h.must(200, "POST", "/api/orgs/acme/teams/platform/tokens", h.admin(), apitype.CreateTeamTokenRequest{Name: fmt.Sprintf("platform-%d", i)})
+		h.must(200, "POST", "/api/user/tokens", alice, apitype.CreatePersonalTokenRequest{Description: fmt.Sprintf("laptop-%d", i)})
+	}
+	h.must(200, "POST", "/api/orgs/acme/teams/data/tokens", h.admin(), apitype.CreateTeamTokenRequest{Name: "data-0"})
+
+	pages := func(path, token string) (first, second apitype.ListTokensResponse) {
+		t.Helper()
+		h.must(200, "GET", path+"?maxResults=2", token, nil).decode(t, &first)
+		if len(first.Tokens) != 2 || first.ContinuationToken == "" {
+			t.Fatalf("%s first page: %+v", path, first)
+		}
+		h.must(200, "GET", path+"?maxResults=2&continuationToken="+first.ContinuationToken, token, nil).decode(t, &second)
+		if len(second.Tokens) != 2 && len(second.Tokens) != 1 || second.ContinuationToken != "" {
+			t.Fatalf("%s second page: %+v", path, second)
+		}
+		return first, second
+	}
+	first, second := pages("/api/orgs/acme/teams/platform/tokens", h.admin())
+	if len(second.Tokens) != 1 || first.Tokens[0].Name != "platform-0" || first.Tokens[1].Name != "platform-1" || second.Tokens[0].Name != "platform-2" {
+		t.Errorf("team token pages: %+v then %+v", first.Tokens, second.Tokens)
+	}
+	if r := h.must(400, "GET", "/api/orgs/acme/teams/data/tokens?continuationToken="+first.ContinuationToken, h.admin(), nil); firstAttr(r.errorBody(t)) != "continuationToken" {
+		t.Errorf("another team's continuation token: %s", r)
+	}
+	h.must(400, "GET", "/api/orgs/acme/teams/platform/tokens?maxResults=0", h.admin(), nil)
+
+	first, second = pages("/api/user/tokens", alice) // the first token, minted by the admin, and three more
+	if len(second.Tokens) != 2 || first.Tokens[0].Description != "first" || second.Tokens[1].Description != "laptop-2" {
+		t.Errorf("personal token pages: %+v then %+v", first.Tokens, second.Tokens)
+	}
+	h.must(400, "GET", "/api/orgs/acme/teams/platform/tokens?continuationToken="+first.ContinuationToken, h.admin(), nil)
+
+	// The client follows the pages.
+	toks, err := h.ts.Client.ListTeamTokens(ctx(t), org, "platform")
+	if err != nil || len(toks) != 3 {
+		t.Errorf("client.ListTeamTokens: %d tokens, %v", len(toks), err)
+	}
+}
+
+func firstAttr(e apitype.ErrorResponse) string {
+	if len(e.Errors) == 0 {
+		return ""
+	}
+	return e.Errors[0].Attribute
 }

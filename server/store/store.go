@@ -174,9 +174,13 @@ type TokenPos struct {
 	ID      string
 }
 
-// TokenQuery selects one page of organization tokens for ListTokensPage.
+// TokenQuery selects one page of tokens for ListTokensPage: organization tokens, or with Kind
+// set, a team's (TeamID) or a user's personal (UserID) tokens.
 type TokenQuery struct {
 	Org    string
+	Kind   TokenKind // TokenOrganization (the zero value), TokenTeam or TokenPersonal
+	TeamID string    // with TokenTeam
+	UserID string    // with TokenPersonal
 	Filter TokenFilter
 	Now    time.Time // for Filter
 	RoleID string    // only tokens holding this role; "" = any

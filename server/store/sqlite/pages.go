@@ -43,9 +43,20 @@ func (db *DB) ListTokensPage(ctx context.Context, q store.TokenQuery) ([]store.T
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("list tokens of org %q: limit %d", q.Org, q.Limit)
 	}
-	// Organization tokens only: team and personal tokens are listed by their team or user.
-	query := `SELECT ` + tokenCols + ` FROM tokens WHERE org = ? AND kind = '' AND deleted = 0 `
-	args := []any{q.Org}
+	// One kind of token: the org's, one team's, or one user's personal ones.
+	query := `SELECT ` + tokenCols + ` FROM tokens WHERE org = ? AND kind = ? AND deleted = 0 `
+	args := []any{q.Org, string(q.Kind)}
+	switch q.Kind {
+	case store.TokenOrganization:
+	case store.TokenTeam:
+		query += `AND team_id = ? `
+		args = append(args, q.TeamID)
+	case store.TokenPersonal:
+		query += `AND user_id = ? `
+		args = append(args, q.UserID)
+	default:
+		return nil, fmt.Errorf("list tokens of org %q: unknown kind %q", q.Org, q.Kind)
+	}
 	switch q.Filter {
 	case store.TokensActive:
 		query += `AND (expires = 0 OR expires > ?) `
