@@ -233,9 +233,7 @@ func (p *Provider) deleteRecord(ctx context.Context, orgOverride, id, what strin
 
 // inUse explains the server's refusal (409) to delete record id: the records that still
 // compose it, looked up (read-only) so that the message names them and the fix, or else the
-// server's own message. The server's 409 answers carry an already_exists field error whatever
-// the conflict, which the client's error text renders as "(roleID already exists)"; only the
-// server's message is kept.
+// server's own message (only the message: the field error's type adds nothing here).
 func (p *Provider) inUse(ctx context.Context, org, id, what string, cause error) error {
 	var users []string
 	for _, purpose := range []apitype.UXPurpose{apitype.UXPurposeRole, apitype.UXPurposePolicy, apitype.UXPurposeSet} {
