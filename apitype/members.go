@@ -96,6 +96,49 @@ type Team struct {
 	Description string       `json:"description"`
 	Members     []TeamMember `json:"members,omitempty"`
 	RoleIDs     []string     `json:"roleIds,omitempty"`
+	// Stacks and Environments are the team's legacy per-entity permissions (GET of one team).
+	Stacks       []TeamStackPermission       `json:"stacks,omitempty"`
+	Environments []TeamEnvironmentPermission `json:"environments,omitempty"`
+}
+
+// Legacy stack permission levels (Pulumi's StackPermission). Each grants the built-in set of
+// the same name on the stack; Creator grants what Admin does.
+const (
+	StackPermissionRead    = 101
+	StackPermissionWrite   = 102
+	StackPermissionAdmin   = 103
+	StackPermissionCreator = 104
+)
+
+// TeamStackPermission is a team's permission level on one stack: the body of addStackPermission
+// and editStackPermission, and an entry of Team.Stacks.
+type TeamStackPermission struct {
+	ProjectName string `json:"projectName"`
+	StackName   string `json:"stackName"`
+	Permission  int    `json:"permission"`
+}
+
+// TeamStackRef names a stack: the body of removeStack.
+type TeamStackRef struct {
+	ProjectName string `json:"projectName"`
+	StackName   string `json:"stackName"`
+}
+
+// TeamEnvironmentPermission is a team's permission on one environment (Pulumi's
+// TeamEnvironmentSettings): Permission is read, open, write or admin, each granting the
+// built-in environment set of that name; MaxOpenDuration (a duration such as "1h30m") bounds
+// how long the grant lets the environment be opened.
+type TeamEnvironmentPermission struct {
+	ProjectName     string `json:"projectName"`
+	EnvName         string `json:"envName"`
+	Permission      string `json:"permission"`
+	MaxOpenDuration string `json:"maxOpenDuration,omitempty"`
+}
+
+// TeamEnvironmentRef names an environment: the body of removeEnvironment.
+type TeamEnvironmentRef struct {
+	ProjectName string `json:"projectName"`
+	EnvName     string `json:"envName"`
 }
 
 // TeamMember is a member of a team (Pulumi's TeamMemberInfo: UserInfo and the team role,
@@ -137,13 +180,20 @@ const (
 
 // UpdateTeamRequest is the body of PATCH /api/orgs/{org}/teams/{team} (Pulumi's
 // UpdateTeamRequest): any of a new display name, a new description, and one member to add or
-// remove (Member is the user's login, MemberAction "add" or "remove"). The legacy per-entity
-// grants (addStackPermission, …) are not served yet: give the team a role instead.
+// remove (Member is the user's login, MemberAction "add" or "remove"), and the legacy
+// per-entity grants: a stack or environment permission added, edited or removed.
 type UpdateTeamRequest struct {
 	NewDisplayName *string `json:"newDisplayName,omitempty"`
 	NewDescription *string `json:"newDescription,omitempty"`
 	MemberAction   *string `json:"memberAction,omitempty"`
 	Member         *string `json:"member,omitempty"`
+
+	AddStackPermission        *TeamStackPermission       `json:"addStackPermission,omitempty"`
+	EditStackPermission       *TeamStackPermission       `json:"editStackPermission,omitempty"`
+	RemoveStack               *TeamStackRef              `json:"removeStack,omitempty"`
+	AddEnvironmentPermission  *TeamEnvironmentPermission `json:"addEnvironmentPermission,omitempty"`
+	EditEnvironmentPermission *TeamEnvironmentPermission `json:"editEnvironmentPermission,omitempty"`
+	RemoveEnvironment         *TeamEnvironmentRef        `json:"removeEnvironment,omitempty"`
 }
 
 // CreateTeamTokenRequest is the body of POST /api/orgs/{org}/teams/{team}/tokens (Pulumi's

@@ -138,7 +138,12 @@ func (ac *accessChecker) viaNames(via []string) ([]string, error) {
 	for i, id := range via {
 		name, ok := ac.names[id]
 		if !ok {
-			if teamID, isTeam := strings.CutPrefix(id, teamPrefix); isTeam {
+			if strings.HasPrefix(id, teamGrantPrefix) {
+				var err error
+				if name, err = ac.s.teamGrantName(ac.ctx, id); err != nil {
+					return nil, err
+				}
+			} else if teamID, isTeam := strings.CutPrefix(id, teamPrefix); isTeam {
 				t, err := ac.s.st.GetTeamByID(ac.ctx, ac.s.org.Name, teamID)
 				switch {
 				case err == nil:

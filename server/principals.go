@@ -237,7 +237,8 @@ func (c *indexCache) compile(ctx context.Context, key string) (compiledRole, err
 // Allow. (Merging separately compiled indexes would need an authz merge and would keep a
 // per-role index alive per principal; the synthetic root reuses Compile as is.)
 
-// principalTree resolves team keys to their roles' Compose and everything else to records,
+// principalTree resolves team keys to their roles' Compose (and teamgrant keys to a team's
+// per-entity grants, teamgrants.go) and everything else to records,
 // within one compile's budget.
 type principalTree struct {
 	ctx    context.Context
@@ -290,11 +291,24 @@ func (p *principalTree) team(id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p.teams[teamKey(id)] = &authz.Compose{IDs: kept}
-	if len(names) == 0 {
-		return "no roles", nil
+	grants, err := p.c.st.ListTeamGrants(p.ctx, p.c.org, id)
+	if err != nil {
+		return "", err
 	}
-	return "roles " + strings.Join(names, ", "), nil
+	for _, g := range grants {
+		key := teamGrantKey(id, g.EntityID)
+		p.teams[key] = p.c.teamGrantNode(g)
+		kept = append(kept, key)
+	}
+	p.teams[teamKey(id)] = &authz.Compose{IDs: kept}
+	desc := "no roles"
+	if len(names) > 0 {
+		desc = "roles " + strings.Join(names, ", ")
+	}
+	if len(grants) > 0 {
+		desc += fmt.Sprintf(" and %d per-entity permission(s)", len(grants))
+	}
+	return desc, nil
 }
 
 // finish compiles root and fills cr's index, error and deps.

@@ -38,6 +38,11 @@ func (s *Server) teamJSON(ctx context.Context, t store.Team, withMembers bool) (
 		out.RoleIDs = append(out.RoleIDs, rec.ID)
 	}
 	if withMembers {
+		gs, err := s.st.ListTeamGrants(ctx, s.org.Name, t.ID)
+		if err != nil {
+			return out, err
+		}
+		teamGrantsJSON(gs, &out)
 		us, err := s.st.ListTeamMembers(ctx, s.org.Name, t.ID)
 		if err != nil {
 			return out, err
@@ -140,8 +145,9 @@ func (s *Server) getTeam(w http.ResponseWriter, r *http.Request, c *call) error 
 	return nil
 }
 
-// updateTeam applies Pulumi's team PATCH: a new display name or description, and one member
-// added or removed. Adding a member hands them the team's rights, so the caller must hold
+// updateTeam applies Pulumi's team PATCH: a new display name or description, one member
+// added or removed, and the legacy per-entity grants (teamgrants.go). Adding a member hands
+// them the team's rights, and a grant hands its set to the team, so the caller must hold
 // them. Adding a member already in the team, or setting what is already set, changes nothing.
 func (s *Server) updateTeam(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req apitype.UpdateTeamRequest
@@ -152,8 +158,12 @@ func (s *Server) updateTeam(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	if req.NewDisplayName == nil && req.NewDescription == nil && req.Member == nil && req.MemberAction == nil {
-		return invalid("team", "body", "nothing to change: set newDisplayName, newDescription, or member and memberAction")
+	ops, err := s.teamGrantOps(r.Context(), c, t, &req)
+	if err != nil {
+		return err
+	}
+	if req.NewDisplayName == nil && req.NewDescription == nil && req.Member == nil && req.MemberAction == nil && len(ops) == 0 {
+		return invalid("team", "body", "nothing to change: set newDisplayName, newDescription, member and memberAction, or a stack or environment permission")
 	}
 	if (req.Member == nil) != (req.MemberAction == nil) {
 		return invalid("team", "memberAction", "member and memberAction go together")
@@ -213,6 +223,13 @@ func (s *Server) updateTeam(w http.ResponseWriter, r *http.Request, c *call) err
 			return err
 		}
 		s.indexes.invalidate(userKey(m.User.ID))
+	}
+	if len(ops) > 0 {
+		err := s.applyTeamGrantOps(r.Context(), t, ops)
+		s.indexes.invalidate(teamKey(t.ID)) // the team, its members and its tokens
+		if err != nil {
+			return err
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

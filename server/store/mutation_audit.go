@@ -13,7 +13,7 @@ import (
 // mutating method of a Store (SetDefaultRole, CreateRecord, UpdateRecord, DeleteRecord,
 // CreateToken, DeleteToken, CreateEntity, UpdateEntityTags, DeleteEntity, AddMember,
 // SetMemberRole, RemoveMember, CreateTeam, UpdateTeam, DeleteTeam, AddTeamMember,
-// RemoveTeamMember, AddTeamRole, RemoveTeamRole) called with such a
+// RemoveTeamMember, AddTeamRole, RemoveTeamRole, SetTeamGrant, RemoveTeamGrant) called with such a
 // context appends the event in its own transaction, unless an earlier call under the same
 // context already committed it: one request, one record. A call that fails writes nothing
 // and leaves the event pending for a later call. Housekeeping writes (TouchTokens, the

@@ -117,6 +117,21 @@ type Team struct {
 	Modified    time.Time
 }
 
+// TeamGrant is one of Pulumi's legacy per-entity team permissions: a team's permission level
+// on one stack or environment (addStackPermission, addEnvironmentPermission). Kind, Project and
+// Name are the entity's, filled in when read.
+type TeamGrant struct {
+	TeamID   string
+	EntityID string
+	Kind     authz.EntityKind
+	Project  string
+	Name     string
+	// Permission is the level as Pulumi sends it: "101".."104" for stacks, "read", "open",
+	// "write" or "admin" for environments.
+	Permission      string
+	MaxOpenDuration int64 // seconds; 0 = no bound (environments only)
+}
+
 // Entity is a stack, environment or insights account that grants can name.
 type Entity struct {
 	ID       string // opaque; the `identity` in PermissionLiteralExpression*
@@ -299,6 +314,14 @@ type Store interface {
 	RemoveTeamRole(ctx context.Context, org, teamID, roleID string) error
 	ListTeamRoles(ctx context.Context, org, teamID string) ([]string, error) // role IDs, sorted
 	ListTeamsByRole(ctx context.Context, org, roleID string) ([]Team, error) // ordered by name
+	// SetTeamGrant stores g, replacing the team's grant on the same entity: ErrNotFound if
+	// the team or the entity is missing from org.
+	SetTeamGrant(ctx context.Context, org string, g TeamGrant) error
+	// RemoveTeamGrant removes a team's grant on an entity: ErrNotFound if it has none.
+	RemoveTeamGrant(ctx context.Context, org, teamID, entityID string) error
+	// ListTeamGrants returns a team's per-entity grants, ordered by kind, project and name.
+	// Deleting an entity or the team deletes its grants.
+	ListTeamGrants(ctx context.Context, org, teamID string) ([]TeamGrant, error)
 
 	// CreateEntity stores e. ErrConflict if (Org, Kind, Project, Name) or the ID exists; an
 	// error if e.Kind is not one of authz.EntityKinds. Reading back an entity whose stored kind

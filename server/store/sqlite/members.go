@@ -347,3 +347,57 @@ func (db *DB) ListTeamsByRole(ctx context.Context, org, roleID string) ([]store.
 	}
 	return ts, nil
 }
+
+func (db *DB) SetTeamGrant(ctx context.Context, org string, g store.TeamGrant) error {
+	err := db.mutate(ctx, func(tx *sql.Tx) error {
+		if err := teamExists(ctx, tx, org, g.TeamID); err != nil {
+			return err
+		}
+		var ok bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM entities WHERE org = ? AND id = ?)`, org, g.EntityID).Scan(&ok); err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("entity %q: %w", g.EntityID, store.ErrNotFound)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO team_grants (team_id, entity_id, permission, max_open_duration)
+			VALUES (?, ?, ?, ?) ON CONFLICT (team_id, entity_id) DO UPDATE
+			SET permission = excluded.permission, max_open_duration = excluded.max_open_duration`,
+			g.TeamID, g.EntityID, g.Permission, g.MaxOpenDuration)
+		return dbErr(err)
+	})
+	if err != nil {
+		return fmt.Errorf("set grant of team %q on %q: %w", g.TeamID, g.EntityID, err)
+	}
+	return nil
+}
+
+func (db *DB) RemoveTeamGrant(ctx context.Context, org, teamID, entityID string) error {
+	err := db.mutate(ctx, func(tx *sql.Tx) error {
+		return execOneTx(ctx, tx, `DELETE FROM team_grants WHERE entity_id = ?
+			AND team_id = (SELECT id FROM teams WHERE org = ? AND id = ?)`, entityID, org, teamID)
+	})
+	if err != nil {
+		return fmt.Errorf("remove grant of team %q on %q: %w", teamID, entityID, err)
+	}
+	return nil
+}
+
+func (db *DB) ListTeamGrants(ctx context.Context, org, teamID string) ([]store.TeamGrant, error) {
+	gs, err := queryAll(ctx, db.r, func(s scanner) (store.TeamGrant, error) {
+		var g store.TeamGrant
+		var kind string
+		if err := s.Scan(&g.TeamID, &g.EntityID, &kind, &g.Project, &g.Name, &g.Permission, &g.MaxOpenDuration); err != nil {
+			return g, err
+		}
+		var err error
+		g.Kind, err = parseKind(kind)
+		return g, err
+	}, `SELECT g.team_id, g.entity_id, e.kind, e.project, e.name, g.permission, g.max_open_duration
+		FROM team_grants g JOIN teams t ON t.id = g.team_id JOIN entities e ON e.id = g.entity_id
+		WHERE t.org = ? AND t.id = ? ORDER BY e.kind, e.project, e.name`, org, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("list grants of team %q: %w", teamID, err)
+	}
+	return gs, nil
+}
