@@ -319,7 +319,8 @@ type Store interface {
 	SetTeamGrant(ctx context.Context, org string, g TeamGrant) error
 	// RemoveTeamGrant removes a team's grant on an entity: ErrNotFound if it has none.
 	RemoveTeamGrant(ctx context.Context, org, teamID, entityID string) error
-	// ListTeamGrants returns a team's per-entity grants, ordered by kind, project and name.
+	// ListTeamGrants returns a team's per-entity grants, ordered by kind (as spelled: environment
+	// before stack), project and name.
 	// Deleting an entity or the team deletes its grants.
 	ListTeamGrants(ctx context.Context, org, teamID string) ([]TeamGrant, error)
 

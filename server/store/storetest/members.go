@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
 )
 
@@ -205,6 +206,30 @@ func testTeams(t *testing.T, s store.Store) {
 	roles, err = s.ListTeamRoles(ctx, orgA, "t1")
 	must(t, "ListTeamRoles after remove", err)
 	check(t, "ListTeamRoles after remove", roles, []string{"r1"})
+
+	// Per-entity grants: one per team and entity (set replaces), gone with the entity.
+	must(t, "CreateEntity g1", s.CreateEntity(ctx, ent(orgA, "g1", authz.KindStack, "app", "prod")))
+	must(t, "CreateEntity g2", s.CreateEntity(ctx, ent(orgA, "g2", authz.KindEnvironment, "app", "cfg")))
+	must(t, "SetTeamGrant stack", s.SetTeamGrant(ctx, orgA, store.TeamGrant{TeamID: "t1", EntityID: "g1", Permission: "101"}))
+	must(t, "SetTeamGrant stack again", s.SetTeamGrant(ctx, orgA, store.TeamGrant{TeamID: "t1", EntityID: "g1", Permission: "103"}))
+	must(t, "SetTeamGrant env", s.SetTeamGrant(ctx, orgA, store.TeamGrant{TeamID: "t1", EntityID: "g2", Permission: "open", MaxOpenDuration: 60}))
+	wantErr(t, "SetTeamGrant missing entity", s.SetTeamGrant(ctx, orgA, store.TeamGrant{TeamID: "t1", EntityID: "g9", Permission: "101"}), store.ErrNotFound)
+	wantErr(t, "SetTeamGrant team of another org", s.SetTeamGrant(ctx, orgB, store.TeamGrant{TeamID: "t1", EntityID: "g1", Permission: "101"}), store.ErrNotFound)
+	gs, err := s.ListTeamGrants(ctx, orgA, "t1")
+	must(t, "ListTeamGrants", err)
+	if len(gs) != 2 || gs[1] != (store.TeamGrant{TeamID: "t1", EntityID: "g1", Kind: authz.KindStack, Project: "app", Name: "prod", Permission: "103"}) ||
+		gs[0] != (store.TeamGrant{TeamID: "t1", EntityID: "g2", Kind: authz.KindEnvironment, Project: "app", Name: "cfg", Permission: "open", MaxOpenDuration: 60}) {
+		t.Errorf("ListTeamGrants: %+v", gs)
+	}
+	wantErr(t, "RemoveTeamGrant team of another org", s.RemoveTeamGrant(ctx, orgB, "t1", "g2"), store.ErrNotFound)
+	must(t, "RemoveTeamGrant", s.RemoveTeamGrant(ctx, orgA, "t1", "g2"))
+	wantErr(t, "RemoveTeamGrant again", s.RemoveTeamGrant(ctx, orgA, "t1", "g2"), store.ErrNotFound)
+	must(t, "DeleteEntity g1", s.DeleteEntity(ctx, orgA, "g1"))
+	gs, err = s.ListTeamGrants(ctx, orgA, "t1")
+	must(t, "ListTeamGrants after DeleteEntity", err)
+	if len(gs) != 0 {
+		t.Errorf("ListTeamGrants after the entity's deletion: %+v", gs)
+	}
 
 	// Team tokens share the org token namespace; delete revokes them and reserves the name.
 	orgTok := tok(orgA, "k1", "ci")
