@@ -24,7 +24,8 @@ type AccessCheckRequest struct {
 	Checks []AccessCheck `json:"checks"`
 }
 
-// AccessCheck asks whether Principal (a token ID; empty means the caller) may perform Action
+// AccessCheck asks whether Principal (a token ID, "user:<login>" for a member, "team:<name>"
+// for a team; empty means the caller) may perform Action
 // (a scope name such as "stack:delete") on Entity.
 type AccessCheck struct {
 	Principal string    `json:"principal,omitempty"`

@@ -30,9 +30,7 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 		return invalid("accessCheck", "checks", "%d checks; at most %d per request", len(req.Checks), maxChecks)
 	}
 	resp := apitype.AccessCheckResponse{Results: make([]apitype.AccessCheckResult, len(req.Checks))}
-	ac := &accessChecker{s: s, ctx: r.Context(), principals: map[string]*authz.Index{"": c.principal.index, c.principal.token.ID: c.principal.index},
-		// Asking about another token's rights also needs org_token:read (who holds what).
-		mayReadTokens: c.principal.index.Decide(orgTokenRead.ID, authz.OrgEntity) == authz.Allowed}
+	ac := &accessChecker{s: s, ctx: r.Context(), principals: map[string]*authz.Index{"": c.principal.index, c.principal.token.ID: c.principal.index}}
 	for i, chk := range req.Checks {
 		res, err := ac.check(chk)
 		if ae := (*apiError)(nil); errors.As(err, &ae) {
@@ -63,7 +61,10 @@ func deniedChecksNote(checks []apitype.AccessCheck, results []apitype.AccessChec
 		if first == "" {
 			chk := checks[i]
 			first = chk.Action
-			if chk.Principal != "" {
+			switch {
+			case strings.HasPrefix(chk.Principal, userPrefix) || strings.HasPrefix(chk.Principal, teamPrefix):
+				first += " for " + chk.Principal
+			case chk.Principal != "":
 				first += " for token " + chk.Principal
 			}
 			if res.Error != "" {
@@ -79,22 +80,18 @@ func deniedChecksNote(checks []apitype.AccessCheck, results []apitype.AccessChec
 
 // accessChecker answers the checks of one request, compiling each principal named once.
 type accessChecker struct {
-	s             *Server
-	ctx           context.Context
-	principals    map[string]*authz.Index // by token ID; "" is the caller
-	mayReadTokens bool
-	names         map[string]string // viaNames: record or team key → name
+	s          *Server
+	ctx        context.Context
+	principals map[string]*authz.Index // by principal as sent (token ID, user:<login>, team:<name>); "" is the caller
+	names      map[string]string       // viaNames: record or team key → name
 }
 
 // check answers one check; an *apiError is that check's error, any other error fails the request.
 func (ac *accessChecker) check(chk apitype.AccessCheck) (apitype.AccessCheckResult, error) {
 	ix, ok := ac.principals[chk.Principal]
 	if !ok {
-		if !ac.mayReadTokens {
-			return apitype.AccessCheckResult{}, errorf(http.StatusForbidden, "principal: checking another token's access also needs org_token:read")
-		}
 		var err error
-		if ix, err = ac.s.principalIndex(ac.ctx, chk.Principal); err != nil {
+		if ix, err = ac.other(chk.Principal); err != nil {
 			return apitype.AccessCheckResult{}, err
 		}
 		ac.principals[chk.Principal] = ix
@@ -126,6 +123,49 @@ func (ac *accessChecker) check(chk apitype.AccessCheck) (apitype.AccessCheckResu
 			": answered from the reference as sent, without looking it up (no tags; conditions on tags do not hold)")
 	}
 	return res, nil
+}
+
+// Asking about a principal other than the calling token needs, besides role:read, the right
+// to read who holds what: org_token:read for a token, org_member_access:read ("view what a
+// member can access") for a member, team:read for a team.
+var (
+	orgMemberAccessRead = authz.MustScope("org_member_access:read")
+	teamRead            = authz.MustScope("team:read")
+)
+
+// other compiles the rights of a principal other than the calling token: a token by ID, a
+// member as "user:<login>", a team as "team:<name>" — the same compiled rights their tokens
+// act with. A principal that cannot be read or found is that check's error.
+func (ac *accessChecker) other(principal string) (*authz.Index, error) {
+	caller := ac.principals[""]
+	needs := func(sc authz.Scope, what string) error {
+		if caller.Decide(sc.ID, authz.OrgEntity) == authz.Allowed {
+			return nil
+		}
+		return errorf(http.StatusForbidden, "principal: checking %s access also needs %s", what, sc.Name)
+	}
+	if login, ok := strings.CutPrefix(principal, userPrefix); ok {
+		if login == "" {
+			return nil, invalid("accessCheck", "principal", "user: needs a login (user:<login>)")
+		}
+		if err := needs(orgMemberAccessRead, "a member's"); err != nil {
+			return nil, err
+		}
+		return ac.s.userIndex(ac.ctx, login)
+	}
+	if name, ok := strings.CutPrefix(principal, teamPrefix); ok {
+		if name == "" {
+			return nil, invalid("accessCheck", "principal", "team: needs a team name (team:<name>)")
+		}
+		if err := needs(teamRead, "a team's"); err != nil {
+			return nil, err
+		}
+		return ac.s.teamIndex(ac.ctx, name)
+	}
+	if err := needs(orgTokenRead, "another token's"); err != nil {
+		return nil, err
+	}
+	return ac.s.principalIndex(ac.ctx, principal)
 }
 
 // viaNames names the steps of a grant's path: the teams and records the principal's rights
@@ -200,6 +240,47 @@ func (s *Server) principalIndex(ctx context.Context, tokenID string) (*authz.Ind
 	}
 	cr, err := s.indexes.forToken(ctx, tok)
 	return cr.ix, err
+}
+
+// userIndex is the compiled effective rights of the member with this login (what their
+// personal tokens act with).
+func (s *Server) userIndex(ctx context.Context, login string) (*authz.Index, error) {
+	m, err := s.st.GetMember(ctx, s.org.Name, login)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("member", "principal: %q is not a member of the organization", login)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.subjectIndex(ctx, userKey(m.User.ID), "member", login)
+}
+
+// teamIndex is the compiled rights of the team with this name (what its tokens act with).
+func (s *Server) teamIndex(ctx context.Context, name string) (*authz.Index, error) {
+	t, err := s.st.GetTeam(ctx, s.org.Name, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("team", "principal: no team named %q", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.subjectIndex(ctx, teamKey(t.ID), "team", name)
+}
+
+// subjectIndex compiles a user's or team's rights by cache key, as forToken does for their
+// tokens: rights that do not compile are none.
+func (s *Server) subjectIndex(ctx context.Context, key, kind, name string) (*authz.Index, error) {
+	cr, err := s.indexes.role(ctx, key)
+	if errors.Is(err, store.ErrNotFound) { // removed since the lookup
+		return nil, notFound(kind, "principal: no %s %q", kind, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cr.err != nil {
+		return emptyIndex, nil
+	}
+	return cr.ix, nil
 }
 
 // resolveRef finds the entity an access check names, by ID or by project/name. The caller

@@ -345,3 +345,97 @@ func TestAccessCheckStructuredReasons(t *testing.T) {
 		t.Errorf("org-level allowed: %+v", r[3])
 	}
 }
+
+// TestAccessCheckUserAndTeam: the principal may be a member (user:<login>) or a team
+// (team:<name>), answered with their effective rights and the path; asking needs
+// org_member_access:read or team:read besides role:read; an unknown one fails its check alone.
+func TestAccessCheckUserAndTeam(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	prod := h.stack("payments", "prod", nil)
+	h.stack("payments", "dev", nil)
+	nothing := h.grantRole("nothing", authz.GrantSpec{Scopes: []string{"tags:read"}})
+	ciProd := h.grantRole("ci-prod", authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{prod.ID}}})
+	h.member("alice", "member", nothing.ID)
+	h.member("bob", "member", nothing.ID)
+	h.team("platform", ciProd.ID)
+	h.teamMember("platform", "add", "alice")
+
+	stack := func(name string) apitype.EntityRef {
+		return apitype.EntityRef{Kind: "stack", Project: "payments", Name: name}
+	}
+	checks := []apitype.AccessCheck{
+		{Principal: "user:alice", Action: "stack:read", Entity: stack("prod")},
+		{Principal: "user:alice", Action: "stack:read", Entity: stack("dev")},
+		{Principal: "user:bob", Action: "stack:read", Entity: stack("prod")},
+		{Principal: "team:platform", Action: "stack:read", Entity: stack("prod")},
+		{Principal: "team:platform", Action: "stack:delete", Entity: stack("prod")},
+		{Principal: "user:nobody", Action: "stack:read", Entity: stack("prod")},
+		{Principal: "team:nothere", Action: "stack:read", Entity: stack("prod")},
+		{Principal: "user:", Action: "stack:read", Entity: stack("prod")},
+		{Principal: "user:alice", Action: "tags:read"},
+	}
+	var resp apitype.AccessCheckResponse
+	h.must(200, "POST", "/api/orgs/acme/access/check", h.admin(), apitype.AccessCheckRequest{Checks: checks}).decode(t, &resp)
+	res := resp.Results
+	for i, want := range []bool{true, false, false, true, false, false, false, false, true} {
+		if res[i].Allowed != want {
+			t.Errorf("check %d %+v: %+v, want allowed=%v", i, checks[i], res[i], want)
+		}
+	}
+	for _, i := range []int{0, 3} {
+		if len(res[i].Grounds) != 1 || strings.Join(res[i].Grounds[0].ViaNames, " → ") != "team platform → role ci-prod" ||
+			!strings.HasPrefix(res[i].Reasons[0], "via team platform → role ci-prod: ") || res[i].Grounds[0].Record != ciProd.ID {
+			t.Errorf("check %d does not name the path: %+v", i, res[i])
+		}
+	}
+	for i, has := range map[int]string{5: `"nobody" is not a member`, 6: `no team named "nothere"`, 7: "user:<login>"} {
+		if !strings.Contains(res[i].Error, has) {
+			t.Errorf("check %d: error %q, want it to mention %q", i, res[i].Error, has)
+		}
+	}
+	for _, i := range []int{1, 2, 4} {
+		if res[i].Error != "" || res[i].Denial == nil || len(res[i].Reasons) == 0 {
+			t.Errorf("check %d: want a denial with reasons: %+v", i, res[i])
+		}
+	}
+
+	// Answers follow the team's membership on the next request.
+	h.teamMember("platform", "remove", "alice")
+	resp = apitype.AccessCheckResponse{}
+	h.must(200, "POST", "/api/orgs/acme/access/check", h.admin(), apitype.AccessCheckRequest{Checks: checks[:1]}).decode(t, &resp)
+	if resp.Results[0].Allowed {
+		t.Errorf("alice out of the team is still allowed: %+v", resp.Results[0])
+	}
+
+	// The same answers through the client.
+	cresp, err := h.ts.Client.CheckAccess(ctx(t), org, apitype.AccessCheckRequest{Checks: checks[3:5]})
+	if err != nil || len(cresp.Results) != 2 || !cresp.Results[0].Allowed || cresp.Results[1].Allowed {
+		t.Errorf("client CheckAccess: %+v, %v", cresp, err)
+	}
+
+	// Asking about a member needs org_member_access:read, about a team team:read; each
+	// failing check fails alone, and asking about oneself needs neither.
+	only := func(name string, scopes ...string) string {
+		_, v := h.scopedToken(name, authz.GrantSpec{Scopes: append([]string{"role:read"}, scopes...)})
+		return v
+	}
+	ask := []apitype.AccessCheck{checks[0], checks[3], {Action: "role:read"}}
+	for _, c := range []struct {
+		token string
+		errs  []string // per check: "" = answered
+	}{
+		{only("plain"), []string{"org_member_access:read", "team:read", ""}},
+		{only("members", "org_member_access:read"), []string{"", "team:read", ""}},
+		{only("teams", "team:read"), []string{"org_member_access:read", "", ""}},
+	} {
+		var resp apitype.AccessCheckResponse // fresh: decoding into used results would keep their errors
+		h.must(200, "POST", "/api/orgs/acme/access/check", c.token, apitype.AccessCheckRequest{Checks: ask}).decode(t, &resp)
+		for i, want := range c.errs {
+			got := resp.Results[i].Error
+			if want == "" && got != "" || want != "" && (!strings.Contains(got, want) || resp.Results[i].Allowed) {
+				t.Errorf("check %d: error %q, want %q", i, got, want)
+			}
+		}
+	}
+}

@@ -2,7 +2,10 @@ package mapping
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
+	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
 )
 
@@ -35,12 +38,15 @@ func Scopes(entityType string) ([]ScopeInfo, error) {
 	return out, nil
 }
 
-// CheckAccessArgs ask whether a role (by ID, or raw details) allows an action, on a stack
-// ("project/stack"), an environment ("project/env") or an insights account, or org-wide.
+// CheckAccessArgs ask whether a role (by ID, or raw details), a member (User, a login) or a
+// team (Team, a name) may do an action, on a stack ("project/stack"), an environment
+// ("project/env") or an insights account, or org-wide.
 type CheckAccessArgs struct {
 	Organization    string
 	RoleID          string
 	Details         string
+	User            string
+	Team            string
 	Action          string
 	Stack           string
 	Environment     string
@@ -53,12 +59,20 @@ type CheckAccessResult struct {
 	Reasons []string
 }
 
-// CheckAccess evaluates in the provider with package authz — the same compiled decision the
-// server makes on its routes and its access-check endpoint.
+// CheckAccess evaluates a role in the provider with package authz — the same compiled decision
+// the server makes on its routes and its access-check endpoint. A member's or a team's access
+// (their effective rights: org role and teams' roles) is the server's answer, from its access
+// check; it only reads.
 func (p *Provider) CheckAccess(ctx context.Context, a CheckAccessArgs) (CheckAccessResult, error) {
 	var ps Problems
-	if (a.RoleID == "") == (a.Details == "") {
-		ps = append(ps, problem(Root(FieldRoleID), "set exactly one of %s and %s", FieldRoleID, FieldDetails))
+	set := 0
+	for _, v := range []string{a.RoleID, a.Details, a.User, a.Team} {
+		if v != "" {
+			set++
+		}
+	}
+	if set != 1 {
+		ps = append(ps, problem(Root(FieldRoleID), "set exactly one of %s, %s, %s and %s", FieldRoleID, FieldDetails, FieldUser, FieldTeam))
 	}
 	scope, err := authz.LookupScope(a.Action)
 	if err != nil {
@@ -87,6 +101,9 @@ func (p *Provider) CheckAccess(ctx context.Context, a CheckAccessArgs) (CheckAcc
 	org, err := p.apiOrg(a.Organization)
 	if err != nil {
 		return CheckAccessResult{}, err
+	}
+	if a.User != "" || a.Team != "" {
+		return p.checkAccessOnServer(ctx, org, a, scope)
 	}
 	details := []byte(a.Details)
 	if a.RoleID != "" {
@@ -119,6 +136,39 @@ func (p *Provider) CheckAccess(ctx context.Context, a CheckAccessArgs) (CheckAcc
 	}
 	ex := ix.Explain(scope.ID, ent)
 	return CheckAccessResult{Allowed: bool(ex.Decision), Reasons: ex.Reasons()}, nil
+}
+
+// checkAccessOnServer asks the server's access check about a member or a team.
+func (p *Provider) checkAccessOnServer(ctx context.Context, org string, a CheckAccessArgs, scope authz.Scope) (CheckAccessResult, error) {
+	field, principal := FieldUser, "user:"+a.User
+	if a.Team != "" {
+		field, principal = FieldTeam, "team:"+a.Team
+	}
+	chk := apitype.AccessCheck{Principal: principal, Action: a.Action}
+	at := Root(field)
+	if scope.Kind != authz.KindOrg {
+		f, name := a.target(scope.Kind)
+		at = Root(f)
+		chk.Entity = apitype.EntityRef{Kind: scope.Kind.String(), Name: name}
+		if scope.Kind != authz.KindInsightsAccount {
+			chk.Entity.Project, chk.Entity.Name, _ = splitEntity(name)
+		}
+	}
+	resp, err := p.client.CheckAccess(ctx, org, apitype.AccessCheckRequest{Checks: []apitype.AccessCheck{chk}})
+	if err != nil {
+		return CheckAccessResult{}, apiErr("check access of "+principal, err)
+	}
+	if len(resp.Results) != 1 {
+		return CheckAccessResult{}, fmt.Errorf("check access of %s: the server gave %d results for one check", principal, len(resp.Results))
+	}
+	res := resp.Results[0]
+	if msg, ok := strings.CutPrefix(res.Error, "principal: "); ok {
+		return CheckAccessResult{}, Problems{problem(Root(field), "%s", msg)}
+	}
+	if res.Error != "" { // about the entity (not found)
+		return CheckAccessResult{}, Problems{problem(at, "%s", res.Error)}
+	}
+	return CheckAccessResult{Allowed: res.Allowed, Reasons: res.Reasons}, nil
 }
 
 // target is the input that names the entity of kind k: its field and value.

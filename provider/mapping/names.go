@@ -38,6 +38,7 @@ const (
 	FieldMembers          Field = "members"
 	FieldTeam             Field = "team"
 	FieldLogin            Field = "login"
+	FieldUser             Field = "user"
 	FieldRole             Field = "role"
 	FieldEmail            Field = "email"
 )

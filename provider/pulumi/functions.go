@@ -75,6 +75,8 @@ type CheckAccess struct{}
 type CheckAccessArgs struct {
 	RoleID          *string `pulumi:"roleId,optional"`
 	Details         *string `pulumi:"details,optional"`
+	User            *string `pulumi:"user,optional"`
+	Team            *string `pulumi:"team,optional"`
 	Action          string  `pulumi:"action"`
 	Stack           *string `pulumi:"stack,optional"`
 	Environment     *string `pulumi:"environment,optional"`
@@ -91,14 +93,18 @@ type CheckAccessResult struct {
 // Annotate describes the function.
 func (f *CheckAccess) Annotate(a infer.Annotator) {
 	a.SetToken("index", "checkAccess")
-	a.Describe(f, "Answers whether a role (by ID, or as raw details) allows an action on a stack, an environment, an insights account or the organization, with the reasons. "+
-		"It evaluates with the same compiled decision the server makes on its routes and its access-check endpoint.")
+	a.Describe(f, "Answers whether a role (by ID, or as raw details), a member (`user`) or a team (`team`) may do an action on a stack, an environment, an insights account or the organization, with the reasons. "+
+		"A role is evaluated in the provider with the same compiled decision the server makes on its routes and its access-check endpoint; "+
+		"a member's or a team's effective rights (org role and every team's roles) are the server's answer, from its access check (read-only; "+
+		"the provider's token needs `role:read`, and `org_member_access:read` for a member or `team:read` for a team).")
 }
 
 // Annotate describes the inputs.
 func (a *CheckAccessArgs) Annotate(an infer.Annotator) {
-	an.Describe(&a.RoleID, "ID of the role to evaluate. Set exactly one of `roleId` and `details`.")
+	an.Describe(&a.RoleID, "ID of the role to evaluate. Set exactly one of `roleId`, `details`, `user` and `team`.")
 	an.Describe(&a.Details, "Raw PermissionDescriptor JSON to evaluate instead of a stored role.")
+	an.Describe(&a.User, "Login of a member whose effective rights to check (their org role and their teams' roles), as the server answers.")
+	an.Describe(&a.Team, "Name of a team whose rights to check (its roles), as the server answers.")
 	an.Describe(&a.Action, "The scope to check, such as `stack:delete`.")
 	an.Describe(&a.Stack, "The stack, as `project/stack`, for stack scopes.")
 	an.Describe(&a.Environment, "The environment, as `project/environment`, for environment scopes.")
@@ -120,7 +126,8 @@ func (*CheckAccess) Invoke(ctx context.Context, req infer.FunctionRequest[CheckA
 	}
 	in := req.Input
 	res, err := prov.CheckAccess(ctx, mapping.CheckAccessArgs{
-		Organization: deref(in.Organization), RoleID: deref(in.RoleID), Details: deref(in.Details), Action: in.Action,
+		Organization: deref(in.Organization), RoleID: deref(in.RoleID), Details: deref(in.Details),
+		User: deref(in.User), Team: deref(in.Team), Action: in.Action,
 		Stack: deref(in.Stack), Environment: deref(in.Environment), InsightsAccount: deref(in.InsightsAccount),
 	})
 	if err != nil {

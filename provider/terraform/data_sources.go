@@ -83,7 +83,8 @@ func (d *scopesDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
 }
 
-// accessCheckDataSource is iam_access_check: does a role allow an action on an entity?
+// accessCheckDataSource is iam_access_check: may a role, a member or a team do an action on an
+// entity?
 type accessCheckDataSource struct{ data *providerData }
 
 func newAccessCheckDataSource() datasource.DataSource { return &accessCheckDataSource{} }
@@ -91,6 +92,8 @@ func newAccessCheckDataSource() datasource.DataSource { return &accessCheckDataS
 type accessCheckModel struct {
 	RoleID          types.String `tfsdk:"role_id"`
 	Details         types.String `tfsdk:"details"`
+	User            types.String `tfsdk:"user"`
+	Team            types.String `tfsdk:"team"`
 	Action          types.String `tfsdk:"action"`
 	Stack           types.String `tfsdk:"stack"`
 	Environment     types.String `tfsdk:"environment"`
@@ -106,11 +109,15 @@ func (d *accessCheckDataSource) Metadata(_ context.Context, req datasource.Metad
 
 func (d *accessCheckDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		Description: "Whether a role (by ID, or raw details) allows an action on a stack, an environment, an insights account, or organization-wide — " +
-			"evaluated with the same compiled decision the server makes on its routes.",
+		Description: "Whether a role (by ID, or raw details), a member (`user`) or a team (`team`) may do an action on a stack, an environment, an insights account, or organization-wide. " +
+			"A role is evaluated in the provider with the same compiled decision the server makes on its routes; a member's or a team's effective rights " +
+			"(org role and every team's roles) are the server's answer, from its access check (read-only; the provider's token needs `role:read`, " +
+			"and `org_member_access:read` for a member or `team:read` for a team).",
 		Attributes: map[string]schema.Attribute{
-			"role_id":          schema.StringAttribute{Optional: true, Description: "ID of the role to check (such as an `iam_custom_role`'s `role_id`). Set exactly one of `role_id` and `details`."},
+			"role_id":          schema.StringAttribute{Optional: true, Description: "ID of the role to check (such as an `iam_custom_role`'s `role_id`). Set exactly one of `role_id`, `details`, `user` and `team`."},
 			"details":          schema.StringAttribute{Optional: true, Description: "A PermissionDescriptor tree (JSON) to check instead of a stored role."},
+			"user":             schema.StringAttribute{Optional: true, Description: "Login of a member whose effective rights to check (their org role and their teams' roles), as the server answers."},
+			"team":             schema.StringAttribute{Optional: true, Description: "Name of a team whose rights to check (its roles), as the server answers."},
 			"action":           schema.StringAttribute{Required: true, Description: "The scope to check, such as `stack:read`."},
 			"stack":            schema.StringAttribute{Optional: true, Description: "The stack, as `project/stack`, for stack scopes."},
 			"environment":      schema.StringAttribute{Optional: true, Description: "The environment, as `project/environment`, for environment scopes."},
@@ -135,6 +142,7 @@ func (d *accessCheckDataSource) Read(ctx context.Context, req datasource.ReadReq
 	}
 	res, err := d.data.prov.CheckAccess(ctx, mapping.CheckAccessArgs{
 		Organization: m.Organization.ValueString(), RoleID: m.RoleID.ValueString(), Details: m.Details.ValueString(),
+		User: m.User.ValueString(), Team: m.Team.ValueString(),
 		Action: m.Action.ValueString(), Stack: m.Stack.ValueString(), Environment: m.Environment.ValueString(),
 		InsightsAccount: m.InsightsAccount.ValueString(),
 	})

@@ -13,19 +13,19 @@ namespace IamRef.Iam
     public static class CheckAccess
     {
         /// <summary>
-        /// Answers whether a role (by ID, or as raw details) allows an action on a stack, an environment, an insights account or the organization, with the reasons. It evaluates with the same compiled decision the server makes on its routes and its access-check endpoint.
+        /// Answers whether a role (by ID, or as raw details), a member (`user`) or a team (`team`) may do an action on a stack, an environment, an insights account or the organization, with the reasons. A role is evaluated in the provider with the same compiled decision the server makes on its routes and its access-check endpoint; a member's or a team's effective rights (org role and every team's roles) are the server's answer, from its access check (read-only; the provider's token needs `role:read`, and `org_member_access:read` for a member or `team:read` for a team).
         /// </summary>
         public static Task<CheckAccessResult> InvokeAsync(CheckAccessArgs args, InvokeOptions? options = null)
             => global::Pulumi.Deployment.Instance.InvokeAsync<CheckAccessResult>("iam:index:checkAccess", args ?? new CheckAccessArgs(), options.WithDefaults());
 
         /// <summary>
-        /// Answers whether a role (by ID, or as raw details) allows an action on a stack, an environment, an insights account or the organization, with the reasons. It evaluates with the same compiled decision the server makes on its routes and its access-check endpoint.
+        /// Answers whether a role (by ID, or as raw details), a member (`user`) or a team (`team`) may do an action on a stack, an environment, an insights account or the organization, with the reasons. A role is evaluated in the provider with the same compiled decision the server makes on its routes and its access-check endpoint; a member's or a team's effective rights (org role and every team's roles) are the server's answer, from its access check (read-only; the provider's token needs `role:read`, and `org_member_access:read` for a member or `team:read` for a team).
         /// </summary>
         public static Output<CheckAccessResult> Invoke(CheckAccessInvokeArgs args, InvokeOptions? options = null)
             => global::Pulumi.Deployment.Instance.Invoke<CheckAccessResult>("iam:index:checkAccess", args ?? new CheckAccessInvokeArgs(), options.WithDefaults());
 
         /// <summary>
-        /// Answers whether a role (by ID, or as raw details) allows an action on a stack, an environment, an insights account or the organization, with the reasons. It evaluates with the same compiled decision the server makes on its routes and its access-check endpoint.
+        /// Answers whether a role (by ID, or as raw details), a member (`user`) or a team (`team`) may do an action on a stack, an environment, an insights account or the organization, with the reasons. A role is evaluated in the provider with the same compiled decision the server makes on its routes and its access-check endpoint; a member's or a team's effective rights (org role and every team's roles) are the server's answer, from its access check (read-only; the provider's token needs `role:read`, and `org_member_access:read` for a member or `team:read` for a team).
         /// </summary>
         public static Output<CheckAccessResult> Invoke(CheckAccessInvokeArgs args, InvokeOutputOptions options)
             => global::Pulumi.Deployment.Instance.Invoke<CheckAccessResult>("iam:index:checkAccess", args ?? new CheckAccessInvokeArgs(), options.WithDefaults());
@@ -65,7 +65,7 @@ namespace IamRef.Iam
         public string? Organization { get; set; }
 
         /// <summary>
-        /// ID of the role to evaluate. Set exactly one of `roleId` and `details`.
+        /// ID of the role to evaluate. Set exactly one of `roleId`, `details`, `user` and `team`.
         /// </summary>
         [Input("roleId")]
         public string? RoleId { get; set; }
@@ -75,6 +75,18 @@ namespace IamRef.Iam
         /// </summary>
         [Input("stack")]
         public string? Stack { get; set; }
+
+        /// <summary>
+        /// Name of a team whose rights to check (its roles), as the server answers.
+        /// </summary>
+        [Input("team")]
+        public string? Team { get; set; }
+
+        /// <summary>
+        /// Login of a member whose effective rights to check (their org role and their teams' roles), as the server answers.
+        /// </summary>
+        [Input("user")]
+        public string? User { get; set; }
 
         public CheckAccessArgs()
         {
@@ -115,7 +127,7 @@ namespace IamRef.Iam
         public Input<string>? Organization { get; set; }
 
         /// <summary>
-        /// ID of the role to evaluate. Set exactly one of `roleId` and `details`.
+        /// ID of the role to evaluate. Set exactly one of `roleId`, `details`, `user` and `team`.
         /// </summary>
         [Input("roleId")]
         public Input<string>? RoleId { get; set; }
@@ -125,6 +137,18 @@ namespace IamRef.Iam
         /// </summary>
         [Input("stack")]
         public Input<string>? Stack { get; set; }
+
+        /// <summary>
+        /// Name of a team whose rights to check (its roles), as the server answers.
+        /// </summary>
+        [Input("team")]
+        public Input<string>? Team { get; set; }
+
+        /// <summary>
+        /// Login of a member whose effective rights to check (their org role and their teams' roles), as the server answers.
+        /// </summary>
+        [Input("user")]
+        public Input<string>? User { get; set; }
 
         public CheckAccessInvokeArgs()
         {

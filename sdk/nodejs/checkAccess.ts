@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as utilities from "./utilities";
 
 /**
- * Answers whether a role (by ID, or as raw details) allows an action on a stack, an environment, an insights account or the organization, with the reasons. It evaluates with the same compiled decision the server makes on its routes and its access-check endpoint.
+ * Answers whether a role (by ID, or as raw details), a member (`user`) or a team (`team`) may do an action on a stack, an environment, an insights account or the organization, with the reasons. A role is evaluated in the provider with the same compiled decision the server makes on its routes and its access-check endpoint; a member's or a team's effective rights (org role and every team's roles) are the server's answer, from its access check (read-only; the provider's token needs `role:read`, and `org_member_access:read` for a member or `team:read` for a team).
  */
 export function checkAccess(args: CheckAccessArgs, opts?: pulumi.InvokeOptions): Promise<CheckAccessResult> {
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
@@ -17,6 +17,8 @@ export function checkAccess(args: CheckAccessArgs, opts?: pulumi.InvokeOptions):
         "organization": args.organization,
         "roleId": args.roleId,
         "stack": args.stack,
+        "team": args.team,
+        "user": args.user,
     }, opts);
 }
 
@@ -42,13 +44,21 @@ export interface CheckAccessArgs {
      */
     organization?: string;
     /**
-     * ID of the role to evaluate. Set exactly one of `roleId` and `details`.
+     * ID of the role to evaluate. Set exactly one of `roleId`, `details`, `user` and `team`.
      */
     roleId?: string;
     /**
      * The stack, as `project/stack`, for stack scopes.
      */
     stack?: string;
+    /**
+     * Name of a team whose rights to check (its roles), as the server answers.
+     */
+    team?: string;
+    /**
+     * Login of a member whose effective rights to check (their org role and their teams' roles), as the server answers.
+     */
+    user?: string;
 }
 
 export interface CheckAccessResult {
@@ -62,7 +72,7 @@ export interface CheckAccessResult {
     readonly reasons: string[];
 }
 /**
- * Answers whether a role (by ID, or as raw details) allows an action on a stack, an environment, an insights account or the organization, with the reasons. It evaluates with the same compiled decision the server makes on its routes and its access-check endpoint.
+ * Answers whether a role (by ID, or as raw details), a member (`user`) or a team (`team`) may do an action on a stack, an environment, an insights account or the organization, with the reasons. A role is evaluated in the provider with the same compiled decision the server makes on its routes and its access-check endpoint; a member's or a team's effective rights (org role and every team's roles) are the server's answer, from its access check (read-only; the provider's token needs `role:read`, and `org_member_access:read` for a member or `team:read` for a team).
  */
 export function checkAccessOutput(args: CheckAccessOutputArgs, opts?: pulumi.InvokeOutputOptions): pulumi.Output<CheckAccessResult> {
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
@@ -74,6 +84,8 @@ export function checkAccessOutput(args: CheckAccessOutputArgs, opts?: pulumi.Inv
         "organization": args.organization,
         "roleId": args.roleId,
         "stack": args.stack,
+        "team": args.team,
+        "user": args.user,
     }, opts);
 }
 
@@ -99,11 +111,19 @@ export interface CheckAccessOutputArgs {
      */
     organization?: pulumi.Input<string | undefined>;
     /**
-     * ID of the role to evaluate. Set exactly one of `roleId` and `details`.
+     * ID of the role to evaluate. Set exactly one of `roleId`, `details`, `user` and `team`.
      */
     roleId?: pulumi.Input<string | undefined>;
     /**
      * The stack, as `project/stack`, for stack scopes.
      */
     stack?: pulumi.Input<string | undefined>;
+    /**
+     * Name of a team whose rights to check (its roles), as the server answers.
+     */
+    team?: pulumi.Input<string | undefined>;
+    /**
+     * Login of a member whose effective rights to check (their org role and their teams' roles), as the server answers.
+     */
+    user?: pulumi.Input<string | undefined>;
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Answers whether a role (by ID, or as raw details) allows an action on a stack, an environment, an insights account or the organization, with the reasons. It evaluates with the same compiled decision the server makes on its routes and its access-check endpoint.
+// Answers whether a role (by ID, or as raw details), a member (`user`) or a team (`team`) may do an action on a stack, an environment, an insights account or the organization, with the reasons. A role is evaluated in the provider with the same compiled decision the server makes on its routes and its access-check endpoint; a member's or a team's effective rights (org role and every team's roles) are the server's answer, from its access check (read-only; the provider's token needs `role:read`, and `org_member_access:read` for a member or `team:read` for a team).
 func CheckAccess(ctx *pulumi.Context, args *CheckAccessArgs, opts ...pulumi.InvokeOption) (*CheckAccessResult, error) {
 	opts = internal.PkgInvokeDefaultOpts(opts)
 	var rv CheckAccessResult
@@ -33,10 +33,14 @@ type CheckAccessArgs struct {
 	InsightsAccount *string `pulumi:"insightsAccount"`
 	// Organization to evaluate in; defaults to the provider's organization.
 	Organization *string `pulumi:"organization"`
-	// ID of the role to evaluate. Set exactly one of `roleId` and `details`.
+	// ID of the role to evaluate. Set exactly one of `roleId`, `details`, `user` and `team`.
 	RoleId *string `pulumi:"roleId"`
 	// The stack, as `project/stack`, for stack scopes.
 	Stack *string `pulumi:"stack"`
+	// Name of a team whose rights to check (its roles), as the server answers.
+	Team *string `pulumi:"team"`
+	// Login of a member whose effective rights to check (their org role and their teams' roles), as the server answers.
+	User *string `pulumi:"user"`
 }
 
 type CheckAccessResult struct {
@@ -62,10 +66,14 @@ type CheckAccessOutputArgs struct {
 	InsightsAccount pulumi.StringPtrInput `pulumi:"insightsAccount"`
 	// Organization to evaluate in; defaults to the provider's organization.
 	Organization pulumi.StringPtrInput `pulumi:"organization"`
-	// ID of the role to evaluate. Set exactly one of `roleId` and `details`.
+	// ID of the role to evaluate. Set exactly one of `roleId`, `details`, `user` and `team`.
 	RoleId pulumi.StringPtrInput `pulumi:"roleId"`
 	// The stack, as `project/stack`, for stack scopes.
 	Stack pulumi.StringPtrInput `pulumi:"stack"`
+	// Name of a team whose rights to check (its roles), as the server answers.
+	Team pulumi.StringPtrInput `pulumi:"team"`
+	// Login of a member whose effective rights to check (their org role and their teams' roles), as the server answers.
+	User pulumi.StringPtrInput `pulumi:"user"`
 }
 
 func (CheckAccessOutputArgs) ElementType() reflect.Type {

@@ -65,17 +65,21 @@ def check_access(action: Optional[_builtins.str] = None,
                  organization: Optional[_builtins.str] = None,
                  role_id: Optional[_builtins.str] = None,
                  stack: Optional[_builtins.str] = None,
+                 team: Optional[_builtins.str] = None,
+                 user: Optional[_builtins.str] = None,
                  opts: Optional[pulumi.InvokeOptions] = None) -> AwaitableCheckAccessResult:
     """
-    Answers whether a role (by ID, or as raw details) allows an action on a stack, an environment, an insights account or the organization, with the reasons. It evaluates with the same compiled decision the server makes on its routes and its access-check endpoint.
+    Answers whether a role (by ID, or as raw details), a member (`user`) or a team (`team`) may do an action on a stack, an environment, an insights account or the organization, with the reasons. A role is evaluated in the provider with the same compiled decision the server makes on its routes and its access-check endpoint; a member's or a team's effective rights (org role and every team's roles) are the server's answer, from its access check (read-only; the provider's token needs `role:read`, and `org_member_access:read` for a member or `team:read` for a team).
 
     :param _builtins.str action: The scope to check, such as `stack:delete`.
     :param _builtins.str details: Raw PermissionDescriptor JSON to evaluate instead of a stored role.
     :param _builtins.str environment: The environment, as `project/environment`, for environment scopes.
     :param _builtins.str insights_account: The insights account name, for insights-account scopes.
     :param _builtins.str organization: Organization to evaluate in; defaults to the provider's organization.
-    :param _builtins.str role_id: ID of the role to evaluate. Set exactly one of `roleId` and `details`.
+    :param _builtins.str role_id: ID of the role to evaluate. Set exactly one of `roleId`, `details`, `user` and `team`.
     :param _builtins.str stack: The stack, as `project/stack`, for stack scopes.
+    :param _builtins.str team: Name of a team whose rights to check (its roles), as the server answers.
+    :param _builtins.str user: Login of a member whose effective rights to check (their org role and their teams' roles), as the server answers.
     """
     __args__ = dict()
     __args__['action'] = action
@@ -85,6 +89,8 @@ def check_access(action: Optional[_builtins.str] = None,
     __args__['organization'] = organization
     __args__['roleId'] = role_id
     __args__['stack'] = stack
+    __args__['team'] = team
+    __args__['user'] = user
     opts = pulumi.InvokeOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
     __ret__ = pulumi.runtime.invoke('iam:index:checkAccess', __args__, opts=opts, typ=CheckAccessResult).value
 
@@ -98,17 +104,21 @@ def check_access_output(action: pulumi.Input[Optional[_builtins.str]] = None,
                         organization: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                         role_id: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                         stack: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
+                        team: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
+                        user: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                         opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[CheckAccessResult]:
     """
-    Answers whether a role (by ID, or as raw details) allows an action on a stack, an environment, an insights account or the organization, with the reasons. It evaluates with the same compiled decision the server makes on its routes and its access-check endpoint.
+    Answers whether a role (by ID, or as raw details), a member (`user`) or a team (`team`) may do an action on a stack, an environment, an insights account or the organization, with the reasons. A role is evaluated in the provider with the same compiled decision the server makes on its routes and its access-check endpoint; a member's or a team's effective rights (org role and every team's roles) are the server's answer, from its access check (read-only; the provider's token needs `role:read`, and `org_member_access:read` for a member or `team:read` for a team).
 
     :param _builtins.str action: The scope to check, such as `stack:delete`.
     :param _builtins.str details: Raw PermissionDescriptor JSON to evaluate instead of a stored role.
     :param _builtins.str environment: The environment, as `project/environment`, for environment scopes.
     :param _builtins.str insights_account: The insights account name, for insights-account scopes.
     :param _builtins.str organization: Organization to evaluate in; defaults to the provider's organization.
-    :param _builtins.str role_id: ID of the role to evaluate. Set exactly one of `roleId` and `details`.
+    :param _builtins.str role_id: ID of the role to evaluate. Set exactly one of `roleId`, `details`, `user` and `team`.
     :param _builtins.str stack: The stack, as `project/stack`, for stack scopes.
+    :param _builtins.str team: Name of a team whose rights to check (its roles), as the server answers.
+    :param _builtins.str user: Login of a member whose effective rights to check (their org role and their teams' roles), as the server answers.
     """
     __args__ = dict()
     __args__['action'] = action
@@ -118,6 +128,8 @@ def check_access_output(action: pulumi.Input[Optional[_builtins.str]] = None,
     __args__['organization'] = organization
     __args__['roleId'] = role_id
     __args__['stack'] = stack
+    __args__['team'] = team
+    __args__['user'] = user
     opts = pulumi.InvokeOutputOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
     __ret__ = pulumi.runtime.invoke_output('iam:index:checkAccess', __args__, opts=opts, typ=CheckAccessResult)
     return __ret__.apply(lambda __response__: CheckAccessResult(

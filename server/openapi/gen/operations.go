@@ -216,7 +216,9 @@ var operations = []operation{
 		response: apitype.ListAuditLogsResponse{}, errors: []int{400}},
 	{method: "POST", path: "/api/orgs/{org}/access/check", id: "checkAccess", tag: "access", access: scoped, scope: "role:read", status: 200,
 		summary: "Answers a batch of \"may this principal do this action on this entity, and why\" (at most 1000 checks).",
-		description: "The principal is the caller unless `principal` names another token (which also needs `org_token:read`). A check that is " +
+		description: "The principal is the caller unless `principal` names another: a token by ID (which also needs `org_token:read`), " +
+			"a member as `user:<login>` (also needs `org_member_access:read`) or a team as `team:<name>` (also needs `team:read`), " +
+			"answered with their effective rights, the reasons naming the path (`via team platform → role ci-prod: …`). A check that is " +
 			"itself invalid (unknown scope or entity) fails alone, with `error` set in its result.",
 		body: apitype.AccessCheckRequest{}, response: apitype.AccessCheckResponse{}},
 }
