@@ -168,8 +168,13 @@ func (r ListTeamsResponse) MarshalJSON() ([]byte, error) {
 // CreatePulumiTeamRequest).
 type CreateTeamRequest struct {
 	Name        string `json:"name"`
-	DisplayName string `json:"displayName"`
-	Description string `json:"description"`
+	DisplayName string `json:"displayName" openapi:"optional"`
+	Description string `json:"description" openapi:"optional"`
+	// Sent by Pulumi's own clients; accepted when they agree with the request: the organization
+	// of the path, a "pulumi" team (the route creates no GitHub-backed teams), no GitHub team ID.
+	Organization string `json:"organization,omitempty"`
+	TeamType     string `json:"teamType,omitempty"`
+	GitHubTeamID int64  `json:"githubTeamID,omitempty"`
 }
 
 // Team member actions of UpdateTeamRequest.MemberAction.

@@ -95,6 +95,14 @@ func (s *Server) createTeam(w http.ResponseWriter, r *http.Request, c *call) err
 		if err := validTeamText(req.DisplayName, req.Description); err != nil {
 			return 0, nil, err
 		}
+		switch {
+		case req.Organization != "" && req.Organization != s.org.Name:
+			return 0, nil, invalid("team", "organization", "%q does not match the organization of the path, %q", req.Organization, s.org.Name)
+		case req.TeamType != "" && req.TeamType != "pulumi":
+			return 0, nil, invalid("team", "teamType", "%q: this route creates teams of type \"pulumi\" only", req.TeamType)
+		case req.GitHubTeamID != 0:
+			return 0, nil, invalid("team", "githubTeamID", "GitHub-backed teams are not supported; leave githubTeamID out")
+		}
 		now := s.stamp()
 		t := store.Team{ID: newID(), Org: s.org.Name, Name: req.Name, DisplayName: req.DisplayName, Description: req.Description, Created: now, Modified: now}
 		if t.DisplayName == "" {

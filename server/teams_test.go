@@ -474,3 +474,22 @@ func firstAttr(e apitype.ErrorResponse) string {
 	}
 	return e.Errors[0].Attribute
 }
+
+// Pulumi's own provider creates a team with organization and teamType in the body (found by
+// running pulumi-pulumiservice against the server): accepted when they agree with the request.
+func TestCreateTeamWithPulumiClientFields(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.must(200, "POST", "/api/orgs/acme/teams/pulumi", h.admin(),
+		`{"organization":"acme","teamType":"pulumi","name":"devs","displayName":"Developers","description":"compat"}`)
+	for _, c := range []struct{ body, attr string }{
+		{`{"organization":"globex","teamType":"pulumi","name":"a"}`, "organization"},
+		{`{"organization":"acme","teamType":"github","name":"b"}`, "teamType"},
+		{`{"name":"c","githubTeamID":42}`, "githubTeamID"},
+	} {
+		resp := h.do("POST", "/api/orgs/acme/teams/pulumi", h.admin(), c.body)
+		if e := resp.errorBody(t); resp.status != 400 || len(e.Errors) == 0 || e.Errors[0].Attribute != c.attr {
+			t.Errorf("%s: %s, want a 400 naming %s", c.body, resp, c.attr)
+		}
+	}
+}
