@@ -256,9 +256,8 @@ type Store interface {
 	// ListTokens returns the org's organization tokens (not team or personal ones) ordered by
 	// creation time, then ID.
 	ListTokens(ctx context.Context, org string, filter TokenFilter, now time.Time) ([]Token, error)
-	// ListTeamTokens and ListUserTokens return a team's tokens and a user's personal tokens in
-	// the org (not deleted, expired included), ordered by creation time, then ID.
-	ListTeamTokens(ctx context.Context, org, teamID string) ([]Token, error)
+	// ListUserTokens returns a user's personal tokens in the org (not deleted, expired
+	// included), ordered by creation time, then ID; a team's are listed by ListTokensPage.
 	ListUserTokens(ctx context.Context, org, userID string) ([]Token, error)
 	ListTokensByRole(ctx context.Context, org, roleID string) ([]Token, error) // not deleted
 	// ListTokensPage returns one page of the tokens q selects, ordered like ListTokens.

@@ -81,15 +81,6 @@ func (db *DB) ListTokensByRole(ctx context.Context, org, roleID string) ([]store
 	return ts, nil
 }
 
-func (db *DB) ListTeamTokens(ctx context.Context, org, teamID string) ([]store.Token, error) {
-	ts, err := queryAll(ctx, db.r, scanToken, `SELECT `+tokenCols+` FROM tokens
-		WHERE org = ? AND kind = 'team' AND team_id = ? AND deleted = 0 ORDER BY created, id`, org, teamID)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens of team %q: %w", teamID, err)
-	}
-	return ts, nil
-}
-
 func (db *DB) ListUserTokens(ctx context.Context, org, userID string) ([]store.Token, error) {
 	ts, err := queryAll(ctx, db.r, scanToken, `SELECT `+tokenCols+` FROM tokens
 		WHERE org = ? AND kind = 'personal' AND user_id = ? AND deleted = 0 ORDER BY created, id`, org, userID)

@@ -251,8 +251,8 @@ func testTeams(t *testing.T, s store.Store) {
 	check(t, "GetToken team", got2, teamTok)
 	toks, err := s.ListTokens(ctx, orgA, store.TokensAll, t0)
 	checkIDs(t, "ListTokens: organization tokens only", toks, err, "k1")
-	toks, err = s.ListTeamTokens(ctx, orgA, "t1")
-	checkIDs(t, "ListTeamTokens", toks, err, "k2")
+	toks, err = s.ListTokensPage(ctx, store.TokenQuery{Org: orgA, Kind: store.TokenTeam, TeamID: "t1", Filter: store.TokensAll, Limit: 100})
+	checkIDs(t, "ListTokensPage of a team", toks, err, "k2")
 	toks, err = s.ListUserTokens(ctx, orgA, "u1")
 	checkIDs(t, "ListUserTokens", toks, err, "p1", "p2")
 	toks, err = s.ListUserTokens(ctx, orgB, "u1")
@@ -272,8 +272,8 @@ func testTeams(t *testing.T, s store.Store) {
 	if !got2.Deleted {
 		t.Error("DeleteTeam left its token live")
 	}
-	toks, err = s.ListTeamTokens(ctx, orgA, "t1")
-	checkIDs(t, "ListTeamTokens after delete", toks, err)
+	toks, err = s.ListTokensPage(ctx, store.TokenQuery{Org: orgA, Kind: store.TokenTeam, TeamID: "t1", Filter: store.TokensAll, Limit: 100})
+	checkIDs(t, "ListTokensPage of a team after delete", toks, err)
 	wantErr(t, "a deleted team token's name stays reserved", s.CreateToken(ctx, tok(orgA, "k5", "platform-ci")), store.ErrConflict)
 	// A new team of the same name starts empty.
 	must(t, "CreateTeam again", s.CreateTeam(ctx, teamOf(orgA, "t5", "platform")))
