@@ -131,23 +131,16 @@ func provider(ctx context.Context) (*mapping.Provider, error) {
 	return cfg.prov, nil
 }
 
-// liveOrg is the organization a managed resource lives in: the one of its ID ("{org}/{id}"),
-// where it was created (a bare ID: the provider's). Read, Update and Delete call the API there,
-// as the Terraform provider does, so that a changed provider organization never makes a live
-// resource look gone.
-func liveOrg(prov *mapping.Provider, id string) (string, error) {
-	org, _, err := prov.ParseID(id)
-	return org, err
-}
-
-// liveProvider is the configured provider and the organization a managed resource lives in
-// (the one of its ID), for the methods that act on it.
+// liveProvider is the configured provider and the organization a managed resource lives in:
+// the one of its ID ("{org}/{id}"), where it was created (a bare ID: the provider's). Read,
+// Update and Delete call the API there, as the Terraform provider does, so that a changed
+// provider organization never makes a live resource look gone.
 func liveProvider(ctx context.Context, id string) (*mapping.Provider, string, error) {
 	prov, err := provider(ctx)
 	if err != nil {
 		return nil, "", err
 	}
-	org, err := liveOrg(prov, id)
+	org, _, err := prov.ParseID(id)
 	return prov, org, err
 }
 
