@@ -470,4 +470,3 @@ func (s *Server) verifyIDToken(ctx context.Context, raw, audience string, a *exc
 	}
 	return iss, claims, std, nil
 }
-

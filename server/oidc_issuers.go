@@ -19,13 +19,13 @@ import (
 
 // Bounds of an issuer registration.
 const (
-	maxIssuerName        = 50
-	maxIssuerURL         = 1024
-	maxThumbprints       = 10
-	maxIssuers           = 100 // per org
-	maxIssuerExpiration  = 7 * 24 * 60 * 60
-	minIssuerExpiration  = 60
-	issuerResource       = "oidcIssuer"
+	maxIssuerName       = 50
+	maxIssuerURL        = 1024
+	maxThumbprints      = 10
+	maxIssuers          = 100 // per org
+	maxIssuerExpiration = 7 * 24 * 60 * 60
+	minIssuerExpiration = 60
+	issuerResource      = "oidcIssuer"
 )
 
 // thumbprintPattern is a SHA-256 fingerprint in hex, colons allowed between bytes.
