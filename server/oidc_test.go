@@ -180,11 +180,15 @@ func TestOIDCExchangeRefusals(t *testing.T) {
 	}
 	cases := []tc{
 		{"wrong sub", func() string { return idp.Mint(t, idp.GitHubClaims("acme", "acme/web", "refs/heads/main")) }, nil, `policy 1: claim sub = "repo:acme/web:ref:refs/heads/main" does not match`},
-		{"wrong aud", func() string { return idp.Mint(t, testoidc.With(good(), map[string]any{"aud": "urn:pulumi:org:globex"})) }, nil, "does not contain \"urn:pulumi:org:acme\""},
+		{"wrong aud", func() string {
+			return idp.Mint(t, testoidc.With(good(), map[string]any{"aud": "urn:pulumi:org:globex"}))
+		}, nil, "does not contain \"urn:pulumi:org:acme\""},
 		{"expired", func() string {
 			return idp.Mint(t, testoidc.With(good(), map[string]any{"exp": now.Add(-time.Minute).Unix(), "iat": now.Add(-10 * time.Minute).Unix(), "nbf": nil}))
 		}, nil, "the token expired"},
-		{"not yet valid", func() string { return idp.Mint(t, testoidc.With(good(), map[string]any{"nbf": now.Add(5 * time.Minute).Unix()})) }, nil, "not valid before"},
+		{"not yet valid", func() string {
+			return idp.Mint(t, testoidc.With(good(), map[string]any{"nbf": now.Add(5 * time.Minute).Unix()}))
+		}, nil, "not valid before"},
 		{"issued in the future", func() string {
 			return idp.Mint(t, testoidc.With(good(), map[string]any{"iat": now.Add(5 * time.Minute).Unix(), "nbf": nil}))
 		}, nil, "issued in the future"},
@@ -198,7 +202,10 @@ func TestOIDCExchangeRefusals(t *testing.T) {
 		}, nil, `no registered OIDC issuer has iss "https://gitlab.example"`},
 		{"matching deny", func() string { return idp.Mint(t, idp.GitHubClaims("acme", "acme/payments", "refs/heads/evil-branch")) }, nil, "policy 0 denies"},
 		{"no allow for the team", func() string { return idp.Mint(t, good()) },
-			func(f url.Values) { f.Set("requested_token_type", apitype.RequestedTokenType("team")); f.Set("scope", "team:deployers") },
+			func(f url.Values) {
+				f.Set("requested_token_type", apitype.RequestedTokenType("team"))
+				f.Set("scope", "team:deployers")
+			},
 			`no allow policy for this team token (deployers)`},
 		{"admin not granted", func() string { return idp.Mint(t, good()) }, func(f url.Values) { f.Set("scope", "admin") }, "policy 1 grants no admin"},
 		{"garbage", func() string { return "not.a.jwt" }, nil, "not a JWT"},

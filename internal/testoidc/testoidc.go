@@ -165,7 +165,7 @@ func (i *Issuer) GitHubClaims(org, repo, ref string) map[string]any {
 		"repository": repo, "repository_owner": owner, "ref": ref, "ref_type": "branch",
 		"workflow": "deploy", "event_name": "push", "run_id": "1234567890", "run_attempt": "1",
 		"job_workflow_ref": repo + "/.github/workflows/deploy.yml@" + ref,
-		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
+		"iat":              now.Unix(), "nbf": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
 		"jti": hex.EncodeToString(jti[:]),
 	}
 }
