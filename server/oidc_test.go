@@ -692,3 +692,57 @@ func TestOIDCReplayRace(t *testing.T) {
 		t.Errorf("%d tokens issued for one ID token", issued)
 	}
 }
+
+// TestOIDCExpiredTokensArePruned: a careless CI job exchanging on every run does not fill the
+// token quota: exchanged tokens are deleted a day after they expire; minted ones stay.
+func TestOIDCExpiredTokensArePruned(t *testing.T) {
+	t.Parallel()
+	clk := &clock{t: time.Now()}
+	h := start(t, testserver.Options{Now: clk.Now})
+	idp := testoidc.Static(t, ghIssuer)
+	_, pol := h.registerStatic("github", idp)
+	h.must(200, "PATCH", "/api/orgs/acme/auth/policies/"+pol.ID, h.admin(), apitype.UpdateAuthPolicyRequest{Policies: []apitype.AuthPolicyDefinition{
+		allowOrg(h.builtin("member"), map[string]string{"sub": mainSub})}})
+	var out apitype.TokenExchangeResponse
+	h.must(200, "POST", "/api/oauth/token", "", exchangeForm(idp.Mint(t, idp.GitHubClaims("acme", "acme/payments", "refs/heads/main")), "organization", "").Encode(),
+		"Content-Type", "application/x-www-form-urlencoded").decode(t, &out)
+	var minted apitype.CreateTokenResponse
+	h.must(200, "POST", "/api/orgs/acme/tokens", h.admin(), apitype.CreateOrgTokenRequest{Name: "short", Expires: clk.Now().Add(time.Hour).Unix()}).decode(t, &minted)
+	names := func() map[string]bool {
+		got := map[string]bool{}
+		for _, tok := range h.tokens("all") {
+			got[tok.CreatedBy+"/"+tok.Name] = true
+		}
+		return got
+	}
+	before := names()
+	listed := 0
+	for k := range before {
+		if strings.HasPrefix(k, "oidc:github/oidc-") {
+			listed++
+		}
+	}
+	if listed != 1 || !before["admin/short"] {
+		t.Fatalf("tokens before expiry: %v", before)
+	}
+	clk.Advance(2*time.Hour + time.Minute) // both expired, less than a day ago
+	h.ts.API.Housekeep(ctx(t))
+	if got := names(); len(got) != len(before) {
+		t.Fatalf("tokens pruned before a day had passed: %v → %v", before, got)
+	}
+	clk.Advance(24 * time.Hour)
+	h.ts.API.Housekeep(ctx(t))
+	after := names()
+	exchanged, kept := 0, false
+	for k := range after {
+		if strings.HasPrefix(k, "oidc:github/") {
+			exchanged++
+		}
+		if k == "admin/short" {
+			kept = true
+		}
+	}
+	if exchanged != 0 || !kept {
+		t.Errorf("after a day: %v; want the exchanged token gone and the minted one kept", after)
+	}
+}
