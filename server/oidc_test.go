@@ -383,10 +383,24 @@ func TestOIDCTeamAndPersonalTokens(t *testing.T) {
 			t.Errorf("%s: %s, want 400 invalid_grant", scope, r)
 		}
 	}
-	// A team deleted after the policy was written: refused, not a token for nothing.
+	// A team deleted, a member removed, a role deleted after the policy was written: refused,
+	// not a token for nothing, and the audit log says which.
 	h.must(204, "DELETE", "/api/orgs/acme/teams/deployers", h.admin(), nil)
 	if r := h.exchange(exchangeForm(idp.Mint(t, claims()), "team", "team:deployers")); r.status != 400 {
 		t.Errorf("team deleted since: %s, want 400", r)
+	}
+	h.must(204, "DELETE", "/api/orgs/acme/members/alice", h.admin(), nil)
+	if r := h.exchange(exchangeForm(idp.Mint(t, claims()), "personal", "user:alice")); r.status != 400 {
+		t.Errorf("member removed since: %s, want 400", r)
+	}
+	temp := h.grantRole("temp", authz.GrantSpec{Scopes: []string{"stack:read"}})
+	h.must(200, "PATCH", "/api/orgs/acme/auth/policies/"+pol.ID, h.admin(), apitype.UpdateAuthPolicyRequest{Policies: []apitype.AuthPolicyDefinition{allowOrg(temp.ID, rules)}})
+	h.must(204, "DELETE", "/api/orgs/acme/roles/"+temp.ID+"?force=true", h.admin(), nil)
+	if r := h.exchange(exchangeForm(idp.Mint(t, claims()), "organization", "")); r.status != 400 {
+		t.Errorf("role deleted since: %s, want 400", r)
+	}
+	for _, why := range []string{`team "deployers" no longer exists`, `user "alice" is no longer a member`, "role " + temp.ID + " no longer exists"} {
+		h.waitAudit("refusing: "+why, func(e apitype.AuditLogEvent) bool { return e.Decision == "deny" && strings.Contains(e.Reason, why) })
 	}
 }
 
