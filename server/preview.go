@@ -1,0 +1,304 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/server/store"
+)
+
+// Bounds of one preview: the entities compared (per kind), the principals compared and the
+// changes listed. Past them the answer says Truncated.
+const (
+	maxPreviewEntities   = 20_000
+	maxPreviewPrincipals = 2_000
+	maxPreviewChanges    = 2_000
+)
+
+// previewRole answers POST /api/orgs/{org}/roles/{roleID}/preview: what the effective access of
+// every principal holding the record would become with new details, compared with today's, as
+// gains and losses per principal and entity. Nothing is stored. The caller needs role:read (the
+// route) and sees only the principals and entities it may read itself.
+func (s *Server) previewRole(w http.ResponseWriter, r *http.Request, c *call) error {
+	var req apitype.RolePreviewRequest
+	if _, err := decodeBody(r, "rolePreview", &req); err != nil {
+		return err
+	}
+	if len(req.Details) == 0 || string(req.Details) == "null" {
+		return required("rolePreview", "details")
+	}
+	ctx := r.Context()
+	rec, err := s.getRecord(ctx, r.PathValue("roleID"))
+	if err != nil {
+		return err
+	}
+	root, err := authz.Parse(req.Details)
+	if err != nil {
+		return detailsError("rolePreview", "details", err)
+	}
+	resp := apitype.RolePreviewResponse{Role: rec.ID, Name: rec.Name, Changes: []apitype.AccessChange{}, Roles: []apitype.PreviewedRole{}}
+	if rec.DefaultIdentifier != "" {
+		resp.Refused = fmt.Sprintf("%q is a built-in %s and cannot be changed", rec.Name, rec.UXPurpose)
+	} else if kind, kerr := authz.ParseEntityKind(rec.ResourceType); kerr != nil {
+		return fmt.Errorf("record %s: stored resourceType: %w", rec.ID, kerr)
+	} else if _, _, cerr := s.checkedDetails(ctx, c, rec, kind, req.Details); cerr != nil {
+		ae := (*apiError)(nil)
+		if !errors.As(cerr, &ae) {
+			return cerr
+		}
+		resp.Refused = ae.msg
+	}
+	next := newRecordTrees(ctx, s.st, s.org.Name)
+	next.set(rec, root, compactLen(req.Details))
+
+	// The roles whose rights change: the record (when a role) and every role composing it.
+	roles, err := s.affectedRoles(ctx, rec)
+	if err != nil {
+		return err
+	}
+	type pair struct {
+		old, new *authz.Index
+	}
+	roleIx := map[string]pair{}
+	for _, role := range roles {
+		before, err := s.indexes.compile(ctx, role.ID)
+		if err != nil {
+			return err
+		}
+		after, err := s.indexes.compileWith(ctx, role.ID, next)
+		if err != nil {
+			return err
+		}
+		if after.err != nil {
+			return invalid("rolePreview", "details", "role %q would not compile: %v", role.Name, after.err)
+		}
+		roleIx[role.ID] = pair{orEmpty(before), after.ix}
+		resp.Roles = append(resp.Roles, apitype.PreviewedRole{ID: role.ID, Name: role.Name})
+	}
+
+	// The (entity, scopes) cells where some affected role's rights differ: only there can any
+	// principal's effective rights differ (rights are a union).
+	type cell struct {
+		e      store.Entity
+		target authz.Entity
+		scopes authz.ScopeSet
+	}
+	var cells []cell
+	caller := c.principal.index
+	consider := func(e store.Entity, target authz.Entity, kind authz.EntityKind) {
+		var diff authz.ScopeSet
+		for _, id := range authz.ScopesOfKind(kind).IDs() {
+			for _, p := range roleIx {
+				if p.old.Decide(id, target) != p.new.Decide(id, target) {
+					diff.Add(id)
+					break
+				}
+			}
+		}
+		if !diff.Empty() {
+			cells = append(cells, cell{e, target, diff})
+		}
+	}
+	if len(roleIx) > 0 {
+		consider(store.Entity{Kind: authz.KindOrg}, authz.OrgEntity, authz.KindOrg)
+		for _, kind := range authz.EntityKinds {
+			var after *store.EntityPos
+			for scanned := 0; ; {
+				if scanned >= maxPreviewEntities {
+					resp.Truncated = true
+					break
+				}
+				page, err := s.st.ListEntitiesPage(ctx, s.org.Name, kind, "", after, min(1000, maxPreviewEntities-scanned))
+				if err != nil {
+					return err
+				}
+				for _, e := range page {
+					scanned++
+					resp.EntitiesScanned++
+					if !mayRead(caller, e) {
+						resp.HiddenEntities++
+						continue
+					}
+					consider(e, targetOf(e), kind)
+				}
+				if len(page) < 1000 {
+					break
+				}
+				last := page[len(page)-1]
+				after = &store.EntityPos{Project: last.Project, Name: last.Name}
+			}
+		}
+	}
+
+	// The principals holding an affected role, each compared on those cells.
+	principals, hidden, err := s.roleHolders(ctx, caller, roles)
+	if err != nil {
+		return err
+	}
+	resp.HiddenPrinc = hidden
+	if len(principals) > maxPreviewPrincipals {
+		principals, resp.Truncated = principals[:maxPreviewPrincipals], true
+	}
+	resp.Principals = len(principals)
+	for _, p := range principals {
+		var before, after *authz.Index
+		if p.roleID != "" { // an org token: its role's rights
+			before, after = roleIx[p.roleID].old, roleIx[p.roleID].new
+		} else {
+			b, err := s.indexes.compile(ctx, p.key)
+			if err != nil {
+				return err
+			}
+			a, err := s.indexes.compileWith(ctx, p.key, next)
+			if err != nil {
+				return err
+			}
+			before, after = orEmpty(b), orEmpty(a)
+		}
+		for _, cl := range cells {
+			var gained, lost []string
+			for _, id := range cl.scopes.IDs() {
+				was, is := before.Decide(id, cl.target) == authz.Allowed, after.Decide(id, cl.target) == authz.Allowed
+				switch {
+				case is && !was:
+					gained = append(gained, authz.Scopes()[id].Name)
+				case was && !is:
+					lost = append(lost, authz.Scopes()[id].Name)
+				}
+			}
+			if gained == nil && lost == nil {
+				continue
+			}
+			if len(resp.Changes) == maxPreviewChanges {
+				resp.Truncated = true
+				break
+			}
+			ref := apitype.EntityRef{Kind: apitype.EntityOrg}
+			if cl.e.Kind != authz.KindOrg {
+				ref = apitype.EntityRef{Kind: cl.e.Kind.String(), Project: cl.e.Project, Name: cl.e.Name, ID: cl.e.ID}
+			}
+			resp.Changes = append(resp.Changes, apitype.AccessChange{
+				Principal: p.ref, PrincipalName: p.name, PrincipalType: p.typ, Entity: ref,
+				Gained: nonNilStrings(gained), Lost: nonNilStrings(lost),
+			})
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func orEmpty(cr compiledRole) *authz.Index {
+	if cr.err != nil || cr.ix == nil {
+		return emptyIndex
+	}
+	return cr.ix
+}
+
+// affectedRoles is rec when it is a role, and every role composing it, transitively (at most
+// maxComposers records are followed).
+func (s *Server) affectedRoles(ctx context.Context, rec store.Record) ([]store.Record, error) {
+	var roles []store.Record
+	if rec.UXPurpose == "role" {
+		roles = append(roles, rec)
+	}
+	seen := map[string]bool{rec.ID: true}
+	queue := []string{rec.ID}
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		refs, err := s.st.Referrers(ctx, s.org.Name, id)
+		if err != nil {
+			return nil, err
+		}
+		for _, ref := range refs {
+			if seen[ref.ID] {
+				continue
+			}
+			seen[ref.ID] = true
+			if len(seen) > maxComposers {
+				return nil, refused("rolePreview", "roleID", "%q is composed by more than %d records, too many to preview", rec.Name, maxComposers)
+			}
+			queue = append(queue, ref.ID)
+			if ref.UXPurpose == "role" {
+				roles = append(roles, ref)
+			}
+		}
+	}
+	return roles, nil
+}
+
+// holder is a principal a preview compares: an org token (roleID set), a member or a team (key
+// set: its compiled-rights cache key).
+type holder struct {
+	ref, name, typ string
+	roleID, key    string
+}
+
+// roleHolders lists the org tokens, members and teams holding any of roles directly, and the
+// members of those teams, each once; a class the caller may not read (org_token:read,
+// org_member_access:read, team:read) is left out and counted in hidden.
+func (s *Server) roleHolders(ctx context.Context, caller *authz.Index, roles []store.Record) (out []holder, hidden int, err error) {
+	may := func(sc authz.Scope) bool { return caller.Decide(sc.ID, authz.OrgEntity) == authz.Allowed }
+	seen := map[string]bool{}
+	add := func(h holder, visible bool) {
+		if seen[h.ref] {
+			return
+		}
+		seen[h.ref] = true
+		if !visible {
+			hidden++
+			return
+		}
+		out = append(out, h)
+	}
+	now := s.now().Unix()
+	for _, role := range roles {
+		toks, err := s.st.ListTokensByRole(ctx, s.org.Name, role.ID)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, t := range toks {
+			if t.Kind != store.TokenOrganization || t.Expires != 0 && now >= t.Expires {
+				continue
+			}
+			add(holder{ref: t.ID, name: t.Name, typ: "token", roleID: role.ID}, may(orgTokenRead))
+		}
+		members, err := s.st.ListMembersByRole(ctx, s.org.Name, role.ID)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, m := range members {
+			add(holder{ref: userPrefix + m.User.Login, name: m.User.Login, typ: "user", key: userKey(m.User.ID)}, may(orgMemberAccessRead))
+		}
+		teams, err := s.st.ListTeamsByRole(ctx, s.org.Name, role.ID)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, t := range teams {
+			add(holder{ref: teamPrefix + t.Name, name: t.Name, typ: "team", key: teamKey(t.ID)}, may(teamRead))
+			users, err := s.st.ListTeamMembers(ctx, s.org.Name, t.ID)
+			if err != nil {
+				return nil, 0, err
+			}
+			for _, u := range users {
+				add(holder{ref: userPrefix + u.Login, name: u.Login, typ: "user", key: userKey(u.ID)}, may(orgMemberAccessRead))
+			}
+		}
+		if len(out)+hidden > maxPreviewPrincipals*2 {
+			break
+		}
+	}
+	slices.SortStableFunc(out, func(a, b holder) int {
+		if c := strings.Compare(a.typ, b.typ); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	return out, hidden, nil
+}
