@@ -137,7 +137,13 @@ func (s *Server) getUsage(w http.ResponseWriter, r *http.Request, c *call) error
 	if resp.Used == nil {
 		resp.Used = []apitype.UsedScope{}
 	}
-	resp.Suggested, err = suggestRole(ix, used, principalLabel(principal))
+	label := principal
+	if !strings.HasPrefix(principal, userPrefix) && !strings.HasPrefix(principal, teamPrefix) {
+		if tok, err := s.tokens.byID(ctx, s.org.Name, principal); err == nil {
+			label = tok.Name // ac.other found it: a token of this org
+		}
+	}
+	resp.Suggested, err = suggestRole(ix, used, principalLabel(label))
 	if err != nil {
 		return err
 	}

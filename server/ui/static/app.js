@@ -23,6 +23,9 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
+// fill replaces node's children, skipping null and undefined.
+function fill(node, ...kids) { node.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined)); }
+
 function status(msg) { $("status").textContent = msg; }
 function fail(err) {
   const box = $("error");
@@ -203,7 +206,7 @@ function renderMatrix(scope, kind, entities, principals, checks, results) {
         onclick: () => explain(label, checks[idx], res),
       }, ok ? "✓" : "✗"));
     })));
-  t.replaceChildren(caption, el("thead", {}, head), el("tbody", {}, rows));
+  fill(t, caption, el("thead", {}, head), el("tbody", {}, rows));
 }
 
 function explain(label, check, res) {
@@ -221,13 +224,29 @@ function explain(label, check, res) {
     if (res.denial) body.push(el("p", {}, "Denied: " + res.denial.reason.replace(/-/g, " ")));
     body.push(el("ul", {}, (res.reasons || []).map((r) => el("li", {}, r))));
   }
-  $("explain-body").replaceChildren(...body);
+  fill($("explain-body"), body);
   $("explain-title").focus();
 }
 
 // ---- roles ----
 
+// loadEntityNames maps the identities of the entities the token may read to their names, so
+// that grants read "myapp/prod" rather than an ID (at most 500 of each kind).
+async function loadEntityNames() {
+  if (state.names) return;
+  state.names = new Map();
+  for (const kind of ["stack", "environment", "insights-account"]) {
+    try {
+      const r = await api("GET", orgPath("/entities") + q({ kind, maxResults: 500 }));
+      for (const e of r.entities) state.names.set(e.id, (e.project ? e.project + "/" : "") + e.name);
+    } catch (e) { /* not readable: IDs stay IDs */ }
+  }
+}
+
+function entityLabel(id) { const n = state.names && state.names.get(id); return n ? n : id; }
+
 async function loadRoles() {
+  await loadEntityNames();
   const purpose = $("ro-purpose").value;
   const r = await api("GET", orgPath("/roles") + q({ uxPurpose: purpose }));
   state.roles = new Map();
@@ -290,7 +309,10 @@ function renderExpr(x) {
     case "PermissionExpressionInsightsAccount": return "the insights account";
     case "PermissionExpressionTeam": return "the team";
     case "PermissionLiteralExpressionStack": case "PermissionLiteralExpressionEnvironment": case "PermissionLiteralExpressionInsightsAccount":
-      return "“" + x.identity + "”";
+      return "“" + entityLabel(x.identity) + "”";
+    case "PermissionSetExpressionStack": case "PermissionSetExpressionEnvironment": case "PermissionSetExpressionInsightsAccount":
+      return "{" + (x.identities || []).map((i) => "“" + entityLabel(i) + "”").join(", ") + "}";
+    case "PermissionExpressionIn": return renderExpr(x.target) + " in " + renderExpr(x.values);
     case "PermissionLiteralExpressionString": return JSON.stringify(x.value);
     default: return JSON.stringify(x);
   }
@@ -319,7 +341,7 @@ async function previewRole() {
         el("td", { class: "gain" }, c.gained.map((s) => "+ " + s).join(", ")),
         el("td", { class: "loss" }, c.lost.map((s) => "− " + s).join(", ")))))));
   }
-  $("role-diff").replaceChildren(...out);
+  fill($("role-diff"), out);
   state.previewed = r.refused ? "" : JSON.stringify(details);
   $("role-save").disabled = !state.previewed;
 }
@@ -363,7 +385,7 @@ async function loadTokens() {
       el("td", {}, t.createdBy || ""),
       el("td", {}, revoke));
   });
-  $("token-table").replaceChildren(
+  fill($("token-table"),
     el("caption", {}, "Organization access tokens"),
     el("thead", {}, el("tr", {}, ["Name", "Role", "Expires", "Last used", "Created by", ""].map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, rows));
@@ -381,7 +403,7 @@ async function analyse() {
   clearError();
   const r = await api("GET", orgPath("/usage") + q({ principal: $("lp-principal").value, days: $("lp-days").value }));
   const usedSet = new Set(r.used.map((u) => u.scope));
-  $("least-out").replaceChildren(
+  fill($("least-out"),
     el("p", {}, "Since " + r.since + " (" + r.days + " days), " + r.tokens.length + " token(s): holds " + r.held.length + " scope(s), used " + r.used.length + "."),
     el("table", { id: "usage-table" },
       el("caption", {}, "Scopes held vs. used"),

@@ -1,0 +1,440 @@
+// Package console_test drives the web console (/ui) in a real browser: Debian's chromium,
+// through chromedp, against a server seeded over its API.
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/internal/testserver"
+)
+
+// chromiumPath finds the browser the way the README says: $IAMREF_CHROMIUM, else
+// /usr/bin/chromium (Debian's package; `make chromium` installs it), else chromium or
+// chromium-browser on PATH. Under -short the test skips; without a browser it skips, or fails
+// when IAMREF_REQUIRE_BINARIES is set (make test-e2e).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test: skipped under -short")
+	}
+	candidates := []string{os.Getenv("IAMREF_CHROMIUM"), "/usr/bin/chromium"}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			candidates = append(candidates, p)
+		}
+	}
+	for _, p := range candidates {
+		if p == "" {
+			continue
+		}
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+	}
+	msg := "chromium not found (set IAMREF_CHROMIUM, or run `make chromium` to install Debian's package)"
+	if os.Getenv("IAMREF_REQUIRE_BINARIES") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// syncBuffer is a log sink read by the test while the server writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type api struct {
+	t   *testing.T
+	url string
+}
+
+func (a api) call(method, path, token string, body, out any) int {
+	a.t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req, _ := http.NewRequest(method, a.url+path, rd)
+	req.Header.Set("Authorization", "token "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			a.t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func (a api) must(method, path, token string, body, out any) {
+	a.t.Helper()
+	if st := a.call(method, path, token, body, out); st >= 300 {
+		a.t.Fatalf("%s %s: %d", method, path, st)
+	}
+}
+
+func details(t *testing.T, grants ...authz.GrantSpec) json.RawMessage {
+	t.Helper()
+	n, err := authz.BuildRole(grants)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return authz.Format(n)
+}
+
+func stacks(ids ...string) authz.Refs {
+	var r authz.Refs
+	r.Set(authz.KindStack, ids)
+	return r
+}
+
+// TestConsole signs in with a scoped token and walks every screen: the matrix agrees with the
+// access-check API cell by cell and shows only what the token may read, a cell explains itself
+// with the evaluator's reasons, a role edit previews the expected diff and saves, a token is
+// revoked, least privilege reports used scopes; the token appears in no URL the browser
+// requested, in no request the server saw and in no server log line.
+func TestConsole(t *testing.T) {
+	browser := chromiumPath(t)
+	logs := &syncBuffer{}
+	var seenMu sync.Mutex
+	var seen []string // every request line and Referer the server received
+	ts := testserver.Start(t, testserver.Options{
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Wrap: func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				seenMu.Lock()
+				seen = append(seen, r.Method+" "+r.URL.String()+" referer="+r.Referer()+" cookie="+r.Header.Get("Cookie"))
+				seenMu.Unlock()
+				h.ServeHTTP(w, r)
+			})
+		},
+	})
+	a := api{t, ts.URL}
+	admin := ts.AdminToken
+	ts.SeedExample(t, "prod", "dev", "staging")
+	var secret apitype.Stack
+	a.must("POST", "/api/stacks/acme/secret", admin, apitype.CreateStackRequest{StackName: "vault", Tags: map[string]string{"env": "prod"}}, &secret)
+	ids := map[string]string{}
+	for _, name := range []string{"prod", "dev", "staging"} {
+		var s apitype.Stack
+		a.must("GET", "/api/stacks/acme/myapp/"+name, admin, nil, &s)
+		ids[name] = s.ID
+	}
+
+	createRole := func(name string, d json.RawMessage) apitype.Role {
+		var r apitype.Role
+		a.must("POST", "/api/orgs/acme/roles", admin, apitype.CreateRoleRequest{Name: name, UXPurpose: apitype.UXPurposeRole, Details: d}, &r)
+		return r
+	}
+	createToken := func(name, roleID string, expires int64) apitype.CreateTokenResponse {
+		var out apitype.CreateTokenResponse
+		a.must("POST", "/api/orgs/acme/tokens", admin, apitype.CreateOrgTokenRequest{Name: name, RoleID: roleID, Expires: expires}, &out)
+		return out
+	}
+	// The console's token: reads roles, tokens, teams and members, revokes tokens, and reads
+	// the myapp stacks only (not secret/vault).
+	consoleRole := createRole("console", details(t,
+		authz.GrantSpec{Scopes: []string{"role:read", "role:update", "org_token:read", "org_token:delete", "team:list", "team:read", "org_member:read", "org_member_access:read"}},
+		authz.GrantSpec{Scopes: []string{"stack:read", "stack:delete"}, Refs: stacks(ids["prod"], ids["dev"], ids["staging"])}))
+	console := createToken("console", consoleRole.ID, 0)
+	deployer := createRole("deployer", details(t, authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: stacks(ids["prod"])}))
+	ci := createToken("ci", deployer.ID, 0)
+	victim := createToken("victim", deployer.ID, time.Now().Add(72*time.Hour).Unix())
+	a.must("POST", "/api/orgs/acme/teams/pulumi", admin, apitype.CreateTeamRequest{Name: "platform"}, nil)
+	a.must("POST", "/api/orgs/acme/teams/platform/roles/"+deployer.ID, admin, nil, nil)
+	// ci uses stack:read (least privilege), then the counters are flushed.
+	for range 2 {
+		a.must("GET", "/api/stacks/acme/myapp/prod", ci.TokenValue, nil, nil)
+	}
+	ts.API.Housekeep(context.Background())
+
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 860),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
+	defer cancelBrowser()
+	if err := chromedp.Do(bctx); err != nil { // starts the browser (no timeout on this context)
+		t.Fatalf("start %s: %v", browser, err)
+	}
+	var urlsMu sync.Mutex
+	var urls []string // every URL the browser requested
+	if err := chromedp.Listen(bctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok && e.Request != nil {
+			urlsMu.Lock()
+			urls = append(urls, e.Request.URL)
+			urlsMu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tctx, cancelTimeout := context.WithTimeout(bctx, 90*time.Second)
+	defer cancelTimeout()
+	b := &page{t: t, ctx: tctx}
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	shots := os.Getenv("IAMREF_SCREENSHOTS") // a folder to write PNGs of the main screens into
+	shot := func(name string) {
+		t.Helper()
+		if shots == "" {
+			return
+		}
+		b.do("settle before "+name, chromedp.Sleep(150*time.Millisecond))
+		png := get(b, "screenshot "+name, chromedp.CaptureScreenshot())
+		if err := os.MkdirAll(shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Sign in.
+	b.do("enable network events", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{})
+		return err
+	}))
+	b.do("open the console", chromedp.Navigate(ts.URL+"/ui/"), chromedp.WaitVisible(css("#token")))
+	b.do("sign in", chromedp.SendKeys(css("#token"), console.TokenValue), chromedp.Click(css("#signin button[type=submit]")))
+	b.do("signed in", chromedp.WaitVisible(css("#explorer")), chromedp.WaitReady(css("#ex-scope option")))
+	if who := get(b, "whoami", chromedp.Text(css("#who"))); !strings.Contains(who, "console") || !strings.Contains(who, "acme") {
+		t.Errorf("signed in as %q", who)
+	}
+
+	// Access explorer: stack:read, every principal the token may see.
+	b.do("matrix",
+		chromedp.SetValue(css("#ex-scope"), "stack:read"),
+		chromedp.Click(css("#explorer-form button[type=submit]")),
+		chromedp.WaitVisible(css("#matrix tbody tr")))
+	type cell struct{ Principal, Entity, Allowed, Row string }
+	cells := get(b, "read matrix", chromedp.Evaluate[[]cell](`[...document.querySelectorAll('#matrix button.cell')].map(b => ({Principal: b.dataset.principal, Entity: b.dataset.entity, Allowed: b.dataset.allowed, Row: b.closest('tr').querySelector('th').firstChild.textContent}))`))
+	rows, principals := map[string]string{}, map[string]bool{}
+	var checks []apitype.AccessCheck
+	for _, c := range cells {
+		rows[c.Entity] = c.Row
+		principals[c.Principal] = true
+		checks = append(checks, apitype.AccessCheck{Principal: c.Principal, Action: "stack:read", Entity: apitype.EntityRef{Kind: "stack", ID: c.Entity}})
+	}
+	if want := []string{"myapp/dev", "myapp/prod", "myapp/staging"}; !slices.Equal(slices.Sorted(maps.Values(rows)), want) {
+		t.Errorf("matrix rows %v, want %v (the token may not read secret/vault)", slices.Sorted(maps.Values(rows)), want)
+	}
+	for _, p := range []string{ci.ID, victim.ID, console.ID, "team:platform"} {
+		if !principals[p] {
+			t.Errorf("matrix has no column for %s (columns: %v)", p, principals)
+		}
+	}
+	var answers apitype.AccessCheckResponse
+	a.must("POST", "/api/orgs/acme/access/check", console.TokenValue, apitype.AccessCheckRequest{Checks: checks}, &answers)
+	allowed := 0
+	for i, c := range cells {
+		want := fmt.Sprint(answers.Results[i].Allowed)
+		if c.Allowed != want {
+			t.Errorf("cell %s × %s: console says allowed=%s, the access check %s", c.Row, c.Principal, c.Allowed, want)
+		}
+		if c.Allowed == "true" {
+			allowed++
+		}
+	}
+	if allowed == 0 || allowed == len(cells) {
+		t.Errorf("%d of %d cells allowed: the matrix should mix both", allowed, len(cells))
+	}
+	shot("explorer")
+
+	// Explanation of ci on myapp/prod: the evaluator's reasons.
+	var want apitype.AccessCheckResponse
+	a.must("POST", "/api/orgs/acme/access/check", console.TokenValue, apitype.AccessCheckRequest{Checks: []apitype.AccessCheck{
+		{Principal: ci.ID, Action: "stack:read", Entity: apitype.EntityRef{Kind: "stack", ID: ids["prod"]}},
+		{Principal: ci.ID, Action: "stack:read", Entity: apitype.EntityRef{Kind: "stack", ID: ids["dev"]}},
+	}}, &want)
+	b.do("explain allowed",
+		chromedp.Click(css(fmt.Sprintf(`#matrix button[data-principal=%q][data-entity=%q]`, ci.ID, ids["prod"]))),
+		chromedp.WaitVisible(css("#explain")))
+	explained := get(b, "explanation", chromedp.Text(css("#explain")))
+	if !want.Results[0].Allowed || !strings.Contains(explained, want.Results[0].Reasons[0]) || !strings.Contains(explained, "Allowed") {
+		t.Errorf("explanation:\n%s\nwant it to hold the reason %q", explained, want.Results[0].Reasons)
+	}
+	shot("explain")
+	b.do("explain denied",
+		chromedp.Click(css(fmt.Sprintf(`#matrix button[data-principal=%q][data-entity=%q]`, ci.ID, ids["dev"]))),
+		chromedp.Sleep(200*time.Millisecond))
+	explained = get(b, "denied explanation", chromedp.Text(css("#explain")))
+	if want.Results[1].Allowed || !strings.Contains(explained, "Denied") || len(want.Results[1].Reasons) > 0 && !strings.Contains(explained, want.Results[1].Reasons[0]) {
+		t.Errorf("denied explanation:\n%s\nwant %+v", explained, want.Results[1])
+	}
+
+	// Roles: view deployer, preview granting stack:read on dev too, save.
+	edit := details(t, authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: stacks(ids["prod"], ids["dev"])})
+	b.do("view role",
+		chromedp.Click(css("#tab-roles")),
+		chromedp.WaitVisible(css(fmt.Sprintf(`button[data-role=%q]`, deployer.ID))),
+		chromedp.Click(css(fmt.Sprintf(`button[data-role=%q]`, deployer.ID))),
+		chromedp.WaitVisible(css("#role-grants .g")))
+	if grants := get(b, "grants", chromedp.Text(css("#role-grants"))); !strings.Contains(grants, "allow") || !strings.Contains(grants, "stack:read") || !strings.Contains(grants, "“myapp/prod”") {
+		t.Errorf("role grants shown as %q", grants)
+	}
+	b.do("preview role",
+		chromedp.Click(css("#role-edit-box summary")),
+		chromedp.SetValue(css("#role-edit"), string(edit)),
+		chromedp.Click(css("#role-preview")),
+		chromedp.WaitVisible(css("#diff-table")))
+	diffRows := get(b, "diff rows", chromedp.Evaluate[[][]string](`[...document.querySelectorAll('#diff-table tbody tr')].map(r => [...r.cells].map(c => c.textContent))`))
+	wantRows := [][]string{
+		{"team platform", "stack myapp/dev", "+ stack:read", ""},
+		{"token ci", "stack myapp/dev", "+ stack:read", ""},
+		{"token victim", "stack myapp/dev", "+ stack:read", ""},
+	}
+	if fmt.Sprint(diffRows) != fmt.Sprint(wantRows) {
+		t.Errorf("preview diff rows:\n got %q\nwant %q", diffRows, wantRows)
+	}
+	b.do("show the diff", chromedp.ScrollIntoView(css("#diff-table")))
+	shot("roles-preview")
+	b.do("save role", chromedp.Click(css("#role-save")), chromedp.Sleep(300*time.Millisecond), chromedp.WaitVisible(css("#role-name")))
+	var role apitype.Role
+	a.must("GET", "/api/orgs/acme/roles/"+deployer.ID, admin, nil, &role)
+	if role.Version != 2 {
+		t.Errorf("after save: role version %d, want 2", role.Version)
+	}
+
+	// Tokens: victim expires in 3 days (highlighted); revoke it.
+	b.do("tokens",
+		chromedp.Click(css("#tab-tokens")),
+		chromedp.WaitVisible(css(fmt.Sprintf(`tr[data-token-row=%q]`, victim.ID))))
+	soonRows := get(b, "soon rows", chromedp.Evaluate[[]string](`[...document.querySelectorAll('#token-table tr.soon-row')].map(r => r.dataset.tokenRow)`))
+	if !slices.Equal(soonRows, []string{victim.ID}) {
+		t.Errorf("rows marked expiring soon: %v, want only victim %s", soonRows, victim.ID)
+	}
+	shot("tokens")
+	revoke := fmt.Sprintf(`button[data-token=%q]`, victim.ID)
+	b.do("revoke",
+		chromedp.Click(css(revoke)),
+		chromedp.WaitVisible(css(revoke+`[data-confirm="1"]`)),
+		chromedp.Click(css(revoke)),
+		chromedp.WaitNotPresent(css(fmt.Sprintf(`tr[data-token-row=%q]`, victim.ID))))
+	if st := a.call("GET", "/api/user", victim.TokenValue, nil, nil); st != http.StatusUnauthorized {
+		t.Errorf("the revoked token still authenticates: %d", st)
+	}
+
+	// Least privilege for ci: stack:read used twice.
+	b.do("least privilege",
+		chromedp.Click(css("#tab-least")),
+		chromedp.SetValue(css("#lp-principal"), ci.ID),
+		chromedp.Click(css("#least-form button[type=submit]")),
+		chromedp.WaitVisible(css("#lp-yaml")))
+	usage := get(b, "usage", chromedp.Text(css("#usage-table")))
+	yaml := get(b, "yaml", chromedp.Text(css("#lp-yaml")))
+	hcl := get(b, "hcl", chromedp.Text(css("#lp-hcl")))
+	if !strings.Contains(usage, "stack:read") || !strings.Contains(usage, "2") {
+		t.Errorf("usage table: %q", usage)
+	}
+	if !strings.Contains(yaml, "iam:index:CustomRole") || !strings.Contains(yaml, "stack:read") || !strings.Contains(hcl, `resource "iam_custom_role"`) {
+		t.Errorf("exports:\n%s\n%s", yaml, hcl)
+	}
+	shot("least-privilege")
+
+	// Keyboard: the tabs move with the arrow keys.
+	b.do("keyboard tabs", chromedp.Focus(css("#tab-least")), chromedp.KeyEvent(kb.ArrowLeft))
+	if sel := get(b, "aria-selected", chromedp.AttributeValue(css("#tab-tokens"), "aria-selected")); sel.Value != "true" {
+		t.Errorf("ArrowLeft from Least privilege: Tokens aria-selected=%q", sel.Value)
+	}
+
+	// The token is in no URL, request line, Referer, cookie or log line; the page keeps it out
+	// of its address and cookies.
+	href := get(b, "location", chromedp.Location())
+	cookie := get(b, "cookie", chromedp.Evaluate[string](`document.cookie`))
+	secrets := []string{console.TokenValue, strings.TrimPrefix(console.TokenValue, "pul-")}
+	check := func(where string, texts ...string) {
+		for _, text := range texts {
+			for _, s := range secrets {
+				if strings.Contains(text, s) {
+					t.Errorf("the console token appears in %s: %q", where, text)
+				}
+			}
+		}
+	}
+	urlsMu.Lock()
+	check("a URL the browser requested", urls...)
+	nURLs := len(urls)
+	urlsMu.Unlock()
+	seenMu.Lock()
+	check("a request the server received", seen...)
+	nSeen := len(seen)
+	seenMu.Unlock()
+	check("the server log", logs.String())
+	check("the page's address or cookies", href, cookie)
+	if nURLs < 10 || nSeen < 10 {
+		t.Errorf("only %d browser requests and %d server requests recorded: the checks above saw nothing", nURLs, nSeen)
+	}
+}
+
+// page runs actions in the browser tab, failing the test with the console's error box.
+type page struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func (p *page) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, steps...); err != nil {
+		p.fail(what, err)
+	}
+}
+
+func (p *page) fail(what string, err error) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+	defer cancel()
+	box, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('error').textContent`))
+	p.t.Fatalf("%s: %v (console error box: %q)", what, err, box)
+}
+
+func get[T any](p *page, what string, a chromedp.Action[T]) T {
+	p.t.Helper()
+	v, err := chromedp.Run(p.ctx, a)
+	if err != nil {
+		p.fail(what, err)
+	}
+	return v
+}
