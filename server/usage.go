@@ -161,7 +161,7 @@ func nonNilStrings(s []string) []string {
 func dayString(day int64) string { return time.Unix(day*secondsPerDay, 0).UTC().Format("2006-01-02") }
 
 // principalTokens lists the token IDs a principal acts through: the token itself, a member's
-// personal tokens, a team's tokens (deleted ones included: their history still counts).
+// personal tokens, a team's tokens (those not deleted; at most maxUsageTokens).
 func (s *Server) principalTokens(ctx context.Context, principal string) ([]string, error) {
 	var toks []store.Token
 	var err error

@@ -163,6 +163,13 @@ func TestConsole(t *testing.T) {
 		ids[name] = s.ID
 	}
 
+	// 60 more stacks in project bulk, for paging.
+	var bulk []string
+	for i := range 60 {
+		var s apitype.Stack
+		a.must("POST", "/api/stacks/acme/bulk", admin, apitype.CreateStackRequest{StackName: fmt.Sprintf("s%02d", i)}, &s)
+		bulk = append(bulk, s.ID)
+	}
 	createRole := func(name string, d json.RawMessage) apitype.Role {
 		var r apitype.Role
 		a.must("POST", "/api/orgs/acme/roles", admin, apitype.CreateRoleRequest{Name: name, UXPurpose: apitype.UXPurposeRole, Details: d}, &r)
@@ -177,7 +184,7 @@ func TestConsole(t *testing.T) {
 	// the myapp stacks only (not secret/vault).
 	consoleRole := createRole("console", details(t,
 		authz.GrantSpec{Scopes: []string{"role:read", "role:update", "org_token:read", "org_token:delete", "team:list", "team:read", "org_member:read", "org_member_access:read"}},
-		authz.GrantSpec{Scopes: []string{"stack:read", "stack:delete"}, Refs: stacks(ids["prod"], ids["dev"], ids["staging"])}))
+		authz.GrantSpec{Scopes: []string{"stack:read", "stack:delete"}, Refs: stacks(append([]string{ids["prod"], ids["dev"], ids["staging"]}, bulk...)...)}))
 	console := createToken("console", consoleRole.ID, 0)
 	deployer := createRole("deployer", details(t, authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: stacks(ids["prod"])}))
 	ci := createToken("ci", deployer.ID, 0)
@@ -244,11 +251,51 @@ func TestConsole(t *testing.T) {
 		t.Errorf("signed in as %q", who)
 	}
 
-	// Access explorer: stack:read, every principal the token may see.
-	b.do("matrix",
+	// Access explorer: server-side paging and filters.
+	rowNames := func(what string) []string {
+		return get(b, what, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#matrix tbody th')].map(th => th.firstChild.textContent)`))
+	}
+	b.do("matrix pages",
 		chromedp.SetValue(css("#ex-scope"), "stack:read"),
+		chromedp.SetValue(css("#ex-project"), "bulk"),
+		chromedp.SetValue(css("#ex-size"), "25"),
 		chromedp.Click(css("#explorer-form button[type=submit]")),
 		chromedp.WaitVisible(css("#matrix tbody tr")))
+	var paged []string
+	for page := 1; ; page++ {
+		names := rowNames(fmt.Sprintf("page %d", page))
+		if len(names) > 25 || len(names) == 0 {
+			t.Fatalf("page %d has %d rows", page, len(names))
+		}
+		paged = append(paged, names...)
+		if get(b, "next enabled", chromedp.Evaluate[bool](`!document.getElementById('ex-next').disabled`)) == false {
+			break
+		}
+		if page > 5 {
+			t.Fatal("paging does not end")
+		}
+		b.do("next page", chromedp.Click(css("#ex-next")),
+			until(fmt.Sprintf(`document.getElementById('ex-page').textContent === 'Page %d'`, page+1)))
+	}
+	if len(paged) != 60 || paged[0] != "bulk/s00" || paged[59] != "bulk/s59" {
+		t.Errorf("pages through project bulk: %d rows %v", len(paged), paged)
+	}
+	b.do("tag filter",
+		setField("ex-project", ""),
+		chromedp.SetValue(css("#ex-tag"), "env=prod"),
+		chromedp.SetValue(css("#ex-size"), "50"),
+		chromedp.Click(css("#explorer-form button[type=submit]")),
+		until(`document.querySelectorAll('#matrix tbody tr').length === 1`))
+	if names := rowNames("tag filter rows"); !slices.Equal(names, []string{"myapp/prod"}) {
+		t.Errorf("tag env=prod: rows %v, want only myapp/prod (secret/vault is tagged env=prod too, but unreadable)", names)
+	}
+
+	// Access explorer: stack:read on project myapp, every principal the token may see.
+	b.do("matrix",
+		setField("ex-tag", ""),
+		chromedp.SetValue(css("#ex-project"), "myapp"),
+		chromedp.Click(css("#explorer-form button[type=submit]")),
+		until(`document.querySelectorAll('#matrix tbody tr').length === 3`))
 	type cell struct{ Principal, Entity, Allowed, Row string }
 	cells := get(b, "read matrix", chromedp.Evaluate[[]cell](`[...document.querySelectorAll('#matrix button.cell')].map(b => ({Principal: b.dataset.principal, Entity: b.dataset.entity, Allowed: b.dataset.allowed, Row: b.closest('tr').querySelector('th').firstChild.textContent}))`))
 	rows, principals := map[string]string{}, map[string]bool{}
@@ -437,4 +484,23 @@ func get[T any](p *page, what string, a chromedp.Action[T]) T {
 		p.fail(what, err)
 	}
 	return v
+}
+
+// until waits until the JavaScript expression is true.
+func until(expression string) chromedp.Action[chromedp.Void] {
+	poll := chromedp.Poll[bool](expression, chromedp.WithPollingTimeout(20*time.Second))
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := poll(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// setField sets the value of the form field with this id (an empty value too).
+func setField(id, value string) chromedp.Action[chromedp.Void] {
+	expr := fmt.Sprintf(`(document.getElementById(%q).value = %q, true)`, id, value)
+	eval := chromedp.Evaluate[bool](expr)
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := eval(ctx, t)
+		return chromedp.Void{}, err
+	}
 }

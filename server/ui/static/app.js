@@ -83,30 +83,54 @@ function signOut() {
   location.reload();
 }
 
+// listAll reads every page of a listing (at most 10 pages of 1,000).
+async function listAll(path, key) {
+  const out = [];
+  let token = "";
+  for (let i = 0; i < 10; i++) {
+    const r = await api("GET", path + q({ maxResults: 1000, continuationToken: token }));
+    out.push(...(r[key] || []));
+    token = r.continuationToken || "";
+    if (!token) break;
+  }
+  return out;
+}
+
+// fillScopes lists the scopes that act on the chosen kind of entity.
+function fillScopes() {
+  const kind = $("ex-entity-kind").value;
+  const current = $("ex-scope").value;
+  const scopes = state.scopes.filter((s) => kindOf(s) === kind);
+  const pick = scopes.includes(current) ? current : scopes.find((s) => s.endsWith(":read")) || scopes[0];
+  $("ex-scope").replaceChildren(...scopes.map((s) => el("option", { value: s, selected: s === pick }, s)));
+}
+
 // loadCommon reads what several screens share: the scope catalog and the principals the token
 // may see (each listing that is refused is left out).
 async function loadCommon() {
+  state.scopes = [];
+  state.scopeKind = new Map();
   try {
-    const sc = await api("GET", orgPath("/roles/scopes"));
-    state.scopes = [];
-    for (const g of sc.scopes || []) for (const s of g.scopes || []) state.scopes.push(s.name || s);
-  } catch (e) { state.scopes = []; }
+    const buckets = await api("GET", orgPath("/roles/scopes")); // resource type → groups → scopes
+    for (const groups of Object.values(buckets)) for (const g of groups) for (const sc of g.scopes || []) {
+      state.scopes.push(sc.name);
+      state.scopeKind.set(sc.name, sc.metadata && sc.metadata.entityKind);
+    }
+  } catch (e) { /* no role:read: the explorer offers the common scopes */ }
   if (state.scopes.length === 0) state.scopes = ["stack:read", "stack:write", "stack:delete", "environment:read", "environment:open"];
-  const sel = $("ex-scope");
-  sel.replaceChildren(...state.scopes.map((s) => el("option", { value: s, selected: s === "stack:read" }, s)));
+  state.scopes.sort();
+  fillScopes();
   const principals = [];
   const quiet = async (f) => { try { await f(); } catch (e) { /* not visible to this token */ } };
   await quiet(async () => {
-    const r = await api("GET", orgPath("/tokens"));
-    for (const t of r.tokens || []) principals.push({ ref: t.id, name: t.name, type: "token" });
+    for (const t of await listAll(orgPath("/tokens"), "tokens")) principals.push({ ref: t.id, name: t.name, type: "token" });
   });
   await quiet(async () => {
     const r = await api("GET", orgPath("/teams"));
     for (const t of r.teams || []) principals.push({ ref: "team:" + t.name, name: t.name, type: "team" });
   });
   await quiet(async () => {
-    const r = await api("GET", orgPath("/members"));
-    for (const m of r.members || []) principals.push({ ref: "user:" + m.user.githubLogin, name: m.user.githubLogin, type: "user" });
+    for (const m of await listAll(orgPath("/members"), "members")) principals.push({ ref: "user:" + m.user.githubLogin, name: m.user.githubLogin, type: "user" });
   });
   state.principals = principals;
   $("lp-principal").replaceChildren(...principals.map((p) => el("option", { value: p.ref }, p.type + " " + p.name)));
@@ -144,6 +168,8 @@ function tabKeys(ev) {
 // ---- access explorer ----
 
 function kindOf(scope) {
+  const known = state.scopeKind && state.scopeKind.get(scope);
+  if (known) return known;
   const obj = scope.split(":")[0];
   if (obj === "stack" || obj.startsWith("stack_")) return "stack";
   if (obj === "environment" || obj.startsWith("environment_")) return "environment";
@@ -151,9 +177,11 @@ function kindOf(scope) {
   return "org";
 }
 
+const MAX_COLUMNS = 40;
+
 function explorerPrincipals() {
   const kind = $("ex-kind").value;
-  return state.principals.filter((p) => kind === "all" || p.type === kind).slice(0, 40);
+  return state.principals.filter((p) => kind === "all" || p.type === kind);
 }
 
 async function showMatrix(reset) {
@@ -170,7 +198,8 @@ async function showMatrix(reset) {
     entities = r.entities;
     next = r.continuationToken || "";
   }
-  const principals = explorerPrincipals();
+  const all = explorerPrincipals();
+  const principals = all.slice(0, MAX_COLUMNS);
   const checks = [];
   for (const e of entities) for (const p of principals) {
     checks.push({ principal: p.ref, action: scope, entity: kind === "org" ? { kind: "org" } : { kind, id: e.id } });
@@ -185,7 +214,8 @@ async function showMatrix(reset) {
   $("ex-prev").disabled = state.page === 0;
   $("ex-next").disabled = !(state.pages.length > state.page + 1);
   $("ex-page").textContent = "Page " + (state.page + 1);
-  status(entities.length + " " + (kind === "org" ? "organization" : kind + "s") + " × " + principals.length + " principals for " + scope);
+  status(entities.length + " " + (kind === "org" ? "organization" : kind + "s") + " × " + principals.length + " principals for " + scope +
+    (all.length > principals.length ? " (the first " + MAX_COLUMNS + " of " + all.length + " principals: narrow them with Principals)" : ""));
 }
 
 function entityName(e) { return e.kind === "org" ? "organization " + e.name : (e.project ? e.project + "/" : "") + e.name; }
@@ -362,9 +392,9 @@ const SOON = 7 * 24 * 3600;
 function when(unix) { return unix ? new Date(unix * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "never"; }
 
 async function loadTokens() {
-  const r = await api("GET", orgPath("/tokens"));
+  const tokens = await listAll(orgPath("/tokens"), "tokens");
   const now = Date.now() / 1000;
-  const rows = (r.tokens || []).map((t) => {
+  const rows = tokens.map((t) => {
     const expired = t.expires && t.expires <= now;
     const soon = t.expires && !expired && t.expires - now < SOON;
     const revoke = el("button", { type: "button", class: "danger", "data-token": t.id, "aria-label": "Revoke token " + t.name }, "Revoke");
@@ -430,6 +460,7 @@ function wire() {
   $("signout").addEventListener("click", signOut);
   for (const p of panels) $(tabOf[p]).addEventListener("click", () => select(p));
   $("tabs").addEventListener("keydown", tabKeys);
+  $("ex-entity-kind").addEventListener("change", fillScopes);
   $("explorer-form").addEventListener("submit", (ev) => { ev.preventDefault(); showMatrix(true).catch(fail); });
   $("ex-next").addEventListener("click", () => { state.page++; showMatrix(false).catch(fail); });
   $("ex-prev").addEventListener("click", () => { state.page = Math.max(0, state.page - 1); showMatrix(false).catch(fail); });
