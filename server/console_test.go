@@ -181,6 +181,18 @@ func TestRolePreview(t *testing.T) {
 		t.Errorf("the preview stored the role: the token may delete prod")
 	}
 
+	// A role whose grants all name their stacks: only those stacks are compared (qa is not).
+	h.stack("web", "qa", nil)
+	pinned := h.grantRole("pinned", authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: stackRefs(prod.ID)})
+	h.token("pinned-ci", pinned.ID)
+	got = preview(h.admin(), pinned.ID, buildDetails(t, authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: stackRefs(dev.ID, "gone-stack")}))
+	if c := changes(got); !slices.Equal(c, []change{
+		{"token pinned-ci", "stack web/dev", "stack:read", ""},
+		{"token pinned-ci", "stack web/prod", "", "stack:read"},
+	}) || got.EntitiesScanned != 2 {
+		t.Errorf("pinned preview (scanned %d of 3 stacks): %+v", got.EntitiesScanned, c)
+	}
+
 	// A set composed by a role: previewing the set shows the role's holders' changes.
 	set := h.role("readers", apitype.UXPurposeSet, "stack", buildDetails(t, authz.GrantSpec{Scopes: []string{"stack:read"}}))
 	composer := h.role("composer", apitype.UXPurposeRole, "", []byte(`{"__type":"PermissionDescriptorCompose","permissionDescriptors":["`+set.ID+`"]}`))
@@ -189,7 +201,7 @@ func TestRolePreview(t *testing.T) {
 	if len(got.Roles) != 1 || got.Roles[0].ID != composer.ID {
 		t.Errorf("set preview roles: %+v", got.Roles)
 	}
-	if c := changes(got); len(c) != 2 || c[0].who != "token composed" || c[0].gained != "stack:export" {
+	if c := changes(got); len(c) != 3 || c[0].who != "token composed" || c[0].gained != "stack:export" {
 		t.Errorf("set preview: %+v", c)
 	}
 
@@ -197,7 +209,7 @@ func TestRolePreview(t *testing.T) {
 	// teams), and saving would be refused (it cannot grant stack:delete).
 	_, viewer := h.scopedToken("viewer", authz.GrantSpec{Scopes: []string{"role:read"}})
 	got = preview(viewer, role.ID, next)
-	if len(got.Changes) != 0 || got.HiddenPrinc != 3 || got.HiddenEntities != 2 || got.Refused == "" {
+	if len(got.Changes) != 0 || got.HiddenPrinc != 3 || got.HiddenEntities != 3 || got.Refused == "" {
 		t.Errorf("viewer preview: %+v", got)
 	}
 	// Built-in records cannot be changed.

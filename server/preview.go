@@ -62,9 +62,6 @@ func (s *Server) previewRole(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	type pair struct {
-		old, new *authz.Index
-	}
 	roleIx := map[string]pair{}
 	for _, role := range roles {
 		before, err := s.indexes.compile(ctx, role.ID)
@@ -91,10 +88,20 @@ func (s *Server) previewRole(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	var cells []cell
 	caller := c.principal.index
-	consider := func(e store.Entity, target authz.Entity, kind authz.EntityKind) {
+	pairs := make([]pair, 0, len(roleIx))
+	kinds := map[authz.EntityKind]bool{} // the kinds some affected role grants on, before or after: only they can change
+	for _, p := range roleIx {
+		pairs = append(pairs, p)
+		for _, ix := range []*authz.Index{p.old, p.new} {
+			for _, g := range ix.Grants() {
+				kinds[g.Kind] = true
+			}
+		}
+	}
+	consider := func(e store.Entity, target authz.Entity, scopes []authz.ScopeID) {
 		var diff authz.ScopeSet
-		for _, id := range authz.ScopesOfKind(kind).IDs() {
-			for _, p := range roleIx {
+		for _, id := range scopes {
+			for _, p := range pairs {
 				if p.old.Decide(id, target) != p.new.Decide(id, target) {
 					diff.Add(id)
 					break
@@ -105,9 +112,29 @@ func (s *Server) previewRole(w http.ResponseWriter, r *http.Request, c *call) er
 			cells = append(cells, cell{e, target, diff})
 		}
 	}
-	if len(roleIx) > 0 {
-		consider(store.Entity{Kind: authz.KindOrg}, authz.OrgEntity, authz.KindOrg)
+	if len(pairs) > 0 {
+		consider(store.Entity{Kind: authz.KindOrg}, authz.OrgEntity, authz.ScopesOfKind(authz.KindOrg).IDs())
 		for _, kind := range authz.EntityKinds {
+			if !kinds[kind] {
+				continue
+			}
+			scopes := authz.ScopesOfKind(kind).IDs()
+			if ids, ok := pinnedOnly(pairs, kind); ok {
+				// Every grant of this kind names its entities: only those can change.
+				es, err := s.entitiesByID(ctx, kind, ids)
+				if err != nil {
+					return err
+				}
+				for _, e := range es {
+					resp.EntitiesScanned++
+					if !mayRead(caller, e) {
+						resp.HiddenEntities++
+						continue
+					}
+					consider(e, targetOf(e), scopes)
+				}
+				continue
+			}
 			var after *store.EntityPos
 			for scanned := 0; ; {
 				if scanned >= maxPreviewEntities {
@@ -125,7 +152,7 @@ func (s *Server) previewRole(w http.ResponseWriter, r *http.Request, c *call) er
 						resp.HiddenEntities++
 						continue
 					}
-					consider(e, targetOf(e), kind)
+					consider(e, targetOf(e), scopes)
 				}
 				if len(page) < 1000 {
 					break
@@ -146,22 +173,14 @@ func (s *Server) previewRole(w http.ResponseWriter, r *http.Request, c *call) er
 		principals, resp.Truncated = principals[:maxPreviewPrincipals], true
 	}
 	resp.Principals = len(principals)
-	for _, p := range principals {
-		var before, after *authz.Index
-		if p.roleID != "" { // an org token: its role's rights
-			before, after = roleIx[p.roleID].old, roleIx[p.roleID].new
-		} else {
-			b, err := s.indexes.compile(ctx, p.key)
-			if err != nil {
-				return err
-			}
-			a, err := s.indexes.compileWith(ctx, p.key, next)
-			if err != nil {
-				return err
-			}
-			before, after = orEmpty(b), orEmpty(a)
-		}
-		for _, cl := range cells {
+	// diff compares two compiled rights on the cells: per cell, the scopes gained and lost.
+	type cellDiff struct {
+		cell         int
+		gained, lost []string
+	}
+	diff := func(before, after *authz.Index) []cellDiff {
+		var out []cellDiff
+		for i, cl := range cells {
 			var gained, lost []string
 			for _, id := range cl.scopes.IDs() {
 				was, is := before.Decide(id, cl.target) == authz.Allowed, after.Decide(id, cl.target) == authz.Allowed
@@ -172,25 +191,106 @@ func (s *Server) previewRole(w http.ResponseWriter, r *http.Request, c *call) er
 					lost = append(lost, authz.Scopes()[id].Name)
 				}
 			}
-			if gained == nil && lost == nil {
-				continue
+			if gained != nil || lost != nil {
+				out = append(out, cellDiff{i, nonNilStrings(gained), nonNilStrings(lost)})
 			}
+		}
+		return out
+	}
+	byRole := map[string][]cellDiff{} // org tokens of one role share its rights: compared once
+principals:
+	for _, p := range principals {
+		var diffs []cellDiff
+		if p.roleID != "" { // an org token: its role's rights
+			d, ok := byRole[p.roleID]
+			if !ok {
+				d = diff(roleIx[p.roleID].old, roleIx[p.roleID].new)
+				byRole[p.roleID] = d
+			}
+			diffs = d
+		} else {
+			b, err := s.indexes.compile(ctx, p.key)
+			if err != nil {
+				return err
+			}
+			a, err := s.indexes.compileWith(ctx, p.key, next)
+			if err != nil {
+				return err
+			}
+			diffs = diff(orEmpty(b), orEmpty(a))
+		}
+		for _, d := range diffs {
 			if len(resp.Changes) == maxPreviewChanges {
 				resp.Truncated = true
-				break
+				break principals
 			}
+			cl := cells[d.cell]
 			ref := apitype.EntityRef{Kind: apitype.EntityOrg}
 			if cl.e.Kind != authz.KindOrg {
 				ref = apitype.EntityRef{Kind: cl.e.Kind.String(), Project: cl.e.Project, Name: cl.e.Name, ID: cl.e.ID}
 			}
 			resp.Changes = append(resp.Changes, apitype.AccessChange{
-				Principal: p.ref, PrincipalName: p.name, PrincipalType: p.typ, Entity: ref,
-				Gained: nonNilStrings(gained), Lost: nonNilStrings(lost),
+				Principal: p.ref, PrincipalName: p.name, PrincipalType: p.typ, Entity: ref, Gained: d.gained, Lost: d.lost,
 			})
 		}
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// pinnedOnly reports whether every grant of kind in the pairs' rights names its entities
+// without a condition (the usual custom role), and returns those entities' IDs, at most
+// maxPreviewEntities of them.
+func pinnedOnly(pairs []pair, kind authz.EntityKind) ([]string, bool) {
+	seen := map[string]bool{}
+	var ids []string
+	for _, p := range pairs {
+		for _, ix := range p.indexes() {
+			for _, g := range ix.Grants() {
+				if g.Kind != kind {
+					continue
+				}
+				if g.Entities == nil || g.Condition != "" {
+					return nil, false
+				}
+				for _, id := range g.Entities {
+					if !seen[id] {
+						seen[id] = true
+						ids = append(ids, id)
+					}
+				}
+				if len(ids) > maxPreviewEntities {
+					return nil, false
+				}
+			}
+		}
+	}
+	return ids, true
+}
+
+// entitiesByID reads the entities of kind with these IDs that exist, ordered by project and
+// name (as a scan would list them).
+func (s *Server) entitiesByID(ctx context.Context, kind authz.EntityKind, ids []string) ([]store.Entity, error) {
+	var out []store.Entity
+	for _, id := range ids {
+		e, err := s.st.GetEntityByID(ctx, s.org.Name, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // a grant may name an entity deleted since
+		}
+		if err != nil {
+			return nil, err
+		}
+		if e.Kind == kind {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Entity) int {
+		if c := strings.Compare(a.Project, b.Project); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out, nil
 }
 
 func orEmpty(cr compiledRole) *authz.Index {
@@ -199,6 +299,13 @@ func orEmpty(cr compiledRole) *authz.Index {
 	}
 	return cr.ix
 }
+
+// pair is a role's compiled rights before and after the edit.
+type pair struct {
+	old, new *authz.Index
+}
+
+func (p pair) indexes() [2]*authz.Index { return [2]*authz.Index{p.old, p.new} }
 
 // affectedRoles is rec when it is a role, and every role composing it, transitively (at most
 // maxComposers records are followed).
