@@ -245,6 +245,17 @@ func TestConsole(t *testing.T) {
 		return err
 	}))
 	b.do("open the console", chromedp.Navigate(ts.URL+"/ui/"), chromedp.WaitVisible(css("#token")))
+	// A wrong token is refused with the server's message, and nothing else shows.
+	wrong := "pul-" + strings.Repeat("0123456789", 4)
+	b.do("wrong token", chromedp.SendKeys(css("#token"), wrong), chromedp.Click(css("#signin button[type=submit]")),
+		chromedp.WaitVisible(css("#error")))
+	if msg := get(b, "wrong token message", chromedp.Text(css("#error"))); !strings.Contains(msg, "invalid, expired or revoked token") {
+		t.Errorf("wrong token: error box %q", msg)
+	}
+	if get(b, "tabs hidden", chromedp.Evaluate[bool](`document.getElementById('tabs').hidden && sessionStorage.length === 0`)) != true {
+		t.Errorf("a refused token opened the console or was kept")
+	}
+	b.do("clear", setField("token", ""))
 	b.do("sign in", chromedp.SendKeys(css("#token"), console.TokenValue), chromedp.Click(css("#signin button[type=submit]")))
 	b.do("signed in", chromedp.WaitVisible(css("#explorer")), chromedp.WaitReady(css("#ex-scope option")))
 	if who := get(b, "whoami", chromedp.Text(css("#who"))); !strings.Contains(who, "console") || !strings.Contains(who, "acme") {
@@ -427,11 +438,18 @@ func TestConsole(t *testing.T) {
 		t.Errorf("ArrowLeft from Least privilege: Tokens aria-selected=%q", sel.Value)
 	}
 
+	// A reload keeps the tab signed in (sessionStorage); Sign out forgets the token.
+	b.do("reload", chromedp.Reload(), chromedp.WaitVisible(css("#whoami")), chromedp.WaitVisible(css("#explorer")))
+	b.do("sign out", chromedp.Click(css("#signout")), chromedp.WaitVisible(css("#token")))
+	if n := get(b, "storage after sign out", chromedp.Evaluate[int](`sessionStorage.length`)); n != 0 {
+		t.Errorf("after sign out, sessionStorage holds %d items", n)
+	}
+
 	// The token is in no URL, request line, Referer, cookie or log line; the page keeps it out
 	// of its address and cookies.
 	href := get(b, "location", chromedp.Location())
 	cookie := get(b, "cookie", chromedp.Evaluate[string](`document.cookie`))
-	secrets := []string{console.TokenValue, strings.TrimPrefix(console.TokenValue, "pul-")}
+	secrets := []string{console.TokenValue, strings.TrimPrefix(console.TokenValue, "pul-"), wrong}
 	check := func(where string, texts ...string) {
 		for _, text := range texts {
 			for _, s := range secrets {
