@@ -318,6 +318,19 @@ func TestScopeUsage(t *testing.T) {
 	_, tokReader := h.scopedToken("tok-reader", authz.GrantSpec{Scopes: []string{"org_token:read"}})
 	h.must(200, "GET", "/api/orgs/acme/usage?principal="+id, tokReader, nil)
 	h.must(403, "GET", "/api/orgs/acme/usage?principal=user:alice", tokReader, nil) // needs org_member_access:read
+
+	// A scope a handler checks itself counts too: asking about another token needs
+	// org_token:read beside the route's role:read.
+	checkerID, checker := h.scopedToken("checker", authz.GrantSpec{Scopes: []string{"role:read", "org_token:read", "audit_logs:read"}})
+	h.must(200, "POST", "/api/orgs/acme/access/check", checker, apitype.AccessCheckRequest{Checks: []apitype.AccessCheck{
+		{Principal: id, Action: "stack:read", Entity: apitype.EntityRef{Kind: "stack", ID: prod.ID}},
+	}})
+	h.ts.API.Housekeep(ctx(t))
+	var checkerUsage apitype.ScopeUsageResponse
+	h.must(200, "GET", "/api/orgs/acme/usage?principal="+checkerID, h.admin(), nil).decode(t, &checkerUsage)
+	if !slices.Equal(checkerUsage.Unused, []string{"audit_logs:read"}) || len(checkerUsage.Used) != 2 {
+		t.Errorf("checker: used %+v, unused %v; want role:read and org_token:read used", checkerUsage.Used, checkerUsage.Unused)
+	}
 }
 
 // TestConsoleAssets: /ui serves the embedded console with its security headers; the pages

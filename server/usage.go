@@ -86,7 +86,7 @@ func (s *Server) getUsage(w http.ResponseWriter, r *http.Request, c *call) error
 		days = n
 	}
 	ctx := r.Context()
-	ac := &accessChecker{s: s, ctx: ctx, principals: map[string]*authz.Index{"": c.principal.index}}
+	ac := &accessChecker{s: s, ctx: ctx, principals: map[string]*authz.Index{"": c.principal.index}, callerID: c.principal.token.ID}
 	ix, err := ac.other(principal) // checks the caller's right to read this principal's rights
 	if err != nil {
 		return err
