@@ -163,6 +163,9 @@ func TestConsole(t *testing.T) {
 		ids[name] = s.ID
 	}
 
+	// A stack whose tag value is markup: the console must show it as text.
+	var evil apitype.Stack
+	a.must("POST", "/api/stacks/acme/evil", admin, apitype.CreateStackRequest{StackName: "xss", Tags: map[string]string{"note": `<img src=x id=pwned onerror="document.title='pwned'">`}}, &evil)
 	// 60 more stacks in project bulk, for paging.
 	var bulk []string
 	for i := range 60 {
@@ -184,7 +187,7 @@ func TestConsole(t *testing.T) {
 	// the myapp stacks only (not secret/vault).
 	consoleRole := createRole("console", details(t,
 		authz.GrantSpec{Scopes: []string{"role:read", "role:update", "org_token:read", "org_token:delete", "team:list", "team:read", "org_member:read", "org_member_access:read"}},
-		authz.GrantSpec{Scopes: []string{"stack:read", "stack:delete"}, Refs: stacks(append([]string{ids["prod"], ids["dev"], ids["staging"]}, bulk...)...)}))
+		authz.GrantSpec{Scopes: []string{"stack:read", "stack:delete"}, Refs: stacks(append([]string{ids["prod"], ids["dev"], ids["staging"], evil.ID}, bulk...)...)}))
 	console := createToken("console", consoleRole.ID, 0)
 	deployer := createRole("deployer", details(t, authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: stacks(ids["prod"])}))
 	ci := createToken("ci", deployer.ID, 0)
@@ -201,7 +204,8 @@ func TestConsole(t *testing.T) {
 		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 860),
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true)) // small /dev/shm in containers
 	defer cancelAlloc()
 	bctx, cancelBrowser := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
 	defer cancelBrowser()
@@ -291,12 +295,19 @@ func TestConsole(t *testing.T) {
 	if len(paged) != 60 || paged[0] != "bulk/s00" || paged[59] != "bulk/s59" {
 		t.Errorf("pages through project bulk: %d rows %v", len(paged), paged)
 	}
+	b.do("markup in a tag",
+		setField("ex-project", "evil"),
+		chromedp.Click(css("#explorer-form button[type=submit]")),
+		until(`document.querySelectorAll('#matrix tbody tr').length === 1`))
+	if shown := get(b, "markup shown", chromedp.Evaluate[bool](`document.getElementById('pwned') === null && document.title !== 'pwned' && document.querySelector('#matrix tbody .tags').textContent.includes('<img src=x id=pwned')`)); !shown {
+		t.Errorf("a tag value with markup was not shown as text")
+	}
 	b.do("tag filter",
 		setField("ex-project", ""),
 		chromedp.SetValue(css("#ex-tag"), "env=prod"),
 		chromedp.SetValue(css("#ex-size"), "50"),
 		chromedp.Click(css("#explorer-form button[type=submit]")),
-		until(`document.querySelectorAll('#matrix tbody tr').length === 1`))
+		until(`document.querySelector('#matrix tbody th').firstChild.textContent === 'myapp/prod'`))
 	if names := rowNames("tag filter rows"); !slices.Equal(names, []string{"myapp/prod"}) {
 		t.Errorf("tag env=prod: rows %v, want only myapp/prod (secret/vault is tagged env=prod too, but unreadable)", names)
 	}
