@@ -17,7 +17,7 @@ import (
 // changes listed. Past them the answer says Truncated.
 const (
 	maxPreviewEntities   = 20_000
-	maxPreviewPrincipals = 2_000
+	maxPreviewPrincipals = 1_000
 	maxPreviewChanges    = 2_000
 )
 
@@ -209,7 +209,7 @@ principals:
 			}
 			diffs = d
 		} else {
-			b, err := s.indexes.compile(ctx, p.key)
+			b, err := s.indexes.role(ctx, p.key) // today's rights, as the cache holds them
 			if err != nil {
 				return err
 			}
