@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/iamref/iam/apitype"
@@ -400,5 +401,45 @@ func TestConsoleAssets(t *testing.T) {
 		if m := external.Find(b); m != nil {
 			t.Errorf("%s loads or names another origin: %q", f, m)
 		}
+	}
+}
+
+// TestScopeUsageConcurrent: requests counted while housekeeping flushes concurrently lose no
+// count and count none twice.
+func TestScopeUsageConcurrent(t *testing.T) {
+	h := start(t)
+	prod := h.stack("web", "prod", nil)
+	id, value := h.scopedToken("ci", authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: stackRefs(prod.ID)})
+	const workers, each = 8, 25
+	var wg sync.WaitGroup
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				h.ts.API.Housekeep(ctx(t))
+			}
+		}
+	}()
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				if r := h.do("GET", "/api/stacks/acme/web/prod", value, nil); r.status != 200 {
+					t.Errorf("read: %s", r)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-stopped
+	h.ts.API.Housekeep(ctx(t))
+	var got apitype.ScopeUsageResponse
+	h.must(200, "GET", "/api/orgs/acme/usage?principal="+id, h.admin(), nil).decode(t, &got)
+	if len(got.Used) != 1 || got.Used[0].Count != workers*each {
+		t.Errorf("used %+v, want stack:read × %d", got.Used, workers*each)
 	}
 }
