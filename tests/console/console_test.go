@@ -443,6 +443,13 @@ func TestConsole(t *testing.T) {
 	}
 	shot("least-privilege")
 
+	// Every form control has a label and every button a name (all screens are loaded by now).
+	unlabeled := get(b, "labels", chromedp.Evaluate[[]string](`[...document.querySelectorAll('input, select, textarea')].filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).map(e => e.id || e.outerHTML)
+		.concat([...document.querySelectorAll('button')].filter(e => !(e.getAttribute('aria-label') || e.textContent.trim())).map(e => e.outerHTML))`))
+	if len(unlabeled) > 0 {
+		t.Errorf("controls without a label or name: %v", unlabeled)
+	}
+
 	// Keyboard: the tabs move with the arrow keys.
 	b.do("keyboard tabs", chromedp.Focus(css("#tab-least")), chromedp.KeyEvent(kb.ArrowLeft))
 	if sel := get(b, "aria-selected", chromedp.AttributeValue(css("#tab-tokens"), "aria-selected")); sel.Value != "true" {
