@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -334,8 +331,8 @@ func TestScopeUsage(t *testing.T) {
 	}
 }
 
-// TestConsoleAssets: /ui serves the embedded console with its security headers; the pages
-// hold no inline script or style and load nothing from another origin.
+// TestConsoleAssets: the server serves the embedded console at /ui with its security headers
+// and no cookie (server/ui's tests check the files themselves).
 func TestConsoleAssets(t *testing.T) {
 	h := start(t)
 	for _, path := range []string{"/ui/", "/ui/app.js", "/ui/app.css"} {
@@ -377,31 +374,6 @@ func TestConsoleAssets(t *testing.T) {
 		t.Errorf("/ui led to %s, want /ui/", resp.Request.URL.Path)
 	}
 	h.must(404, "GET", "/ui/nothing-here.js", "", nil)
-
-	scriptTag := regexp.MustCompile(`<script[^>]*>`)
-	inline := regexp.MustCompile(`<script[^>]*>\s*[^<\s]|\son[a-z]+=|<style|style=`)
-	external := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}`)
-	files, _ := filepath.Glob("ui/static/*")
-	if len(files) < 3 {
-		t.Fatalf("static files: %v", files)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.HasSuffix(f, ".html") && inline.Match(b) {
-			t.Errorf("%s has inline script, style or event handler: %q", f, inline.Find(b))
-		}
-		for _, tag := range scriptTag.FindAll(b, -1) {
-			if !strings.Contains(string(tag), "src=") {
-				t.Errorf("%s has an inline script: %s", f, tag)
-			}
-		}
-		if m := external.Find(b); m != nil {
-			t.Errorf("%s loads or names another origin: %q", f, m)
-		}
-	}
 }
 
 // TestScopeUsageConcurrent: requests counted while housekeeping flushes concurrently lose no
