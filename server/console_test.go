@@ -216,19 +216,27 @@ func TestRolePreview(t *testing.T) {
 	}
 
 	// Bad input names the field.
+	huge := func(n int) []byte {
+		return []byte(`{"__type":"PermissionDescriptorGroup","entries":[` + strings.Repeat(`{"__type":"PermissionDescriptorAllow","permissions":["stack:read"]},`, n) + `{"__type":"PermissionDescriptorGroup","entries":[]}]}`)
+	}
 	for _, bad := range []struct {
+		name string
 		body any
 		want int
+		says string
 	}{
-		{apitype.RolePreviewRequest{}, 400},
-		{apitype.RolePreviewRequest{Details: []byte(`{"__type":"PermissionDescriptorAllow","permissions":["stack:reed"]}`)}, 400},
-		{map[string]any{"detials": json.RawMessage(`{}`)}, 400},
+		{"no details", apitype.RolePreviewRequest{}, 400, "details"},
+		{"a typo in a scope", apitype.RolePreviewRequest{Details: []byte(`{"__type":"PermissionDescriptorAllow","permissions":["stack:reed"]}`)}, 400, "stack:read"},
+		{"a typo in a field", map[string]any{"detials": json.RawMessage(`{}`)}, 400, "detials"},
+		{"an unknown set", apitype.RolePreviewRequest{Details: []byte(`{"__type":"PermissionDescriptorCompose","permissionDescriptors":["no-such-set"]}`)}, 400, "no-such-set"},
+		{"details past the size limit", apitype.RolePreviewRequest{Details: huge(20_000)}, 400, "details"},
+		{"a body past the request limit", apitype.RolePreviewRequest{Details: huge(40_000)}, 413, "larger than"},
 	} {
 		r := h.do("POST", "/api/orgs/acme/roles/"+role.ID+"/preview", h.admin(), bad.body)
 		if r.status != bad.want {
-			t.Errorf("%v: %s, want %d", bad.body, r, bad.want)
-		} else if e := r.errorBody(t); !strings.Contains(e.Message, "details") && !strings.Contains(e.Message, "detials") {
-			t.Errorf("%v: %s does not name the field", bad.body, r)
+			t.Errorf("%s: %d, want %d: %.300s", bad.name, r.status, bad.want, r.body)
+		} else if e := r.errorBody(t); !strings.Contains(e.Message, bad.says) {
+			t.Errorf("%s: %q does not say %q", bad.name, e.Message, bad.says)
 		}
 	}
 	h.must(404, "POST", "/api/orgs/acme/roles/nope/preview", h.admin(), apitype.RolePreviewRequest{Details: none})
