@@ -248,7 +248,8 @@ function explain(label, check, res) {
     body.push(el("p", {}, "Allowed by " + (res.grounds || []).length + " grant(s):"));
     body.push(el("ul", {}, (res.grounds || []).map((g, i) => el("li", {},
       el("div", {}, res.reasons[i] || ""),
-      el("div", { class: "muted" }, "record " + (g.record || "(own role)") + " at " + g.path + (g.viaNames ? " · via " + g.viaNames.join(" → ") : "")),
+      el("div", { class: "muted" }, (g.record ? "in " + recordName(g.record) : "in the principal's own role") + ", at " + g.path +
+        (g.viaNames ? " · via " + g.viaNames.join(" → ") : "") + " · grants " + (g.scopes || []).join(", ")),
       g.condition ? el("div", { class: "muted" }, "condition: " + g.condition) : null))));
   } else {
     if (res.denial) body.push(el("p", {}, "Denied: " + res.denial.reason.replace(/-/g, " ")));
