@@ -194,11 +194,17 @@ func TestConsole(t *testing.T) {
 	victim := createToken("victim", deployer.ID, time.Now().Add(72*time.Hour).Unix())
 	a.must("POST", "/api/orgs/acme/teams/pulumi", admin, apitype.CreateTeamRequest{Name: "platform"}, nil)
 	a.must("POST", "/api/orgs/acme/teams/platform/roles/"+deployer.ID, admin, nil, nil)
-	// ci uses stack:read (least privilege), then the counters are flushed.
-	for range 2 {
-		a.must("GET", "/api/stacks/acme/myapp/prod", ci.TokenValue, nil, nil)
+	// release holds more than it uses (least privilege); its counters are flushed.
+	releaseRole := createRole("release", details(t,
+		authz.GrantSpec{Scopes: []string{"stack:read", "stack:delete", "stack:export"}, Refs: stacks(ids["prod"], ids["dev"])},
+		authz.GrantSpec{Scopes: []string{"role:read", "audit_logs:read"}}))
+	release := createToken("release", releaseRole.ID, 0)
+	for range 3 {
+		a.must("GET", "/api/stacks/acme/myapp/prod", release.TokenValue, nil, nil)
 	}
+	a.must("GET", "/api/orgs/acme/roles?uxPurpose=role", release.TokenValue, nil, nil)
 	ts.API.Housekeep(context.Background())
+	today := time.Now().UTC().Format("2006-01-02")
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
@@ -426,19 +432,32 @@ func TestConsole(t *testing.T) {
 		t.Errorf("the revoked token still authenticates: %d", st)
 	}
 
-	// Least privilege for ci: stack:read used twice.
+	// Least privilege for release: stack:read and role:read used, the rest not.
 	b.do("least privilege",
 		chromedp.Click(css("#tab-least")),
-		chromedp.SetValue(css("#lp-principal"), ci.ID),
+		chromedp.SetValue(css("#lp-principal"), release.ID),
 		chromedp.Click(css("#least-form button[type=submit]")),
 		chromedp.WaitVisible(css("#lp-yaml")))
-	usage := get(b, "usage", chromedp.Text(css("#usage-table")))
+	usageRows := get(b, "usage rows", chromedp.Evaluate[[][]string](`[...document.querySelectorAll('#usage-table tbody tr')].map(r => [...r.cells].map(c => c.textContent))`))
+	wantUsage := [][]string{
+		{"audit_logs:read", "yes", "unused", ""},
+		{"role:read", "yes", "1", today},
+		{"stack:delete", "yes", "unused", ""},
+		{"stack:export", "yes", "unused", ""},
+		{"stack:read", "yes", "3", today},
+	}
+	if fmt.Sprint(usageRows) != fmt.Sprint(wantUsage) {
+		t.Errorf("usage rows:\n got %q\nwant %q", usageRows, wantUsage)
+	}
 	yaml := get(b, "yaml", chromedp.Text(css("#lp-yaml")))
 	hcl := get(b, "hcl", chromedp.Text(css("#lp-hcl")))
-	if !strings.Contains(usage, "stack:read") || !strings.Contains(usage, "2") {
-		t.Errorf("usage table: %q", usage)
+	for _, text := range []string{yaml, hcl} {
+		if !strings.Contains(text, "least-privilege-release") || !strings.Contains(text, "stack:read") || !strings.Contains(text, "role:read") ||
+			strings.Contains(text, "stack:delete") || strings.Contains(text, "audit_logs:read") {
+			t.Errorf("export:\n%s", text)
+		}
 	}
-	if !strings.Contains(yaml, "iam:index:CustomRole") || !strings.Contains(yaml, "stack:read") || !strings.Contains(hcl, `resource "iam_custom_role"`) {
+	if !strings.Contains(yaml, "iam:index:CustomRole") || !strings.Contains(hcl, `resource "iam_custom_role"`) {
 		t.Errorf("exports:\n%s\n%s", yaml, hcl)
 	}
 	shot("least-privilege")
