@@ -358,6 +358,24 @@ func TestConsole(t *testing.T) {
 	}
 	shot("explorer")
 
+	// An organization-level scope: one row, the organization.
+	b.do("org scope",
+		chromedp.SetValue(css("#ex-entity-kind"), "org"),
+		script(`document.getElementById('ex-entity-kind').dispatchEvent(new Event('change'))`),
+		chromedp.SetValue(css("#ex-scope"), "role:read"),
+		chromedp.Click(css("#explorer-form button[type=submit]")),
+		until(`document.querySelector('#matrix tbody th').firstChild.textContent === 'organization acme'`))
+	orgCells := get(b, "org cells", chromedp.Evaluate[map[string]string](`Object.fromEntries([...document.querySelectorAll('#matrix button.cell')].map(b => [b.dataset.principal, b.dataset.allowed]))`))
+	if orgCells[console.ID] != "true" || orgCells[ci.ID] != "false" || orgCells[release.ID] != "true" {
+		t.Errorf("role:read on the organization: %v (console and release hold it, ci does not)", orgCells)
+	}
+	b.do("back to stacks",
+		chromedp.SetValue(css("#ex-entity-kind"), "stack"),
+		script(`document.getElementById('ex-entity-kind').dispatchEvent(new Event('change'))`),
+		chromedp.SetValue(css("#ex-scope"), "stack:read"),
+		chromedp.Click(css("#explorer-form button[type=submit]")),
+		until(`document.querySelectorAll('#matrix tbody tr').length === 3`))
+
 	// Explanation of ci on myapp/prod: the evaluator's reasons.
 	var want apitype.AccessCheckResponse
 	a.must("POST", "/api/orgs/acme/access/check", console.TokenValue, apitype.AccessCheckRequest{Checks: []apitype.AccessCheck{
@@ -554,6 +572,15 @@ func until(expression string) chromedp.Action[chromedp.Void] {
 func setField(id, value string) chromedp.Action[chromedp.Void] {
 	expr := fmt.Sprintf(`(document.getElementById(%q).value = %q, true)`, id, value)
 	eval := chromedp.Evaluate[bool](expr)
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := eval(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// script runs JavaScript in the page for its effect.
+func script(js string) chromedp.Action[chromedp.Void] {
+	eval := chromedp.Evaluate[bool]("(" + js + ", true)")
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 		_, err := eval(ctx, t)
 		return chromedp.Void{}, err
