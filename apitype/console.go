@@ -78,6 +78,9 @@ type ScopeUsageResponse struct {
 	Used      []UsedScope   `json:"used"`
 	Unused    []string      `json:"unused"`
 	Suggested SuggestedRole `json:"suggested"`
+	// Truncated says that more counters were recorded than one answer reads (100,000 per
+	// principal and period): Used then undercounts; ask for fewer days.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // UsedScope is one scope's use: the number of authorized requests and the last day seen.

@@ -101,7 +101,7 @@ func (s *Server) getUsage(w http.ResponseWriter, r *http.Request, c *call) error
 	if err != nil {
 		return err
 	}
-	resp := apitype.ScopeUsageResponse{Principal: principal, Days: days, Since: dayString(since), Tokens: tokens}
+	resp := apitype.ScopeUsageResponse{Principal: principal, Days: days, Since: dayString(since), Tokens: tokens, Truncated: len(rows) >= store.MaxUsageRows}
 	if resp.Tokens == nil {
 		resp.Tokens = []string{}
 	}
@@ -146,6 +146,9 @@ func (s *Server) getUsage(w http.ResponseWriter, r *http.Request, c *call) error
 	resp.Suggested, err = suggestRole(ix, used, principalLabel(label))
 	if err != nil {
 		return err
+	}
+	if resp.Truncated {
+		resp.Suggested.Notes = append(resp.Suggested.Notes, fmt.Sprintf("more than %d counters in this period: only the first were read, so a used scope may be missing; ask for fewer days", store.MaxUsageRows))
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
