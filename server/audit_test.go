@@ -225,10 +225,10 @@ func TestEveryMutationIsAudited(t *testing.T) {
 		{method: "DELETE", pattern: "/api/orgs/{org}/oidc/issuers/{issuerID}", path: "/api/orgs/acme/oidc/issuers/{iss.id}", status: 204, entity: "oidc_issuer:gh"},
 		{"DELETE", "/api/orgs/{org}/roles/{roleID}", "", nil, 204, "org:acme", "", ""}, // path set below
 	}
-	// Only reads and the side-effect-free access check are not mutations.
+	// Only reads, the side-effect-free access check and the role-edit preview are not mutations.
 	// The token exchange audits itself, allowed or refused (TestOIDCExchangeOrganizationToken,
 	// TestOIDCExchangeRefusals): its caller has no token.
-	notMutations := map[string]bool{"POST /api/orgs/{org}/access/check": true, "POST /api/oauth/token": true}
+	notMutations := map[string]bool{"POST /api/orgs/{org}/access/check": true, "POST /api/oauth/token": true, "POST /api/orgs/{org}/roles/{roleID}/preview": true}
 	covered := map[string]bool{}
 	scopes := map[string]string{}
 	for _, rt := range h.ts.API.Routes() {

@@ -212,12 +212,45 @@ func (s *Server) updateEntityTags(w http.ResponseWriter, r *http.Request, c *cal
 // may follow. It reads at most entityScanFactor pages' worth of rows: a caller who may read few
 // of many entities gets short pages rather than one request that scans them all.
 func (s *Server) visiblePage(r *http.Request, c *call, kind authz.EntityKind, project string, scope authz.Scope) ([]store.Entity, string, error) {
+	return s.visiblePageTagged(r, c, kind, project, tagFilter{}, scope)
+}
+
+// tagFilter keeps the entities with tag Key (set), equal to Value when HasValue.
+type tagFilter struct {
+	Key, Value string
+	HasValue   bool
+}
+
+func (f tagFilter) keeps(e store.Entity) bool {
+	if f.Key == "" {
+		return true
+	}
+	v, ok := userTags(e.Tags)[f.Key]
+	return ok && (!f.HasValue || v == f.Value)
+}
+
+func (f tagFilter) String() string {
+	switch {
+	case f.Key == "":
+		return ""
+	case f.HasValue:
+		return f.Key + "=" + f.Value
+	}
+	return f.Key
+}
+
+// visiblePageTagged is visiblePage keeping only the entities tag keeps (scanned entities that
+// it drops count against the page's scan budget like unreadable ones).
+func (s *Server) visiblePageTagged(r *http.Request, c *call, kind authz.EntityKind, project string, tag tagFilter, scope authz.Scope) ([]store.Entity, string, error) {
 	resource := kind.String()
 	size, err := pageSize(r, resource)
 	if err != nil {
 		return nil, "", err
 	}
 	list := listName(resource+"s", project)
+	if tag.Key != "" {
+		list = listName(resource+"s", project, "tag="+tag.String())
+	}
 	pos, err := s.readContinuation(r, resource, list, 2)
 	if err != nil {
 		return nil, "", err
@@ -240,7 +273,7 @@ func (s *Server) visiblePage(r *http.Request, c *call, kind authz.EntityKind, pr
 		}
 		scanned += len(es)
 		for _, e := range es {
-			if c.principal.index.Decide(scope.ID, targetOf(e)) {
+			if tag.keeps(e) && c.principal.index.Decide(scope.ID, targetOf(e)) == authz.Allowed {
 				if len(out) == size {
 					more = true // e starts the next page
 					break
@@ -252,6 +285,9 @@ func (s *Server) visiblePage(r *http.Request, c *call, kind authz.EntityKind, pr
 		if len(es) < want {
 			break
 		}
+	}
+	if len(out) > 0 { // the listing used its read scope (least privilege counts it)
+		s.scopes.add(c.principal.token.ID, scope, s.now().Unix())
 	}
 	if !more {
 		return out, "", nil

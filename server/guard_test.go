@@ -29,6 +29,7 @@ var (
 		"GET /api/user/tokens":              http.StatusBadRequest, // personal tokens only
 		"POST /api/user/tokens":             http.StatusBadRequest,
 		"DELETE /api/user/tokens/{tokenID}": http.StatusBadRequest,
+		"GET /api/orgs/{org}/entities":      http.StatusBadRequest, // kind is required; it lists only what the kind's read scope shows
 	}
 )
 

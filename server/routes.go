@@ -88,6 +88,7 @@ func (s *Server) routeTable() []*route {
 		{method: "PATCH", pattern: "/api/orgs/{org}/roles/{roleID}", access: scoped, scope: sc("role:update"), mutation: true, handle: s.updateRole},
 		{method: "DELETE", pattern: "/api/orgs/{org}/roles/{roleID}", access: scoped, scope: sc("role:delete"), mutation: true, handle: s.deleteRole},
 		{method: "GET", pattern: "/api/orgs/{org}/roles/{roleID}/tokens", access: scoped, scope: sc("org_token:read"), handle: s.listRoleTokens},
+		{method: "POST", pattern: "/api/orgs/{org}/roles/{roleID}/preview", access: scoped, scope: sc("role:read"), handle: s.previewRole},
 		{method: "PATCH", pattern: "/api/orgs/{org}/roles/{roleID}/default", access: scoped, scope: sc("role:update"), mutation: true, handle: s.setDefaultRole},
 
 		{method: "GET", pattern: "/api/orgs/{org}/roles/{roleID}/users", access: scoped, scope: sc("org_member:read"), handle: s.listRoleUsers},
@@ -150,6 +151,8 @@ func (s *Server) routeTable() []*route {
 
 		{method: "GET", pattern: "/api/orgs/{org}/auditlogs", access: scoped, scope: sc("audit_logs:read"), handle: s.listAuditLogs},
 		{method: "POST", pattern: "/api/orgs/{org}/access/check", access: scoped, scope: sc("role:read"), handle: s.checkAccess},
+		{method: "GET", pattern: "/api/orgs/{org}/entities", access: authenticated, handle: s.listEntities},
+		{method: "GET", pattern: "/api/orgs/{org}/usage", access: scoped, scope: sc("org_token:read"), handle: s.getUsage},
 	}
 }
 
@@ -226,7 +229,9 @@ func (s *Server) admit(r *http.Request, rt *route, c *call) error {
 		if err != nil {
 			return err
 		}
-		if !ex.Decision {
+		if ex.Decision {
+			s.scopes.add(p.token.ID, rt.scope, s.now().Unix())
+		} else {
 			if rt.entity && c.entity.ID != "" && !mayRead(p.index, c.entity) { // no existence oracle
 				return unseen(p, rt.scope, c.entity.Kind, qualified(c.entity.Project, c.entity.Name), ex.String())
 			}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
+	"github.com/iamref/iam/server/ui"
 )
 
 // Config configures a Server.
@@ -72,6 +73,7 @@ type Server struct {
 	tokens  *tokenCache
 	indexes *indexCache
 	usage   *usageTracker
+	scopes  *scopeUsage // per-day counts of the scopes authorized requests used
 	audit   *auditWriter
 	denials *denialAggregator
 	handler http.Handler
@@ -141,6 +143,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.tokens = newTokenCache(org.Name, s.st, cfg.TokenTTL, s.now)
 	s.indexes = newIndexCache(s.st, org.Name, s.log, cfg.TokenTTL, s.now)
 	s.usage = &usageTracker{st: s.st, pending: map[string]int64{}, seen: map[string]int64{}}
+	s.scopes = newScopeUsage(s.st, org.Name)
 	s.ents = newEntityCache(s.st, org.Name, cfg.TokenTTL, s.now)
 	s.fetch = &fetcher{roots: cfg.OIDCRootCAs}
 	s.keys = newKeyCache(s.fetch, s.now)
@@ -152,6 +155,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.pattern, s.dispatch(rt))
 	}
+	ui.Mount(s.mux)
 	s.mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "no route for %s %s", r.Method, truncate(r.URL.Path, maxAuditPath)))
 	}))
@@ -177,7 +181,7 @@ func (s *Server) Close(ctx context.Context) error {
 		s.bg.Wait()
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		err = s.usage.flush(fctx)
+		err = errors.Join(s.usage.flush(fctx), s.scopes.flush(fctx))
 	})
 	return err
 }
@@ -214,6 +218,9 @@ func (s *Server) housekeep(ctx context.Context, lastPrune *time.Time) {
 	s.denials.flush(now)
 	if err := s.usage.flush(ctx); err != nil {
 		s.log.Warn("recording token last-use times failed", "err", err)
+	}
+	if err := s.scopes.flush(ctx); err != nil {
+		s.log.Warn("recording scope usage failed", "err", err)
 	}
 	if now.Sub(*lastPrune) <= time.Hour {
 		return

@@ -250,6 +250,26 @@ type Idempotent struct {
 	Created     time.Time
 }
 
+// UsageKey names one scope-usage counter: a token's use of a scope on one UTC day (unix
+// seconds / 86400).
+type UsageKey struct {
+	Org     string
+	TokenID string
+	Day     int64
+	Scope   string // scope name, e.g. "stack:read"
+}
+
+// ScopeUsage is one counter as read back.
+type ScopeUsage struct {
+	TokenID string
+	Day     int64
+	Scope   string
+	Count   int64
+}
+
+// MaxUsageRows bounds what one ListScopeUsage returns.
+const MaxUsageRows = 100_000
+
 // Store is the persistence interface of the server. Implementations must be safe for concurrent
 // use and make each call atomic and durable when it returns. Mutating calls made under a
 // context from WithAudit write that audit record in the same transaction (see MutationAudit).
@@ -397,6 +417,12 @@ type Store interface {
 	// PruneExchangedTokens marks deleted (as DeleteToken at at) the org's tokens exchanged for
 	// an OIDC ID token (IssuerID set) that expired before expiredBefore, and says how many.
 	PruneExchangedTokens(ctx context.Context, org string, expiredBefore, at time.Time) (int64, error)
+	// AddScopeUsage adds the counts to the counters (creating missing ones) in one transaction;
+	// counts must be positive.
+	AddScopeUsage(ctx context.Context, counts map[UsageKey]int64) error
+	// ListScopeUsage returns the counters of the org's tokens tokenIDs (at most 1,000 IDs) from
+	// day sinceDay on, ordered by token ID, day and scope; at most MaxUsageRows rows.
+	ListScopeUsage(ctx context.Context, org string, tokenIDs []string, sinceDay int64) ([]ScopeUsage, error)
 
 	AppendAudit(ctx context.Context, events ...AuditEvent) error
 	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, error)

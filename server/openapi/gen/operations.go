@@ -69,6 +69,12 @@ var operations = []operation{
 			"else 409. Built-in records cannot be changed (400).",
 		headers: []param{{name: "If-Match", schema: str(""), description: "The version the caller last read, when the body has no `version`."}},
 		body:    apitype.UpdateRoleRequest{}, response: apitype.Role{}, errors: []int{409}},
+	{method: "POST", path: "/api/orgs/{org}/roles/{roleID}/preview", id: "previewRole", tag: "roles", access: scoped, scope: "role:read", status: 200,
+		summary: "What an edit of the record's details would change: the effective-access diff, stored nowhere.",
+		description: "Compares, for every principal holding the record (org tokens with the role, members and teams holding it, the teams' members; through the roles composing it for a set or policy), " +
+			"today's rights with the rights the new details would give, on the organization and every entity (at most 20,000 per kind), and lists per principal and entity the scopes gained and lost. " +
+			"Principals and entities the caller may not read are counted, not listed. `refused` says why saving these details would be refused (escalation guard, grammar, built-in).",
+		body: apitype.RolePreviewRequest{}, response: apitype.RolePreviewResponse{}, errors: []int{400, 404, 409}},
 	{method: "DELETE", path: "/api/orgs/{org}/roles/{roleID}", id: "deleteRole", tag: "roles", access: scoped, scope: "role:delete", status: 204,
 		summary:     "Deletes a record.",
 		description: "409 while it is the default role, composed by another record, or held by tokens, members or teams (unless `force=true`); built-in records cannot be deleted (400).",
@@ -261,6 +267,24 @@ var operations = []operation{
 			"answered with their effective rights, the reasons naming the path (`via team platform → role ci-prod: …`). A check that is " +
 			"itself invalid (unknown scope or entity) fails alone, with `error` set in its result.",
 		body: apitype.AccessCheckRequest{}, response: apitype.AccessCheckResponse{}},
+	{method: "GET", path: "/api/orgs/{org}/entities", id: "listEntities", tag: "access", access: authenticated, status: 200,
+		summary:     "Lists one page of the stacks, environments or insights accounts the caller may read, with their tags (the console's access explorer).",
+		description: "Entities the caller may not read (its kind's read scope) are left out. `tag` keeps those with the tag (`key`) or the tag at a value (`key=value`); filtering happens on the server, so pages stay small for thousands of entities.",
+		query: []param{
+			{name: "kind", description: "stack, environment or insights-account.", required: true, schema: object{"type": "string", "enum": []string{"stack", "environment", "insights-account"}}},
+			{name: "project", description: "Only this project's entities.", schema: str("")},
+			{name: "tag", description: "`key` or `key=value` (at most 512 bytes).", schema: str("")},
+			maxResults, continuationToken},
+		response: apitype.ListEntitiesResponse{}, errors: []int{400}},
+	{method: "GET", path: "/api/orgs/{org}/usage", id: "getScopeUsage", tag: "access", access: scoped, scope: "org_token:read", status: 200,
+		summary: "Scopes a principal holds vs. those its tokens' authorized requests used over the last `days` days, and a narrower role (details, Pulumi YAML, Terraform HCL).",
+		description: "The principal is a token ID, `user:<login>` (also needs `org_member_access:read`; counts the member's personal tokens) or `team:<name>` (also needs `team:read`; counts the team's tokens). " +
+			"The server counts, per token, UTC day and scope, the requests its route guard authorized (and the read scope of listings that showed something). " +
+			"The suggested role keeps each current grant's reach (entities, conditions), narrowed to the used scopes: it never grants more than the principal holds.",
+		query: []param{
+			{name: "principal", description: "A token ID, `user:<login>` or `team:<name>`.", required: true, schema: str("")},
+			{name: "days", description: "Days counted back from today, 1 to 400 (30 by default).", schema: object{"type": "integer", "minimum": 1, "maximum": 400}}},
+		response: apitype.ScopeUsageResponse{}, errors: []int{400, 404}},
 }
 
 var oauthErrorSchema = object{

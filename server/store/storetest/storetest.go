@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListTokensByRole", testListTokensByRole},
 		{"DeleteToken", testDeleteToken},
 		{"TouchTokens", testTouchTokens},
+		{"ScopeUsage", testScopeUsage},
 		{"Members", testMembers},
 		{"LastHolder", testLastHolder},
 		{"Teams", testTeams},
