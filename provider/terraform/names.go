@@ -88,7 +88,7 @@ func problemPath(at mapping.Path, sets map[string][]string) (path.Path, string) 
 			}
 			continue
 		}
-		if i > 0 && at.Steps[i-1].Field == mapping.FieldGrants {
+		if i > 0 && (at.Steps[i-1].Field == mapping.FieldGrants || at.Steps[i-1].Field == mapping.FieldPolicies) {
 			p, so = p.AtListIndex(s.Index), so.At(s.Index)
 			name = fmt.Sprintf("%s[%d]", name, s.Index)
 			continue
