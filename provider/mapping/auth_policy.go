@@ -43,16 +43,17 @@ type AuthPolicyState struct {
 
 // Limits and values of policy definitions.
 const (
-	maxRules          = 32
-	maxRulePattern    = 1024
+	maxRules          = 20
+	maxRulePattern    = 256
 	maxClaimPath      = 256
+	maxClaimKeys      = 10
 	maxPolicyLoginLen = 100
 )
 
 var (
 	policyDecisions  = []string{apitype.PolicyDecisionAllow, apitype.PolicyDecisionDeny}
 	policyTokenTypes = []string{apitype.PolicyTokenOrganization, apitype.PolicyTokenTeam, apitype.PolicyTokenPersonal}
-	policyPerms      = []string{"admin"}
+	policyPerms      = []string{"admin", "standard"}
 )
 
 // CheckAuthPolicy validates inputs offline: 1 to 40 definitions, known decisions and token types
@@ -98,6 +99,9 @@ func checkPolicy(at Path, pol Policy) Problems {
 		case allow && pol.RoleID == "" && len(pol.AuthorizedPermissions) == 0:
 			ps = append(ps, problem(at.Dot(FieldRoleID), "required for an organization token: the ID of the role the token gets (a CustomRole's roleId; the built-in member role's ID for the default), or %s [\"admin\"]", FieldAuthorizedPermissions))
 		}
+		if len(pol.AuthorizedPermissions) > 1 {
+			ps = append(ps, problem(at.Dot(FieldAuthorizedPermissions), "at most one value: \"admin\" or \"standard\""))
+		}
 		for j, perm := range pol.AuthorizedPermissions {
 			if !slices.Contains(policyPerms, perm) {
 				ps = append(ps, problem(at.Dot(FieldAuthorizedPermissions).At(j), "%s", oneOf(perm, policyPerms)))
@@ -129,8 +133,8 @@ func checkPolicy(at Path, pol Policy) Problems {
 	}
 	rules := at.Dot(FieldRules)
 	switch {
-	case len(pol.Rules) == 0 && allow:
-		ps = append(ps, problem(rules, "an allow policy needs rules: without them every ID token of the issuer matches (for GitHub Actions, any repository's workflow); add one such as sub = \"repo:acme/payments:ref:refs/heads/main\""))
+	case allow && !pinsSomething(pol.Rules):
+		ps = append(ps, problem(rules, "an allow policy needs a rule that is not only wildcards: without one every ID token of the issuer matches (for GitHub Actions, any repository's workflow in the world); add one such as sub = \"repo:acme/payments:ref:refs/heads/main\""))
 	case len(pol.Rules) > maxRules:
 		ps = append(ps, problem(rules, "%d rules; at most %d", len(pol.Rules), maxRules))
 	}
@@ -150,6 +154,16 @@ func checkPolicy(at Path, pol Policy) Problems {
 	return ps
 }
 
+// pinsSomething reports whether a rule constrains its claim beyond "any value".
+func pinsSomething(rules map[string]string) bool {
+	for _, pat := range rules {
+		if strings.Trim(pat, "*?") != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // CheckClaimPath checks a rule's claim path: dot-separated keys, a key that contains dots
 // double-quoted (`"kubernetes.io".pod.name`). It returns what is wrong, or "".
 func CheckClaimPath(path string) string {
@@ -159,14 +173,31 @@ func CheckClaimPath(path string) string {
 	if len(path) > maxClaimPath {
 		return fmt.Sprintf("%d bytes; at most %d", len(path), maxClaimPath)
 	}
-	for rest := path; ; {
+	for rest, keys := path, 1; ; keys++ {
+		if keys > maxClaimKeys {
+			return fmt.Sprintf("more than %d keys", maxClaimKeys)
+		}
 		var key string
 		if strings.HasPrefix(rest, `"`) {
-			end := strings.IndexByte(rest[1:], '"')
-			if end < 0 {
-				return "unbalanced quote: close the quoted key with \""
+			var b strings.Builder
+			i, closed := 1, false
+			for i < len(rest) && !closed {
+				switch c := rest[i]; {
+				case c == '\\' && i+1 < len(rest) && (rest[i+1] == '"' || rest[i+1] == '\\'):
+					b.WriteByte(rest[i+1])
+					i += 2
+				case c == '"':
+					closed = true
+					i++
+				default:
+					b.WriteByte(c)
+					i++
+				}
 			}
-			key, rest = rest[1:1+end], rest[2+end:]
+			if !closed {
+				return "unbalanced quote: close the quoted key with \" (write \\\" for a quote inside it)"
+			}
+			key, rest = b.String(), rest[i:]
 			if key == "" {
 				return "empty quoted key \"\""
 			}
@@ -183,8 +214,8 @@ func CheckClaimPath(path string) string {
 				return fmt.Sprintf("key %q: a quote may only open a quoted key at its start", key)
 			}
 		}
-		if strings.TrimSpace(key) != key || strings.ContainsFunc(key, unicode.IsControl) {
-			return fmt.Sprintf("key %q has leading or trailing spaces or control characters", key)
+		if strings.ContainsFunc(key, unicode.IsControl) {
+			return fmt.Sprintf("key %q holds a control character", key)
 		}
 		if rest == "" {
 			return ""
@@ -335,7 +366,7 @@ func (p *Provider) issuerPolicy(ctx context.Context, org, issuerID string) (*api
 }
 
 // policyResource is the `resource` of the server's not-found answer for an auth policy.
-const policyResource = "auth policy"
+const policyResource = "authPolicy"
 
 // CreateAuthPolicy sets the policy of the issuer, which exists since the issuer was registered
 // (as a deny-all): it is taken over when it allows nothing, and refused (import it instead) when

@@ -59,13 +59,13 @@ type OidcIssuerState struct {
 }
 
 // issuerResource is the `resource` of the server's not-found answer for an issuer.
-const issuerResource = "oidc issuer"
+const issuerResource = "oidcIssuer"
 
 const (
 	maxIssuerName = 50
 	maxJWKS       = 64 << 10
-	// maxIssuerExpiration bounds maxExpiration as the server does (exchanged tokens are short-lived).
-	maxIssuerExpiration = 25 * time.Hour
+	// maxIssuerExpiration bounds maxExpiration as the server does.
+	maxIssuerExpiration = 7 * 24 * time.Hour
 )
 
 // CheckOidcIssuer validates inputs offline.
@@ -166,7 +166,7 @@ func maxExpirationSeconds(s string) (int64, string) {
 	case d < time.Minute:
 		return 0, fmt.Sprintf("%q: at least 1m (omit it for the server's default, 25h)", s)
 	case d > maxIssuerExpiration:
-		return 0, fmt.Sprintf("%q: at most 25h (exchanged tokens are short-lived)", s)
+		return 0, fmt.Sprintf("%q: at most 168h (7 days); exchanged tokens are meant to be short-lived", s)
 	case d%time.Second != 0:
 		return 0, fmt.Sprintf("%q: whole seconds only", s)
 	}

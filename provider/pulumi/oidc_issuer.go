@@ -57,7 +57,7 @@ func (a *OidcIssuerArgs) Annotate(an infer.Annotator) {
 		"Compared as JSON, so formatting and key order never cause a diff.")
 	an.Describe(&a.Thumbprints, "Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. "+
 		"When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.")
-	an.Describe(&a.MaxExpiration, "The longest lifetime of a token exchanged with this issuer's ID tokens, as a duration such as `2h` (at most `25h`, the default when omitted).")
+	an.Describe(&a.MaxExpiration, "The longest lifetime of a token exchanged with this issuer's ID tokens, as a duration such as `2h` (default `25h`, at most `168h`).")
 	an.Describe(&a.Organization, "Organization that trusts the issuer; defaults to the provider's organization. Changing it replaces the issuer.")
 }
 

@@ -55,7 +55,7 @@ func (r *oidcIssuerResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Description: "Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. " +
 					"When omitted the server pins the certificate it sees at registration, and this holds it."},
 			"max_expiration": schema.StringAttribute{Optional: true, Computed: true, PlanModifiers: keep,
-				Description: "The longest lifetime of a token exchanged with this issuer's ID tokens, as a duration such as `2h` (at most `25h`, the default when omitted)."},
+				Description: "The longest lifetime of a token exchanged with this issuer's ID tokens, as a duration such as `2h` (default `25h`, at most `168h`)."},
 			"organization": schema.StringAttribute{Optional: true,
 				Description: "Organization that trusts the issuer; defaults to the provider's organization. Changing the effective organization replaces the issuer."},
 		},
