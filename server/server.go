@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,6 +45,10 @@ type Config struct {
 	// 100,000 when 0), MaxEntities stacks, environments and insights accounts together
 	// (1,000,000 when 0).
 	MaxRoles, MaxTokens, MaxEntities int
+	// OIDCRootCAs are the certificate authorities trusted when an OIDC issuer is registered
+	// without thumbprints, or its thumbprints are regenerated (the server then pins the
+	// certificate it saw); nil trusts the system's. Issuers with thumbprints trust only those.
+	OIDCRootCAs *x509.CertPool
 }
 
 // Quota defaults: far above any real org (Pulumi's Enterprise edition allows 25 custom roles),
@@ -71,6 +76,8 @@ type Server struct {
 	denials *denialAggregator
 	handler http.Handler
 	ents    *entityCache
+	fetch   *fetcher  // OIDC discovery and JWKS requests
+	keys    *keyCache // OIDC issuers' verification keys
 	idem    keyedMutex
 	names   sync.Mutex // held from a record name's clash check to its write (nameClash)
 	// nameKeys indexes record names by uxPurpose and display key (nameClash); guarded by names.
@@ -135,6 +142,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.indexes = newIndexCache(s.st, org.Name, s.log, cfg.TokenTTL, s.now)
 	s.usage = &usageTracker{st: s.st, pending: map[string]int64{}, seen: map[string]int64{}}
 	s.ents = newEntityCache(s.st, org.Name, cfg.TokenTTL, s.now)
+	s.fetch = &fetcher{roots: cfg.OIDCRootCAs}
+	s.keys = newKeyCache(s.fetch, s.now)
 	s.metrics = newMetrics(cfg.Registry)
 	s.audit = newAuditWriter(s.st, s.log, s.metrics)
 	s.denials = newDenialAggregator(s.audit.record, cfg.DenialBurst)

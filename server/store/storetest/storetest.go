@@ -42,6 +42,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Members", testMembers},
 		{"LastHolder", testLastHolder},
 		{"Teams", testTeams},
+		{"Issuers", testIssuers},
+		{"UseTokenID", testUseTokenID},
 		{"Entities", testEntities},
 		{"EntityConflicts", testEntityConflicts},
 		{"ListEntities", testListEntities},
