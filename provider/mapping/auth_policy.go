@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/client"
 )
 
@@ -235,17 +236,7 @@ func oneOf(got string, valid []string) string {
 	if got == "" {
 		return "required: one of " + quoted(valid)
 	}
-	msg := fmt.Sprintf("%q is not one of %s", got, quoted(valid))
-	best, bestD := "", 1<<30
-	for _, v := range valid {
-		if d := editDistance(strings.ToLower(got), v); d < bestD {
-			best, bestD = v, d
-		}
-	}
-	if bestD <= len(got)/3+1 {
-		msg += fmt.Sprintf("; did you mean %q?", best)
-	}
-	return msg
+	return fmt.Sprintf("%q is not one of %s%s", got, quoted(valid), authz.Suggest(strings.ToLower(got), valid))
 }
 
 func quoted(vs []string) string {
@@ -254,27 +245,6 @@ func quoted(vs []string) string {
 		out[i] = fmt.Sprintf("%q", v)
 	}
 	return strings.Join(out, ", ")
-}
-
-// editDistance is the Levenshtein distance of two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // CheckAuthPolicyWithUnknowns is CheckAuthPolicy at preview/plan: values not known yet (say,
