@@ -1,0 +1,263 @@
+package pulumi_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"fmt"
+	"math/big"
+	"strings"
+	"testing"
+
+	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+
+	"github.com/iamref/iam/apitype"
+	iampulumi "github.com/iamref/iam/provider/pulumi"
+)
+
+// newJWKS is a static key set with one fresh RSA public key.
+func newJWKS(t *testing.T, kid string) string {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base64.RawURLEncoding.EncodeToString
+	return fmt.Sprintf(`{"keys":[{"kty":"RSA","use":"sig","alg":"RS256","kid":%q,"n":%q,"e":%q}]}`,
+		kid, enc(k.N.Bytes()), enc(big.NewInt(int64(k.E)).Bytes()))
+}
+
+const ghIssuer = "https://token.actions.githubusercontent.com"
+
+// serverPolicy is the issuer's policy on the server.
+func (e *env) serverPolicy(issuerID string) *apitype.AuthPolicy {
+	e.t.Helper()
+	pol, err := e.srv.Client.GetAuthPolicyForIssuer(context.Background(), e.srv.Org, issuerID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return pol
+}
+
+func TestOidcIssuerAndAuthPolicyLifecycle(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	jwks := newJWKS(t, "k1")
+	issuerProgram := map[string]any{"name": "github", "url": ghIssuer, "jwks": jwks, "maxExpiration": "2h"}
+	iid, iin, istate := e.create(iampulumi.OidcIssuerType, obj(issuerProgram))
+	issuerID := istate.Get("issuerId").AsString()
+	if iid != e.srv.Org+"/"+issuerID || istate.Get("issuer").AsString() != ghIssuer || istate.Get("maxExpiration").AsString() != "2h" {
+		t.Fatalf("issuer create: %q %v", iid, istate)
+	}
+	if is, err := e.srv.Client.GetOIDCIssuer(ctx, e.srv.Org, issuerID); err != nil || is.MaxExpiration != 7200 || is.Name != "github" {
+		t.Fatalf("server issuer %v %+v", err, is)
+	}
+	// A new issuer's policy refuses everything.
+	if pol := e.serverPolicy(issuerID); len(pol.Policies) != 1 || pol.Policies[0].Decision != "deny" {
+		t.Fatalf("new issuer's policy %+v", pol)
+	}
+
+	// The same program, the keys reformatted: no diff; a refresh keeps the inputs.
+	reformatted := map[string]any{"name": "github", "url": ghIssuer, "jwks": strings.ReplaceAll(jwks, ",", ", "), "maxExpiration": "120m"}
+	if d := e.diff(iampulumi.OidcIssuerType, iid, iin, istate, obj(reformatted)); d.HasChanges {
+		t.Fatalf("no-op issuer diff %+v", d)
+	}
+	r, err := e.s.Read(p.ReadRequest{Urn: urn(iampulumi.OidcIssuerType, "r"), ID: iid, Properties: istate, Inputs: iin})
+	if err != nil || r.ID != iid || !r.Inputs.Equals(iin) {
+		t.Fatalf("issuer read without drift: %v\n%v\n%v", err, r.Inputs, iin)
+	}
+
+	// Drift: renamed and given a longer maxExpiration outside Pulumi.
+	long := int64(10 * 3600)
+	if _, err := e.srv.Client.UpdateOIDCIssuer(ctx, e.srv.Org, issuerID, apitype.UpdateIssuerRequest{Name: "renamed", MaxExpiration: &long}); err != nil {
+		t.Fatal(err)
+	}
+	r, err = e.s.Read(p.ReadRequest{Urn: urn(iampulumi.OidcIssuerType, "r"), ID: iid, Properties: istate, Inputs: iin})
+	if err != nil || r.Properties.Get("name").AsString() != "renamed" || r.Properties.Get("maxExpiration").AsString() != "10h" {
+		t.Fatalf("issuer read after drift: %v %v", err, r.Properties)
+	}
+	d := e.diff(iampulumi.OidcIssuerType, iid, r.Inputs, r.Properties, obj(issuerProgram))
+	if d.DetailedDiff["name"].Kind != p.Update || d.DetailedDiff["maxExpiration"].Kind != p.Update || len(d.DetailedDiff) != 2 {
+		t.Fatalf("issuer diff after drift %+v", d)
+	}
+	c := e.check(iampulumi.OidcIssuerType, r.Inputs, obj(issuerProgram))
+	u, err := e.s.Update(p.UpdateRequest{Urn: urn(iampulumi.OidcIssuerType, "r"), ID: iid, State: r.Properties, OldInputs: r.Inputs, Inputs: c.Inputs})
+	if err != nil || u.Properties.Get("name").AsString() != "github" {
+		t.Fatalf("issuer update: %v %v", err, u.Properties)
+	}
+	if is, _ := e.srv.Client.GetOIDCIssuer(ctx, e.srv.Org, issuerID); is.Name != "github" || is.MaxExpiration != 7200 {
+		t.Fatalf("server issuer after update %+v", is)
+	}
+	istate = u.Properties
+	// A new URL or the move to discovery replaces the issuer.
+	d = e.diff(iampulumi.OidcIssuerType, iid, c.Inputs, istate, obj(map[string]any{"name": "github", "url": "https://gitlab.example.com", "jwks": jwks}))
+	if d.DetailedDiff["url"].Kind != p.UpdateReplace {
+		t.Fatalf("new URL diff %+v", d)
+	}
+	d = e.diff(iampulumi.OidcIssuerType, iid, c.Inputs, istate, obj(map[string]any{"name": "github", "url": ghIssuer}))
+	if d.DetailedDiff["jwks"].Kind != p.UpdateReplace {
+		t.Fatalf("jwks removed diff %+v", d)
+	}
+
+	// The policy: an organization token with a custom role for main of acme/payments.
+	perm := e.createPermission()
+	_, _, role := e.create(iampulumi.CustomRoleType, roleInputs(perm, "myapp/prod"))
+	roleID := role.Get("roleId").AsString()
+	allowMain := map[string]any{"decision": "allow", "tokenType": "organization", "roleId": roleID,
+		"rules": map[string]any{"sub": "repo:acme/payments:ref:refs/heads/main"}}
+	denyPRs := map[string]any{"decision": "deny", "tokenType": "organization", "rules": map[string]any{"event_name": "pull_request*"}}
+	policyProgram := obj(map[string]any{"issuerId": issuerID, "policies": []any{allowMain, denyPRs}})
+	pid, pin, pstate := e.create(iampulumi.AuthPolicyType, policyProgram)
+	if pid != iid || pstate.Get("policyId").AsString() == "" {
+		t.Fatalf("policy create: %q %v", pid, pstate)
+	}
+	pol := e.serverPolicy(issuerID)
+	if len(pol.Policies) != 2 || pol.Policies[0].RoleID != roleID || pol.Policies[0].Rules["sub"] != "repo:acme/payments:ref:refs/heads/main" || pol.Policies[1].Decision != "deny" {
+		t.Fatalf("server policy %+v", pol)
+	}
+	if d := e.diff(iampulumi.AuthPolicyType, pid, pin, pstate, policyProgram); d.HasChanges {
+		t.Fatalf("no-op policy diff %+v", d)
+	}
+	r, err = e.s.Read(p.ReadRequest{Urn: urn(iampulumi.AuthPolicyType, "r"), ID: pid, Properties: pstate, Inputs: pin})
+	if err != nil || !r.Inputs.Equals(pin) {
+		t.Fatalf("policy read without drift: %v\n%v\n%v", err, r.Inputs, pin)
+	}
+	// An update with nothing to change writes nothing.
+	before := e.auditCount()
+	if _, err := e.s.Update(p.UpdateRequest{Urn: urn(iampulumi.AuthPolicyType, "r"), ID: pid, State: pstate, OldInputs: pin, Inputs: pin}); err != nil {
+		t.Fatal(err)
+	}
+	if after := e.auditCount(); after != before {
+		t.Fatalf("a no-op policy update wrote %d audit events", after-before)
+	}
+
+	// Drift: someone widens the rule outside Pulumi; refresh shows it, the update restores it.
+	widened := pol.Policies
+	widened[0].Rules = map[string]string{"sub": "repo:acme/*"}
+	if _, err := e.srv.Client.UpdateAuthPolicy(ctx, e.srv.Org, pol.ID, apitype.UpdateAuthPolicyRequest{Policies: widened}); err != nil {
+		t.Fatal(err)
+	}
+	r, err = e.s.Read(p.ReadRequest{Urn: urn(iampulumi.AuthPolicyType, "r"), ID: pid, Properties: pstate, Inputs: pin})
+	if err != nil || !strings.Contains(fmt.Sprint(r.Inputs.Get("policies")), "repo:acme/*") {
+		t.Fatalf("policy read after drift: %v %v", err, r.Inputs)
+	}
+	d = e.diff(iampulumi.AuthPolicyType, pid, r.Inputs, r.Properties, policyProgram)
+	if d.DetailedDiff["policies"].Kind != p.Update || len(d.DetailedDiff) != 1 {
+		t.Fatalf("policy diff after drift %+v", d)
+	}
+	c = e.check(iampulumi.AuthPolicyType, r.Inputs, policyProgram)
+	pu, err := e.s.Update(p.UpdateRequest{Urn: urn(iampulumi.AuthPolicyType, "r"), ID: pid, State: r.Properties, OldInputs: r.Inputs, Inputs: c.Inputs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.serverPolicy(issuerID); got.Policies[0].Rules["sub"] != "repo:acme/payments:ref:refs/heads/main" || got.Version != pol.Version+2 {
+		t.Fatalf("server policy after update %+v (was version %d)", got, pol.Version)
+	}
+	if int(pu.Properties.Get("version").AsNumber()) != pol.Version+2 {
+		t.Fatalf("version output %v", pu.Properties.Get("version"))
+	}
+
+	// Import both by ID: every value the server has.
+	imp, err := e.s.Read(p.ReadRequest{Urn: urn(iampulumi.OidcIssuerType, "r"), ID: iid})
+	if err != nil || imp.ID != iid || imp.Inputs.Get("name").AsString() != "github" || imp.Inputs.Get("maxExpiration").AsString() != "2h" ||
+		imp.Inputs.Get("jwks").IsNull() || !imp.Inputs.Get("organization").IsNull() {
+		t.Fatalf("issuer import: %v %v", err, imp.Inputs)
+	}
+	impd := e.diff(iampulumi.OidcIssuerType, iid, imp.Inputs, imp.Properties, obj(issuerProgram))
+	if impd.HasChanges {
+		t.Fatalf("the program differs from the imported issuer: %+v", impd)
+	}
+	impp, err := e.s.Read(p.ReadRequest{Urn: urn(iampulumi.AuthPolicyType, "r"), ID: pid})
+	if err != nil || impp.ID != pid {
+		t.Fatalf("policy import: %v %v", err, impp)
+	}
+	if d := e.diff(iampulumi.AuthPolicyType, pid, impp.Inputs, impp.Properties, policyProgram); d.HasChanges {
+		t.Fatalf("the program differs from the imported policy: %+v\n%v", d, impp.Inputs)
+	}
+
+	// A second AuthPolicy for the same issuer is refused: it would overwrite allows set elsewhere.
+	c = e.check(iampulumi.AuthPolicyType, property.Map{}, obj(map[string]any{"issuerId": issuerID, "policies": []any{denyPRs}}))
+	if _, err := e.s.Create(p.CreateRequest{Urn: urn(iampulumi.AuthPolicyType, "r2"), Properties: c.Inputs}); err == nil || !strings.Contains(err.Error(), "import it with the ID "+pid) {
+		t.Fatalf("second policy: %v", err)
+	}
+	// A policy for an issuer that does not exist names the field.
+	c = e.check(iampulumi.AuthPolicyType, property.Map{}, obj(map[string]any{"issuerId": "no-such-issuer", "policies": []any{denyPRs}}))
+	if _, err := e.s.Create(p.CreateRequest{Urn: urn(iampulumi.AuthPolicyType, "r3"), Properties: c.Inputs}); err == nil || !strings.Contains(err.Error(), `issuerId: no OIDC issuer "no-such-issuer"`) {
+		t.Fatalf("policy of a missing issuer: %v", err)
+	}
+
+	// Delete the policy: the issuer refuses everything again.
+	if err := e.s.Delete(p.DeleteRequest{Urn: urn(iampulumi.AuthPolicyType, "r"), ID: pid, Properties: pu.Properties}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.serverPolicy(issuerID); len(got.Policies) != 1 || got.Policies[0].Decision != "deny" || len(got.Policies[0].Rules) != 0 {
+		t.Fatalf("policy after delete %+v", got)
+	}
+	// Delete the issuer; then both read as gone, and deleting again is fine.
+	if err := e.s.Delete(p.DeleteRequest{Urn: urn(iampulumi.OidcIssuerType, "r"), ID: iid, Properties: istate}); err != nil {
+		t.Fatal(err)
+	}
+	for typ, st := range map[string]property.Map{iampulumi.OidcIssuerType: istate, iampulumi.AuthPolicyType: pu.Properties} {
+		r, err := e.s.Read(p.ReadRequest{Urn: urn(typ, "r"), ID: iid, Properties: st})
+		if err != nil || r.ID != "" {
+			t.Fatalf("%s read after delete: %v %q", typ, err, r.ID)
+		}
+		if err := e.s.Delete(p.DeleteRequest{Urn: urn(typ, "r"), ID: iid, Properties: st}); err != nil {
+			t.Fatalf("%s second delete: %v", typ, err)
+		}
+	}
+}
+
+func TestOidcCheck(t *testing.T) {
+	e := setup(t)
+	for _, c := range []struct {
+		typ    string
+		inputs map[string]any
+		want   []string
+	}{
+		{iampulumi.OidcIssuerType, map[string]any{"name": "gh", "url": "http://token.actions.githubusercontent.com", "maxExpiration": "2 hours"},
+			[]string{"url: \"http://token.actions.githubusercontent.com\": an issuer's URL must be https://", "maxExpiration: \"2 hours\": want a duration"}},
+		{iampulumi.OidcIssuerType, map[string]any{"name": "gh", "url": ghIssuer, "jwks": `{"keys":[{"kty":"RSA","d":"x"}]}`},
+			[]string{"jwks: keys[0] is a private key"}},
+		{iampulumi.AuthPolicyType, map[string]any{"issuerId": "i", "policies": []any{
+			map[string]any{"decision": "allow", "tokenType": "organisation", "rules": map[string]any{"sub": "repo:acme/x:*"}},
+			map[string]any{"decision": "allow", "tokenType": "organization", "rules": map[string]any{"sub": "repo:acme/x:*"}},
+			map[string]any{"decision": "allow", "tokenType": "team", "teamName": "platform", "rules": map[string]any{`"a.b`: "x"}},
+		}}, []string{
+			`policies[0].tokenType: "organisation" is not one of "organization", "team", "personal"; did you mean "organization"?`,
+			"policies[1].roleId: required for an organization token",
+			`policies[2].rules: claim "\"a.b": unbalanced quote`,
+		}},
+	} {
+		resp := e.check(c.typ, property.Map{}, obj(c.inputs))
+		var got []string
+		for _, f := range resp.Failures {
+			got = append(got, f.Reason)
+		}
+		if len(got) != len(c.want) {
+			t.Errorf("%s: failures %q, want %q", c.typ, got, c.want)
+			continue
+		}
+		for i := range got {
+			if !strings.HasPrefix(got[i], c.want[i]) {
+				t.Errorf("%s: failure %q, want %q", c.typ, got[i], c.want[i])
+			}
+		}
+	}
+	// 41 policies, and unknown IDs (of an issuer and a role created in the same run) at preview.
+	var many []any
+	for range 41 {
+		many = append(many, map[string]any{"decision": "deny", "tokenType": "organization"})
+	}
+	if resp := e.check(iampulumi.AuthPolicyType, property.Map{}, obj(map[string]any{"issuerId": "i", "policies": many})); len(resp.Failures) != 1 ||
+		!strings.Contains(resp.Failures[0].Reason, "41 policies; an issuer has at most 40") {
+		t.Errorf("41 policies: %+v", resp.Failures)
+	}
+	preview := obj(map[string]any{"issuerId": unknown, "policies": []any{map[string]any{"decision": "allow", "tokenType": "organization", "roleId": unknown,
+		"rules": map[string]any{"sub": "repo:acme/x:ref:refs/heads/main"}}}})
+	if resp := e.check(iampulumi.AuthPolicyType, property.Map{}, preview); len(resp.Failures) != 0 {
+		t.Errorf("unknowns at preview: %+v", resp.Failures)
+	}
+}
