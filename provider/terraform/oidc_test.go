@@ -134,7 +134,7 @@ resource "iam_auth_policy" "bad" {
 				ExpectError: regexp.MustCompile(`(?s)Invalid role_id.*required for an organization token.*Invalid rules.*not only\s+wildcards`),
 			},
 			{
-				Config:      e.config(`
+				Config: e.config(`
 resource "iam_oidc_issuer" "bad" {
   name = "gh"
   url  = "http://issuer.example"
