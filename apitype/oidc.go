@@ -113,7 +113,7 @@ type AuthPolicyDefinition struct {
 	RunnerID              string            `json:"runnerID,omitempty"`
 	RoleID                string            `json:"roleID,omitempty"`
 	AuthorizedPermissions []string          `json:"authorizedPermissions,omitempty"`
-	Rules                 map[string]string `json:"rules"`
+	Rules                 map[string]string `json:"rules,omitempty"`
 }
 
 // AuthPolicyDefinition.Decision values.

@@ -194,6 +194,7 @@ type keyEntry struct {
 	keys     *jose.JSONWebKeySet
 	fetched  time.Time
 	tried    time.Time // last fetch attempt
+	kidFetch time.Time // last fetch caused by an unknown kid
 	mu       sync.Mutex
 }
 
@@ -231,9 +232,10 @@ func (c *keyCache) key(ctx context.Context, iss store.Issuer, kid string) (*jose
 	now := c.now()
 	if e.keys != nil && now.Sub(e.fetched) < keysTTL {
 		k, err := pick(e.keys, kid)
-		if err == nil || now.Sub(e.tried) < keysRefreshEvery {
+		if err == nil || now.Sub(e.kidFetch) < keysRefreshEvery {
 			return k, err
 		}
+		e.kidFetch = now
 	} else if e.keys == nil && !e.tried.IsZero() && now.Sub(e.tried) < keysRefreshEvery {
 		return nil, errors.New("the issuer's keys could not be fetched recently; not retrying yet")
 	}
