@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/internal/testoidc"
@@ -79,6 +80,22 @@ func cleanEnv() []string {
 	return env
 }
 
+// editProgram replaces old by new in the project's Pulumi.yaml.
+func (p *pulumiProject) editProgram(old, new string) {
+	p.t.Helper()
+	f := filepath.Join(p.dir, "Pulumi.yaml")
+	b, err := os.ReadFile(f)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		p.t.Fatalf("Pulumi.yaml has no %q", old)
+	}
+	if err := os.WriteFile(f, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
 func (p *pulumiProject) run(args ...string) (string, error) {
 	p.t.Helper()
 	if args[0] != "config" && !(args[0] == "stack" && len(args) > 1 && args[1] == "output") {
@@ -139,7 +156,8 @@ func TestGitHubActionsOIDCExample(t *testing.T) {
 
 	// The platform side: the program, with the test issuer's keys.
 	p := newPulumiProject(t, srv, "github-actions-oidc")
-	p.must("config", "set", "issuerJwks", string(github.JWKS()))
+	// Its keys as a static JWKS (the program's comment says where), the issuer URL unchanged.
+	p.editProgram("      url: ${issuerUrl}\n", "      url: ${issuerUrl}\n      jwks: '"+string(github.JWKS())+"'\n")
 	p.must("up", "--yes")
 	p.must("preview", "--expect-no-changes")
 	issuerID := strings.TrimSpace(p.must("stack", "output", "issuerId"))
@@ -197,6 +215,7 @@ func TestGitHubActionsOIDCExample(t *testing.T) {
 	if !strings.Contains(out, "Token type: organization") {
 		t.Errorf("pulumi whoami -v after the login:\n%s", out)
 	}
+	t.Logf("the login step:\n%s", out)
 	// The exchanged token, as the CLI stored it: allowed where the role says, refused elsewhere.
 	var creds struct {
 		Current      string            `json:"current"`
@@ -229,19 +248,35 @@ func TestGitHubActionsOIDCExample(t *testing.T) {
 		}
 	}
 
-	// Every exchange is in the audit log, the refusals with their reason.
-	logs, err := srv.Client.ListAuditLogs(ctx, srv.Org, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Every exchange is in the audit log, the refusals with their reason (refusals are written
+	// in batches: wait for them).
 	var exchanges []string
-	for _, ev := range logs.AuditLogEvents {
-		if strings.Contains(strings.ToLower(ev.Event), "exchange") || strings.Contains(strings.ToLower(ev.Description), "exchange") {
-			exchanges = append(exchanges, ev.Event+": "+ev.Description)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		logs, err := srv.Client.ListAuditLogs(ctx, srv.Org, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		exchanges = exchanges[:0]
+		for _, ev := range logs.AuditLogEvents {
+			if ev.Action == "oauth:token_exchange" {
+				exchanges = append(exchanges, ev.Decision+": "+ev.Reason)
+			}
+		}
+		if len(exchanges) >= 5 || time.Now().After(deadline) {
+			break
 		}
 	}
-	if len(exchanges) < 5 {
-		t.Errorf("audit log: %d exchange events, want 5 (1 allowed, 4 refused):\n%s", len(exchanges), strings.Join(exchanges, "\n"))
+	allowed, refused := 0, 0
+	for _, e := range exchanges {
+		switch {
+		case strings.HasPrefix(e, "allow: ") && strings.Contains(e, `sub "repo:acme/payments:ref:refs/heads/main"`):
+			allowed++
+		case strings.HasPrefix(e, "deny: "):
+			refused++
+		}
+	}
+	if allowed != 1 || refused != 4 {
+		t.Errorf("audit log: %d allowed and %d refused exchanges, want 1 and 4:\n%s", allowed, refused, strings.Join(exchanges, "\n"))
 	}
 	t.Logf("audit log of the exchanges:\n%s", strings.Join(exchanges, "\n"))
 
@@ -264,7 +299,22 @@ func TestGitHubActionsOIDCExample(t *testing.T) {
 	}
 	p.must("preview", "--expect-no-changes")
 
-	// Destroy: the issuer goes, and a main job is refused.
+	// Destroy. A role still held by a token is not deleted, exchanged tokens included (they
+	// expire within maxExpiration): the admin revokes the job's token first, which ends it at once.
+	toks, err := srv.Client.ListTokens(ctx, srv.Org, apitype.TokenFilterAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range toks {
+		if strings.HasPrefix(k.Name, "oidc-") {
+			if err := srv.Client.DeleteToken(ctx, srv.Org, k.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := status(t, srv.URL, tok, "/api/stacks/acme/payments/prod"); got != 401 {
+		t.Errorf("the job's token after its revocation: %d, want 401", got)
+	}
 	p.must("destroy", "--yes")
 	if is, err := srv.Client.ListOIDCIssuers(ctx, srv.Org); err != nil || len(is) != 0 {
 		t.Fatalf("issuers after destroy: %v %+v", err, is)
