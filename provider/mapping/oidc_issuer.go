@@ -296,8 +296,15 @@ func (p *Provider) UpdateOidcIssuer(ctx context.Context, old OidcIssuerState, a 
 		return old, err
 	}
 	update, _ := OidcIssuerChanges(old, a)
-	if len(update) == 0 {
-		return old, nil
+	if len(update) == 0 { // the inputs' spelling of what the server has
+		st := old
+		if a.MaxExpiration != "" {
+			st.MaxExpiration = a.MaxExpiration
+		}
+		if a.JWKS != "" {
+			st.JWKS = a.JWKS
+		}
+		return st, nil
 	}
 	req := apitype.UpdateIssuerRequest{Name: a.Name}
 	if slices.Contains(update, FieldThumbprints) {

@@ -14,7 +14,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/internal/testoidc"
+	"github.com/iamref/iam/internal/testserver"
 	iampulumi "github.com/iamref/iam/provider/pulumi"
+	"github.com/iamref/iam/server"
 )
 
 // newJWKS is a static key set with one fresh RSA public key.
@@ -259,5 +262,40 @@ func TestOidcCheck(t *testing.T) {
 		"rules": map[string]any{"sub": "repo:acme/x:ref:refs/heads/main"}}}})
 	if resp := e.check(iampulumi.AuthPolicyType, property.Map{}, preview); len(resp.Failures) != 0 {
 		t.Errorf("unknowns at preview: %+v", resp.Failures)
+	}
+}
+
+// A discovered issuer: without thumbprints the server trusts its certificate authorities and pins
+// the certificate it sees (the thumbprints output), and a program that does not give them never
+// differs; given ones replace CA trust, and a wrong one fails the create.
+func TestOidcIssuerDiscovery(t *testing.T) {
+	iss := testoidc.Discovery(t)
+	srv := testserver.Start(t, testserver.Options{Config: func(c *server.Config) { c.OIDCRootCAs = iss.CertPool }})
+	e := &env{t: t, srv: srv, s: newServer(t, config(srv, srv.Org))}
+	program := obj(map[string]any{"name": "ci", "url": iss.URL})
+	id, in, state := e.create(iampulumi.OidcIssuerType, program)
+	if got := strs(state.Get("thumbprints")); len(got) != 1 || got[0] != iss.Thumbprint || state.Get("maxExpiration").AsString() != "25h" || state.Get("issuer").AsString() != iss.URL {
+		t.Fatalf("discovered issuer state %v, want thumbprint %s", state, iss.Thumbprint)
+	}
+	if d := e.diff(iampulumi.OidcIssuerType, id, in, state, program); d.HasChanges {
+		t.Fatalf("no-op diff %+v", d)
+	}
+	r, err := e.s.Read(p.ReadRequest{Urn: urn(iampulumi.OidcIssuerType, "r"), ID: id, Properties: state, Inputs: in})
+	if err != nil || !r.Inputs.Equals(in) || len(strs(r.Properties.Get("thumbprints"))) != 1 {
+		t.Fatalf("refresh: %v\n%v\n%v", err, r.Inputs, r.Properties)
+	}
+	// Given thumbprints (any case, any order) that are the server's: no diff; another set: an update.
+	if d := e.diff(iampulumi.OidcIssuerType, id, in, state, obj(map[string]any{"name": "ci", "url": iss.URL, "thumbprints": []string{strings.ToUpper(iss.Thumbprint)}})); d.HasChanges {
+		t.Fatalf("same thumbprint diff %+v", d)
+	}
+	other := strings.Repeat("0", 64)
+	if d := e.diff(iampulumi.OidcIssuerType, id, in, state, obj(map[string]any{"name": "ci", "url": iss.URL, "thumbprints": []string{other, iss.Thumbprint}})); d.DetailedDiff["thumbprints"].Kind != p.Update {
+		t.Fatalf("new thumbprint diff %+v", d)
+	}
+	// A certificate that matches no given thumbprint is refused at create, with the server's reason.
+	c := e.check(iampulumi.OidcIssuerType, property.Map{}, obj(map[string]any{"name": "pinned", "url": iss.URL, "thumbprints": []string{other}}))
+	_, err = e.s.Create(p.CreateRequest{Urn: urn(iampulumi.OidcIssuerType, "r2"), Properties: c.Inputs})
+	if err == nil || !strings.Contains(err.Error(), "register OIDC issuer \"pinned\"") || !strings.Contains(err.Error(), "thumbprint") {
+		t.Fatalf("wrong thumbprint: %v", err)
 	}
 }

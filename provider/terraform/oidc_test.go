@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -18,6 +19,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/internal/testoidc"
+	"github.com/iamref/iam/internal/testserver"
+	"github.com/iamref/iam/server"
 )
 
 // newJWKS is a static key set with one fresh RSA public key.
@@ -221,6 +225,81 @@ resource "iam_oidc_issuer" "bad" {
 					}
 					return nil
 				},
+			},
+		},
+	})
+}
+
+// A discovered issuer: thumbprints and max_expiration not given are the server's (computed, and
+// no diff on the next plan); given thumbprints replace CA trust and change in place.
+func TestAccOidcIssuerDiscovery(t *testing.T) {
+	iss := testoidc.Discovery(t)
+	srv := testserver.Start(t, testserver.Options{Config: func(c *server.Config) { c.OIDCRootCAs = iss.CertPool }})
+	e := &env{t: t, srv: srv, clock: &clock{}}
+	const addr = "iam_oidc_issuer.ci"
+	cfg := func(extra string) string {
+		return e.config(fmt.Sprintf(`
+resource "iam_oidc_issuer" "ci" {
+  name = "ci"
+  url  = %q
+  %s
+}`, iss.URL, extra))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy:             e.checkNoIssuers,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("thumbprints"), knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact(iss.Thumbprint)})),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("max_expiration"), knownvalue.StringExact("25h")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("issuer"), knownvalue.StringExact(iss.URL)),
+				},
+			},
+			{Config: cfg(""), ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true},
+			// The server's thumbprint given in upper case: nothing to do.
+			{
+				Config:           cfg(fmt.Sprintf("thumbprints = [%q]\n  max_expiration = \"1500m\"", strings.ToUpper(iss.Thumbprint))),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}},
+				Check: func(*terraform.State) error {
+					is, _, err := e.issuerPolicy()
+					if err != nil || is.MaxExpiration != 90000 || len(is.Thumbprints) != 1 || is.Thumbprints[0] != iss.Thumbprint {
+						return fmt.Errorf("server issuer %v %+v", err, is)
+					}
+					return nil
+				},
+			},
+			// A second pin added (certificate rotation ahead): an in-place update.
+			{
+				Config: cfg(fmt.Sprintf("thumbprints = [%q, %q]", iss.Thumbprint, strings.Repeat("0", 64))),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}},
+				Check: func(*terraform.State) error {
+					is, _, err := e.issuerPolicy()
+					if err != nil || len(is.Thumbprints) != 2 {
+						return fmt.Errorf("server issuer %v %+v", err, is)
+					}
+					return nil
+				},
+			},
+			// A pin dropped outside Terraform shows as drift.
+			{
+				PreConfig: func() {
+					is, _, err := e.issuerPolicy()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := e.srv.Client.UpdateOIDCIssuer(context.Background(), e.srv.Org, is.ID, apitype.UpdateIssuerRequest{Name: "ci", Thumbprints: []string{iss.Thumbprint}}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:             cfg(fmt.Sprintf("thumbprints = [%q, %q]", iss.Thumbprint, strings.Repeat("0", 64))),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}},
 			},
 		},
 	})
