@@ -193,32 +193,38 @@ func (s *Server) validTarget(ctx context.Context, c *call, d apitype.AuthPolicyD
 		}
 		return s.mayBind(ctx, c, roleID, policyResource, attr, attempt)
 	case apitype.PolicyTokenTeam:
-		if d.TeamName == "" {
-			return required(policyResource, at("teamName"))
-		}
 		if d.UserLogin != "" || d.RoleID != "" || len(d.AuthorizedPermissions) > 0 {
 			return invalid(policyResource, at("teamName"), "a team policy hands out the team's rights; it names no userLogin, roleID or authorizedPermissions")
+		}
+		if !allow {
+			return nil // a deny refuses whatever is asked: it needs no team
+		}
+		if d.TeamName == "" {
+			return required(policyResource, at("teamName"))
 		}
 		t, err := s.st.GetTeam(ctx, s.org.Name, d.TeamName)
 		if errors.Is(err, store.ErrNotFound) {
 			return fieldError(policyResource, at("teamName"), apitype.ErrorTypeNotFound, "no team %q in %s", d.TeamName, s.org.Name)
 		}
-		if err != nil || !allow {
+		if err != nil {
 			return err
 		}
 		return s.mayBind(ctx, c, teamKey(t.ID), policyResource, at("teamName"), attempt)
 	default: // personal
-		if d.UserLogin == "" {
-			return required(policyResource, at("userLogin"))
-		}
 		if d.TeamName != "" || d.RoleID != "" || len(d.AuthorizedPermissions) > 0 {
 			return invalid(policyResource, at("userLogin"), "a personal policy hands out the user's rights; it names no teamName, roleID or authorizedPermissions")
+		}
+		if !allow {
+			return nil
+		}
+		if d.UserLogin == "" {
+			return required(policyResource, at("userLogin"))
 		}
 		m, err := s.st.GetMember(ctx, s.org.Name, d.UserLogin)
 		if errors.Is(err, store.ErrNotFound) {
 			return fieldError(policyResource, at("userLogin"), apitype.ErrorTypeNotFound, "%q is not a member of %s", d.UserLogin, s.org.Name)
 		}
-		if err != nil || !allow {
+		if err != nil {
 			return err
 		}
 		return s.mayBind(ctx, c, userKey(m.User.ID), policyResource, at("userLogin"), attempt)

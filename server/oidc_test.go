@@ -650,3 +650,45 @@ func TestOIDCCrossOrg(t *testing.T) {
 	globex.must(401, "GET", "/api/orgs/globex/oidc/issuers", out.AccessToken, nil)
 	_ = http.StatusOK
 }
+
+// TestOIDCReplayRace: one ID token sent by many clients at once is exchanged exactly once.
+func TestOIDCReplayRace(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	idp := testoidc.Static(t, ghIssuer)
+	_, pol := h.registerStatic("github", idp)
+	h.must(200, "PATCH", "/api/orgs/acme/auth/policies/"+pol.ID, h.admin(), apitype.UpdateAuthPolicyRequest{Policies: []apitype.AuthPolicyDefinition{
+		allowOrg(h.builtin("member"), map[string]string{"sub": mainSub})}})
+	body := exchangeForm(idp.Mint(t, idp.GitHubClaims("acme", "acme/payments", "refs/heads/main")), "organization", "").Encode()
+	const n = 12
+	codes := make(chan int, n)
+	for range n {
+		go func() {
+			resp, err := http.Post(h.ts.URL+"/api/oauth/token", "application/x-www-form-urlencoded", strings.NewReader(body))
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	got := map[int]int{}
+	for range n {
+		got[<-codes]++
+	}
+	if got[200] != 1 || got[400] != n-1 {
+		t.Errorf("answers %v, want one 200 and %d 400s", got, n-1)
+	}
+	var list apitype.ListTokensResponse
+	h.must(200, "GET", "/api/orgs/acme/tokens", h.admin(), nil).decode(t, &list)
+	issued := 0
+	for _, tok := range list.Tokens {
+		if tok.CreatedBy == "oidc:github" {
+			issued++
+		}
+	}
+	if issued != 1 {
+		t.Errorf("%d tokens issued for one ID token", issued)
+	}
+}
