@@ -91,6 +91,9 @@ func CheckOidcIssuer(a OidcIssuerArgs) Problems {
 	if a.Thumbprints != nil && len(a.Thumbprints) == 0 && a.JWKS == "" {
 		ps = append(ps, problem(Root(FieldThumbprints), "empty: give at least one thumbprint, or omit %s to pin the certificate the server sees", FieldThumbprints))
 	}
+	if n := len(NormalizeThumbprints(a.Thumbprints)); n > maxThumbprints {
+		ps = append(ps, problem(Root(FieldThumbprints), "%d thumbprints; at most %d", n, maxThumbprints))
+	}
 	for i, t := range a.Thumbprints {
 		if msg := checkThumbprint(t); msg != "" {
 			ps = append(ps, problem(Root(FieldThumbprints).At(i), "%s", msg))
@@ -147,12 +150,16 @@ func checkJWKS(s string) string {
 	return ""
 }
 
+// maxThumbprints bounds the thumbprints of an issuer, as the server does.
+const maxThumbprints = 10
+
 func checkThumbprint(t string) string {
-	if len(t) != 64 {
-		return fmt.Sprintf("%q: want the 64 hex digits of a SHA-256 certificate fingerprint, without colons", t)
+	h := strings.ReplaceAll(t, ":", "")
+	if len(h) != 64 {
+		return fmt.Sprintf("%q: want the 64 hex digits of a SHA-256 certificate fingerprint (colons allowed)", t)
 	}
-	if _, err := hex.DecodeString(t); err != nil {
-		return fmt.Sprintf("%q: want hex digits only (0-9, a-f), without colons", t)
+	if _, err := hex.DecodeString(h); err != nil {
+		return fmt.Sprintf("%q: want hex digits only (0-9, a-f; colons allowed)", t)
 	}
 	return ""
 }
@@ -184,11 +191,12 @@ func FormatSeconds(s int64) string {
 	return fmt.Sprintf("%ds", s)
 }
 
-// NormalizeThumbprints is a set of thumbprints in canonical form: lowercase, sorted, unique.
+// NormalizeThumbprints is a set of thumbprints in canonical form (the server's): lowercase,
+// without colons, sorted, unique.
 func NormalizeThumbprints(ts []string) []string {
 	out := make([]string, len(ts))
 	for i, t := range ts {
-		out[i] = strings.ToLower(strings.TrimSpace(t))
+		out[i] = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(t), ":", ""))
 	}
 	return SortedUnique(out)
 }

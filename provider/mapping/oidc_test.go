@@ -30,7 +30,8 @@ func TestCheckOidcIssuer(t *testing.T) {
 		{"jwks and thumbprints", func(a *OidcIssuerArgs) { a.JWKS = testJWKS; a.Thumbprints = []string{tp} }, "thumbprints: pin the TLS certificate of a discovered issuer"},
 		{"empty thumbprints", func(a *OidcIssuerArgs) { a.Thumbprints = []string{} }, "thumbprints: empty"},
 		{"sha1 thumbprint", func(a *OidcIssuerArgs) { a.Thumbprints = []string{strings.Repeat("a", 40)} }, "thumbprints[0]: \"aaaa"},
-		{"colons", func(a *OidcIssuerArgs) { a.Thumbprints = []string{strings.Repeat("a:", 32)} }, "without colons"},
+		{"colons", func(a *OidcIssuerArgs) { a.Thumbprints = []string{strings.TrimSuffix(strings.Repeat("AB:", 32), ":")} }, ""},
+		{"not hex", func(a *OidcIssuerArgs) { a.Thumbprints = []string{strings.Repeat("g", 64)} }, "hex digits only"},
 		{"bad duration", func(a *OidcIssuerArgs) { a.MaxExpiration = "2 hours" }, "maxExpiration: \"2 hours\": want a duration"},
 		{"too short", func(a *OidcIssuerArgs) { a.MaxExpiration = "30s" }, "at least 1m"},
 		{"too long", func(a *OidcIssuerArgs) { a.MaxExpiration = "8d" }, "at most 168h"},
@@ -59,6 +60,7 @@ func TestOidcIssuerChanges(t *testing.T) {
 	}{
 		{"not given: the server's", old, OidcIssuerArgs{Name: "gh", URL: "https://a.example"}, "", ""},
 		{"same set, other order and case", old, OidcIssuerArgs{Name: "gh", URL: "https://a.example", Thumbprints: []string{strings.ToUpper(tp2), tp1}, MaxExpiration: "1500m"}, "", ""},
+		{"colons", old, OidcIssuerArgs{Name: "gh", URL: "https://a.example", Thumbprints: []string{tp1, strings.TrimSuffix(strings.Repeat("cd:", 32), ":")}}, "", ""},
 		{"thumbprints", old, OidcIssuerArgs{Name: "gh", URL: "https://a.example", Thumbprints: []string{tp1}}, "thumbprints", ""},
 		{"name and max", old, OidcIssuerArgs{Name: "github", URL: "https://a.example", MaxExpiration: "2h"}, "name maxExpiration", ""},
 		{"url", old, OidcIssuerArgs{Name: "gh", URL: "https://b.example"}, "", "url"},

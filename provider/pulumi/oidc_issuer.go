@@ -55,7 +55,7 @@ func (a *OidcIssuerArgs) Annotate(an infer.Annotator) {
 	an.Describe(&a.URL, "The issuer's HTTPS URL; ID tokens must carry it (or, for a discovered issuer, its discovery document's `issuer`) as `iss`. Changing it replaces the issuer.")
 	an.Describe(&a.JWKS, "The issuer's public keys as a static JSON Web Key Set (RFC 7517, `{\"keys\": [...]}`), for an issuer the server cannot reach; nothing is fetched then. "+
 		"Compared as JSON, so formatting and key order never cause a diff.")
-	an.Describe(&a.Thumbprints, "Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. "+
+	an.Describe(&a.Thumbprints, "SHA-256 fingerprints (hex, colons allowed; at most 10) of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust, and are compared as a set in lowercase without colons. "+
 		"When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.")
 	an.Describe(&a.MaxExpiration, "The longest lifetime of a token exchanged with this issuer's ID tokens, as a duration such as `2h` (default `25h`, at most `168h`).")
 	an.Describe(&a.Organization, "Organization that trusts the issuer; defaults to the provider's organization. Changing it replaces the issuer.")

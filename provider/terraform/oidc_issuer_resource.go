@@ -52,7 +52,7 @@ func (r *oidcIssuerResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					"Adding or removing it replaces the issuer; a change of keys is an update."},
 			"thumbprints": schema.SetAttribute{Optional: true, Computed: true, ElementType: types.StringType,
 				PlanModifiers: []planmodifier.Set{setplanmodifier.UseStateForUnknown()},
-				Description: "Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. " +
+				Description: "SHA-256 fingerprints (hex, colons allowed; at most 10) of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust, and are compared as a set in lowercase without colons. " +
 					"When omitted the server pins the certificate it sees at registration, and this holds it."},
 			"max_expiration": schema.StringAttribute{Optional: true, Computed: true, PlanModifiers: keep,
 				Description: "The longest lifetime of a token exchanged with this issuer's ID tokens, as a duration such as `2h` (default `25h`, at most `168h`)."},
