@@ -53,7 +53,7 @@ namespace IamRef.Iam
         public Output<string?> Organization { get; private set; } = null!;
 
         /// <summary>
-        /// Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
+        /// SHA-256 fingerprints (hex, colons allowed; at most 10) of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust, and are compared as a set in lowercase without colons. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
         /// </summary>
         [Output("thumbprints")]
         public Output<ImmutableArray<string>> Thumbprints { get; private set; } = null!;
@@ -143,7 +143,7 @@ namespace IamRef.Iam
         private InputList<string>? _thumbprints;
 
         /// <summary>
-        /// Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
+        /// SHA-256 fingerprints (hex, colons allowed; at most 10) of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust, and are compared as a set in lowercase without colons. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
         /// </summary>
         public InputList<string> Thumbprints
         {

@@ -69,7 +69,7 @@ export class OidcIssuer extends pulumi.CustomResource {
      */
     declare public readonly organization: pulumi.Output<string | undefined>;
     /**
-     * Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
+     * SHA-256 fingerprints (hex, colons allowed; at most 10) of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust, and are compared as a set in lowercase without colons. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
      */
     declare public readonly thumbprints: pulumi.Output<string[] | undefined>;
     /**
@@ -140,7 +140,7 @@ export interface OidcIssuerArgs {
      */
     organization?: pulumi.Input<string | undefined>;
     /**
-     * Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
+     * SHA-256 fingerprints (hex, colons allowed; at most 10) of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust, and are compared as a set in lowercase without colons. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
      */
     thumbprints?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**

@@ -28,7 +28,7 @@ type OidcIssuer struct {
 	Name pulumi.StringOutput `pulumi:"name"`
 	// Organization that trusts the issuer; defaults to the provider's organization. Changing it replaces the issuer.
 	Organization pulumi.StringPtrOutput `pulumi:"organization"`
-	// Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
+	// SHA-256 fingerprints (hex, colons allowed; at most 10) of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust, and are compared as a set in lowercase without colons. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
 	Thumbprints pulumi.StringArrayOutput `pulumi:"thumbprints"`
 	// The issuer's HTTPS URL; ID tokens must carry it (or, for a discovered issuer, its discovery document's `issuer`) as `iss`. Changing it replaces the issuer.
 	Url pulumi.StringOutput `pulumi:"url"`
@@ -99,7 +99,7 @@ type oidcIssuerArgs struct {
 	Name string `pulumi:"name"`
 	// Organization that trusts the issuer; defaults to the provider's organization. Changing it replaces the issuer.
 	Organization *string `pulumi:"organization"`
-	// Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
+	// SHA-256 fingerprints (hex, colons allowed; at most 10) of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust, and are compared as a set in lowercase without colons. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
 	Thumbprints []string `pulumi:"thumbprints"`
 	// The issuer's HTTPS URL; ID tokens must carry it (or, for a discovered issuer, its discovery document's `issuer`) as `iss`. Changing it replaces the issuer.
 	Url string `pulumi:"url"`
@@ -115,7 +115,7 @@ type OidcIssuerArgs struct {
 	Name pulumi.StringInput
 	// Organization that trusts the issuer; defaults to the provider's organization. Changing it replaces the issuer.
 	Organization pulumi.StringPtrInput
-	// Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
+	// SHA-256 fingerprints (hex, colons allowed; at most 10) of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust, and are compared as a set in lowercase without colons. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
 	Thumbprints pulumi.StringArrayInput
 	// The issuer's HTTPS URL; ID tokens must carry it (or, for a discovered issuer, its discovery document's `issuer`) as `iss`. Changing it replaces the issuer.
 	Url pulumi.StringInput
@@ -238,7 +238,7 @@ func (o OidcIssuerOutput) Organization() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *OidcIssuer) pulumi.StringPtrOutput { return v.Organization }).(pulumi.StringPtrOutput)
 }
 
-// Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
+// SHA-256 fingerprints (hex, colons allowed; at most 10) of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust, and are compared as a set in lowercase without colons. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
 func (o OidcIssuerOutput) Thumbprints() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v *OidcIssuer) pulumi.StringArrayOutput { return v.Thumbprints }).(pulumi.StringArrayOutput)
 }

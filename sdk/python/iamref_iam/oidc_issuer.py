@@ -33,7 +33,7 @@ class OidcIssuerArgs:
         :param pulumi.Input[_builtins.str] jwks: The issuer's public keys as a static JSON Web Key Set (RFC 7517, `{"keys": [...]}`), for an issuer the server cannot reach; nothing is fetched then. Compared as JSON, so formatting and key order never cause a diff.
         :param pulumi.Input[_builtins.str] max_expiration: The longest lifetime of a token exchanged with this issuer's ID tokens, as a duration such as `2h` (default `25h`, at most `168h`).
         :param pulumi.Input[_builtins.str] organization: Organization that trusts the issuer; defaults to the provider's organization. Changing it replaces the issuer.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] thumbprints: Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] thumbprints: SHA-256 fingerprints (hex, colons allowed; at most 10) of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust, and are compared as a set in lowercase without colons. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
         """
         pulumi.set(__self__, "name", name)
         pulumi.set(__self__, "url", url)
@@ -110,7 +110,7 @@ class OidcIssuerArgs:
     @pulumi.getter
     def thumbprints(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
+        SHA-256 fingerprints (hex, colons allowed; at most 10) of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust, and are compared as a set in lowercase without colons. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
         """
         return pulumi.get(self, "thumbprints")
 
@@ -141,7 +141,7 @@ class OidcIssuer(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] max_expiration: The longest lifetime of a token exchanged with this issuer's ID tokens, as a duration such as `2h` (default `25h`, at most `168h`).
         :param pulumi.Input[_builtins.str] name: Name of the issuer (at most 50 characters).
         :param pulumi.Input[_builtins.str] organization: Organization that trusts the issuer; defaults to the provider's organization. Changing it replaces the issuer.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] thumbprints: Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] thumbprints: SHA-256 fingerprints (hex, colons allowed; at most 10) of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust, and are compared as a set in lowercase without colons. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
         :param pulumi.Input[_builtins.str] url: The issuer's HTTPS URL; ID tokens must carry it (or, for a discovered issuer, its discovery document's `issuer`) as `iss`. Changing it replaces the issuer.
         """
         ...
@@ -287,7 +287,7 @@ class OidcIssuer(pulumi.CustomResource):
     @pulumi.getter
     def thumbprints(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
         """
-        Lowercase hex SHA-256 fingerprints of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
+        SHA-256 fingerprints (hex, colons allowed; at most 10) of the TLS certificate the discovery and JWKS endpoints may present; they replace CA trust, and are compared as a set in lowercase without colons. When omitted the server pins the certificate it sees at registration, and the output holds it. Order never matters.
         """
         return pulumi.get(self, "thumbprints")
 
