@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/internal/testoidc"
 	"github.com/iamref/iam/internal/testserver"
 	iampulumi "github.com/iamref/iam/provider/pulumi"
@@ -297,5 +299,36 @@ func TestOidcIssuerDiscovery(t *testing.T) {
 	_, err = e.s.Create(p.CreateRequest{Urn: urn(iampulumi.OidcIssuerType, "r2"), Properties: c.Inputs})
 	if err == nil || !strings.Contains(err.Error(), "register OIDC issuer \"pinned\"") || !strings.Contains(err.Error(), "thumbprint") {
 		t.Fatalf("wrong thumbprint: %v", err)
+	}
+}
+
+// A token that may edit policies but does not hold admin cannot make a policy hand out admin:
+// the server's escalation guard refuses it, and the provider says so with the server's reason.
+func TestAuthPolicyEscalationRefused(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	_, _, istate := e.create(iampulumi.OidcIssuerType, obj(map[string]any{"name": "github", "url": ghIssuer, "jwks": newJWKS(t, "k1")}))
+	tree, err := authz.BuildRole([]authz.GrantSpec{{Scopes: []string{"oidc_issuers:read", "auth_policies:read", "auth_policies:update"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	role, err := e.srv.Client.CreateRole(ctx, e.srv.Org, apitype.CreateRoleRequest{Name: "policy-editor", UXPurpose: "role", ResourceType: "global", Details: json.RawMessage(authz.Format(tree))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := e.srv.Client.CreateToken(ctx, e.srv.Org, apitype.CreateOrgTokenRequest{Name: "policy-editor", RoleID: role.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config(e.srv, e.srv.Org).Set("accessToken", property.New(tok.TokenValue).WithSecret(true))
+	limited := &env{t: t, srv: e.srv, s: newServer(t, cfg)}
+	c := limited.check(iampulumi.AuthPolicyType, property.Map{}, obj(map[string]any{"issuerId": istate.Get("issuerId").AsString(), "policies": []any{
+		map[string]any{"decision": "allow", "tokenType": "organization", "authorizedPermissions": []string{"admin"}, "rules": map[string]any{"sub": "repo:acme/x:ref:refs/heads/main"}}}}))
+	_, err = limited.s.Create(p.CreateRequest{Urn: urn(iampulumi.AuthPolicyType, "r"), Properties: c.Inputs})
+	if err == nil || !strings.Contains(err.Error(), "(403)") || !strings.Contains(err.Error(), "more rights than the caller holds") {
+		t.Fatalf("escalation: %v", err)
+	}
+	if pol := e.serverPolicy(istate.Get("issuerId").AsString()); len(pol.Policies) != 1 || pol.Policies[0].Decision != "deny" {
+		t.Fatalf("policy after the refusal %+v", pol)
 	}
 }
