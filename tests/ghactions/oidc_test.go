@@ -142,6 +142,9 @@ func githubTokenService(t *testing.T, requestToken string, next func(audience st
 func TestGitHubActionsOIDCExample(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("IAMREF_REQUIRE_BINARIES") != "" {
+				t.Fatalf("%s not on PATH (the workflow's steps use it; see make prereqs)", tool)
+			}
 			t.Skipf("%s not on PATH", tool)
 		}
 	}
