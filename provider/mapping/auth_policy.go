@@ -112,9 +112,10 @@ func checkPolicy(at Path, pol Policy) Problems {
 		unused(FieldRoleID, pol.RoleID != "")
 		unused(FieldAuthorizedPermissions, len(pol.AuthorizedPermissions) > 0)
 		unused(FieldUserLogin, pol.UserLogin != "")
-		if pol.TeamName == "" {
+		switch {
+		case pol.TeamName == "" && allow:
 			ps = append(ps, problem(at.Dot(FieldTeamName), "required for a team token: the name of the team whose token the exchange hands out"))
-		} else {
+		case pol.TeamName != "":
 			ps = append(ps, checkTeamName(at.Dot(FieldTeamName), pol.TeamName)...)
 		}
 	case apitype.PolicyTokenPersonal:
@@ -122,7 +123,7 @@ func checkPolicy(at Path, pol Policy) Problems {
 		unused(FieldAuthorizedPermissions, len(pol.AuthorizedPermissions) > 0)
 		unused(FieldTeamName, pol.TeamName != "")
 		switch n := utf8.RuneCountInString(pol.UserLogin); {
-		case strings.TrimSpace(pol.UserLogin) == "":
+		case strings.TrimSpace(pol.UserLogin) == "" && allow:
 			ps = append(ps, problem(at.Dot(FieldUserLogin), "required for a personal token: the login of the member whose token the exchange hands out"))
 		case n > maxPolicyLoginLen:
 			ps = append(ps, problem(at.Dot(FieldUserLogin), "%d characters; at most %d", n, maxPolicyLoginLen))

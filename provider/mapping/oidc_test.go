@@ -101,6 +101,8 @@ func TestCheckAuthPolicy(t *testing.T) {
 		{"team", func(p *Policy) { p.TokenType, p.RoleID, p.TeamName = "team", "", "platform" }, ""},
 		{"personal", func(p *Policy) { p.TokenType, p.RoleID, p.UserLogin = "personal", "", "alice" }, ""},
 		{"deny without rules or role", func(p *Policy) { p.Decision, p.RoleID, p.Rules = "deny", "", nil }, ""},
+		{"deny of any team", func(p *Policy) { p.Decision, p.TokenType, p.RoleID = "deny", "team", "" }, ""},
+		{"deny of any user", func(p *Policy) { p.Decision, p.TokenType, p.RoleID = "deny", "personal", "" }, ""},
 		{"nested and quoted claims", func(p *Policy) {
 			p.Rules = map[string]string{`"kubernetes.io".pod.name`: "web-*", `"a\"b".c`: "x?", "job_workflow_ref": "acme/*"}
 		}, ""},
