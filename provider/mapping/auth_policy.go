@@ -136,7 +136,7 @@ func checkPolicy(at Path, pol Policy) Problems {
 	rules := at.Dot(FieldRules)
 	switch {
 	case allow && !pinsSomething(pol.Rules):
-		ps = append(ps, problem(rules, "an allow policy needs a rule that is not only wildcards: without one every ID token of the issuer matches (for GitHub Actions, any repository's workflow in the world); add one such as sub = \"repo:acme/payments:ref:refs/heads/main\""))
+		ps = append(ps, problem(rules, "an allow policy needs a rule that is not only wildcards, on a claim other than aud and iss (every ID token for this organization has the same ones): without one every ID token of the issuer matches (for GitHub Actions, any repository's workflow in the world); add one such as sub = \"repo:acme/payments:ref:refs/heads/main\""))
 	case len(pol.Rules) > maxRules:
 		ps = append(ps, problem(rules, "%d rules; at most %d", len(pol.Rules), maxRules))
 	}
@@ -156,10 +156,12 @@ func checkPolicy(at Path, pol Policy) Problems {
 	return ps
 }
 
-// pinsSomething reports whether a rule constrains its claim beyond "any value".
+// pinsSomething reports whether a rule constrains its claim beyond "any value", on a claim other
+// than aud and iss: every ID token the issuer signs for this organization carries the same ones
+// (the server checks them itself), whichever repository or job asked for it.
 func pinsSomething(rules map[string]string) bool {
-	for _, pat := range rules {
-		if strings.Trim(pat, "*?") != "" {
+	for claim, pat := range rules {
+		if claim != "aud" && claim != "iss" && strings.Trim(pat, "*?") != "" {
 			return true
 		}
 	}

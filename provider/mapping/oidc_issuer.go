@@ -270,6 +270,9 @@ func (p *Provider) CreateOidcIssuer(ctx context.Context, a OidcIssuerArgs) (Oidc
 		req.JWKS = json.RawMessage(a.JWKS)
 	}
 	is, err := p.client.CreateOIDCIssuer(ctx, org, req)
+	if client.IsConflict(err) {
+		return OidcIssuerState{}, errorf(err, "register OIDC issuer %q: organization %s trusts an issuer of this %s or %s already; import it instead (ID {organization}/{issuerId})", a.Name, org, FieldURL, FieldName)
+	}
 	if err != nil {
 		return OidcIssuerState{}, apiErr(fmt.Sprintf("register OIDC issuer %q (%s)", a.Name, a.URL), err)
 	}

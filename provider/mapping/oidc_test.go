@@ -117,6 +117,9 @@ func TestCheckAuthPolicy(t *testing.T) {
 		{"user login", func(p *Policy) { p.TokenType, p.RoleID = "personal", "" }, "userLogin: required for a personal token"},
 		{"no rules", func(p *Policy) { p.Rules = nil }, "policies[0].rules: an allow policy needs a rule that is not only wildcards"},
 		{"only wildcards", func(p *Policy) { p.Rules = map[string]string{"sub": "*", "aud": "?*"} }, "not only wildcards"},
+		{"only the audience", func(p *Policy) {
+			p.Rules = map[string]string{"aud": "urn:pulumi:org:acme", "iss": "https://token.actions.githubusercontent.com"}
+		}, "on a claim other than aud and iss"},
 		{"empty pattern", func(p *Policy) { p.Rules["ref"] = "" }, `claim "ref": empty pattern`},
 		{"long pattern", func(p *Policy) { p.Rules["ref"] = strings.Repeat("x", 257) }, "at most 256"},
 		{"empty key", func(p *Policy) { p.Rules["a..b"] = "x" }, `claim "a..b": empty key`},

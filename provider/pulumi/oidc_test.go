@@ -59,6 +59,11 @@ func TestOidcIssuerAndAuthPolicyLifecycle(t *testing.T) {
 	if is, err := e.srv.Client.GetOIDCIssuer(ctx, e.srv.Org, issuerID); err != nil || is.MaxExpiration != 7200 || is.Name != "github" {
 		t.Fatalf("server issuer %v %+v", err, is)
 	}
+	// A second issuer of the same URL is refused, pointing to an import.
+	dup := e.check(iampulumi.OidcIssuerType, property.Map{}, obj(map[string]any{"name": "github-2", "url": ghIssuer, "jwks": jwks}))
+	if _, err := e.s.Create(p.CreateRequest{Urn: urn(iampulumi.OidcIssuerType, "dup"), Properties: dup.Inputs}); err == nil || !strings.Contains(err.Error(), "import it instead") {
+		t.Fatalf("second issuer of the same URL: %v", err)
+	}
 	// A new issuer's policy refuses everything.
 	if pol := e.serverPolicy(issuerID); len(pol.Policies) != 1 || pol.Policies[0].Decision != "deny" {
 		t.Fatalf("new issuer's policy %+v", pol)
