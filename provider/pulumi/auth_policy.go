@@ -70,7 +70,7 @@ func (d *AuthPolicyDefinition) Annotate(a infer.Annotator) {
 	a.Describe(&d.UserLogin, "For a personal token: the login of the member whose token it is.")
 	a.Describe(&d.AuthorizedPermissions, "For an organization token without `roleId`: `[\"admin\"]` gives it the built-in admin role.")
 	a.Describe(&d.Rules, "Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`\"kubernetes.io\".pod.name`); "+
-		"in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs at least one rule.")
+		"in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).")
 }
 
 // Annotate describes the inputs.

@@ -77,7 +77,7 @@ func (r *authPolicyResource) Schema(_ context.Context, _ resource.SchemaRequest,
 						Description: "For an organization token without `role_id`: `[\"admin\"]` gives it the built-in admin role."},
 					"rules": schema.MapAttribute{Optional: true, ElementType: types.StringType,
 						Description: "Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`\"kubernetes.io\".pod.name`); " +
-							"in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub = \"repo:acme/payments:ref:refs/heads/main\"`. An `allow` needs at least one rule."},
+							"in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub = \"repo:acme/payments:ref:refs/heads/main\"`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those)."},
 				}},
 			},
 			"organization": schema.StringAttribute{Optional: true,
