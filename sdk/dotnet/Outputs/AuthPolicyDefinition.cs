@@ -30,7 +30,7 @@ namespace IamRef.Iam.Outputs
         /// </summary>
         public readonly string? RoleId;
         /// <summary>
-        /// Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs at least one rule.
+        /// Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
         /// </summary>
         public readonly ImmutableDictionary<string, string>? Rules;
         /// <summary>

@@ -21,7 +21,7 @@ type AuthPolicyDefinition struct {
 	Decision string `pulumi:"decision"`
 	// For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
 	RoleId *string `pulumi:"roleId"`
-	// Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs at least one rule.
+	// Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
 	Rules map[string]string `pulumi:"rules"`
 	// For a team token: the team whose token it is (a Team's `name`).
 	TeamName *string `pulumi:"teamName"`
@@ -50,7 +50,7 @@ type AuthPolicyDefinitionArgs struct {
 	Decision pulumi.StringInput `pulumi:"decision"`
 	// For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
 	RoleId pulumi.StringPtrInput `pulumi:"roleId"`
-	// Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs at least one rule.
+	// Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
 	Rules pulumi.StringMapInput `pulumi:"rules"`
 	// For a team token: the team whose token it is (a Team's `name`).
 	TeamName pulumi.StringPtrInput `pulumi:"teamName"`
@@ -127,7 +127,7 @@ func (o AuthPolicyDefinitionOutput) RoleId() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v AuthPolicyDefinition) *string { return v.RoleId }).(pulumi.StringPtrOutput)
 }
 
-// Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs at least one rule.
+// Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
 func (o AuthPolicyDefinitionOutput) Rules() pulumi.StringMapOutput {
 	return o.ApplyT(func(v AuthPolicyDefinition) map[string]string { return v.Rules }).(pulumi.StringMapOutput)
 }

@@ -43,7 +43,7 @@ class AuthPolicyDefinitionArgsDict(TypedDict):
     """
     rules: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
     """
-    Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs at least one rule.
+    Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
     """
     team_name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -71,7 +71,7 @@ class AuthPolicyDefinitionArgs:
         :param pulumi.Input[_builtins.str] token_type: The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] authorized_permissions: For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
         :param pulumi.Input[_builtins.str] role_id: For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] rules: Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs at least one rule.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] rules: Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
         :param pulumi.Input[_builtins.str] team_name: For a team token: the team whose token it is (a Team's `name`).
         :param pulumi.Input[_builtins.str] user_login: For a personal token: the login of the member whose token it is.
         """
@@ -140,7 +140,7 @@ class AuthPolicyDefinitionArgs:
     @pulumi.getter
     def rules(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
-        Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs at least one rule.
+        Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
         """
         return pulumi.get(self, "rules")
 

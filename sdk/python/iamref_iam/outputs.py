@@ -65,7 +65,7 @@ class AuthPolicyDefinition(dict):
         :param _builtins.str token_type: The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
         :param Sequence[_builtins.str] authorized_permissions: For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
         :param _builtins.str role_id: For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
-        :param Mapping[str, _builtins.str] rules: Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs at least one rule.
+        :param Mapping[str, _builtins.str] rules: Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
         :param _builtins.str team_name: For a team token: the team whose token it is (a Team's `name`).
         :param _builtins.str user_login: For a personal token: the login of the member whose token it is.
         """
@@ -118,7 +118,7 @@ class AuthPolicyDefinition(dict):
     @pulumi.getter
     def rules(self) -> Optional[Mapping[str, _builtins.str]]:
         """
-        Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs at least one rule.
+        Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
         """
         return pulumi.get(self, "rules")
 
