@@ -22,11 +22,14 @@ import (
 
 // Bounds and tolerances of the token exchange.
 const (
-	maxExchangeBody  = 64 << 10
-	maxSubjectToken  = 16 << 10
-	clockSkew        = 30 * time.Second
-	exchangeAction   = "oauth:token_exchange"
-	refusedGrantText = "the subject token was not accepted for this request; the organization's audit log records why"
+	maxExchangeBody = 64 << 10
+	maxSubjectToken = 16 << 10
+	clockSkew       = 30 * time.Second
+	// exchangedRetention is how long an exchanged token stays listed (filter=expired) after it
+	// expired; then housekeeping deletes it, so that CI runs do not fill the token quota.
+	exchangedRetention = 24 * time.Hour
+	exchangeAction     = "oauth:token_exchange"
+	refusedGrantText   = "the subject token was not accepted for this request; the organization's audit log records why"
 )
 
 // acceptedAlgorithms are the only JWS algorithms an ID token may be signed with: `none` and
@@ -199,7 +202,7 @@ func (s *Server) exchange(r *http.Request, a *exchangeAudit) (*apitype.TokenExch
 		return nil, refusedGrant("%s", v.why)
 	}
 
-	tok := store.Token{ID: newID(), Org: s.org.Name, Expires: s.now().Add(time.Duration(lifetime) * time.Second).Unix(),
+	tok := store.Token{ID: newID(), Org: s.org.Name, IssuerID: iss.ID, Expires: s.now().Add(time.Duration(lifetime) * time.Second).Unix(),
 		Created: s.stamp(), CreatedBy: truncate("oidc:"+iss.Name, 100),
 		Description: truncate(fmt.Sprintf("OIDC exchange: issuer %q, sub %q", iss.Name, std.Subject), maxTokenDescription)}
 	if err := s.exchangeTarget(r.Context(), v.def, want, &tok); err != nil {

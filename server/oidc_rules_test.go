@@ -3,8 +3,10 @@ package server
 import (
 	"encoding/json"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParseClaimPath(t *testing.T) {
@@ -110,4 +112,55 @@ func TestMatchRules(t *testing.T) {
 			t.Errorf("%s: match = %v (%s), want %v", tc.name, got, why, tc.want)
 		}
 	}
+}
+
+// FuzzGlobMatch compares globMatch with the same pattern as a regular expression (`*` → `.*`,
+// `?` → `.?`, everything else literal).
+func FuzzGlobMatch(f *testing.F) {
+	for _, seed := range [][2]string{{"repo:acme/*", "repo:acme/x"}, {"a?c", "ac"}, {"*a*b", "xaxb"}, {"é?", "éé"}, {"", ""}, {"?*?", "ab"}} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, value string) {
+		if len(pattern) > 64 || len(value) > 128 || !utf8.ValidString(pattern) || !utf8.ValidString(value) {
+			return
+		}
+		var b strings.Builder
+		b.WriteString(`(?s)\A`)
+		for _, r := range pattern {
+			switch r {
+			case '*':
+				b.WriteString(".*")
+			case '?':
+				b.WriteString(".?")
+			default:
+				b.WriteString(regexp.QuoteMeta(string(r)))
+			}
+		}
+		b.WriteString(`\z`)
+		want := regexp.MustCompile(b.String()).MatchString(value)
+		if got := globMatch(pattern, value); got != want {
+			t.Errorf("globMatch(%q, %q) = %v, regexp says %v", pattern, value, got, want)
+		}
+	})
+}
+
+// FuzzParseClaimPath: any input either fails or gives keys that are all non-empty.
+func FuzzParseClaimPath(f *testing.F) {
+	for _, seed := range []string{"sub", `"a.b".c`, `a."b\"c"`, "..", `"`, "a.b.c"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		cp, err := parseClaimPath(p)
+		if err != nil {
+			return
+		}
+		if len(cp) == 0 || len(cp) > maxPathSegments {
+			t.Fatalf("parseClaimPath(%q) = %q", p, cp)
+		}
+		for _, k := range cp {
+			if k == "" {
+				t.Fatalf("parseClaimPath(%q) has an empty key: %q", p, cp)
+			}
+		}
+	})
 }

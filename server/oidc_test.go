@@ -1,10 +1,13 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/iamref/iam/internal/testoidc"
 	"github.com/iamref/iam/internal/testserver"
 	"github.com/iamref/iam/server"
+	"github.com/iamref/iam/server/store"
 )
 
 const (
@@ -383,10 +387,24 @@ func TestOIDCTeamAndPersonalTokens(t *testing.T) {
 			t.Errorf("%s: %s, want 400 invalid_grant", scope, r)
 		}
 	}
-	// A team deleted after the policy was written: refused, not a token for nothing.
+	// A team deleted, a member removed, a role deleted after the policy was written: refused,
+	// not a token for nothing, and the audit log says which.
 	h.must(204, "DELETE", "/api/orgs/acme/teams/deployers", h.admin(), nil)
 	if r := h.exchange(exchangeForm(idp.Mint(t, claims()), "team", "team:deployers")); r.status != 400 {
 		t.Errorf("team deleted since: %s, want 400", r)
+	}
+	h.must(204, "DELETE", "/api/orgs/acme/members/alice", h.admin(), nil)
+	if r := h.exchange(exchangeForm(idp.Mint(t, claims()), "personal", "user:alice")); r.status != 400 {
+		t.Errorf("member removed since: %s, want 400", r)
+	}
+	temp := h.grantRole("temp", authz.GrantSpec{Scopes: []string{"stack:read"}})
+	h.must(200, "PATCH", "/api/orgs/acme/auth/policies/"+pol.ID, h.admin(), apitype.UpdateAuthPolicyRequest{Policies: []apitype.AuthPolicyDefinition{allowOrg(temp.ID, rules)}})
+	h.must(204, "DELETE", "/api/orgs/acme/roles/"+temp.ID+"?force=true", h.admin(), nil)
+	if r := h.exchange(exchangeForm(idp.Mint(t, claims()), "organization", "")); r.status != 400 {
+		t.Errorf("role deleted since: %s, want 400", r)
+	}
+	for _, why := range []string{`team "deployers" no longer exists`, `user "alice" is no longer a member`, "role " + temp.ID + " no longer exists"} {
+		h.waitAudit("refusing: "+why, func(e apitype.AuditLogEvent) bool { return e.Decision == "deny" && strings.Contains(e.Reason, why) })
 	}
 }
 
@@ -648,7 +666,6 @@ func TestOIDCCrossOrg(t *testing.T) {
 	h.must(200, "POST", "/api/oauth/token", "", exchangeForm(idp.Mint(t, idp.GitHubClaims("acme", "acme/payments", "refs/heads/main")), "organization", "").Encode(),
 		"Content-Type", "application/x-www-form-urlencoded").decode(t, &out)
 	globex.must(401, "GET", "/api/orgs/globex/oidc/issuers", out.AccessToken, nil)
-	_ = http.StatusOK
 }
 
 // TestOIDCReplayRace: one ID token sent by many clients at once is exchanged exactly once.
@@ -690,5 +707,140 @@ func TestOIDCReplayRace(t *testing.T) {
 	}
 	if issued != 1 {
 		t.Errorf("%d tokens issued for one ID token", issued)
+	}
+}
+
+// TestOIDCExpiredTokensArePruned: a careless CI job exchanging on every run does not fill the
+// token quota: exchanged tokens are deleted a day after they expire; minted ones stay.
+func TestOIDCExpiredTokensArePruned(t *testing.T) {
+	t.Parallel()
+	clk := &clock{t: time.Now()}
+	h := start(t, testserver.Options{Now: clk.Now})
+	idp := testoidc.Static(t, ghIssuer)
+	_, pol := h.registerStatic("github", idp)
+	h.must(200, "PATCH", "/api/orgs/acme/auth/policies/"+pol.ID, h.admin(), apitype.UpdateAuthPolicyRequest{Policies: []apitype.AuthPolicyDefinition{
+		allowOrg(h.builtin("member"), map[string]string{"sub": mainSub})}})
+	var out apitype.TokenExchangeResponse
+	h.must(200, "POST", "/api/oauth/token", "", exchangeForm(idp.Mint(t, idp.GitHubClaims("acme", "acme/payments", "refs/heads/main")), "organization", "").Encode(),
+		"Content-Type", "application/x-www-form-urlencoded").decode(t, &out)
+	var minted apitype.CreateTokenResponse
+	h.must(200, "POST", "/api/orgs/acme/tokens", h.admin(), apitype.CreateOrgTokenRequest{Name: "short", Expires: clk.Now().Add(time.Hour).Unix()}).decode(t, &minted)
+	names := func() map[string]bool {
+		got := map[string]bool{}
+		for _, tok := range h.tokens("all") {
+			got[tok.CreatedBy+"/"+tok.Name] = true
+		}
+		return got
+	}
+	before := names()
+	listed := 0
+	for k := range before {
+		if strings.HasPrefix(k, "oidc:github/oidc-") {
+			listed++
+		}
+	}
+	if listed != 1 || !before["admin/short"] {
+		t.Fatalf("tokens before expiry: %v", before)
+	}
+	clk.Advance(2*time.Hour + time.Minute) // both expired, less than a day ago
+	h.ts.API.Housekeep(ctx(t))
+	if got := names(); len(got) != len(before) {
+		t.Fatalf("tokens pruned before a day had passed: %v → %v", before, got)
+	}
+	clk.Advance(24 * time.Hour)
+	h.ts.API.Housekeep(ctx(t))
+	after := names()
+	exchanged, kept := 0, false
+	for k := range after {
+		if strings.HasPrefix(k, "oidc:github/") {
+			exchanged++
+		}
+		if k == "admin/short" {
+			kept = true
+		}
+	}
+	if exchanged != 0 || !kept {
+		t.Errorf("after a day: %v; want the exchanged token gone and the minted one kept", after)
+	}
+}
+
+// faultyOIDCStore fails the OIDC reads and writes the exchange depends on, when armed.
+type faultyOIDCStore struct {
+	store.Store
+	fail *atomic.Value // the method name to fail, or ""
+}
+
+var errInjected = errors.New("injected store failure")
+
+func (f faultyOIDCStore) failing(name string) bool { s, _ := f.fail.Load().(string); return s == name }
+
+func (f faultyOIDCStore) ListIssuers(ctx context.Context, org string) ([]store.Issuer, error) {
+	if f.failing("ListIssuers") {
+		return nil, errInjected
+	}
+	return f.Store.ListIssuers(ctx, org)
+}
+
+func (f faultyOIDCStore) GetIssuerPolicy(ctx context.Context, org, id string) (store.AuthPolicy, error) {
+	if f.failing("GetIssuerPolicy") {
+		return store.AuthPolicy{}, errInjected
+	}
+	return f.Store.GetIssuerPolicy(ctx, org, id)
+}
+
+func (f faultyOIDCStore) UseTokenID(ctx context.Context, org, issuerID, jti string, exp, now time.Time) (bool, error) {
+	if f.failing("UseTokenID") {
+		return false, errInjected
+	}
+	return f.Store.UseTokenID(ctx, org, issuerID, jti, exp, now)
+}
+
+func (f faultyOIDCStore) CreateToken(ctx context.Context, t store.Token) error {
+	if f.failing("CreateToken") && t.IssuerID != "" {
+		return errInjected
+	}
+	return f.Store.CreateToken(ctx, t)
+}
+
+// TestOIDCExchangeFailsClosed: when the server cannot read the issuers or the policy, or
+// record the jti or the token, the exchange is a 500 server_error, no token is issued, and the
+// failure is audited.
+func TestOIDCExchangeFailsClosed(t *testing.T) {
+	t.Parallel()
+	fail := &atomic.Value{}
+	fail.Store("")
+	h := start(t, testserver.Options{WrapStore: func(st store.Store) store.Store { return faultyOIDCStore{st, fail} },
+		Config: func(c *server.Config) { c.DenialBurst = -1 }})
+	idp := testoidc.Static(t, ghIssuer)
+	_, pol := h.registerStatic("github", idp)
+	h.must(200, "PATCH", "/api/orgs/acme/auth/policies/"+pol.ID, h.admin(), apitype.UpdateAuthPolicyRequest{Policies: []apitype.AuthPolicyDefinition{
+		allowOrg(h.builtin("member"), map[string]string{"sub": mainSub})}})
+	count := func() int {
+		n := 0
+		for _, tok := range h.tokens("all") {
+			if tok.CreatedBy == "oidc:github" {
+				n++
+			}
+		}
+		return n
+	}
+	for _, method := range []string{"ListIssuers", "GetIssuerPolicy", "UseTokenID", "CreateToken"} {
+		fail.Store(method)
+		r := h.exchange(exchangeForm(idp.Mint(t, idp.GitHubClaims("acme", "acme/payments", "refs/heads/main")), "organization", ""))
+		fail.Store("")
+		if r.status != 500 || oauthErr(t, r).Error != "server_error" || strings.Contains(r.String(), "injected") {
+			t.Errorf("%s failing: %s, want 500 server_error without internals", method, r)
+		}
+		h.waitAudit("of the failure in "+method, func(e apitype.AuditLogEvent) bool {
+			return e.Decision == "deny" && e.Status == 500 && strings.Contains(e.Reason, "injected store failure")
+		})
+	}
+	if n := count(); n != 0 {
+		t.Errorf("%d tokens issued while the store failed", n)
+	}
+	h.must(200, "POST", "/api/oauth/token", "", exchangeForm(idp.Mint(t, idp.GitHubClaims("acme", "acme/payments", "refs/heads/main")), "organization", "").Encode(),
+		"Content-Type", "application/x-www-form-urlencoded")
+	if n := count(); n != 1 {
+		t.Errorf("%d tokens after the store recovered, want 1", n)
 	}
 }

@@ -184,7 +184,8 @@ func (s *Server) Close(ctx context.Context) error {
 
 // housekeeping writes token last-use times and records the summaries of ended denial windows
 // every 10 s, and every hour prunes idempotency records older than their replay window (they
-// hold sealed create responses) and audit events older than the retention.
+// hold sealed create responses), tokens exchanged for OIDC ID tokens a day after they expired,
+// and audit events older than the retention.
 func (s *Server) housekeeping() {
 	defer s.bg.Done()
 	defer close(s.hkDone)
@@ -220,6 +221,11 @@ func (s *Server) housekeep(ctx context.Context, lastPrune *time.Time) {
 	*lastPrune = now
 	if err := s.st.PruneIdempotent(ctx, now.Add(-idempotencyWindow)); err != nil {
 		s.log.Warn("pruning idempotency records failed", "err", err)
+	}
+	if n, err := s.st.PruneExchangedTokens(ctx, s.org.Name, now.Add(-exchangedRetention), s.stamp()); err != nil {
+		s.log.Warn("pruning expired exchanged tokens failed", "err", err)
+	} else if n > 0 {
+		s.log.Info("deleted exchanged tokens expired for a day", "tokens", n)
 	}
 	if s.cfg.AuditRetention > 0 {
 		n, err := s.st.PruneAudit(ctx, s.org.Name, now.Add(-s.cfg.AuditRetention))

@@ -18,6 +18,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -85,7 +87,9 @@ func Discovery(t testing.TB) *Issuer {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(i.JWKS())
 	})
-	hs := httptest.NewTLSServer(mux)
+	hs := httptest.NewUnstartedServer(mux)
+	hs.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes refused by a wrong pin are expected
+	hs.StartTLS()
 	t.Cleanup(hs.Close)
 	cert := hs.Certificate()
 	sum := sha256.Sum256(cert.Raw)

@@ -77,6 +77,9 @@ type Token struct {
 	DeletedAt   time.Time
 	TeamID      string // team tokens
 	UserID      string // personal tokens
+	// IssuerID is the OIDC issuer whose ID token the token was exchanged for; "" for tokens
+	// minted through the API.
+	IssuerID string
 }
 
 // TokenFilter selects tokens for ListTokens.
@@ -391,6 +394,9 @@ type Store interface {
 	// kept until expires. It returns false, storing nothing, when the jti is recorded already
 	// and not expired at now. Expired entries are dropped on the way.
 	UseTokenID(ctx context.Context, org, issuerID, jti string, expires, now time.Time) (bool, error)
+	// PruneExchangedTokens marks deleted (as DeleteToken at at) the org's tokens exchanged for
+	// an OIDC ID token (IssuerID set) that expired before expiredBefore, and says how many.
+	PruneExchangedTokens(ctx context.Context, org string, expiredBefore, at time.Time) (int64, error)
 
 	AppendAudit(ctx context.Context, events ...AuditEvent) error
 	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, error)

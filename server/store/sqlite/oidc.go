@@ -184,3 +184,20 @@ func (db *DB) UseTokenID(ctx context.Context, org, issuerID, jti string, expires
 	}
 	return fresh, nil
 }
+
+func (db *DB) PruneExchangedTokens(ctx context.Context, org string, expiredBefore, at time.Time) (int64, error) {
+	var n int64
+	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = 1, deleted_at = ?
+			WHERE org = ? AND issuer_id <> '' AND deleted = 0 AND expires <> 0 AND expires < ?`, micros(at), org, expiredBefore.Unix())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune exchanged tokens of org %q: %w", org, err)
+	}
+	return n, nil
+}

@@ -124,3 +124,40 @@ func testUseTokenID(t *testing.T, s store.Store) {
 		t.Error("a re-created issuer inherited the used IDs of the deleted one")
 	}
 }
+
+// testPruneExchangedTokens: only exchanged tokens (IssuerID set) that expired before the cutoff
+// are deleted; API-minted expired tokens and live exchanged ones stay.
+func testPruneExchangedTokens(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ensureOrgs(t, s, orgA, orgB)
+	cut := t0.Add(-time.Hour)
+	mk := func(org, id string, expires time.Time, issuer string) {
+		must(t, "CreateToken "+id, s.CreateToken(ctx, store.Token{ID: id, Org: org, Name: id, Hash: hash(id), Expires: expires.Unix(),
+			Created: t0.Add(-48 * time.Hour), IssuerID: issuer}))
+	}
+	mk(orgA, "old-exchanged", cut.Add(-time.Minute), "i1")
+	mk(orgA, "recent-exchanged", cut.Add(time.Minute), "i1")
+	mk(orgA, "old-minted", cut.Add(-time.Minute), "")
+	mk(orgB, "other-org", cut.Add(-time.Minute), "i9")
+	got, err := s.GetToken(ctx, orgA, "old-exchanged")
+	must(t, "GetToken", err)
+	check(t, "IssuerID round trip", got.IssuerID, "i1")
+	n, err := s.PruneExchangedTokens(ctx, orgA, cut, t0)
+	must(t, "PruneExchangedTokens", err)
+	check(t, "pruned", n, int64(1))
+	for id, deleted := range map[string]bool{"old-exchanged": true, "recent-exchanged": false, "old-minted": false} {
+		tok, err := s.GetToken(ctx, orgA, id)
+		must(t, "GetToken "+id, err)
+		if tok.Deleted != deleted {
+			t.Errorf("%s: deleted %v, want %v", id, tok.Deleted, deleted)
+		}
+	}
+	tok, err := s.GetToken(ctx, orgB, "other-org")
+	must(t, "GetToken other-org", err)
+	if tok.Deleted {
+		t.Error("pruning acme deleted a token of globex")
+	}
+	n, err = s.PruneExchangedTokens(ctx, orgA, cut, t0)
+	must(t, "PruneExchangedTokens again", err)
+	check(t, "pruned again", n, int64(0))
+}

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Teams", testTeams},
 		{"Issuers", testIssuers},
 		{"UseTokenID", testUseTokenID},
+		{"PruneExchangedTokens", testPruneExchangedTokens},
 		{"Entities", testEntities},
 		{"EntityConflicts", testEntityConflicts},
 		{"ListEntities", testListEntities},

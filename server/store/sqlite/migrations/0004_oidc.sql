@@ -36,3 +36,8 @@ CREATE TABLE oidc_used_jtis (
     PRIMARY KEY (issuer_id, jti)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX oidc_used_jtis_expires ON oidc_used_jtis (expires);
+
+-- The issuer a token was exchanged for ('' = minted through the API), so that housekeeping can
+-- drop exchanged tokens some time after they expired.
+ALTER TABLE tokens ADD COLUMN issuer_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX tokens_exchanged ON tokens (org, expires) WHERE issuer_id <> '' AND deleted = 0;
