@@ -63,7 +63,8 @@ const issuerResource = "oidcIssuer"
 
 const (
 	maxIssuerName = 50
-	maxJWKS       = 64 << 10
+	maxJWKS       = 256 << 10
+	maxJWKSKeys   = 100
 	// maxIssuerExpiration bounds maxExpiration as the server does.
 	maxIssuerExpiration = 7 * 24 * time.Hour
 )
@@ -125,7 +126,8 @@ func checkIssuerURL(s string) string {
 	return ""
 }
 
-// checkJWKS accepts an RFC 7517 key set of public keys: {"keys":[{"kty":…}, …]}.
+// checkJWKS accepts an RFC 7517 key set of public keys, at least one of them an RS256 or ES256
+// signing key (the only ones the server verifies with): {"keys":[{"kty":…}, …]}, at most 100 keys.
 func checkJWKS(s string) string {
 	if len(s) > maxJWKS {
 		return fmt.Sprintf("%d bytes; at most %d", len(s), maxJWKS)
@@ -136,16 +138,26 @@ func checkJWKS(s string) string {
 	if err := json.Unmarshal([]byte(s), &set); err != nil {
 		return fmt.Sprintf("not a JSON Web Key Set (%v): want {\"keys\": [{\"kty\": \"RSA\", …}]}", err)
 	}
-	if len(set.Keys) == 0 {
-		return "no keys: want {\"keys\": [{\"kty\": \"RSA\", …}]}, the issuer's public keys"
+	if len(set.Keys) > maxJWKSKeys {
+		return fmt.Sprintf("%d keys; at most %d", len(set.Keys), maxJWKSKeys)
 	}
+	signing := false
 	for i, k := range set.Keys {
-		if kty, _ := k["kty"].(string); kty == "" {
+		kty, _ := k["kty"].(string)
+		use, _ := k["use"].(string)
+		alg, _ := k["alg"].(string)
+		switch {
+		case kty == "":
 			return fmt.Sprintf("keys[%d] has no \"kty\"", i)
+		case k["d"] != nil || kty == "oct":
+			return fmt.Sprintf("keys[%d] is a private or symmetric key: give the issuer's public keys only", i)
 		}
-		if _, private := k["d"]; private {
-			return fmt.Sprintf("keys[%d] is a private key (it has \"d\"): give the issuer's public keys only", i)
+		if (kty == "RSA" || kty == "EC") && (use == "" || use == "sig") && (alg == "" || alg == "RS256" || alg == "ES256") {
+			signing = true
 		}
+	}
+	if !signing {
+		return "no RS256 or ES256 signing key (kty RSA or EC): the server verifies ID tokens with those only"
 	}
 	return ""
 }

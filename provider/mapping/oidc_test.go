@@ -24,9 +24,14 @@ func TestCheckOidcIssuer(t *testing.T) {
 		{"http", func(a *OidcIssuerArgs) { a.URL = "http://issuer.example" }, "must be https://"},
 		{"query", func(a *OidcIssuerArgs) { a.URL = "https://issuer.example/?a=b" }, "no query"},
 		{"jwks not json", func(a *OidcIssuerArgs) { a.JWKS = "{keys" }, "jwks: not a JSON Web Key Set"},
-		{"jwks empty", func(a *OidcIssuerArgs) { a.JWKS = `{"keys":[]}` }, "jwks: no keys"},
+		{"jwks empty", func(a *OidcIssuerArgs) { a.JWKS = `{"keys":[]}` }, "jwks: no RS256 or ES256 signing key"},
+		{"jwks of encryption keys", func(a *OidcIssuerArgs) { a.JWKS = `{"keys":[{"kty":"RSA","use":"enc"},{"kty":"EC","alg":"ES384"}]}` }, "no RS256 or ES256 signing key"},
+		{"jwks symmetric", func(a *OidcIssuerArgs) { a.JWKS = `{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}` }, "private or symmetric"},
+		{"jwks huge", func(a *OidcIssuerArgs) {
+			a.JWKS = `{"keys":[` + strings.Repeat(`{"kty":"RSA"},`, 101) + `{"kty":"RSA"}]}`
+		}, "102 keys; at most 100"},
 		{"jwks no kty", func(a *OidcIssuerArgs) { a.JWKS = `{"keys":[{"kid":"a"}]}` }, `keys[0] has no "kty"`},
-		{"jwks private", func(a *OidcIssuerArgs) { a.JWKS = `{"keys":[{"kty":"RSA","d":"secret"}]}` }, "is a private key"},
+		{"jwks private", func(a *OidcIssuerArgs) { a.JWKS = `{"keys":[{"kty":"RSA","d":"secret"}]}` }, "is a private or symmetric key"},
 		{"jwks and thumbprints", func(a *OidcIssuerArgs) { a.JWKS = testJWKS; a.Thumbprints = []string{tp} }, "thumbprints: pin the TLS certificate of a discovered issuer"},
 		{"empty thumbprints", func(a *OidcIssuerArgs) { a.Thumbprints = []string{} }, "thumbprints: empty"},
 		{"sha1 thumbprint", func(a *OidcIssuerArgs) { a.Thumbprints = []string{strings.Repeat("a", 40)} }, "thumbprints[0]: \"aaaa"},

@@ -230,7 +230,7 @@ func TestOidcCheck(t *testing.T) {
 		{iampulumi.OidcIssuerType, map[string]any{"name": "gh", "url": "http://token.actions.githubusercontent.com", "maxExpiration": "2 hours"},
 			[]string{"url: \"http://token.actions.githubusercontent.com\": an issuer's URL must be https://", "maxExpiration: \"2 hours\": want a duration"}},
 		{iampulumi.OidcIssuerType, map[string]any{"name": "gh", "url": ghIssuer, "jwks": `{"keys":[{"kty":"RSA","d":"x"}]}`},
-			[]string{"jwks: keys[0] is a private key"}},
+			[]string{"jwks: keys[0] is a private or symmetric key"}},
 		{iampulumi.AuthPolicyType, map[string]any{"issuerId": "i", "policies": []any{
 			map[string]any{"decision": "allow", "tokenType": "organisation", "rules": map[string]any{"sub": "repo:acme/x:*"}},
 			map[string]any{"decision": "allow", "tokenType": "organization", "rules": map[string]any{"sub": "repo:acme/x:*"}},
