@@ -76,7 +76,11 @@ func problemPath(at mapping.Path, sets map[string][]string) (path.Path, string) 
 	name := ""
 	for i, s := range at.Steps {
 		if s.Field != "" {
+			prev := name
 			name = names{}.Field(s.Field)
+			if i > 1 && at.Steps[i-2].Field == mapping.FieldPolicies {
+				name = prev + "." + name // policies[1].token_type: which definition, in the summary
+			}
 			if i == 0 {
 				p = path.Root(name)
 			} else {

@@ -127,7 +127,7 @@ resource "iam_auth_policy" "bad" {
   issuer_id = "i"
   policies = [{ decision = "allow", token_type = "organisation", rules = { sub = "repo:acme/x:*" } }]
 }`),
-				ExpectError: regexp.MustCompile(`(?s)Invalid token_type.*did you mean\s+"organization"`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid policies\[0\]\.token_type.*did you mean\s+"organization"`),
 			},
 			{
 				Config: e.config(`
@@ -135,7 +135,7 @@ resource "iam_auth_policy" "bad" {
   issuer_id = "i"
   policies = [{ decision = "allow", token_type = "organization", rules = { sub = "*" } }]
 }`),
-				ExpectError: regexp.MustCompile(`(?s)Invalid role_id.*required for an organization token.*Invalid rules.*not only\s+wildcards`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid policies\[0\]\.role_id.*required for an organization token.*Invalid policies\[0\]\.rules.*not only\s+wildcards`),
 			},
 			{
 				Config: e.config(`
