@@ -446,3 +446,70 @@ func AuthPolicyChanges(old AuthPolicyState, a AuthPolicyArgs) (update, replace [
 	}
 	return update, replace
 }
+
+// CheckAuthPolicyRefs looks up, read-only, what the inputs name and the server must know: the
+// issuer, and each allow's role, team or member, except values not known yet (u), so that a typo
+// fails the preview or plan instead of the apply. What is missing is a Problem at its path; a
+// failed lookup is the API's error (the preview fails rather than guess). Without an access
+// token nothing is looked up (the apply says so).
+func (p *Provider) CheckAuthPolicyRefs(ctx context.Context, a AuthPolicyArgs, u Unknowns) error {
+	if u.Has(Root(FieldOrganization)) || u.Has(Root(FieldPolicies)) || p.ready() != nil {
+		return nil
+	}
+	org, err := p.apiOrg(a.Organization)
+	if err != nil {
+		return nil // the create says so
+	}
+	var ps Problems
+	if a.IssuerID != "" && !u.Has(Root(FieldIssuerID)) {
+		_, err := p.client.GetOIDCIssuer(ctx, org, a.IssuerID)
+		switch {
+		case client.IsRecordNotFound(err, issuerResource):
+			ps = append(ps, problem(Root(FieldIssuerID), "no OIDC issuer %q in organization %s: give an OidcIssuer's issuerId", a.IssuerID, org))
+		case err != nil:
+			return apiErr("look up OIDC issuer "+a.IssuerID, err)
+		}
+	}
+	var members []string // logins, listed once
+	for i, pol := range a.Policies {
+		at := Root(FieldPolicies).At(i)
+		if pol.Decision != apitype.PolicyDecisionAllow || u.Has(at) {
+			continue
+		}
+		switch {
+		case pol.TokenType == apitype.PolicyTokenOrganization && pol.RoleID != "" && !u.Has(at.Dot(FieldRoleID)):
+			r, err := p.client.GetRole(ctx, org, pol.RoleID)
+			switch {
+			case client.IsRecordNotFound(err, recordResource):
+				ps = append(ps, problem(at.Dot(FieldRoleID), "no role with ID %q in organization %s: give a CustomRole's roleId", pol.RoleID, org))
+			case err != nil:
+				return apiErr("look up role "+pol.RoleID, err)
+			case r.UXPurpose != apitype.UXPurposeRole:
+				ps = append(ps, problem(at.Dot(FieldRoleID), "%q is a %s, not a role", pol.RoleID, r.UXPurpose))
+			}
+		case pol.TokenType == apitype.PolicyTokenTeam && pol.TeamName != "" && !u.Has(at.Dot(FieldTeamName)):
+			_, err := p.client.GetTeam(ctx, org, pol.TeamName)
+			switch {
+			case client.IsRecordNotFound(err, teamResource):
+				ps = append(ps, problem(at.Dot(FieldTeamName), "no team %q in organization %s (names are case-sensitive)", pol.TeamName, org))
+			case err != nil:
+				return apiErr("look up team "+pol.TeamName, err)
+			}
+		case pol.TokenType == apitype.PolicyTokenPersonal && pol.UserLogin != "" && !u.Has(at.Dot(FieldUserLogin)):
+			if members == nil {
+				ms, err := p.client.ListMembers(ctx, org)
+				if err != nil {
+					return apiErr("list members", err)
+				}
+				members = []string{}
+				for _, m := range ms {
+					members = append(members, m.User.GitHubLogin)
+				}
+			}
+			if !slices.Contains(members, pol.UserLogin) {
+				ps = append(ps, problem(at.Dot(FieldUserLogin), "%q is not a member of organization %s%s", pol.UserLogin, org, authz.Suggest(pol.UserLogin, members)))
+			}
+		}
+	}
+	return ps.Err()
+}

@@ -2,6 +2,7 @@ package pulumi
 
 import (
 	"context"
+	"errors"
 	"maps"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
@@ -134,13 +135,27 @@ func policyStateOf(m mapping.AuthPolicyState) AuthPolicyState {
 }
 
 // Check validates offline with mapping.CheckAuthPolicyWithUnknowns (an issuerId or roleId not
-// known yet, say of an issuer created in the same run, gets a stand-in).
+// known yet, say of an issuer created in the same run, gets a stand-in), then looks up the
+// issuer, roles, teams and members that are known (mapping.CheckAuthPolicyRefs).
 func (*AuthPolicy) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResponse[AuthPolicyArgs], error) {
 	args, failures, err := infer.DefaultCheck[AuthPolicyArgs](ctx, req.NewInputs)
 	if err != nil || len(failures) > 0 {
 		return infer.CheckResponse[AuthPolicyArgs]{Inputs: args, Failures: failures}, err
 	}
-	failures = checkFailures(mapping.CheckAuthPolicyWithUnknowns(args.mapping(), findUnknowns(req.NewInputs)))
+	unknowns := findUnknowns(req.NewInputs)
+	failures = checkFailures(mapping.CheckAuthPolicyWithUnknowns(args.mapping(), unknowns))
+	if len(failures) == 0 {
+		// The issuer, roles, teams and members named must exist: a typo fails the preview.
+		if prov, perr := provider(ctx); perr == nil {
+			var ps mapping.Problems
+			switch err := prov.CheckAuthPolicyRefs(ctx, args.mapping(), unknowns); {
+			case errors.As(err, &ps):
+				failures = checkFailures(ps)
+			case err != nil:
+				return infer.CheckResponse[AuthPolicyArgs]{Inputs: args}, err
+			}
+		}
+	}
 	return infer.CheckResponse[AuthPolicyArgs]{Inputs: args, Failures: failures}, nil
 }
 

@@ -265,6 +265,35 @@ func TestOidcCheck(t *testing.T) {
 		!strings.Contains(resp.Failures[0].Reason, "41 policies; an issuer has at most 40") {
 		t.Errorf("41 policies: %+v", resp.Failures)
 	}
+	// What the policy names must exist: the issuer, the role, the team, the member.
+	e.addMembers("alice")
+	_, _, is := e.create(iampulumi.OidcIssuerType, obj(map[string]any{"name": "gh", "url": ghIssuer, "jwks": newJWKS(t, "k1")}))
+	sub := map[string]any{"sub": "repo:acme/x:ref:refs/heads/main"}
+	refs := e.check(iampulumi.AuthPolicyType, property.Map{}, obj(map[string]any{"issuerId": "no-such-issuer", "policies": []any{
+		map[string]any{"decision": "allow", "tokenType": "organization", "roleId": "00000000-0000-0000-0000-000000000001", "rules": sub},
+		map[string]any{"decision": "allow", "tokenType": "team", "teamName": "platfrom", "rules": sub},
+		map[string]any{"decision": "allow", "tokenType": "personal", "userLogin": "alce", "rules": sub},
+		map[string]any{"decision": "deny", "tokenType": "team", "teamName": "nobody-checks-a-deny", "rules": sub},
+	}}))
+	var got []string
+	for _, f := range refs.Failures {
+		got = append(got, f.Reason)
+	}
+	want := []string{`issuerId: no OIDC issuer "no-such-issuer"`, `policies[0].roleId: no role with ID "00000000-0000-0000-0000-000000000001"`,
+		`policies[1].teamName: no team "platfrom"`, `policies[2].userLogin: "alce" is not a member of organization acme; did you mean "alice"?`}
+	if len(got) != len(want) {
+		t.Fatalf("lookups at preview: %q", got)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("lookup failure %q, want %q", got[i], want[i])
+		}
+	}
+	ok := e.check(iampulumi.AuthPolicyType, property.Map{}, obj(map[string]any{"issuerId": is.Get("issuerId").AsString(), "policies": []any{
+		map[string]any{"decision": "allow", "tokenType": "personal", "userLogin": "alice", "rules": sub}}}))
+	if len(ok.Failures) != 0 {
+		t.Errorf("a policy naming what exists: %+v", ok.Failures)
+	}
 	preview := obj(map[string]any{"issuerId": unknown, "policies": []any{map[string]any{"decision": "allow", "tokenType": "organization", "roleId": unknown,
 		"rules": map[string]any{"sub": "repo:acme/x:ref:refs/heads/main"}}}})
 	if resp := e.check(iampulumi.AuthPolicyType, property.Map{}, preview); len(resp.Failures) != 0 {

@@ -210,15 +210,23 @@ func (r *authPolicyResource) ValidateConfig(ctx context.Context, req resource.Va
 	resp.Diagnostics.Append(problemDiags(mapping.CheckAuthPolicyWithUnknowns(probe, unk), sets)...)
 }
 
-// ModifyPlan replaces the resource when its effective organization changes, and keeps
-// `version` when the definitions do not change.
+// ModifyPlan looks up the issuer, roles, teams and members the plan names (a typo fails the
+// plan, not the apply), replaces the resource when its effective organization changes, and
+// keeps `version` when the definitions do not change.
 func (r *authPolicyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() || r.data == nil {
+	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
 	}
 	var state, plan authPolicyModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.checkRefs(ctx, plan, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() || req.State.Raw.IsNull() {
+		return
+	}
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -235,6 +243,31 @@ func (r *authPolicyResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if mapping.SamePolicies(old.Policies, now.Policies) && plan.IssuerID.Equal(state.IssuerID) {
 		plan.Version = state.Version
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+	}
+}
+
+// checkRefs fails the plan when an issuer, role, team or member it names (and knows) does not
+// exist (mapping.CheckAuthPolicyRefs).
+func (r *authPolicyResource) checkRefs(ctx context.Context, plan authPolicyModel, diags *diag.Diagnostics) {
+	if plan.Organization.IsUnknown() {
+		return
+	}
+	var unk mapping.Unknowns
+	if plan.IssuerID.IsUnknown() {
+		unk.Add(mapping.Root(mapping.FieldIssuerID))
+	}
+	pols, sets, d := plan.policiesWithUnknowns(ctx, &unk)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	org, err := r.data.prov.Org(plan.Organization.ValueString())
+	if err != nil {
+		return // the create says so
+	}
+	a := mapping.AuthPolicyArgs{Organization: org, IssuerID: plan.IssuerID.ValueString(), Policies: pols}
+	if err := r.data.prov.CheckAuthPolicyRefs(ctx, a, unk); err != nil {
+		diags.Append(errDiags("Cannot look up what the policy names", err, sets)...)
 	}
 }
 

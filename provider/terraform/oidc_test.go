@@ -145,6 +145,21 @@ resource "iam_oidc_issuer" "bad" {
 }`),
 				ExpectError: regexp.MustCompile(`must be\s+https://`),
 			},
+			// A team that does not exist fails the plan (the issuer, created in the same run, is
+			// not known yet and is left to the apply).
+			{
+				Config: e.config(fmt.Sprintf(`
+resource "iam_oidc_issuer" "gh" {
+  name = "github"
+  url  = "https://token.actions.githubusercontent.com"
+  jwks = %q
+}
+resource "iam_auth_policy" "gh" {
+  issuer_id = iam_oidc_issuer.gh.issuer_id
+  policies  = [{ decision = "allow", token_type = "team", team_name = "platfrom", rules = { sub = "repo:acme/x:*" } }]
+}`, jwks)),
+				ExpectError: regexp.MustCompile(`(?s)Invalid policies\[0\]\.team_name.*no team "platfrom" in organization acme`),
+			},
 			// Create.
 			{
 				Config: cfg("github", main, true),
