@@ -55,7 +55,8 @@ prereqs:
 	@missing=0; \
 	for t in "terraform:the Terraform provider's acceptance tests and examples/terraform" \
 	         "npm:type-checking sdk/nodejs and examples/typescript" \
-	         "git:check-gen's comparison with the committed files"; do \
+	         "git:check-gen's comparison with the committed files" \
+	         "jq:the steps of examples/github-actions-oidc's workflow (tests/ghactions)"; do \
 		cmd=$${t%%:*}; why=$${t#*:}; \
 		if ! command -v $$cmd >/dev/null; then echo "prereqs: $$cmd not found on PATH (needed for $$why)"; missing=1; fi; \
 	done; exit $$missing

@@ -27,6 +27,8 @@ const (
 	TeamRoleAssignmentType      = "iam:index:TeamRoleAssignment"
 	OrganizationMemberType      = "iam:index:OrganizationMember"
 	TeamAccessTokenType         = "iam:index:TeamAccessToken"
+	OidcIssuerType              = "iam:index:OidcIssuer"
+	AuthPolicyType              = "iam:index:AuthPolicy"
 	GetScopesFunction           = "iam:index:getScopes"
 	CheckAccessFunction         = "iam:index:checkAccess"
 	GetCustomRoleFunction       = "iam:index:getCustomRole"
@@ -68,6 +70,8 @@ func Provider() (p.Provider, error) {
 			infer.Resource(&TeamRoleAssignment{}),
 			infer.Resource(&OrganizationMember{}),
 			infer.Resource(&TeamAccessToken{}),
+			infer.Resource(&OidcIssuer{}),
+			infer.Resource(&AuthPolicy{}),
 		).
 		WithFunctions(
 			infer.Function(&GetScopes{}),
@@ -178,6 +182,8 @@ var unknownKinds = map[string]map[string]p.DiffKind{
 	OrganizationMemberType: {"organization": p.UpdateReplace, "login": p.UpdateReplace},
 	TeamAccessTokenType: {"organization": p.UpdateReplace, "team": p.UpdateReplace, "name": p.UpdateReplace, "description": p.UpdateReplace,
 		"expiresIn": p.UpdateReplace},
+	OidcIssuerType: {"organization": p.UpdateReplace, "url": p.UpdateReplace},
+	AuthPolicyType: {"organization": p.UpdateReplace, "issuerId": p.UpdateReplace},
 }
 
 // diffUnknowns wraps Diff so that an input that is not known yet (during a preview) always

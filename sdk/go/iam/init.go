@@ -21,8 +21,12 @@ func (m *module) Version() semver.Version {
 
 func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi.Resource, err error) {
 	switch typ {
+	case "iam:index:AuthPolicy":
+		r = &AuthPolicy{}
 	case "iam:index:CustomRole":
 		r = &CustomRole{}
+	case "iam:index:OidcIssuer":
+		r = &OidcIssuer{}
 	case "iam:index:OrganizationAccessToken":
 		r = &OrganizationAccessToken{}
 	case "iam:index:OrganizationMember":

@@ -6,6 +6,40 @@ import * as inputs from "../types/input";
 import * as outputs from "../types/output";
 
 /**
+ * One definition of an AuthPolicy: the ID tokens it matches (`rules`) and the token they get (`tokenType` and its role, team or user), or `deny`.
+ */
+export interface AuthPolicyDefinitionArgs {
+    /**
+     * For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
+     */
+    authorizedPermissions?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * `allow` or `deny`. A matching deny refuses the exchange whatever else matches.
+     */
+    decision: pulumi.Input<string>;
+    /**
+     * For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
+     */
+    roleId?: pulumi.Input<string | undefined>;
+    /**
+     * Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
+     */
+    rules?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
+    /**
+     * For a team token: the team whose token it is (a Team's `name`).
+     */
+    teamName?: pulumi.Input<string | undefined>;
+    /**
+     * The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
+     */
+    tokenType: pulumi.Input<string>;
+    /**
+     * For a personal token: the login of the member whose token it is.
+     */
+    userLogin?: pulumi.Input<string | undefined>;
+}
+
+/**
  * One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.
  */
 export interface GrantArgs {

@@ -15,9 +15,163 @@ else:
 from . import _utilities
 
 __all__ = [
+    'AuthPolicyDefinitionArgs',
+    'AuthPolicyDefinitionArgsDict',
     'GrantArgs',
     'GrantArgsDict',
 ]
+
+class AuthPolicyDefinitionArgsDict(TypedDict):
+    """
+    One definition of an AuthPolicy: the ID tokens it matches (`rules`) and the token they get (`tokenType` and its role, team or user), or `deny`.
+    """
+    decision: pulumi.Input[_builtins.str]
+    """
+    `allow` or `deny`. A matching deny refuses the exchange whatever else matches.
+    """
+    token_type: pulumi.Input[_builtins.str]
+    """
+    The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
+    """
+    authorized_permissions: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
+    """
+    role_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
+    """
+    rules: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
+    """
+    Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
+    """
+    team_name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    For a team token: the team whose token it is (a Team's `name`).
+    """
+    user_login: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    For a personal token: the login of the member whose token it is.
+    """
+
+@pulumi.input_type
+class AuthPolicyDefinitionArgs:
+    def __init__(__self__, *,
+                 decision: pulumi.Input[_builtins.str],
+                 token_type: pulumi.Input[_builtins.str],
+                 authorized_permissions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 role_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 rules: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 team_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 user_login: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        One definition of an AuthPolicy: the ID tokens it matches (`rules`) and the token they get (`tokenType` and its role, team or user), or `deny`.
+
+        :param pulumi.Input[_builtins.str] decision: `allow` or `deny`. A matching deny refuses the exchange whatever else matches.
+        :param pulumi.Input[_builtins.str] token_type: The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] authorized_permissions: For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
+        :param pulumi.Input[_builtins.str] role_id: For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] rules: Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
+        :param pulumi.Input[_builtins.str] team_name: For a team token: the team whose token it is (a Team's `name`).
+        :param pulumi.Input[_builtins.str] user_login: For a personal token: the login of the member whose token it is.
+        """
+        pulumi.set(__self__, "decision", decision)
+        pulumi.set(__self__, "token_type", token_type)
+        if authorized_permissions is not None:
+            pulumi.set(__self__, "authorized_permissions", authorized_permissions)
+        if role_id is not None:
+            pulumi.set(__self__, "role_id", role_id)
+        if rules is not None:
+            pulumi.set(__self__, "rules", rules)
+        if team_name is not None:
+            pulumi.set(__self__, "team_name", team_name)
+        if user_login is not None:
+            pulumi.set(__self__, "user_login", user_login)
+
+    @_builtins.property
+    @pulumi.getter
+    def decision(self) -> pulumi.Input[_builtins.str]:
+        """
+        `allow` or `deny`. A matching deny refuses the exchange whatever else matches.
+        """
+        return pulumi.get(self, "decision")
+
+    @decision.setter
+    def decision(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "decision", value)
+
+    @_builtins.property
+    @pulumi.getter(name="tokenType")
+    def token_type(self) -> pulumi.Input[_builtins.str]:
+        """
+        The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
+        """
+        return pulumi.get(self, "token_type")
+
+    @token_type.setter
+    def token_type(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "token_type", value)
+
+    @_builtins.property
+    @pulumi.getter(name="authorizedPermissions")
+    def authorized_permissions(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
+        """
+        return pulumi.get(self, "authorized_permissions")
+
+    @authorized_permissions.setter
+    def authorized_permissions(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "authorized_permissions", value)
+
+    @_builtins.property
+    @pulumi.getter(name="roleId")
+    def role_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
+        """
+        return pulumi.get(self, "role_id")
+
+    @role_id.setter
+    def role_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "role_id", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def rules(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
+        """
+        Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
+        """
+        return pulumi.get(self, "rules")
+
+    @rules.setter
+    def rules(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "rules", value)
+
+    @_builtins.property
+    @pulumi.getter(name="teamName")
+    def team_name(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        For a team token: the team whose token it is (a Team's `name`).
+        """
+        return pulumi.get(self, "team_name")
+
+    @team_name.setter
+    def team_name(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "team_name", value)
+
+    @_builtins.property
+    @pulumi.getter(name="userLogin")
+    def user_login(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        For a personal token: the login of the member whose token it is.
+        """
+        return pulumi.get(self, "user_login")
+
+    @user_login.setter
+    def user_login(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "user_login", value)
+
 
 class GrantArgsDict(TypedDict):
     """

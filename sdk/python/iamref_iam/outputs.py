@@ -15,9 +15,129 @@ else:
 from . import _utilities
 
 __all__ = [
+    'AuthPolicyDefinition',
     'Grant',
     'Scope',
 ]
+
+@pulumi.output_type
+class AuthPolicyDefinition(dict):
+    """
+    One definition of an AuthPolicy: the ID tokens it matches (`rules`) and the token they get (`tokenType` and its role, team or user), or `deny`.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "tokenType":
+            suggest = "token_type"
+        elif key == "authorizedPermissions":
+            suggest = "authorized_permissions"
+        elif key == "roleId":
+            suggest = "role_id"
+        elif key == "teamName":
+            suggest = "team_name"
+        elif key == "userLogin":
+            suggest = "user_login"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in AuthPolicyDefinition. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        AuthPolicyDefinition.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        AuthPolicyDefinition.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 decision: _builtins.str,
+                 token_type: _builtins.str,
+                 authorized_permissions: Optional[Sequence[_builtins.str]] = None,
+                 role_id: Optional[_builtins.str] = None,
+                 rules: Optional[Mapping[str, _builtins.str]] = None,
+                 team_name: Optional[_builtins.str] = None,
+                 user_login: Optional[_builtins.str] = None):
+        """
+        One definition of an AuthPolicy: the ID tokens it matches (`rules`) and the token they get (`tokenType` and its role, team or user), or `deny`.
+
+        :param _builtins.str decision: `allow` or `deny`. A matching deny refuses the exchange whatever else matches.
+        :param _builtins.str token_type: The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
+        :param Sequence[_builtins.str] authorized_permissions: For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
+        :param _builtins.str role_id: For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
+        :param Mapping[str, _builtins.str] rules: Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
+        :param _builtins.str team_name: For a team token: the team whose token it is (a Team's `name`).
+        :param _builtins.str user_login: For a personal token: the login of the member whose token it is.
+        """
+        pulumi.set(__self__, "decision", decision)
+        pulumi.set(__self__, "token_type", token_type)
+        if authorized_permissions is not None:
+            pulumi.set(__self__, "authorized_permissions", authorized_permissions)
+        if role_id is not None:
+            pulumi.set(__self__, "role_id", role_id)
+        if rules is not None:
+            pulumi.set(__self__, "rules", rules)
+        if team_name is not None:
+            pulumi.set(__self__, "team_name", team_name)
+        if user_login is not None:
+            pulumi.set(__self__, "user_login", user_login)
+
+    @_builtins.property
+    @pulumi.getter
+    def decision(self) -> _builtins.str:
+        """
+        `allow` or `deny`. A matching deny refuses the exchange whatever else matches.
+        """
+        return pulumi.get(self, "decision")
+
+    @_builtins.property
+    @pulumi.getter(name="tokenType")
+    def token_type(self) -> _builtins.str:
+        """
+        The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
+        """
+        return pulumi.get(self, "token_type")
+
+    @_builtins.property
+    @pulumi.getter(name="authorizedPermissions")
+    def authorized_permissions(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
+        """
+        return pulumi.get(self, "authorized_permissions")
+
+    @_builtins.property
+    @pulumi.getter(name="roleId")
+    def role_id(self) -> Optional[_builtins.str]:
+        """
+        For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
+        """
+        return pulumi.get(self, "role_id")
+
+    @_builtins.property
+    @pulumi.getter
+    def rules(self) -> Optional[Mapping[str, _builtins.str]]:
+        """
+        Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
+        """
+        return pulumi.get(self, "rules")
+
+    @_builtins.property
+    @pulumi.getter(name="teamName")
+    def team_name(self) -> Optional[_builtins.str]:
+        """
+        For a team token: the team whose token it is (a Team's `name`).
+        """
+        return pulumi.get(self, "team_name")
+
+    @_builtins.property
+    @pulumi.getter(name="userLogin")
+    def user_login(self) -> Optional[_builtins.str]:
+        """
+        For a personal token: the login of the member whose token it is.
+        """
+        return pulumi.get(self, "user_login")
+
 
 @pulumi.output_type
 class Grant(dict):
