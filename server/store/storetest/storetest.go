@@ -47,6 +47,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListEntities", testListEntities},
 		{"EntityTags", testEntityTags},
 		{"DeleteEntity", testDeleteEntity},
+		{"StackUpdates", testStackUpdates},
+		{"StackKeys", testStackKeys},
 		{"Pages", testPages},
 		{"Audit", testAudit},
 		{"MutationAudit", testMutationAudit},
