@@ -7,6 +7,13 @@ import "encoding/json"
 type CreateStackRequest struct {
 	StackName string            `json:"stackName"`
 	Tags      map[string]string `json:"tags,omitempty"`
+	// Teams, State, Config and CreateManagedEnvironment are fields the Pulumi CLI may send
+	// (`pulumi stack init --teams`, `--copy-config-from`, …); this server refuses each when
+	// set, naming the alternative.
+	Teams                    []string       `json:"teams,omitempty"`
+	State                    map[string]any `json:"state,omitempty"`
+	Config                   map[string]any `json:"config,omitempty"`
+	CreateManagedEnvironment bool           `json:"createManagedEnvironment,omitempty"`
 }
 
 // Stack is the body of GET /api/stacks/{org}/{project}/{stack} (Pulumi's Stack). ID is the

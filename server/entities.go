@@ -196,7 +196,21 @@ func (s *Server) updateEntityTags(w http.ResponseWriter, r *http.Request, c *cal
 	if _, err := decodeBody(r, resource, &tags); err != nil {
 		return err
 	}
-	if err := validTags(resource, tags); err != nil {
+	if c.entity.Kind == authz.KindStack {
+		// The CLI sends the stack's tags back whole (`pulumi stack tag set`), Pulumi's own
+		// "pulumi:" tags included: those may come back as they are, and are kept.
+		for k, v := range reservedTags(c.entity.Tags) {
+			if got, ok := tags[k]; ok && got == v {
+				delete(tags, k)
+			}
+		}
+		if err := validTags(resource, tags); err != nil {
+			return err
+		}
+		for k, v := range reservedTags(c.entity.Tags) {
+			tags[k] = v
+		}
+	} else if err := validTags(resource, tags); err != nil {
 		return err
 	}
 	if _, err := s.st.UpdateEntityTags(r.Context(), s.org.Name, c.entity.ID, tags, s.stamp()); err != nil {
@@ -211,7 +225,7 @@ func (s *Server) updateEntityTags(w http.ResponseWriter, r *http.Request, c *cal
 // caller may read (scope), ordered by project and name, and the continuation token when more
 // may follow. It reads at most entityScanFactor pages' worth of rows: a caller who may read few
 // of many entities gets short pages rather than one request that scans them all.
-func (s *Server) visiblePage(r *http.Request, c *call, kind authz.EntityKind, project string, scope authz.Scope) ([]store.Entity, string, error) {
+func (s *Server) visiblePage(r *http.Request, c *call, kind authz.EntityKind, project string, scope authz.Scope, keep ...func(store.Entity) bool) ([]store.Entity, string, error) {
 	resource := kind.String()
 	size, err := pageSize(r, resource)
 	if err != nil {
@@ -240,7 +254,7 @@ func (s *Server) visiblePage(r *http.Request, c *call, kind authz.EntityKind, pr
 		}
 		scanned += len(es)
 		for _, e := range es {
-			if c.principal.index.Decide(scope.ID, targetOf(e)) {
+			if bool(c.principal.index.Decide(scope.ID, targetOf(e))) && (len(keep) == 0 || keep[0] == nil || keep[0](e)) {
 				if len(out) == size {
 					more = true // e starts the next page
 					break
@@ -268,7 +282,19 @@ func stackJSON(org string, e store.Entity) apitype.Stack {
 func (s *Server) createStack(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req apitype.CreateStackRequest
 	return s.create(w, r, c, authz.KindStack.String(), &req, func() (int, any, error) {
-		if err := validTags(authz.KindStack.String(), req.Tags); err != nil { // "pulumi:" names are refused here
+		switch {
+		case len(req.Teams) > 0:
+			return 0, nil, invalid("stack", "teams", "this server does not give teams access at stack creation; grant it with a role or a team grant")
+		case req.State != nil:
+			return 0, nil, invalid("stack", "state", "create the stack without state, then `pulumi stack import`")
+		case req.Config != nil:
+			return 0, nil, invalid("stack", "config", "this server keeps no stack config: it stays in Pulumi.<stack>.yaml")
+		case req.CreateManagedEnvironment:
+			return 0, nil, invalid("stack", "createManagedEnvironment", "this server has no ESC environments with values")
+		}
+		// The caller's tags, and Pulumi's own "pulumi:" tags that the CLI sends (hidden from
+		// conditions).
+		if err := stackTags(req.Tags); err != nil {
 			return 0, nil, err
 		}
 		e, err := s.newEntity(r.Context(), authz.KindStack, r.PathValue("project"), req.StackName, req.Tags)
@@ -280,7 +306,11 @@ func (s *Server) createStack(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 func (s *Server) getStack(w http.ResponseWriter, r *http.Request, c *call) error {
-	writeJSON(w, http.StatusOK, stackJSON(s.org.Name, c.entity))
+	st, err := s.stackResponse(r.Context(), c.entity)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
 	return nil
 }
 
@@ -288,7 +318,18 @@ func (s *Server) listStacks(w http.ResponseWriter, r *http.Request, c *call) err
 	if r.URL.Query().Get("organization") == "" {
 		return required("stacks", "organization")
 	}
-	es, next, err := s.visiblePage(r, c, authz.KindStack, r.URL.Query().Get("project"), stackRead)
+	q := r.URL.Query()
+	var keep func(store.Entity) bool
+	if name := q.Get("tagName"); name != "" {
+		value, byValue := q.Get("tagValue"), q.Has("tagValue")
+		keep = func(e store.Entity) bool {
+			v, ok := e.Tags[name]
+			return ok && (!byValue || v == value)
+		}
+	} else if q.Get("tagValue") != "" {
+		return invalid("stacks", "tagValue", "tagValue needs tagName")
+	}
+	es, next, err := s.visiblePage(r, c, authz.KindStack, q.Get("project"), stackRead, keep)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/server/backend"
 	"github.com/iamref/iam/server/store"
 )
 
@@ -44,6 +45,14 @@ type Config struct {
 	// 100,000 when 0), MaxEntities stacks, environments and insights accounts together
 	// (1,000,000 when 0).
 	MaxRoles, MaxTokens, MaxEntities int
+	// SecretsKey seals each stack's secrets key (the Pulumi backend's service secrets
+	// provider). Without one, encrypt and decrypt answer 503 and only passphrase stacks work.
+	SecretsKey *backend.MasterKey
+	// MaxCheckpointBytes bounds a stack checkpoint, an import and a batch of engine events or
+	// secrets (64 MiB when 0).
+	MaxCheckpointBytes int64
+	// LeaseDuration is how long an update's lease lasts until the CLI renews it (5 min when 0).
+	LeaseDuration time.Duration
 }
 
 // Quota defaults: far above any real org (Pulumi's Enterprise edition allows 25 custom roles),
@@ -78,6 +87,7 @@ type Server struct {
 	nameKeysRead time.Time
 	quotas       [numQuotas]quotaCounter // held from a quota's check to the create it admits
 	metrics      *metrics
+	keys         stackKeys // opened stack secrets keys (stackstate.go)
 
 	firstStart bool // the org was created by this start
 
@@ -106,6 +116,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 2 << 20
+	}
+	if cfg.MaxCheckpointBytes == 0 {
+		cfg.MaxCheckpointBytes = DefaultMaxCheckpointBytes
+	}
+	if cfg.LeaseDuration == 0 {
+		cfg.LeaseDuration = defaultLeaseDuration
 	}
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 30 * time.Second

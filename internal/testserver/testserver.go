@@ -5,6 +5,7 @@ package testserver
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/client"
 	"github.com/iamref/iam/server"
+	"github.com/iamref/iam/server/backend"
 	"github.com/iamref/iam/server/store"
 	"github.com/iamref/iam/server/store/sqlite"
 )
@@ -81,8 +83,14 @@ func Start(t testing.TB, opts ...Options) *Server {
 		use = o.WrapStore(st)
 	}
 	ctx := context.Background()
+	var raw [32]byte
+	_, _ = rand.Read(raw[:])
+	key, err := backend.NewMasterKey(raw[:])
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := server.Config{Org: o.Org, Store: use, Logger: o.Logger, Now: o.Now, TokenTTL: o.TokenTTL,
-		MaxRoles: o.MaxRoles, MaxTokens: o.MaxTokens, MaxEntities: o.MaxEntities}
+		MaxRoles: o.MaxRoles, MaxTokens: o.MaxTokens, MaxEntities: o.MaxEntities, SecretsKey: key}
 	if o.Config != nil {
 		o.Config(&cfg)
 	}
