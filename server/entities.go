@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -285,8 +286,6 @@ func (s *Server) createStack(w http.ResponseWriter, r *http.Request, c *call) er
 		switch {
 		case len(req.Teams) > 0:
 			return 0, nil, invalid("stack", "teams", "this server does not give teams access at stack creation; grant it with a role or a team grant")
-		case req.State != nil:
-			return 0, nil, invalid("stack", "state", "create the stack without state, then `pulumi stack import`")
 		case req.Config != nil:
 			return 0, nil, invalid("stack", "config", "this server keeps no stack config: it stays in Pulumi.<stack>.yaml")
 		case req.CreateManagedEnvironment:
@@ -297,9 +296,35 @@ func (s *Server) createStack(w http.ResponseWriter, r *http.Request, c *call) er
 		if err := stackTags(req.Tags); err != nil {
 			return 0, nil, err
 		}
+		// The initial state the CLI sends with a stack of its own secrets provider (`pulumi
+		// stack init --secrets-provider passphrase`): version 1 of the stack's state.
+		var state []byte
+		if req.State != nil {
+			var err error
+			if state, err = json.Marshal(req.State); err != nil {
+				return 0, nil, err
+			}
+			if err := untyped(state, "state"); err != nil {
+				return 0, nil, err
+			}
+			if int64(len(state)) > s.cfg.MaxBodyBytes {
+				return 0, nil, errorf(http.StatusRequestEntityTooLarge, "state: %d bytes; create the stack, then `pulumi stack import`", len(state))
+			}
+		}
 		e, err := s.newEntity(r.Context(), authz.KindStack, r.PathValue("project"), req.StackName, req.Tags)
 		if err != nil {
 			return 0, nil, err
+		}
+		if state != nil {
+			u := store.Update{ID: newID(), Org: s.org.Name, StackID: e.ID, Kind: "import", TokenID: c.principal.token.ID,
+				Actor: c.principal.name(), Program: []byte(`{}`), Created: s.stamp()}
+			if _, err := s.st.ImportCheckpoint(r.Context(), u, state); err != nil {
+				if derr := s.st.DeleteEntity(r.Context(), s.org.Name, e.ID); derr != nil {
+					s.log.Error("removing a stack whose initial state failed", "stack", e.ID, "err", derr)
+				}
+				s.ents.drop(e)
+				return 0, nil, err
+			}
 		}
 		return http.StatusOK, stackJSON(s.org.Name, e), nil
 	})
@@ -315,9 +340,8 @@ func (s *Server) getStack(w http.ResponseWriter, r *http.Request, c *call) error
 }
 
 func (s *Server) listStacks(w http.ResponseWriter, r *http.Request, c *call) error {
-	if r.URL.Query().Get("organization") == "" {
-		return required("stacks", "organization")
-	}
+	// Without ?organization= (what `pulumi stack ls` sends), the stacks of the org this
+	// server serves; another org's name is refused by admit.
 	q := r.URL.Query()
 	var keep func(store.Entity) bool
 	if name := q.Get("tagName"); name != "" {

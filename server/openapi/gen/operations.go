@@ -180,8 +180,11 @@ var operations = []operation{
 	{method: "PATCH", path: "/api/stacks/{org}/{project}/{stack}/tags", id: "updateStackTags", tag: "stacks", access: scoped, scope: "stack_tags:update", entity: true, status: 204,
 		summary: "Replaces a stack's tags (names starting with `pulumi:` are reserved).", body: apitype.UpdateStackTagsRequest{}},
 	{method: "GET", path: "/api/user/stacks", id: "listStacks", tag: "stacks", access: scoped, scope: "stack:list", status: 200,
-		summary:  "Lists the stacks of an organization that the caller may read.",
-		query:    []param{{name: "organization", required: true, schema: str(""), description: "The organization."}, projectFilter, maxResults, continuationToken},
+		summary: "Lists the stacks of an organization that the caller may read.",
+		query: []param{{name: "organization", schema: str(""), description: "The organization (the server's when absent, as `pulumi stack ls` sends it)."}, projectFilter,
+			{name: "tagName", schema: str(""), description: "Only stacks with this tag (`pulumi stack ls --tag name`)."},
+			{name: "tagValue", schema: str(""), description: "With tagName: only stacks whose tag has this value (`--tag name=value`)."},
+			maxResults, continuationToken},
 		response: apitype.ListStacksResponse{}, errors: []int{400}},
 
 	// The Pulumi state backend: the calls the Pulumi CLI's cloud backend makes (bodies are
