@@ -338,6 +338,10 @@ func (s *Server) orgOf(r *http.Request) string {
 // finish writes err (if the handler has not written) and audits mutations, escalation refusals
 // (as denials) and what handlers ask to record.
 func (s *Server) finish(w *statusWriter, r *http.Request, rt *route, c *call, err error) {
+	if d := (*denial)(nil); errors.As(err, &d) && w.status == 0 {
+		s.deny(w, r, rt, c, d) // a handler's own refusal (a scope it checks itself)
+		return
+	}
 	if err != nil {
 		if ae := (*apiError)(nil); !errors.As(err, &ae) {
 			s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)

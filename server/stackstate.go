@@ -527,7 +527,7 @@ func requireScope(c *call, scope authz.Scope) error {
 	if ex.Decision {
 		return nil
 	}
-	return forbidden(c.principal, scope, ex).err
+	return forbidden(c.principal, scope, ex)
 }
 
 // startUpdate is POST …/update/{updateID}: only the token that created the update may start
@@ -544,7 +544,8 @@ func (s *Server) startUpdate(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	if u.TokenID != c.principal.token.ID {
-		return errorf(http.StatusForbidden, "update %s was created by another token; only that token may start it", u.ID)
+		return &denial{err: errorf(http.StatusForbidden, "update %s was created by another token; only that token may start it", u.ID),
+			reason: "start of an update created by token " + u.TokenID}
 	}
 	if err := requireScope(c, kindScope(u.Kind)); err != nil {
 		return err

@@ -364,3 +364,47 @@ func b64(b []byte) string {
 	s, _ := strconv.Unquote(string(out))
 	return s
 }
+
+// TestBackendConcurrentStarts: updates of one stack started at the same moment: exactly one
+// runs, the others are 409s; a preview's lease cannot write state.
+func TestBackendConcurrentStarts(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.stack("payments", "prod", nil)
+	const n = 8
+	ids := make([]string, n)
+	for i := range ids {
+		var cr papi.UpdateProgramResponse
+		h.must(200, "POST", stackPath("payments/prod/update"), h.admin(), program("payments", false)).decode(t, &cr)
+		ids[i] = cr.UpdateID
+	}
+	codes := make(chan int, n)
+	for _, id := range ids {
+		go func() {
+			codes <- h.do("POST", stackPath("payments/prod/update/"+id), h.admin(), papi.StartUpdateRequest{}).status
+		}()
+	}
+	got := map[int]int{}
+	for range n {
+		got[<-codes]++
+	}
+	if got[200] != 1 || got[409] != n-1 {
+		t.Errorf("concurrent starts: %v, want one 200 and %d 409s", got, n-1)
+	}
+
+	pid, pLease, _ := h.newUpdate(h.admin(), "payments/prod", "preview")
+	if r := h.leased("PATCH", stackPath("payments/prod/update/"+pid+"/checkpointverbatim"), pLease,
+		papi.PatchUpdateVerbatimCheckpointRequest{Version: 3, UntypedDeployment: deployment("urn:x"), SequenceNumber: 1}); r.status != 400 {
+		t.Errorf("a preview's lease writing state: %s, want 400", r)
+	}
+	// Only the token that created an update may start it.
+	var cr papi.UpdateProgramResponse
+	h.must(200, "POST", stackPath("payments/prod/preview"), h.admin(), program("payments", true)).decode(t, &cr)
+	_, other := h.scopedToken("other", authz.GrantSpec{Scopes: []string{"stack:read"}})
+	if r := h.do("POST", stackPath("payments/prod/update/"+cr.UpdateID), other, papi.StartUpdateRequest{}); r.status != 403 {
+		t.Errorf("starting another token's update: %s, want 403", r)
+	}
+	h.waitAudit("of the refused start", func(e apitype.AuditLogEvent) bool {
+		return e.TokenName == "other" && e.Decision == "deny" && e.Status == 403 && strings.Contains(e.Reason, "created by token")
+	})
+}
