@@ -368,3 +368,48 @@ func TestKilledServerMidUpdate(t *testing.T) {
 		t.Errorf("healthz after restart: %v", err)
 	}
 }
+
+// TestSecretsKeyFile: the first start creates the master key beside the database, owner-only,
+// and never logs it; a --secrets-key-file that is missing or readable by others stops the start
+// with a message that says what to do.
+func TestSecretsKeyFile(t *testing.T) {
+	bin := testserver.BinaryPath(t, "iam-server")
+	dir := t.TempDir()
+	srv := testserver.StartBinary(t, bin, dir)
+	key := srv.DBPath + ".secrets-key"
+	fi, err := os.Stat(key)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the master key file: %v, %v; want mode 0600", fi, err)
+	}
+	value, _ := os.ReadFile(key)
+	log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+	if k := strings.TrimSpace(string(value)); len(k) != 64 || strings.Contains(string(log), k) {
+		t.Errorf("key %d hex digits; in the log: %v", len(k), strings.Contains(string(log), k))
+	}
+
+	other := t.TempDir()
+	loose := filepath.Join(other, "loose.key")
+	if err := os.WriteFile(loose, []byte(strings.Repeat("ab", 32)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(loose, 0o644)
+	for _, tc := range []struct{ file, want string }{
+		{filepath.Join(other, "missing.key"), "no such file"},
+		{loose, "chmod 600"},
+	} {
+		cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(other, "iam.db"), "--org", "acme", "--secrets-key-file", tc.file)
+		cmd.Env = append(os.Environ(), "IAM_BOOTSTRAP_TOKEN="+testserver.AdminToken)
+		done := make(chan struct{})
+		var out []byte
+		go func() { out, err = cmd.CombinedOutput(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatalf("iam-server started with --secrets-key-file %s", tc.file)
+		}
+		if err == nil || !strings.Contains(string(out), "--secrets-key-file") || !strings.Contains(string(out), tc.want) {
+			t.Errorf("--secrets-key-file %s: %v\n%s", tc.file, err, out)
+		}
+	}
+}
