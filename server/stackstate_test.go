@@ -307,8 +307,8 @@ func TestBackendSecrets(t *testing.T) {
 }
 
 // TestBackendStacks: delete refuses a stack with resources (the CLI's message) unless forced,
-// rename refuses a name that would widen the caller's rights, listing filters by tag, and the
-// CLI's project tags are accepted while other "pulumi:" tags stay reserved.
+// a rename keeps the stack's grants (by ID), listing filters by tag, and the CLI's project tags
+// are accepted while other "pulumi:" tags stay reserved.
 func TestBackendStacks(t *testing.T) {
 	t.Parallel()
 	h := start(t)
@@ -346,10 +346,22 @@ func TestBackendStacks(t *testing.T) {
 		t.Errorf("import without a deployment: %s, want 400", r)
 	}
 
-	// A token that may rename any stack but write only stacks named payments/prod…
+	// A rename keeps the ID, and so the grants on it.
 	_, renamer := h.scopedToken("renamer", authz.GrantSpec{Scopes: []string{"stack:rename", "stack:read"}})
-	_ = prod
+	var devStack papi.Stack
+	h.must(200, "GET", stackPath("payments/dev"), h.admin(), nil).decode(t, &devStack)
+	_, devReader := h.scopedToken("dev-reader", authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{devStack.ID}}})
+	if r := h.do("POST", stackPath("payments/dev/rename"), devReader, papi.StackRenameRequest{NewName: "dev2"}); r.status != 403 {
+		t.Errorf("rename without stack:rename: %s, want 403", r)
+	}
 	h.must(204, "POST", stackPath("payments/dev/rename"), renamer, papi.StackRenameRequest{NewName: "dev2"})
+	if r := h.do("GET", stackPath("payments/dev2"), devReader, nil); r.status != 200 {
+		t.Errorf("the renamed stack for a token granted on its ID: %s, want 200", r)
+	}
+	if r := h.do("GET", stackPath("payments/dev"), h.admin(), nil); r.status != 404 {
+		t.Errorf("the old name after the rename: %s, want 404", r)
+	}
+	_ = prod
 	if r := h.do("POST", stackPath("payments/dev2/rename"), renamer, papi.StackRenameRequest{NewName: "prod"}); r.status != 409 {
 		t.Errorf("rename onto an existing stack: %s, want 409", r)
 	}

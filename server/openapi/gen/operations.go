@@ -193,7 +193,7 @@ var operations = []operation{
 		summary: "What this Pulumi backend supports beyond the base protocol (delta checkpoints, batch encryption).", response: cli("CapabilitiesResponse")},
 	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/rename", id: "renameStack", tag: "backend", access: scoped, scope: "stack:rename", entity: true, status: 204,
 		summary:     "Renames a stack or moves it to another project (`pulumi stack rename`); its ID, state and grants follow it.",
-		description: "Refused (409) while an update runs or when the name is taken, and (403) when the new name would give the caller a scope it lacks on the stack now.",
+		description: "Refused (409) while an update runs or when the name is taken. Grants name stacks by ID: a rename gives no one new rights.",
 		body:        cli("StackRenameRequest"), errors: []int{409}},
 	{method: "GET", path: "/api/stacks/{org}/{project}/{stack}/export", id: "exportStack", tag: "backend", access: scoped, scope: "stack:export", entity: true, status: 200,
 		summary: "The stack's latest state, as the CLI saved it (`pulumi stack export`).", response: cli("UntypedDeployment")},
