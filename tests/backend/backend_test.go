@@ -282,6 +282,24 @@ func TestScopedTokensGateUpdates(t *testing.T) {
 		t.Errorf("stack ls --tag:\n%s", ls)
 	}
 
+	// Tag grants see the tags `pulumi stack tag set` writes: a token of a role granting
+	// stack-write scopes on stacks tagged team=payments deploys dev once it is tagged.
+	teamRole, err := srv.Client.CreateRole(context.Background(), "acme", apitype.CreateRoleRequest{Name: "team-deployer", UXPurpose: apitype.UXPurposeRole,
+		Details: json.RawMessage(`{"__type":"PermissionDescriptorCondition","condition":{"__type":"PermissionExpressionEqual",
+			"left":{"__type":"PermissionExpressionTag","context":{"__type":"PermissionExpressionStack"},"key":"team"},
+			"right":{"__type":"PermissionLiteralExpressionString","value":"payments"}},
+			"subNode":{"__type":"PermissionDescriptorAllow","permissions":["stack:read","stack:export","stack:encrypt","stack:decrypt","stack:write"]}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	teamTok, err := srv.Client.CreateToken(context.Background(), "acme", apitype.CreateOrgTokenRequest{Name: "team-deployer", RoleID: teamRole.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.refused(teamTok.TokenValue, []string{"team-deployer"}, "up", "--yes", "--non-interactive", "-s", "acme/payments/dev")
+	p.must(srv.AdminToken, "stack", "tag", "set", "team", "payments", "-s", "acme/payments/dev")
+	p.must(teamTok.TokenValue, "up", "--yes", "--non-interactive", "-s", "acme/payments/dev")
+
 	// A passphrase stack works too: its secrets never reach the server.
 	p.initStack(srv, "qa", "--secrets-provider", "passphrase")
 	p.must(srv.AdminToken, "config", "set", "-s", "acme/payments/qa", "--secret", "greeting", "pass-secret")
