@@ -7,10 +7,12 @@ package backend_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -145,7 +147,12 @@ func (p *project) refused(token string, want []string, args ...string) {
 // talks to the server with the admin token, kept as a secret of the stack.
 func (p *project) initStack(srv *testserver.Server, name string, extra ...string) {
 	p.t.Helper()
-	s := "acme/payments/" + name
+	p.initStackRef(srv, "acme/payments/"+name, extra...)
+}
+
+// initStackRef is initStack of a full stack reference.
+func (p *project) initStackRef(srv *testserver.Server, s string, extra ...string) {
+	p.t.Helper()
 	p.must(srv.AdminToken, append([]string{"stack", "init", s, "--non-interactive"}, extra...)...)
 	p.must(srv.AdminToken, "config", "set", "-s", s, "iam:apiUrl", srv.URL)
 	p.must(srv.AdminToken, "config", "set", "-s", s, "iam:organization", "acme")
@@ -429,5 +436,47 @@ func TestSecretsKeyFile(t *testing.T) {
 		if err == nil || !strings.Contains(string(out), "--secrets-key-file") || !strings.Contains(string(out), tc.want) {
 			t.Errorf("--secrets-key-file %s: %v\n%s", tc.file, err, out)
 		}
+	}
+}
+
+// TestBackendScale measures `pulumi up` (create), an unchanged `up` and `destroy` of a program
+// of IAMREF_PULUMI_SCALE permission sets with the iamref server as the state backend, beside
+// the same with Pulumi's file backend (the peer) in the same run, and reports the ratio. A
+// measurement, not a timed assertion: `make bench-backend` runs it with 300.
+func TestBackendScale(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("IAMREF_PULUMI_SCALE"))
+	if n < 1 {
+		t.Skip("set IAMREF_PULUMI_SCALE (e.g. 300) to run")
+	}
+	srv := testserver.StartBinary(t, testserver.BinaryPath(t, "iam-server"), t.TempDir())
+	var b strings.Builder
+	b.WriteString("name: payments\nruntime: yaml\nplugins:\n  providers:\n    - name: iam\n      path: " + filepath.Dir(testserver.BinaryPath(t, "pulumi-resource-iam")) + "\nresources:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  perm%d:\n    type: iam:index:Permission\n    properties:\n      name: ${pulumi.stack}-perm-%d\n      scopes: [stack:read]\n", i, i)
+	}
+	steps := [][]string{{"up", "--yes", "--non-interactive"}, {"up", "--yes", "--non-interactive", "--expect-no-changes"}, {"destroy", "--yes", "--non-interactive"}}
+	times := map[string][]time.Duration{}
+	for _, backend := range []string{"file", "iamref"} {
+		p := newProject(t, srv)
+		if err := os.WriteFile(filepath.Join(p.dir, "Pulumi.yaml"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		stack := "acme/payments/" + backend
+		if backend == "file" {
+			state := t.TempDir()
+			p.url = "file://" + state
+			stack = backend
+		}
+		p.initStackRef(srv, stack)
+		for _, args := range steps {
+			start := time.Now()
+			p.must(srv.AdminToken, append(args, "-s", stack)...)
+			times[backend] = append(times[backend], time.Since(start))
+		}
+	}
+	for i, args := range steps {
+		f, s := times["file"][i], times["iamref"][i]
+		t.Logf("%-50s %d resources: file backend %s, iamref backend %s, ratio %.2f", "pulumi "+strings.Join(args, " "), n,
+			f.Round(10*time.Millisecond), s.Round(10*time.Millisecond), float64(s)/float64(f))
 	}
 }
