@@ -227,6 +227,9 @@ func TestScopedTokensGateUpdates(t *testing.T) {
 	if !strings.Contains(out, "+ 3 created") {
 		t.Errorf("pulumi up by ci on prod:\n%s", out)
 	}
+	if out := p.must(ci, "refresh", "--yes", "--non-interactive", "-s", "acme/payments/prod"); !strings.Contains(out, "3 unchanged") {
+		t.Errorf("pulumi refresh by ci on prod:\n%s", out)
+	}
 	p.refused(ci, []string{"ci-prod", "payments/dev"}, "up", "--yes", "--non-interactive", "-s", "acme/payments/dev")
 	p.refused(ci, []string{"ci-prod", "stack:delete"}, "destroy", "--yes", "--non-interactive", "-s", "acme/payments/prod")
 	p.must(reader, "preview", "--non-interactive", "-s", "acme/payments/prod")
@@ -313,6 +316,15 @@ func TestScopedTokensGateUpdates(t *testing.T) {
 	p.must(srv.AdminToken, "up", "--yes", "--non-interactive", "-s", "acme/payments/qa")
 	if out := p.stdout(srv.AdminToken, "stack", "output", "greeting", "--show-secrets", "-s", "acme/payments/qa"); strings.TrimSpace(out) != "pass-secret" {
 		t.Errorf("passphrase stack secret output: %q", out)
+	}
+	// `pulumi stack rename` keeps the state (and the stack's ID).
+	qa := stackID(t, srv, "qa")
+	p.must(srv.AdminToken, "stack", "rename", "acme/payments/qa2", "-s", "acme/payments/qa")
+	if id := stackID(t, srv, "qa2"); id != qa {
+		t.Errorf("renamed stack ID %s, was %s", id, qa)
+	}
+	if out := p.stdout(srv.AdminToken, "stack", "output", "greeting", "--show-secrets", "-s", "acme/payments/qa2"); strings.TrimSpace(out) != "pass-secret" {
+		t.Errorf("the renamed stack's output: %q", out)
 	}
 
 	// The admin (stack:delete) destroys and removes prod.
