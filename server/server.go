@@ -191,7 +191,8 @@ func (s *Server) Close(ctx context.Context) error {
 
 // housekeeping writes token last-use times and records the summaries of ended denial windows
 // every 10 s, and every hour prunes idempotency records older than their replay window (they
-// hold sealed create responses) and audit events older than the retention.
+// hold sealed create responses), previews older than a day and audit events older than the
+// retention.
 func (s *Server) housekeeping() {
 	defer s.bg.Done()
 	defer close(s.hkDone)
@@ -227,6 +228,13 @@ func (s *Server) housekeep(ctx context.Context, lastPrune *time.Time) {
 	*lastPrune = now
 	if err := s.st.PruneIdempotent(ctx, now.Add(-idempotencyWindow)); err != nil {
 		s.log.Warn("pruning idempotency records failed", "err", err)
+	}
+	// Previews and never-started updates are kept a day (the CLI polls an update's status
+	// while it runs, never later); updates that wrote state are the stacks' history.
+	if n, err := s.st.PruneUpdates(ctx, now.Add(-24*time.Hour)); err != nil {
+		s.log.Warn("pruning previews failed", "err", err)
+	} else if n > 0 {
+		s.log.Info("pruned previews and never-started updates older than a day", "updates", n)
 	}
 	if s.cfg.AuditRetention > 0 {
 		n, err := s.st.PruneAudit(ctx, s.org.Name, now.Add(-s.cfg.AuditRetention))

@@ -420,3 +420,19 @@ func TestBackendConcurrentStarts(t *testing.T) {
 		return e.TokenName == "other" && e.Decision == "deny" && e.Status == 403 && strings.Contains(e.Reason, "created by token")
 	})
 }
+
+// TestBackendPrunesPreviews: housekeeping drops previews a day old; updates that wrote state
+// stay in the history.
+func TestBackendPrunesPreviews(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	h := start(t, testserver.Options{Now: clk.Now})
+	h.stack("payments", "prod", nil)
+	pid, _, _ := h.newUpdate(h.admin(), "payments/prod", "preview")
+	uid, lease, _ := h.newUpdate(h.admin(), "payments/prod", "update")
+	h.must(204, "POST", stackPath("payments/prod/update/"+uid+"/complete"), "", papi.CompleteUpdateRequest{Status: papi.StatusSucceeded}, "Authorization", "update-token "+lease)
+	clk.Advance(25 * time.Hour)
+	h.ts.API.Housekeep(ctx(t))
+	h.must(404, "GET", stackPath("payments/prod/update/"+pid), h.admin(), nil)
+	h.must(200, "GET", stackPath("payments/prod/update/"+uid), h.admin(), nil)
+}

@@ -424,6 +424,9 @@ type Store interface {
 	GetCheckpoint(ctx context.Context, org, stackID string, version int) (Checkpoint, error)
 	// GetStackState summarises the stack's versions and running update.
 	GetStackState(ctx context.Context, org, stackID string) (StackState, error)
+	// PruneUpdates deletes the previews (which write no state) and the never-started updates
+	// created before the cutoff, and says how many; updates that wrote state are history.
+	PruneUpdates(ctx context.Context, before time.Time) (int64, error)
 	// EnsureStackKey stores sealed as the stack's sealed secrets key unless it has one, and
 	// returns the stored one. ErrNotFound if the stack is missing.
 	EnsureStackKey(ctx context.Context, org, stackID string, sealed []byte) ([]byte, error)

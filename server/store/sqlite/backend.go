@@ -325,3 +325,20 @@ func (db *DB) EnsureStackKey(ctx context.Context, org, stackID string, sealed []
 	}
 	return out, nil
 }
+
+func (db *DB) PruneUpdates(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM stack_updates WHERE created < ? AND (kind = 'preview' OR status = ?)`,
+			micros(before), store.UpdateNotStarted)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune updates: %w", err)
+	}
+	return n, nil
+}

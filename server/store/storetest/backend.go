@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
@@ -152,5 +153,33 @@ func testStackKeys(t *testing.T, s store.Store) {
 	must(t, "EnsureStackKey again", err)
 	if string(k) != "first" || string(k2) != "first" {
 		t.Errorf("EnsureStackKey: %q then %q, want the first both times", k, k2)
+	}
+}
+
+// testPruneUpdates: previews and never-started updates older than the cutoff go; updates
+// that wrote state stay.
+func testPruneUpdates(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ensureOrgs(t, s, orgA)
+	must(t, "CreateEntity", s.CreateEntity(ctx, ent(orgA, "s1", authz.KindStack, "payments", "prod")))
+	for _, u := range []store.Update{update(orgA, "p-old", "s1", "preview"), update(orgA, "n-old", "s1", "update"), update(orgA, "u-old", "s1", "update")} {
+		must(t, "CreateUpdate "+u.ID, s.CreateUpdate(ctx, u))
+	}
+	_, err := s.StartUpdate(ctx, orgA, "p-old", hash("l"), 100, t0)
+	must(t, "StartUpdate p-old", err)
+	_, err = s.StartUpdate(ctx, orgA, "u-old", hash("l2"), 100, t0)
+	must(t, "StartUpdate u-old", err)
+	newer := update(orgA, "p-new", "s1", "preview")
+	newer.Created = t0.Add(2 * time.Hour)
+	must(t, "CreateUpdate p-new", s.CreateUpdate(ctx, newer))
+
+	n, err := s.PruneUpdates(ctx, t0.Add(time.Hour))
+	must(t, "PruneUpdates", err)
+	if n != 2 {
+		t.Errorf("PruneUpdates deleted %d, want 2 (the old preview and the never-started update)", n)
+	}
+	for id, want := range map[string]error{"p-old": store.ErrNotFound, "n-old": store.ErrNotFound, "u-old": nil, "p-new": nil} {
+		_, err := s.GetUpdate(ctx, orgA, id)
+		wantErr(t, "GetUpdate "+id+" after pruning", err, want)
 	}
 }

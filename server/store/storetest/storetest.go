@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteEntity", testDeleteEntity},
 		{"StackUpdates", testStackUpdates},
 		{"StackKeys", testStackKeys},
+		{"PruneUpdates", testPruneUpdates},
 		{"Pages", testPages},
 		{"Audit", testAudit},
 		{"MutationAudit", testMutationAudit},
