@@ -299,12 +299,13 @@ func (s *Server) createStack(w http.ResponseWriter, r *http.Request, c *call) er
 		// The initial state the CLI sends with a stack of its own secrets provider (`pulumi
 		// stack init --secrets-provider passphrase`): version 1 of the stack's state.
 		var state []byte
+		var resources int
 		if req.State != nil {
 			var err error
 			if state, err = json.Marshal(req.State); err != nil {
 				return 0, nil, err
 			}
-			if err := untyped(state, "state"); err != nil {
+			if resources, err = untyped(state, "state"); err != nil {
 				return 0, nil, err
 			}
 			if int64(len(state)) > s.cfg.MaxBodyBytes {
@@ -318,7 +319,7 @@ func (s *Server) createStack(w http.ResponseWriter, r *http.Request, c *call) er
 		if state != nil {
 			u := store.Update{ID: newID(), Org: s.org.Name, StackID: e.ID, Kind: "import", TokenID: c.principal.token.ID,
 				Actor: c.principal.name(), Program: []byte(`{}`), Created: s.stamp()}
-			if _, err := s.st.ImportCheckpoint(r.Context(), u, state); err != nil {
+			if _, err := s.st.ImportCheckpoint(r.Context(), u, state, resources); err != nil {
 				if derr := s.st.DeleteEntity(r.Context(), s.org.Name, e.ID); derr != nil {
 					s.log.Error("removing a stack whose initial state failed", "stack", e.ID, "err", derr)
 				}
@@ -359,7 +360,17 @@ func (s *Server) listStacks(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	resp := apitype.ListStacksResponse{ContinuationToken: next}
 	for _, e := range es {
-		resp.Stacks = append(resp.Stacks, apitype.StackSummary{ID: e.ID, OrgName: s.org.Name, ProjectName: e.Project, StackName: e.Name})
+		sum := apitype.StackSummary{ID: e.ID, OrgName: s.org.Name, ProjectName: e.Project, StackName: e.Name}
+		// What `pulumi stack ls` shows: when it was last updated, how many resources it holds.
+		st, err := s.st.GetStackState(r.Context(), s.org.Name, e.ID)
+		if err != nil {
+			return err
+		}
+		if !st.LastUpdate.IsZero() {
+			last, n := st.LastUpdate.Unix(), st.Resources
+			sum.LastUpdate, sum.ResourceCount = &last, &n
+		}
+		resp.Stacks = append(resp.Stacks, sum)
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil

@@ -182,39 +182,13 @@ func (s *Server) deleteStack(w http.ResponseWriter, r *http.Request, c *call) er
 	if st.ActiveUpdate != "" {
 		return refused("stack", "activeUpdate", "update %s is running on stack %s; wait for it or run `pulumi cancel` first", st.ActiveUpdate, qualified(c.entity.Project, c.entity.Name))
 	}
-	if force := r.URL.Query().Get("force"); force != "true" {
-		n, err := s.resourceCount(r.Context(), c.entity.ID)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			e := errorf(http.StatusBadRequest, stillHasResources)
-			e.fields = []apitype.FieldError{{Resource: "stack", Attribute: "force", ErrorType: "invalid",
-				CustomMessage: fmt.Sprintf("the stack's state holds %d resources: run `pulumi destroy` first, or delete with force=true (`pulumi stack rm --force`)", n)}}
-			return e
-		}
+	if n := st.Resources; n > 0 && r.URL.Query().Get("force") != "true" {
+		e := errorf(http.StatusBadRequest, stillHasResources)
+		e.fields = []apitype.FieldError{{Resource: "stack", Attribute: "force", ErrorType: "invalid",
+			CustomMessage: fmt.Sprintf("the stack's state holds %d resources: run `pulumi destroy` first, or delete with force=true (`pulumi stack rm --force`)", n)}}
+		return e
 	}
 	return s.deleteEntity(w, r, c)
-}
-
-// resourceCount is the number of resources in the stack's latest checkpoint.
-func (s *Server) resourceCount(ctx context.Context, stackID string) (int, error) {
-	cp, err := s.st.GetCheckpoint(ctx, s.org.Name, stackID, 0)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	var d struct {
-		Deployment struct {
-			Resources []json.RawMessage `json:"resources"`
-		} `json:"deployment"`
-	}
-	if err := json.Unmarshal(cp.Deployment, &d); err != nil {
-		return 0, fmt.Errorf("stack %s checkpoint %d: %w", stackID, cp.Version, err)
-	}
-	return len(d.Deployment.Resources), nil
 }
 
 // POST /api/stacks/{org}/{project}/{stack}/rename: keeps the stack's ID, so its state, keys
@@ -417,20 +391,22 @@ func (s *Server) exportStack(w http.ResponseWriter, r *http.Request, c *call) er
 	return nil
 }
 
-// untyped checks that b is an UntypedDeployment: a JSON object with a version and a
-// deployment object.
-func untyped(b []byte, attribute string) error {
+// untyped checks that b is an UntypedDeployment (a JSON object with a version and a
+// deployment object) and counts its resources.
+func untyped(b []byte, attribute string) (resources int, err error) {
 	var d struct {
-		Version    int             `json:"version"`
-		Deployment json.RawMessage `json:"deployment"`
+		Version    int `json:"version"`
+		Deployment *struct {
+			Resources []json.RawMessage `json:"resources"`
+		} `json:"deployment"`
 	}
 	if err := json.Unmarshal(b, &d); err != nil {
-		return invalid("checkpoint", attribute, "not a deployment (want {\"version\": …, \"deployment\": {…}}): %v", err)
+		return 0, invalid("checkpoint", attribute, "not a deployment (want {\"version\": …, \"deployment\": {…}}): %v", err)
 	}
-	if d.Version < 1 || len(d.Deployment) == 0 || d.Deployment[0] != '{' {
-		return invalid("checkpoint", attribute, "want {\"version\": 1 or more, \"deployment\": {…}}")
+	if d.Version < 1 || d.Deployment == nil {
+		return 0, invalid("checkpoint", attribute, "want {\"version\": 1 or more, \"deployment\": {…}}")
 	}
-	return nil
+	return len(d.Deployment.Resources), nil
 }
 
 func (s *Server) importStack(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -442,13 +418,14 @@ func (s *Server) importStack(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	if err := untyped(body, "body"); err != nil {
+	resources, err := untyped(body, "body")
+	if err != nil {
 		return err
 	}
 	u := store.Update{ID: newID(), Org: s.org.Name, StackID: c.entity.ID, Kind: "import", TokenID: c.principal.token.ID,
 		Actor: c.principal.name(), Program: []byte(`{}`), Created: s.stamp()}
 	c.detail = "import update " + u.ID
-	u, err = s.st.ImportCheckpoint(r.Context(), u, body)
+	u, err = s.st.ImportCheckpoint(r.Context(), u, body, resources)
 	if errors.Is(err, store.ErrUpdateConflict) {
 		return updateConflict(err)
 	}
@@ -762,14 +739,14 @@ func (s *Server) admitLease(r *http.Request, rt *route, c *call) error {
 }
 
 // saveCheckpoint stores a checkpoint of the running update, bounded by MaxCheckpointBytes.
-func (s *Server) saveCheckpoint(ctx context.Context, c *call, deployment []byte) error {
+func (s *Server) saveCheckpoint(ctx context.Context, c *call, deployment []byte, resources int) error {
 	if int64(len(deployment)) > s.cfg.MaxCheckpointBytes {
 		return errorf(http.StatusRequestEntityTooLarge, "the checkpoint is %d bytes; this server stores at most %d (iam-server serve --max-checkpoint-bytes)", len(deployment), s.cfg.MaxCheckpointBytes)
 	}
 	if c.update.Kind == "preview" {
 		return invalid("checkpoint", "updateID", "update %s is a preview, which writes no state", c.update.ID)
 	}
-	if err := s.st.SaveCheckpoint(ctx, s.org.Name, c.update.ID, deployment, s.stamp()); errors.Is(err, store.ErrNotFound) {
+	if err := s.st.SaveCheckpoint(ctx, s.org.Name, c.update.ID, deployment, resources, s.stamp()); errors.Is(err, store.ErrNotFound) {
 		return refused("checkpoint", "updateID", "update %s is no longer running", c.update.ID)
 	} else if err != nil {
 		return err
@@ -790,10 +767,11 @@ func (s *Server) patchCheckpoint(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	if err := untyped(b, "deployment"); err != nil {
+	resources, err := untyped(b, "deployment")
+	if err != nil {
 		return err
 	}
-	if err := s.saveCheckpoint(r.Context(), c, b); err != nil {
+	if err := s.saveCheckpoint(r.Context(), c, b, resources); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -807,10 +785,11 @@ func (s *Server) patchCheckpointVerbatim(w http.ResponseWriter, r *http.Request,
 	if err := cliBody(r, "checkpoint", &req, s.cfg.MaxCheckpointBytes); err != nil {
 		return err
 	}
-	if err := untyped(req.UntypedDeployment, "untypedDeployment"); err != nil {
+	resources, err := untyped(req.UntypedDeployment, "untypedDeployment")
+	if err != nil {
 		return err
 	}
-	if err := s.saveCheckpoint(r.Context(), c, req.UntypedDeployment); err != nil {
+	if err := s.saveCheckpoint(r.Context(), c, req.UntypedDeployment, resources); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -844,7 +823,11 @@ func (s *Server) patchCheckpointDelta(w http.ResponseWriter, r *http.Request, c 
 		attr, msg, _ := strings.Cut(err.Error(), ": ")
 		return invalid("checkpoint", attr, "%s", msg)
 	}
-	if err := s.saveCheckpoint(r.Context(), c, next); err != nil {
+	resources, err := untyped(next, "deploymentDelta")
+	if err != nil {
+		return err
+	}
+	if err := s.saveCheckpoint(r.Context(), c, next, resources); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

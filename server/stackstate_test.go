@@ -338,6 +338,10 @@ func TestBackendStacks(t *testing.T) {
 	}
 
 	h.must(200, "POST", stackPath("payments/prod/import"), h.admin(), json.RawMessage(deployment("urn:a")))
+	h.must(200, "GET", "/api/user/stacks?organization=acme&tagName=env&tagValue=prod", h.admin(), nil).decode(t, &ls)
+	if s := ls.Stacks[0]; s.ResourceCount == nil || *s.ResourceCount != 1 || s.LastUpdate == nil {
+		t.Errorf("summary after the import: %+v", s)
+	}
 	r := h.do("DELETE", stackPath("payments/prod"), h.admin(), nil)
 	if r.status != 400 || r.errorBody(t).Message != "Bad Request: Stack still contains resources." {
 		t.Errorf("delete with resources: %s", r)

@@ -256,6 +256,7 @@ type Checkpoint struct {
 	Version    int
 	UpdateID   string
 	Deployment []byte
+	Resources  int // how many resources the deployment holds
 	Modified   time.Time
 }
 
@@ -264,6 +265,7 @@ type StackState struct {
 	Version      int    // the latest checkpoint's version; 0 = never updated
 	ActiveUpdate string // the running update that writes state, or ""
 	LastUpdate   time.Time
+	Resources    int // in the latest checkpoint
 }
 
 // ErrUpdateConflict is returned when another update that writes state runs on the stack.
@@ -404,10 +406,10 @@ type Store interface {
 	StartUpdate(ctx context.Context, org, id string, leaseHash []byte, leaseExpires int64, at time.Time) (Update, error)
 	// RenewLease replaces a running update's lease: ErrNotFound if it is not running.
 	RenewLease(ctx context.Context, org, id string, leaseHash []byte, leaseExpires int64) error
-	// SaveCheckpoint stores the deployment of a running update as its stack version's
-	// checkpoint (replacing the previous save of the same update): ErrNotFound if the update
-	// is not running or writes no state.
-	SaveCheckpoint(ctx context.Context, org, updateID string, deployment []byte, at time.Time) error
+	// SaveCheckpoint stores the deployment (of that many resources) of a running update as its
+	// stack version's checkpoint (replacing the previous save of the same update): ErrNotFound
+	// if the update is not running or writes no state.
+	SaveCheckpoint(ctx context.Context, org, updateID string, deployment []byte, resources int, at time.Time) error
 	// AddUpdateEvents counts n engine events of a running update: ErrNotFound if it is not running.
 	AddUpdateEvents(ctx context.Context, org, updateID string, n int) error
 	// EndUpdate ends an update that is running (or not started) with status: ErrNotFound if
@@ -415,7 +417,7 @@ type Store interface {
 	EndUpdate(ctx context.Context, org, id, status string, at time.Time) (Update, error)
 	// ImportCheckpoint stores deployment as the stack's next version, written by u (kind
 	// import, ended as it is stored): ErrUpdateConflict if an update that writes state runs.
-	ImportCheckpoint(ctx context.Context, u Update, deployment []byte) (Update, error)
+	ImportCheckpoint(ctx context.Context, u Update, deployment []byte, resources int) (Update, error)
 	// ListUpdates returns a page of the stack's updates that write state, newest first
 	// (offset, limit > 0).
 	ListUpdates(ctx context.Context, org, stackID string, offset, limit int) ([]Update, error)

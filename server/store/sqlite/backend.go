@@ -164,7 +164,7 @@ func (db *DB) RenewLease(ctx context.Context, org, id string, leaseHash []byte, 
 	return nil
 }
 
-func (db *DB) SaveCheckpoint(ctx context.Context, org, updateID string, deployment []byte, at time.Time) error {
+func (db *DB) SaveCheckpoint(ctx context.Context, org, updateID string, deployment []byte, resources int, at time.Time) error {
 	err := db.mutate(ctx, func(tx *sql.Tx) error {
 		var stackID, kind string
 		var version int
@@ -176,9 +176,10 @@ func (db *DB) SaveCheckpoint(ctx context.Context, org, updateID string, deployme
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO stack_checkpoints (stack_id, version, update_id, deployment, modified) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (stack_id, version) DO UPDATE SET update_id = excluded.update_id, deployment = excluded.deployment, modified = excluded.modified`,
-			stackID, version, updateID, blob(deployment), micros(at))
+		_, err = tx.ExecContext(ctx, `INSERT INTO stack_checkpoints (stack_id, version, update_id, deployment, resources, modified) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (stack_id, version) DO UPDATE SET update_id = excluded.update_id, deployment = excluded.deployment,
+			resources = excluded.resources, modified = excluded.modified`,
+			stackID, version, updateID, blob(deployment), resources, micros(at))
 		return err
 	})
 	if err != nil {
@@ -216,7 +217,7 @@ func (db *DB) EndUpdate(ctx context.Context, org, id, status string, at time.Tim
 	return u, nil
 }
 
-func (db *DB) ImportCheckpoint(ctx context.Context, u store.Update, deployment []byte) (store.Update, error) {
+func (db *DB) ImportCheckpoint(ctx context.Context, u store.Update, deployment []byte, resources int) (store.Update, error) {
 	err := db.mutate(ctx, func(tx *sql.Tx) error {
 		if err := stackExists(ctx, tx, u.Org, u.StackID); err != nil {
 			return err
@@ -244,8 +245,8 @@ func (db *DB) ImportCheckpoint(ctx context.Context, u store.Update, deployment [
 			blob(u.Program), 0, micros(u.Created), micros(u.Started), micros(u.Ended)); err != nil {
 			return dbErr(err)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO stack_checkpoints (stack_id, version, update_id, deployment, modified) VALUES (?, ?, ?, ?, ?)`,
-			u.StackID, u.Version, u.ID, blob(deployment), micros(u.Ended))
+		_, err = tx.ExecContext(ctx, `INSERT INTO stack_checkpoints (stack_id, version, update_id, deployment, resources, modified) VALUES (?, ?, ?, ?, ?, ?)`,
+			u.StackID, u.Version, u.ID, blob(deployment), resources, micros(u.Ended))
 		return err
 	})
 	if err != nil {
@@ -267,13 +268,13 @@ func (db *DB) ListUpdates(ctx context.Context, org, stackID string, offset, limi
 func scanCheckpoint(s scanner) (store.Checkpoint, error) {
 	var c store.Checkpoint
 	var modified int64
-	err := s.Scan(&c.StackID, &c.Version, &c.UpdateID, &c.Deployment, &modified)
+	err := s.Scan(&c.StackID, &c.Version, &c.UpdateID, &c.Deployment, &c.Resources, &modified)
 	c.Modified = fromMicros(modified)
 	return c, err
 }
 
 func (db *DB) GetCheckpoint(ctx context.Context, org, stackID string, version int) (store.Checkpoint, error) {
-	const cols = `c.stack_id, c.version, c.update_id, c.deployment, c.modified`
+	const cols = `c.stack_id, c.version, c.update_id, c.deployment, c.resources, c.modified`
 	var c store.Checkpoint
 	var err error
 	if version == 0 {
@@ -294,9 +295,10 @@ func (db *DB) GetStackState(ctx context.Context, org, stackID string) (store.Sta
 	var last int64
 	err := db.r.QueryRowContext(ctx, `SELECT
 		(SELECT COALESCE(MAX(version), 0) FROM stack_checkpoints WHERE stack_id = ?),
+		(SELECT COALESCE((SELECT resources FROM stack_checkpoints WHERE stack_id = ? ORDER BY version DESC LIMIT 1), 0)),
 		(SELECT COALESCE(MAX(id), '') FROM stack_updates WHERE org = ? AND stack_id = ? AND status = ? AND kind != 'preview'),
 		(SELECT COALESCE(MAX(ended), 0) FROM stack_updates WHERE org = ? AND stack_id = ? AND kind != 'preview')`,
-		stackID, org, stackID, store.UpdateRunning, org, stackID).Scan(&st.Version, &st.ActiveUpdate, &last)
+		stackID, stackID, org, stackID, store.UpdateRunning, org, stackID).Scan(&st.Version, &st.Resources, &st.ActiveUpdate, &last)
 	if err != nil {
 		return store.StackState{}, fmt.Errorf("get state of stack %q: %w", stackID, err)
 	}

@@ -32,7 +32,7 @@ func testStackUpdates(t *testing.T, s store.Store) {
 	}
 	_, err = s.GetUpdate(ctx, orgB, "u1")
 	wantErr(t, "GetUpdate of another org", err, store.ErrNotFound)
-	wantErr(t, "SaveCheckpoint before start", s.SaveCheckpoint(ctx, orgA, "u1", []byte("{}"), t0), store.ErrNotFound)
+	wantErr(t, "SaveCheckpoint before start", s.SaveCheckpoint(ctx, orgA, "u1", []byte("{}"), 0, t0), store.ErrNotFound)
 
 	u1, err := s.StartUpdate(ctx, orgA, "u1", hash("lease1"), 100, t0)
 	must(t, "StartUpdate u1", err)
@@ -52,22 +52,22 @@ func testStackUpdates(t *testing.T, s store.Store) {
 	if p1.Version != 0 {
 		t.Errorf("preview version %d, want 0 (nothing written yet)", p1.Version)
 	}
-	wantErr(t, "SaveCheckpoint of a preview", s.SaveCheckpoint(ctx, orgA, "p1", []byte("{}"), t0), store.ErrNotFound)
+	wantErr(t, "SaveCheckpoint of a preview", s.SaveCheckpoint(ctx, orgA, "p1", []byte("{}"), 0, t0), store.ErrNotFound)
 
 	state, err := s.GetStackState(ctx, orgA, "s1")
 	must(t, "GetStackState", err)
 	if state.ActiveUpdate != "u1" || state.Version != 0 {
 		t.Errorf("GetStackState while u1 runs: %+v", state)
 	}
-	_, err = s.ImportCheckpoint(ctx, update(orgA, "i0", "s1", "import"), []byte(`{}`))
+	_, err = s.ImportCheckpoint(ctx, update(orgA, "i0", "s1", "import"), []byte(`{}`), 0)
 	wantErr(t, "ImportCheckpoint while an update runs", err, store.ErrUpdateConflict)
 
 	// Checkpoints: a later save of the same update replaces the earlier one.
-	must(t, "SaveCheckpoint", s.SaveCheckpoint(ctx, orgA, "u1", []byte(`{"v":1}`), t0))
-	must(t, "SaveCheckpoint again", s.SaveCheckpoint(ctx, orgA, "u1", []byte(`{"v":2}`), t0))
+	must(t, "SaveCheckpoint", s.SaveCheckpoint(ctx, orgA, "u1", []byte(`{"v":1}`), 1, t0))
+	must(t, "SaveCheckpoint again", s.SaveCheckpoint(ctx, orgA, "u1", []byte(`{"v":2}`), 2, t0))
 	cp, err := s.GetCheckpoint(ctx, orgA, "s1", 0)
 	must(t, "GetCheckpoint latest", err)
-	if cp.Version != 1 || cp.UpdateID != "u1" || string(cp.Deployment) != `{"v":2}` {
+	if cp.Version != 1 || cp.UpdateID != "u1" || string(cp.Deployment) != `{"v":2}` || cp.Resources != 2 {
 		t.Errorf("GetCheckpoint: %+v", cp)
 	}
 	_, err = s.GetCheckpoint(ctx, orgB, "s1", 0)
@@ -83,7 +83,7 @@ func testStackUpdates(t *testing.T, s store.Store) {
 	_, err = s.EndUpdate(ctx, orgA, "u1", store.UpdateFailed, t0)
 	wantErr(t, "EndUpdate twice", err, store.ErrNotFound)
 	wantErr(t, "RenewLease of an ended update", s.RenewLease(ctx, orgA, "u1", hash("x"), 300), store.ErrNotFound)
-	wantErr(t, "SaveCheckpoint of an ended update", s.SaveCheckpoint(ctx, orgA, "u1", []byte("{}"), t0), store.ErrNotFound)
+	wantErr(t, "SaveCheckpoint of an ended update", s.SaveCheckpoint(ctx, orgA, "u1", []byte("{}"), 0, t0), store.ErrNotFound)
 	wantErr(t, "AddUpdateEvents of an ended update", s.AddUpdateEvents(ctx, orgA, "u1", 1), store.ErrNotFound)
 
 	// The slot is free again: the destroy starts with the next version; cancelling ends it.
@@ -95,7 +95,7 @@ func testStackUpdates(t *testing.T, s store.Store) {
 	_, err = s.EndUpdate(ctx, orgA, "u2", store.UpdateCancelled, t0)
 	must(t, "EndUpdate cancel", err)
 
-	imp, err := s.ImportCheckpoint(ctx, update(orgA, "i1", "s1", "import"), []byte(`{"v":3}`))
+	imp, err := s.ImportCheckpoint(ctx, update(orgA, "i1", "s1", "import"), []byte(`{"v":3}`), 3)
 	must(t, "ImportCheckpoint", err)
 	if imp.Version != 3 || imp.Status != store.UpdateSucceeded {
 		t.Errorf("ImportCheckpoint: %+v", imp)
@@ -114,7 +114,7 @@ func testStackUpdates(t *testing.T, s store.Store) {
 	checkIDs(t, "ListUpdates page 2", us, err, "u2")
 	state, err = s.GetStackState(ctx, orgA, "s1")
 	must(t, "GetStackState", err)
-	if state.ActiveUpdate != "" || state.Version != 3 || state.LastUpdate.IsZero() {
+	if state.ActiveUpdate != "" || state.Version != 3 || state.LastUpdate.IsZero() || state.Resources != 3 {
 		t.Errorf("GetStackState after: %+v", state)
 	}
 

@@ -25,6 +25,7 @@ CREATE TABLE stack_checkpoints (
     version    INTEGER NOT NULL,
     update_id  TEXT    NOT NULL,
     deployment BLOB    NOT NULL, -- the UntypedDeployment as the CLI sent it
+    resources  INTEGER NOT NULL, -- how many resources it holds
     modified   INTEGER NOT NULL,
     PRIMARY KEY (stack_id, version)
 ) STRICT, WITHOUT ROWID;
