@@ -172,6 +172,17 @@ func (s *Server) routeTable() []*route {
 		{method: "GET", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: sc("insights_account:read"), entity: true, handle: s.getAccount},
 		{method: "DELETE", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: sc("insights_account:delete"), entity: true, mutation: true, handle: s.deleteEntity},
 
+		{method: "GET", pattern: "/api/orgs/{org}/oidc/issuers", access: scoped, scope: sc("oidc_issuers:read"), handle: s.listIssuers},
+		{method: "POST", pattern: "/api/orgs/{org}/oidc/issuers", access: scoped, scope: sc("oidc_issuers:create"), mutation: true, handle: s.createIssuer},
+		{method: "GET", pattern: "/api/orgs/{org}/oidc/issuers/{issuerID}", access: scoped, scope: sc("oidc_issuers:read"), handle: s.getIssuer},
+		{method: "PATCH", pattern: "/api/orgs/{org}/oidc/issuers/{issuerID}", access: scoped, scope: sc("oidc_issuers:update"), mutation: true, handle: s.updateIssuer},
+		{method: "DELETE", pattern: "/api/orgs/{org}/oidc/issuers/{issuerID}", access: scoped, scope: sc("oidc_issuers:delete"), mutation: true, handle: s.deleteIssuer},
+		{method: "POST", pattern: "/api/orgs/{org}/oidc/issuers/{issuerID}/regenerate-thumbprints", access: scoped, scope: sc("oidc_issuers:regenerate_thumbprints"), mutation: true, handle: s.regenerateThumbprints},
+		{method: "GET", pattern: "/api/orgs/{org}/auth/policies/oidcissuers/{issuerID}", access: scoped, scope: sc("auth_policies:read"), handle: s.getIssuerPolicy},
+		{method: "PATCH", pattern: "/api/orgs/{org}/auth/policies/{policyID}", access: scoped, scope: sc("auth_policies:update"), mutation: true, handle: s.updateAuthPolicy},
+		// The ID token is the credential; every exchange is audited by the handler itself.
+		{method: "POST", pattern: "/api/oauth/token", access: public, handle: s.exchangeToken},
+
 		{method: "GET", pattern: "/api/orgs/{org}/auditlogs", access: scoped, scope: sc("audit_logs:read"), handle: s.listAuditLogs},
 		{method: "POST", pattern: "/api/orgs/{org}/access/check", access: scoped, scope: sc("role:read"), handle: s.checkAccess},
 	}

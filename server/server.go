@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,6 +54,10 @@ type Config struct {
 	MaxCheckpointBytes int64
 	// LeaseDuration is how long an update's lease lasts until the CLI renews it (5 min when 0).
 	LeaseDuration time.Duration
+	// OIDCRootCAs are the certificate authorities trusted when an OIDC issuer is registered
+	// without thumbprints, or its thumbprints are regenerated (the server then pins the
+	// certificate it saw); nil trusts the system's. Issuers with thumbprints trust only those.
+	OIDCRootCAs *x509.CertPool
 }
 
 // Quota defaults: far above any real org (Pulumi's Enterprise edition allows 25 custom roles),
@@ -80,6 +85,8 @@ type Server struct {
 	denials *denialAggregator
 	handler http.Handler
 	ents    *entityCache
+	fetch   *fetcher  // OIDC discovery and JWKS requests
+	keys    *keyCache // OIDC issuers' verification keys
 	idem    keyedMutex
 	names   sync.Mutex // held from a record name's clash check to its write (nameClash)
 	// nameKeys indexes record names by uxPurpose and display key (nameClash); guarded by names.
@@ -87,7 +94,7 @@ type Server struct {
 	nameKeysRead time.Time
 	quotas       [numQuotas]quotaCounter // held from a quota's check to the create it admits
 	metrics      *metrics
-	keys         stackKeys // opened stack secrets keys (stackstate.go)
+	secretKeys   stackKeys // opened stack secrets keys (stackstate.go)
 
 	firstStart bool // the org was created by this start
 
@@ -151,6 +158,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.indexes = newIndexCache(s.st, org.Name, s.log, cfg.TokenTTL, s.now)
 	s.usage = &usageTracker{st: s.st, pending: map[string]int64{}, seen: map[string]int64{}}
 	s.ents = newEntityCache(s.st, org.Name, cfg.TokenTTL, s.now)
+	s.fetch = &fetcher{roots: cfg.OIDCRootCAs}
+	s.keys = newKeyCache(s.fetch, s.now)
 	s.metrics = newMetrics(cfg.Registry)
 	s.audit = newAuditWriter(s.st, s.log, s.metrics)
 	s.denials = newDenialAggregator(s.audit.record, cfg.DenialBurst)
@@ -191,8 +200,8 @@ func (s *Server) Close(ctx context.Context) error {
 
 // housekeeping writes token last-use times and records the summaries of ended denial windows
 // every 10 s, and every hour prunes idempotency records older than their replay window (they
-// hold sealed create responses), previews older than a day and audit events older than the
-// retention.
+// hold sealed create responses), tokens exchanged for OIDC ID tokens a day after they expired,
+// previews older than a day, and audit events older than the retention.
 func (s *Server) housekeeping() {
 	defer s.bg.Done()
 	defer close(s.hkDone)
@@ -228,6 +237,11 @@ func (s *Server) housekeep(ctx context.Context, lastPrune *time.Time) {
 	*lastPrune = now
 	if err := s.st.PruneIdempotent(ctx, now.Add(-idempotencyWindow)); err != nil {
 		s.log.Warn("pruning idempotency records failed", "err", err)
+	}
+	if n, err := s.st.PruneExchangedTokens(ctx, s.org.Name, now.Add(-exchangedRetention), s.stamp()); err != nil {
+		s.log.Warn("pruning expired exchanged tokens failed", "err", err)
+	} else if n > 0 {
+		s.log.Info("deleted exchanged tokens expired for a day", "tokens", n)
 	}
 	// Previews and never-started updates are kept a day (the CLI polls an update's status
 	// while it runs, never later); updates that wrote state are the stacks' history.

@@ -244,9 +244,9 @@ func (s *Server) stackKey(ctx context.Context, stackID string) (*backend.StackKe
 	if s.cfg.SecretsKey == nil {
 		return nil, errorf(http.StatusServiceUnavailable, "this server has no secrets key (iam-server serve --secrets-key-file), so it cannot encrypt or decrypt: use a passphrase stack (`pulumi stack init --secrets-provider passphrase`)")
 	}
-	s.keys.mu.Lock()
-	k := s.keys.keys[stackID]
-	s.keys.mu.Unlock()
+	s.secretKeys.mu.Lock()
+	k := s.secretKeys.keys[stackID]
+	s.secretKeys.mu.Unlock()
 	if k != nil {
 		return k, nil
 	}
@@ -261,12 +261,12 @@ func (s *Server) stackKey(ctx context.Context, stackID string) (*backend.StackKe
 	if k, err = s.cfg.SecretsKey.StackKey(stackID, sealed); err != nil {
 		return nil, err
 	}
-	s.keys.mu.Lock()
-	if s.keys.keys == nil || len(s.keys.keys) >= maxCached {
-		s.keys.keys = map[string]*backend.StackKey{}
+	s.secretKeys.mu.Lock()
+	if s.secretKeys.keys == nil || len(s.secretKeys.keys) >= maxCached {
+		s.secretKeys.keys = map[string]*backend.StackKey{}
 	}
-	s.keys.keys[stackID] = k
-	s.keys.mu.Unlock()
+	s.secretKeys.keys[stackID] = k
+	s.secretKeys.mu.Unlock()
 	return k, nil
 }
 

@@ -77,6 +77,9 @@ type Token struct {
 	DeletedAt   time.Time
 	TeamID      string // team tokens
 	UserID      string // personal tokens
+	// IssuerID is the OIDC issuer whose ID token the token was exchanged for; "" for tokens
+	// minted through the API.
+	IssuerID string
 }
 
 // TokenFilter selects tokens for ListTokens.
@@ -130,6 +133,33 @@ type TeamGrant struct {
 	// "write" or "admin" for environments.
 	Permission      string
 	MaxOpenDuration int64 // seconds; 0 = no bound (environments only)
+}
+
+// Issuer is a trusted OIDC identity provider of an org (POST /api/orgs/{org}/oidc/issuers).
+type Issuer struct {
+	ID            string
+	Org           string
+	Name          string // unique per org
+	URL           string // as registered; cannot change
+	Issuer        string // the `iss` its ID tokens carry
+	Thumbprints   []string
+	MaxExpiration int64  // seconds
+	JWKS          []byte // static RFC 7517 key set; nil when the keys are fetched from URL
+	Created       time.Time
+	Modified      time.Time
+	LastUsed      time.Time // zero until a first exchange
+}
+
+// AuthPolicy is the authorization policy of one issuer. Policies is the JSON array of its
+// definitions (apitype.AuthPolicyDefinition), as the server validated it.
+type AuthPolicy struct {
+	ID       string
+	Org      string
+	IssuerID string
+	Version  int // 1 on create, +1 on every update
+	Policies []byte
+	Created  time.Time
+	Modified time.Time
 }
 
 // Entity is a stack, environment or insights account that grants can name.
@@ -432,6 +462,32 @@ type Store interface {
 	// EnsureStackKey stores sealed as the stack's sealed secrets key unless it has one, and
 	// returns the stored one. ErrNotFound if the stack is missing.
 	EnsureStackKey(ctx context.Context, org, stackID string, sealed []byte) ([]byte, error)
+	// CreateIssuer stores an issuer and its first policy together. ErrConflict if (Org, Name)
+	// or an ID is taken.
+	CreateIssuer(ctx context.Context, i Issuer, p AuthPolicy) error
+	GetIssuer(ctx context.Context, org, id string) (Issuer, error)
+	ListIssuers(ctx context.Context, org string) ([]Issuer, error) // ordered by name
+	// UpdateIssuer stores i's Name, Issuer, Thumbprints, MaxExpiration, JWKS and Modified.
+	// ErrNotFound if missing, ErrConflict on a duplicate name.
+	UpdateIssuer(ctx context.Context, i Issuer) error
+	// TouchIssuer records an exchange's time as the issuer's LastUsed (a missing issuer is no
+	// error).
+	TouchIssuer(ctx context.Context, org, id string, at time.Time) error
+	// DeleteIssuer deletes the issuer, its policy and its used token IDs. Tokens exchanged
+	// earlier stay until they expire.
+	DeleteIssuer(ctx context.Context, org, id string) error
+	GetAuthPolicy(ctx context.Context, org, id string) (AuthPolicy, error)
+	GetIssuerPolicy(ctx context.Context, org, issuerID string) (AuthPolicy, error)
+	// UpdateAuthPolicy replaces the policy's Policies and Modified if its stored Version equals
+	// expectedVersion; p.Version must be expectedVersion+1. ErrVersionConflict otherwise.
+	UpdateAuthPolicy(ctx context.Context, p AuthPolicy, expectedVersion int) error
+	// UseTokenID records that the ID token with this jti (of the issuer) was exchanged; it is
+	// kept until expires. It returns false, storing nothing, when the jti is recorded already
+	// and not expired at now. Expired entries are dropped on the way.
+	UseTokenID(ctx context.Context, org, issuerID, jti string, expires, now time.Time) (bool, error)
+	// PruneExchangedTokens marks deleted (as DeleteToken at at) the org's tokens exchanged for
+	// an OIDC ID token (IssuerID set) that expired before expiredBefore, and says how many.
+	PruneExchangedTokens(ctx context.Context, org string, expiredBefore, at time.Time) (int64, error)
 
 	AppendAudit(ctx context.Context, events ...AuditEvent) error
 	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, error)

@@ -83,6 +83,7 @@ func generate(apitypeDir string) ([]byte, error) {
 			{"name": "stacks", "description": "The stacks that grants name (a registry of names, IDs and tags; no state)."},
 			{"name": "environments", "description": "The ESC environments that grants name (names, IDs and tags; no values)."},
 			{"name": "insights", "description": "The Insights accounts that grants name."},
+			{"name": "oidc", "description": "Tokenless CI: trusted OIDC issuers, their authorization policies and the token exchange."},
 			{"name": "backend", "description": "The Pulumi state backend: what `pulumi login http://<server>` then `pulumi up` call. Each call needs the scope Pulumi Cloud uses for it; calls during an update carry the update's lease."},
 			{"name": "access", "description": "Who may do what, and why (iamref's own route)."},
 			{"name": "audit", "description": "The audit log: every mutation and every denied request."},
@@ -159,15 +160,17 @@ type param struct {
 }
 
 var pathParams = map[string]string{
-	"org":     "The organization this server serves (`iam-server serve --org`); another name is a 404.",
-	"roleID":  "ID of a role, permission set or policy.",
-	"tokenID": "ID of a token.",
-	"login":   "A user's login.",
-	"team":    "A team's name.",
-	"project": "Project name.",
-	"stack":   "Stack name.",
-	"env":     "Environment name.",
-	"account": "Insights account name.",
+	"org":      "The organization this server serves (`iam-server serve --org`); another name is a 404.",
+	"roleID":   "ID of a role, permission set or policy.",
+	"tokenID":  "ID of a token.",
+	"login":    "A user's login.",
+	"team":     "A team's name.",
+	"project":  "Project name.",
+	"stack":    "Stack name.",
+	"env":      "Environment name.",
+	"account":  "Insights account name.",
+	"issuerID": "ID of an OIDC issuer.",
+	"policyID": "ID of an authorization policy (see getOidcIssuerAuthPolicy).",
 }
 
 var pathParam = regexp.MustCompile(`\{([A-Za-z]+)\}`)

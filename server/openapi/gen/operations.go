@@ -283,6 +283,46 @@ var operations = []operation{
 	{method: "DELETE", path: "/api/preview/insights/{org}/accounts/{account}", id: "deleteInsightsAccount", tag: "insights", access: scoped, scope: "insights_account:delete", entity: true, status: 204,
 		summary: "Deletes an insights account."},
 
+	{method: "GET", path: "/api/orgs/{org}/oidc/issuers", id: "listOidcIssuers", tag: "oidc", access: scoped, scope: "oidc_issuers:read", status: 200,
+		summary: "Lists the OIDC issuers the organization trusts.", response: apitype.ListIssuersResponse{}},
+	{method: "POST", path: "/api/orgs/{org}/oidc/issuers", id: "createOidcIssuer", tag: "oidc", access: scoped, scope: "oidc_issuers:create", status: 200,
+		summary: "Registers an OIDC issuer; its authorization policy starts as a single deny.",
+		description: "With `jwks` (an RFC 7517 set of public RS256/ES256 keys) nothing is fetched and `url` is the `iss` tokens must carry. Without, " +
+			"the server fetches `url/.well-known/openid-configuration` and its `jwks_uri` over HTTPS (10 s, 64/256 KiB): with `thumbprints` " +
+			"(SHA-256 of the TLS certificate) the certificate must match one of them and CA trust is not used; without, the chain is verified " +
+			"and the certificate seen is pinned. At most 100 issuers per organization.",
+		body: apitype.RegisterIssuerRequest{}, response: apitype.Issuer{}, errors: []int{409}, idempotent: true},
+	{method: "GET", path: "/api/orgs/{org}/oidc/issuers/{issuerID}", id: "getOidcIssuer", tag: "oidc", access: scoped, scope: "oidc_issuers:read", status: 200,
+		summary: "Reads one OIDC issuer.", response: apitype.Issuer{}},
+	{method: "PATCH", path: "/api/orgs/{org}/oidc/issuers/{issuerID}", id: "updateOidcIssuer", tag: "oidc", access: scoped, scope: "oidc_issuers:update", status: 200,
+		summary: "Renames an issuer and changes the fields sent (`thumbprints`, `maxExpiration`, a static issuer's `jwks`); `url` cannot change.",
+		body:    apitype.UpdateIssuerRequest{}, response: apitype.Issuer{}, errors: []int{409}},
+	{method: "DELETE", path: "/api/orgs/{org}/oidc/issuers/{issuerID}", id: "deleteOidcIssuer", tag: "oidc", access: scoped, scope: "oidc_issuers:delete", status: 204,
+		summary: "Deletes an issuer and its policy; its ID tokens are refused from then on (tokens already exchanged live until they expire)."},
+	{method: "POST", path: "/api/orgs/{org}/oidc/issuers/{issuerID}/regenerate-thumbprints", id: "regenerateOidcIssuerThumbprints", tag: "oidc",
+		access: scoped, scope: "oidc_issuers:regenerate_thumbprints", status: 200,
+		summary:  "Fetches the issuer again, verifying the certificate chain, and pins the certificates it presents now (400 for a static JWKS).",
+		response: apitype.Issuer{}, errors: []int{400}},
+	{method: "GET", path: "/api/orgs/{org}/auth/policies/oidcissuers/{issuerID}", id: "getOidcIssuerAuthPolicy", tag: "oidc", access: scoped, scope: "auth_policies:read", status: 200,
+		summary: "Reads the authorization policy of an issuer.", response: apitype.AuthPolicy{}},
+	{method: "PATCH", path: "/api/orgs/{org}/auth/policies/{policyID}", id: "updateAuthPolicy", tag: "oidc", access: scoped, scope: "auth_policies:update", status: 200,
+		summary: "Replaces the definitions of an authorization policy (1 to 40).",
+		description: "A matching `deny` refuses an exchange whatever it asks for; otherwise the first matching `allow` for the requested token " +
+			"(type, team or user) grants it. `rules` map claim paths (dots separate keys; quote keys with dots) to patterns where `*` is any run " +
+			"and `?` at most one character; an `allow` needs one rule that is not only wildcards. Each `allow` may hand out only rights the caller holds (else 403).",
+		body: apitype.UpdateAuthPolicyRequest{}, response: apitype.AuthPolicy{}, errors: []int{409}},
+	{method: "POST", path: "/api/oauth/token", id: "exchangeToken", tag: "oidc", access: public, status: 200,
+		summary: "RFC 8693 token exchange: an OIDC ID token for an organization, team or personal access token, as the issuer's policy allows.",
+		description: "Form-encoded (as `pulumi login --oidc-token` sends it) or JSON. `audience` is `urn:pulumi:org:{org}`, `subject_token_type` " +
+			"`urn:ietf:params:oauth:token-type:id_token`, `requested_token_type` `urn:pulumi:token-type:access_token:{organization|team|personal}`, " +
+			"`scope` empty or `admin`, `team:NAME`, `user:LOGIN`; `expiration` seconds (2 h by default, capped by the issuer's `maxExpiration`). " +
+			"The ID token must be RS256 or ES256 signed by a key of a registered issuer, with `iss`, `aud` containing the audience, `exp` " +
+			"(and `nbf`, `iat` if present) valid within 30 s, and each `jti` is exchanged once. Refusals are RFC 6749 error bodies; every " +
+			"problem with the ID token or the policy is the same `invalid_grant`, the precise reason is in the audit log.",
+		body: apitype.TokenExchangeRequest{}, response: apitype.TokenExchangeResponse{},
+		otherResponses: object{"400": object{"description": "Refused (RFC 6749 §5.2).",
+			"content": object{"application/json": object{"schema": oauthErrorSchema}}}}},
+
 	{method: "GET", path: "/api/orgs/{org}/auditlogs", id: "listAuditLogs", tag: "audit", access: scoped, scope: "audit_logs:read", status: 200,
 		summary: "Reads the audit log, newest first.",
 		query: []param{continuationToken, {name: "pageSize", description: "Events per page, 1 to 1000 (100 by default).",
@@ -295,6 +335,16 @@ var operations = []operation{
 			"answered with their effective rights, the reasons naming the path (`via team platform → role ci-prod: …`). A check that is " +
 			"itself invalid (unknown scope or entity) fails alone, with `error` set in its result.",
 		body: apitype.AccessCheckRequest{}, response: apitype.AccessCheckResponse{}},
+}
+
+var oauthErrorSchema = object{
+	"type":     "object",
+	"required": []string{"error"},
+	"properties": object{
+		"error": object{"type": "string", "enum": []string{"invalid_request", "invalid_grant", "invalid_scope", "invalid_target",
+			"unsupported_grant_type", "server_error"}},
+		"error_description": object{"type": "string"},
+	},
 }
 
 var healthSchema = object{
