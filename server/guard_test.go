@@ -26,6 +26,7 @@ var (
 	// authOnlyRoutes need only a valid token: what an org token (no user) gets from each.
 	authOnlyRoutes = map[string]int{
 		"GET /api/user":                     http.StatusOK,
+		"GET /api/capabilities":             http.StatusOK,
 		"GET /api/user/tokens":              http.StatusBadRequest, // personal tokens only
 		"POST /api/user/tokens":             http.StatusBadRequest,
 		"DELETE /api/user/tokens/{tokenID}": http.StatusBadRequest,
@@ -63,6 +64,7 @@ func TestEveryRouteIsGuarded(t *testing.T) {
 	params := map[string]string{
 		"org": org, "project": "guard", "stack": "s1", "env": "e1", "account": "acct1",
 		"roleID": role.ID, "tokenID": revokedID, "login": "nobody", "team": "nobody",
+		"version": "1", "updateID": "00000000-0000-4000-8000-000000000000",
 		"issuerID": "00000000-0000-4000-8000-000000000000", "policyID": "00000000-0000-4000-8000-000000000000",
 	}
 
@@ -114,6 +116,17 @@ func TestEveryRouteIsGuarded(t *testing.T) {
 			// "Bearer" is accepted too; a wrong scheme is not a token.
 			if r := h.do(rt.Method, path, "", nil, "Authorization", "Basic "+weak); r.status != http.StatusUnauthorized {
 				t.Errorf("Basic scheme: got %s, want 401", r)
+			}
+			if rt.Lease {
+				// Calls under an update's lease: no API token is a lease, not even the admin's.
+				for name, tok := range map[string]string{"weak": weak, "admin": h.admin()} {
+					for _, scheme := range []string{"token ", "Bearer ", "update-token "} {
+						if r := h.do(rt.Method, path, "", nil, "Authorization", scheme+tok); r.status != http.StatusUnauthorized {
+							t.Errorf("%s token as %q: got %s, want 401", name, scheme, r)
+						}
+					}
+				}
+				return
 			}
 			if rt.AuthOnly {
 				want, ok := authOnlyRoutes[key]

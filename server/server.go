@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/server/backend"
 	"github.com/iamref/iam/server/store"
 	"github.com/iamref/iam/server/ui"
 )
@@ -46,6 +47,14 @@ type Config struct {
 	// 100,000 when 0), MaxEntities stacks, environments and insights accounts together
 	// (1,000,000 when 0).
 	MaxRoles, MaxTokens, MaxEntities int
+	// SecretsKey seals each stack's secrets key (the Pulumi backend's service secrets
+	// provider). Without one, encrypt and decrypt answer 503 and only passphrase stacks work.
+	SecretsKey *backend.MasterKey
+	// MaxCheckpointBytes bounds a stack checkpoint, an import and a batch of engine events or
+	// secrets (64 MiB when 0).
+	MaxCheckpointBytes int64
+	// LeaseDuration is how long an update's lease lasts until the CLI renews it (5 min when 0).
+	LeaseDuration time.Duration
 	// OIDCRootCAs are the certificate authorities trusted when an OIDC issuer is registered
 	// without thumbprints, or its thumbprints are regenerated (the server then pins the
 	// certificate it saw); nil trusts the system's. Issuers with thumbprints trust only those.
@@ -87,6 +96,7 @@ type Server struct {
 	nameKeysRead time.Time
 	quotas       [numQuotas]quotaCounter // held from a quota's check to the create it admits
 	metrics      *metrics
+	secretKeys   stackKeys // opened stack secrets keys (stackstate.go)
 
 	firstStart bool // the org was created by this start
 
@@ -115,6 +125,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 2 << 20
+	}
+	if cfg.MaxCheckpointBytes == 0 {
+		cfg.MaxCheckpointBytes = DefaultMaxCheckpointBytes
+	}
+	if cfg.LeaseDuration == 0 {
+		cfg.LeaseDuration = defaultLeaseDuration
 	}
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 30 * time.Second
@@ -189,7 +205,7 @@ func (s *Server) Close(ctx context.Context) error {
 // housekeeping writes token last-use times and records the summaries of ended denial windows
 // every 10 s, and every hour prunes idempotency records older than their replay window (they
 // hold sealed create responses), tokens exchanged for OIDC ID tokens a day after they expired,
-// and audit events older than the retention.
+// previews older than a day, and audit events older than the retention.
 func (s *Server) housekeeping() {
 	defer s.bg.Done()
 	defer close(s.hkDone)
@@ -233,6 +249,13 @@ func (s *Server) housekeep(ctx context.Context, lastPrune *time.Time) {
 		s.log.Warn("pruning expired exchanged tokens failed", "err", err)
 	} else if n > 0 {
 		s.log.Info("deleted exchanged tokens expired for a day", "tokens", n)
+	}
+	// Previews and never-started updates are kept a day (the CLI polls an update's status
+	// while it runs, never later); updates that wrote state are the stacks' history.
+	if n, err := s.st.PruneUpdates(ctx, now.Add(-24*time.Hour)); err != nil {
+		s.log.Warn("pruning previews failed", "err", err)
+	} else if n > 0 {
+		s.log.Info("pruned previews and never-started updates older than a day", "updates", n)
 	}
 	if s.cfg.AuditRetention > 0 {
 		n, err := s.st.PruneAudit(ctx, s.org.Name, now.Add(-s.cfg.AuditRetention))

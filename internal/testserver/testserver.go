@@ -5,6 +5,7 @@ package testserver
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/client"
 	"github.com/iamref/iam/server"
+	"github.com/iamref/iam/server/backend"
 	"github.com/iamref/iam/server/store"
 	"github.com/iamref/iam/server/store/sqlite"
 )
@@ -35,6 +37,9 @@ type Server struct {
 	DBPath     string
 	Client     *client.Client // authenticated with AdminToken
 	API        *server.Server // nil for StartBinary
+	// Process is the iam-server process (StartBinary only): a test may kill it (kill -9) and
+	// start another on the same folder and address with StartBinaryAt.
+	Process *os.Process
 }
 
 // Options adjust Start.
@@ -81,8 +86,14 @@ func Start(t testing.TB, opts ...Options) *Server {
 		use = o.WrapStore(st)
 	}
 	ctx := context.Background()
+	var raw [32]byte
+	_, _ = rand.Read(raw[:])
+	key, err := backend.NewMasterKey(raw[:])
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := server.Config{Org: o.Org, Store: use, Logger: o.Logger, Now: o.Now, TokenTTL: o.TokenTTL,
-		MaxRoles: o.MaxRoles, MaxTokens: o.MaxTokens, MaxEntities: o.MaxEntities}
+		MaxRoles: o.MaxRoles, MaxTokens: o.MaxTokens, MaxEntities: o.MaxEntities, SecretsKey: key}
 	if o.Config != nil {
 		o.Config(&cfg)
 	}
@@ -140,9 +151,15 @@ func FreeAddr(t testing.TB) string {
 // IAM_BOOTSTRAP_TOKEN set to AdminToken. Its stderr is kept in dir/server.log.
 func StartBinary(t testing.TB, bin, dir string) *Server {
 	t.Helper()
-	addr := FreeAddr(t)
+	return StartBinaryAt(t, bin, dir, FreeAddr(t))
+}
+
+// StartBinaryAt is StartBinary on a given address (a restart on the address of a server that
+// was killed, so that clients that stored its URL find it again).
+func StartBinaryAt(t testing.TB, bin, dir, addr string) *Server {
+	t.Helper()
 	db := filepath.Join(dir, "iam.db")
-	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	logf, err := os.OpenFile(filepath.Join(dir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +196,7 @@ func StartBinary(t testing.TB, bin, dir string) *Server {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return finish(t, &Server{URL: url, Org: "acme", AdminToken: AdminToken, DBPath: db})
+	return finish(t, &Server{URL: url, Org: "acme", AdminToken: AdminToken, DBPath: db, Process: cmd.Process})
 }
 
 // BinaryPath finds a built binary: $IAMREF_BIN/<name>, else <repo>/bin/<name>. Tests that

@@ -21,6 +21,12 @@ type rawSchema struct {
 
 func str(desc string) object { return object{"type": "string", "description": desc} }
 
+// cli is a body of one of Pulumi's own types (the CLI's wire format), documented by name.
+func cli(typ string) rawSchema {
+	return rawSchema{"application/json", object{"type": "object", "description": "Pulumi's `" + typ +
+		"` (github.com/pulumi/pulumi/sdk/v3/go/common/apitype)."}}
+}
+
 var (
 	continuationToken = param{name: "continuationToken", schema: str(""), description: "The `continuationToken` (or `nextToken`) of the previous page."}
 	projectFilter     = param{name: "project", schema: str(""), description: "Only this project's."}
@@ -180,9 +186,77 @@ var operations = []operation{
 	{method: "PATCH", path: "/api/stacks/{org}/{project}/{stack}/tags", id: "updateStackTags", tag: "stacks", access: scoped, scope: "stack_tags:update", entity: true, status: 204,
 		summary: "Replaces a stack's tags (names starting with `pulumi:` are reserved).", body: apitype.UpdateStackTagsRequest{}},
 	{method: "GET", path: "/api/user/stacks", id: "listStacks", tag: "stacks", access: scoped, scope: "stack:list", status: 200,
-		summary:  "Lists the stacks of an organization that the caller may read.",
-		query:    []param{{name: "organization", required: true, schema: str(""), description: "The organization."}, projectFilter, maxResults, continuationToken},
+		summary: "Lists the stacks of an organization that the caller may read.",
+		query: []param{{name: "organization", schema: str(""), description: "The organization (the server's when absent, as `pulumi stack ls` sends it)."}, projectFilter,
+			{name: "tagName", schema: str(""), description: "Only stacks with this tag (`pulumi stack ls --tag name`)."},
+			{name: "tagValue", schema: str(""), description: "With tagName: only stacks whose tag has this value (`--tag name=value`)."},
+			maxResults, continuationToken},
 		response: apitype.ListStacksResponse{}, errors: []int{400}},
+
+	// The Pulumi state backend: the calls the Pulumi CLI's cloud backend makes (bodies are
+	// Pulumi's own types, github.com/pulumi/pulumi/sdk/v3/go/common/apitype).
+	{method: "GET", path: "/api/capabilities", id: "getCapabilities", tag: "backend", access: authenticated, status: 200,
+		summary: "What this Pulumi backend supports beyond the base protocol (delta checkpoints, batch encryption).", response: cli("CapabilitiesResponse")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/rename", id: "renameStack", tag: "backend", access: scoped, scope: "stack:rename", entity: true, status: 204,
+		summary:     "Renames a stack or moves it to another project (`pulumi stack rename`); its ID, state and grants follow it.",
+		description: "Refused (409) while an update runs or when the name is taken. Grants name stacks by ID: a rename gives no one new rights.",
+		body:        cli("StackRenameRequest"), errors: []int{409}},
+	{method: "GET", path: "/api/stacks/{org}/{project}/{stack}/export", id: "exportStack", tag: "backend", access: scoped, scope: "stack:export", entity: true, status: 200,
+		summary: "The stack's latest state, as the CLI saved it (`pulumi stack export`).", response: cli("UntypedDeployment")},
+	{method: "GET", path: "/api/stacks/{org}/{project}/{stack}/export/{version}", id: "exportStackVersion", tag: "backend", access: scoped, scope: "stack:export", entity: true, status: 200,
+		summary: "The stack's state at a version (`pulumi stack export --version`).", response: cli("UntypedDeployment"), errors: []int{400}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/import", id: "importStack", tag: "backend", access: scoped, scope: "stack:import", entity: true, status: 200,
+		summary: "Replaces the stack's state (`pulumi stack import`): a new version, written by an update of kind `import`.",
+		body:    cli("UntypedDeployment"), response: cli("ImportStackResponse"), errors: []int{409}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/encrypt", id: "encryptValue", tag: "backend", access: scoped, scope: "stack:encrypt", entity: true, status: 200,
+		summary: "Encrypts a value with the stack's key (the service secrets provider). The key never leaves the server.",
+		body:    cli("EncryptValueRequest"), response: cli("EncryptValueResponse"), errors: []int{503}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/batch-encrypt", id: "batchEncrypt", tag: "backend", access: scoped, scope: "stack:encrypt", entity: true, status: 200,
+		summary: "Encrypts up to 10,000 values with the stack's key.", body: cli("BatchEncryptRequest"), response: cli("BatchEncryptResponse"), errors: []int{503}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/decrypt", id: "decryptValue", tag: "backend", access: scoped, scope: "stack:decrypt", entity: true, status: 200,
+		summary: "Decrypts a value the stack's key encrypted (another stack's values do not decrypt).",
+		body:    cli("DecryptValueRequest"), response: cli("DecryptValueResponse"), errors: []int{503}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/batch-decrypt", id: "batchDecrypt", tag: "backend", access: scoped, scope: "stack:decrypt", entity: true, status: 200,
+		summary: "Decrypts up to 10,000 values; the answer maps each ciphertext (base64) to its plaintext.",
+		body:    cli("BatchDecryptRequest"), response: cli("BatchDecryptResponse"), errors: []int{503}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/decrypt/log-decryption", id: "logDecryption", tag: "backend", access: scoped, scope: "stack:read", entity: true, status: 204,
+		summary: "Records in the audit log that the CLI decrypted a secret with its own secrets provider.", body: cli("Log3rdPartyDecryptionEvent")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/decrypt/log-batch-decryption", id: "logBatchDecryption", tag: "backend", access: scoped, scope: "stack:read", entity: true, status: 204,
+		summary: "Records in the audit log that the CLI decrypted secrets with its own secrets provider.", body: cli("Log3rdPartyDecryptionEvent")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/preview", id: "createPreview", tag: "backend", access: scoped, scope: "stack:read", entity: true, status: 200,
+		summary: "Creates a preview (`pulumi preview`).", body: cli("UpdateProgramRequest"), response: cli("UpdateProgramResponse")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/update", id: "createUpdate", tag: "backend", access: scoped, scope: "stack:write", entity: true, status: 200,
+		summary: "Creates an update (`pulumi up`; with `options.dryRun`, its preview, which writes nothing).", body: cli("UpdateProgramRequest"), response: cli("UpdateProgramResponse")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/refresh", id: "createRefresh", tag: "backend", access: scoped, scope: "stack:write", entity: true, status: 200,
+		summary: "Creates a refresh (`pulumi refresh`).", body: cli("UpdateProgramRequest"), response: cli("UpdateProgramResponse")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/destroy", id: "createDestroy", tag: "backend", access: scoped, scope: "stack:delete", entity: true, status: 200,
+		summary: "Creates a destroy (`pulumi destroy`).", body: cli("UpdateProgramRequest"), response: cli("UpdateProgramResponse")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}", id: "startUpdate", tag: "backend", access: scoped, scope: "stack:read", entity: true, status: 200,
+		summary: "Starts an update and answers its lease (`token`), which its later calls carry as `Authorization: update-token …`.",
+		description: "Only the token that created the update may start it, and it must still hold the update kind's scope (`stack:read` for previews, " +
+			"`stack:write` for updates and refreshes, `stack:delete` for destroys). A second update that writes state while one runs is a 409 (`pulumi cancel` ends a crashed one).",
+		body: cli("StartUpdateRequest"), response: cli("StartUpdateResponse"), errors: []int{409}},
+	{method: "GET", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}", id: "getUpdateStatus", tag: "backend", access: scoped, scope: "stack:read", entity: true, status: 200,
+		summary: "An update's status (engine events are counted, not kept).", response: cli("UpdateResults")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/cancel", id: "cancelUpdate", tag: "backend", access: scoped, scope: "stack:cancel_update", entity: true, status: 204,
+		summary: "Cancels an update (`pulumi cancel`), so that a crashed one stops holding the stack.", errors: []int{409}},
+	{method: "GET", path: "/api/stacks/{org}/{project}/{stack}/updates", id: "getStackUpdates", tag: "backend", access: scoped, scope: "stack:read", entity: true, status: 200,
+		summary:  "The stack's update history, newest first (`pulumi stack history`).",
+		query:    []param{{name: "pageSize", schema: object{"type": "integer", "minimum": 1, "maximum": 1000}}, {name: "page", schema: object{"type": "integer", "minimum": 1}}},
+		response: cli("GetHistoryResponse"), errors: []int{400}},
+	{method: "PATCH", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/checkpoint", id: "patchCheckpoint", tag: "backend", access: leased, scope: "stack:write", entity: true, status: 204,
+		summary: "Saves the running update's state.", body: cli("PatchUpdateCheckpointRequest"), errors: []int{409}},
+	{method: "PATCH", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/checkpointverbatim", id: "patchCheckpointVerbatim", tag: "backend", access: leased, scope: "stack:write", entity: true, status: 204,
+		summary: "Saves the running update's state as the CLI serialised it.", body: cli("PatchUpdateVerbatimCheckpointRequest"), errors: []int{409}},
+	{method: "PATCH", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/checkpointdelta", id: "patchCheckpointDelta", tag: "backend", access: leased, scope: "stack:write", entity: true, status: 204,
+		summary: "Saves the running update's state as text edits to its last save, checked against `checkpointHash`.", body: cli("PatchUpdateCheckpointDeltaRequest"), errors: []int{409}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/events/batch", id: "postEngineEventBatch", tag: "backend", access: leased, scope: "stack:write", entity: true, status: 204,
+		summary: "Records up to 10,000 engine events (counted, not kept).", body: cli("EngineEventBatch"), errors: []int{409}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/renew_lease", id: "renewLease", tag: "backend", access: leased, scope: "stack:write", entity: true, status: 200,
+		summary: "Extends the update's lease by `duration` seconds (at most 3600); the lease's value stays the same.",
+		body:    cli("RenewUpdateLeaseRequest"), response: cli("RenewUpdateLeaseResponse"), errors: []int{409}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/complete", id: "completeUpdate", tag: "backend", access: leased, scope: "stack:write", entity: true, status: 204,
+		summary: "Ends the update with the CLI's status (`succeeded` or `failed`).", body: cli("CompleteUpdateRequest"), errors: []int{409}},
 
 	{method: "POST", path: "/api/esc/environments/{org}", id: "createEnvironment", tag: "environments", access: scoped, scope: "environment:create", status: 200,
 		summary: "Registers an environment so that grants can name it.",
