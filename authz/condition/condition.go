@@ -94,7 +94,11 @@ func Compile(src string) (authz.Expr, error) {
 		if strings.HasPrefix(msg, "undeclared reference") {
 			msg += "; " + Allowed
 		}
-		return nil, &Error{Line: e.Location.Line(), Column: e.Location.Column() + 1, Msg: msg}
+		line, col := e.Location.Line(), e.Location.Column()+1
+		if line < 1 {
+			line, col = 1, 1
+		}
+		return nil, &Error{Line: line, Column: col, Msg: msg}
 	}
 	if ast.OutputType() != cel.BoolType {
 		return nil, &Error{Line: 1, Column: 1, Msg: fmt.Sprintf("a condition must be true or false, this one is a %s", ast.OutputType())}

@@ -89,6 +89,8 @@ func TestCompileRefuses(t *testing.T) {
 		{``, `1:1: empty condition`},
 		{strings.Repeat(`true||`, 2001) + `true`, `more than 2000 terms`},
 		{strings.Repeat("x", MaxSourceBytes+1), `the limit is 16384`},
+		{strings.Repeat("(", 5000) + "true" + strings.Repeat(")", 5000), `1:1: expression recursion limit exceeded`},
+		{strings.Repeat("a.", 5000) + "b", `1:1: max recursion depth exceeded`},
 	}
 	for _, tt := range tests {
 		_, err := Compile(tt.src)
