@@ -124,7 +124,7 @@ func TestKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := Kinds(x); len(got) != 2 || got[0] != authz.KindStack || got[1] != authz.KindEnvironment {
+	if got := authz.ExprKinds(x); len(got) != 2 || got[0] != authz.KindStack || got[1] != authz.KindEnvironment {
 		t.Fatalf("Kinds = %v", got)
 	}
 }
