@@ -357,4 +357,3 @@ func describeCall(fn string) string {
 	}
 	return "the function " + strconv.Quote(fn)
 }
-
