@@ -41,6 +41,11 @@ const (
 	FieldUser             Field = "user"
 	FieldRole             Field = "role"
 	FieldEmail            Field = "email"
+	FieldStackTags        Field = "stackTags"
+	FieldEnvironmentTags  Field = "environmentTags"
+	FieldCondition        Field = "condition"
+	FieldMaxOpenDuration  Field = "maxOpenDuration"
+	FieldPolicies         Field = "policies"
 )
 
 // Setting is a provider setting as mapping names it.
