@@ -125,6 +125,16 @@ func (t *translator) errAt(e celast.Expr, format string, args ...any) error {
 	return &Error{Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
 }
 
+// startOf is errAt for a qualified name such as stack.project, which the checker locates at its
+// last dot: the error points at the name's start instead.
+func (t *translator) startOf(e celast.Expr, prefix string, format string, args ...any) error {
+	err := t.errAt(e, format, args...).(*Error)
+	if err.Column > len(prefix) {
+		err.Column -= len(prefix)
+	}
+	return err
+}
+
 func (t *translator) count(e celast.Expr) error {
 	if t.nodes++; t.nodes > MaxNodes {
 		return t.errAt(e, "the condition has more than %d terms", MaxNodes)
@@ -221,7 +231,7 @@ func (t *translator) operand(e celast.Expr) (operand, error) {
 			case attr == "id":
 				return operand{x: &authz.Context{Kind: s.ctx}, entity: true, ctx: s.ctx}, nil
 			case unsayable[attr]:
-				return operand{}, t.errAt(e, "%s cannot be expressed: Pulumi's role grammar knows a %s only by its ID and its tags; tag them instead and test the tag, e.g. %s.tags.%s == \"payments\"", name, strings.ReplaceAll(s.name, "_", " "), s.name, attr)
+				return operand{}, t.startOf(e, s.name, "%s cannot be expressed: Pulumi's role grammar knows a %s only by its ID and its tags; tag them instead and test the tag, e.g. %s.tags.%s == \"payments\"", name, strings.ReplaceAll(s.name, "_", " "), s.name, attr)
 			case attr == "tags":
 				return operand{}, t.errAt(e, "%s is a map of tags: use %s.tags.KEY, or \"KEY\" in %s.tags to test that a tag is set", name, s.name, s.name)
 			}

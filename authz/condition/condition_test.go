@@ -72,7 +72,7 @@ func TestCompilePrint(t *testing.T) {
 
 func TestCompileRefuses(t *testing.T) {
 	tests := []struct{ src, want string }{
-		{`stack.project in ["payments", "billing"]`, `1:6: stack.project cannot be expressed: Pulumi's role grammar knows a stack only by its ID and its tags; tag them instead and test the tag, e.g. stack.tags.project == "payments"`},
+		{`stack.project in ["payments", "billing"]`, `1:1: stack.project cannot be expressed: Pulumi's role grammar knows a stack only by its ID and its tags; tag them instead and test the tag, e.g. stack.tags.project == "payments"`},
 		{`stack.tags.env == 1`, `1:16: found no matching overload for '_==_' applied to '(string, int)'`},
 		{`stack.tags.env`, `1:1: a condition must be true or false, this one is a string`},
 		{`stack.tags.env.startsWith("d")`, `1:26: the function "startsWith" is not part of the condition language; allowed: stack.tags.KEY`},

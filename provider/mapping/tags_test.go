@@ -1,0 +1,101 @@
+package mapping_test
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/provider/mapping"
+)
+
+// A tag grant made with the raw API (any JSON spelling) imports as the typed form, which then
+// shows no change; a condition reads back as canonical text; a Policy composes into a role by
+// ID and reads back as that ID.
+func TestTagGrantsRoundTrip(t *testing.T) {
+	srv, p := setup(t)
+	ctx := context.Background()
+
+	raw := `{ "__type": "PermissionDescriptorGroup", "entries": [
+	  { "__type": "PermissionDescriptorCondition",
+	    "condition": { "__type": "PermissionExpressionAnd",
+	      "left":  { "__type": "PermissionExpressionEqual", "left": { "__type": "PermissionExpressionTag", "context": { "__type": "PermissionExpressionStack" }, "key": "env" }, "right": { "__type": "PermissionLiteralExpressionString", "value": "dev" } },
+	      "right": { "__type": "PermissionExpressionEqual", "left": { "__type": "PermissionExpressionTag", "context": { "__type": "PermissionExpressionStack" }, "key": "team" }, "right": { "__type": "PermissionLiteralExpressionString", "value": "web" } } },
+	    "subNode": { "__type": "PermissionDescriptorAllow", "permissions": ["stack:read"] } } ] }`
+	r, err := srv.Client.CreateRole(ctx, srv.Org, apitype.CreateRoleRequest{Name: "by-tags", UXPurpose: apitype.UXPurposeRole, ResourceType: "global", Details: []byte(raw)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	imported, found, err := p.ReadRole(ctx, "", r.ID, nil)
+	if err != nil || !found || imported.Details != "" || len(imported.Grants) != 1 {
+		t.Fatalf("import: %+v %v %v", imported, found, err)
+	}
+	g := imported.Grants[0]
+	if !maps.Equal(g.StackTags, map[string]string{"env": "dev", "team": "web"}) || !slices.Equal(g.Scopes, []string{"stack:read"}) || g.Condition != "" {
+		t.Fatalf("imported grant %+v", g)
+	}
+	if u, rep, err := p.RoleChanges(ctx, imported, imported.CustomRoleArgs); err != nil || len(u)+len(rep) != 0 {
+		t.Fatalf("the imported typed form differs from the server's tree: %v %v %v", u, rep, err)
+	}
+
+	// A policy with a condition and an open bound, composed into a role by ID.
+	pol, err := p.CreatePolicy(ctx, mapping.CustomRoleArgs{Name: "dev-envs", Grants: []mapping.Grant{
+		{Scopes: []string{"environment:open", "environment:read"}, Condition: `environment.tags.env in ["dev", "test"] && !has(environment.tags.frozen)`, MaxOpenDuration: "90m"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readPol, found, err := p.ReadPolicy(ctx, "", pol.RoleID, nil)
+	if err != nil || !found || len(readPol.Grants) != 1 {
+		t.Fatalf("read policy: %+v %v %v", readPol, found, err)
+	}
+	if pg := readPol.Grants[0]; pg.Condition != `environment.tags.env in ["dev", "test"] && !has(environment.tags.frozen)` || pg.MaxOpenDuration != "1h30m" {
+		t.Fatalf("policy grant read back as %+v", pg)
+	}
+	if _, _, err := p.ReadRole(ctx, "", pol.RoleID, nil); err == nil || !strings.Contains(err.Error(), "is a policy, not a role") {
+		t.Fatalf("a policy read as a role: %v", err)
+	}
+	role, err := p.CreateRole(ctx, mapping.CustomRoleArgs{Name: "composer", Grants: []mapping.Grant{
+		{Permissions: []string{pol.RoleID}},
+		{Scopes: []string{"stack:delete"}, Condition: `stack.tags.env != "prod"`},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, _, err := p.ReadRole(ctx, "", role.RoleID, nil)
+	if err != nil || len(back.Grants) != 2 || !slices.Equal(back.Grants[0].Permissions, []string{pol.RoleID}) || back.Grants[1].Condition != `stack.tags.env != "prod"` {
+		t.Fatalf("role read back as %+v, %v", back.Grants, err)
+	}
+	// The policy cannot go while the role composes it.
+	if err := p.DeletePolicy(ctx, pol); err == nil || !strings.Contains(err.Error(), "composer") {
+		t.Fatalf("delete of a composed policy: %v", err)
+	}
+}
+
+func TestConditionProblems(t *testing.T) {
+	for _, tt := range []struct {
+		g    mapping.Grant
+		want string
+	}{
+		{mapping.Grant{Scopes: []string{"stack:read"}, Condition: `stack.tags.env == "dev" && stack.project == "x"`},
+			`grants[0].condition: at line 1, column 28: stack.project cannot be expressed`},
+		{mapping.Grant{Scopes: []string{"stack:read"}, Condition: `stack.tag.env == "dev"`},
+			`grants[0].condition: at line 1, column 1: undeclared reference to 'stack'`},
+		{mapping.Grant{Scopes: []string{"environment:open"}, Condition: `stack.tags.env == "dev"`},
+			`grants[0].scopes[0]: environment:open acts on environments, but this grant lists no environments`},
+		{mapping.Grant{Scopes: []string{"stack:read"}, StackTags: map[string]string{"env": "dev"}, Refs: authz.Refs{Stacks: []string{"myapp/dev"}}},
+			`grants[0].stackTags: a grant lists stacks or selects them by stackTags, not both`},
+		{mapping.Grant{Scopes: []string{"environment:open"}, EnvironmentTags: map[string]string{"env": "dev"}, MaxOpenDuration: "soon"},
+			`grants[0].maxOpenDuration: "soon": want a duration`},
+		{mapping.Grant{Scopes: []string{"environment:read"}, EnvironmentTags: map[string]string{"env": "dev"}, MaxOpenDuration: "1h"},
+			`grants[0].maxOpenDuration: bounds how long environments may be opened under this grant's scopes: add environment:open to scopes`},
+	} {
+		err := mapping.CheckRole(mapping.CustomRoleArgs{Name: "r", Grants: []mapping.Grant{tt.g}}).Err()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v:\n got %v\nwant %s", tt.g, err, tt.want)
+		}
+	}
+}
