@@ -138,7 +138,7 @@ func (p *iamProvider) Configure(ctx context.Context, req provider.ConfigureReque
 }
 
 func (p *iamProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{newPermissionResource, newCustomRoleResource, newTokenResource, newTeamResource, newTeamRoleResource, newMemberResource, newTeamTokenResource}
+	return []func() resource.Resource{newPermissionResource, newCustomRoleResource, newPolicyResource, newTokenResource, newTeamResource, newTeamRoleResource, newMemberResource, newTeamTokenResource}
 }
 
 func (p *iamProvider) DataSources(context.Context) []func() datasource.DataSource {
