@@ -81,7 +81,7 @@ func (r *customRoleResource) create(ctx context.Context, a mapping.CustomRoleArg
 	if r.policy {
 		return r.data.prov.CreatePolicy(ctx, a)
 	}
-	return r.create(ctx, a)
+	return r.data.prov.CreateRole(ctx, a)
 }
 
 func (r *customRoleResource) read(ctx context.Context, org, id string, prior *mapping.CustomRoleArgs) (mapping.CustomRoleState, bool, error) {
@@ -102,7 +102,7 @@ func (r *customRoleResource) delete(ctx context.Context, st mapping.CustomRoleSt
 	if r.policy {
 		return r.data.prov.DeletePolicy(ctx, st)
 	}
-	return r.delete(ctx, st)
+	return r.data.prov.DeleteRole(ctx, st)
 }
 
 type roleModel struct {
