@@ -14,6 +14,7 @@ from .get_scopes import *
 from .organization_access_token import *
 from .organization_member import *
 from .permission import *
+from .policy import *
 from .provider import *
 from .team import *
 from .team_access_token import *
@@ -40,6 +41,7 @@ _utilities.register(
    "iam:index:OrganizationAccessToken": "OrganizationAccessToken",
    "iam:index:OrganizationMember": "OrganizationMember",
    "iam:index:Permission": "Permission",
+   "iam:index:Policy": "Policy",
    "iam:index:Team": "Team",
    "iam:index:TeamAccessToken": "TeamAccessToken",
    "iam:index:TeamRoleAssignment": "TeamRoleAssignment"
