@@ -348,7 +348,7 @@ func GrantsOf(n Node) (grants []GrantSpec, ok bool) {
 	return grants, true
 }
 
-// readSelector reads the condition of one grant entry: a pin, a tag selector, either And-ed
+// readSelector reads the condition of one grant entry: a pin, a tag selector, a pin And-ed
 // with a condition of the same kind, or a condition alone.
 func readSelector(e Expr, spec *GrantSpec) bool {
 	if k, ids, ok := pinOf(e); ok && k != KindOrg {
@@ -362,12 +362,16 @@ func readSelector(e Expr, spec *GrantSpec) bool {
 		spec.SetTags(k, tags)
 		return true
 	}
+	// A pin And-ed with a condition reads back as the list and the condition; tags And-ed with
+	// one read back as one condition (as people write them: stack.tags.env == "dev" && …).
 	if a, ok := e.(*And); ok {
-		if readSelector(a.Left, spec) && spec.Condition == nil && sameKind(a.Left, a.Right) {
-			spec.Condition = a.Right
-			return true
+		if k, ids, pinned := pinOf(a.Left); pinned && k != KindOrg && sameKind(a.Left, a.Right) {
+			if _, isOr := a.Left.(*Or); !isOr {
+				spec.Set(k, ids)
+				spec.Condition = a.Right
+				return true
+			}
 		}
-		*spec = GrantSpec{}
 	}
 	if kinds := ExprKinds(e); len(kinds) == 1 && kinds[0] != KindOrg && isBoolExpr(e) {
 		spec.Condition = e
