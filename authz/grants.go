@@ -26,6 +26,10 @@ type GrantSpec struct {
 	MaxOpenDuration int64
 }
 
+// MaxSelectorTags bounds the pairs of one tag selector: each is one more level of And, and the
+// tree must stay within MaxDepth.
+const MaxSelectorTags = 32
+
 // TagsOf is the tag selector of kind k (nil for kinds that have none).
 func (g *GrantSpec) TagsOf(k EntityKind) map[string]string {
 	switch k {
@@ -150,6 +154,9 @@ func BuildRole(grants []GrantSpec) (Node, error) {
 			tags := g.TagsOf(k)
 			if len(ids) > 0 && len(tags) > 0 {
 				return nil, &GrantError{Field: at + "." + tagFields[k], Msg: fmt.Sprintf("a grant lists %s or selects them by %s, not both: use two grants (they add up), or a condition", grantFields[k], tagFields[k])}
+			}
+			if len(tags) > MaxSelectorTags {
+				return nil, &GrantError{Field: at + "." + tagFields[k], Msg: fmt.Sprintf("%d tags; a grant selects by at most %d (they are And-ed, one level of the tree each)", len(tags), MaxSelectorTags)}
 			}
 			for key := range tags {
 				if key == "" {

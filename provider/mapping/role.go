@@ -159,8 +159,13 @@ func CheckRole(a CustomRoleArgs) Problems {
 	if len(ps) > 0 {
 		return ps
 	}
-	if _, err := authz.BuildRole(specs); err != nil {
+	n, err := authz.BuildRole(specs)
+	if err != nil {
 		return append(ps, grantProblem(err))
+	}
+	// The server parses what it is sent: limits of the whole tree (depth, size) fail here.
+	if _, err := authz.Parse(authz.Format(n)); err != nil {
+		return append(ps, problem(Root(FieldGrants), "the grants make a tree the server would refuse: %s", err))
 	}
 	return ps
 }

@@ -2,6 +2,7 @@ package mapping_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -92,10 +93,52 @@ func TestConditionProblems(t *testing.T) {
 			`grants[0].maxOpenDuration: "soon": want a duration`},
 		{mapping.Grant{Scopes: []string{"environment:read"}, EnvironmentTags: map[string]string{"env": "dev"}, MaxOpenDuration: "1h"},
 			`grants[0].maxOpenDuration: bounds how long environments may be opened under this grant's scopes: add environment:open to scopes`},
+		{mapping.Grant{Scopes: []string{"stack:read"}, StackTags: manyTags(33)},
+			`grants[0].stackTags: 33 tags; a grant selects by at most 32`},
+		{mapping.Grant{Scopes: []string{"stack:read"}, Condition: strings.Repeat("!(", 70) + "true" + strings.Repeat(")", 70) + ` && has(stack.tags.a)`},
+			`grants: the grants make a tree the server would refuse: $.entries[0].condition`},
 	} {
 		err := mapping.CheckRole(mapping.CustomRoleArgs{Name: "r", Grants: []mapping.Grant{tt.g}}).Err()
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v:\n got %v\nwant %s", tt.g, err, tt.want)
+		}
+	}
+}
+
+func manyTags(n int) map[string]string {
+	m := map[string]string{}
+	for i := range n {
+		m[fmt.Sprintf("k%d", i)] = "v"
+	}
+	return m
+}
+
+// At preview, a condition, tag map or duration not known yet gets a stand-in of the grant's
+// kind: the rest of the grant is still checked, and nothing is reported about the unknowns.
+func TestTagGrantUnknowns(t *testing.T) {
+	at := mapping.Root(mapping.FieldGrants).At(0)
+	for _, tt := range []struct {
+		g       mapping.Grant
+		unknown mapping.Path
+		want    string // "" = no problem
+	}{
+		{mapping.Grant{Scopes: []string{"environment:open"}}, at.Dot(mapping.FieldCondition), ""},
+		// The condition will narrow the grant to stacks: an organization-level scope cannot be in it.
+		{mapping.Grant{Scopes: []string{"stack:read", "audit_logs:read"}}, at.Dot(mapping.FieldCondition), `grants[0].scopes[1]: audit_logs:read is an organization-level scope`},
+		{mapping.Grant{Scopes: []string{"stack:read", "audit_logs:read"}}, at.Dot(mapping.FieldStackTags), `grants[0].scopes[1]: audit_logs:read is an organization-level scope`},
+		{mapping.Grant{Scopes: []string{"stack:read"}}, at.Dot(mapping.FieldStackTags), ""},
+		{mapping.Grant{Scopes: []string{"environment:read"}, EnvironmentTags: map[string]string{"env": "dev"}}, at.Dot(mapping.FieldMaxOpenDuration), ""},
+		{mapping.Grant{Scopes: []string{"stack:reed"}}, at.Dot(mapping.FieldStackTags), `grants[0].scopes[0]: unknown scope "stack:reed"`},
+		{mapping.Grant{Scopes: []string{"environment:open"}, Condition: `stack.tags.x == "y"`}, at.Dot(mapping.FieldStackTags), `environment:open acts on environments`},
+	} {
+		var u mapping.Unknowns
+		u.Add(tt.unknown)
+		err := mapping.CheckRoleWithUnknowns(mapping.CustomRoleArgs{Name: "r", Grants: []mapping.Grant{tt.g}}, u).Err()
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%+v with %s unknown: %v", tt.g, tt.unknown.Text(mapping.Canonical), err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%+v with %s unknown:\n got %v\nwant %s", tt.g, tt.unknown.Text(mapping.Canonical), err, tt.want)
 		}
 	}
 }
