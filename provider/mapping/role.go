@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,10 +52,29 @@ func (g *Grant) TagsOf(k authz.EntityKind) map[string]string {
 func (g Grant) spec(at Path) (authz.GrantSpec, Problems) {
 	var ps Problems
 	spec := authz.GrantSpec{Permissions: g.Permissions, Scopes: g.Scopes, Refs: g.Refs, StackTags: g.StackTags, EnvironmentTags: g.EnvironmentTags}
+	for _, f := range []struct {
+		field Field
+		tags  map[string]string
+	}{{FieldStackTags, g.StackTags}, {FieldEnvironmentTags, g.EnvironmentTags}} {
+		for _, k := range SortedUnique(slices.Collect(maps.Keys(f.tags))) {
+			if msg := authz.CheckTagName(k); msg != "" {
+				ps = append(ps, problem(at.Dot(f.field), "%s", msg))
+			} else if msg := authz.CheckTagValue(f.tags[k]); msg != "" {
+				ps = append(ps, problem(at.Dot(f.field), "tag %q: %s", k, msg))
+			}
+		}
+	}
 	if g.Condition != "" {
 		x, err := condition.Compile(g.Condition)
 		if err != nil {
 			ps = append(ps, problem(at.Dot(FieldCondition), "%s", conditionMsg(err)))
+		} else {
+			for _, k := range authz.ExprTagKeys(x) {
+				if msg := authz.CheckTagName(k); msg != "" {
+					ps = append(ps, problem(at.Dot(FieldCondition), "%s", msg))
+					break
+				}
+			}
 		}
 		spec.Condition = x
 	}
@@ -450,6 +471,9 @@ func (p *Provider) grantsOf(ctx context.Context, org string, details []byte) (gr
 				list = append(list, name)
 			}
 			g.Set(k, list)
+		}
+		if _, ps := g.spec(Root(FieldGrants)); len(ps) > 0 {
+			return nil, string(details), nil // typed grants would fail their own checks (a reserved tag name, …)
 		}
 		grants = append(grants, NormalizeGrant(g))
 	}

@@ -42,6 +42,16 @@ func TestTagGrantsRoundTrip(t *testing.T) {
 		t.Fatalf("the imported typed form differs from the server's tree: %v %v %v", u, rep, err)
 	}
 
+	// A tag no entity can carry reads back as raw details (typed grants would not pass Check).
+	reserved := strings.ReplaceAll(strings.Replace(raw, `"key": "team"`, `"key": "pulumi:team"`, 1), `"by-tags"`, `"reserved"`)
+	r2, err := srv.Client.CreateRole(ctx, srv.Org, apitype.CreateRoleRequest{Name: "reserved", UXPurpose: apitype.UXPurposeRole, ResourceType: "global", Details: []byte(reserved)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _, err := p.ReadRole(ctx, "", r2.ID, nil); err != nil || st.Details == "" || len(st.Grants) != 0 {
+		t.Fatalf("a grant on a reserved tag imported as %+v, %v", st, err)
+	}
+
 	// A policy with a condition and an open bound, composed into a role by ID.
 	pol, err := p.CreatePolicy(ctx, mapping.CustomRoleArgs{Name: "dev-envs", Grants: []mapping.Grant{
 		{Scopes: []string{"environment:open", "environment:read"}, Condition: `environment.tags.env in ["dev", "test"] && !has(environment.tags.frozen)`, MaxOpenDuration: "90m"},
@@ -93,6 +103,14 @@ func TestConditionProblems(t *testing.T) {
 			`grants[0].maxOpenDuration: "soon": want a duration`},
 		{mapping.Grant{Scopes: []string{"environment:read"}, EnvironmentTags: map[string]string{"env": "dev"}, MaxOpenDuration: "1h"},
 			`grants[0].maxOpenDuration: bounds how long environments may be opened under this grant's scopes: add environment:open to scopes`},
+		{mapping.Grant{Scopes: []string{"stack:read"}, StackTags: map[string]string{"pulumi:project": "x"}},
+			`grants[0].stackTags: tag "pulumi:project": names starting with "pulumi:" are reserved`},
+		{mapping.Grant{Scopes: []string{"environment:read"}, EnvironmentTags: map[string]string{"cost center": "x"}},
+			`grants[0].environmentTags: tag "cost center": names are letters, digits`},
+		{mapping.Grant{Scopes: []string{"stack:read"}, Condition: `stack.tags["pulumi:runtime"] == "go"`},
+			`grants[0].condition: tag "pulumi:runtime": names starting with "pulumi:" are reserved`},
+		{mapping.Grant{Scopes: []string{"stack:read"}, StackTags: map[string]string{"env": strings.Repeat("x", 257)}},
+			`grants[0].stackTags: tag "env": tag values are valid UTF-8 of at most 256 bytes`},
 		{mapping.Grant{Scopes: []string{"stack:read"}, StackTags: manyTags(33)},
 			`grants[0].stackTags: 33 tags; a grant selects by at most 32`},
 		{mapping.Grant{Scopes: []string{"stack:read"}, Condition: strings.Repeat("!(", 70) + "true" + strings.Repeat(")", 70) + ` && has(stack.tags.a)`},
