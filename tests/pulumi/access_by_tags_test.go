@@ -20,6 +20,13 @@ func TestAccessByTags(t *testing.T) {
 	w.must("up", "--yes")
 	token := strings.TrimSpace(w.must("stack", "output", "ciToken", "--show-secrets"))
 	w.must("preview", "--expect-no-changes")
+	// The provider's checkAccess agrees with what the server will answer below.
+	if a, b := strings.TrimSpace(w.must("stack", "output", "mayDeleteDev")), strings.TrimSpace(w.must("stack", "output", "mayDeleteDevWeb")); a != "true" || b != "false" {
+		t.Errorf("checkAccess: delete dev %s, delete dev-web %s; want true, false", a, b)
+	}
+	if why := w.must("stack", "output", "whyNotDevWeb"); !strings.Contains(why, "stack:delete") {
+		t.Errorf("checkAccess gives no reason for dev-web: %s", why)
+	}
 	srv.CheckTagAccess(t, token)
 
 	// Refresh reads the role and the policy back into the same typed grants: still no changes.
