@@ -559,7 +559,7 @@ func (r *customRoleResource) Create(ctx context.Context, req resource.CreateRequ
 	plan.ID = types.StringValue(mapping.ResourceID(org, st.RoleID))
 	plan.RoleID = types.StringValue(st.RoleID)
 	plan.Version = types.Int64Value(int64(st.Version))
-	plan.Details = detailsOf(st.CanonicalDetails) // semantic equality keeps a configured spelling
+	plan.Details = detailsOf(jsonencodeSpelling(st.CanonicalDetails)) // semantic equality keeps a configured spelling
 	if plan.Grant.IsNull() || plan.Grant.IsUnknown() {
 		plan.Grant, _ = grantList(nil)
 	}
@@ -599,9 +599,10 @@ func (r *customRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 	state.Version = types.Int64Value(int64(st.Version))
 	state.Name = types.StringValue(st.Name)
 	state.Description = types.StringValue(st.Description)
-	// details always holds the server's tree; semantic equality keeps the prior spelling when
+	// details always holds the server's tree, spelled as jsonencode spells it (what
+	// -generate-config-out writes); semantic equality keeps the prior spelling when
 	// it means the same.
-	state.Details = detailsOf(st.CanonicalDetails)
+	state.Details = detailsOf(jsonencodeSpelling(st.CanonicalDetails))
 	if prior == nil || !sameGrants(prior.Grants, st.Grants) || state.Grant.IsNull() {
 		gl, diags := grantList(st.Grants)
 		resp.Diagnostics.Append(diags...)
@@ -651,7 +652,7 @@ func (r *customRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 		return
 	}
 	plan.Version = types.Int64Value(int64(st.Version))
-	plan.Details = detailsOf(st.CanonicalDetails)
+	plan.Details = detailsOf(jsonencodeSpelling(st.CanonicalDetails))
 	resp.Diagnostics.Append(resp.State.Set(ctx, r.model(plan))...)
 }
 
