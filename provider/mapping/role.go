@@ -56,6 +56,11 @@ func (g Grant) spec(at Path) (authz.GrantSpec, Problems) {
 		field Field
 		tags  map[string]string
 	}{{FieldStackTags, g.StackTags}, {FieldEnvironmentTags, g.EnvironmentTags}} {
+		if f.tags != nil && len(f.tags) == 0 {
+			// Fail closed: an empty selector (say, from an empty variable) must not widen the
+			// grant to every entity.
+			ps = append(ps, problem(at.Dot(f.field), "empty: a grant selects by at least one tag; remove it for a grant on every entity, or add a pair"))
+		}
 		for _, k := range SortedUnique(slices.Collect(maps.Keys(f.tags))) {
 			if msg := authz.CheckTagName(k); msg != "" {
 				ps = append(ps, problem(at.Dot(f.field), "%s", msg))

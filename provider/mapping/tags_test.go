@@ -111,6 +111,8 @@ func TestConditionProblems(t *testing.T) {
 			`grants[0].condition: tag "pulumi:runtime": names starting with "pulumi:" are reserved`},
 		{mapping.Grant{Scopes: []string{"stack:read"}, StackTags: map[string]string{"env": strings.Repeat("x", 257)}},
 			`grants[0].stackTags: tag "env": tag values are valid UTF-8 of at most 256 bytes`},
+		{mapping.Grant{Scopes: []string{"stack:read"}, StackTags: map[string]string{}},
+			`grants[0].stackTags: empty: a grant selects by at least one tag`},
 		{mapping.Grant{Scopes: []string{"stack:read"}, StackTags: manyTags(33)},
 			`grants[0].stackTags: 33 tags; a grant selects by at most 32`},
 		{mapping.Grant{Scopes: []string{"stack:read"}, Condition: strings.Repeat("!(", 70) + "true" + strings.Repeat(")", 70) + ` && has(stack.tags.a)`},
