@@ -173,6 +173,11 @@ func CheckRole(a CustomRoleArgs) Problems {
 		spec, cps := g.spec(at)
 		ps = append(ps, cps...)
 		for _, k := range authz.EntityKinds {
+			if list := g.Of(k); list != nil && len(list) == 0 {
+				// Fail closed: an empty list (say, from an empty variable) must not turn the
+				// grant into one on every entity.
+				ps = append(ps, problem(at.Dot(Field(k.GrantField())), "empty: name at least one, or remove it for a grant on every %s", k))
+			}
 			for j, name := range g.Of(k) {
 				if msg := checkEntityName(k, name); msg != "" {
 					ps = append(ps, problem(at.Dot(Field(k.GrantField())).At(j), "%s", msg))

@@ -111,6 +111,8 @@ func TestConditionProblems(t *testing.T) {
 			`grants[0].condition: tag "pulumi:runtime": names starting with "pulumi:" are reserved`},
 		{mapping.Grant{Scopes: []string{"stack:read"}, StackTags: map[string]string{"env": strings.Repeat("x", 257)}},
 			`grants[0].stackTags: tag "env": tag values are valid UTF-8 of at most 256 bytes`},
+		{mapping.Grant{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{}}},
+			`grants[0].stacks: empty: name at least one, or remove it for a grant on every stack`},
 		{mapping.Grant{Scopes: []string{"stack:read"}, StackTags: map[string]string{}},
 			`grants[0].stackTags: empty: a grant selects by at least one tag`},
 		{mapping.Grant{Scopes: []string{"stack:read"}, StackTags: manyTags(33)},

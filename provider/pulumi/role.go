@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/provider/mapping"
@@ -183,6 +184,7 @@ func (*CustomRole) Check(ctx context.Context, req infer.CheckRequest) (infer.Che
 	if err != nil || len(failures) > 0 {
 		return infer.CheckResponse[CustomRoleArgs]{Inputs: args, Failures: failures}, err
 	}
+	markEmptyLists(req.NewInputs, args.Grants)
 	unknowns := findUnknowns(req.NewInputs)
 	failures = checkFailures(mapping.CheckRoleWithUnknowns(args.mapping(), unknowns))
 	if len(failures) == 0 {
@@ -209,6 +211,25 @@ func (*CustomRole) Check(ctx context.Context, req infer.CheckRequest) (infer.Che
 		}
 	}
 	return infer.CheckResponse[CustomRoleArgs]{Inputs: args, Failures: failures}, nil
+}
+
+// markEmptyLists keeps an entity list given empty (`stacks: []`) as an empty, non-nil list, which
+// infer decodes as absent: mapping refuses it rather than read the grant as organization-wide.
+func markEmptyLists(inputs property.Map, grants []Grant) {
+	gs := inputs.Get("grants")
+	if !gs.IsArray() {
+		return
+	}
+	for i, g := range gs.AsArray().All {
+		if i >= len(grants) || !g.IsMap() {
+			continue
+		}
+		for field, list := range map[string]*[]string{"stacks": &grants[i].Stacks, "environments": &grants[i].Environments, "insightsAccounts": &grants[i].InsightsAccounts} {
+			if v := g.AsMap().Get(field); v.IsArray() && v.AsArray().Len() == 0 {
+				*list = []string{}
+			}
+		}
+	}
 }
 
 // Diff compares the canonical trees (mapping.RoleChanges compiles the inputs through the API).

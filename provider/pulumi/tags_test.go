@@ -75,3 +75,17 @@ func TestCheckCondition(t *testing.T) {
 		t.Fatalf("failures %+v", c.Failures)
 	}
 }
+
+// An empty list or tag map (say, from an empty variable) fails Check instead of widening the
+// grant to every entity.
+func TestCheckEmptySelectors(t *testing.T) {
+	e := setup(t)
+	for field, v := range map[string]any{"stacks": []string{}, "stackTags": map[string]any{}} {
+		c := e.check(iampulumi.CustomRoleType, property.Map{}, obj(map[string]any{"name": "r", "grants": []any{
+			map[string]any{"scopes": []string{"stack:read"}, field: v},
+		}}))
+		if len(c.Failures) != 1 || !strings.Contains(c.Failures[0].Reason, "grants[0]."+field+": empty") {
+			t.Errorf("%s empty: failures %+v", field, c.Failures)
+		}
+	}
+}

@@ -209,6 +209,9 @@ func setStrings(s types.Set, at mapping.Path, unk *mapping.Unknowns) []string {
 		return nil
 	}
 	var vals []string
+	if !s.IsNull() {
+		vals = []string{} // an empty set is not an absent one (mapping refuses empty entity lists)
+	}
 	for i, e := range s.Elements() {
 		sv, ok := e.(types.String)
 		if !ok || sv.IsUnknown() {
