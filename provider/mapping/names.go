@@ -45,7 +45,6 @@ const (
 	FieldEnvironmentTags  Field = "environmentTags"
 	FieldCondition        Field = "condition"
 	FieldMaxOpenDuration  Field = "maxOpenDuration"
-	FieldPolicies         Field = "policies"
 )
 
 // Setting is a provider setting as mapping names it.
