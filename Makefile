@@ -11,7 +11,7 @@ VERSION      ?= 0.1.0
 COMMIT       ?= $(shell c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; })
 LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION) -X github.com/iamref/iam/internal/version.Commit=$(COMMIT)
 
-.PHONY: all build tools chromium screenshots prereqs test test-unit test-e2e test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-dotnet check-sdk-python docs check-docs demo bench bench-authz bench-load bench-pulumi bench-backend lint fmt clean release-snapshot release-check
+.PHONY: all build tools chromium screenshots prereqs test test-unit test-e2e fuzz test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-dotnet check-sdk-python docs check-docs demo bench bench-authz bench-load bench-pulumi bench-backend lint fmt clean release-snapshot release-check
 
 # Builds the binaries into bin/.
 all: build
@@ -88,6 +88,15 @@ E2E_ENV := IAMREF_REQUIRE_BINARIES=1 TF_ACC=1 TF_ACC_TERRAFORM_PATH="$$(command 
 test-e2e: build tools chromium
 	$(E2E_ENV) $(GO) test -count=1 -timeout 30m ./tests/... ./provider/terraform/...
 	$(E2E_ENV) $(GO) test -count=1 -timeout 10m -run 'TestBinary' ./server/... ./cmd/...
+
+# The fuzz targets, FUZZTIME each (their checked-in seed corpora under testdata/fuzz also run
+# as plain tests in test-unit): the descriptor parser, strict JSON, and the condition language's
+# print/parse round trip.
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./authz/
+	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./internal/strictjson/
+	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) ./authz/condition/
 
 # The benchmark module's agreement test (every engine gives the same answers).
 test-bench-agree:

@@ -22,6 +22,7 @@ const Name = "iam"
 const (
 	PermissionType              = "iam:index:Permission"
 	CustomRoleType              = "iam:index:CustomRole"
+	PolicyType                  = "iam:index:Policy"
 	OrganizationAccessTokenType = "iam:index:OrganizationAccessToken"
 	TeamType                    = "iam:index:Team"
 	TeamRoleAssignmentType      = "iam:index:TeamRoleAssignment"
@@ -65,6 +66,7 @@ func Provider() (p.Provider, error) {
 		WithResources(
 			infer.Resource(&Permission{}),
 			infer.Resource(&CustomRole{}),
+			infer.Resource(&Policy{}),
 			infer.Resource(&OrganizationAccessToken{}),
 			infer.Resource(&Team{}),
 			infer.Resource(&TeamRoleAssignment{}),
@@ -175,6 +177,7 @@ func diffConfig(_ context.Context, req p.DiffRequest) (p.DiffResponse, error) {
 var unknownKinds = map[string]map[string]p.DiffKind{
 	PermissionType: {"organization": p.UpdateReplace},
 	CustomRoleType: {"organization": p.UpdateReplace},
+	PolicyType:     {"organization": p.UpdateReplace},
 	OrganizationAccessTokenType: {"organization": p.UpdateReplace, "name": p.UpdateReplace, "description": p.UpdateReplace,
 		"roleId": p.UpdateReplace, "admin": p.UpdateReplace, "expiresIn": p.UpdateReplace},
 	TeamType:               {"organization": p.UpdateReplace, "name": p.UpdateReplace},

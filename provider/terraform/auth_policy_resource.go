@@ -30,7 +30,7 @@ type authPolicyModel struct {
 	Organization types.String `tfsdk:"organization"`
 }
 
-type policyModel struct {
+type authPolicyDefModel struct {
 	Decision              types.String `tfsdk:"decision"`
 	TokenType             types.String `tfsdk:"token_type"`
 	RoleID                types.String `tfsdk:"role_id"`
@@ -98,7 +98,7 @@ func (m authPolicyModel) policiesWithUnknowns(ctx context.Context, unk *mapping.
 	if m.Policies.IsNull() {
 		return nil, nil, nil
 	}
-	var pms []policyModel
+	var pms []authPolicyDefModel
 	diags := m.Policies.ElementsAs(ctx, &pms, true)
 	if diags.HasError() {
 		return nil, nil, diags
@@ -150,9 +150,9 @@ func (m authPolicyModel) args(ctx context.Context, org string) (mapping.AuthPoli
 
 // policyList builds the policies attribute from mapping definitions.
 func policyList(pols []mapping.Policy) (types.List, diag.Diagnostics) {
-	vals := make([]policyModel, len(pols))
+	vals := make([]authPolicyDefModel, len(pols))
 	for i, p := range pols {
-		vals[i] = policyModel{Decision: types.StringValue(p.Decision), TokenType: types.StringValue(p.TokenType),
+		vals[i] = authPolicyDefModel{Decision: types.StringValue(p.Decision), TokenType: types.StringValue(p.TokenType),
 			RoleID: optString(p.RoleID), TeamName: optString(p.TeamName), UserLogin: optString(p.UserLogin),
 			AuthorizedPermissions: stringSet(p.AuthorizedPermissions), Rules: types.MapNull(types.StringType)}
 		if len(p.AuthorizedPermissions) == 0 {

@@ -55,6 +55,11 @@ export type Permission = import("./permission").Permission;
 export const Permission: typeof import("./permission").Permission = null as any;
 utilities.lazyLoad(exports, ["Permission"], () => require("./permission"));
 
+export { PolicyArgs } from "./policy";
+export type Policy = import("./policy").Policy;
+export const Policy: typeof import("./policy").Policy = null as any;
+utilities.lazyLoad(exports, ["Policy"], () => require("./policy"));
+
 export { ProviderArgs } from "./provider";
 export type Provider = import("./provider").Provider;
 export const Provider: typeof import("./provider").Provider = null as any;
@@ -101,6 +106,8 @@ const _module = {
                 return new OrganizationMember(name, <any>undefined, { urn })
             case "iam:index:Permission":
                 return new Permission(name, <any>undefined, { urn })
+            case "iam:index:Policy":
+                return new Policy(name, <any>undefined, { urn })
             case "iam:index:Team":
                 return new Team(name, <any>undefined, { urn })
             case "iam:index:TeamAccessToken":

@@ -33,6 +33,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &OrganizationMember{}
 	case "iam:index:Permission":
 		r = &Permission{}
+	case "iam:index:Policy":
+		r = &Policy{}
 	case "iam:index:Team":
 		r = &Team{}
 	case "iam:index:TeamAccessToken":

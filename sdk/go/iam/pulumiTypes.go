@@ -167,16 +167,24 @@ func (o AuthPolicyDefinitionArrayOutput) Index(i pulumi.IntInput) AuthPolicyDefi
 	}).(AuthPolicyDefinitionOutput)
 }
 
-// One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.
+// One grant of a custom role or policy: permissions and scopes, on the listed entities, on the stacks or environments with the given tags, on the entities a condition holds for, or organization-wide when none of these is given.
 type Grant struct {
+	// A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == "dev" && stack.tags.team in ["payments", "billing"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.
+	Condition *string `pulumi:"condition"`
+	// Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.
+	EnvironmentTags map[string]string `pulumi:"environmentTags"`
 	// Environments the grant applies to, as `project/environment`.
 	Environments []string `pulumi:"environments"`
 	// Insights accounts the grant applies to, by name.
 	InsightsAccounts []string `pulumi:"insightsAccounts"`
-	// Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
+	// How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.
+	MaxOpenDuration *string `pulumi:"maxOpenDuration"`
+	// Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
 	Permissions []string `pulumi:"permissions"`
 	// Scopes granted directly, such as `stack:read`; each must act on the kind of entity the grant lists (organization-level scopes only in a grant that lists none).
 	Scopes []string `pulumi:"scopes"`
+	// Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.
+	StackTags map[string]string `pulumi:"stackTags"`
 	// Stacks the grant applies to, as `project/stack`.
 	Stacks []string `pulumi:"stacks"`
 }
@@ -192,16 +200,24 @@ type GrantInput interface {
 	ToGrantOutputWithContext(context.Context) GrantOutput
 }
 
-// One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.
+// One grant of a custom role or policy: permissions and scopes, on the listed entities, on the stacks or environments with the given tags, on the entities a condition holds for, or organization-wide when none of these is given.
 type GrantArgs struct {
+	// A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == "dev" && stack.tags.team in ["payments", "billing"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.
+	Condition pulumi.StringPtrInput `pulumi:"condition"`
+	// Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.
+	EnvironmentTags pulumi.StringMapInput `pulumi:"environmentTags"`
 	// Environments the grant applies to, as `project/environment`.
 	Environments pulumi.StringArrayInput `pulumi:"environments"`
 	// Insights accounts the grant applies to, by name.
 	InsightsAccounts pulumi.StringArrayInput `pulumi:"insightsAccounts"`
-	// Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
+	// How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.
+	MaxOpenDuration pulumi.StringPtrInput `pulumi:"maxOpenDuration"`
+	// Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
 	Permissions pulumi.StringArrayInput `pulumi:"permissions"`
 	// Scopes granted directly, such as `stack:read`; each must act on the kind of entity the grant lists (organization-level scopes only in a grant that lists none).
 	Scopes pulumi.StringArrayInput `pulumi:"scopes"`
+	// Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.
+	StackTags pulumi.StringMapInput `pulumi:"stackTags"`
 	// Stacks the grant applies to, as `project/stack`.
 	Stacks pulumi.StringArrayInput `pulumi:"stacks"`
 }
@@ -243,7 +259,7 @@ func (i GrantArray) ToGrantArrayOutputWithContext(ctx context.Context) GrantArra
 	return pulumi.ToOutputWithContext(ctx, i).(GrantArrayOutput)
 }
 
-// One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.
+// One grant of a custom role or policy: permissions and scopes, on the listed entities, on the stacks or environments with the given tags, on the entities a condition holds for, or organization-wide when none of these is given.
 type GrantOutput struct{ *pulumi.OutputState }
 
 func (GrantOutput) ElementType() reflect.Type {
@@ -258,6 +274,16 @@ func (o GrantOutput) ToGrantOutputWithContext(ctx context.Context) GrantOutput {
 	return o
 }
 
+// A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == "dev" && stack.tags.team in ["payments", "billing"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.
+func (o GrantOutput) Condition() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Grant) *string { return v.Condition }).(pulumi.StringPtrOutput)
+}
+
+// Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.
+func (o GrantOutput) EnvironmentTags() pulumi.StringMapOutput {
+	return o.ApplyT(func(v Grant) map[string]string { return v.EnvironmentTags }).(pulumi.StringMapOutput)
+}
+
 // Environments the grant applies to, as `project/environment`.
 func (o GrantOutput) Environments() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v Grant) []string { return v.Environments }).(pulumi.StringArrayOutput)
@@ -268,7 +294,12 @@ func (o GrantOutput) InsightsAccounts() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v Grant) []string { return v.InsightsAccounts }).(pulumi.StringArrayOutput)
 }
 
-// Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
+// How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.
+func (o GrantOutput) MaxOpenDuration() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Grant) *string { return v.MaxOpenDuration }).(pulumi.StringPtrOutput)
+}
+
+// Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
 func (o GrantOutput) Permissions() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v Grant) []string { return v.Permissions }).(pulumi.StringArrayOutput)
 }
@@ -276,6 +307,11 @@ func (o GrantOutput) Permissions() pulumi.StringArrayOutput {
 // Scopes granted directly, such as `stack:read`; each must act on the kind of entity the grant lists (organization-level scopes only in a grant that lists none).
 func (o GrantOutput) Scopes() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v Grant) []string { return v.Scopes }).(pulumi.StringArrayOutput)
+}
+
+// Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.
+func (o GrantOutput) StackTags() pulumi.StringMapOutput {
+	return o.ApplyT(func(v Grant) map[string]string { return v.StackTags }).(pulumi.StringMapOutput)
 }
 
 // Stacks the grant applies to, as `project/stack`.

@@ -40,9 +40,17 @@ export interface AuthPolicyDefinition {
 }
 
 /**
- * One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.
+ * One grant of a custom role or policy: permissions and scopes, on the listed entities, on the stacks or environments with the given tags, on the entities a condition holds for, or organization-wide when none of these is given.
  */
 export interface Grant {
+    /**
+     * A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == "dev" && stack.tags.team in ["payments", "billing"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.
+     */
+    condition?: string;
+    /**
+     * Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.
+     */
+    environmentTags?: {[key: string]: string};
     /**
      * Environments the grant applies to, as `project/environment`.
      */
@@ -52,13 +60,21 @@ export interface Grant {
      */
     insightsAccounts?: string[];
     /**
-     * Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
+     * How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.
+     */
+    maxOpenDuration?: string;
+    /**
+     * Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
      */
     permissions?: string[];
     /**
      * Scopes granted directly, such as `stack:read`; each must act on the kind of entity the grant lists (organization-level scopes only in a grant that lists none).
      */
     scopes?: string[];
+    /**
+     * Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.
+     */
+    stackTags?: {[key: string]: string};
     /**
      * Stacks the grant applies to, as `project/stack`.
      */

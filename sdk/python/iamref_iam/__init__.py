@@ -16,6 +16,7 @@ from .oidc_issuer import *
 from .organization_access_token import *
 from .organization_member import *
 from .permission import *
+from .policy import *
 from .provider import *
 from .team import *
 from .team_access_token import *
@@ -44,6 +45,7 @@ _utilities.register(
    "iam:index:OrganizationAccessToken": "OrganizationAccessToken",
    "iam:index:OrganizationMember": "OrganizationMember",
    "iam:index:Permission": "Permission",
+   "iam:index:Policy": "Policy",
    "iam:index:Team": "Team",
    "iam:index:TeamAccessToken": "TeamAccessToken",
    "iam:index:TeamRoleAssignment": "TeamRoleAssignment"
