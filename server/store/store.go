@@ -269,6 +269,7 @@ type ScopeUsage struct {
 
 // MaxUsageRows bounds what one ListScopeUsage returns.
 const MaxUsageRows = 100_000
+
 // Update is one operation on a stack's state through the Pulumi backend API (an update,
 // preview, refresh, destroy or import). Only one update that writes state (every kind but
 // preview) runs on a stack at a time.
