@@ -40,6 +40,8 @@ type Index struct {
 	kinds    [numKinds]kindIndex
 	residual [numKinds][]*Grant
 	grants   []*Grant
+	// guardrails deny what the grants allow (WithGuardrails), per kind of the actions.
+	guardrails [numKinds][]*Guardrail
 
 	spreadOnce sync.Once
 	spread     map[ScopeID]scopeSpread // where each scope is granted, for denial messages

@@ -24,21 +24,32 @@ func (ix *Index) Decide(action ScopeID, e Entity) Decision {
 	} else if e.Kind != k {
 		return Denied
 	}
+	if !ix.allows(k, action, &e) {
+		return Denied
+	}
+	if len(ix.guardrails[k]) > 0 && ix.deniedBy(k, action, &e) != nil {
+		return Denied
+	}
+	return Allowed
+}
+
+// allows is Decide without the guardrails: does some grant allow action on e.
+func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 	ki := &ix.kinds[k]
 	if ki.all.Has(action) {
-		return Allowed
+		return true
 	}
 	if ki.ids != nil {
 		if slot, ok := ki.ids[e.ID]; ok && ki.sets[slot].Has(action) {
-			return Allowed
+			return true
 		}
 	}
 	for _, g := range ix.residual[k] {
-		if g.Scopes.Has(action) && g.holds(&e) {
-			return Allowed
+		if g.Scopes.Has(action) && g.holds(e) {
+			return true
 		}
 	}
-	return Denied
+	return false
 }
 
 // GrantsAnywhere reports whether the principal holds action on at least one entity (or under
@@ -102,7 +113,10 @@ type Explanation struct {
 	Action   ScopeID
 	Entity   Entity
 	Grants   []*Grant // every grant that allows the request; empty when denied
-	ix       *Index
+	// Guardrail is the guardrail that denied a request some grant allows (Overridden of them).
+	Guardrail  *Guardrail
+	Overridden int
+	ix         *Index
 }
 
 // Explain decides like Decide and also returns every grant that allowed the request. It
@@ -128,6 +142,11 @@ func (ix *Index) Explain(action ScopeID, e Entity) Explanation {
 		m.scan(ix.residual[k], action, &e)
 	}
 	x.Grants = m.result()
+	if len(x.Grants) > 0 && len(ix.guardrails[k]) > 0 {
+		if g := ix.deniedBy(k, action, &e); g != nil {
+			x.Guardrail, x.Overridden, x.Grants = g, len(x.Grants), nil
+		}
+	}
 	x.Decision = len(x.Grants) > 0
 	return x
 }
@@ -184,6 +203,9 @@ func (x Explanation) Denial() Denial {
 	if scope.Kind != KindOrg && x.Entity.Kind != scope.Kind {
 		return Denial{Reason: WrongKind}
 	}
+	if x.Guardrail != nil {
+		return Denial{Reason: DeniedByGuardrail, Guardrail: x.Guardrail.ID, GuardrailName: x.Guardrail.Name, Overridden: x.Overridden}
+	}
 	if x.ix == nil {
 		return Denial{Reason: NoGrant}
 	}
@@ -206,18 +228,23 @@ type Denial struct {
 	Reason      DenialReason `json:"reason"`
 	Conditional int          `json:"conditional,omitempty"` // OnlyConditional: grants of the scope whose conditions do not hold
 	Elsewhere   int          `json:"elsewhere,omitempty"`   // OnlyElsewhere: other entities the scope is granted on
+	// DeniedByGuardrail: the guardrail's ID and name, and how many grants it overrode.
+	Guardrail     string `json:"guardrail,omitempty"`
+	GuardrailName string `json:"guardrailName,omitempty"`
+	Overridden    int    `json:"overridden,omitempty"`
 }
 
 // DenialReason is the kind of a denial; its String is a stable token for API bodies.
 type DenialReason uint8
 
 const (
-	NotDenied       DenialReason = iota // the request was allowed
-	WrongKind                           // the scope acts on another kind of entity than the request's
-	NoGrant                             // no grant covers the request (no index to say more)
-	GrantedNowhere                      // the principal holds the scope nowhere
-	OnlyConditional                     // only under conditions, none of which holds for the entity
-	OnlyElsewhere                       // only on other entities
+	NotDenied         DenialReason = iota // the request was allowed
+	WrongKind                             // the scope acts on another kind of entity than the request's
+	NoGrant                               // no grant covers the request (no index to say more)
+	GrantedNowhere                        // the principal holds the scope nowhere
+	OnlyConditional                       // only under conditions, none of which holds for the entity
+	OnlyElsewhere                         // only on other entities
+	DeniedByGuardrail                     // granted, but an organization guardrail denies it
 )
 
 // Grounds are the grants that allowed the request, as values for API bodies; nil when denied.
