@@ -144,6 +144,22 @@ type Entity struct {
 	Modified time.Time
 }
 
+// Guardrail is an organization-wide explicit deny (our extension): Actions are refused on the
+// entities Condition selects, to every principal that holds none of ExemptRoles.
+type Guardrail struct {
+	ID          string
+	Org         string
+	Name        string // unique per org
+	Description string
+	Actions     []string // scope names
+	Condition   string   // canonical JSON of a boolean wire-grammar expression; "" = every entity
+	ExemptRoles []string // role IDs whose holders it does not bind
+	Version     int      // 1 on create, +1 on every update
+	Created     time.Time
+	Modified    time.Time
+	CreatedBy   string
+}
+
 // AuditEvent is one audit log entry: every mutation and every denied request.
 type AuditEvent struct {
 	ID        int64 // assigned by the store, increasing
@@ -340,6 +356,17 @@ type Store interface {
 	// UpdateEntityTags replaces the tags and bumps Modified.
 	UpdateEntityTags(ctx context.Context, org, id string, tags map[string]string, at time.Time) (Entity, error)
 	DeleteEntity(ctx context.Context, org, id string) error
+
+	// CreateGuardrail stores g (Version must be 1). ErrConflict if (Org, Name) or the ID exists.
+	CreateGuardrail(ctx context.Context, g Guardrail) error
+	GetGuardrail(ctx context.Context, org, id string) (Guardrail, error)
+	// ListGuardrails returns the org's guardrails ordered by name.
+	ListGuardrails(ctx context.Context, org string) ([]Guardrail, error)
+	// UpdateGuardrail replaces the guardrail (all but Org, Created, CreatedBy) if its stored
+	// Version equals expectedVersion; g.Version must be expectedVersion+1. ErrVersionConflict
+	// otherwise, ErrConflict on a duplicate name, ErrNotFound if missing.
+	UpdateGuardrail(ctx context.Context, g Guardrail, expectedVersion int) error
+	DeleteGuardrail(ctx context.Context, org, id string) error
 
 	AppendAudit(ctx context.Context, events ...AuditEvent) error
 	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, error)

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListEntities", testListEntities},
 		{"EntityTags", testEntityTags},
 		{"DeleteEntity", testDeleteEntity},
+		{"Guardrails", testGuardrails},
 		{"Pages", testPages},
 		{"Audit", testAudit},
 		{"MutationAudit", testMutationAudit},
