@@ -212,10 +212,13 @@ func TestEveryMutationIsAudited(t *testing.T) {
 		{method: "DELETE", pattern: "/api/orgs/{org}/teams/{team}/tokens/{tokenID}", path: "/api/orgs/acme/teams/platform/tokens/{team.id}", status: 204, entity: "team:platform"},
 		{method: "DELETE", pattern: "/api/orgs/{org}/teams/{team}", path: "/api/orgs/acme/teams/platform", status: 204, entity: "team:platform"},
 		{method: "DELETE", pattern: "/api/orgs/{org}/members/{login}", path: "/api/orgs/acme/members/alice", status: 204, entity: "member:alice"},
+		{method: "POST", pattern: "/api/orgs/{org}/guardrails", path: "/api/orgs/acme/guardrails", body: apitype.CreateGuardrailRequest{Name: "g", Actions: []string{"stack:delete"}}, status: 200, entity: "org:acme", save: "guardrail"},
+		{method: "PUT", pattern: "/api/orgs/{org}/guardrails/{guardrailID}", path: "/api/orgs/acme/guardrails/{guardrail.id}", body: apitype.UpdateGuardrailRequest{Name: "g", Actions: []string{"stack:write"}}, status: 200, entity: "org:acme"},
+		{method: "DELETE", pattern: "/api/orgs/{org}/guardrails/{guardrailID}", path: "/api/orgs/acme/guardrails/{guardrail.id}", status: 204, entity: "org:acme"},
 		{"DELETE", "/api/orgs/{org}/roles/{roleID}", "", nil, 204, "org:acme", "", ""}, // path set below
 	}
 	// Only reads and the side-effect-free access check are not mutations.
-	notMutations := map[string]bool{"POST /api/orgs/{org}/access/check": true}
+	notMutations := map[string]bool{"POST /api/orgs/{org}/access/check": true, "POST /api/orgs/{org}/access/who": true}
 	covered := map[string]bool{}
 	scopes := map[string]string{}
 	for _, rt := range h.ts.API.Routes() {

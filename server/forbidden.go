@@ -96,7 +96,10 @@ func (s *Server) mayBind(ctx context.Context, c *call, roleID, resource, attribu
 			fields: []apitype.FieldError{{Resource: resource, Attribute: attribute, ErrorType: apitype.ErrorTypeCustom, CustomMessage: why}},
 		}
 	}
-	return c.mayHandOut(cr.ix, resource, attribute, attempt)
+	if err := c.mayHandOut(cr.ix, resource, attribute, attempt); err != nil {
+		return err
+	}
+	return c.mayEscape(cr, resource, attribute, attempt)
 }
 
 // readScopes is the scope that lets a principal see an entity of each kind exists.

@@ -57,7 +57,7 @@ func TestEveryRouteIsGuarded(t *testing.T) {
 	}
 	params := map[string]string{
 		"org": org, "project": "guard", "stack": "s1", "env": "e1", "account": "acct1",
-		"roleID": role.ID, "tokenID": revokedID, "login": "nobody", "team": "nobody",
+		"roleID": role.ID, "tokenID": revokedID, "login": "nobody", "team": "nobody", "guardrailID": "no-such-guardrail",
 	}
 
 	routes := h.ts.API.Routes()

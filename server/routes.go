@@ -139,6 +139,15 @@ func (s *Server) routeTable() []*route {
 
 		{method: "GET", pattern: "/api/orgs/{org}/auditlogs", access: scoped, scope: sc("audit_logs:read"), handle: s.listAuditLogs},
 		{method: "POST", pattern: "/api/orgs/{org}/access/check", access: scoped, scope: sc("role:read"), handle: s.checkAccess},
+		{method: "POST", pattern: "/api/orgs/{org}/access/who", access: scoped, scope: sc("role:read"), handle: s.whoCan},
+
+		// Guardrails (an iamref extension): reading takes role:read; every edit also takes full
+		// admin (mayEditGuardrails).
+		{method: "GET", pattern: "/api/orgs/{org}/guardrails", access: scoped, scope: sc("role:read"), handle: s.listGuardrails},
+		{method: "POST", pattern: "/api/orgs/{org}/guardrails", access: scoped, scope: sc("role:create"), mutation: true, handle: s.createGuardrail},
+		{method: "GET", pattern: "/api/orgs/{org}/guardrails/{guardrailID}", access: scoped, scope: sc("role:read"), handle: s.getGuardrail},
+		{method: "PUT", pattern: "/api/orgs/{org}/guardrails/{guardrailID}", access: scoped, scope: sc("role:update"), mutation: true, handle: s.updateGuardrail},
+		{method: "DELETE", pattern: "/api/orgs/{org}/guardrails/{guardrailID}", access: scoped, scope: sc("role:delete"), mutation: true, handle: s.deleteGuardrail},
 	}
 }
 

@@ -84,6 +84,7 @@ func generate(apitypeDir string) ([]byte, error) {
 			{"name": "environments", "description": "The ESC environments that grants name (names, IDs and tags; no values)."},
 			{"name": "insights", "description": "The Insights accounts that grants name."},
 			{"name": "access", "description": "Who may do what, and why (iamref's own route)."},
+			{"name": "guardrails", "description": "Organization-wide explicit denies that no grant overrides (an iamref extension, like AWS SCPs)."},
 			{"name": "audit", "description": "The audit log: every mutation and every denied request."},
 			{"name": "server", "description": "Health, metrics, the caller's identity and this document."},
 		},
@@ -134,6 +135,7 @@ type operation struct {
 	response     any // a value of the response type; nil: no body
 	errors       []int
 	idempotent   bool // accepts Idempotency-Key
+	extension    bool // not in Pulumi Cloud's API: marked x-iamref-extension
 	// otherResponses are responses whose body is not an ErrorResponse, by status.
 	otherResponses object
 }
@@ -154,15 +156,16 @@ type param struct {
 }
 
 var pathParams = map[string]string{
-	"org":     "The organization this server serves (`iam-server serve --org`); another name is a 404.",
-	"roleID":  "ID of a role, permission set or policy.",
-	"tokenID": "ID of a token.",
-	"login":   "A user's login.",
-	"team":    "A team's name.",
-	"project": "Project name.",
-	"stack":   "Stack name.",
-	"env":     "Environment name.",
-	"account": "Insights account name.",
+	"org":         "The organization this server serves (`iam-server serve --org`); another name is a 404.",
+	"roleID":      "ID of a role, permission set or policy.",
+	"tokenID":     "ID of a token.",
+	"login":       "A user's login.",
+	"team":        "A team's name.",
+	"project":     "Project name.",
+	"stack":       "Stack name.",
+	"env":         "Environment name.",
+	"account":     "Insights account name.",
+	"guardrailID": "ID of a guardrail.",
 }
 
 var pathParam = regexp.MustCompile(`\{([A-Za-z]+)\}`)
@@ -171,6 +174,9 @@ func (o operation) build(s *schemas) object {
 	op := object{"operationId": o.id, "summary": o.summary, "tags": []string{o.tag}, "x-iamref-access": o.access}
 	if o.description != "" {
 		op["description"] = o.description
+	}
+	if o.extension {
+		op["x-iamref-extension"] = true
 	}
 	switch o.access {
 	case public:
