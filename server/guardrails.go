@@ -25,7 +25,7 @@ import (
 // guardrails themselves do not hold back their own edits (one with no exemption would lock the
 // org forever), and legacy admin:true tokens, which lack org_token:create and org_token:delete,
 // are not full admins. Handing out an exempt role is gaining rights too: mayBind refuses it to
-// a caller the guardrail binds.
+// a caller the guardrail binds, unless that caller is a full admin.
 
 // Limits on guardrails: per org (each decision of a kind walks that kind's guardrails) and on
 // the fields of one.
@@ -113,8 +113,12 @@ func (c *call) mayEditGuardrails(attempt string) error {
 }
 
 // mayEscape refuses to bind a principal whose roles exempt it from guardrails that bind the
-// caller (cr.escapes): that would hand out what the guardrail denies the caller.
+// caller (cr.escapes): that would hand out what the guardrail denies the caller. A full admin,
+// who may edit the guardrails, may hand out their exemptions too.
 func (c *call) mayEscape(cr compiledRole, resource, attribute, attempt string) error {
+	if len(cr.escapes) == 0 || authz.Covers(c.principal.index, fullAdmin).Covered {
+		return nil // a full admin may edit the guardrails anyway
+	}
 	bound := c.principal.index.Guardrails()
 	var names []string
 	for _, g := range bound {

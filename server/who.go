@@ -208,6 +208,9 @@ func (wc *whoCanner) run(phase int, after string) (apitype.WhoCanResponse, []str
 			}
 			for i, t := range toks {
 				if wc.resp.Examined == wc.limit {
+					if i == 0 {
+						return wc.resp, []string{"0", after}, nil
+					}
 					prev := toks[i-1]
 					return wc.resp, []string{"0", fmt.Sprintf("%d|%s", prev.Created.UnixMicro(), prev.ID)}, nil
 				}
@@ -230,6 +233,9 @@ func (wc *whoCanner) run(phase int, after string) (apitype.WhoCanResponse, []str
 			}
 			for i, m := range ms {
 				if wc.resp.Examined == wc.limit {
+					if i == 0 {
+						return wc.resp, []string{"1", after}, nil
+					}
 					return wc.resp, []string{"1", ms[i-1].User.Login}, nil
 				}
 				wc.resp.Examined++
@@ -256,13 +262,15 @@ func (wc *whoCanner) run(phase int, after string) (apitype.WhoCanResponse, []str
 			if err != nil {
 				return wc.resp, nil, err
 			}
-			for i, t := range teams {
+			last := after
+			for _, t := range teams {
 				if t.Name <= after && after != "" {
 					continue
 				}
 				if wc.resp.Examined == wc.limit {
-					return wc.resp, []string{"2", teams[i-1].Name}, nil
+					return wc.resp, []string{"2", last}, nil
 				}
+				last = t.Name
 				wc.resp.Examined++
 				ix, err := wc.s.subjectIndex(ctx, teamKey(t.ID), "team", t.Name)
 				if err != nil {
