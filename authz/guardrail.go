@@ -98,7 +98,10 @@ func kindPhrase(k EntityKind) string {
 	if k == KindOrg {
 		return "the organization"
 	}
-	return "a " + k.String()
+	if k == KindStack {
+		return "a stack"
+	}
+	return "an " + k.String()
 }
 
 func ctxNameOf(k EntityKind) string {

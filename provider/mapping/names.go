@@ -41,6 +41,10 @@ const (
 	FieldUser             Field = "user"
 	FieldRole             Field = "role"
 	FieldEmail            Field = "email"
+	FieldActions          Field = "actions"
+	FieldCondition        Field = "condition"
+	FieldExemptRoles      Field = "exemptRoles"
+	FieldKinds            Field = "kinds"
 )
 
 // Setting is a provider setting as mapping names it.
