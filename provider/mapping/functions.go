@@ -313,3 +313,13 @@ func (p *Provider) WhoCan(ctx context.Context, a WhoCanArgs) (WhoCanResult, erro
 	}
 	return WhoCanResult{Principals: conv(resp.Principals), DeniedByGuardrail: conv(resp.DeniedByGuardrail)}, nil
 }
+
+// WhoCanNames is "kind:name" of each principal, sorted: what a program asserts on.
+func WhoCanNames(ps []WhoCanPrincipal) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Kind + ":" + p.Name
+	}
+	slices.Sort(out)
+	return out
+}

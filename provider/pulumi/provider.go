@@ -27,8 +27,10 @@ const (
 	TeamRoleAssignmentType      = "iam:index:TeamRoleAssignment"
 	OrganizationMemberType      = "iam:index:OrganizationMember"
 	TeamAccessTokenType         = "iam:index:TeamAccessToken"
+	GuardrailType               = "iam:index:Guardrail"
 	GetScopesFunction           = "iam:index:getScopes"
 	CheckAccessFunction         = "iam:index:checkAccess"
+	WhoCanFunction              = "iam:index:whoCan"
 	GetCustomRoleFunction       = "iam:index:getCustomRole"
 	GetPermissionFunction       = "iam:index:getPermission"
 )
@@ -68,10 +70,12 @@ func Provider() (p.Provider, error) {
 			infer.Resource(&TeamRoleAssignment{}),
 			infer.Resource(&OrganizationMember{}),
 			infer.Resource(&TeamAccessToken{}),
+			infer.Resource(&Guardrail{}),
 		).
 		WithFunctions(
 			infer.Function(&GetScopes{}),
 			infer.Function(&CheckAccess{}),
+			infer.Function(&WhoCan{}),
 			infer.Function(&GetCustomRole{}),
 			infer.Function(&GetPermission{}),
 		).
@@ -171,6 +175,7 @@ func diffConfig(_ context.Context, req p.DiffRequest) (p.DiffResponse, error) {
 var unknownKinds = map[string]map[string]p.DiffKind{
 	PermissionType: {"organization": p.UpdateReplace},
 	CustomRoleType: {"organization": p.UpdateReplace},
+	GuardrailType:  {"organization": p.UpdateReplace},
 	OrganizationAccessTokenType: {"organization": p.UpdateReplace, "name": p.UpdateReplace, "description": p.UpdateReplace,
 		"roleId": p.UpdateReplace, "admin": p.UpdateReplace, "expiresIn": p.UpdateReplace},
 	TeamType:               {"organization": p.UpdateReplace, "name": p.UpdateReplace},

@@ -56,9 +56,9 @@ func TestSchema(t *testing.T) {
 		got  []string
 		want []string
 	}{
-		{"resources", keys(spec.Resources), []string{iampulumi.CustomRoleType, iampulumi.OrganizationAccessTokenType, iampulumi.OrganizationMemberType, iampulumi.PermissionType, iampulumi.TeamType, iampulumi.TeamAccessTokenType, iampulumi.TeamRoleAssignmentType}},
-		{"functions", keys(spec.Functions), []string{iampulumi.CheckAccessFunction, iampulumi.GetCustomRoleFunction, iampulumi.GetPermissionFunction, iampulumi.GetScopesFunction}},
-		{"types", keys(spec.Types), []string{"iam:index:Grant", "iam:index:Scope"}},
+		{"resources", keys(spec.Resources), []string{iampulumi.CustomRoleType, iampulumi.GuardrailType, iampulumi.OrganizationAccessTokenType, iampulumi.OrganizationMemberType, iampulumi.PermissionType, iampulumi.TeamType, iampulumi.TeamAccessTokenType, iampulumi.TeamRoleAssignmentType}},
+		{"functions", keys(spec.Functions), []string{iampulumi.CheckAccessFunction, iampulumi.GetCustomRoleFunction, iampulumi.GetPermissionFunction, iampulumi.GetScopesFunction, iampulumi.WhoCanFunction}},
+		{"types", keys(spec.Types), []string{"iam:index:Grant", "iam:index:Scope", "iam:index:WhoCanPrincipal"}},
 		{"config", keys(spec.Config.Variables), []string{"accessToken", "apiUrl", "insecure", "maxRetries", "organization", "requestTimeout"}},
 	} {
 		if !slices.Equal(c.got, c.want) {
