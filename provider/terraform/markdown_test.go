@@ -27,8 +27,8 @@ func TestDescriptionsAreMarkdown(t *testing.T) {
 	for name, s := range resp.DataSourceSchemas {
 		schemas[name] = s
 	}
-	if len(schemas) != 10 {
-		t.Errorf("%d schemas, want the provider's, 7 resources' and 2 data sources'", len(schemas))
+	if len(schemas) != 12 {
+		t.Errorf("%d schemas, want the provider's, 8 resources' and the data sources' not named like a resource (3)", len(schemas))
 	}
 	for name, s := range schemas {
 		checkMarkdown(t, name, s.Block.Description, s.Block.DescriptionKind)
