@@ -30,6 +30,11 @@ export const getScopes: typeof import("./getScopes").getScopes = null as any;
 export const getScopesOutput: typeof import("./getScopes").getScopesOutput = null as any;
 utilities.lazyLoad(exports, ["getScopes","getScopesOutput"], () => require("./getScopes"));
 
+export { GuardrailArgs } from "./guardrail";
+export type Guardrail = import("./guardrail").Guardrail;
+export const Guardrail: typeof import("./guardrail").Guardrail = null as any;
+utilities.lazyLoad(exports, ["Guardrail"], () => require("./guardrail"));
+
 export { OrganizationAccessTokenArgs } from "./organizationAccessToken";
 export type OrganizationAccessToken = import("./organizationAccessToken").OrganizationAccessToken;
 export const OrganizationAccessToken: typeof import("./organizationAccessToken").OrganizationAccessToken = null as any;
@@ -65,6 +70,11 @@ export type TeamRoleAssignment = import("./teamRoleAssignment").TeamRoleAssignme
 export const TeamRoleAssignment: typeof import("./teamRoleAssignment").TeamRoleAssignment = null as any;
 utilities.lazyLoad(exports, ["TeamRoleAssignment"], () => require("./teamRoleAssignment"));
 
+export { WhoCanArgs, WhoCanResult, WhoCanOutputArgs } from "./whoCan";
+export const whoCan: typeof import("./whoCan").whoCan = null as any;
+export const whoCanOutput: typeof import("./whoCan").whoCanOutput = null as any;
+utilities.lazyLoad(exports, ["whoCan","whoCanOutput"], () => require("./whoCan"));
+
 
 // Export sub-modules:
 import * as config from "./config";
@@ -81,6 +91,8 @@ const _module = {
         switch (type) {
             case "iam:index:CustomRole":
                 return new CustomRole(name, <any>undefined, { urn })
+            case "iam:index:Guardrail":
+                return new Guardrail(name, <any>undefined, { urn })
             case "iam:index:OrganizationAccessToken":
                 return new OrganizationAccessToken(name, <any>undefined, { urn })
             case "iam:index:OrganizationMember":

@@ -23,6 +23,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 	switch typ {
 	case "iam:index:CustomRole":
 		r = &CustomRole{}
+	case "iam:index:Guardrail":
+		r = &Guardrail{}
 	case "iam:index:OrganizationAccessToken":
 		r = &OrganizationAccessToken{}
 	case "iam:index:OrganizationMember":

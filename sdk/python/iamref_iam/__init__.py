@@ -11,6 +11,7 @@ from .custom_role import *
 from .get_custom_role import *
 from .get_permission import *
 from .get_scopes import *
+from .guardrail import *
 from .organization_access_token import *
 from .organization_member import *
 from .permission import *
@@ -18,6 +19,7 @@ from .provider import *
 from .team import *
 from .team_access_token import *
 from .team_role_assignment import *
+from .who_can import *
 from ._inputs import *
 from . import outputs
 
@@ -37,6 +39,7 @@ _utilities.register(
   "fqn": "iamref_iam",
   "classes": {
    "iam:index:CustomRole": "CustomRole",
+   "iam:index:Guardrail": "Guardrail",
    "iam:index:OrganizationAccessToken": "OrganizationAccessToken",
    "iam:index:OrganizationMember": "OrganizationMember",
    "iam:index:Permission": "Permission",
