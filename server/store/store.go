@@ -351,6 +351,13 @@ type Store interface {
 	// ListEntitiesPage is one page of ListEntities: up to limit (> 0) entities after the
 	// position (nil = from the first).
 	ListEntitiesPage(ctx context.Context, org string, kind authz.EntityKind, project string, after *EntityPos, limit int) ([]Entity, error)
+	// ListEntitiesByTags is ListEntitiesPage restricted to the entities whose tags hold every
+	// pair of tags (at least one), read through a tag index: its cost follows the entities
+	// returned, not the org's size.
+	ListEntitiesByTags(ctx context.Context, org string, kind authz.EntityKind, project string, tags map[string]string, after *EntityPos, limit int) ([]Entity, error)
+	// ListEntitiesByIDs returns the org's entities of that kind (project "" = all) among ids,
+	// ordered by project then name; missing IDs are left out.
+	ListEntitiesByIDs(ctx context.Context, org string, kind authz.EntityKind, project string, ids []string) ([]Entity, error)
 	// CountEntities counts the org's entities of every kind.
 	CountEntities(ctx context.Context, org string) (int, error)
 	// UpdateEntityTags replaces the tags and bumps Modified.

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EntityTags", testEntityTags},
 		{"DeleteEntity", testDeleteEntity},
 		{"Guardrails", testGuardrails},
+		{"TagIndex", testTagIndex},
 		{"Pages", testPages},
 		{"Audit", testAudit},
 		{"MutationAudit", testMutationAudit},
