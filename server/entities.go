@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -209,8 +210,11 @@ func (s *Server) updateEntityTags(w http.ResponseWriter, r *http.Request, c *cal
 
 // visiblePage reads one page of the entities of kind (in project; "" = every project) that the
 // caller may read (scope), ordered by project and name, and the continuation token when more
-// may follow. It reads at most entityScanFactor pages' worth of rows: a caller who may read few
-// of many entities gets short pages rather than one request that scans them all.
+// may follow. When the caller's grants of scope name entities or tag pairs (authz.Select), the
+// page comes from the tag index and the pinned IDs (selectedPage): its cost follows what the
+// caller may see. Otherwise it scans, reading at most entityScanFactor pages' worth of rows: a
+// caller who may read few of many entities gets short pages rather than one request that scans
+// them all.
 func (s *Server) visiblePage(r *http.Request, c *call, kind authz.EntityKind, project string, scope authz.Scope) ([]store.Entity, string, error) {
 	resource := kind.String()
 	size, err := pageSize(r, resource)
@@ -225,6 +229,13 @@ func (s *Server) visiblePage(r *http.Request, c *call, kind authz.EntityKind, pr
 	var after *store.EntityPos
 	if pos != nil {
 		after = &store.EntityPos{Project: pos[0], Name: pos[1]}
+	}
+	if sel, ok := c.principal.index.Select(scope.ID); ok && !sel.All {
+		out, last, err := s.selectedPage(r.Context(), c.principal.index, scope, kind, project, sel, after, size)
+		if err != nil || last == nil {
+			return out, "", err
+		}
+		return out, s.continuation(list, last.Project, last.Name), nil
 	}
 	var out []store.Entity
 	scanned, more := 0, false
@@ -258,6 +269,81 @@ func (s *Server) visiblePage(r *http.Request, c *call, kind authz.EntityKind, pr
 	}
 	return out, s.continuation(list, after.Project, after.Name), nil
 }
+
+// selectedPage is visiblePage through the index: the entities sel names after the position,
+// merged in project and name order, each decided again with Decide (guardrails, the rest of a
+// condition). It returns the page and, when more may follow, the position of its last entity.
+// Each round reads at most size+1 entities per tag set; the pinned ones are read once.
+func (s *Server) selectedPage(ctx context.Context, ix *authz.Index, scope authz.Scope, kind authz.EntityKind, project string,
+	sel authz.Selection, after *store.EntityPos, size int) ([]store.Entity, *store.EntityPos, error) {
+	pinned, err := s.st.ListEntitiesByIDs(ctx, s.org.Name, kind, project, sel.IDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []store.Entity
+	cur := after
+	for round := 0; round < entityScanFactor; round++ {
+		var cands []store.Entity
+		var frontier *store.EntityPos // entities past it may be missing from this round
+		for _, tags := range sel.Tags {
+			es, err := s.st.ListEntitiesByTags(ctx, s.org.Name, kind, project, tags, cur, size+1)
+			if err != nil {
+				return nil, nil, err
+			}
+			cands = append(cands, es...)
+			if len(es) == size+1 {
+				if last := posOf(es[len(es)-1]); frontier == nil || posLess(last, *frontier) {
+					frontier = &last
+				}
+			}
+		}
+		for _, e := range pinned {
+			if cur == nil || posLess(*cur, posOf(e)) {
+				cands = append(cands, e)
+			}
+		}
+		slices.SortFunc(cands, func(a, b store.Entity) int { return comparePos(posOf(a), posOf(b)) })
+		for i, e := range cands {
+			p := posOf(e)
+			if frontier != nil && posLess(*frontier, p) {
+				break
+			}
+			if i > 0 && cands[i-1].ID == e.ID {
+				continue
+			}
+			if ix.Decide(scope.ID, targetOf(e)) != authz.Allowed {
+				cur = &p
+				continue
+			}
+			if len(out) == size {
+				last := posOf(out[size-1])
+				return out, &last, nil
+			}
+			out = append(out, e)
+			cur = &p
+		}
+		if frontier == nil {
+			return out, nil, nil
+		}
+		cur = frontier
+	}
+	if len(out) == 0 {
+		return out, cur, nil // most candidates were refused: go on from here
+	}
+	last := posOf(out[len(out)-1])
+	return out, &last, nil
+}
+
+func posOf(e store.Entity) store.EntityPos { return store.EntityPos{Project: e.Project, Name: e.Name} }
+
+func comparePos(a, b store.EntityPos) int {
+	if c := strings.Compare(a.Project, b.Project); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Name, b.Name)
+}
+
+func posLess(a, b store.EntityPos) bool { return comparePos(a, b) < 0 }
 
 // Stacks.
 
