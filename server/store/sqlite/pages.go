@@ -133,6 +133,23 @@ func (db *DB) ListEntitiesByTags(ctx context.Context, org string, kind authz.Ent
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	if len(keys) > 1 {
+		// The rarest pair drives the index range scan (the others are point lookups per
+		// row): each pair's rows are counted up to driverProbe, a bounded look.
+		best, bestN := 0, -1
+		for i, k := range keys {
+			var n int
+			err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM entity_tags WHERE org = ? AND kind = ? AND key = ? AND value = ? LIMIT ?)`,
+				org, kind.String(), k, tags[k], driverProbe).Scan(&n)
+			if err != nil {
+				return nil, fmt.Errorf("list %s entities of org %q by tags: %w", kind, org, err)
+			}
+			if bestN < 0 || n < bestN {
+				best, bestN = i, n
+			}
+		}
+		keys[0], keys[best] = keys[best], keys[0]
+	}
 	// The first pair drives the index range scan; the others are point lookups per row.
 	query := `SELECT ` + prefixed("e.", entityCols) + ` FROM entity_tags t JOIN entities e ON e.id = t.entity_id
 		WHERE t.org = ? AND t.kind = ? AND t.key = ? AND t.value = ? `
@@ -156,6 +173,9 @@ func (db *DB) ListEntitiesByTags(ctx context.Context, org string, kind authz.Ent
 	}
 	return es, nil
 }
+
+// driverProbe bounds the rows counted per pair to pick the rarest one.
+const driverProbe = 2000
 
 // maxIDsPerQuery bounds the parameters of one ListEntitiesByIDs query.
 const maxIDsPerQuery = 500
