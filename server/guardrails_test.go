@@ -351,3 +351,18 @@ func TestWhoCan(t *testing.T) {
 		t.Fatalf("refusal %s", r)
 	}
 }
+
+// TestGuardrailKeepsExistenceHidden: a principal that reads every stack but for a guardrail
+// learns nothing about which stacks exist: a missing stack is the same 403 as a hidden one.
+func TestGuardrailKeepsExistenceHidden(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.stack("app", "prod", map[string]string{"env": "prod"})
+	h.must(404, "GET", "/api/stacks/acme/app/missing", h.admin(), nil)
+	h.guardrail(apitype.CreateGuardrailRequest{Name: "hide-prod", Actions: []string{"stack:read"}, Condition: json.RawMessage(prodTag)})
+	hidden := h.must(403, "GET", "/api/stacks/acme/app/prod", h.admin(), nil)
+	missing := h.must(403, "GET", "/api/stacks/acme/app/missing", h.admin(), nil)
+	if strings.ReplaceAll(string(hidden.body), "app/prod", "app/X") != strings.ReplaceAll(string(missing.body), "app/missing", "app/X") {
+		t.Fatalf("hidden and missing differ:\n%s\n%s", hidden.body, missing.body)
+	}
+}
