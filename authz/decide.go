@@ -44,12 +44,32 @@ func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 			return true
 		}
 	}
-	for _, g := range ix.residual[k] {
-		if g.Scopes.Has(action) && g.holds(e) {
+	for i := range ix.checks[k] {
+		c := &ix.checks[k][i]
+		if !c.scopes.Has(action) {
+			continue
+		}
+		if !c.fast {
+			if c.g.holds(e) {
+				return true
+			}
+			continue
+		}
+		if pairsHold(c.pairs, e.Tags) {
 			return true
 		}
 	}
 	return false
+}
+
+// pairsHold reports whether tags hold every pair.
+func pairsHold(pairs []tagKV, tags map[string]string) bool {
+	for _, p := range pairs {
+		if v, ok := tags[p.key]; !ok || v != p.value {
+			return false
+		}
+	}
+	return true
 }
 
 // GrantsAnywhere reports whether the principal holds action on at least one entity (or under
@@ -96,6 +116,9 @@ func (g *Grant) holds(e *Entity) bool {
 		if !found {
 			return false
 		}
+	}
+	if g.pairs != nil {
+		return pairsHold(g.pairs, e.Tags)
 	}
 	for _, c := range g.cond {
 		if !truthy(evalExpr(c, e)) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 	"testing"
 )
 
@@ -95,6 +96,7 @@ func BenchmarkTags(b *testing.B) {
 	run := func(name string, decide func(i int) bool) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
+			runtime.GC() // no collection of the setup's garbage during the timing
 			i := 0
 			for b.Loop() {
 				sinkBool = decide(i & mask)
@@ -163,4 +165,46 @@ func BenchmarkTagCompile(b *testing.B) {
 		}
 		b.ReportMetric(per, "retained-B/principal")
 	})
+}
+
+// BenchmarkTagRatios measures pairs of engines interleaved, batch by batch, in the same loop:
+// on a shared, loaded machine the separate benchmarks above drift apart by more than the
+// ratios they are meant to show, while interleaved batches see the same load. Each reports
+// the two per-decision times and their ratio.
+func BenchmarkTagRatios(b *testing.B) {
+	e := tagEnginesOf(b, DefaultTagConfig, true)
+	c := DefaultTagConfig
+	c.Stacks = 1_000
+	small := tagEnginesOf(b, c, false)
+	const mask = 8192 - 1
+	pair := func(name string, na, nb int, a, bb func(i int) bool) {
+		b.Run(name, func(b *testing.B) {
+			runtime.GC()
+			var ta, tb time.Duration
+			var ca, cb, i, j int
+			for b.Loop() {
+				start := time.Now()
+				for range na {
+					sinkBool = a(i & mask)
+					i++
+				}
+				mid := time.Now()
+				for range nb {
+					sinkBool = bb(j & mask)
+					j++
+				}
+				ta, tb = ta+mid.Sub(start), tb+time.Since(mid)
+				ca, cb = ca+na, cb+nb
+			}
+			da, db := float64(ta.Nanoseconds())/float64(ca), float64(tb.Nanoseconds())/float64(cb)
+			b.ReportMetric(da, "a-ns/decision")
+			b.ReportMetric(db, "b-ns/decision")
+			b.ReportMetric(db/da, "b/a")
+		})
+	}
+	tag := func(i int) bool { return e.iamref.Decide(&e.iamref.TagReqs[i]) }
+	pair("cedar-sliced-tag/iamref-tag", 256, 8, tag, func(i int) bool { ok, _ := e.cedar.DecideSliced(&e.cedar.TagReqs[i]); return ok })
+	pair("iamref-tag/iamref-id", 256, 256, func(i int) bool { return e.iamref.Decide(&e.iamref.IDReqs[i]) }, tag)
+	pair("iamref-tag@100k/iamref-tag@1k", 256, 256, func(i int) bool { return small.iamref.Decide(&small.iamref.TagReqs[i]) }, tag)
+	pair("naive-tag/iamref-tag", 256, 256, tag, func(i int) bool { return e.naive.Decide(&e.naive.TagReqs[i]) })
 }
