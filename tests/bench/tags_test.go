@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"time"
 	"testing"
+	"time"
 )
 
 // tagEngines are the tag workload's engines at one size, built once per process.
