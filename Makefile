@@ -249,7 +249,7 @@ bench-authz:
 	$(GO) test -run '^$$' -bench BenchmarkDecide -benchtime 1s -count 5 -benchmem . | tee $(BENCH_OUT)/decide.txt && \
 	$(GO) run ./cmd/benchtable < $(BENCH_OUT)/decide.txt
 	set -o pipefail; cd tests/bench && \
-	$(GO) test -run '^$$' -bench 'BenchmarkTags$$|BenchmarkTagCompile|BenchmarkTagListing' -benchtime 1s -count 3 -benchmem -timeout 60m . | tee $(BENCH_OUT)/tags.txt && \
+	$(GO) test -run '^$$' -bench 'BenchmarkTags$$|BenchmarkTagRatios|BenchmarkTagCompile|BenchmarkTagListing' -benchtime 1s -count 3 -benchmem -timeout 60m . | tee $(BENCH_OUT)/tags.txt && \
 	$(GO) run ./cmd/benchtable -base iamref-id -explain iamref-tag -peer cedar-sliced-tag -peer-of iamref-tag -flat-of iamref-tag < $(BENCH_OUT)/tags.txt
 
 # Load test on loopback: the load program starts bin/iam-server on a free port with a temporary
