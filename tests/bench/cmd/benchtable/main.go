@@ -234,7 +234,7 @@ func render(w io.Writer, ss []summary, t targets) {
 		for _, u := range s.units {
 			fmt.Fprintf(w, "- %s: %s %s (median)\n", s.name, num(s.extra[u]), u)
 		}
-		if t.flatOf != "" && strings.HasPrefix(s.name, t.flatOf+"@") {
+		if t.flatOf != "" && strings.HasPrefix(s.name, t.flatOf+"@") && !strings.Contains(s.name, "/") {
 			for _, f := range ss {
 				if f.name == t.flatOf {
 					r := s.ns / f.ns
