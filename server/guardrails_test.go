@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -364,5 +366,49 @@ func TestGuardrailKeepsExistenceHidden(t *testing.T) {
 	missing := h.must(403, "GET", "/api/stacks/acme/app/missing", h.admin(), nil)
 	if strings.ReplaceAll(string(hidden.body), "app/prod", "app/X") != strings.ReplaceAll(string(missing.body), "app/missing", "app/X") {
 		t.Fatalf("hidden and missing differ:\n%s\n%s", hidden.body, missing.body)
+	}
+}
+
+// TestGuardrailRace: while other requests of a token compile and use its rights, a guardrail
+// created (or deleted) applies to every request that starts after the answer: no compile
+// begun before the change is cached past it.
+func TestGuardrailRace(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.stack("app", "prod", map[string]string{"env": "prod"})
+	role := h.grantRole("deleter", authz.GrantSpec{Scopes: []string{"stack:read", "stack:delete", "role:read"}})
+	prod := apitype.EntityRef{Kind: "stack", Project: "app", Name: "prod"}
+	for round := 0; round < 5; round++ {
+		_, tok := h.token(fmt.Sprint("t", round), role.ID)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default: // h.do: no t.Fatal off the test's goroutine
+						h.do("POST", "/api/orgs/acme/access/check", tok, apitype.AccessCheckRequest{Checks: []apitype.AccessCheck{{Action: "stack:delete", Entity: prod}}})
+					}
+				}
+			}()
+		}
+		g := h.guardrail(apitype.CreateGuardrailRequest{Name: fmt.Sprint("g", round), Actions: []string{"stack:delete"}, Condition: json.RawMessage(prodTag)})
+		for i := 0; i < 20; i++ {
+			if res := h.check(tok, "stack:delete", prod); res.Allowed {
+				t.Fatalf("round %d: allowed after the guardrail was created", round)
+			}
+		}
+		h.must(204, "DELETE", "/api/orgs/acme/guardrails/"+g.ID, h.admin(), nil)
+		for i := 0; i < 20; i++ {
+			if res := h.check(tok, "stack:delete", prod); !res.Allowed {
+				t.Fatalf("round %d: denied after the guardrail was deleted: %v", round, res.Reasons)
+			}
+		}
+		close(stop)
+		wg.Wait()
 	}
 }
