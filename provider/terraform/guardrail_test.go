@@ -22,7 +22,7 @@ import (
 func TestAccGuardrail(t *testing.T) {
 	e := setup(t)
 	const addr = "iam_guardrail.g"
-	var id string
+	var id, ciID, glassID string
 	cfg := func(actions, condition string) string {
 		return e.config(`
 resource "iam_custom_role" "glass" {
@@ -37,6 +37,18 @@ resource "iam_organization_access_token" "glass" {
   role_id = iam_custom_role.glass.role_id
 }
 
+resource "iam_custom_role" "deleter" {
+  name = "deleter"
+  grant {
+    scopes = ["stack:delete", "stack:read"]
+  }
+}
+
+resource "iam_organization_access_token" "ci" {
+  name    = "ci"
+  role_id = iam_custom_role.deleter.role_id
+}
+
 resource "iam_guardrail" "g" {
   name         = "no-prod-delete"
   actions      = ` + actions + `
@@ -48,7 +60,7 @@ data "iam_who_can" "prod" {
   action     = "stack:delete"
   stack      = "myapp/prod"
   kinds      = ["org_token"]
-  depends_on = [iam_guardrail.g, iam_organization_access_token.glass]
+  depends_on = [iam_guardrail.g, iam_organization_access_token.glass, iam_organization_access_token.ci]
 }
 
 output "who" { value = data.iam_who_can.prod.names }
@@ -79,7 +91,28 @@ output "who" { value = data.iam_who_can.prod.names }
 					statecheck.ExpectKnownOutputValue("who", knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("org_token:glass")})),
 					statecheck.ExpectKnownValue("data.iam_who_can.prod", tfjsonpath.New("denied_by_guardrail").AtSliceIndex(0).AtMapKey("name"), knownvalue.StringExact("admin")),
 				},
-				Check: capture(addr, "guardrail_id", &id),
+				Check: resource.ComposeTestCheckFunc(
+					capture(addr, "guardrail_id", &id),
+					capture("iam_organization_access_token.ci", "token_id", &ciID),
+					capture("iam_organization_access_token.glass", "token_id", &glassID),
+					// The server refuses and allows where the guardrail says.
+					func(*terraform.State) error {
+						for _, c := range []struct {
+							token, stack string
+							want         bool
+						}{{ciID, "prod", false}, {ciID, "dev", true}, {glassID, "prod", true}} {
+							resp, err := e.srv.Client.CheckAccess(context.Background(), e.srv.Org, apitype.AccessCheckRequest{Checks: []apitype.AccessCheck{
+								{Principal: c.token, Action: "stack:delete", Entity: apitype.EntityRef{Kind: "stack", Project: "myapp", Name: c.stack}}}})
+							if err != nil {
+								return err
+							}
+							if r := resp.Results[0]; r.Allowed != c.want || !c.want && (r.Denial == nil || r.Denial.Reason != "guardrail") {
+								return fmt.Errorf("token %s on %s: %+v", c.token, c.stack, r)
+							}
+						}
+						return nil
+					},
+				),
 			},
 			// The same condition spelt otherwise: no change.
 			{
