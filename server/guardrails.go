@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/iamref/iam/apitype"
@@ -34,9 +33,6 @@ const (
 	maxGuardrailExempt = 32
 	maxGuardrailCond   = 16 << 10 // bytes of condition JSON
 )
-
-// guardMu serialises guardrail creates, so that two cannot both pass the count.
-var guardMu sync.Mutex
 
 // fullAdmin is the index of every scope on every entity: what editing guardrails takes.
 var fullAdmin = authz.MustCompile(&authz.Allow{Permissions: authz.AllScopes().Names()}, authz.NoCompose)
@@ -247,8 +243,8 @@ func (s *Server) createGuardrail(w http.ResponseWriter, r *http.Request, c *call
 		}
 		now := s.stamp()
 		g.ID, g.Version, g.Created, g.Modified, g.CreatedBy = newID(), 1, now, now, c.principal.name()
-		guardMu.Lock()
-		defer guardMu.Unlock()
+		s.guardMu.Lock()
+		defer s.guardMu.Unlock()
 		existing, err := s.st.ListGuardrails(r.Context(), s.org.Name)
 		if err != nil {
 			return 0, nil, err
