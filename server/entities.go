@@ -273,22 +273,17 @@ func (s *Server) visiblePage(r *http.Request, c *call, kind authz.EntityKind, pr
 // selectedPage is visiblePage through the index: the entities sel names after the position,
 // merged in project and name order, each decided again with Decide (guardrails, the rest of a
 // condition). It returns the page and, when more may follow, the position of its last entity.
-// Each round reads at most size+1 entities per tag set; the pinned ones are read once.
+// Each round reads at most size+1 entities per tag set and of the pinned ones.
 func (s *Server) selectedPage(ctx context.Context, ix *authz.Index, scope authz.Scope, kind authz.EntityKind, project string,
 	sel authz.Selection, after *store.EntityPos, size int) ([]store.Entity, *store.EntityPos, error) {
-	pinned, err := s.st.ListEntitiesByIDs(ctx, s.org.Name, kind, project, sel.IDs)
-	if err != nil {
-		return nil, nil, err
-	}
 	var out []store.Entity
 	cur := after
 	for round := 0; round < entityScanFactor; round++ {
 		var cands []store.Entity
 		var frontier *store.EntityPos // entities past it may be missing from this round
-		for _, tags := range sel.Tags {
-			es, err := s.st.ListEntitiesByTags(ctx, s.org.Name, kind, project, tags, cur, size+1)
+		stream := func(es []store.Entity, err error) error {
 			if err != nil {
-				return nil, nil, err
+				return err
 			}
 			cands = append(cands, es...)
 			if len(es) == size+1 {
@@ -296,10 +291,16 @@ func (s *Server) selectedPage(ctx context.Context, ix *authz.Index, scope authz.
 					frontier = &last
 				}
 			}
+			return nil
 		}
-		for _, e := range pinned {
-			if cur == nil || posLess(*cur, posOf(e)) {
-				cands = append(cands, e)
+		for _, tags := range sel.Tags {
+			if err := stream(s.st.ListEntitiesByTags(ctx, s.org.Name, kind, project, tags, cur, size+1)); err != nil {
+				return nil, nil, err
+			}
+		}
+		if len(sel.IDs) > 0 {
+			if err := stream(s.st.ListEntitiesByIDs(ctx, s.org.Name, kind, project, sel.IDs, cur, size+1)); err != nil {
+				return nil, nil, err
 			}
 		}
 		slices.SortFunc(cands, func(a, b store.Entity) int { return comparePos(posOf(a), posOf(b)) })

@@ -32,8 +32,8 @@ func (c rowCountingStore) ListEntitiesByTags(ctx context.Context, org string, ki
 	return es, err
 }
 
-func (c rowCountingStore) ListEntitiesByIDs(ctx context.Context, org string, kind authz.EntityKind, project string, ids []string) ([]store.Entity, error) {
-	es, err := c.Store.ListEntitiesByIDs(ctx, org, kind, project, ids)
+func (c rowCountingStore) ListEntitiesByIDs(ctx context.Context, org string, kind authz.EntityKind, project string, ids []string, after *store.EntityPos, limit int) ([]store.Entity, error) {
+	es, err := c.Store.ListEntitiesByIDs(ctx, org, kind, project, ids, after, limit)
 	c.indexed.Add(int64(len(es)))
 	return es, err
 }

@@ -355,9 +355,10 @@ type Store interface {
 	// pair of tags (at least one), read through a tag index: its cost follows the entities
 	// returned, not the org's size.
 	ListEntitiesByTags(ctx context.Context, org string, kind authz.EntityKind, project string, tags map[string]string, after *EntityPos, limit int) ([]Entity, error)
-	// ListEntitiesByIDs returns the org's entities of that kind (project "" = all) among ids,
-	// ordered by project then name; missing IDs are left out.
-	ListEntitiesByIDs(ctx context.Context, org string, kind authz.EntityKind, project string, ids []string) ([]Entity, error)
+	// ListEntitiesByIDs returns up to limit (> 0) of the org's entities of that kind (project ""
+	// = all) among ids, after the position (nil = from the first), ordered by project then
+	// name; missing IDs are left out.
+	ListEntitiesByIDs(ctx context.Context, org string, kind authz.EntityKind, project string, ids []string, after *EntityPos, limit int) ([]Entity, error)
 	// CountEntities counts the org's entities of every kind.
 	CountEntities(ctx context.Context, org string) (int, error)
 	// UpdateEntityTags replaces the tags and bumps Modified.

@@ -180,8 +180,13 @@ const driverProbe = 2000
 // maxIDsPerQuery bounds the parameters of one ListEntitiesByIDs query.
 const maxIDsPerQuery = 500
 
-func (db *DB) ListEntitiesByIDs(ctx context.Context, org string, kind authz.EntityKind, project string, ids []string) ([]store.Entity, error) {
+func (db *DB) ListEntitiesByIDs(ctx context.Context, org string, kind authz.EntityKind, project string, ids []string, after *store.EntityPos, limit int) ([]store.Entity, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("list %s entities of org %q by ID: limit %d", kind, org, limit)
+	}
 	out := []store.Entity{}
+	// Each chunk gives its first limit entities after the position; the first limit of their
+	// union are the answer.
 	for start := 0; start < len(ids); start += maxIDsPerQuery {
 		chunk := ids[start:min(len(ids), start+maxIDsPerQuery)]
 		query := `SELECT ` + entityCols + ` FROM entities WHERE org = ? AND kind = ? AND id IN (?` + strings.Repeat(",?", len(chunk)-1) + `) `
@@ -193,7 +198,12 @@ func (db *DB) ListEntitiesByIDs(ctx context.Context, org string, kind authz.Enti
 			query += `AND project = ? `
 			args = append(args, project)
 		}
-		es, err := queryAll(ctx, db.r, scanEntity, query, args...)
+		if after != nil {
+			query += `AND (project, name) > (?, ?) `
+			args = append(args, after.Project, after.Name)
+		}
+		args = append(args, limit)
+		es, err := queryAll(ctx, db.r, scanEntity, query+`ORDER BY project, name LIMIT ?`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("list %s entities of org %q by ID: %w", kind, org, err)
 		}
@@ -205,7 +215,7 @@ func (db *DB) ListEntitiesByIDs(ctx context.Context, org string, kind authz.Enti
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	return out, nil
+	return out[:min(len(out), limit)], nil
 }
 
 // prefixed qualifies each column of a column list with a table alias.

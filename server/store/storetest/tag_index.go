@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/iamref/iam/authz"
@@ -55,10 +56,22 @@ func testTagIndex(t *testing.T, s store.Store) {
 	es, err = by(map[string]string{"env": "prod"}, "", nil, 10)
 	checkIDs(t, "after delete", es, err, "s1")
 
-	es, err = s.ListEntitiesByIDs(ctx, orgA, authz.KindStack, "", []string{"s1", "s3", "e1", "x1", "missing", "s2"})
+	all := []string{"s1", "s3", "e1", "x1", "missing", "s2"}
+	es, err = s.ListEntitiesByIDs(ctx, orgA, authz.KindStack, "", all, nil, 10)
 	checkIDs(t, "ListEntitiesByIDs", es, err, "s3", "s2", "s1")
-	es, err = s.ListEntitiesByIDs(ctx, orgA, authz.KindStack, "b", []string{"s1", "s3"})
+	es, err = s.ListEntitiesByIDs(ctx, orgA, authz.KindStack, "", all, nil, 2)
+	checkIDs(t, "ListEntitiesByIDs, first 2", es, err, "s3", "s2")
+	es, err = s.ListEntitiesByIDs(ctx, orgA, authz.KindStack, "", all, &store.EntityPos{Project: "a", Name: "prod"}, 2)
+	checkIDs(t, "ListEntitiesByIDs after a/prod", es, err, "s1")
+	es, err = s.ListEntitiesByIDs(ctx, orgA, authz.KindStack, "b", []string{"s1", "s3"}, nil, 10)
 	checkIDs(t, "ListEntitiesByIDs in project b", es, err, "s1")
-	es, err = s.ListEntitiesByIDs(ctx, orgA, authz.KindStack, "", nil)
+	es, err = s.ListEntitiesByIDs(ctx, orgA, authz.KindStack, "", nil, nil, 10)
 	checkIDs(t, "ListEntitiesByIDs of none", es, err)
+	many := make([]string, 1200) // more than one query's worth of IDs
+	for i := range many {
+		many[i] = fmt.Sprint("nope-", i)
+	}
+	many[1100] = "s3"
+	es, err = s.ListEntitiesByIDs(ctx, orgA, authz.KindStack, "", append(many, "s1"), nil, 10)
+	checkIDs(t, "ListEntitiesByIDs of many", es, err, "s3", "s1")
 }
