@@ -90,7 +90,10 @@ func (ix *Index) spreadOf(id ScopeID) scopeSpread {
 }
 
 type kindIndex struct {
-	all       ScopeSet // granted on every entity of the kind (for KindOrg: the org-level scopes)
+	all ScopeSet // granted on every entity of the kind (for KindOrg: the org-level scopes)
+	// checks is the kind's residual grants as Decide reads them: scopes and up to two tag
+	// pairs inline, beside all, so that a decision follows few pointers.
+	checks    []residualCheck
 	allGrants []*Grant
 	// What Decide reads, kept small for cache locality: each entity maps to a slot in sets,
 	// the distinct scope sets of the kind (most pinned entities share one).
@@ -331,7 +334,12 @@ func (c *compiler) add(g *Grant) {
 	switch {
 	case len(g.cond) > 0 || g.MaxOpenDuration > 0: // bounded grants are kept apart from the bitmaps
 		ix.residual[g.Kind] = append(ix.residual[g.Kind], g)
-		ix.checks[g.Kind] = append(ix.checks[g.Kind], residualCheck{scopes: g.Scopes, pairs: g.pairs, fast: g.pairs != nil && !g.pin, g: g})
+		rc := residualCheck{scopes: g.Scopes, g: g}
+		if g.pairs != nil && !g.pin && len(g.pairs) <= len(rc.kv) {
+			rc.n = uint8(len(g.pairs))
+			copy(rc.kv[:], g.pairs)
+		}
+		ki.checks = append(ki.checks, rc)
 	case g.pin:
 		if ki.building == nil {
 			ki.building, ki.idGrants = map[string]ScopeSet{}, map[string][]*Grant{}
@@ -394,10 +402,11 @@ func tagPairs(conds []Expr, k EntityKind) []tagKV {
 	return out
 }
 
-// residualCheck is one residual grant as Decide reads it.
+// residualCheck is one residual grant as Decide reads it: when its condition is one or two
+// tag pairs and nothing else (n > 0), they are checked here; otherwise through g.
 type residualCheck struct {
 	scopes ScopeSet
-	pairs  []tagKV
-	fast   bool // the condition is pairs alone (no pin): checked here
+	n      uint8
+	kv     [2]tagKV
 	g      *Grant
 }

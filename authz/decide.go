@@ -44,18 +44,18 @@ func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 			return true
 		}
 	}
-	for i := range ix.checks[k] {
-		c := &ix.checks[k][i]
+	for i := range ki.checks {
+		c := &ki.checks[i]
 		if !c.scopes.Has(action) {
 			continue
 		}
-		if !c.fast {
+		if c.n == 0 {
 			if c.g.holds(e) {
 				return true
 			}
 			continue
 		}
-		if pairsHold(c.pairs, e.Tags) {
+		if pairsHold(c.kv[:c.n], e.Tags) {
 			return true
 		}
 	}

@@ -202,7 +202,7 @@ func (ix *Index) WithGuardrails(gs []*Guardrail) *Index {
 	if len(gs) == 0 {
 		return ix
 	}
-	out := &Index{kinds: ix.kinds, residual: ix.residual, checks: ix.checks, grants: ix.grants}
+	out := &Index{kinds: ix.kinds, residual: ix.residual, grants: ix.grants}
 	for _, g := range gs {
 		out.guardrails[g.Kind] = append(out.guardrails[g.Kind], g)
 	}
