@@ -436,16 +436,18 @@ func TestOIDCPolicyValidation(t *testing.T) {
 		{"runner", []apitype.AuthPolicyDefinition{{Decision: "deny", TokenType: "runner"}}, "policies[0].tokenType", "not supported"},
 		{"bad path", []apitype.AuthPolicyDefinition{{Decision: "deny", TokenType: "organization", Rules: map[string]string{"a..b": "x"}}}, `policies[0].rules["a..b"]`, "empty key"},
 		{"too many rules", []apitype.AuthPolicyDefinition{{Decision: "deny", TokenType: "organization", Rules: tooManyRules}}, "policies[0].rules", "at most 20"},
-		{"allow without rules", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "organization"}}, "policies[0].rules", "every repository"},
+		{"allow without rules", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "organization"}}, "policies[0].rules", "not only wildcards"},
+		{"allow pinning only aud and iss", []apitype.AuthPolicyDefinition{allowOrg("", map[string]string{"aud": "urn:pulumi:org:acme", "iss": ghIssuer})}, "policies[0].rules", "on a claim other than aud and iss"},
+		{"empty pattern", []apitype.AuthPolicyDefinition{{Decision: "deny", TokenType: "organization", Rules: map[string]string{"ref": ""}}}, `policies[0].rules["ref"]`, `use "*" to accept any value`},
 		{"allow with wildcards only", []apitype.AuthPolicyDefinition{allowOrg("", map[string]string{"sub": "*", "aud": "?*"})}, "policies[0].rules", "not only wildcards"},
 		{"unknown role", []apitype.AuthPolicyDefinition{allowOrg("nope", sub)}, "policies[0].roleID", `no role with ID "nope"`},
 		{"set as role", []apitype.AuthPolicyDefinition{allowOrg(set.ID, sub)}, "policies[0].roleID", "a policy hands out a role"},
 		{"role and permissions", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "organization", RoleID: set.ID, AuthorizedPermissions: []string{"admin"}, Rules: sub}}, "policies[0].roleID", "not both"},
-		{"permission typo", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "organization", AuthorizedPermissions: []string{"admn"}, Rules: sub}}, "policies[0].authorizedPermissions", `did you mean "admin"`},
+		{"permission typo", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "organization", AuthorizedPermissions: []string{"admn"}, Rules: sub}}, "policies[0].authorizedPermissions[0]", `did you mean "admin"`},
 		{"team missing name", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "team", Rules: sub}}, "policies[0].teamName", "required"},
 		{"unknown team", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "team", TeamName: "ghosts", Rules: sub}}, "policies[0].teamName", `no team "ghosts"`},
 		{"unknown user", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "personal", UserLogin: "ghost", Rules: sub}}, "policies[0].userLogin", "not a member"},
-		{"org policy with team", []apitype.AuthPolicyDefinition{{Decision: "deny", TokenType: "organization", TeamName: "x"}}, "policies[0].tokenType", "use tokenType team"},
+		{"org policy with team", []apitype.AuthPolicyDefinition{{Decision: "deny", TokenType: "organization", TeamName: "x"}}, "policies[0].teamName", `not used with tokenType "organization": remove it`},
 	} {
 		r := h.setPolicies(pol.ID, h.admin(), c.defs...)
 		if r.status != 400 {
