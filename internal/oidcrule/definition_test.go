@@ -30,18 +30,24 @@ func TestCheck(t *testing.T) {
 		{"runner", func(d *apitype.AuthPolicyDefinition) { d.TokenType = "runner" }, `"runner" (deployment runners) is not supported`},
 		{"runner ID", func(d *apitype.AuthPolicyDefinition) { d.RunnerID = "x" }, `policies[0].runnerID: not used with tokenType "organization"`},
 		{"role and admin", func(d *apitype.AuthPolicyDefinition) { d.AuthorizedPermissions = []string{"admin"} }, "policies[0].roleID: set either roleID or authorizedPermissions, not both"},
-		{"two permissions", func(d *apitype.AuthPolicyDefinition) { d.RoleID, d.AuthorizedPermissions = "", []string{"admin", "standard"} }, "at most one value"},
+		{"two permissions", func(d *apitype.AuthPolicyDefinition) {
+			d.RoleID, d.AuthorizedPermissions = "", []string{"admin", "standard"}
+		}, "at most one value"},
 		{"bad permission", func(d *apitype.AuthPolicyDefinition) { d.RoleID, d.AuthorizedPermissions = "", []string{"admn"} }, `policies[0].authorizedPermissions[0]: "admn" is not one of "admin", "standard"; did you mean "admin"?`},
 		{"team with a role", func(d *apitype.AuthPolicyDefinition) { d.TokenType, d.TeamName = "team", "t" }, `policies[0].roleID: not used with tokenType "team"`},
 		{"team name", func(d *apitype.AuthPolicyDefinition) { d.TokenType, d.RoleID = "team", "" }, "policies[0].teamName: required for a team token"},
 		{"user login", func(d *apitype.AuthPolicyDefinition) { d.TokenType, d.RoleID = "personal", "" }, "policies[0].userLogin: required for a personal token"},
-		{"personal with a team", func(d *apitype.AuthPolicyDefinition) { d.TokenType, d.RoleID, d.UserLogin, d.TeamName = "personal", "", "a", "t" }, "policies[0].teamName: not used"},
+		{"personal with a team", func(d *apitype.AuthPolicyDefinition) {
+			d.TokenType, d.RoleID, d.UserLogin, d.TeamName = "personal", "", "a", "t"
+		}, "policies[0].teamName: not used"},
 		{"no rules", func(d *apitype.AuthPolicyDefinition) { d.Rules = nil }, "policies[0].rules: an allow policy needs a rule that is not only wildcards"},
 		{"only wildcards", func(d *apitype.AuthPolicyDefinition) { d.Rules = map[string]string{"sub": "*", "ref": "?*"} }, "not only wildcards"},
 		{"only aud and iss", func(d *apitype.AuthPolicyDefinition) {
 			d.Rules = map[string]string{"aud": "urn:pulumi:org:acme", "iss": "https://token.actions.githubusercontent.com"}
 		}, "on a claim other than aud and iss"},
-		{"aud and a wildcard sub", func(d *apitype.AuthPolicyDefinition) { d.Rules = map[string]string{"aud": "urn:pulumi:org:acme", "sub": "*"} }, "not only wildcards"},
+		{"aud and a wildcard sub", func(d *apitype.AuthPolicyDefinition) {
+			d.Rules = map[string]string{"aud": "urn:pulumi:org:acme", "sub": "*"}
+		}, "not only wildcards"},
 		{"empty pattern", func(d *apitype.AuthPolicyDefinition) { d.Rules["ref"] = "" }, `policies[0].rules["ref"]: claim "ref": empty pattern`},
 		{"long pattern", func(d *apitype.AuthPolicyDefinition) { d.Rules["ref"] = strings.Repeat("x", 257) }, "at most 256"},
 		{"control in pattern", func(d *apitype.AuthPolicyDefinition) { d.Rules["ref"] = "a\nb" }, "control character"},
