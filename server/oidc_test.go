@@ -846,3 +846,49 @@ func TestOIDCExchangeFailsClosed(t *testing.T) {
 		t.Errorf("%d tokens after the store recovered, want 1", n)
 	}
 }
+
+// TestOIDCDeleteRoleRevokesExchangedTokens: a role held only by exchanged tokens is deleted
+// (no 409 until they expire); the delete revokes them at once, named in its audit record. A
+// token minted through the API still blocks the delete with the usual 409.
+func TestOIDCDeleteRoleRevokesExchangedTokens(t *testing.T) {
+	t.Parallel()
+	h := start(t, testserver.Options{})
+	idp := testoidc.Static(t, ghIssuer)
+	_, pol := h.registerStatic("github", idp)
+	prod := h.stack("payments", "prod", nil)
+	grant := authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{prod.ID}}}
+	ci := h.grantRole("ci-deployer", grant)
+	kept := h.grantRole("kept", grant)
+	h.must(200, "PATCH", "/api/orgs/acme/auth/policies/"+pol.ID, h.admin(), apitype.UpdateAuthPolicyRequest{Policies: []apitype.AuthPolicyDefinition{
+		allowOrg(ci.ID, map[string]string{"sub": "repo:acme/payments:*"}),
+	}})
+	var out apitype.TokenExchangeResponse
+	for range 2 {
+		r := h.exchange(exchangeForm(idp.Mint(t, idp.GitHubClaims("acme", "acme/payments", "refs/heads/main")), "organization", ""))
+		if r.status != 200 {
+			t.Fatalf("exchange: %s", r)
+		}
+		r.decode(t, &out)
+	}
+	h.must(200, "GET", "/api/stacks/acme/payments/prod", out.AccessToken, nil)
+
+	// An API-minted token on the other role still blocks its delete.
+	h.token("nightly", kept.ID)
+	if r := h.must(409, "DELETE", "/api/orgs/acme/roles/"+kept.ID, h.admin(), nil); !strings.Contains(r.String(), "nightly") {
+		t.Errorf("409 does not name the minted token: %s", r)
+	}
+
+	h.must(204, "DELETE", "/api/orgs/acme/roles/"+ci.ID, h.admin(), nil)
+	h.must(401, "GET", "/api/stacks/acme/payments/prod", out.AccessToken, nil)
+	for _, tk := range h.tokens("all") {
+		if tk.Role != nil && tk.Role.ID == ci.ID {
+			t.Errorf("exchanged token %s of the deleted role is still listed", tk.ID)
+		}
+	}
+	ev := h.waitAudit("of the role delete", func(e apitype.AuditLogEvent) bool {
+		return e.Action == "role:delete" && e.Status == 204
+	})
+	if !strings.Contains(ev.Reason, "revoked the tokens exchanged for OIDC ID tokens") || strings.Count(ev.Reason, ",") != 1 {
+		t.Errorf("audit record of the delete: %+v, want the two revoked exchanged tokens named", ev)
+	}
+}

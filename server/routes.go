@@ -45,7 +45,8 @@ type call struct {
 	// other routes and before admission).
 	audit *store.MutationAudit
 	// note, set by the handler of a route that is not a mutation, asks finish to record the
-	// request with this reason (an access check with denied results).
+	// request with this reason (an access check with denied results); a mutation's handler
+	// sets it before its write to add what else the write changed to its record.
 	note string
 }
 
@@ -186,7 +187,7 @@ func (s *Server) dispatch(rt *route) http.Handler {
 			// so that it is durable before the answer.
 			ok := successStatus(rt)
 			c.audit = store.NewMutationAudit(func() store.AuditEvent {
-				return s.auditEvent(r, rt, c, apitype.DecisionAllow, "", ok)
+				return s.auditEvent(r, rt, c, apitype.DecisionAllow, c.note, ok)
 			})
 			r = r.WithContext(store.WithAudit(r.Context(), c.audit))
 		}
