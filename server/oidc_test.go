@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -891,4 +893,61 @@ func TestOIDCDeleteRoleRevokesExchangedTokens(t *testing.T) {
 	if !strings.Contains(ev.Reason, "revoked the tokens exchanged for OIDC ID tokens") || strings.Count(ev.Reason, ",") != 1 {
 		t.Errorf("audit record of the delete: %+v, want the two revoked exchanged tokens named", ev)
 	}
+}
+
+// TestOIDCIssuerFetchRefusesInternalAddresses: without --oidc-allow-private-issuers the server
+// does not fetch from loopback, private or link-local addresses, whether the URL names the
+// address or a host name resolving to it (checked when dialling), and never reaches the issuer;
+// the 400 names the field and the fix and no address. With the opt-in the same issuer
+// registers, and a failed connection is reported without its system error.
+func TestOIDCIssuerFetchRefusesInternalAddresses(t *testing.T) {
+	t.Parallel()
+	idp := testoidc.Discovery(t)
+	h := start(t, testserver.Options{Config: func(c *server.Config) { c.OIDCRootCAs, c.OIDCAllowPrivateIssuers = idp.CertPool, false }})
+	u, err := url.Parse(idp.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{
+		idp.URL, // https://127.0.0.1:port
+		"https://localhost:" + u.Port(),
+		"https://169.254.169.254",
+		"https://10.0.0.1",
+		"https://[::1]:" + u.Port(),
+	} {
+		for _, pinned := range [][]string{nil, {idp.Thumbprint}} {
+			r := h.do("POST", "/api/orgs/acme/oidc/issuers", h.admin(), apitype.RegisterIssuerRequest{Name: "internal", URL: target, Thumbprints: pinned})
+			if r.status != 400 {
+				t.Errorf("%s (pins %v): %s, want 400", target, pinned, r)
+				continue
+			}
+			e := r.errorBody(t)
+			if len(e.Errors) == 0 || e.Errors[0].Attribute != "url" || !strings.Contains(e.Message, "internal address") ||
+				!strings.Contains(e.Message, "--oidc-allow-private-issuers") || strings.Contains(e.Message, "dial") {
+				t.Errorf("%s: %s, want the url named, the fix, and no connection details", target, r)
+			}
+		}
+	}
+	if d, j := idp.Fetches(); d != 0 || j != 0 {
+		t.Errorf("the issuer was reached %d+%d times although refused", d, j)
+	}
+
+	open := start(t, testserver.Options{Config: func(c *server.Config) { c.OIDCRootCAs = idp.CertPool }}) // the opt-in, as testserver sets it
+	open.must(200, "POST", "/api/orgs/acme/oidc/issuers", open.admin(), apitype.RegisterIssuerRequest{Name: "internal", URL: idp.URL})
+	closed := "https://127.0.0.1:" + strconv.Itoa(freePort(t))
+	r := open.must(400, "POST", "/api/orgs/acme/oidc/issuers", open.admin(), apitype.RegisterIssuerRequest{Name: "closed", URL: closed})
+	if s := r.String(); !strings.Contains(s, "connection or TLS handshake failed") || strings.Contains(s, "refused") || strings.Contains(s, "dial") {
+		t.Errorf("unreachable issuer: %s, want a failure without system details", r)
+	}
+}
+
+// freePort is a TCP port on loopback that nothing listens on.
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
 }

@@ -79,6 +79,7 @@ func serveCmd() *cobra.Command {
 	var o serveOptions
 	var org, logFormat, logLevel, auditRetention string
 	var gcPercent, maxRoles, maxTokens, maxEntities int
+	var oidcPrivate bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API",
@@ -112,7 +113,7 @@ another process is serving it (the lock file <db>.lock).`,
 			defer stop()
 			o.bootstrap, o.out = os.Getenv("IAM_BOOTSTRAP_TOKEN"), cmd.OutOrStdout()
 			return serve(ctx, log, server.Config{Org: org, Logger: log, AuditRetention: retention,
-				MaxRoles: maxRoles, MaxTokens: maxTokens, MaxEntities: maxEntities}, o)
+				MaxRoles: maxRoles, MaxTokens: maxTokens, MaxEntities: maxEntities, OIDCAllowPrivateIssuers: oidcPrivate}, o)
 		},
 	}
 	f := cmd.Flags()
@@ -131,6 +132,8 @@ another process is serving it (the lock file <db>.lock).`,
 	f.IntVar(&maxRoles, "max-roles", server.DefaultMaxRoles, "quota: custom roles, permission sets and policies per org")
 	f.IntVar(&maxTokens, "max-tokens", server.DefaultMaxTokens, "quota: access tokens per org (not deleted)")
 	f.IntVar(&maxEntities, "max-entities", server.DefaultMaxEntities, "quota: stacks, environments and insights accounts per org")
+	f.BoolVar(&oidcPrivate, "oidc-allow-private-issuers", false,
+		"let OIDC issuers be fetched from loopback, private, link-local and other internal addresses (default: refused, so that registering an issuer cannot reach the internal network)")
 	return cmd
 }
 

@@ -82,7 +82,9 @@ func Start(t testing.TB, opts ...Options) *Server {
 	}
 	ctx := context.Background()
 	cfg := server.Config{Org: o.Org, Store: use, Logger: o.Logger, Now: o.Now, TokenTTL: o.TokenTTL,
-		MaxRoles: o.MaxRoles, MaxTokens: o.MaxTokens, MaxEntities: o.MaxEntities}
+		MaxRoles: o.MaxRoles, MaxTokens: o.MaxTokens, MaxEntities: o.MaxEntities,
+		// Test issuers listen on loopback; a test of the refusal turns this off in o.Config.
+		OIDCAllowPrivateIssuers: true}
 	if o.Config != nil {
 		o.Config(&cfg)
 	}
@@ -146,7 +148,8 @@ func StartBinary(t testing.TB, bin, dir string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", db, "--org", "acme")
+	// Test issuers listen on loopback.
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", db, "--org", "acme", "--oidc-allow-private-issuers")
 	cmd.Env = append(os.Environ(), "IAM_BOOTSTRAP_TOKEN="+AdminToken)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
