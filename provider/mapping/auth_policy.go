@@ -55,20 +55,31 @@ func CheckAuthPolicy(a AuthPolicyArgs) Problems {
 	if strings.TrimSpace(a.IssuerID) == "" {
 		ps = append(ps, problem(Root(FieldIssuerID), "required: the ID of the OidcIssuer whose policy this is"))
 	}
-	byPolicy := map[int]Problems{} // what is wrong with each definition, the server's grammar first
+	// What is wrong with each definition, in field order: the server's grammar on the fields,
+	// the providers' own checks, then the rules.
+	fields, rules := map[int]Problems{}, map[int]Problems{}
 	for _, p := range oidcrule.Check(policyDefinitions(a.Policies)) {
-		if p.Policy < 0 {
+		switch {
+		case p.Policy < 0:
 			ps = append(ps, ruleProblem(p))
-		} else {
-			byPolicy[p.Policy] = append(byPolicy[p.Policy], ruleProblem(p))
+		case p.Field == oidcrule.FieldRules:
+			rules[p.Policy] = append(rules[p.Policy], ruleProblem(p))
+		default:
+			fields[p.Policy] = append(fields[p.Policy], ruleProblem(p))
 		}
 	}
 	for i, pol := range a.Policies {
-		ps = append(ps, byPolicy[i]...)
-		at := Root(FieldPolicies).At(i)
-		if pol.Decision != apitype.PolicyDecisionAllow {
-			continue
-		}
+		ps = append(ps, fields[i]...)
+		ps = append(ps, providerChecks(Root(FieldPolicies).At(i), pol)...)
+		ps = append(ps, rules[i]...)
+	}
+	return ps
+}
+
+// providerChecks are what the providers ask of a definition beyond the server's grammar.
+func providerChecks(at Path, pol Policy) Problems {
+	var ps Problems
+	if pol.Decision == apitype.PolicyDecisionAllow {
 		switch pol.TokenType {
 		case apitype.PolicyTokenOrganization:
 			if pol.RoleID == "" && len(pol.AuthorizedPermissions) == 0 {
