@@ -150,7 +150,20 @@ func (f *fetcher) failure(u *url.URL, err error) error {
 	default:
 		what = "the connection or TLS handshake failed"
 	}
-	return fmt.Errorf("%w: GET %s: %s", errIssuerFetch, u.Redacted(), what)
+	return &fetchFailure{msg: fmt.Sprintf("%v: GET %s: %s", errIssuerFetch, u.Redacted(), what), internal: errors.Is(err, errInternalAddress)}
+}
+
+// fetchFailure is a failed request as the caller sees it; it is errIssuerFetch, and
+// errInternalAddress when its destination was refused.
+type fetchFailure struct {
+	msg      string
+	internal bool
+}
+
+func (e *fetchFailure) Error() string { return e.msg }
+
+func (e *fetchFailure) Is(target error) bool {
+	return target == errIssuerFetch || e.internal && target == errInternalAddress
 }
 
 // thumbprint is the lowercase hex SHA-256 of a certificate's DER encoding.
