@@ -85,3 +85,38 @@ func TestCheck(t *testing.T) {
 		t.Errorf("none: %v", ps)
 	}
 }
+
+// FuzzCheckCompiles: whatever one definition holds, Check does not panic, and the rules of a
+// definition it accepts compile (the server evaluates what it stored; a stored policy that
+// did not compile would refuse every exchange).
+func FuzzCheckCompiles(f *testing.F) {
+	f.Add("allow", "organization", "r1", "sub", "repo:acme/*", "aud", "urn:pulumi:org:acme")
+	f.Add("deny", "team", "", `"a.b".c`, "", "iss", "*")
+	f.Add("allow", "personal", "alice", "a..b", "x", "sub", "?")
+	f.Fuzz(func(t *testing.T, decision, tokenType, target, k1, p1, k2, p2 string) {
+		d := apitype.AuthPolicyDefinition{Decision: decision, TokenType: tokenType, RoleID: target, TeamName: target, UserLogin: target,
+			Rules: map[string]string{k1: p1, k2: p2}}
+		switch tokenType {
+		case apitype.PolicyTokenTeam:
+			d.RoleID, d.UserLogin = "", ""
+		case apitype.PolicyTokenPersonal:
+			d.RoleID, d.TeamName = "", ""
+		default:
+			d.TeamName, d.UserLogin = "", ""
+		}
+		if ps := Check([]apitype.AuthPolicyDefinition{d}); len(ps) > 0 {
+			for _, p := range ps {
+				if p.Path() == "" || p.Msg() == "" {
+					t.Fatalf("problem without a path or message: %+v", p)
+				}
+			}
+			return
+		}
+		if _, err := Compile(d.Rules); err != nil {
+			t.Fatalf("Check accepted %+v but its rules do not compile: %v", d, err)
+		}
+		if d.Decision == apitype.PolicyDecisionAllow && !PinsSomething(d.Rules) {
+			t.Fatalf("Check accepted an allow that pins nothing: %+v", d)
+		}
+	})
+}
