@@ -93,7 +93,9 @@ func Start(t testing.TB, opts ...Options) *Server {
 		t.Fatal(err)
 	}
 	cfg := server.Config{Org: o.Org, Store: use, Logger: o.Logger, Now: o.Now, TokenTTL: o.TokenTTL,
-		MaxRoles: o.MaxRoles, MaxTokens: o.MaxTokens, MaxEntities: o.MaxEntities, SecretsKey: key}
+		MaxRoles: o.MaxRoles, MaxTokens: o.MaxTokens, MaxEntities: o.MaxEntities, SecretsKey: key,
+		// Test issuers listen on loopback; a test of the refusal turns this off in o.Config.
+		OIDCAllowPrivateIssuers: true}
 	if o.Config != nil {
 		o.Config(&cfg)
 	}
@@ -163,7 +165,8 @@ func StartBinaryAt(t testing.TB, bin, dir, addr string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", db, "--org", "acme")
+	// Test issuers listen on loopback.
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", db, "--org", "acme", "--oidc-allow-private-issuers")
 	cmd.Env = append(os.Environ(), "IAM_BOOTSTRAP_TOKEN="+AdminToken)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
