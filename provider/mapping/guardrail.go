@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,10 +67,18 @@ func CheckGuardrail(a GuardrailArgs) Problems {
 		if !ok {
 			return append(ps, problem(Root(field), "%s", err))
 		}
-		ps = append(ps, problem(guardrailPath(ge.Field, field, a.Actions), "%s", ge.Msg))
+		msg := ge.Msg
+		if field == FieldCondition {
+			msg = wireContext.ReplaceAllString(msg, "write $1.tags.KEY or $1.id")
+		}
+		ps = append(ps, problem(guardrailPath(ge.Field, field, a.Actions), "%s", msg))
 	}
 	return ps
 }
+
+// wireContext is authz's advice on the context to read, in wire terms; a condition written as
+// text gets it in the language's terms.
+var wireContext = regexp.MustCompile(`use the (\w+) context \(PermissionExpression\w+\)`)
 
 // guardrailWire is the wire tree (canonical JSON, nil for none) of the guardrail's condition,
 // the field it came from, and the problems that kept it from compiling.
@@ -296,4 +305,13 @@ func GuardrailChanges(old GuardrailState, a GuardrailArgs) (update, replace []Fi
 		update = append(update, FieldExemptRoles)
 	}
 	return update, replace
+}
+
+// KeepConditionSpelling keeps the prior inputs' condition fields in a read guardrail when
+// they mean what the server has, so that a refresh of an unchanged guardrail changes nothing
+// (a tree written as conditionDetails stays there); otherwise the read's typed form stands.
+func KeepConditionSpelling(prior GuardrailArgs, read *GuardrailState) {
+	if GuardrailConditionKey(prior) == GuardrailConditionKey(read.GuardrailArgs) {
+		read.Condition, read.ConditionDetails = prior.Condition, prior.ConditionDetails
+	}
 }

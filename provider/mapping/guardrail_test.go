@@ -132,7 +132,7 @@ func TestCheckGuardrail(t *testing.T) {
 		{mapping.GuardrailArgs{Name: "g", Actions: []string{"stack:read", "environment:open"}}, "one kind of entity"},
 		{mapping.GuardrailArgs{Name: "g", Actions: []string{"stack:read"}, ConditionDetails: `{"__type":"PermissionExpressionEqual","left":{"__type":"PermissionExpressionTagg"}}`}, "conditionDetails.left.__type: unknown expression type"},
 		{mapping.GuardrailArgs{Name: "g", Actions: []string{"environment:open"}, ConditionDetails: prodCondition}, "conditionDetails"},
-		{mapping.GuardrailArgs{Name: "g", Actions: []string{"environment:open"}, Condition: `stack.tags.env == "prod"`}, "condition: "},
+		{mapping.GuardrailArgs{Name: "g", Actions: []string{"environment:open"}, Condition: `stack.tags.env == "prod"`}, "condition: the condition reads PermissionExpressionStack, but the actions act on an environment: write environment.tags.KEY or environment.id"},
 		{mapping.GuardrailArgs{Name: "g", Actions: []string{"stack:read"}, Condition: `stack.tags.env == "prod" &&`}, "condition: at line 1, column"},
 		{mapping.GuardrailArgs{Name: "g", Actions: []string{"stack:read"}, Condition: "stack.tags.env == \"prod\"\n  && stack.project == \"x\""}, "condition: at line 2, column"},
 		{mapping.GuardrailArgs{Name: "g", Actions: []string{"stack:read"}, Condition: `stack.tags.env > "prod"`}, "allowed:"},
