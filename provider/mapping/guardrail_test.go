@@ -136,6 +136,8 @@ func TestCheckGuardrail(t *testing.T) {
 		{mapping.GuardrailArgs{Name: "g", Actions: []string{"stack:read"}, Condition: `stack.tags.env == "prod" &&`}, "condition: at line 1, column"},
 		{mapping.GuardrailArgs{Name: "g", Actions: []string{"stack:read"}, Condition: "stack.tags.env == \"prod\"\n  && stack.project == \"x\""}, "condition: at line 2, column"},
 		{mapping.GuardrailArgs{Name: "g", Actions: []string{"stack:read"}, Condition: `stack.tags.env > "prod"`}, "allowed:"},
+		{mapping.GuardrailArgs{Name: "g", Actions: []string{"stack:read"}, Condition: `stack.tags.env == "` + strings.Repeat("x", 20000) + `"`}, "condition: at line 1, column 1: the condition is 20020 bytes; the limit is 16384"},
+		{mapping.GuardrailArgs{Name: "g", Actions: []string{"stack:read"}, Condition: `stack.tags["bad key!"] == "x"`}, "condition: "},
 		{mapping.GuardrailArgs{Name: "g", Actions: []string{"stack:read"}, Condition: prodCondition}, "condition: this looks like a wire-grammar JSON tree"},
 		{mapping.GuardrailArgs{Name: "g", Actions: []string{"stack:read"}, Condition: `stack.tags.env == "prod"`, ConditionDetails: prodCondition}, "conditionDetails: give the condition once"},
 		{mapping.GuardrailArgs{Name: "g", Actions: []string{"stack:read"}, ExemptRoles: []string{" "}}, "exemptRoles[0]: empty role ID"},
