@@ -129,3 +129,35 @@ func TestWhoCanFunction(t *testing.T) {
 		t.Fatalf("names %v", got)
 	}
 }
+
+// TestGuardrailImportRaw: guardrails made with the raw API import into the typed form — text
+// when the language can say the tree, conditionDetails when it cannot — and the imported
+// inputs show no diff against the imported state.
+func TestGuardrailImportRaw(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, wire, text string
+	}{
+		{"text", prodJSON, prodText},
+		{"details", `{"__type":"PermissionExpressionHasTag","context":{"__type":"PermissionExpressionStack"},"key":"env","node":{"__type":"PermissionLiteralExpressionBool","value":true}}`, ""},
+	} {
+		g, err := e.srv.Client.CreateGuardrail(ctx, e.srv.Org, apitype.CreateGuardrailRequest{Name: "raw-" + tc.name, Actions: []string{"stack:delete"}, Condition: []byte(tc.wire)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := e.srv.Org + "/" + g.ID
+		read, err := e.s.Read(p.ReadRequest{Urn: urn(iampulumi.GuardrailType, "r"), ID: id})
+		if err != nil {
+			t.Fatalf("%s: import %v", tc.name, err)
+		}
+		text, details := read.Inputs.Get("condition"), read.Inputs.Get("conditionDetails")
+		if tc.text != "" && (!text.IsString() || text.AsString() != tc.text || details.IsString()) ||
+			tc.text == "" && (text.IsString() || !details.IsString() || !strings.Contains(details.AsString(), `"node"`)) {
+			t.Fatalf("%s: imported condition %v, conditionDetails %v", tc.name, text, details)
+		}
+		if d := e.diff(iampulumi.GuardrailType, id, read.Inputs, read.Properties, read.Inputs); d.HasChanges {
+			t.Fatalf("%s: imported inputs show a diff: %+v", tc.name, d)
+		}
+	}
+}
