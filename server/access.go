@@ -20,8 +20,14 @@ var noReasons = []string{} // shared, never appended to: encodes as []
 // with the same compiled index the route guards use.
 func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req apitype.AccessCheckRequest
-	if _, err := decodeBody(r, "accessCheck", &req); err != nil {
+	body, err := readBody(r)
+	if err != nil {
 		return err
+	}
+	if !decodeAccessCheckFast(body, &req) {
+		if err := decodeJSON(body, "accessCheck", &req); err != nil {
+			return err
+		}
 	}
 	if len(req.Checks) == 0 {
 		return required("accessCheck", "checks")
@@ -45,7 +51,7 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 		resp.Results[i] = res
 	}
 	c.note = deniedChecksNote(req.Checks, resp.Results)
-	writeJSON(w, http.StatusOK, resp)
+	writeAccessCheckResponse(w, &resp)
 	return nil
 }
 
