@@ -26,6 +26,9 @@ func ms(d time.Duration) string {
 }
 
 func us(d time.Duration) string {
+	if d < 100*time.Microsecond { // per-decision costs: one decimal
+		return fmt.Sprintf("%.1f µs", float64(d)/1e3)
+	}
 	if d < 10*time.Millisecond {
 		return fmt.Sprintf("%.0f µs", float64(d)/1e3)
 	}
