@@ -153,23 +153,40 @@ func (p *fastParser) check(c *apitype.AccessCheck) bool {
 	})
 }
 
-var accessBufs = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
+var accessBufs = sync.Pool{New: func() any { b := make([]byte, 0, accessChunk+4<<10); return &b }}
 
-// writeAccessCheckResponse writes resp as writeJSON would, from a pooled buffer.
+// accessChunk is how much of an answer is written at once: an answer of 1,000 checks streams
+// out through one small pooled buffer instead of growing a large one per request.
+const accessChunk = 16 << 10
+
+// writeAccessCheckResponse writes resp as writeJSON would (the same bytes), in chunks.
 func writeAccessCheckResponse(w http.ResponseWriter, resp *apitype.AccessCheckResponse) {
 	bp := accessBufs.Get().(*[]byte)
-	buf := appendAccessCheckResponse((*bp)[:0], resp)
-	buf = append(buf, '\n')
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf)
-	if cap(buf) <= 4<<20 { // a rare huge answer is not kept
-		*bp = buf
+	b := append((*bp)[:0], `{"results":[`...)
+	for i := range resp.Results {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendAccessResult(b, &resp.Results[i])
+		if len(b) >= accessChunk {
+			if _, err := w.Write(b); err != nil {
+				break // the client went away
+			}
+			b = b[:0]
+		}
+	}
+	b = append(b, "]}\n"...)
+	_, _ = w.Write(b)
+	if cap(b) <= 1<<20 { // a rare huge single result is not kept
+		*bp = b[:0]
 		accessBufs.Put(bp)
 	}
 }
 
-// appendAccessCheckResponse appends the JSON writeJSON sends for resp (byte for byte).
+// appendAccessCheckResponse appends the JSON writeJSON sends for resp (byte for byte, without
+// the final newline).
 func appendAccessCheckResponse(b []byte, resp *apitype.AccessCheckResponse) []byte {
 	b = append(b, `{"results":[`...)
 	for i := range resp.Results {

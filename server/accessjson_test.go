@@ -3,7 +3,9 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/iamref/iam/apitype"
@@ -153,4 +155,36 @@ func FuzzAccessCheckDecode(f *testing.F) {
 		decided := decodeAccessCheckFast(body, &fast)
 		checkFastAgainstSlow(t, body, decided, fast)
 	})
+}
+
+// A large answer streams out in chunks with the same bytes as writeJSON, and the buffer pool
+// hands out no buffer that is still being written.
+func TestWriteAccessCheckResponseStreams(t *testing.T) {
+	for _, n := range []int{1, 99, 1000} {
+		resp := apitype.AccessCheckResponse{Results: make([]apitype.AccessCheckResult, n)}
+		for i := range resp.Results {
+			resp.Results[i] = apitype.AccessCheckResult{Allowed: i%2 == 0, Reasons: []string{strings.Repeat("reason <&> ", i%40), "r"},
+				Grounds: []apitype.AccessGround{{Record: "r", Path: "$", Scopes: []string{"stack:read"}}}}
+		}
+		want := encodingJSON(t, resp)
+		for range 2 { // the second time with a pooled buffer
+			rec := httptest.NewRecorder()
+			writeAccessCheckResponse(rec, &resp)
+			if got := rec.Body.Bytes(); !bytes.Equal(got, want) {
+				t.Fatalf("%d results: %d bytes streamed, writeJSON gives %d; first difference at %d", n, len(got), len(want), firstDiff(got, want))
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != "application/json" || rec.Code != 200 {
+				t.Fatalf("status %d, Content-Type %q", rec.Code, ct)
+			}
+		}
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
