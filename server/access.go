@@ -318,19 +318,21 @@ func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKin
 	} else {
 		e, err = s.ents.get(ctx, kind, ref.Project, ref.Name)
 	}
-	unread := authz.Entity{Kind: kind, ID: ref.ID}
-	if ref.ID == "" {
-		unread.Name = qualified(ref.Project, ref.Name)
+	unread := func() authz.Entity { // built only when answered blind
+		if ref.ID != "" {
+			return authz.Entity{Kind: kind, ID: ref.ID}
+		}
+		return authz.Entity{Kind: kind, Name: qualified(ref.Project, ref.Name)}
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound) && readsEverywhere(caller, kind):
 		return authz.Entity{}, false, notFound(ref.Kind, "%s not found", describeEntityRef(ref))
 	case errors.Is(err, store.ErrNotFound):
-		return unread, true, nil
+		return unread(), true, nil
 	case err != nil:
 		return authz.Entity{}, false, err
 	case !mayRead(caller, e):
-		return unread, true, nil
+		return unread(), true, nil
 	}
 	return targetOf(e), false, nil
 }
