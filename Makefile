@@ -11,7 +11,7 @@ VERSION      ?= 0.1.0
 COMMIT       ?= $(shell c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; })
 LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION) -X github.com/iamref/iam/internal/version.Commit=$(COMMIT)
 
-.PHONY: all build tools chromium screenshots prereqs test test-unit test-e2e fuzz test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-dotnet check-sdk-python docs check-docs demo bench bench-authz bench-load bench-pulumi bench-backend lint fmt clean release-snapshot release-check
+.PHONY: all build tools chromium screenshots prereqs test test-unit test-e2e fuzz test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-dotnet check-sdk-python docs check-docs demo bench bench-authz bench-load bench-opa bench-pulumi bench-backend lint fmt clean release-snapshot release-check
 
 # Builds the binaries into bin/.
 all: build
@@ -97,6 +97,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./authz/
 	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./internal/strictjson/
 	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) ./authz/condition/
+	$(GO) test -run '^$$' -fuzz '^FuzzAccessCheckDecode$$' -fuzztime $(FUZZTIME) ./server/
+	$(GO) test -run '^$$' -fuzz '^FuzzAccessJSONString$$' -fuzztime $(FUZZTIME) ./server/
 
 # The benchmark module's agreement test (every engine gives the same answers).
 test-bench-agree:
@@ -234,7 +236,8 @@ check-sdk-python:
 demo: build tools
 	scripts/demo.sh
 
-# Wall time of pulumi up / refresh / destroy for a 300-resource program (a measurement).
+# Wall time of pulumi up / refresh / destroy for a 300-resource program (a measurement), then
+# of the same graph against a no-op provider (tests/pulumi/noopprovider), with the ratios.
 bench-pulumi: build tools
 	IAMREF_PULUMI_SCALE=300 $(GO) test -count=1 -v -run TestScale ./tests/pulumi/ | grep -E 'resources:|PASS|FAIL'
 
@@ -270,7 +273,7 @@ clean:
 # The raw output is kept in $(BENCH_OUT)/decide.txt; benchtable then prints the markdown summary
 # (it is built after the run so that compiling it does not compete with the timings).
 BENCH_OUT ?= $(CURDIR)/.bench
-bench: bench-authz bench-load
+bench: bench-authz bench-load bench-opa
 
 bench-authz:
 	@mkdir -p $(BENCH_OUT)
@@ -289,3 +292,15 @@ bench-authz:
 bench-load: build
 	@mkdir -p $(BENCH_OUT)
 	set -o pipefail; $(GO) run ./tests/load -server $(BIN)/iam-server $(LOAD_FLAGS) | tee $(BENCH_OUT)/load.md
+
+# The same load test against a peer over HTTP in the same run: OPA's server (`opa run --server`)
+# with the grant model as Rego (tests/load/iamref.rego) and data, the same generated checks and
+# load; OPA's answers are checked against the grant model before anything is timed. OPA is
+# pinned (v1.22.3) and built from tests/opa, a module of its own so its dependencies stay out
+# of go.mod; the build is heavy (minutes), so it runs here, never in `make test`.
+OPA_BIN ?= $(BENCH_OUT)/opa
+bench-opa: build
+	@mkdir -p $(BENCH_OUT)
+	cd tests/opa && $(GO) build -o $(OPA_BIN) github.com/open-policy-agent/opa
+	set -o pipefail; $(GO) run ./tests/load -server $(BIN)/iam-server -opa $(OPA_BIN) \
+		-only batch,batch-rate,single,opa-batch,opa-batch-rate,opa-single $(LOAD_FLAGS) | tee $(BENCH_OUT)/opa.md

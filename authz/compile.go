@@ -32,7 +32,8 @@ type Grant struct {
 	pin   bool    // Entities is a constraint (possibly with a residual condition)
 	index int     // position in Index.grants
 
-	whereText, originText string // where() and origin(), rendered once at compile time (reasons.go)
+	whereText, originText string   // where() and origin(), rendered once at compile time (reasons.go)
+	scopeNames            []string // Scopes.Names(), once at compile time (Grounds shares it, clipped)
 }
 
 // Index is a principal's compiled effective tree. Decisions are map lookups and bit tests;
@@ -327,6 +328,7 @@ func (c *compiler) emit(a *Allow, path, source string, via []string) error {
 
 func (c *compiler) add(g *Grant) {
 	g.whereText, g.originText = g.describeWhere(), g.describeOrigin()
+	g.scopeNames = slices.Clip(g.Scopes.Names())
 	ix := c.ix
 	g.index = len(ix.grants)
 	ix.grants = append(ix.grants, g)

@@ -277,7 +277,11 @@ func (x Explanation) Grounds() []Ground {
 	}
 	out := make([]Ground, len(x.Grants))
 	for i, g := range x.Grants {
-		out[i] = Ground{Record: g.Source, Path: g.Path, Via: g.Via, Condition: g.Condition, Scopes: g.Scopes.Names()}
+		names := g.scopeNames // shared by every explanation of the grant: read only (clipped, so an append copies)
+		if names == nil {
+			names = g.Scopes.Names()
+		}
+		out[i] = Ground{Record: g.Source, Path: g.Path, Via: g.Via, Condition: g.Condition, Scopes: names}
 		if g.Entities != nil {
 			out[i].Entity = x.Entity.ID
 		}

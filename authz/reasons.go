@@ -2,6 +2,7 @@ package authz
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -56,21 +57,22 @@ func (x Explanation) Reasons() []string {
 func (x Explanation) denialText() string {
 	scope := catalog[x.Action]
 	d := x.Denial()
+	// Concatenation rather than fmt: the access-check API renders one of these per denied check.
 	if d.Reason == WrongKind {
-		return fmt.Sprintf("%s acts on a %s, not on %s", scope.Name, scope.Kind, x.Entity)
+		return scope.Name + " acts on a " + scope.Kind.String() + ", not on " + x.Entity.String()
 	}
 	if d.Reason == DeniedByGuardrail {
 		return fmt.Sprintf("%s on %s is denied by %s, which no grant overrides (%d grant(s) of the principal would allow it)",
 			scope.Name, x.Entity, x.Guardrail.describe(), d.Overridden)
 	}
-	msg := fmt.Sprintf("no grant of %s on %s", scope.Name, x.Entity)
+	msg := "no grant of " + scope.Name + " on " + x.Entity.String()
 	switch d.Reason {
 	case GrantedNowhere:
 		return msg + "; the principal's role grants " + scope.Name + " nowhere"
 	case OnlyConditional:
-		return fmt.Sprintf("%s; %d conditional grant(s) of %s do not hold for it", msg, d.Conditional, scope.Name)
+		return msg + "; " + strconv.Itoa(d.Conditional) + " conditional grant(s) of " + scope.Name + " do not hold for it"
 	case OnlyElsewhere:
-		return fmt.Sprintf("%s; the role grants it only on %d other %s(s)", msg, d.Elsewhere, scope.Kind)
+		return msg + "; the role grants it only on " + strconv.Itoa(d.Elsewhere) + " other " + scope.Kind.String() + "(s)"
 	}
 	return msg
 }

@@ -20,8 +20,14 @@ var noReasons = []string{} // shared, never appended to: encodes as []
 // with the same compiled index the route guards use.
 func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req apitype.AccessCheckRequest
-	if _, err := decodeBody(r, "accessCheck", &req); err != nil {
+	body, err := readBody(r)
+	if err != nil {
 		return err
+	}
+	if !decodeAccessCheckFast(body, &req) {
+		if err := decodeJSON(body, "accessCheck", &req); err != nil {
+			return err
+		}
 	}
 	if len(req.Checks) == 0 {
 		return required("accessCheck", "checks")
@@ -45,7 +51,7 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 		resp.Results[i] = res
 	}
 	c.note = deniedChecksNote(req.Checks, resp.Results)
-	writeJSON(w, http.StatusOK, resp)
+	writeAccessCheckResponse(w, &resp)
 	return nil
 }
 
@@ -313,21 +319,21 @@ func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKin
 	} else {
 		e, err = s.ents.get(ctx, kind, ref.Project, ref.Name)
 	}
-	unread := authz.Entity{Kind: kind, ID: ref.ID}
-	if ref.ID == "" {
-		unread.Name = qualified(ref.Project, ref.Name)
+	unread := func() authz.Entity { // built only when answered blind; its tags are unknown
+		if ref.ID != "" {
+			return authz.Entity{Kind: kind, ID: ref.ID, Unknown: true}
+		}
+		return authz.Entity{Kind: kind, Name: qualified(ref.Project, ref.Name), Unknown: true}
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound) && readsEverywhere(caller, kind):
 		return authz.Entity{}, false, notFound(ref.Kind, "%s not found", describeEntityRef(ref))
 	case errors.Is(err, store.ErrNotFound):
-		unread.Unknown = true
-		return unread, true, nil
+		return unread(), true, nil
 	case err != nil:
 		return authz.Entity{}, false, err
 	case !mayRead(caller, e):
-		unread.Unknown = true
-		return unread, true, nil
+		return unread(), true, nil
 	}
 	return targetOf(e), false, nil
 }

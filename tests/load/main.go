@@ -38,7 +38,7 @@ type config struct {
 	roles, projects, stacks  int
 	envs, batch, creates     int
 	idemCreates              int
-	only, cpuprofile         string
+	only, cpuprofile, opa    string
 	seed                     uint64
 	rates                    string
 }
@@ -65,6 +65,7 @@ func main() {
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the timed phases (of this process; use with -inprocess to include the server)")
 	flag.Uint64Var(&c.seed, "seed", 1, "random seed for the generated checks")
 	flag.StringVar(&c.rates, "rates", "30000,15000", "decisions/s offered by the open-loop batch phases (batch-rate), comma-separated; empty skips")
+	flag.StringVar(&c.opa, "opa", "", "path of an `opa` binary: also measure OPA's server (opa run --server) with the same grant model in Rego, the same checks and the same load (phases opa-batch, opa-batch-rate, opa-single)")
 	flag.Parse()
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
@@ -116,6 +117,24 @@ func run(c config) error {
 	for _, m := range mism {
 		if m != "" {
 			fmt.Fprintln(os.Stderr, "  mismatch:", m)
+		}
+	}
+
+	var peer *opaServer
+	var opaBatches, opaSingles []checkSet
+	if c.opa != "" {
+		if peer, err = startOPA(c.opa, w); err != nil {
+			return err
+		}
+		defer peer.stop()
+		opaBatches, opaSingles = opaSets(batches), opaSets(singles)
+		n, bad, err := verifyOPA(ctx, newAPI(peer.url, c.org, 1), append(slices.Clip(opaBatches), opaSingles...))
+		if err != nil {
+			return fmt.Errorf("verifying OPA's decisions: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "load: OPA %s at %s: verified %d decisions against the grant model: %d mismatches\n", peer.version, peer.url, n, bad)
+		if bad > 0 {
+			return fmt.Errorf("OPA: %d decisions differ from the grant model (the policy or its data is not equivalent)", bad)
 		}
 	}
 
@@ -176,11 +195,31 @@ func run(c config) error {
 	}
 	at := slices.IndexFunc(phases, func(p phase) bool { return p.key == "batch" }) + 1
 	phases = slices.Insert(phases, at, paced...)
+	if peer != nil { // the peer last, on the same generated checks
+		o := newAPI(peer.url, c.org, c.conc)
+		var obi, osi atomic.Int64
+		opaBatch := func(ctx context.Context) (int, []byte, error) {
+			return o.send(ctx, "POST", opaPath, "", opaBatches[int(obi.Add(1))%len(opaBatches)].body)
+		}
+		name := "OPA " + peer.version + " (peer): "
+		phases = append(phases, phase{key: "opa-batch", peerOf: "batch", pid: peer.pid, name: name + fmt.Sprintf("batch of %d", c.batch), decisions: c.batch, fn: opaBatch})
+		for _, p := range paced {
+			p.key, p.peerOf, p.pid, p.name, p.fn = "opa-batch-rate", "batch-rate", peer.pid, name+strings.TrimPrefix(p.name, "access check, "), opaBatch
+			phases = append(phases, p)
+		}
+		phases = append(phases, phase{key: "opa-single", peerOf: "single", pid: peer.pid, name: name + "single check", decisions: 1, fn: func(ctx context.Context) (int, []byte, error) {
+			return o.send(ctx, "POST", opaPath, "", opaSingles[int(osi.Add(1))%len(opaSingles)].body)
+		}})
+	}
 	for _, ph := range phases {
 		if !want(ph.key) || ph.fixed && ph.count <= 0 {
 			continue
 		}
-		r, err := ph.run(ctx, c, tg.pid)
+		pid := tg.pid
+		if ph.pid != 0 {
+			pid = ph.pid
+		}
+		r, err := ph.run(ctx, c, pid)
 		if err != nil {
 			return err
 		}
@@ -212,8 +251,10 @@ func createToken(ctx context.Context, a *api, admin string, w *world, runID stri
 // phase is one measured workload: for a duration (count 0) or a number of requests.
 type phase struct {
 	key, name string
-	decisions int  // decisions per request (access checks)
-	fixed     bool // a fixed number of requests (count) instead of the duration
+	peerOf    string // a peer's phase: the key of the iamref phase it is compared with
+	pid       int    // the measured server's process, when not iamref's (a peer)
+	decisions int    // decisions per request (access checks)
+	fixed     bool   // a fixed number of requests (count) instead of the duration
 	count     int
 	rate      float64 // open loop: requests/s offered on a fixed schedule, whatever the latency
 	offered   float64 // decisions/s offered (open loop)
@@ -222,7 +263,7 @@ type phase struct {
 }
 
 type result struct {
-	name, key          string
+	name, key, peerOf  string
 	decisions          int
 	offered            float64
 	n, errors          int
@@ -252,7 +293,7 @@ func (ph phase) run(ctx context.Context, c config, serverPID int) (result, error
 	sc0, oc0, mb0 := cpuTime(serverPID), cpuTime(os.Getpid()), machineBusy()
 	start := time.Now()
 	lat, errs, first := drive(c.dur, ph.count)
-	r := result{name: ph.name, key: ph.key, decisions: ph.decisions, offered: ph.offered, elapsed: time.Since(start), errors: errs, firstErr: first}
+	r := result{name: ph.name, key: ph.key, peerOf: ph.peerOf, decisions: ph.decisions, offered: ph.offered, elapsed: time.Since(start), errors: errs, firstErr: first}
 	r.serverCPU, r.ownCPU = cpuTime(serverPID)-sc0, cpuTime(os.Getpid())-oc0
 	if mb := machineBusy() - mb0; mb > 0 {
 		other := mb - r.ownCPU

@@ -26,6 +26,9 @@ func ms(d time.Duration) string {
 }
 
 func us(d time.Duration) string {
+	if d < 100*time.Microsecond { // per-decision costs: one decimal
+		return fmt.Sprintf("%.1f µs", float64(d)/1e3)
+	}
 	if d < 10*time.Millisecond {
 		return fmt.Sprintf("%.0f µs", float64(d)/1e3)
 	}
@@ -134,6 +137,8 @@ func printReport(w io.Writer, c config, tg *target, st seedTimes, seedCPU time.D
 	fmt.Fprintln(w, "well above 0% means the row was measured on a busy machine.")
 	fmt.Fprintln(w)
 
+	printPeers(w, results)
+
 	fmt.Fprintln(w, "### Targets")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| target | measured | |")
@@ -162,5 +167,41 @@ func printReport(w io.Writer, c config, tg *target, st seedTimes, seedCPU time.D
 			fmt.Fprintf(w, "| ≥ %s token creates/s | %s (p99 %s) | %s |\n", commas(targetCreatesPerSec), num(r.rps()), ms(r.p99), mark(r.rps() >= targetCreatesPerSec))
 		}
 	}
+	fmt.Fprintln(w)
+}
+
+// printPeers compares each peer's phase with iamref's phase of the same workload in this run.
+func printPeers(w io.Writer, results []result) {
+	var rows []string
+	for _, p := range results {
+		if p.peerOf == "" {
+			continue
+		}
+		for _, r := range results {
+			if r.key != p.peerOf || r.offered != p.offered || r.n == 0 || p.n == 0 {
+				continue
+			}
+			cpu := func(x result) time.Duration { return x.serverCPU / time.Duration(x.n*x.decisions) }
+			ratio := "–"
+			if cpu(r) > 0 {
+				ratio = fmt.Sprintf("%.2f×", float64(cpu(p))/float64(cpu(r)))
+			}
+			rows = append(rows, fmt.Sprintf("| %s | %s / %s | %s / %s | %s / %s | %s |", p.name,
+				num(r.rps()*float64(r.decisions)), num(p.rps()*float64(p.decisions)),
+				ms(r.p99), ms(p.p99), us(cpu(r)), us(cpu(p)), ratio))
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "### Peer over HTTP (same checks, same load generator, answers checked equal first)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| peer workload | decisions/s iamref / peer | p99 iamref / peer | server CPU per decision iamref / peer | peer CPU ÷ iamref CPU |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+	for _, r := range rows {
+		fmt.Fprintln(w, r)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "The peer answers booleans only; iamref's answers also carry why (reasons, grounds or denial).")
 	fmt.Fprintln(w)
 }

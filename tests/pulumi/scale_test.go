@@ -3,6 +3,7 @@ package pulumi_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,7 +15,9 @@ import (
 
 // TestScale times `pulumi up` (create), an unchanged `pulumi up`, and `pulumi destroy` for a
 // program of IAMREF_PULUMI_SCALE resources (a third each Permissions, CustomRoles and tokens).
-// It is a measurement, not a timed assertion: `make bench-pulumi` runs it with 300.
+// It is a measurement, not a timed assertion: `make bench-pulumi` runs it with 300. The same
+// steps then run on the same graph against a no-op provider (tests/pulumi/noopprovider), the
+// floor of the engine and the plugin protocol, and the ratios are logged.
 func TestScale(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("IAMREF_PULUMI_SCALE"))
 	if n < 3 {
@@ -33,15 +36,43 @@ func TestScale(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(w.dir, "Pulumi.yaml"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	timed := func(label string, args ...string) {
-		start := time.Now()
-		w.must(args...)
-		t.Logf("%-28s %d resources: %s", label, n/3*3, time.Since(start).Round(10*time.Millisecond))
+	steps := [][]string{{"up", "--yes"}, {"up", "--yes", "--expect-no-changes"}, {"refresh", "--yes"}, {"destroy", "--yes"}}
+	labels := []string{"pulumi up (create)", "pulumi up (no changes)", "pulumi refresh", "pulumi destroy"}
+	timeAll := func(w *workspace, who string) []time.Duration {
+		out := make([]time.Duration, len(steps))
+		for i, args := range steps {
+			start := time.Now()
+			w.must(args...)
+			out[i] = time.Since(start)
+			t.Logf("%-8s %-24s %d resources: %s", who, labels[i], n/3*3, out[i].Round(10*time.Millisecond))
+		}
+		return out
 	}
-	timed("pulumi up (create)", "up", "--yes")
-	timed("pulumi up (no changes)", "up", "--yes", "--expect-no-changes")
-	timed("pulumi refresh", "refresh", "--yes")
-	timed("pulumi destroy", "destroy", "--yes")
+	iam := timeAll(w, "iam")
+	// The floor: the same graph (a third each, every resource referencing an output of the
+	// previous one) against a provider that does nothing, in the same run.
+	noopDir := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(noopDir, "pulumi-resource-noop"), "./tests/pulumi/noopprovider")
+	build.Dir = testserver.RepoRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the no-op provider: %v\n%s", err, out)
+	}
+	nw := newWorkspace(t, srv, "yaml")
+	b.Reset()
+	b.WriteString("name: iam-example\nruntime: yaml\nplugins:\n  providers:\n    - name: noop\n      path: " + noopDir + "\nresources:\n")
+	for i := range n / 3 {
+		fmt.Fprintf(&b, "  perm%d:\n    type: noop:index:Thing\n    properties:\n      name: perm-%d\n      scopes: [stack:read, stack:delete]\n", i, i)
+		fmt.Fprintf(&b, "  role%d:\n    type: noop:index:Thing\n    properties:\n      name: role-%d\n      refs: [\"${perm%d.thingId}\", myapp/prod, audit_logs:read]\n", i, i, i)
+		fmt.Fprintf(&b, "  token%d:\n    type: noop:index:Thing\n    properties:\n      name: token-%d\n      refs: [\"${role%d.thingId}\"]\n", i, i, i)
+	}
+	if err := os.WriteFile(filepath.Join(nw.dir, "Pulumi.yaml"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	floor := timeAll(nw, "no-op")
+	for i := range steps {
+		t.Logf("ratio    %-24s %d resources: iam %s / no-op provider %s = %.2f×", labels[i], n/3*3,
+			iam[i].Round(10*time.Millisecond), floor[i].Round(10*time.Millisecond), float64(iam[i])/float64(floor[i]))
+	}
 	if recs, toks := customRecords(t, srv); len(recs) != 0 || len(toks) != 0 {
 		t.Fatalf("left behind: %d records, %d tokens", len(recs), len(toks))
 	}

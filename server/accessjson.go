@@ -1,0 +1,337 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/internal/strictjson"
+)
+
+// The access check is the one hot route: its batches are decoded and encoded here without
+// reflection. Neither side loosens anything. The decoder accepts only bodies that the strict
+// scanner passes and that have exactly the API's shape (known keys in the API's case, strings
+// without escapes, no null); anything else goes to decodeJSON, which then accepts the same
+// value or names the problem. The encoder writes the bytes encoding/json writes
+// (TestAccessJSONMatchesEncodingJSON and FuzzAccessCheckDecode hold both to that).
+
+// decodeAccessCheckFast decodes body into req when it is a well-formed request of the plain
+// shape; false means "not decided here" (not "invalid"): the caller then uses decodeJSON.
+func decodeAccessCheckFast(body []byte, req *apitype.AccessCheckRequest) bool {
+	if sum, err := strictjson.Scan(body, nil); err != nil || sum.Null {
+		return false
+	}
+	p := fastParser{s: string(body)} // one copy; every decoded string is a slice of it
+	checks, ok := p.request()
+	if !ok {
+		return false
+	}
+	req.Checks = checks
+	return true
+}
+
+// fastParser reads a document the strict scanner already accepted (valid syntax and UTF-8,
+// no repeated key, nothing after the value), so it checks shape, not syntax.
+type fastParser struct {
+	s   string
+	pos int
+}
+
+func (p *fastParser) space() {
+	for p.pos < len(p.s) {
+		switch p.s[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+// next skips white space and consumes c when it comes next.
+func (p *fastParser) next(c byte) bool {
+	p.space()
+	if p.pos < len(p.s) && p.s[p.pos] == c {
+		p.pos++
+		return true
+	}
+	return false
+}
+
+// str reads a string without escapes (one with escapes is left to encoding/json).
+func (p *fastParser) str() (string, bool) {
+	if !p.next('"') {
+		return "", false
+	}
+	start := p.pos
+	for p.pos < len(p.s) {
+		switch p.s[p.pos] {
+		case '"':
+			p.pos++
+			return p.s[start : p.pos-1], true
+		case '\\':
+			return "", false
+		}
+		p.pos++
+	}
+	return "", false
+}
+
+// object reads {"key": value, …}, handing each key to field, which reads its value.
+func (p *fastParser) object(field func(key string) bool) bool {
+	if !p.next('{') {
+		return false
+	}
+	if p.next('}') {
+		return true
+	}
+	for {
+		key, ok := p.str()
+		if !ok || !p.next(':') || !field(key) {
+			return false
+		}
+		if p.next('}') {
+			return true
+		}
+		if !p.next(',') {
+			return false
+		}
+	}
+}
+
+func (p *fastParser) request() (checks []apitype.AccessCheck, ok bool) {
+	ok = p.object(func(key string) bool {
+		if key != "checks" || !p.next('[') {
+			return false
+		}
+		checks = make([]apitype.AccessCheck, 0, min(maxChecks+1, 1+len(p.s)/32))
+		if p.next(']') {
+			return true
+		}
+		for {
+			var c apitype.AccessCheck
+			if !p.check(&c) {
+				return false
+			}
+			checks = append(checks, c)
+			if p.next(']') {
+				return true
+			}
+			if !p.next(',') {
+				return false
+			}
+		}
+	})
+	return checks, ok
+}
+
+func (p *fastParser) check(c *apitype.AccessCheck) bool {
+	return p.object(func(key string) (ok bool) {
+		switch key {
+		case "principal":
+			c.Principal, ok = p.str()
+		case "action":
+			c.Action, ok = p.str()
+		case "entity":
+			ok = p.object(func(key string) (ok bool) {
+				switch key {
+				case "kind":
+					c.Entity.Kind, ok = p.str()
+				case "project":
+					c.Entity.Project, ok = p.str()
+				case "name":
+					c.Entity.Name, ok = p.str()
+				case "id":
+					c.Entity.ID, ok = p.str()
+				}
+				return ok
+			})
+		}
+		return ok
+	})
+}
+
+var accessBufs = sync.Pool{New: func() any { b := make([]byte, 0, accessChunk+4<<10); return &b }}
+
+// accessChunk is how much of an answer is written at once: an answer of 1,000 checks streams
+// out through one small pooled buffer instead of growing a large one per request.
+const accessChunk = 16 << 10
+
+// writeAccessCheckResponse writes resp as writeJSON would (the same bytes), in chunks.
+func writeAccessCheckResponse(w http.ResponseWriter, resp *apitype.AccessCheckResponse) {
+	bp := accessBufs.Get().(*[]byte)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	b := append((*bp)[:0], `{"results":[`...)
+	for i := range resp.Results {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendAccessResult(b, &resp.Results[i])
+		if len(b) >= accessChunk {
+			if _, err := w.Write(b); err != nil {
+				break // the client went away
+			}
+			b = b[:0]
+		}
+	}
+	b = append(b, "]}\n"...)
+	_, _ = w.Write(b)
+	if cap(b) <= 1<<20 { // a rare huge single result is not kept
+		*bp = b[:0]
+		accessBufs.Put(bp)
+	}
+}
+
+// appendAccessCheckResponse appends the JSON writeJSON sends for resp (byte for byte, without
+// the final newline).
+func appendAccessCheckResponse(b []byte, resp *apitype.AccessCheckResponse) []byte {
+	b = append(b, `{"results":[`...)
+	for i := range resp.Results {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendAccessResult(b, &resp.Results[i])
+	}
+	return append(b, "]}"...)
+}
+
+func appendAccessResult(b []byte, r *apitype.AccessCheckResult) []byte {
+	b = append(b, `{"allowed":`...)
+	b = strconv.AppendBool(b, r.Allowed)
+	b = append(b, `,"reasons":`...)
+	b = appendStrings(b, r.Reasons)
+	if len(r.Grounds) > 0 {
+		b = append(b, `,"grounds":[`...)
+		for i := range r.Grounds {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			g := &r.Grounds[i]
+			b = append(b, `{"record":`...)
+			b = appendString(b, g.Record)
+			b = append(b, `,"path":`...)
+			b = appendString(b, g.Path)
+			if len(g.Via) > 0 {
+				b = append(b, `,"via":`...)
+				b = appendStrings(b, g.Via)
+			}
+			if len(g.ViaNames) > 0 {
+				b = append(b, `,"viaNames":`...)
+				b = appendStrings(b, g.ViaNames)
+			}
+			b = append(b, `,"entity":`...)
+			b = appendString(b, g.Entity)
+			if g.Condition != "" {
+				b = append(b, `,"condition":`...)
+				b = appendString(b, g.Condition)
+			}
+			b = append(b, `,"scopes":`...)
+			b = appendStrings(b, g.Scopes)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if d := r.Denial; d != nil {
+		b = append(b, `,"denial":{"reason":`...)
+		b = appendString(b, d.Reason)
+		if d.Conditional != 0 {
+			b = append(b, `,"conditional":`...)
+			b = strconv.AppendInt(b, int64(d.Conditional), 10)
+		}
+		if d.Elsewhere != 0 {
+			b = append(b, `,"elsewhere":`...)
+			b = strconv.AppendInt(b, int64(d.Elsewhere), 10)
+		}
+		if d.Guardrail != "" {
+			b = append(b, `,"guardrail":`...)
+			b = appendString(b, d.Guardrail)
+		}
+		if d.GuardrailName != "" {
+			b = append(b, `,"guardrailName":`...)
+			b = appendString(b, d.GuardrailName)
+		}
+		if d.Overridden != 0 {
+			b = append(b, `,"overridden":`...)
+			b = strconv.AppendInt(b, int64(d.Overridden), 10)
+		}
+		b = append(b, '}')
+	}
+	if r.Error != "" {
+		b = append(b, `,"error":`...)
+		b = appendString(b, r.Error)
+	}
+	return append(b, '}')
+}
+
+func appendStrings(b []byte, ss []string) []byte {
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendString quotes s as json.Marshal does (apitype.AccessCheckResponse.MarshalJSON has
+// always sent the batch answer so): short escapes for \b \f \n \r \t, \u00XX for other control
+// bytes and for < > &, U+FFFD for invalid UTF-8, and \u2028 \u2029.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,230 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/iamref/iam/apitype"
+)
+
+// encodingJSON is what writeJSON sends for v (a response's strings are escaped by its
+// MarshalJSON, which calls json.Marshal).
+func encodingJSON(t testing.TB, v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestAccessJSONMatchesEncodingJSON(t *testing.T) {
+	tricky := "a\"b\\c<d>&e\x00\x01\x1f\b\f\n\r\t\x7f é 🙂 \u2028\u2029 \xff\xfe end"
+	tests := []struct {
+		name string
+		resp apitype.AccessCheckResponse
+	}{
+		{"nil results", apitype.AccessCheckResponse{}},
+		{"empty results", apitype.AccessCheckResponse{Results: []apitype.AccessCheckResult{}}},
+		{"denied, nil reasons", apitype.AccessCheckResponse{Results: []apitype.AccessCheckResult{{Denial: &apitype.AccessDenial{Reason: "no-grant"}}}}},
+		{"denied with counts", apitype.AccessCheckResponse{Results: []apitype.AccessCheckResult{{
+			Reasons: []string{"only conditional grants"},
+			Denial:  &apitype.AccessDenial{Reason: "only-conditional", Conditional: 3, Elsewhere: -2},
+		}}}},
+		{"error", apitype.AccessCheckResponse{Results: []apitype.AccessCheckResult{{Reasons: noReasons, Error: tricky}}}},
+		{"allowed with every ground field", apitype.AccessCheckResponse{Results: []apitype.AccessCheckResult{
+			{Allowed: true, Reasons: []string{tricky, ""}, Grounds: []apitype.AccessGround{
+				{Record: "r1", Path: "$.details.permissions[0]", Via: []string{"team:t1", "r0"}, ViaNames: []string{"team platform", "role " + tricky},
+					Entity: "s-1", Condition: `{"__type":"Condition","expr":"x<y"}`, Scopes: []string{"stack:read", "stack:write"}},
+				{Scopes: nil},
+				{Via: []string{}, ViaNames: []string{}, Scopes: []string{}},
+			}},
+			{Allowed: true, Reasons: noReasons, Grounds: []apitype.AccessGround{}},
+			{Reasons: noReasons, Denial: &apitype.AccessDenial{Reason: "wrong-kind"}},
+		}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := encodingJSON(t, tt.resp)
+			got := append(appendAccessCheckResponse(nil, &tt.resp), '\n')
+			if !bytes.Equal(got, want) {
+				t.Errorf("appendAccessCheckResponse:\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+// TestAccessJSONKnowsEveryField fails when a field is added to the access-check answer's types
+// and not to the hand-written encoder: every field, recursively, is set and compared.
+func TestAccessJSONKnowsEveryField(t *testing.T) {
+	var r apitype.AccessCheckResult
+	fillEvery(reflect.ValueOf(&r).Elem())
+	resp := apitype.AccessCheckResponse{Results: []apitype.AccessCheckResult{r, r}}
+	want := encodingJSON(t, resp)
+	if got := append(appendAccessCheckResponse(nil, &resp), '\n'); !bytes.Equal(got, want) {
+		t.Errorf("a field of the answer is missing from appendAccessResult:\n got %s\nwant %s", got, want)
+	}
+}
+
+// fillEvery sets every field of v, recursively, to a value that is not the zero value.
+func fillEvery(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("v<" + v.Type().Name())
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		v.SetInt(7)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fillEvery(v.Elem())
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+		for i := range 2 {
+			fillEvery(v.Index(i))
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fillEvery(v.Field(i))
+			}
+		}
+	default:
+		panic("fillEvery: add a case for " + v.Kind().String())
+	}
+}
+
+// Every string encodes as encoding/json encodes it.
+func FuzzAccessJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", "\"\\", "\x00\x1f\x7f", "\xff", "\u2028\u2029", "é🙂", "\xed\xa0\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendString(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("appendString(%q) = %s, encoding/json %s", s, got, want)
+		}
+	})
+}
+
+// The fast decoder decides only bodies decodeJSON accepts, with the same value; it declines
+// every other body (which decodeJSON then refuses or decodes).
+func TestAccessCheckFastDecode(t *testing.T) {
+	tests := []struct {
+		body string
+		fast bool // decided by the fast path
+	}{
+		{`{"checks":[{"principal":"t1","action":"stack:read","entity":{"kind":"stack","project":"p","name":"s"}}]}`, true},
+		{` { "checks" : [ { "action" : "org:read" } , {"entity":{"kind":"stack","id":"s-1"},"action":"stack:read"} ] } `, true},
+		{`{"checks":[]}`, true},
+		{`{}`, true},
+		{`{"checks":[{}]}`, true},
+		{`{"checks":[{"action":"stack:read","entity":{}}]}`, true},
+		{`{"checks":[{"action":"é 🙂 <&>"}]}`, true},
+		// Left to decodeJSON: it accepts these…
+		{`{"checks":[{"action":"stack\u003aread"}]}`, false},
+		{`{"checks":[{"action":"a\"b"}]}`, false},
+		// …and refuses these.
+		{``, false},
+		{`   `, false},
+		{`{"checks":null}`, false},
+		{`{"checks":[{"action":null}]}`, false},
+		{`{"Checks":[]}`, false},
+		{`{"checks":[{"Action":"org:read"}]}`, false},
+		{`{"checks":[{"action":"org:read","extra":1}]}`, false},
+		{`{"checks":[{"action":"org:read","entity":{"kind":"stack","nam":"x"}}]}`, false},
+		{`{"checks":[{"action":1}]}`, false},
+		{`{"checks":[{"action":"org:read","action":"stack:read"}]}`, false},
+		{`{"checks":{}}`, false},
+		{`{"checks":[1]}`, false},
+		{`{"checks":[{"action":"org:read"}]} {}`, false},
+		{`{"checks":[{"action":"org:read"}`, false},
+		{"{\"checks\":[{\"action\":\"\xff\"}]}", false},
+		{`[]`, false},
+		{`"checks"`, false},
+		{`{"checks":[{"principal":true}]}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			var fast apitype.AccessCheckRequest
+			decided := decodeAccessCheckFast([]byte(tt.body), &fast)
+			if decided != tt.fast {
+				t.Fatalf("decided by the fast path: %v, want %v", decided, tt.fast)
+			}
+			checkFastAgainstSlow(t, []byte(tt.body), decided, fast)
+		})
+	}
+}
+
+func checkFastAgainstSlow(t *testing.T, body []byte, decided bool, fast apitype.AccessCheckRequest) {
+	t.Helper()
+	var slow apitype.AccessCheckRequest
+	err := decodeJSON(body, "accessCheck", &slow)
+	if !decided {
+		return // decodeJSON alone answers, as before
+	}
+	if err != nil {
+		t.Fatalf("the fast path accepted a body decodeJSON refuses (%v): %q", err, body)
+	}
+	if len(fast.Checks) == 0 && len(slow.Checks) == 0 {
+		return // nil and [] are both "no checks" (refused as required)
+	}
+	if !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("fast %+v, decodeJSON %+v for %q", fast, slow, body)
+	}
+}
+
+func FuzzAccessCheckDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"checks":[{"principal":"t1","action":"stack:read","entity":{"kind":"stack","project":"p","name":"s"}}]}`,
+		`{"checks":[{"action":"org:read"},{"entity":{"kind":"stack","id":"s-1"},"action":"stack:read"}]}`,
+		`{"checks":[{"Action":"org:read"}]}`, `{"checks":null}`, `{}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var fast apitype.AccessCheckRequest
+		decided := decodeAccessCheckFast(body, &fast)
+		checkFastAgainstSlow(t, body, decided, fast)
+	})
+}
+
+// A large answer streams out in chunks with the same bytes as writeJSON, and the buffer pool
+// hands out no buffer that is still being written.
+func TestWriteAccessCheckResponseStreams(t *testing.T) {
+	for _, n := range []int{1, 99, 1000} {
+		resp := apitype.AccessCheckResponse{Results: make([]apitype.AccessCheckResult, n)}
+		for i := range resp.Results {
+			resp.Results[i] = apitype.AccessCheckResult{Allowed: i%2 == 0, Reasons: []string{strings.Repeat("reason <&> ", i%40), "r"},
+				Grounds: []apitype.AccessGround{{Record: "r", Path: "$", Scopes: []string{"stack:read"}}}}
+		}
+		want := encodingJSON(t, resp)
+		for range 2 { // the second time with a pooled buffer
+			rec := httptest.NewRecorder()
+			writeAccessCheckResponse(rec, &resp)
+			if got := rec.Body.Bytes(); !bytes.Equal(got, want) {
+				t.Fatalf("%d results: %d bytes streamed, writeJSON gives %d; first difference at %d", n, len(got), len(want), firstDiff(got, want))
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != "application/json" || rec.Code != 200 {
+				t.Fatalf("status %d, Content-Type %q", rec.Code, ct)
+			}
+		}
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
