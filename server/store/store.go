@@ -19,7 +19,21 @@ var (
 	// ErrLastHolder refuses a member change that would leave the org without any member
 	// holding the protected role (the last admin).
 	ErrLastHolder = errors.New("last member holding the protected role")
+	// ErrUnavailable is a store that cannot serve now (database unreachable or restarting,
+	// disk full or read-only): the call changed nothing and may be retried later. The server
+	// answers it with 503.
+	ErrUnavailable = errors.New("database unavailable")
 )
+
+// ChangeNotifier is implemented by stores that several server processes (replicas) share: it
+// reports the changes other processes commit, so that each process's caches drop what they
+// hold at once instead of when their TTL ends.
+type ChangeNotifier interface {
+	// Subscribe calls changed after every change another process commits to org's data, and
+	// also whenever notifications may have been missed (the listening connection was lost and
+	// is back), until ctx ends. changed must not block long.
+	Subscribe(ctx context.Context, org string, changed func())
+}
 
 // Org is an organization. Phase 1 serves one org per server, but every row is keyed by org.
 type Org struct {
