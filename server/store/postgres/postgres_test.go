@@ -13,7 +13,6 @@ import (
 	"github.com/iamref/iam/server/store/storetest"
 )
 
-
 func open(t *testing.T, pg *testpg.Server) *DB {
 	t.Helper()
 	db, err := Open(pg.NewDatabase(t))
