@@ -35,6 +35,8 @@ type Server struct {
 	DBPath     string
 	Client     *client.Client // authenticated with AdminToken
 	API        *server.Server // nil for StartBinary
+	LogPath    string         // the binary's log (StartBinary)
+	kill       func()
 }
 
 // Options adjust Start.
@@ -140,26 +142,58 @@ func FreeAddr(t testing.TB) string {
 // IAM_BOOTSTRAP_TOKEN set to AdminToken. Its stderr is kept in dir/server.log.
 func StartBinary(t testing.TB, bin, dir string) *Server {
 	t.Helper()
+	return StartBinaryWith(t, bin, dir, BinaryOptions{})
+}
+
+// BinaryOptions adjust StartBinaryWith.
+type BinaryOptions struct {
+	// DB is --db: a SQLite file (dir/iam.db when "") or a PostgreSQL URL (replicas share one).
+	DB string
+	// Log is the log file's name in dir; server.log when "".
+	Log string
+	// FileSizeLimit, when > 0, is the largest file the process may write, in bytes (RLIMIT_FSIZE,
+	// set through the shell's ulimit): writes past it fail with EFBIG, as on a full disk.
+	FileSizeLimit int64
+}
+
+// StartBinaryWith is StartBinary with options. The returned Server's Kill ends the process
+// with SIGKILL.
+func StartBinaryWith(t testing.TB, bin, dir string, o BinaryOptions) *Server {
+	t.Helper()
 	addr := FreeAddr(t)
-	db := filepath.Join(dir, "iam.db")
-	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	db := o.DB
+	if db == "" {
+		db = filepath.Join(dir, "iam.db")
+	}
+	if o.Log == "" {
+		o.Log = "server.log"
+	}
+	logPath := filepath.Join(dir, o.Log)
+	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", db, "--org", "acme")
+	args := []string{"serve", "--addr", addr, "--db", db, "--org", "acme"}
+	cmd := exec.Command(bin, args...)
+	if o.FileSizeLimit > 0 {
+		// ulimit -f counts 512-byte blocks.
+		script := fmt.Sprintf(`ulimit -f %d && exec "$0" "$@"`, (o.FileSizeLimit+511)/512)
+		cmd = exec.Command("sh", append([]string{"-c", script, bin}, args...)...)
+	}
 	cmd.Env = append(os.Environ(), "IAM_BOOTSTRAP_TOKEN="+AdminToken)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
+	waited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(waited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _, _ = cmd.Process.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-waited:
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
+			<-waited
 		}
 		logf.Close()
 	})
@@ -173,13 +207,32 @@ func StartBinary(t testing.TB, bin, dir string) *Server {
 				break
 			}
 		}
+		select {
+		case <-waited:
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("iam-server exited before becoming healthy:\n%s", log)
+		default:
+		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+			log, _ := os.ReadFile(logPath)
 			t.Fatalf("iam-server did not become healthy: %v\n%s", err, log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return finish(t, &Server{URL: url, Org: "acme", AdminToken: AdminToken, DBPath: db})
+	s := finish(t, &Server{URL: url, Org: "acme", AdminToken: AdminToken, DBPath: db, LogPath: logPath})
+	s.kill = func() {
+		_ = cmd.Process.Kill()
+		<-waited
+	}
+	return s
+}
+
+// Kill ends a server started by StartBinaryWith at once (SIGKILL, as a crash) and waits for it.
+func (s *Server) Kill() {
+	if s.kill == nil {
+		panic("testserver: Kill of a server not started by StartBinaryWith")
+	}
+	s.kill()
 }
 
 // BinaryPath finds a built binary: $IAMREF_BIN/<name>, else <repo>/bin/<name>. Tests that

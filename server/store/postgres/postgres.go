@@ -90,6 +90,16 @@ func where(cfg *pgx.ConnConfig) string {
 	return fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
 }
 
+// Describe names the database of a connection string for logs and messages: user, host, port
+// and database, never the password.
+func Describe(url string) string {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	return "postgres://" + where(cfg)
+}
+
 // redact keeps a connection string's password out of a parse error.
 func redact(err error) string {
 	return "cannot parse the connection string (expected postgres://user:password@host:port/database?sslmode=…): " +
