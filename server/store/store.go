@@ -23,7 +23,15 @@ var (
 	// disk full or read-only): the call changed nothing and may be retried later. The server
 	// answers it with 503.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrKeyReserved fails a mutation that carries an idempotency reservation
+	// (MutationAudit.Reserve) whose key another request has already used.
+	ErrKeyReserved = errors.New("idempotency key already used")
 )
+
+// IdempotentPending is the Status of an idempotency entry that a mutation reserved in its own
+// transaction (MutationAudit.Reserve) and whose answer PutIdempotent has not stored yet: the
+// create was carried out; if the answer never comes (the process died), it is lost.
+const IdempotentPending = 0
 
 // ChangeNotifier is implemented by stores that several server processes (replicas) share: it
 // reports the changes other processes commit, so that each process's caches drop what they
@@ -360,8 +368,9 @@ type Store interface {
 	// PruneAudit deletes the org's audit events older than before and says how many.
 	PruneAudit(ctx context.Context, org string, before time.Time) (int64, error)
 
-	// PutIdempotent stores v unless (Org, Principal, Key) exists; then it stores nothing and
-	// returns the existing entry with found=true.
+	// PutIdempotent stores v unless (Org, Principal, Key) exists with an answer; then it stores
+	// nothing and returns the existing entry with found=true. A pending entry (Status
+	// IdempotentPending, as reserved with a mutation) is replaced by v.
 	PutIdempotent(ctx context.Context, v Idempotent) (existing Idempotent, found bool, err error)
 	GetIdempotent(ctx context.Context, org, principal, key string) (Idempotent, error)
 	// PruneIdempotent deletes entries created before the cutoff.

@@ -256,7 +256,7 @@ func inTx(ctx context.Context, p *pool, fn func(*txn) error) error {
 const changesChannel = "iamref_changes"
 
 // mutate runs fn in a transaction together with the context's pending mutation audit record
-// (store.MutationAudit), if any, and a notification to the other replicas that org's data
+// (store.MutationAudit) and idempotency reservation, if any, and a notification to the other replicas that org's data
 // changed: all commit or none does.
 func (db *DB) mutate(ctx context.Context, org string, fn func(*txn) error) error {
 	m := store.AuditOf(ctx)
@@ -268,6 +268,11 @@ func (db *DB) mutate(ctx context.Context, org string, fn func(*txn) error) error
 		if claimed {
 			if err := appendAudit(ctx, tx, ev); err != nil {
 				return err
+			}
+			if v := m.Reservation(); v != nil {
+				if err := reserveIdempotent(ctx, tx, *v); err != nil {
+					return err
+				}
 			}
 		}
 		_, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, changesChannel, db.instance+" "+org)

@@ -217,7 +217,12 @@ func (db *DB) mutate(ctx context.Context, fn func(*sql.Tx) error) error {
 			return err
 		}
 		if claimed {
-			return appendAudit(ctx, tx, ev)
+			if err := appendAudit(ctx, tx, ev); err != nil {
+				return err
+			}
+			if v := m.Reservation(); v != nil {
+				return reserveIdempotent(ctx, tx, *v)
+			}
 		}
 		return nil
 	})

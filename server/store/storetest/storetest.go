@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuditMaxField", testAuditMaxField},
 		{"Idempotency", testIdempotency},
 		{"PruneIdempotent", testPruneIdempotent},
+		{"IdempotencyReservation", testIdempotencyReservation},
 		{"Times", testTimes},
 		{"ConcurrentTokenName", testConcurrentTokenName},
 		{"ConcurrentRecordUpdate", testConcurrentRecordUpdate},
