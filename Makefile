@@ -58,7 +58,10 @@ prereqs:
 	         "git:check-gen's comparison with the committed files"; do \
 		cmd=$${t%%:*}; why=$${t#*:}; \
 		if ! command -v $$cmd >/dev/null; then echo "prereqs: $$cmd not found on PATH (needed for $$why)"; missing=1; fi; \
-	done; exit $$missing
+	done; \
+	if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "prereqs: PostgreSQL's initdb not found on PATH or under /usr/lib/postgresql/*/bin (needed for the PostgreSQL and replica tests; Debian: apt-get install postgresql)"; missing=1; \
+	fi; exit $$missing
 
 # Unit and in-process integration tests (the server over HTTP in-process, the client against
 # it): every package but tests/, under -short, so tests that need built binaries skip.
