@@ -191,6 +191,14 @@ func (s *Server) URL(db string) string {
 // NewDatabase creates an empty database and returns its URL.
 func (s *Server) NewDatabase(t testing.TB) string {
 	t.Helper()
+	return s.NewDatabaseWith(t, "")
+}
+
+// NewDatabaseWith creates an empty database with extra CREATE DATABASE options (such as
+// "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'", a collation other than the
+// cluster's C) and returns its URL.
+func (s *Server) NewDatabaseWith(t testing.TB, options string) string {
+	t.Helper()
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), s.dbCount.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -199,7 +207,7 @@ func (s *Server) NewDatabase(t testing.TB) string {
 		t.Fatalf("connect to PostgreSQL: %v", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" "+options); err != nil {
 		t.Fatalf("create database: %v", err)
 	}
 	return s.URL(name)

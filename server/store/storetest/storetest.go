@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EntityTags", testEntityTags},
 		{"DeleteEntity", testDeleteEntity},
 		{"Pages", testPages},
+		{"ByteOrder", testByteOrder},
 		{"Audit", testAudit},
 		{"MutationAudit", testMutationAudit},
 		{"PruneAudit", testPruneAudit},
