@@ -255,6 +255,10 @@ func inTx(ctx context.Context, p *pool, fn func(*txn) error) error {
 // "<instance> <org>".
 const changesChannel = "iamref_changes"
 
+// quiet, as mutate's org, sends no notification: for frequent writes that change nothing a
+// server caches (an update's events, its lease, its checkpoints).
+const quiet = ""
+
 // mutate runs fn in a transaction together with the context's pending mutation audit record
 // (store.MutationAudit) and idempotency reservation, if any, and a notification to the other replicas that org's data
 // changed: all commit or none does.
@@ -274,6 +278,9 @@ func (db *DB) mutate(ctx context.Context, org string, fn func(*txn) error) error
 					return err
 				}
 			}
+		}
+		if org == quiet {
+			return nil
 		}
 		_, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, changesChannel, db.instance+" "+org)
 		return err
