@@ -6,11 +6,13 @@
 package replicas
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
 	"slices"
 	"sort"
 	"strings"
@@ -267,4 +269,27 @@ func tokenNames(t *testing.T, c *client.Client, prefix string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestUnreachableDatabase: a server pointed at a PostgreSQL that is not there stops at once
+// with a message naming the database, never its password.
+func TestUnreachableDatabase(t *testing.T) {
+	bin := testserver.BinaryPath(t, "iam-server")
+	port := strings.TrimPrefix(testserver.FreeAddr(t), "127.0.0.1:")
+	url := "postgres://iam:hunter2@127.0.0.1:" + port + "/iam?sslmode=disable"
+	start := time.Now()
+	out, err := exec.Command(bin, "serve", "--addr", testserver.FreeAddr(t), "--db", url, "--org", org).CombinedOutput()
+	if err == nil {
+		t.Fatalf("the server started without its database:\n%s", out)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("giving up took %v", d)
+	}
+	if strings.Contains(string(out), "hunter2") {
+		t.Errorf("the output shows the password:\n%s", out)
+	}
+	if !strings.Contains(string(out), "iam@127.0.0.1:"+port+"/iam") {
+		t.Errorf("the output does not name the database:\n%s", out)
+	}
+	t.Logf("%s", bytes.TrimSpace(out))
 }

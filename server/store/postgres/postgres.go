@@ -74,6 +74,11 @@ func Open(url string) (*DB, error) {
 	db.r = db.w
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	if err := sdb.PingContext(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open postgres store %s: cannot connect (is PostgreSQL running there, and are the host, port, user, password and database of the URL right?): %w",
+			where(cfg), classify(err))
+	}
 	ms, err := migrations()
 	if err == nil {
 		err = db.migrate(ctx, ms)
