@@ -64,15 +64,12 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, c *call, resourc
 			RequestHash: reqHash[:], Created: s.now().UTC()})
 	}
 	status, out, err := do()
-	if errors.Is(err, store.ErrKeyReserved) {
-		// Another replica ran this key's request first and committed: answer as it did.
-		prev, gerr := s.st.GetIdempotent(r.Context(), s.org.Name, c.principal.token.ID, key)
-		if gerr != nil {
-			return gerr
-		}
-		return s.replay(w, r, c, key, reqHash[:], prev)
-	}
 	if err != nil {
+		// ErrKeyReserved, or a refusal caused by the object the winner created (a name now
+		// taken): another replica ran this key's request first and committed. Answer as it did.
+		if prev, gerr := s.st.GetIdempotent(r.Context(), s.org.Name, c.principal.token.ID, key); gerr == nil {
+			return s.replay(w, r, c, key, reqHash[:], prev)
+		}
 		return err // failures are not remembered: the retry runs again
 	}
 	plain, err := json.Marshal(out)

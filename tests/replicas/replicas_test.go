@@ -293,3 +293,37 @@ func TestUnreachableDatabase(t *testing.T) {
 	}
 	t.Logf("%s", bytes.TrimSpace(out))
 }
+
+// TestSameKeyConcurrentlyOnTwoReplicas sends each create twice at the same moment, once to
+// each replica, with one Idempotency-Key: one of them carries it out, the other waits for its
+// answer and replays it (same token, same value); one token per key is stored.
+func TestSameKeyConcurrentlyOnTwoReplicas(t *testing.T) {
+	c := startCluster(t, 2)
+	a, b := c.replicas[0], c.replicas[1]
+	const keys = 20
+	type answer struct {
+		resp *apitype.CreateTokenResponse
+		err  error
+	}
+	for i := range keys {
+		ctx := client.WithIdempotencyKey(context.Background(), fmt.Sprintf("5b0c7e1a-0000-4000-8000-%012d", i))
+		req := apitype.CreateOrgTokenRequest{Name: fmt.Sprint("same-", i), Admin: true}
+		answers := make(chan answer, 2)
+		for _, s := range []*testserver.Server{a, b} {
+			go func() {
+				r, err := s.Client.CreateToken(ctx, org, req)
+				answers <- answer{r, err}
+			}()
+		}
+		x, y := <-answers, <-answers
+		if x.err != nil || y.err != nil {
+			t.Fatalf("key %d: %v / %v", i, x.err, y.err)
+		}
+		if x.resp.ID != y.resp.ID || x.resp.TokenValue != y.resp.TokenValue {
+			t.Errorf("key %d: the replicas answered tokens %s and %s, want one", i, x.resp.ID, y.resp.ID)
+		}
+	}
+	if n := len(tokenNames(t, a.Client, "same-")); n != keys {
+		t.Errorf("%d tokens stored for %d keys, want one each", n, keys)
+	}
+}

@@ -271,17 +271,19 @@ func (db *DB) mutate(ctx context.Context, org string, fn func(*txn) error) error
 	m := store.AuditOf(ctx)
 	ev, claimed := m.Claim()
 	err := inTx(ctx, db.w, func(tx *txn) error {
+		// The key first: a concurrent request with the same key (on another replica) waits
+		// here for this one and then fails with ErrKeyReserved, before any write of its own.
+		if v := m.Reservation(); claimed && v != nil {
+			if err := reserveIdempotent(ctx, tx, *v); err != nil {
+				return err
+			}
+		}
 		if err := fn(tx); err != nil {
 			return err
 		}
 		if claimed {
 			if err := appendAudit(ctx, tx, ev); err != nil {
 				return err
-			}
-			if v := m.Reservation(); v != nil {
-				if err := reserveIdempotent(ctx, tx, *v); err != nil {
-					return err
-				}
 			}
 		}
 		if org == quiet {

@@ -213,15 +213,19 @@ func (db *DB) mutate(ctx context.Context, fn func(*sql.Tx) error) error {
 	m := store.AuditOf(ctx)
 	ev, claimed := m.Claim()
 	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
+		// The key first: a concurrent request with the same key (on another replica) waits
+		// here for this one and then fails with ErrKeyReserved, before any write of its own.
+		if v := m.Reservation(); claimed && v != nil {
+			if err := reserveIdempotent(ctx, tx, *v); err != nil {
+				return err
+			}
+		}
 		if err := fn(tx); err != nil {
 			return err
 		}
 		if claimed {
 			if err := appendAudit(ctx, tx, ev); err != nil {
 				return err
-			}
-			if v := m.Reservation(); v != nil {
-				return reserveIdempotent(ctx, tx, *v)
 			}
 		}
 		return nil
