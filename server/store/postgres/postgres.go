@@ -152,14 +152,18 @@ const migrationLock = 0x1a3_2ef_0001
 // migrate applies the migrations (versions 1…len(ms)) the database lacks, each in its own
 // transaction holding the migration lock, and records them in schema_migrations.
 func (db *DB) migrate(ctx context.Context, ms []migration) error {
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER NOT NULL PRIMARY KEY,
-		applied_at BIGINT  NOT NULL
-	)`); err != nil {
-		var pe *pgconn.PgError // two processes creating it at once: one wins, the other sees it
-		if !errors.As(err, &pe) || pe.Code != "23505" {
-			return fmt.Errorf("create schema_migrations: %w", err)
+	err := inTx(ctx, db.w, func(tx *txn) error {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(migrationLock)); err != nil {
+			return err
 		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    INTEGER NOT NULL PRIMARY KEY,
+			applied_at BIGINT  NOT NULL
+		)`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	for _, m := range ms {
 		err := inTx(ctx, db.w, func(tx *txn) error {
