@@ -11,7 +11,7 @@ VERSION      ?= 0.1.0
 COMMIT       ?= $(shell c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; })
 LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION) -X github.com/iamref/iam/internal/version.Commit=$(COMMIT)
 
-.PHONY: all build tools prereqs test test-unit test-e2e fuzz test-fuzz test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-dotnet check-sdk-python docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean release-snapshot release-check
+.PHONY: all build tools prereqs test test-unit test-e2e fuzz test-fuzz test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-dotnet check-sdk-python docs check-docs demo bench bench-authz bench-load bench-pulumi lint fmt clean release-snapshot release-check chromium screenshots bench-backend
 
 # Builds the binaries into bin/.
 all: build
@@ -55,13 +55,28 @@ prereqs:
 	@missing=0; \
 	for t in "terraform:the Terraform provider's acceptance tests and examples/terraform" \
 	         "npm:type-checking sdk/nodejs and examples/typescript" \
-	         "git:check-gen's comparison with the committed files"; do \
+	         "git:check-gen's comparison with the committed files" \
+	         "jq:the steps of examples/github-actions-oidc's workflow (tests/ghactions)"; do \
 		cmd=$${t%%:*}; why=$${t#*:}; \
 		if ! command -v $$cmd >/dev/null; then echo "prereqs: $$cmd not found on PATH (needed for $$why)"; missing=1; fi; \
 	done; \
 	if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "prereqs: PostgreSQL's initdb not found on PATH or under /usr/lib/postgresql/*/bin (needed for the PostgreSQL and replica tests; Debian: apt-get install postgresql)"; missing=1; \
 	fi; exit $$missing
+
+# Debian's chromium, for the console's browser test (tests/console): installed with apt-get when
+# /usr/bin/chromium is missing (CI runs as root on Debian); nothing to do when it is there or
+# IAMREF_CHROMIUM names another browser binary.
+chromium:
+	@if [ -n "$$IAMREF_CHROMIUM" ] || [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "chromium: /usr/bin/chromium is missing: run 'sudo apt-get install -y chromium' (or set IAMREF_CHROMIUM)"; exit 1; fi; \
+	echo "chromium: installing Debian's chromium package"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+# The console's screenshots in docs/screenshots (README section "Console"), taken by the
+# browser test.
+screenshots: chromium
+	IAMREF_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run TestConsole ./tests/console/
 
 # Unit and in-process integration tests (the server over HTTP in-process, the client against
 # it): every package but tests/, under -short, so tests that need built binaries skip.
@@ -75,7 +90,7 @@ test-unit:
 # elsewhere that start bin/iam-server (named TestBinary*).
 # IAMREF_REQUIRE_BINARIES turns a missing binary into a failure instead of a skip.
 E2E_ENV := IAMREF_REQUIRE_BINARIES=1 TF_ACC=1 TF_ACC_TERRAFORM_PATH="$$(command -v terraform)" CHECKPOINT_DISABLE=1 PATH="$(TOOLS_BIN):$$PATH"
-test-e2e: build tools
+test-e2e: build tools chromium
 	$(E2E_ENV) $(GO) test -count=1 -timeout 30m ./tests/... ./provider/terraform/...
 	$(E2E_ENV) $(GO) test -count=1 -timeout 10m -run 'TestBinary' ./server/... ./cmd/...
 	$(E2E_ENV) $(GO) test -count=1 -timeout 10m ./internal/testpg/ ./server/store/postgres/
@@ -238,6 +253,11 @@ demo: build tools
 # Wall time of pulumi up / refresh / destroy for a 300-resource program (a measurement).
 bench-pulumi: build tools
 	IAMREF_PULUMI_SCALE=300 $(GO) test -count=1 -v -run TestScale ./tests/pulumi/ | grep -E 'resources:|PASS|FAIL'
+
+# Wall time of pulumi up / unchanged up / destroy of a 300-resource program with the iamref
+# server as the state backend, against Pulumi's file backend in the same run (a measurement).
+bench-backend: build tools
+	IAMREF_PULUMI_SCALE=300 $(GO) test -count=1 -v -run TestBackendScale ./tests/backend/ | grep -E 'resources:|PASS|FAIL'
 
 # Formats every Go file but the generated SDK.
 fmt:

@@ -7,6 +7,14 @@ import "encoding/json"
 type CreateStackRequest struct {
 	StackName string            `json:"stackName"`
 	Tags      map[string]string `json:"tags,omitempty"`
+	// State is the initial state the Pulumi CLI sends with a stack of its own secrets provider
+	// (`pulumi stack init --secrets-provider passphrase`): the stack's version 1. Teams, Config
+	// and CreateManagedEnvironment are fields the CLI may send too (`--teams`, …); this server
+	// refuses each when set, naming the alternative.
+	Teams                    []string       `json:"teams,omitempty"`
+	State                    map[string]any `json:"state,omitempty"`
+	Config                   map[string]any `json:"config,omitempty"`
+	CreateManagedEnvironment bool           `json:"createManagedEnvironment,omitempty"`
 }
 
 // Stack is the body of GET /api/stacks/{org}/{project}/{stack} (Pulumi's Stack). ID is the

@@ -219,6 +219,10 @@ func jsonKind(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
+// Suggest is "; did you mean X?" for the valid name closest to got, if any is close, and ""
+// otherwise: the closest-match hint of every "unknown name" error.
+func Suggest(got string, valid []string) string { return suggest(got, valid) }
+
 // suggest is "; did you mean X?" for the valid name closest to got, if any is close.
 func suggest(got string, valid []string) string {
 	best, bestD := "", 1<<30

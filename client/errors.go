@@ -28,6 +28,9 @@ type APIError struct {
 	Errors     []apitype.FieldError
 	Method     string
 	Path       string // escaped request path, without the query
+	// OAuthError is the RFC 6749 §5.2 error code of an OAuth endpoint's refusal (e.g.
+	// "invalid_grant"), whose description is then Message; "" for other answers.
+	OAuthError string
 }
 
 // Error reads like
@@ -68,6 +71,14 @@ func newAPIError(method, path string, resp *http.Response) *APIError {
 	var body apitype.ErrorResponse
 	if json.Unmarshal(data, &body) == nil && (body.Message != "" || body.Code != 0 || len(body.Errors) > 0) {
 		e.Code, e.Message, e.Errors = body.Code, body.Message, body.Errors
+		return e
+	}
+	var oauth apitype.OAuthErrorResponse
+	if resp.StatusCode >= 400 && resp.StatusCode < 500 && json.Unmarshal(data, &oauth) == nil && oauth.Error != "" {
+		e.Code, e.OAuthError, e.Message = resp.StatusCode, oauth.Error, oauth.Error
+		if oauth.ErrorDescription != "" {
+			e.Message += ": " + oauth.ErrorDescription
+		}
 		return e
 	}
 	e.Code = resp.StatusCode

@@ -52,6 +52,14 @@ func TestAPIErrorDecoding(t *testing.T) {
 			wantString:  `POST /api/orgs/acme/roles: 409 Conflict: role "ops" already exists`,
 		},
 		{
+			name:        "RFC 6749 error body",
+			status:      400,
+			body:        `{"error":"invalid_grant","error_description":"the subject token was refused; the server's audit log says why"}`,
+			wantCode:    400,
+			wantMessage: `invalid_grant: the subject token was refused; the server's audit log says why`,
+			wantString:  `POST /api/orgs/acme/roles: 400 Bad Request: invalid_grant: the subject token was refused; the server's audit log says why`,
+		},
+		{
 			name:        "plain text body",
 			status:      502,
 			body:        "bad gateway\n",

@@ -77,6 +77,44 @@ func TestRoutes(t *testing.T) {
 			}},
 		{name: "ListTokens", call: func(c *Client) (any, error) { return c.ListTokens(ctx, "acme", apitype.TokenFilterAll) },
 			answer: `{"tokens":[]}`, method: "GET", path: "/api/orgs/acme/tokens", query: "filter=all"},
+		{name: "ListOIDCIssuers", call: func(c *Client) (any, error) { return c.ListOIDCIssuers(ctx, "acme") },
+			answer: `{"oidcIssuers":[{"id":"i1","name":"gh","thumbprints":[]}]}`, method: "GET", path: "/api/orgs/acme/oidc/issuers",
+			check: func(t *testing.T, got any) {
+				if is := got.([]apitype.Issuer); len(is) != 1 || is[0].Name != "gh" {
+					t.Errorf("issuers %+v", is)
+				}
+			}},
+		{name: "CreateOIDCIssuer", call: func(c *Client) (any, error) {
+			return c.CreateOIDCIssuer(ctx, "acme", apitype.RegisterIssuerRequest{Name: "gh", URL: "https://token.actions.githubusercontent.com", MaxExpiration: 3600})
+		}, method: "POST", path: "/api/orgs/acme/oidc/issuers",
+			body: `{"name":"gh","url":"https://token.actions.githubusercontent.com","maxExpiration":3600}`},
+		{name: "GetOIDCIssuer", call: func(c *Client) (any, error) { return c.GetOIDCIssuer(ctx, "acme", "i1") },
+			method: "GET", path: "/api/orgs/acme/oidc/issuers/i1"},
+		{name: "UpdateOIDCIssuer", call: func(c *Client) (any, error) {
+			return c.UpdateOIDCIssuer(ctx, "acme", "i1", apitype.UpdateIssuerRequest{Name: "gh2", MaxExpiration: new(int64(60))})
+		}, method: "PATCH", path: "/api/orgs/acme/oidc/issuers/i1", body: `{"name":"gh2","maxExpiration":60}`},
+		{name: "DeleteOIDCIssuer", call: func(c *Client) (any, error) { return nil, c.DeleteOIDCIssuer(ctx, "acme", "i1") },
+			method: "DELETE", path: "/api/orgs/acme/oidc/issuers/i1"},
+		{name: "RegenerateThumbprints", call: func(c *Client) (any, error) { return c.RegenerateThumbprints(ctx, "acme", "i1") },
+			method: "POST", path: "/api/orgs/acme/oidc/issuers/i1/regenerate-thumbprints"},
+		{name: "GetAuthPolicyForIssuer", call: func(c *Client) (any, error) { return c.GetAuthPolicyForIssuer(ctx, "acme", "i1") },
+			method: "GET", path: "/api/orgs/acme/auth/policies/oidcissuers/i1"},
+		{name: "UpdateAuthPolicy", call: func(c *Client) (any, error) {
+			return c.UpdateAuthPolicy(ctx, "acme", "p1", apitype.UpdateAuthPolicyRequest{Policies: []apitype.AuthPolicyDefinition{
+				{Decision: "allow", TokenType: "organization", RoleID: "r1", Rules: map[string]string{"sub": "repo:acme/*"}}}})
+		}, method: "PATCH", path: "/api/orgs/acme/auth/policies/p1",
+			body: `{"policies":[{"decision":"allow","tokenType":"organization","roleID":"r1","rules":{"sub":"repo:acme/*"}}]}`},
+		{name: "ExchangeToken", call: func(c *Client) (any, error) {
+			return c.ExchangeToken(ctx, apitype.TokenExchangeRequest{GrantType: apitype.GrantTypeTokenExchange, Audience: "urn:pulumi:org:acme",
+				SubjectToken: "jwt", SubjectTokenType: apitype.SubjectTokenTypeIDToken, RequestedTokenType: apitype.RequestedTokenType("organization")})
+		}, answer: `{"access_token":"pul-x","issued_token_type":"urn:pulumi:token-type:access_token:organization","token_type":"token","expires_in":7200}`,
+			method: "POST", path: "/api/oauth/token",
+			body: `{"grant_type":"urn:ietf:params:oauth:grant-type:token-exchange","audience":"urn:pulumi:org:acme","subject_token":"jwt","subject_token_type":"urn:ietf:params:oauth:token-type:id_token","requested_token_type":"urn:pulumi:token-type:access_token:organization"}`,
+			check: func(t *testing.T, got any) {
+				if r := got.(*apitype.TokenExchangeResponse); r.AccessToken != "pul-x" || r.ExpiresIn != 7200 {
+					t.Errorf("exchange %+v", r)
+				}
+			}},
 		{name: "ListTokens default filter", call: func(c *Client) (any, error) { return c.ListTokens(ctx, "acme", "") },
 			answer: `{"tokens":[]}`, method: "GET", path: "/api/orgs/acme/tokens"},
 		{name: "DeleteToken", call: func(c *Client) (any, error) { return nil, c.DeleteToken(ctx, "acme", "t1") },

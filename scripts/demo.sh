@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make demo: start iam-server on loopback with a fresh database, `pulumi up` the YAML example
 # (a Permission, a CustomRole bound to myapp/prod, a CI token), then show what the issued
-# token may and may not do. Everything lives in a temporary folder and is removed at the end.
+# token may and may not do: API calls, and `pulumi up` through the server as state backend
+# (allowed on myapp/prod, refused on myapp/dev). Everything lives in a temporary folder and is
+# removed at the end.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$root/bin
@@ -74,6 +76,26 @@ api POST /api/orgs/acme/access/check "{\"checks\":[
   {\"principal\":\"$tokid\",\"action\":\"stack:delete\",\"entity\":{\"kind\":\"stack\",\"project\":\"myapp\",\"name\":\"dev\"}},
   {\"principal\":\"$tokid\",\"action\":\"environment:open\",\"entity\":{\"kind\":\"environment\",\"project\":\"myapp\",\"name\":\"prod\"}},
   {\"principal\":\"$tokid\",\"action\":\"org_token:create\"}]}" | sed 's/},{/},\n {/g'; echo
+
+step "The CI token runs pulumi up with the server as its state backend"
+app=$work/app
+mkdir -p "$app"
+cp "$root/examples/github-actions/app/Pulumi.yaml" "$app/"
+( # the CI token's own session: another PULUMI_HOME, logged in to the server
+  export PULUMI_HOME=$work/ci-home PULUMI_BACKEND_URL=$url PULUMI_ACCESS_TOKEN=$token
+  unset PULUMI_CONFIG_PASSPHRASE
+  cd "$app"
+  pulumi config set commit demo --stack acme/myapp/prod 2>/dev/null
+  if pulumi up --yes --non-interactive --stack acme/myapp/prod >"$work/up-prod.log" 2>&1; then
+    echo "pulumi up acme/myapp/prod -> allowed: $(grep -E 'created|unchanged' "$work/up-prod.log" | tail -1 | sed 's/^ *//')"
+  else
+    echo "pulumi up acme/myapp/prod -> FAILED"; cat "$work/up-prod.log"; exit 1
+  fi
+  if pulumi up --yes --non-interactive --stack acme/myapp/dev >"$work/up-dev.log" 2>&1; then
+    echo "pulumi up acme/myapp/dev -> allowed (unexpected)"; exit 1
+  fi
+  echo "pulumi up acme/myapp/dev  -> refused: $(grep -o '\[403\].*' "$work/up-dev.log" | head -1)"
+)
 
 step "pulumi destroy"
 pulumi destroy --yes --non-interactive >/dev/null && echo "destroyed; the token is revoked:"

@@ -30,7 +30,7 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 		return invalid("accessCheck", "checks", "%d checks; at most %d per request", len(req.Checks), maxChecks)
 	}
 	resp := apitype.AccessCheckResponse{Results: make([]apitype.AccessCheckResult, len(req.Checks))}
-	ac := &accessChecker{s: s, ctx: r.Context(), principals: map[string]*authz.Index{"": c.principal.index, c.principal.token.ID: c.principal.index}}
+	ac := &accessChecker{s: s, ctx: r.Context(), principals: map[string]*authz.Index{"": c.principal.index, c.principal.token.ID: c.principal.index}, callerID: c.principal.token.ID}
 	for i, chk := range req.Checks {
 		res, err := ac.check(chk)
 		if ae := (*apiError)(nil); errors.As(err, &ae) {
@@ -83,6 +83,7 @@ type accessChecker struct {
 	s          *Server
 	ctx        context.Context
 	principals map[string]*authz.Index // by principal as sent (token ID, user:<login>, team:<name>); "" is the caller
+	callerID   string                  // the calling token's ID, whose scope use is counted
 	names      map[string]string       // viaNames: record or team key → name
 }
 
@@ -140,6 +141,9 @@ func (ac *accessChecker) other(principal string) (*authz.Index, error) {
 	caller := ac.principals[""]
 	needs := func(sc authz.Scope, what string) error {
 		if caller.Decide(sc.ID, authz.OrgEntity) == authz.Allowed {
+			if ac.callerID != "" {
+				ac.s.scopes.add(ac.callerID, sc, ac.s.now().Unix()) // used (least privilege counts it)
+			}
 			return nil
 		}
 		return errorf(http.StatusForbidden, "principal: checking %s access also needs %s", what, sc.Name)

@@ -8,6 +8,9 @@ import (
 
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/internal/testoidc"
+	"github.com/iamref/iam/internal/testserver"
+	"github.com/iamref/iam/server"
 )
 
 // TestAuditLog: every mutation and every denial (401 and 403) is recorded with the token,
@@ -166,7 +169,9 @@ func btoi(b bool) int {
 // A new mutating route without a row here fails the test.
 func TestEveryMutationIsAudited(t *testing.T) {
 	t.Parallel()
-	h := start(t)
+	idp := testoidc.Discovery(t)
+	h := start(t, testserver.Options{Config: func(c *server.Config) { c.OIDCRootCAs = idp.CertPool }})
+	_, staticPolicy := h.registerStatic("static", testoidc.Static(t, "https://static.example"))
 	h.stack("p", "s", nil)
 	h.env("p", "e")
 	h.account("acct", nil)
@@ -212,10 +217,31 @@ func TestEveryMutationIsAudited(t *testing.T) {
 		{method: "DELETE", pattern: "/api/orgs/{org}/teams/{team}/tokens/{tokenID}", path: "/api/orgs/acme/teams/platform/tokens/{team.id}", status: 204, entity: "team:platform"},
 		{method: "DELETE", pattern: "/api/orgs/{org}/teams/{team}", path: "/api/orgs/acme/teams/platform", status: 204, entity: "team:platform"},
 		{method: "DELETE", pattern: "/api/orgs/{org}/members/{login}", path: "/api/orgs/acme/members/alice", status: 204, entity: "member:alice"},
+		{method: "POST", pattern: "/api/orgs/{org}/oidc/issuers", path: "/api/orgs/acme/oidc/issuers", body: apitype.RegisterIssuerRequest{Name: "gh", URL: idp.URL}, status: 200, entity: "oidc_issuer:gh", save: "iss"},
+		{method: "PATCH", pattern: "/api/orgs/{org}/oidc/issuers/{issuerID}", path: "/api/orgs/acme/oidc/issuers/{iss.id}", body: apitype.UpdateIssuerRequest{Name: "gh"}, status: 200, entity: "oidc_issuer:gh"},
+		{method: "POST", pattern: "/api/orgs/{org}/oidc/issuers/{issuerID}/regenerate-thumbprints", path: "/api/orgs/acme/oidc/issuers/{iss.id}/regenerate-thumbprints", status: 200, entity: "oidc_issuer:gh"},
+		{method: "PATCH", pattern: "/api/orgs/{org}/auth/policies/{policyID}", path: "/api/orgs/acme/auth/policies/" + staticPolicy.ID,
+			body: apitype.UpdateAuthPolicyRequest{Policies: []apitype.AuthPolicyDefinition{{Decision: "deny", TokenType: "team"}}}, status: 200, entity: "auth_policy:" + staticPolicy.ID},
+		{method: "DELETE", pattern: "/api/orgs/{org}/oidc/issuers/{issuerID}", path: "/api/orgs/acme/oidc/issuers/{iss.id}", status: 204, entity: "oidc_issuer:gh"},
 		{"DELETE", "/api/orgs/{org}/roles/{roleID}", "", nil, 204, "org:acme", "", ""}, // path set below
 	}
-	// Only reads and the side-effect-free access check are not mutations.
-	notMutations := map[string]bool{"POST /api/orgs/{org}/access/check": true}
+	// Only reads, the side-effect-free access check and the role-edit preview are not mutations.
+	// The token exchange audits itself, allowed or refused (TestOIDCExchangeOrganizationToken,
+	// TestOIDCExchangeRefusals): its caller has no token.
+	notMutations := map[string]bool{"POST /api/orgs/{org}/access/check": true, "POST /api/oauth/token": true, "POST /api/orgs/{org}/roles/{roleID}/preview": true}
+	// The Pulumi backend's calls that change no IAM state and are not audited one by one
+	// (secrets, checkpoints, events, lease renewals), and its audited ones, which
+	// TestBackendAudit performs in an update's order.
+	for _, p := range []string{"encrypt", "batch-encrypt", "decrypt", "batch-decrypt", "decrypt/log-decryption", "decrypt/log-batch-decryption",
+		"update/{updateID}/events/batch", "update/{updateID}/renew_lease"} {
+		notMutations["POST /api/stacks/{org}/{project}/{stack}/"+p] = true
+	}
+	for _, p := range []string{"checkpoint", "checkpointverbatim", "checkpointdelta"} {
+		notMutations["PATCH /api/stacks/{org}/{project}/{stack}/update/{updateID}/"+p] = true
+	}
+	for _, p := range backendAudited {
+		notMutations[p] = true
+	}
 	covered := map[string]bool{}
 	scopes := map[string]string{}
 	for _, rt := range h.ts.API.Routes() {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -196,7 +197,21 @@ func (s *Server) updateEntityTags(w http.ResponseWriter, r *http.Request, c *cal
 	if _, err := decodeBody(r, resource, &tags); err != nil {
 		return err
 	}
-	if err := validTags(resource, tags); err != nil {
+	if c.entity.Kind == authz.KindStack {
+		// The CLI sends the stack's tags back whole (`pulumi stack tag set`), Pulumi's own
+		// "pulumi:" tags included: those may come back as they are, and are kept.
+		for k, v := range reservedTags(c.entity.Tags) {
+			if got, ok := tags[k]; ok && got == v {
+				delete(tags, k)
+			}
+		}
+		if err := validTags(resource, tags); err != nil {
+			return err
+		}
+		for k, v := range reservedTags(c.entity.Tags) {
+			tags[k] = v
+		}
+	} else if err := validTags(resource, tags); err != nil {
 		return err
 	}
 	if _, err := s.st.UpdateEntityTags(r.Context(), s.org.Name, c.entity.ID, tags, s.stamp()); err != nil {
@@ -212,12 +227,45 @@ func (s *Server) updateEntityTags(w http.ResponseWriter, r *http.Request, c *cal
 // may follow. It reads at most entityScanFactor pages' worth of rows: a caller who may read few
 // of many entities gets short pages rather than one request that scans them all.
 func (s *Server) visiblePage(r *http.Request, c *call, kind authz.EntityKind, project string, scope authz.Scope) ([]store.Entity, string, error) {
+	return s.visiblePageTagged(r, c, kind, project, tagFilter{}, scope)
+}
+
+// tagFilter keeps the entities with tag Key (set), equal to Value when HasValue.
+type tagFilter struct {
+	Key, Value string
+	HasValue   bool
+}
+
+func (f tagFilter) keeps(e store.Entity) bool {
+	if f.Key == "" {
+		return true
+	}
+	v, ok := e.Tags[f.Key] // reserved pulumi: tags too (pulumi stack ls --tag pulumi:project=…)
+	return ok && (!f.HasValue || v == f.Value)
+}
+
+func (f tagFilter) String() string {
+	switch {
+	case f.Key == "":
+		return ""
+	case f.HasValue:
+		return f.Key + "=" + f.Value
+	}
+	return f.Key
+}
+
+// visiblePageTagged is visiblePage keeping only the entities tag keeps (scanned entities that
+// it drops count against the page's scan budget like unreadable ones).
+func (s *Server) visiblePageTagged(r *http.Request, c *call, kind authz.EntityKind, project string, tag tagFilter, scope authz.Scope) ([]store.Entity, string, error) {
 	resource := kind.String()
 	size, err := pageSize(r, resource)
 	if err != nil {
 		return nil, "", err
 	}
 	list := listName(resource+"s", project)
+	if tag.Key != "" {
+		list = listName(resource+"s", project, "tag="+tag.String())
+	}
 	pos, err := s.readContinuation(r, resource, list, 2)
 	if err != nil {
 		return nil, "", err
@@ -240,7 +288,7 @@ func (s *Server) visiblePage(r *http.Request, c *call, kind authz.EntityKind, pr
 		}
 		scanned += len(es)
 		for _, e := range es {
-			if c.principal.index.Decide(scope.ID, targetOf(e)) {
+			if tag.keeps(e) && c.principal.index.Decide(scope.ID, targetOf(e)) == authz.Allowed {
 				if len(out) == size {
 					more = true // e starts the next page
 					break
@@ -252,6 +300,9 @@ func (s *Server) visiblePage(r *http.Request, c *call, kind authz.EntityKind, pr
 		if len(es) < want {
 			break
 		}
+	}
+	if len(out) > 0 { // the listing used its read scope (least privilege counts it)
+		s.scopes.add(c.principal.token.ID, scope, s.now().Unix())
 	}
 	if !more {
 		return out, "", nil
@@ -268,33 +319,90 @@ func stackJSON(org string, e store.Entity) apitype.Stack {
 func (s *Server) createStack(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req apitype.CreateStackRequest
 	return s.create(w, r, c, authz.KindStack.String(), &req, func() (int, any, error) {
-		if err := validTags(authz.KindStack.String(), req.Tags); err != nil { // "pulumi:" names are refused here
+		switch {
+		case len(req.Teams) > 0:
+			return 0, nil, invalid("stack", "teams", "this server does not give teams access at stack creation; grant it with a role or a team grant")
+		case req.Config != nil:
+			return 0, nil, invalid("stack", "config", "this server keeps no stack config: it stays in Pulumi.<stack>.yaml")
+		case req.CreateManagedEnvironment:
+			return 0, nil, invalid("stack", "createManagedEnvironment", "this server has no ESC environments with values")
+		}
+		// The caller's tags, and Pulumi's own "pulumi:" tags that the CLI sends (hidden from
+		// conditions).
+		if err := stackTags(req.Tags); err != nil {
 			return 0, nil, err
+		}
+		// The initial state the CLI sends with a stack of its own secrets provider (`pulumi
+		// stack init --secrets-provider passphrase`): version 1 of the stack's state.
+		var state []byte
+		var resources int
+		if req.State != nil {
+			var err error
+			if state, err = json.Marshal(req.State); err != nil {
+				return 0, nil, err
+			}
+			if resources, err = untyped(state, "state"); err != nil {
+				return 0, nil, err
+			}
+			if int64(len(state)) > s.cfg.MaxBodyBytes {
+				return 0, nil, errorf(http.StatusRequestEntityTooLarge, "state: %d bytes; create the stack, then `pulumi stack import`", len(state))
+			}
 		}
 		e, err := s.newEntity(r.Context(), authz.KindStack, r.PathValue("project"), req.StackName, req.Tags)
 		if err != nil {
 			return 0, nil, err
+		}
+		if state != nil {
+			u := store.Update{ID: newID(), Org: s.org.Name, StackID: e.ID, Kind: "import", TokenID: c.principal.token.ID,
+				Actor: c.principal.name(), Program: []byte(`{}`), Created: s.stamp()}
+			if _, err := s.st.ImportCheckpoint(r.Context(), u, state, resources); err != nil {
+				if derr := s.st.DeleteEntity(r.Context(), s.org.Name, e.ID); derr != nil {
+					s.log.Error("removing a stack whose initial state failed", "stack", e.ID, "err", derr)
+				}
+				s.ents.drop(e)
+				return 0, nil, err
+			}
 		}
 		return http.StatusOK, stackJSON(s.org.Name, e), nil
 	})
 }
 
 func (s *Server) getStack(w http.ResponseWriter, r *http.Request, c *call) error {
-	writeJSON(w, http.StatusOK, stackJSON(s.org.Name, c.entity))
+	st, err := s.stackResponse(r.Context(), c.entity)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
 	return nil
 }
 
 func (s *Server) listStacks(w http.ResponseWriter, r *http.Request, c *call) error {
-	if r.URL.Query().Get("organization") == "" {
-		return required("stacks", "organization")
+	// Without ?organization= (what `pulumi stack ls` sends), the stacks of the org this
+	// server serves; another org's name is refused by admit.
+	q := r.URL.Query()
+	var tag tagFilter
+	if name := q.Get("tagName"); name != "" {
+		tag = tagFilter{Key: name, Value: q.Get("tagValue"), HasValue: q.Has("tagValue")}
+	} else if q.Get("tagValue") != "" {
+		return invalid("stacks", "tagValue", "tagValue needs tagName")
 	}
-	es, next, err := s.visiblePage(r, c, authz.KindStack, r.URL.Query().Get("project"), stackRead)
+	es, next, err := s.visiblePageTagged(r, c, authz.KindStack, q.Get("project"), tag, stackRead)
 	if err != nil {
 		return err
 	}
 	resp := apitype.ListStacksResponse{ContinuationToken: next}
 	for _, e := range es {
-		resp.Stacks = append(resp.Stacks, apitype.StackSummary{ID: e.ID, OrgName: s.org.Name, ProjectName: e.Project, StackName: e.Name})
+		sum := apitype.StackSummary{ID: e.ID, OrgName: s.org.Name, ProjectName: e.Project, StackName: e.Name}
+		// What `pulumi stack ls` shows: when it was last updated, how many resources it holds.
+		st, err := s.st.GetStackState(r.Context(), s.org.Name, e.ID)
+		if err != nil {
+			return err
+		}
+		if !st.LastUpdate.IsZero() {
+			last, n := st.LastUpdate.Unix(), st.Resources
+			sum.LastUpdate, sum.ResourceCount = &last, &n
+		}
+		resp.Stacks = append(resp.Stacks, sum)
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil

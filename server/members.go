@@ -115,6 +115,9 @@ func (s *Server) mayGrantRole(ctx context.Context, c *call, rec store.Record, lo
 		d := forbidden(c.principal, setAdmin, ex)
 		return &escalation{apiError: d.err, missing: "org_member:set_admin (to make " + login + " an admin)"}
 	}
+	if rec.DefaultIdentifier == apitype.OrgRoleAdmin {
+		s.scopes.add(c.principal.token.ID, setAdmin, s.now().Unix()) // used (least privilege counts it)
+	}
 	return s.mayBind(ctx, c, rec.ID, "member", "role", fmt.Sprintf("cannot give %q role %q", login, rec.Name))
 }
 

@@ -59,6 +59,8 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 			access = "public"
 		case rt.AuthOnly:
 			access = "authenticated"
+		case rt.Lease:
+			access = "lease"
 		}
 		if got := op.Extensions["x-iamref-access"]; got != access {
 			t.Errorf("%s: x-iamref-access %v, the router says %s", key, got, access)

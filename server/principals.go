@@ -208,11 +208,31 @@ func (c *indexCache) role(ctx context.Context, roleID string) (compiledRole, err
 // store, bypassing the cache: what binding a principal to a role checks (the role as stored
 // now, not as cached).
 func (c *indexCache) compile(ctx context.Context, key string) (compiledRole, error) {
+	return c.compileWith(ctx, key, nil)
+}
+
+// compileWith is compile resolving records through trees (nil: the store as it is), which
+// may stand in new content for a record (what a role edit's preview compares against).
+func (c *indexCache) compileWith(ctx context.Context, key string, trees *recordTrees) (compiledRole, error) {
 	if id, ok := strings.CutPrefix(key, teamPrefix); ok {
-		return c.compileTeam(ctx, id)
+		return c.compileTeam(ctx, id, trees)
 	}
 	if id, ok := strings.CutPrefix(key, userPrefix); ok {
-		return c.compileUser(ctx, id)
+		return c.compileUser(ctx, id, trees)
+	}
+	if trees != nil { // a preview: the record may stand in for what is stored
+		p, err := trees.get(key)
+		if p == nil {
+			return compiledRole{}, err // the store failed
+		}
+		if err != nil {
+			return compiledRole{}, fmt.Errorf("%w: %v", store.ErrNotFound, err)
+		}
+		cr := compiledRole{name: p.rec.Name}
+		r := trees.budget(p.size)
+		cr.ix, cr.err = authz.Compile(p.node, r)
+		cr.deps = r.ids
+		return cr, nil
 	}
 	rec, err := c.st.GetRecord(ctx, c.org, key)
 	if err != nil {
@@ -250,8 +270,10 @@ type principalTree struct {
 	failed error    // a store failure while resolving (not the principal's fault)
 }
 
-func (c *indexCache) newPrincipalTree(ctx context.Context) *principalTree {
-	trees := newRecordTrees(ctx, c.st, c.org)
+func (c *indexCache) newPrincipalTree(ctx context.Context, trees *recordTrees) *principalTree {
+	if trees == nil {
+		trees = newRecordTrees(ctx, c.st, c.org)
+	}
 	return &principalTree{ctx: ctx, c: c, trees: trees, b: trees.budget(0), teams: map[string]authz.Node{}}
 }
 
@@ -317,12 +339,12 @@ func (p *principalTree) finish(cr *compiledRole, root authz.Node) {
 	cr.deps = append(p.b.ids, p.skip...)
 }
 
-func (c *indexCache) compileTeam(ctx context.Context, id string) (compiledRole, error) {
+func (c *indexCache) compileTeam(ctx context.Context, id string, trees *recordTrees) (compiledRole, error) {
 	t, err := c.st.GetTeamByID(ctx, c.org, id)
 	if err != nil {
 		return compiledRole{}, err
 	}
-	p := c.newPrincipalTree(ctx)
+	p := c.newPrincipalTree(ctx, trees)
 	desc, err := p.team(id)
 	if err != nil {
 		return compiledRole{}, err
@@ -332,7 +354,7 @@ func (c *indexCache) compileTeam(ctx context.Context, id string) (compiledRole, 
 	return cr, nil
 }
 
-func (c *indexCache) compileUser(ctx context.Context, id string) (compiledRole, error) {
+func (c *indexCache) compileUser(ctx context.Context, id string, trees *recordTrees) (compiledRole, error) {
 	m, err := c.st.GetMemberByID(ctx, c.org, id)
 	if err != nil {
 		return compiledRole{}, err
@@ -341,7 +363,7 @@ func (c *indexCache) compileUser(ctx context.Context, id string) (compiledRole, 
 	if err != nil {
 		return compiledRole{}, err
 	}
-	p := c.newPrincipalTree(ctx)
+	p := c.newPrincipalTree(ctx, trees)
 	ids, names, err := p.roles([]string{m.RoleID})
 	if err != nil {
 		return compiledRole{}, err

@@ -20,6 +20,7 @@ const (
 	public        access = iota // no token (health, metrics)
 	authenticated               // any valid token of the org (GET /api/user)
 	scoped                      // a token whose role grants the route's scope
+	leased                      // an update's lease (update-token), acting as the token that started it
 )
 
 // route is one API endpoint: its pattern, who may call it, the scope Pulumi uses for it and
@@ -32,6 +33,7 @@ type route struct {
 	entity   bool        // the scope applies to the entity the path names, not to the org
 	mutation bool        // audited on success too
 	noBody   bool        // a mutation that answers 204 (see successStatus)
+	bigBody  bool        // the body may be as large as a checkpoint (Config.MaxCheckpointBytes)
 	handle   func(w http.ResponseWriter, r *http.Request, c *call) error
 }
 
@@ -47,19 +49,25 @@ type call struct {
 	// note, set by the handler of a route that is not a mutation, asks finish to record the
 	// request with this reason (an access check with denied results).
 	note string
+	// detail, set by a mutation's handler before its store write, is the reason its audit
+	// record carries (what the update did, e.g. "update u1 started").
+	detail string
+	// update is the update whose lease authenticated the call (leased routes).
+	update store.Update
 }
 
 // RouteInfo describes a route for tests and documentation.
 type RouteInfo struct {
 	Method, Pattern, Scope string
 	Public, AuthOnly       bool
+	Lease                  bool // authenticated by an update's lease, not an API token
 }
 
 // Routes lists every route the server serves.
 func (s *Server) Routes() []RouteInfo {
 	out := make([]RouteInfo, len(s.routes))
 	for i, rt := range s.routes {
-		out[i] = RouteInfo{Method: rt.method, Pattern: rt.pattern, Scope: rt.scope.Name, Public: rt.access == public, AuthOnly: rt.access == authenticated}
+		out[i] = RouteInfo{Method: rt.method, Pattern: rt.pattern, Scope: rt.scope.Name, Public: rt.access == public, AuthOnly: rt.access == authenticated, Lease: rt.access == leased}
 	}
 	return out
 }
@@ -88,6 +96,7 @@ func (s *Server) routeTable() []*route {
 		{method: "PATCH", pattern: "/api/orgs/{org}/roles/{roleID}", access: scoped, scope: sc("role:update"), mutation: true, handle: s.updateRole},
 		{method: "DELETE", pattern: "/api/orgs/{org}/roles/{roleID}", access: scoped, scope: sc("role:delete"), mutation: true, handle: s.deleteRole},
 		{method: "GET", pattern: "/api/orgs/{org}/roles/{roleID}/tokens", access: scoped, scope: sc("org_token:read"), handle: s.listRoleTokens},
+		{method: "POST", pattern: "/api/orgs/{org}/roles/{roleID}/preview", access: scoped, scope: sc("role:read"), handle: s.previewRole},
 		{method: "PATCH", pattern: "/api/orgs/{org}/roles/{roleID}/default", access: scoped, scope: sc("role:update"), mutation: true, handle: s.setDefaultRole},
 
 		{method: "GET", pattern: "/api/orgs/{org}/roles/{roleID}/users", access: scoped, scope: sc("org_member:read"), handle: s.listRoleUsers},
@@ -121,9 +130,36 @@ func (s *Server) routeTable() []*route {
 
 		{method: "POST", pattern: "/api/stacks/{org}/{project}", access: scoped, scope: sc("stack:create"), mutation: true, handle: s.createStack},
 		{method: "GET", pattern: "/api/stacks/{org}/{project}/{stack}", access: scoped, scope: sc("stack:read"), entity: true, handle: s.getStack},
-		{method: "DELETE", pattern: "/api/stacks/{org}/{project}/{stack}", access: scoped, scope: sc("stack:delete"), entity: true, mutation: true, handle: s.deleteEntity},
+		{method: "DELETE", pattern: "/api/stacks/{org}/{project}/{stack}", access: scoped, scope: sc("stack:delete"), entity: true, mutation: true, handle: s.deleteStack},
 		{method: "PATCH", pattern: "/api/stacks/{org}/{project}/{stack}/tags", access: scoped, scope: sc("stack_tags:update"), entity: true, mutation: true, handle: s.updateEntityTags},
 		{method: "GET", pattern: "/api/user/stacks", access: scoped, scope: sc("stack:list"), handle: s.listStacks},
+
+		// The Pulumi state backend (stackstate.go): what `pulumi up` and friends call.
+		{method: "GET", pattern: "/api/capabilities", access: authenticated, handle: s.getCapabilities},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/rename", access: scoped, scope: sc("stack:rename"), entity: true, mutation: true, noBody: true, handle: s.renameStack},
+		{method: "GET", pattern: "/api/stacks/{org}/{project}/{stack}/export", access: scoped, scope: sc("stack:export"), entity: true, handle: s.exportStack},
+		{method: "GET", pattern: "/api/stacks/{org}/{project}/{stack}/export/{version}", access: scoped, scope: sc("stack:export"), entity: true, handle: s.exportStack},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/import", access: scoped, scope: sc("stack:import"), entity: true, mutation: true, bigBody: true, handle: s.importStack},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/encrypt", access: scoped, scope: sc("stack:encrypt"), entity: true, handle: s.encryptValue},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/batch-encrypt", access: scoped, scope: sc("stack:encrypt"), entity: true, bigBody: true, handle: s.batchEncrypt},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/decrypt", access: scoped, scope: sc("stack:decrypt"), entity: true, handle: s.decryptValue},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/batch-decrypt", access: scoped, scope: sc("stack:decrypt"), entity: true, bigBody: true, handle: s.batchDecrypt},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/decrypt/log-decryption", access: scoped, scope: sc("stack:read"), entity: true, handle: s.logDecryption},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/decrypt/log-batch-decryption", access: scoped, scope: sc("stack:read"), entity: true, handle: s.logDecryption},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/preview", access: scoped, scope: sc("stack:read"), entity: true, mutation: true, handle: s.createUpdate("preview")},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/update", access: scoped, scope: sc("stack:write"), entity: true, mutation: true, handle: s.createUpdate("update")},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/refresh", access: scoped, scope: sc("stack:write"), entity: true, mutation: true, handle: s.createUpdate("refresh")},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/destroy", access: scoped, scope: sc("stack:delete"), entity: true, mutation: true, handle: s.createUpdate("destroy")},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/update/{updateID}", access: scoped, scope: sc("stack:read"), entity: true, mutation: true, handle: s.startUpdate},
+		{method: "GET", pattern: "/api/stacks/{org}/{project}/{stack}/update/{updateID}", access: scoped, scope: sc("stack:read"), entity: true, handle: s.getUpdateStatus},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/cancel", access: scoped, scope: sc("stack:cancel_update"), entity: true, mutation: true, noBody: true, handle: s.cancelUpdate},
+		{method: "GET", pattern: "/api/stacks/{org}/{project}/{stack}/updates", access: scoped, scope: sc("stack:read"), entity: true, handle: s.getHistory},
+		{method: "PATCH", pattern: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/checkpoint", access: leased, scope: sc("stack:write"), entity: true, bigBody: true, handle: s.patchCheckpoint},
+		{method: "PATCH", pattern: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/checkpointverbatim", access: leased, scope: sc("stack:write"), entity: true, bigBody: true, handle: s.patchCheckpointVerbatim},
+		{method: "PATCH", pattern: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/checkpointdelta", access: leased, scope: sc("stack:write"), entity: true, bigBody: true, handle: s.patchCheckpointDelta},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/events/batch", access: leased, scope: sc("stack:write"), entity: true, bigBody: true, handle: s.postEngineEvents},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/renew_lease", access: leased, scope: sc("stack:write"), entity: true, handle: s.renewLease},
+		{method: "POST", pattern: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/complete", access: leased, scope: sc("stack:write"), entity: true, mutation: true, noBody: true, handle: s.completeUpdate},
 
 		{method: "POST", pattern: "/api/esc/environments/{org}", access: scoped, scope: sc("environment:create"), mutation: true, handle: s.createEnvironment},
 		{method: "GET", pattern: "/api/esc/environments/{org}", access: scoped, scope: sc("environment:list"), handle: s.listEnvironments},
@@ -137,8 +173,21 @@ func (s *Server) routeTable() []*route {
 		{method: "GET", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: sc("insights_account:read"), entity: true, handle: s.getAccount},
 		{method: "DELETE", pattern: "/api/preview/insights/{org}/accounts/{account}", access: scoped, scope: sc("insights_account:delete"), entity: true, mutation: true, handle: s.deleteEntity},
 
+		{method: "GET", pattern: "/api/orgs/{org}/oidc/issuers", access: scoped, scope: sc("oidc_issuers:read"), handle: s.listIssuers},
+		{method: "POST", pattern: "/api/orgs/{org}/oidc/issuers", access: scoped, scope: sc("oidc_issuers:create"), mutation: true, handle: s.createIssuer},
+		{method: "GET", pattern: "/api/orgs/{org}/oidc/issuers/{issuerID}", access: scoped, scope: sc("oidc_issuers:read"), handle: s.getIssuer},
+		{method: "PATCH", pattern: "/api/orgs/{org}/oidc/issuers/{issuerID}", access: scoped, scope: sc("oidc_issuers:update"), mutation: true, handle: s.updateIssuer},
+		{method: "DELETE", pattern: "/api/orgs/{org}/oidc/issuers/{issuerID}", access: scoped, scope: sc("oidc_issuers:delete"), mutation: true, handle: s.deleteIssuer},
+		{method: "POST", pattern: "/api/orgs/{org}/oidc/issuers/{issuerID}/regenerate-thumbprints", access: scoped, scope: sc("oidc_issuers:regenerate_thumbprints"), mutation: true, handle: s.regenerateThumbprints},
+		{method: "GET", pattern: "/api/orgs/{org}/auth/policies/oidcissuers/{issuerID}", access: scoped, scope: sc("auth_policies:read"), handle: s.getIssuerPolicy},
+		{method: "PATCH", pattern: "/api/orgs/{org}/auth/policies/{policyID}", access: scoped, scope: sc("auth_policies:update"), mutation: true, handle: s.updateAuthPolicy},
+		// The ID token is the credential; every exchange is audited by the handler itself.
+		{method: "POST", pattern: "/api/oauth/token", access: public, handle: s.exchangeToken},
+
 		{method: "GET", pattern: "/api/orgs/{org}/auditlogs", access: scoped, scope: sc("audit_logs:read"), handle: s.listAuditLogs},
 		{method: "POST", pattern: "/api/orgs/{org}/access/check", access: scoped, scope: sc("role:read"), handle: s.checkAccess},
+		{method: "GET", pattern: "/api/orgs/{org}/entities", access: authenticated, handle: s.listEntities},
+		{method: "GET", pattern: "/api/orgs/{org}/usage", access: scoped, scope: sc("org_token:read"), handle: s.getUsage},
 	}
 }
 
@@ -157,7 +206,11 @@ func (s *Server) dispatch(rt *route) http.Handler {
 			}
 			s.metrics.observe(rt.method+" "+rt.pattern, sw.status, time.Since(start))
 		}()
-		r.Body = http.MaxBytesReader(sw, r.Body, s.cfg.MaxBodyBytes)
+		limit := s.cfg.MaxBodyBytes
+		if rt.bigBody {
+			limit = s.cfg.MaxCheckpointBytes
+		}
+		r.Body = http.MaxBytesReader(sw, r.Body, limit)
 		c := &call{}
 		if err := s.admit(r, rt, c); err != nil {
 			if d := (*denial)(nil); errors.As(err, &d) {
@@ -172,7 +225,7 @@ func (s *Server) dispatch(rt *route) http.Handler {
 			// so that it is durable before the answer.
 			ok := successStatus(rt)
 			c.audit = store.NewMutationAudit(func() store.AuditEvent {
-				return s.auditEvent(r, rt, c, apitype.DecisionAllow, "", ok)
+				return s.auditEvent(r, rt, c, apitype.DecisionAllow, c.detail, ok)
 			})
 			r = r.WithContext(store.WithAudit(r.Context(), c.audit))
 		}
@@ -197,6 +250,9 @@ func (s *Server) admit(r *http.Request, rt *route, c *call) error {
 		c.authorized = true
 		return nil
 	}
+	if rt.access == leased {
+		return s.admitLease(r, rt, c)
+	}
 	p, err := s.authenticate(r)
 	if err != nil {
 		return err
@@ -215,7 +271,9 @@ func (s *Server) admit(r *http.Request, rt *route, c *call) error {
 		if err != nil {
 			return err
 		}
-		if !ex.Decision {
+		if ex.Decision {
+			s.scopes.add(p.token.ID, rt.scope, s.now().Unix())
+		} else {
 			if rt.entity && c.entity.ID != "" && !mayRead(p.index, c.entity) { // no existence oracle
 				return unseen(p, rt.scope, c.entity.Kind, qualified(c.entity.Project, c.entity.Name), ex.String())
 			}
@@ -296,6 +354,10 @@ func (s *Server) orgOf(r *http.Request) string {
 // finish writes err (if the handler has not written) and audits mutations, escalation refusals
 // (as denials) and what handlers ask to record.
 func (s *Server) finish(w *statusWriter, r *http.Request, rt *route, c *call, err error) {
+	if d := (*denial)(nil); errors.As(err, &d) && w.status == 0 {
+		s.deny(w, r, rt, c, d) // a handler's own refusal (a scope it checks itself)
+		return
+	}
 	if err != nil {
 		if ae := (*apiError)(nil); !errors.As(err, &ae) {
 			s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)

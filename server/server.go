@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,7 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/server/backend"
 	"github.com/iamref/iam/server/store"
+	"github.com/iamref/iam/server/ui"
 )
 
 // Config configures a Server.
@@ -45,6 +48,18 @@ type Config struct {
 	// 100,000 when 0), MaxEntities stacks, environments and insights accounts together
 	// (1,000,000 when 0).
 	MaxRoles, MaxTokens, MaxEntities int
+	// SecretsKey seals each stack's secrets key (the Pulumi backend's service secrets
+	// provider). Without one, encrypt and decrypt answer 503 and only passphrase stacks work.
+	SecretsKey *backend.MasterKey
+	// MaxCheckpointBytes bounds a stack checkpoint, an import and a batch of engine events or
+	// secrets (64 MiB when 0).
+	MaxCheckpointBytes int64
+	// LeaseDuration is how long an update's lease lasts until the CLI renews it (5 min when 0).
+	LeaseDuration time.Duration
+	// OIDCRootCAs are the certificate authorities trusted when an OIDC issuer is registered
+	// without thumbprints, or its thumbprints are regenerated (the server then pins the
+	// certificate it saw); nil trusts the system's. Issuers with thumbprints trust only those.
+	OIDCRootCAs *x509.CertPool
 }
 
 // Quota defaults: far above any real org (Pulumi's Enterprise edition allows 25 custom roles),
@@ -68,10 +83,13 @@ type Server struct {
 	tokens  *tokenCache
 	indexes *indexCache
 	usage   *usageTracker
+	scopes  *scopeUsage // per-day counts of the scopes authorized requests used
 	audit   *auditWriter
 	denials *denialAggregator
 	handler http.Handler
 	ents    *entityCache
+	fetch   *fetcher  // OIDC discovery and JWKS requests
+	keys    *keyCache // OIDC issuers' verification keys
 	idem    keyedMutex
 	names   sync.Mutex // held from a record name's clash check to its write (nameClash)
 	// nameKeys indexes record names by uxPurpose and display key (nameClash); guarded by names.
@@ -79,6 +97,7 @@ type Server struct {
 	nameKeysRead time.Time
 	quotas       [numQuotas]quotaCounter // held from a quota's check to the create it admits
 	metrics      *metrics
+	secretKeys   stackKeys // opened stack secrets keys (stackstate.go)
 
 	firstStart bool // the org was created by this start
 	// unsubscribe stops the listener of other replicas' changes (store.ChangeNotifier); nil
@@ -111,6 +130,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 2 << 20
 	}
+	if cfg.MaxCheckpointBytes == 0 {
+		cfg.MaxCheckpointBytes = DefaultMaxCheckpointBytes
+	}
+	if cfg.LeaseDuration == 0 {
+		cfg.LeaseDuration = defaultLeaseDuration
+	}
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 30 * time.Second
 	}
@@ -138,7 +163,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.tokens = newTokenCache(org.Name, s.st, cfg.TokenTTL, s.now)
 	s.indexes = newIndexCache(s.st, org.Name, s.log, cfg.TokenTTL, s.now)
 	s.usage = &usageTracker{st: s.st, pending: map[string]int64{}, seen: map[string]int64{}}
+	s.scopes = newScopeUsage(s.st, org.Name)
 	s.ents = newEntityCache(s.st, org.Name, cfg.TokenTTL, s.now)
+	s.fetch = &fetcher{roots: cfg.OIDCRootCAs}
+	s.keys = newKeyCache(s.fetch, s.now)
 	s.metrics = newMetrics(cfg.Registry)
 	s.audit = newAuditWriter(s.st, s.log, s.metrics)
 	s.denials = newDenialAggregator(s.audit.record, cfg.DenialBurst)
@@ -147,6 +175,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.pattern, s.dispatch(rt))
 	}
+	ui.Mount(s.mux)
 	s.mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "no route for %s %s", r.Method, truncate(r.URL.Path, maxAuditPath)))
 	}))
@@ -194,14 +223,15 @@ func (s *Server) Close(ctx context.Context) error {
 		s.bg.Wait()
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		err = s.usage.flush(fctx)
+		err = errors.Join(s.usage.flush(fctx), s.scopes.flush(fctx))
 	})
 	return err
 }
 
 // housekeeping writes token last-use times and records the summaries of ended denial windows
 // every 10 s, and every hour prunes idempotency records older than their replay window (they
-// hold sealed create responses) and audit events older than the retention.
+// hold sealed create responses), tokens exchanged for OIDC ID tokens a day after they expired,
+// previews older than a day, and audit events older than the retention.
 func (s *Server) housekeeping() {
 	defer s.bg.Done()
 	defer close(s.hkDone)
@@ -231,12 +261,27 @@ func (s *Server) housekeep(ctx context.Context, lastPrune *time.Time) {
 	if err := s.usage.flush(ctx); err != nil {
 		s.log.Warn("recording token last-use times failed", "err", err)
 	}
+	if err := s.scopes.flush(ctx); err != nil {
+		s.log.Warn("recording scope usage failed", "err", err)
+	}
 	if now.Sub(*lastPrune) <= time.Hour {
 		return
 	}
 	*lastPrune = now
 	if err := s.st.PruneIdempotent(ctx, now.Add(-idempotencyWindow)); err != nil {
 		s.log.Warn("pruning idempotency records failed", "err", err)
+	}
+	if n, err := s.st.PruneExchangedTokens(ctx, s.org.Name, now.Add(-exchangedRetention), s.stamp()); err != nil {
+		s.log.Warn("pruning expired exchanged tokens failed", "err", err)
+	} else if n > 0 {
+		s.log.Info("deleted exchanged tokens expired for a day", "tokens", n)
+	}
+	// Previews and never-started updates are kept a day (the CLI polls an update's status
+	// while it runs, never later); updates that wrote state are the stacks' history.
+	if n, err := s.st.PruneUpdates(ctx, now.Add(-24*time.Hour)); err != nil {
+		s.log.Warn("pruning previews failed", "err", err)
+	} else if n > 0 {
+		s.log.Info("pruned previews and never-started updates older than a day", "updates", n)
 	}
 	if s.cfg.AuditRetention > 0 {
 		n, err := s.st.PruneAudit(ctx, s.org.Name, now.Add(-s.cfg.AuditRetention))

@@ -29,6 +29,7 @@ import (
 
 	"github.com/iamref/iam/internal/version"
 	"github.com/iamref/iam/server"
+	"github.com/iamref/iam/server/backend"
 	"github.com/iamref/iam/server/store"
 	"github.com/iamref/iam/server/store/postgres"
 	"github.com/iamref/iam/server/store/sqlite"
@@ -74,6 +75,7 @@ type serveOptions struct {
 	bootstrap       string // IAM_BOOTSTRAP_TOKEN
 	adminTokenFile  string // where a first start writes its admin token ("" = standard output)
 	tlsCert, tlsKey string
+	secretsKeyFile  string // the master key of the service secrets provider ("" = <db>.secrets-key)
 	out             io.Writer
 }
 
@@ -81,6 +83,7 @@ func serveCmd() *cobra.Command {
 	var o serveOptions
 	var org, logFormat, logLevel, auditRetention string
 	var gcPercent, maxRoles, maxTokens, maxEntities int
+	var maxCheckpoint int64
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API",
@@ -91,6 +94,12 @@ The first start on a new database creates an admin token and prints it once on s
 or writes it to --admin-token-file (created with mode 0600) and prints only the file's name.
 IAM_BOOTSTRAP_TOKEN, when set, is instead an admin token ("pul-" + 40 hex) ensured at every start.
 A lost admin token is replaced offline with "iam-server admin-token".
+
+The server is also a Pulumi state backend ("pulumi login http://<addr>"). Its service secrets
+provider seals each stack's key under a master key read from --secrets-key-file (64 hex digits,
+mode 0600). Without the flag, the key is <db>.secrets-key, created on the first start; a file
+named by the flag must exist. Back it up with the database: without it, no secret in any
+stack's state or config can be decrypted.
 
 The server refuses to start when the database holds another organization than --org, or when
 another process is serving it (the lock file <db>.lock).
@@ -118,7 +127,7 @@ through one applies on the others within milliseconds (LISTEN/NOTIFY).`,
 			defer stop()
 			o.bootstrap, o.out = os.Getenv("IAM_BOOTSTRAP_TOKEN"), cmd.OutOrStdout()
 			return serve(ctx, log, server.Config{Org: org, Logger: log, AuditRetention: retention,
-				MaxRoles: maxRoles, MaxTokens: maxTokens, MaxEntities: maxEntities}, o)
+				MaxRoles: maxRoles, MaxTokens: maxTokens, MaxEntities: maxEntities, MaxCheckpointBytes: maxCheckpoint}, o)
 		},
 	}
 	f := cmd.Flags()
@@ -137,6 +146,9 @@ through one applies on the others within milliseconds (LISTEN/NOTIFY).`,
 	f.IntVar(&maxRoles, "max-roles", server.DefaultMaxRoles, "quota: custom roles, permission sets and policies per org")
 	f.IntVar(&maxTokens, "max-tokens", server.DefaultMaxTokens, "quota: access tokens per org (not deleted)")
 	f.IntVar(&maxEntities, "max-entities", server.DefaultMaxEntities, "quota: stacks, environments and insights accounts per org")
+	f.StringVar(&o.secretsKeyFile, "secrets-key-file", "",
+		"master key of the Pulumi backend's service secrets provider: 64 hex digits in a file of mode 0600 that must exist (default: <db>.secrets-key, created on the first start)")
+	f.Int64Var(&maxCheckpoint, "max-checkpoint-bytes", server.DefaultMaxCheckpointBytes, "largest stack checkpoint (state) the Pulumi backend stores, in bytes")
 	return cmd
 }
 
@@ -202,6 +214,18 @@ func serve(ctx context.Context, log *slog.Logger, cfg server.Config, o serveOpti
 			defer tokenFile.Close() // after writeSecretFile's Close: an error ignored
 		}
 	}
+	keyFile, create := o.secretsKeyFile, false
+	if keyFile == "" {
+		keyFile, create = o.db+".secrets-key", true
+	}
+	key, created, err := backend.LoadMasterKey(keyFile, create)
+	if err != nil {
+		return fmt.Errorf("--secrets-key-file: %w", err)
+	}
+	if created {
+		log.Info("created the secrets master key; back it up with the database", "file", keyFile)
+	}
+	cfg.SecretsKey = key
 	cfg.Store = st
 	srv, err := server.New(ctx, cfg)
 	if err != nil {

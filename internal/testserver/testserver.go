@@ -5,6 +5,7 @@ package testserver
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/client"
 	"github.com/iamref/iam/server"
+	"github.com/iamref/iam/server/backend"
 	"github.com/iamref/iam/server/store"
 	"github.com/iamref/iam/server/store/sqlite"
 )
@@ -36,7 +38,10 @@ type Server struct {
 	Client     *client.Client // authenticated with AdminToken
 	API        *server.Server // nil for StartBinary
 	LogPath    string         // the binary's log (StartBinary)
-	kill       func()
+	// Process is the iam-server process (StartBinary only): a test may kill it (kill -9) and
+	// start another on the same folder and address with StartBinaryAt.
+	Process *os.Process
+	kill    func()
 }
 
 // Options adjust Start.
@@ -83,8 +88,14 @@ func Start(t testing.TB, opts ...Options) *Server {
 		use = o.WrapStore(st)
 	}
 	ctx := context.Background()
+	var raw [32]byte
+	_, _ = rand.Read(raw[:])
+	key, err := backend.NewMasterKey(raw[:])
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := server.Config{Org: o.Org, Store: use, Logger: o.Logger, Now: o.Now, TokenTTL: o.TokenTTL,
-		MaxRoles: o.MaxRoles, MaxTokens: o.MaxTokens, MaxEntities: o.MaxEntities}
+		MaxRoles: o.MaxRoles, MaxTokens: o.MaxTokens, MaxEntities: o.MaxEntities, SecretsKey: key}
 	if o.Config != nil {
 		o.Config(&cfg)
 	}
@@ -145,11 +156,20 @@ func StartBinary(t testing.TB, bin, dir string) *Server {
 	return StartBinaryWith(t, bin, dir, BinaryOptions{})
 }
 
+// StartBinaryAt is StartBinary on a given address (a restart on the address of a server that
+// was killed, so that clients that stored its URL find it again).
+func StartBinaryAt(t testing.TB, bin, dir, addr string) *Server {
+	t.Helper()
+	return StartBinaryWith(t, bin, dir, BinaryOptions{Addr: addr})
+}
+
 // BinaryOptions adjust StartBinaryWith.
 type BinaryOptions struct {
+	// Addr is the address to listen on; a free loopback port when "".
+	Addr string
 	// DB is --db: a SQLite file (dir/iam.db when "") or a PostgreSQL URL (replicas share one).
 	DB string
-	// Log is the log file's name in dir; server.log when "".
+	// Log is the log file's name in dir (appended to); server.log when "".
 	Log string
 	// FileSizeLimit, when > 0, is the largest file the process may write, in bytes (RLIMIT_FSIZE,
 	// set through the shell's ulimit): writes past it fail with EFBIG, as on a full disk.
@@ -160,7 +180,10 @@ type BinaryOptions struct {
 // with SIGKILL.
 func StartBinaryWith(t testing.TB, bin, dir string, o BinaryOptions) *Server {
 	t.Helper()
-	addr := FreeAddr(t)
+	addr := o.Addr
+	if addr == "" {
+		addr = FreeAddr(t)
+	}
 	db := o.DB
 	if db == "" {
 		db = filepath.Join(dir, "iam.db")
@@ -169,7 +192,7 @@ func StartBinaryWith(t testing.TB, bin, dir string, o BinaryOptions) *Server {
 		o.Log = "server.log"
 	}
 	logPath := filepath.Join(dir, o.Log)
-	logf, err := os.Create(logPath)
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +242,7 @@ func StartBinaryWith(t testing.TB, bin, dir string, o BinaryOptions) *Server {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	s := finish(t, &Server{URL: url, Org: "acme", AdminToken: AdminToken, DBPath: db, LogPath: logPath})
+	s := finish(t, &Server{URL: url, Org: "acme", AdminToken: AdminToken, DBPath: db, LogPath: logPath, Process: cmd.Process})
 	s.kill = func() {
 		_ = cmd.Process.Kill()
 		<-waited

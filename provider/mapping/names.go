@@ -41,6 +41,10 @@ const (
 	FieldUser             Field = "user"
 	FieldRole             Field = "role"
 	FieldEmail            Field = "email"
+	FieldStackTags        Field = "stackTags"
+	FieldEnvironmentTags  Field = "environmentTags"
+	FieldCondition        Field = "condition"
+	FieldMaxOpenDuration  Field = "maxOpenDuration"
 )
 
 // Setting is a provider setting as mapping names it.

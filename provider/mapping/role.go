@@ -5,20 +5,106 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/authz/condition"
 	"github.com/iamref/iam/client"
 )
 
-// Grant is one grant of a CustomRole: permission sets (Permission IDs or built-in set
-// identifiers such as "stack-admin") and scopes, on the listed stacks ("project/stack"),
-// environments ("project/env") and insights accounts (by name); a grant that lists no entities
-// applies org-wide. It is authz.GrantSpec's struct with names where a GrantSpec holds
-// identities: a distinct type, so that unresolved names never reach authz.BuildRole by
+// Grant is one grant of a CustomRole: permission sets (Permission IDs, Policy IDs or built-in
+// set identifiers such as "stack-admin") and scopes, on the listed stacks ("project/stack"),
+// environments ("project/env") and insights accounts (by name), on the stacks and environments
+// carrying every tag of StackTags / EnvironmentTags, and on the entities Condition (the
+// condition language of authz/condition) holds for; a grant with none of these applies
+// org-wide. MaxOpenDuration (a duration such as "1h") bounds environment opens. It is
+// authz.GrantSpec with names where a GrantSpec holds identities and text where it holds
+// expressions: a distinct type, so that unresolved names never reach authz.BuildRole by
 // accident; CompileRole resolves one into the other.
-type Grant authz.GrantSpec
+type Grant struct {
+	Permissions []string
+	Scopes      []string
+	authz.Refs
+	StackTags       map[string]string
+	EnvironmentTags map[string]string
+	Condition       string
+	MaxOpenDuration string
+}
+
+// TagsOf is the tag selector of kind k (nil for insights accounts).
+func (g *Grant) TagsOf(k authz.EntityKind) map[string]string {
+	switch k {
+	case authz.KindStack:
+		return g.StackTags
+	case authz.KindEnvironment:
+		return g.EnvironmentTags
+	}
+	return nil
+}
+
+// spec is the grant's authz form with the entity names left as they are (CheckRole replaces
+// them by stand-ins, CompileRole by identities); problems with the condition and the duration
+// are reported at their paths.
+func (g Grant) spec(at Path) (authz.GrantSpec, Problems) {
+	var ps Problems
+	spec := authz.GrantSpec{Permissions: g.Permissions, Scopes: g.Scopes, Refs: g.Refs, StackTags: g.StackTags, EnvironmentTags: g.EnvironmentTags}
+	for _, f := range []struct {
+		field Field
+		tags  map[string]string
+	}{{FieldStackTags, g.StackTags}, {FieldEnvironmentTags, g.EnvironmentTags}} {
+		if f.tags != nil && len(f.tags) == 0 {
+			// Fail closed: an empty selector (say, from an empty variable) must not widen the
+			// grant to every entity.
+			ps = append(ps, problem(at.Dot(f.field), "empty: a grant selects by at least one tag; remove it for a grant on every entity, or add a pair"))
+		}
+		for _, k := range SortedUnique(slices.Collect(maps.Keys(f.tags))) {
+			if msg := authz.CheckTagName(k); msg != "" {
+				ps = append(ps, problem(at.Dot(f.field), "%s", msg))
+			} else if msg := authz.CheckTagValue(f.tags[k]); msg != "" {
+				ps = append(ps, problem(at.Dot(f.field), "tag %q: %s", k, msg))
+			}
+		}
+	}
+	if g.Condition != "" {
+		x, err := condition.Compile(g.Condition)
+		if err != nil {
+			ps = append(ps, problem(at.Dot(FieldCondition), "%s", conditionMsg(err)))
+		} else {
+			for _, k := range authz.ExprTagKeys(x) {
+				if msg := authz.CheckTagName(k); msg != "" {
+					ps = append(ps, problem(at.Dot(FieldCondition), "%s", msg))
+					break
+				}
+			}
+		}
+		spec.Condition = x
+	}
+	if g.MaxOpenDuration != "" {
+		d, err := ParseDuration(g.MaxOpenDuration)
+		switch {
+		case err != nil:
+			ps = append(ps, problem(at.Dot(FieldMaxOpenDuration), "%s", err))
+		case d < time.Second || d%time.Second != 0:
+			ps = append(ps, problem(at.Dot(FieldMaxOpenDuration), "%q: give a whole number of seconds, at least 1s (such as \"15m\" or \"2h\")", g.MaxOpenDuration))
+		default:
+			spec.MaxOpenDuration = int64(d / time.Second)
+		}
+	}
+	return spec, ps
+}
+
+// conditionMsg is a condition's compile error as a message: line and column inside the text.
+func conditionMsg(err error) string {
+	var ce *condition.Error
+	if errors.As(err, &ce) {
+		return fmt.Sprintf("at line %d, column %d: %s", ce.Line, ce.Column, ce.Msg)
+	}
+	return err.Error()
+}
 
 // CustomRoleArgs are the inputs of a CustomRole: either Grants or Details (raw
 // PermissionDescriptor JSON for roles built elsewhere), not both.
@@ -45,7 +131,8 @@ func (a CustomRoleArgs) UsesDetails() bool { return a.Details != "" }
 
 // NormalizeGrant sorts and de-duplicates each list of a grant (they are sets).
 func NormalizeGrant(g Grant) Grant {
-	out := Grant{Permissions: SortedUnique(g.Permissions), Scopes: SortedUnique(g.Scopes)}
+	out := Grant{Permissions: SortedUnique(g.Permissions), Scopes: SortedUnique(g.Scopes),
+		StackTags: g.StackTags, EnvironmentTags: g.EnvironmentTags, Condition: g.Condition, MaxOpenDuration: g.MaxOpenDuration}
 	for _, k := range authz.EntityKinds {
 		out.Set(k, SortedUnique(g.Of(k)))
 	}
@@ -83,8 +170,14 @@ func CheckRole(a CustomRoleArgs) Problems {
 			}
 		}
 		// Placeholder identities let authz check scope kinds against the lists offline.
-		spec := authz.GrantSpec{Permissions: g.Permissions, Scopes: g.Scopes}
+		spec, cps := g.spec(at)
+		ps = append(ps, cps...)
 		for _, k := range authz.EntityKinds {
+			if list := g.Of(k); list != nil && len(list) == 0 {
+				// Fail closed: an empty list (say, from an empty variable) must not turn the
+				// grant into one on every entity.
+				ps = append(ps, problem(at.Dot(Field(k.GrantField())), "empty: name at least one, or remove it for a grant on every %s", k))
+			}
 			for j, name := range g.Of(k) {
 				if msg := checkEntityName(k, name); msg != "" {
 					ps = append(ps, problem(at.Dot(Field(k.GrantField())).At(j), "%s", msg))
@@ -97,8 +190,13 @@ func CheckRole(a CustomRoleArgs) Problems {
 	if len(ps) > 0 {
 		return ps
 	}
-	if _, err := authz.BuildRole(specs); err != nil {
+	n, err := authz.BuildRole(specs)
+	if err != nil {
 		return append(ps, grantProblem(err))
+	}
+	// The server parses what it is sent: limits of the whole tree (depth, size) fail here.
+	if _, err := authz.Parse(authz.Format(n)); err != nil {
+		return append(ps, problem(Root(FieldGrants), "the grants make a tree the server would refuse: %s", err))
 	}
 	return ps
 }
@@ -114,7 +212,7 @@ func grantProblem(err error) Problem {
 	if perr != nil {
 		at = Root(FieldGrants)
 	}
-	fields := []Field{FieldPermissions, FieldScopes}
+	fields := []Field{FieldPermissions, FieldScopes, FieldStackTags, FieldEnvironmentTags, FieldCondition, FieldMaxOpenDuration}
 	for _, k := range authz.EntityKinds {
 		fields = append(fields, Field(k.GrantField()))
 	}
@@ -143,7 +241,7 @@ func checkPermissionRef(ref string) string {
 	if b, ok := authz.BuiltinByIdentifier(ref); ok {
 		return fmt.Sprintf("%q is a built-in role, not a permission set; use one of %s", b.Identifier, builtinSetNames())
 	}
-	return fmt.Sprintf("%q is neither a Permission ID nor a built-in permission set (%s)", ref, builtinSetNames())
+	return fmt.Sprintf("%q is neither a Permission or Policy ID nor a built-in permission set (%s)", ref, builtinSetNames())
 }
 
 // looksLikeID accepts the server's record IDs (UUIDs).
@@ -180,7 +278,11 @@ func (p *Provider) CompileRole(ctx context.Context, a CustomRoleArgs) ([]byte, e
 	specs := make([]authz.GrantSpec, len(a.Grants))
 	for i, g := range a.Grants {
 		at := Root(FieldGrants).At(i)
-		spec := authz.GrantSpec{Scopes: g.Scopes}
+		spec, ps := g.spec(at)
+		if err := ps.Err(); err != nil {
+			return nil, err
+		}
+		spec.Permissions = nil
 		for j, perm := range g.Permissions {
 			id := perm
 			if isBuiltinSet(perm) {
@@ -214,12 +316,28 @@ func (p *Provider) CompileRole(ctx context.Context, a CustomRoleArgs) ([]byte, e
 	return authz.Format(n), nil
 }
 
-func roleRequest(a CustomRoleArgs, details []byte) apitype.CreateRoleRequest {
-	return apitype.CreateRoleRequest{Name: a.Name, Description: a.Description, ResourceType: "global", UXPurpose: apitype.UXPurposeRole, Details: details}
+// recordKind is what the CustomRole and Policy mappings share: the uxPurpose of their records
+// and the word their messages use.
+type recordKind struct {
+	purpose apitype.UXPurpose
+	what    string
+}
+
+var (
+	roleKind   = recordKind{apitype.UXPurposeRole, "role"}
+	policyKind = recordKind{apitype.UXPurposePolicy, "policy"}
+)
+
+func recordRequest(k recordKind, a CustomRoleArgs, details []byte) apitype.CreateRoleRequest {
+	return apitype.CreateRoleRequest{Name: a.Name, Description: a.Description, ResourceType: "global", UXPurpose: k.purpose, Details: details}
 }
 
 // CreateRole creates the role.
 func (p *Provider) CreateRole(ctx context.Context, a CustomRoleArgs) (CustomRoleState, error) {
+	return p.createRecord(ctx, roleKind, a)
+}
+
+func (p *Provider) createRecord(ctx context.Context, k recordKind, a CustomRoleArgs) (CustomRoleState, error) {
 	org, err := p.Org(a.Organization)
 	if err != nil {
 		return CustomRoleState{}, err
@@ -228,15 +346,19 @@ func (p *Provider) CreateRole(ctx context.Context, a CustomRoleArgs) (CustomRole
 	if err != nil {
 		return CustomRoleState{}, err
 	}
-	r, err := p.client.CreateRole(ctx, org, roleRequest(a, details))
+	r, err := p.client.CreateRole(ctx, org, recordRequest(k, a, details))
 	if err != nil {
-		return CustomRoleState{}, apiErr(fmt.Sprintf("create role %q", a.Name), err)
+		return CustomRoleState{}, apiErr(fmt.Sprintf("create %s %q", k.what, a.Name), err)
 	}
 	return CustomRoleState{CustomRoleArgs: a, RoleID: r.ID, Version: r.Version, CanonicalDetails: string(r.Details)}, nil
 }
 
 // UpdateRole changes the role in place, expecting the version last read.
 func (p *Provider) UpdateRole(ctx context.Context, old CustomRoleState, a CustomRoleArgs) (CustomRoleState, error) {
+	return p.updateRecord(ctx, roleKind, old, a)
+}
+
+func (p *Provider) updateRecord(ctx context.Context, k recordKind, old CustomRoleState, a CustomRoleArgs) (CustomRoleState, error) {
 	org, err := p.Org(a.Organization)
 	if err != nil {
 		return CustomRoleState{}, err
@@ -245,7 +367,7 @@ func (p *Provider) UpdateRole(ctx context.Context, old CustomRoleState, a Custom
 	if err != nil {
 		return CustomRoleState{}, err
 	}
-	r, err := p.update(ctx, org, old.RoleID, old.Version, "role", roleRequest(a, details))
+	r, err := p.update(ctx, org, old.RoleID, old.Version, k.what, recordRequest(k, a, details))
 	if err != nil {
 		return CustomRoleState{}, err
 	}
@@ -267,6 +389,10 @@ func (p *Provider) DeleteRole(ctx context.Context, st CustomRoleState) error {
 // server's tree, so they are rebuilt too; any other failure to compile them, and any failed
 // lookup while naming the server's entities, is returned as an error, never read as drift.
 func (p *Provider) ReadRole(ctx context.Context, orgOverride, id string, prior *CustomRoleArgs) (st CustomRoleState, found bool, err error) {
+	return p.readRecord(ctx, roleKind, orgOverride, id, prior)
+}
+
+func (p *Provider) readRecord(ctx context.Context, k recordKind, orgOverride, id string, prior *CustomRoleArgs) (st CustomRoleState, found bool, err error) {
 	org, err := p.apiOrg(orgOverride)
 	if err != nil {
 		return CustomRoleState{}, false, err
@@ -276,10 +402,10 @@ func (p *Provider) ReadRole(ctx context.Context, orgOverride, id string, prior *
 		return CustomRoleState{}, false, nil
 	}
 	if err != nil {
-		return CustomRoleState{}, false, apiErr("read role "+id, err)
+		return CustomRoleState{}, false, apiErr("read "+k.what+" "+id, err)
 	}
-	if r.UXPurpose != apitype.UXPurposeRole {
-		return CustomRoleState{}, false, fmt.Errorf("%s is a %s, not a role", id, r.UXPurpose)
+	if r.UXPurpose != k.purpose {
+		return CustomRoleState{}, false, fmt.Errorf("%s is a %s, not a %s", id, r.UXPurpose, k.what)
 	}
 	st = CustomRoleState{RoleID: r.ID, Version: r.Version, CanonicalDetails: string(r.Details)}
 	st.Organization, st.Name, st.Description = orgOverride, r.Name, r.Description
@@ -290,7 +416,7 @@ func (p *Provider) ReadRole(ctx context.Context, orgOverride, id string, prior *
 			st.Grants, st.Details = prior.Grants, prior.Details
 			return st, true, nil
 		case err != nil && !errors.Is(err, ErrNoEntity):
-			return CustomRoleState{}, false, fmt.Errorf("read role %s: compare with the prior inputs: %w", id, err)
+			return CustomRoleState{}, false, fmt.Errorf("read %s %s: compare with the prior inputs: %w", k.what, id, err)
 		}
 		if prior.UsesDetails() {
 			st.Details = string(r.Details)
@@ -298,7 +424,7 @@ func (p *Provider) ReadRole(ctx context.Context, orgOverride, id string, prior *
 		}
 	}
 	if st.Grants, st.Details, err = p.grantsOf(ctx, org, r.Details); err != nil {
-		return CustomRoleState{}, false, fmt.Errorf("read role %s: %w", id, err)
+		return CustomRoleState{}, false, fmt.Errorf("read %s %s: %w", k.what, id, err)
 	}
 	return st, true, nil
 }
@@ -330,7 +456,15 @@ func (p *Provider) grantsOf(ctx context.Context, org string, details []byte) (gr
 	}
 	grants = make([]Grant, 0, len(specs))
 	for _, s := range specs {
-		g := Grant{Scopes: s.Scopes}
+		g := Grant{Scopes: s.Scopes, StackTags: s.StackTags, EnvironmentTags: s.EnvironmentTags}
+		if s.Condition != nil {
+			if g.Condition, err = condition.Print(s.Condition); err != nil {
+				return nil, string(details), nil // a condition the language cannot say stays raw
+			}
+		}
+		if s.MaxOpenDuration > 0 {
+			g.MaxOpenDuration = FormatDuration(s.MaxOpenDuration)
+		}
 		for _, id := range s.Permissions {
 			if ident, ok := byID[id]; ok {
 				id = ident
@@ -347,6 +481,9 @@ func (p *Provider) grantsOf(ctx context.Context, org string, details []byte) (gr
 				list = append(list, name)
 			}
 			g.Set(k, list)
+		}
+		if _, ps := g.spec(Root(FieldGrants)); len(ps) > 0 {
+			return nil, string(details), nil // typed grants would fail their own checks (a reserved tag name, …)
 		}
 		grants = append(grants, NormalizeGrant(g))
 	}

@@ -278,3 +278,20 @@ func RotationDue(expiresAt, rotateBefore string, now time.Time) (bool, *Msg) {
 	}
 	return false, nil
 }
+
+// FormatDuration prints whole seconds as the shortest Go duration that reads back the same
+// ("1h", "1h30m", "45s").
+func FormatDuration(seconds int64) string {
+	h, m, s := seconds/3600, seconds/60%60, seconds%60
+	var b strings.Builder
+	if h > 0 {
+		b.WriteString(strconv.FormatInt(h, 10) + "h")
+	}
+	if m > 0 {
+		b.WriteString(strconv.FormatInt(m, 10) + "m")
+	}
+	if s > 0 || b.Len() == 0 {
+		b.WriteString(strconv.FormatInt(s, 10) + "s")
+	}
+	return b.String()
+}

@@ -91,6 +91,34 @@ func (u Unknowns) scopes(p Path, vals []string) []string {
 	return u.list(p, vals, known)
 }
 
+// tags is a tag selector with a stand-in pair when the map at p is not known yet.
+func (u Unknowns) tags(p Path, tags map[string]string) map[string]string {
+	if u.Has(p) {
+		return map[string]string{standInName: standInName}
+	}
+	return tags
+}
+
+// standInCondition is a condition on the kind of the first entity scope of a grant, so that
+// its scopes still check; "" when it has none.
+func standInCondition(scopes []string) string {
+	for _, name := range scopes {
+		s, err := authz.LookupScope(name)
+		if err != nil {
+			continue
+		}
+		switch s.Kind {
+		case authz.KindStack:
+			return "has(stack.tags.unknown)"
+		case authz.KindEnvironment:
+			return "has(environment.tags.unknown)"
+		case authz.KindInsightsAccount:
+			return "has(insights_account.tags.unknown)"
+		}
+	}
+	return ""
+}
+
 func (u Unknowns) name(f Field, v string) string {
 	if u.Has(Root(f)) {
 		return standInName
@@ -118,8 +146,18 @@ func CheckRoleWithUnknowns(a CustomRoleArgs, u Unknowns) Problems {
 	for i, g := range a.Grants {
 		at := Root(FieldGrants).At(i)
 		s := Grant{
-			Permissions: u.list(at.Dot(FieldPermissions), g.Permissions, standInPermissionID),
-			Scopes:      u.scopes(at.Dot(FieldScopes), g.Scopes),
+			Permissions:     u.list(at.Dot(FieldPermissions), g.Permissions, standInPermissionID),
+			Scopes:          u.scopes(at.Dot(FieldScopes), g.Scopes),
+			StackTags:       u.tags(at.Dot(FieldStackTags), g.StackTags),
+			EnvironmentTags: u.tags(at.Dot(FieldEnvironmentTags), g.EnvironmentTags),
+			Condition:       g.Condition,
+			MaxOpenDuration: g.MaxOpenDuration,
+		}
+		if u.Has(at.Dot(FieldCondition)) {
+			s.Condition = standInCondition(s.Scopes)
+		}
+		if u.Has(at.Dot(FieldMaxOpenDuration)) {
+			s.MaxOpenDuration = ""
 		}
 		for _, k := range authz.EntityKinds {
 			s.Set(k, u.list(at.Dot(Field(k.GrantField())), g.Of(k), standInEntity(k)))

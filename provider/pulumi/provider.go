@@ -22,11 +22,14 @@ const Name = "iam"
 const (
 	PermissionType              = "iam:index:Permission"
 	CustomRoleType              = "iam:index:CustomRole"
+	PolicyType                  = "iam:index:Policy"
 	OrganizationAccessTokenType = "iam:index:OrganizationAccessToken"
 	TeamType                    = "iam:index:Team"
 	TeamRoleAssignmentType      = "iam:index:TeamRoleAssignment"
 	OrganizationMemberType      = "iam:index:OrganizationMember"
 	TeamAccessTokenType         = "iam:index:TeamAccessToken"
+	OidcIssuerType              = "iam:index:OidcIssuer"
+	AuthPolicyType              = "iam:index:AuthPolicy"
 	GetScopesFunction           = "iam:index:getScopes"
 	CheckAccessFunction         = "iam:index:checkAccess"
 	GetCustomRoleFunction       = "iam:index:getCustomRole"
@@ -63,11 +66,14 @@ func Provider() (p.Provider, error) {
 		WithResources(
 			infer.Resource(&Permission{}),
 			infer.Resource(&CustomRole{}),
+			infer.Resource(&Policy{}),
 			infer.Resource(&OrganizationAccessToken{}),
 			infer.Resource(&Team{}),
 			infer.Resource(&TeamRoleAssignment{}),
 			infer.Resource(&OrganizationMember{}),
 			infer.Resource(&TeamAccessToken{}),
+			infer.Resource(&OidcIssuer{}),
+			infer.Resource(&AuthPolicy{}),
 		).
 		WithFunctions(
 			infer.Function(&GetScopes{}),
@@ -171,6 +177,7 @@ func diffConfig(_ context.Context, req p.DiffRequest) (p.DiffResponse, error) {
 var unknownKinds = map[string]map[string]p.DiffKind{
 	PermissionType: {"organization": p.UpdateReplace},
 	CustomRoleType: {"organization": p.UpdateReplace},
+	PolicyType:     {"organization": p.UpdateReplace},
 	OrganizationAccessTokenType: {"organization": p.UpdateReplace, "name": p.UpdateReplace, "description": p.UpdateReplace,
 		"roleId": p.UpdateReplace, "admin": p.UpdateReplace, "expiresIn": p.UpdateReplace},
 	TeamType:               {"organization": p.UpdateReplace, "name": p.UpdateReplace},
@@ -178,6 +185,8 @@ var unknownKinds = map[string]map[string]p.DiffKind{
 	OrganizationMemberType: {"organization": p.UpdateReplace, "login": p.UpdateReplace},
 	TeamAccessTokenType: {"organization": p.UpdateReplace, "team": p.UpdateReplace, "name": p.UpdateReplace, "description": p.UpdateReplace,
 		"expiresIn": p.UpdateReplace},
+	OidcIssuerType: {"organization": p.UpdateReplace, "url": p.UpdateReplace},
+	AuthPolicyType: {"organization": p.UpdateReplace, "issuerId": p.UpdateReplace},
 }
 
 // diffUnknowns wraps Diff so that an input that is not known yet (during a preview) always

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/provider/mapping"
@@ -15,11 +16,15 @@ type CustomRole struct{}
 
 // Grant is one grant of a CustomRole (object type iam:index:Grant).
 type Grant struct {
-	Permissions      []string `pulumi:"permissions,optional"`
-	Scopes           []string `pulumi:"scopes,optional"`
-	Stacks           []string `pulumi:"stacks,optional"`
-	Environments     []string `pulumi:"environments,optional"`
-	InsightsAccounts []string `pulumi:"insightsAccounts,optional"`
+	Permissions      []string          `pulumi:"permissions,optional"`
+	Scopes           []string          `pulumi:"scopes,optional"`
+	Stacks           []string          `pulumi:"stacks,optional"`
+	Environments     []string          `pulumi:"environments,optional"`
+	InsightsAccounts []string          `pulumi:"insightsAccounts,optional"`
+	StackTags        map[string]string `pulumi:"stackTags,optional"`
+	EnvironmentTags  map[string]string `pulumi:"environmentTags,optional"`
+	Condition        *string           `pulumi:"condition,optional"`
+	MaxOpenDuration  *string           `pulumi:"maxOpenDuration,optional"`
 }
 
 // RoleFields are the fields CustomRole inputs and state share.
@@ -66,12 +71,16 @@ func (r *CustomRole) Annotate(a infer.Annotator) {
 // Annotate describes a grant.
 func (g *Grant) Annotate(a infer.Annotator) {
 	a.SetToken("index", "Grant")
-	a.Describe(g, "One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.")
-	a.Describe(&g.Permissions, "Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.")
+	a.Describe(g, "One grant of a custom role or policy: permissions and scopes, on the listed entities, on the stacks or environments with the given tags, on the entities a condition holds for, or organization-wide when none of these is given.")
+	a.Describe(&g.Permissions, "Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.")
 	a.Describe(&g.Scopes, "Scopes granted directly, such as `stack:read`; each must act on the kind of entity the grant lists (organization-level scopes only in a grant that lists none).")
 	a.Describe(&g.Stacks, "Stacks the grant applies to, as `project/stack`.")
 	a.Describe(&g.Environments, "Environments the grant applies to, as `project/environment`.")
 	a.Describe(&g.InsightsAccounts, "Insights accounts the grant applies to, by name.")
+	a.Describe(&g.StackTags, "Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.")
+	a.Describe(&g.EnvironmentTags, "Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.")
+	a.Describe(&g.Condition, "A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == \"dev\" && stack.tags.team in [\"payments\", \"billing\"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.")
+	a.Describe(&g.MaxOpenDuration, "How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.")
 }
 
 // Annotate describes the shared fields.
@@ -106,11 +115,21 @@ func (*CustomRole) WireDependencies(f infer.FieldSelector, args *CustomRoleArgs,
 
 func (g Grant) mapping() mapping.Grant {
 	return mapping.Grant{Permissions: g.Permissions, Scopes: g.Scopes,
-		Refs: authz.Refs{Stacks: g.Stacks, Environments: g.Environments, InsightsAccounts: g.InsightsAccounts}}
+		Refs:      authz.Refs{Stacks: g.Stacks, Environments: g.Environments, InsightsAccounts: g.InsightsAccounts},
+		StackTags: g.StackTags, EnvironmentTags: g.EnvironmentTags, Condition: deref(g.Condition), MaxOpenDuration: deref(g.MaxOpenDuration)}
 }
 
 func grantOf(m mapping.Grant) Grant {
-	return Grant{Permissions: m.Permissions, Scopes: m.Scopes, Stacks: m.Stacks, Environments: m.Environments, InsightsAccounts: m.InsightsAccounts}
+	return Grant{Permissions: m.Permissions, Scopes: m.Scopes, Stacks: m.Stacks, Environments: m.Environments, InsightsAccounts: m.InsightsAccounts,
+		StackTags: emptyNil(m.StackTags), EnvironmentTags: emptyNil(m.EnvironmentTags), Condition: ptr(m.Condition), MaxOpenDuration: ptr(m.MaxOpenDuration)}
+}
+
+// emptyNil is nil for an empty map, so that an absent selector stays absent in state.
+func emptyNil(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 func grantsToMapping(gs []Grant) []mapping.Grant {
@@ -165,6 +184,7 @@ func (*CustomRole) Check(ctx context.Context, req infer.CheckRequest) (infer.Che
 	if err != nil || len(failures) > 0 {
 		return infer.CheckResponse[CustomRoleArgs]{Inputs: args, Failures: failures}, err
 	}
+	markEmptyLists(req.NewInputs, args.Grants)
 	unknowns := findUnknowns(req.NewInputs)
 	failures = checkFailures(mapping.CheckRoleWithUnknowns(args.mapping(), unknowns))
 	if len(failures) == 0 {
@@ -191,6 +211,25 @@ func (*CustomRole) Check(ctx context.Context, req infer.CheckRequest) (infer.Che
 		}
 	}
 	return infer.CheckResponse[CustomRoleArgs]{Inputs: args, Failures: failures}, nil
+}
+
+// markEmptyLists keeps an entity list given empty (`stacks: []`) as an empty, non-nil list, which
+// infer decodes as absent: mapping refuses it rather than read the grant as organization-wide.
+func markEmptyLists(inputs property.Map, grants []Grant) {
+	gs := inputs.Get("grants")
+	if !gs.IsArray() {
+		return
+	}
+	for i, g := range gs.AsArray().All {
+		if i >= len(grants) || !g.IsMap() {
+			continue
+		}
+		for field, list := range map[string]*[]string{"stacks": &grants[i].Stacks, "environments": &grants[i].Environments, "insightsAccounts": &grants[i].InsightsAccounts} {
+			if v := g.AsMap().Get(field); v.IsArray() && v.AsArray().Len() == 0 {
+				*list = []string{}
+			}
+		}
+	}
 }
 
 // Diff compares the canonical trees (mapping.RoleChanges compiles the inputs through the API).

@@ -3,7 +3,9 @@ package terraform
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -96,6 +98,24 @@ func canonicalDetails(s string) string {
 		return s
 	}
 	return string(c)
+}
+
+// jsonencodeSpelling spells a tree as Terraform's jsonencode does (keys sorted, no whitespace,
+// '<', '>' and '&' escaped), so that the details `terraform plan -generate-config-out` writes for
+// an imported record, jsonencode({...}), is the very string in state. The input is returned
+// when it does not decode.
+func jsonencodeSpelling(s string) string {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return s
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return s
+	}
+	return string(out)
 }
 
 func detailsNull() detailsValue       { return detailsValue{StringValue: basetypes.NewStringNull()} }

@@ -54,7 +54,7 @@ provider "iam" {
 func (e *env) checkNothingLeft(*terraform.State) error {
 	ctx := context.Background()
 	var left []string
-	for _, purpose := range []apitype.UXPurpose{apitype.UXPurposeSet, apitype.UXPurposeRole} {
+	for _, purpose := range []apitype.UXPurpose{apitype.UXPurposeSet, apitype.UXPurposeRole, apitype.UXPurposePolicy} {
 		recs, err := e.srv.Client.ListRoles(ctx, e.srv.Org, purpose)
 		if err != nil {
 			return err

@@ -93,6 +93,10 @@ func (d *customRoleDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 					"stacks":            set("Stacks the grant applies to, as `project/stack`."),
 					"environments":      set("Environments the grant applies to, as `project/environment`."),
 					"insights_accounts": set("Insights accounts the grant applies to, by name."),
+					"stack_tags":        schema.MapAttribute{Computed: true, ElementType: types.StringType, Description: "Tags every stack the grant applies to carries."},
+					"environment_tags":  schema.MapAttribute{Computed: true, ElementType: types.StringType, Description: "Tags every environment the grant applies to carries."},
+					"condition":         schema.StringAttribute{Computed: true, Description: "The grant's condition, printed canonically in the condition language."},
+					"max_open_duration": schema.StringAttribute{Computed: true, Description: "How long environments may be opened under the grant, if bounded."},
 				}},
 			},
 		}),
@@ -129,7 +133,9 @@ func grantAttrList(gs []mapping.Grant) (types.List, diag.Diagnostics) {
 	vals := make([]attr.Value, len(gs))
 	var diags diag.Diagnostics
 	for i, g := range gs {
-		attrs := map[string]attr.Value{"permissions": nonNullSet(g.Permissions), "scopes": nonNullSet(g.Scopes)}
+		attrs := map[string]attr.Value{"permissions": nonNullSet(g.Permissions), "scopes": nonNullSet(g.Scopes),
+			"stack_tags": tagMapValue(g.StackTags), "environment_tags": tagMapValue(g.EnvironmentTags),
+			"condition": optString(g.Condition), "max_open_duration": optString(g.MaxOpenDuration)}
 		for _, k := range authz.EntityKinds {
 			attrs[snake(k.GrantField())] = nonNullSet(g.Of(k))
 		}

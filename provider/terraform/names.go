@@ -76,7 +76,11 @@ func problemPath(at mapping.Path, sets map[string][]string) (path.Path, string) 
 	name := ""
 	for i, s := range at.Steps {
 		if s.Field != "" {
+			prev := name
 			name = names{}.Field(s.Field)
+			if i > 1 && at.Steps[i-2].Field == mapping.FieldPolicies {
+				name = prev + "." + name // policies[1].token_type: which definition, in the summary
+			}
 			if i == 0 {
 				p = path.Root(name)
 			} else {
@@ -88,7 +92,7 @@ func problemPath(at mapping.Path, sets map[string][]string) (path.Path, string) 
 			}
 			continue
 		}
-		if i > 0 && at.Steps[i-1].Field == mapping.FieldGrants {
+		if i > 0 && (at.Steps[i-1].Field == mapping.FieldGrants || at.Steps[i-1].Field == mapping.FieldPolicies) {
 			p, so = p.AtListIndex(s.Index), so.At(s.Index)
 			name = fmt.Sprintf("%s[%d]", name, s.Index)
 			continue

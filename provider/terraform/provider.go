@@ -138,7 +138,8 @@ func (p *iamProvider) Configure(ctx context.Context, req provider.ConfigureReque
 }
 
 func (p *iamProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{newPermissionResource, newCustomRoleResource, newTokenResource, newTeamResource, newTeamRoleResource, newMemberResource, newTeamTokenResource}
+	return []func() resource.Resource{newPermissionResource, newCustomRoleResource, newPolicyResource, newTokenResource, newTeamResource, newTeamRoleResource, newMemberResource, newTeamTokenResource,
+		newOidcIssuerResource, newAuthPolicyResource}
 }
 
 func (p *iamProvider) DataSources(context.Context) []func() datasource.DataSource {
@@ -209,6 +210,9 @@ func setStrings(s types.Set, at mapping.Path, unk *mapping.Unknowns) []string {
 		return nil
 	}
 	var vals []string
+	if !s.IsNull() {
+		vals = []string{} // an empty set is not an absent one (mapping refuses empty entity lists)
+	}
 	for i, e := range s.Elements() {
 		sv, ok := e.(types.String)
 		if !ok || sv.IsUnknown() {

@@ -32,6 +32,8 @@ var (
 	_ managedResource = (*teamRoleResource)(nil)
 	_ managedResource = (*memberResource)(nil)
 	_ managedResource = (*teamTokenResource)(nil)
+	_ managedResource = (*oidcIssuerResource)(nil)
+	_ managedResource = (*authPolicyResource)(nil)
 )
 
 // resourceBase is what every resource shares: the provider data, set by Configure (the one

@@ -89,7 +89,7 @@ resource "iam_custom_role" "deployer" {
     permissions = ["stack-reader"]
     stacks      = ["prod"]
   }`),
-				ExpectError: regexp.MustCompile(`(?s)neither\s+a\s+Permission\s+ID.*want\s+"project/name"`),
+				ExpectError: regexp.MustCompile(`(?s)neither\s+a\s+Permission\s+or\s+Policy\s+ID.*want\s+"project/name"`),
 			},
 			{
 				Config:      bad("\n" + `name = "bad"` + "\n" + `details = "{\"__type\": \"PermissionDescriptorAllow\", \"permissions\": [\"stack:reed\"]}"`),

@@ -5,6 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as utilities from "./utilities";
 
 // Export members:
+export { AuthPolicyArgs } from "./authPolicy";
+export type AuthPolicy = import("./authPolicy").AuthPolicy;
+export const AuthPolicy: typeof import("./authPolicy").AuthPolicy = null as any;
+utilities.lazyLoad(exports, ["AuthPolicy"], () => require("./authPolicy"));
+
 export { CheckAccessArgs, CheckAccessResult, CheckAccessOutputArgs } from "./checkAccess";
 export const checkAccess: typeof import("./checkAccess").checkAccess = null as any;
 export const checkAccessOutput: typeof import("./checkAccess").checkAccessOutput = null as any;
@@ -30,6 +35,11 @@ export const getScopes: typeof import("./getScopes").getScopes = null as any;
 export const getScopesOutput: typeof import("./getScopes").getScopesOutput = null as any;
 utilities.lazyLoad(exports, ["getScopes","getScopesOutput"], () => require("./getScopes"));
 
+export { OidcIssuerArgs } from "./oidcIssuer";
+export type OidcIssuer = import("./oidcIssuer").OidcIssuer;
+export const OidcIssuer: typeof import("./oidcIssuer").OidcIssuer = null as any;
+utilities.lazyLoad(exports, ["OidcIssuer"], () => require("./oidcIssuer"));
+
 export { OrganizationAccessTokenArgs } from "./organizationAccessToken";
 export type OrganizationAccessToken = import("./organizationAccessToken").OrganizationAccessToken;
 export const OrganizationAccessToken: typeof import("./organizationAccessToken").OrganizationAccessToken = null as any;
@@ -44,6 +54,11 @@ export { PermissionArgs } from "./permission";
 export type Permission = import("./permission").Permission;
 export const Permission: typeof import("./permission").Permission = null as any;
 utilities.lazyLoad(exports, ["Permission"], () => require("./permission"));
+
+export { PolicyArgs } from "./policy";
+export type Policy = import("./policy").Policy;
+export const Policy: typeof import("./policy").Policy = null as any;
+utilities.lazyLoad(exports, ["Policy"], () => require("./policy"));
 
 export { ProviderArgs } from "./provider";
 export type Provider = import("./provider").Provider;
@@ -79,14 +94,20 @@ const _module = {
     version: utilities.getVersion(),
     construct: (name: string, type: string, urn: string): pulumi.Resource => {
         switch (type) {
+            case "iam:index:AuthPolicy":
+                return new AuthPolicy(name, <any>undefined, { urn })
             case "iam:index:CustomRole":
                 return new CustomRole(name, <any>undefined, { urn })
+            case "iam:index:OidcIssuer":
+                return new OidcIssuer(name, <any>undefined, { urn })
             case "iam:index:OrganizationAccessToken":
                 return new OrganizationAccessToken(name, <any>undefined, { urn })
             case "iam:index:OrganizationMember":
                 return new OrganizationMember(name, <any>undefined, { urn })
             case "iam:index:Permission":
                 return new Permission(name, <any>undefined, { urn })
+            case "iam:index:Policy":
+                return new Policy(name, <any>undefined, { urn })
             case "iam:index:Team":
                 return new Team(name, <any>undefined, { urn })
             case "iam:index:TeamAccessToken":

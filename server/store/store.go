@@ -99,6 +99,9 @@ type Token struct {
 	DeletedAt   time.Time
 	TeamID      string // team tokens
 	UserID      string // personal tokens
+	// IssuerID is the OIDC issuer whose ID token the token was exchanged for; "" for tokens
+	// minted through the API.
+	IssuerID string
 }
 
 // TokenFilter selects tokens for ListTokens.
@@ -152,6 +155,33 @@ type TeamGrant struct {
 	// "write" or "admin" for environments.
 	Permission      string
 	MaxOpenDuration int64 // seconds; 0 = no bound (environments only)
+}
+
+// Issuer is a trusted OIDC identity provider of an org (POST /api/orgs/{org}/oidc/issuers).
+type Issuer struct {
+	ID            string
+	Org           string
+	Name          string // unique per org
+	URL           string // as registered; cannot change
+	Issuer        string // the `iss` its ID tokens carry
+	Thumbprints   []string
+	MaxExpiration int64  // seconds
+	JWKS          []byte // static RFC 7517 key set; nil when the keys are fetched from URL
+	Created       time.Time
+	Modified      time.Time
+	LastUsed      time.Time // zero until a first exchange
+}
+
+// AuthPolicy is the authorization policy of one issuer. Policies is the JSON array of its
+// definitions (apitype.AuthPolicyDefinition), as the server validated it.
+type AuthPolicy struct {
+	ID       string
+	Org      string
+	IssuerID string
+	Version  int // 1 on create, +1 on every update
+	Policies []byte
+	Created  time.Time
+	Modified time.Time
 }
 
 // Entity is a stack, environment or insights account that grants can name.
@@ -241,6 +271,77 @@ type Idempotent struct {
 	Body        []byte // sealed response body (the server encrypts it; the store keeps bytes)
 	Created     time.Time
 }
+
+// UsageKey names one scope-usage counter: a token's use of a scope on one UTC day (unix
+// seconds / 86400).
+type UsageKey struct {
+	Org     string
+	TokenID string
+	Day     int64
+	Scope   string // scope name, e.g. "stack:read"
+}
+
+// ScopeUsage is one counter as read back.
+type ScopeUsage struct {
+	TokenID string
+	Day     int64
+	Scope   string
+	Count   int64
+}
+
+// MaxUsageRows bounds what one ListScopeUsage returns.
+const MaxUsageRows = 100_000
+
+// Update is one operation on a stack's state through the Pulumi backend API (an update,
+// preview, refresh, destroy or import). Only one update that writes state (every kind but
+// preview) runs on a stack at a time.
+type Update struct {
+	ID           string
+	Org          string
+	StackID      string
+	Kind         string // update | preview | refresh | destroy | import
+	Status       string // UpdateNotStarted, UpdateRunning, or how it ended
+	Version      int    // the stack version it writes; 0 until started (a preview's is the current one)
+	TokenID      string // the API token that created and started it
+	Actor        string
+	LeaseHash    []byte // sha256 of the lease (update-token) value
+	LeaseExpires int64  // unix seconds
+	Program      []byte // the update program request as sent
+	Events       int    // engine events received
+	Created      time.Time
+	Started      time.Time // zero until started
+	Ended        time.Time // zero while not ended
+}
+
+// Update statuses (Pulumi's UpdateStatus, plus cancelled).
+const (
+	UpdateNotStarted = "not started"
+	UpdateRunning    = "running"
+	UpdateSucceeded  = "succeeded"
+	UpdateFailed     = "failed"
+	UpdateCancelled  = "cancelled"
+)
+
+// Checkpoint is a stack's state at one version, as the CLI sent it.
+type Checkpoint struct {
+	StackID    string
+	Version    int
+	UpdateID   string
+	Deployment []byte
+	Resources  int // how many resources the deployment holds
+	Modified   time.Time
+}
+
+// StackState summarises a stack's backend state for GET stack.
+type StackState struct {
+	Version      int    // the latest checkpoint's version; 0 = never updated
+	ActiveUpdate string // the running update that writes state, or ""
+	LastUpdate   time.Time
+	Resources    int // in the latest checkpoint
+}
+
+// ErrUpdateConflict is returned when another update that writes state runs on the stack.
+var ErrUpdateConflict = errors.New("another update is running on the stack")
 
 // Store is the persistence interface of the server. Implementations must be safe for concurrent
 // use and make each call atomic and durable when it returns. Mutating calls made under a
@@ -362,6 +463,79 @@ type Store interface {
 	// UpdateEntityTags replaces the tags and bumps Modified.
 	UpdateEntityTags(ctx context.Context, org, id string, tags map[string]string, at time.Time) (Entity, error)
 	DeleteEntity(ctx context.Context, org, id string) error
+
+	// RenameEntity moves an entity to another project and name and bumps Modified: ErrConflict
+	// if that name is taken, ErrNotFound if missing.
+	RenameEntity(ctx context.Context, org, id, project, name string, at time.Time) (Entity, error)
+
+	// CreateUpdate stores u (Status UpdateNotStarted). ErrNotFound if the stack is missing.
+	CreateUpdate(ctx context.Context, u Update) error
+	GetUpdate(ctx context.Context, org, id string) (Update, error)
+	// StartUpdate starts a not-started update with its lease: an update that writes state
+	// gets the stack's next version, unless another such update runs on the stack
+	// (ErrUpdateConflict); a preview gets the current version. ErrConflict if it was started
+	// before.
+	StartUpdate(ctx context.Context, org, id string, leaseHash []byte, leaseExpires int64, at time.Time) (Update, error)
+	// RenewLease replaces a running update's lease: ErrNotFound if it is not running.
+	RenewLease(ctx context.Context, org, id string, leaseHash []byte, leaseExpires int64) error
+	// SaveCheckpoint stores the deployment (of that many resources) of a running update as its
+	// stack version's checkpoint (replacing the previous save of the same update): ErrNotFound
+	// if the update is not running or writes no state.
+	SaveCheckpoint(ctx context.Context, org, updateID string, deployment []byte, resources int, at time.Time) error
+	// AddUpdateEvents counts n engine events of a running update: ErrNotFound if it is not running.
+	AddUpdateEvents(ctx context.Context, org, updateID string, n int) error
+	// EndUpdate ends an update that is running (or not started) with status: ErrNotFound if
+	// missing or ended already.
+	EndUpdate(ctx context.Context, org, id, status string, at time.Time) (Update, error)
+	// ImportCheckpoint stores deployment as the stack's next version, written by u (kind
+	// import, ended as it is stored): ErrUpdateConflict if an update that writes state runs.
+	ImportCheckpoint(ctx context.Context, u Update, deployment []byte, resources int) (Update, error)
+	// ListUpdates returns a page of the stack's updates that write state, newest first
+	// (offset, limit > 0).
+	ListUpdates(ctx context.Context, org, stackID string, offset, limit int) ([]Update, error)
+	// GetCheckpoint returns the stack's checkpoint at version (0 = the latest):
+	// ErrNotFound if there is none.
+	GetCheckpoint(ctx context.Context, org, stackID string, version int) (Checkpoint, error)
+	// GetStackState summarises the stack's versions and running update.
+	GetStackState(ctx context.Context, org, stackID string) (StackState, error)
+	// PruneUpdates deletes the previews (which write no state) and the never-started updates
+	// created before the cutoff, and says how many; updates that wrote state are history.
+	PruneUpdates(ctx context.Context, before time.Time) (int64, error)
+	// EnsureStackKey stores sealed as the stack's sealed secrets key unless it has one, and
+	// returns the stored one. ErrNotFound if the stack is missing.
+	EnsureStackKey(ctx context.Context, org, stackID string, sealed []byte) ([]byte, error)
+	// CreateIssuer stores an issuer and its first policy together. ErrConflict if (Org, Name)
+	// or an ID is taken.
+	CreateIssuer(ctx context.Context, i Issuer, p AuthPolicy) error
+	GetIssuer(ctx context.Context, org, id string) (Issuer, error)
+	ListIssuers(ctx context.Context, org string) ([]Issuer, error) // ordered by name
+	// UpdateIssuer stores i's Name, Issuer, Thumbprints, MaxExpiration, JWKS and Modified.
+	// ErrNotFound if missing, ErrConflict on a duplicate name.
+	UpdateIssuer(ctx context.Context, i Issuer) error
+	// TouchIssuer records an exchange's time as the issuer's LastUsed (a missing issuer is no
+	// error).
+	TouchIssuer(ctx context.Context, org, id string, at time.Time) error
+	// DeleteIssuer deletes the issuer, its policy and its used token IDs. Tokens exchanged
+	// earlier stay until they expire.
+	DeleteIssuer(ctx context.Context, org, id string) error
+	GetAuthPolicy(ctx context.Context, org, id string) (AuthPolicy, error)
+	GetIssuerPolicy(ctx context.Context, org, issuerID string) (AuthPolicy, error)
+	// UpdateAuthPolicy replaces the policy's Policies and Modified if its stored Version equals
+	// expectedVersion; p.Version must be expectedVersion+1. ErrVersionConflict otherwise.
+	UpdateAuthPolicy(ctx context.Context, p AuthPolicy, expectedVersion int) error
+	// UseTokenID records that the ID token with this jti (of the issuer) was exchanged; it is
+	// kept until expires. It returns false, storing nothing, when the jti is recorded already
+	// and not expired at now. Expired entries are dropped on the way.
+	UseTokenID(ctx context.Context, org, issuerID, jti string, expires, now time.Time) (bool, error)
+	// PruneExchangedTokens marks deleted (as DeleteToken at at) the org's tokens exchanged for
+	// an OIDC ID token (IssuerID set) that expired before expiredBefore, and says how many.
+	PruneExchangedTokens(ctx context.Context, org string, expiredBefore, at time.Time) (int64, error)
+	// AddScopeUsage adds the counts to the counters (creating missing ones) in one transaction;
+	// counts must be positive.
+	AddScopeUsage(ctx context.Context, counts map[UsageKey]int64) error
+	// ListScopeUsage returns the counters of the org's tokens tokenIDs (at most 1,000 IDs) from
+	// day sinceDay on, ordered by token ID, day and scope; at most MaxUsageRows rows.
+	ListScopeUsage(ctx context.Context, org string, tokenIDs []string, sinceDay int64) ([]ScopeUsage, error)
 
 	AppendAudit(ctx context.Context, events ...AuditEvent) error
 	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, error)

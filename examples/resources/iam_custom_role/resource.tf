@@ -23,6 +23,22 @@ resource "iam_custom_role" "prod_deployer" {
   }
 }
 
+# A role granting by tags and by a condition: every stack tagged env=dev (a stack created or
+# retagged later is covered on its next request), and deleting the dev stacks of two teams.
+resource "iam_custom_role" "dev_deployer" {
+  name = "dev-deployer"
+
+  grant {
+    scopes     = ["stack:read", "stack:write"]
+    stack_tags = { env = "dev" }
+  }
+
+  grant {
+    scopes    = ["stack:delete"]
+    condition = "stack.tags.env == \"dev\" && stack.tags.team in [\"payments\", \"billing\"]"
+  }
+}
+
 # A role given as a raw PermissionDescriptor tree (as Pulumi Cloud's API stores it), for
 # roles written elsewhere: organization-wide read access to stacks.
 resource "iam_custom_role" "stack_reader" {

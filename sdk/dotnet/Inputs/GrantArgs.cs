@@ -12,10 +12,28 @@ namespace IamRef.Iam.Inputs
 {
 
     /// <summary>
-    /// One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.
+    /// One grant of a custom role or policy: permissions and scopes, on the listed entities, on the stacks or environments with the given tags, on the entities a condition holds for, or organization-wide when none of these is given.
     /// </summary>
     public sealed class GrantArgs : global::Pulumi.ResourceArgs
     {
+        /// <summary>
+        /// A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == "dev" &amp;&amp; stack.tags.team in ["payments", "billing"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.
+        /// </summary>
+        [Input("condition")]
+        public Input<string>? Condition { get; set; }
+
+        [Input("environmentTags")]
+        private InputMap<string>? _environmentTags;
+
+        /// <summary>
+        /// Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.
+        /// </summary>
+        public InputMap<string> EnvironmentTags
+        {
+            get => _environmentTags ?? (_environmentTags = new InputMap<string>());
+            set => _environmentTags = value;
+        }
+
         [Input("environments")]
         private InputList<string>? _environments;
 
@@ -40,11 +58,17 @@ namespace IamRef.Iam.Inputs
             set => _insightsAccounts = value;
         }
 
+        /// <summary>
+        /// How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.
+        /// </summary>
+        [Input("maxOpenDuration")]
+        public Input<string>? MaxOpenDuration { get; set; }
+
         [Input("permissions")]
         private InputList<string>? _permissions;
 
         /// <summary>
-        /// Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
+        /// Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
         /// </summary>
         public InputList<string> Permissions
         {
@@ -62,6 +86,18 @@ namespace IamRef.Iam.Inputs
         {
             get => _scopes ?? (_scopes = new InputList<string>());
             set => _scopes = value;
+        }
+
+        [Input("stackTags")]
+        private InputMap<string>? _stackTags;
+
+        /// <summary>
+        /// Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.
+        /// </summary>
+        public InputMap<string> StackTags
+        {
+            get => _stackTags ?? (_stackTags = new InputMap<string>());
+            set => _stackTags = value;
         }
 
         [Input("stacks")]

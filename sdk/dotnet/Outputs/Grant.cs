@@ -12,11 +12,19 @@ namespace IamRef.Iam.Outputs
 {
 
     /// <summary>
-    /// One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.
+    /// One grant of a custom role or policy: permissions and scopes, on the listed entities, on the stacks or environments with the given tags, on the entities a condition holds for, or organization-wide when none of these is given.
     /// </summary>
     [OutputType]
     public sealed class Grant
     {
+        /// <summary>
+        /// A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == "dev" &amp;&amp; stack.tags.team in ["payments", "billing"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.
+        /// </summary>
+        public readonly string? Condition;
+        /// <summary>
+        /// Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.
+        /// </summary>
+        public readonly ImmutableDictionary<string, string>? EnvironmentTags;
         /// <summary>
         /// Environments the grant applies to, as `project/environment`.
         /// </summary>
@@ -26,7 +34,11 @@ namespace IamRef.Iam.Outputs
         /// </summary>
         public readonly ImmutableArray<string> InsightsAccounts;
         /// <summary>
-        /// Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
+        /// How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.
+        /// </summary>
+        public readonly string? MaxOpenDuration;
+        /// <summary>
+        /// Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
         /// </summary>
         public readonly ImmutableArray<string> Permissions;
         /// <summary>
@@ -34,26 +46,42 @@ namespace IamRef.Iam.Outputs
         /// </summary>
         public readonly ImmutableArray<string> Scopes;
         /// <summary>
+        /// Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.
+        /// </summary>
+        public readonly ImmutableDictionary<string, string>? StackTags;
+        /// <summary>
         /// Stacks the grant applies to, as `project/stack`.
         /// </summary>
         public readonly ImmutableArray<string> Stacks;
 
         [OutputConstructor]
         private Grant(
+            string? condition,
+
+            ImmutableDictionary<string, string>? environmentTags,
+
             ImmutableArray<string> environments,
 
             ImmutableArray<string> insightsAccounts,
+
+            string? maxOpenDuration,
 
             ImmutableArray<string> permissions,
 
             ImmutableArray<string> scopes,
 
+            ImmutableDictionary<string, string>? stackTags,
+
             ImmutableArray<string> stacks)
         {
+            Condition = condition;
+            EnvironmentTags = environmentTags;
             Environments = environments;
             InsightsAccounts = insightsAccounts;
+            MaxOpenDuration = maxOpenDuration;
             Permissions = permissions;
             Scopes = scopes;
+            StackTags = stackTags;
             Stacks = stacks;
         }
     }

@@ -21,14 +21,20 @@ func (m *module) Version() semver.Version {
 
 func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi.Resource, err error) {
 	switch typ {
+	case "iam:index:AuthPolicy":
+		r = &AuthPolicy{}
 	case "iam:index:CustomRole":
 		r = &CustomRole{}
+	case "iam:index:OidcIssuer":
+		r = &OidcIssuer{}
 	case "iam:index:OrganizationAccessToken":
 		r = &OrganizationAccessToken{}
 	case "iam:index:OrganizationMember":
 		r = &OrganizationMember{}
 	case "iam:index:Permission":
 		r = &Permission{}
+	case "iam:index:Policy":
+		r = &Policy{}
 	case "iam:index:Team":
 		r = &Team{}
 	case "iam:index:TeamAccessToken":

@@ -13,16 +13,178 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
-// One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.
+// One definition of an AuthPolicy: the ID tokens it matches (`rules`) and the token they get (`tokenType` and its role, team or user), or `deny`.
+type AuthPolicyDefinition struct {
+	// For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
+	AuthorizedPermissions []string `pulumi:"authorizedPermissions"`
+	// `allow` or `deny`. A matching deny refuses the exchange whatever else matches.
+	Decision string `pulumi:"decision"`
+	// For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
+	RoleId *string `pulumi:"roleId"`
+	// Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
+	Rules map[string]string `pulumi:"rules"`
+	// For a team token: the team whose token it is (a Team's `name`).
+	TeamName *string `pulumi:"teamName"`
+	// The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
+	TokenType string `pulumi:"tokenType"`
+	// For a personal token: the login of the member whose token it is.
+	UserLogin *string `pulumi:"userLogin"`
+}
+
+// AuthPolicyDefinitionInput is an input type that accepts AuthPolicyDefinitionArgs and AuthPolicyDefinitionOutput values.
+// You can construct a concrete instance of `AuthPolicyDefinitionInput` via:
+//
+//	AuthPolicyDefinitionArgs{...}
+type AuthPolicyDefinitionInput interface {
+	pulumi.Input
+
+	ToAuthPolicyDefinitionOutput() AuthPolicyDefinitionOutput
+	ToAuthPolicyDefinitionOutputWithContext(context.Context) AuthPolicyDefinitionOutput
+}
+
+// One definition of an AuthPolicy: the ID tokens it matches (`rules`) and the token they get (`tokenType` and its role, team or user), or `deny`.
+type AuthPolicyDefinitionArgs struct {
+	// For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
+	AuthorizedPermissions pulumi.StringArrayInput `pulumi:"authorizedPermissions"`
+	// `allow` or `deny`. A matching deny refuses the exchange whatever else matches.
+	Decision pulumi.StringInput `pulumi:"decision"`
+	// For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
+	RoleId pulumi.StringPtrInput `pulumi:"roleId"`
+	// Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
+	Rules pulumi.StringMapInput `pulumi:"rules"`
+	// For a team token: the team whose token it is (a Team's `name`).
+	TeamName pulumi.StringPtrInput `pulumi:"teamName"`
+	// The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
+	TokenType pulumi.StringInput `pulumi:"tokenType"`
+	// For a personal token: the login of the member whose token it is.
+	UserLogin pulumi.StringPtrInput `pulumi:"userLogin"`
+}
+
+func (AuthPolicyDefinitionArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*AuthPolicyDefinition)(nil)).Elem()
+}
+
+func (i AuthPolicyDefinitionArgs) ToAuthPolicyDefinitionOutput() AuthPolicyDefinitionOutput {
+	return i.ToAuthPolicyDefinitionOutputWithContext(context.Background())
+}
+
+func (i AuthPolicyDefinitionArgs) ToAuthPolicyDefinitionOutputWithContext(ctx context.Context) AuthPolicyDefinitionOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(AuthPolicyDefinitionOutput)
+}
+
+// AuthPolicyDefinitionArrayInput is an input type that accepts AuthPolicyDefinitionArray and AuthPolicyDefinitionArrayOutput values.
+// You can construct a concrete instance of `AuthPolicyDefinitionArrayInput` via:
+//
+//	AuthPolicyDefinitionArray{ AuthPolicyDefinitionArgs{...} }
+type AuthPolicyDefinitionArrayInput interface {
+	pulumi.Input
+
+	ToAuthPolicyDefinitionArrayOutput() AuthPolicyDefinitionArrayOutput
+	ToAuthPolicyDefinitionArrayOutputWithContext(context.Context) AuthPolicyDefinitionArrayOutput
+}
+
+type AuthPolicyDefinitionArray []AuthPolicyDefinitionInput
+
+func (AuthPolicyDefinitionArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]AuthPolicyDefinition)(nil)).Elem()
+}
+
+func (i AuthPolicyDefinitionArray) ToAuthPolicyDefinitionArrayOutput() AuthPolicyDefinitionArrayOutput {
+	return i.ToAuthPolicyDefinitionArrayOutputWithContext(context.Background())
+}
+
+func (i AuthPolicyDefinitionArray) ToAuthPolicyDefinitionArrayOutputWithContext(ctx context.Context) AuthPolicyDefinitionArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(AuthPolicyDefinitionArrayOutput)
+}
+
+// One definition of an AuthPolicy: the ID tokens it matches (`rules`) and the token they get (`tokenType` and its role, team or user), or `deny`.
+type AuthPolicyDefinitionOutput struct{ *pulumi.OutputState }
+
+func (AuthPolicyDefinitionOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*AuthPolicyDefinition)(nil)).Elem()
+}
+
+func (o AuthPolicyDefinitionOutput) ToAuthPolicyDefinitionOutput() AuthPolicyDefinitionOutput {
+	return o
+}
+
+func (o AuthPolicyDefinitionOutput) ToAuthPolicyDefinitionOutputWithContext(ctx context.Context) AuthPolicyDefinitionOutput {
+	return o
+}
+
+// For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
+func (o AuthPolicyDefinitionOutput) AuthorizedPermissions() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v AuthPolicyDefinition) []string { return v.AuthorizedPermissions }).(pulumi.StringArrayOutput)
+}
+
+// `allow` or `deny`. A matching deny refuses the exchange whatever else matches.
+func (o AuthPolicyDefinitionOutput) Decision() pulumi.StringOutput {
+	return o.ApplyT(func(v AuthPolicyDefinition) string { return v.Decision }).(pulumi.StringOutput)
+}
+
+// For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
+func (o AuthPolicyDefinitionOutput) RoleId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v AuthPolicyDefinition) *string { return v.RoleId }).(pulumi.StringPtrOutput)
+}
+
+// Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
+func (o AuthPolicyDefinitionOutput) Rules() pulumi.StringMapOutput {
+	return o.ApplyT(func(v AuthPolicyDefinition) map[string]string { return v.Rules }).(pulumi.StringMapOutput)
+}
+
+// For a team token: the team whose token it is (a Team's `name`).
+func (o AuthPolicyDefinitionOutput) TeamName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v AuthPolicyDefinition) *string { return v.TeamName }).(pulumi.StringPtrOutput)
+}
+
+// The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
+func (o AuthPolicyDefinitionOutput) TokenType() pulumi.StringOutput {
+	return o.ApplyT(func(v AuthPolicyDefinition) string { return v.TokenType }).(pulumi.StringOutput)
+}
+
+// For a personal token: the login of the member whose token it is.
+func (o AuthPolicyDefinitionOutput) UserLogin() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v AuthPolicyDefinition) *string { return v.UserLogin }).(pulumi.StringPtrOutput)
+}
+
+type AuthPolicyDefinitionArrayOutput struct{ *pulumi.OutputState }
+
+func (AuthPolicyDefinitionArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]AuthPolicyDefinition)(nil)).Elem()
+}
+
+func (o AuthPolicyDefinitionArrayOutput) ToAuthPolicyDefinitionArrayOutput() AuthPolicyDefinitionArrayOutput {
+	return o
+}
+
+func (o AuthPolicyDefinitionArrayOutput) ToAuthPolicyDefinitionArrayOutputWithContext(ctx context.Context) AuthPolicyDefinitionArrayOutput {
+	return o
+}
+
+func (o AuthPolicyDefinitionArrayOutput) Index(i pulumi.IntInput) AuthPolicyDefinitionOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) AuthPolicyDefinition {
+		return vs[0].([]AuthPolicyDefinition)[vs[1].(int)]
+	}).(AuthPolicyDefinitionOutput)
+}
+
+// One grant of a custom role or policy: permissions and scopes, on the listed entities, on the stacks or environments with the given tags, on the entities a condition holds for, or organization-wide when none of these is given.
 type Grant struct {
+	// A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == "dev" && stack.tags.team in ["payments", "billing"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.
+	Condition *string `pulumi:"condition"`
+	// Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.
+	EnvironmentTags map[string]string `pulumi:"environmentTags"`
 	// Environments the grant applies to, as `project/environment`.
 	Environments []string `pulumi:"environments"`
 	// Insights accounts the grant applies to, by name.
 	InsightsAccounts []string `pulumi:"insightsAccounts"`
-	// Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
+	// How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.
+	MaxOpenDuration *string `pulumi:"maxOpenDuration"`
+	// Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
 	Permissions []string `pulumi:"permissions"`
 	// Scopes granted directly, such as `stack:read`; each must act on the kind of entity the grant lists (organization-level scopes only in a grant that lists none).
 	Scopes []string `pulumi:"scopes"`
+	// Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.
+	StackTags map[string]string `pulumi:"stackTags"`
 	// Stacks the grant applies to, as `project/stack`.
 	Stacks []string `pulumi:"stacks"`
 }
@@ -38,16 +200,24 @@ type GrantInput interface {
 	ToGrantOutputWithContext(context.Context) GrantOutput
 }
 
-// One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.
+// One grant of a custom role or policy: permissions and scopes, on the listed entities, on the stacks or environments with the given tags, on the entities a condition holds for, or organization-wide when none of these is given.
 type GrantArgs struct {
+	// A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == "dev" && stack.tags.team in ["payments", "billing"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.
+	Condition pulumi.StringPtrInput `pulumi:"condition"`
+	// Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.
+	EnvironmentTags pulumi.StringMapInput `pulumi:"environmentTags"`
 	// Environments the grant applies to, as `project/environment`.
 	Environments pulumi.StringArrayInput `pulumi:"environments"`
 	// Insights accounts the grant applies to, by name.
 	InsightsAccounts pulumi.StringArrayInput `pulumi:"insightsAccounts"`
-	// Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
+	// How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.
+	MaxOpenDuration pulumi.StringPtrInput `pulumi:"maxOpenDuration"`
+	// Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
 	Permissions pulumi.StringArrayInput `pulumi:"permissions"`
 	// Scopes granted directly, such as `stack:read`; each must act on the kind of entity the grant lists (organization-level scopes only in a grant that lists none).
 	Scopes pulumi.StringArrayInput `pulumi:"scopes"`
+	// Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.
+	StackTags pulumi.StringMapInput `pulumi:"stackTags"`
 	// Stacks the grant applies to, as `project/stack`.
 	Stacks pulumi.StringArrayInput `pulumi:"stacks"`
 }
@@ -89,7 +259,7 @@ func (i GrantArray) ToGrantArrayOutputWithContext(ctx context.Context) GrantArra
 	return pulumi.ToOutputWithContext(ctx, i).(GrantArrayOutput)
 }
 
-// One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.
+// One grant of a custom role or policy: permissions and scopes, on the listed entities, on the stacks or environments with the given tags, on the entities a condition holds for, or organization-wide when none of these is given.
 type GrantOutput struct{ *pulumi.OutputState }
 
 func (GrantOutput) ElementType() reflect.Type {
@@ -104,6 +274,16 @@ func (o GrantOutput) ToGrantOutputWithContext(ctx context.Context) GrantOutput {
 	return o
 }
 
+// A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == "dev" && stack.tags.team in ["payments", "billing"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.
+func (o GrantOutput) Condition() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Grant) *string { return v.Condition }).(pulumi.StringPtrOutput)
+}
+
+// Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.
+func (o GrantOutput) EnvironmentTags() pulumi.StringMapOutput {
+	return o.ApplyT(func(v Grant) map[string]string { return v.EnvironmentTags }).(pulumi.StringMapOutput)
+}
+
 // Environments the grant applies to, as `project/environment`.
 func (o GrantOutput) Environments() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v Grant) []string { return v.Environments }).(pulumi.StringArrayOutput)
@@ -114,7 +294,12 @@ func (o GrantOutput) InsightsAccounts() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v Grant) []string { return v.InsightsAccounts }).(pulumi.StringArrayOutput)
 }
 
-// Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
+// How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.
+func (o GrantOutput) MaxOpenDuration() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Grant) *string { return v.MaxOpenDuration }).(pulumi.StringPtrOutput)
+}
+
+// Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
 func (o GrantOutput) Permissions() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v Grant) []string { return v.Permissions }).(pulumi.StringArrayOutput)
 }
@@ -122,6 +307,11 @@ func (o GrantOutput) Permissions() pulumi.StringArrayOutput {
 // Scopes granted directly, such as `stack:read`; each must act on the kind of entity the grant lists (organization-level scopes only in a grant that lists none).
 func (o GrantOutput) Scopes() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v Grant) []string { return v.Scopes }).(pulumi.StringArrayOutput)
+}
+
+// Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.
+func (o GrantOutput) StackTags() pulumi.StringMapOutput {
+	return o.ApplyT(func(v Grant) map[string]string { return v.StackTags }).(pulumi.StringMapOutput)
 }
 
 // Stacks the grant applies to, as `project/stack`.
@@ -217,8 +407,12 @@ func (o ScopeArrayOutput) Index(i pulumi.IntInput) ScopeOutput {
 }
 
 func init() {
+	pulumi.RegisterInputType(reflect.TypeOf((*AuthPolicyDefinitionInput)(nil)).Elem(), AuthPolicyDefinitionArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*AuthPolicyDefinitionArrayInput)(nil)).Elem(), AuthPolicyDefinitionArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GrantInput)(nil)).Elem(), GrantArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GrantArrayInput)(nil)).Elem(), GrantArray{})
+	pulumi.RegisterOutputType(AuthPolicyDefinitionOutput{})
+	pulumi.RegisterOutputType(AuthPolicyDefinitionArrayOutput{})
 	pulumi.RegisterOutputType(GrantOutput{})
 	pulumi.RegisterOutputType(GrantArrayOutput{})
 	pulumi.RegisterOutputType(ScopeOutput{})

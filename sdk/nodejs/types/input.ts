@@ -6,9 +6,51 @@ import * as inputs from "../types/input";
 import * as outputs from "../types/output";
 
 /**
- * One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.
+ * One definition of an AuthPolicy: the ID tokens it matches (`rules`) and the token they get (`tokenType` and its role, team or user), or `deny`.
+ */
+export interface AuthPolicyDefinitionArgs {
+    /**
+     * For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
+     */
+    authorizedPermissions?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * `allow` or `deny`. A matching deny refuses the exchange whatever else matches.
+     */
+    decision: pulumi.Input<string>;
+    /**
+     * For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
+     */
+    roleId?: pulumi.Input<string | undefined>;
+    /**
+     * Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
+     */
+    rules?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
+    /**
+     * For a team token: the team whose token it is (a Team's `name`).
+     */
+    teamName?: pulumi.Input<string | undefined>;
+    /**
+     * The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
+     */
+    tokenType: pulumi.Input<string>;
+    /**
+     * For a personal token: the login of the member whose token it is.
+     */
+    userLogin?: pulumi.Input<string | undefined>;
+}
+
+/**
+ * One grant of a custom role or policy: permissions and scopes, on the listed entities, on the stacks or environments with the given tags, on the entities a condition holds for, or organization-wide when none of these is given.
  */
 export interface GrantArgs {
+    /**
+     * A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == "dev" && stack.tags.team in ["payments", "billing"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.
+     */
+    condition?: pulumi.Input<string | undefined>;
+    /**
+     * Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.
+     */
+    environmentTags?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * Environments the grant applies to, as `project/environment`.
      */
@@ -18,13 +60,21 @@ export interface GrantArgs {
      */
     insightsAccounts?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
-     * Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
+     * How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.
+     */
+    maxOpenDuration?: pulumi.Input<string | undefined>;
+    /**
+     * Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
      */
     permissions?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Scopes granted directly, such as `stack:read`; each must act on the kind of entity the grant lists (organization-level scopes only in a grant that lists none).
      */
     scopes?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.
+     */
+    stackTags?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * Stacks the grant applies to, as `project/stack`.
      */

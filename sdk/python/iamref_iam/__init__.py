@@ -6,14 +6,17 @@ import builtins as _builtins
 from . import _utilities
 import typing
 # Export this package's modules as members:
+from .auth_policy import *
 from .check_access import *
 from .custom_role import *
 from .get_custom_role import *
 from .get_permission import *
 from .get_scopes import *
+from .oidc_issuer import *
 from .organization_access_token import *
 from .organization_member import *
 from .permission import *
+from .policy import *
 from .provider import *
 from .team import *
 from .team_access_token import *
@@ -36,10 +39,13 @@ _utilities.register(
   "mod": "index",
   "fqn": "iamref_iam",
   "classes": {
+   "iam:index:AuthPolicy": "AuthPolicy",
    "iam:index:CustomRole": "CustomRole",
+   "iam:index:OidcIssuer": "OidcIssuer",
    "iam:index:OrganizationAccessToken": "OrganizationAccessToken",
    "iam:index:OrganizationMember": "OrganizationMember",
    "iam:index:Permission": "Permission",
+   "iam:index:Policy": "Policy",
    "iam:index:Team": "Team",
    "iam:index:TeamAccessToken": "TeamAccessToken",
    "iam:index:TeamRoleAssignment": "TeamRoleAssignment"

@@ -15,13 +15,175 @@ else:
 from . import _utilities
 
 __all__ = [
+    'AuthPolicyDefinitionArgs',
+    'AuthPolicyDefinitionArgsDict',
     'GrantArgs',
     'GrantArgsDict',
 ]
 
+class AuthPolicyDefinitionArgsDict(TypedDict):
+    """
+    One definition of an AuthPolicy: the ID tokens it matches (`rules`) and the token they get (`tokenType` and its role, team or user), or `deny`.
+    """
+    decision: pulumi.Input[_builtins.str]
+    """
+    `allow` or `deny`. A matching deny refuses the exchange whatever else matches.
+    """
+    token_type: pulumi.Input[_builtins.str]
+    """
+    The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
+    """
+    authorized_permissions: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
+    """
+    role_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
+    """
+    rules: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
+    """
+    Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
+    """
+    team_name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    For a team token: the team whose token it is (a Team's `name`).
+    """
+    user_login: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    For a personal token: the login of the member whose token it is.
+    """
+
+@pulumi.input_type
+class AuthPolicyDefinitionArgs:
+    def __init__(__self__, *,
+                 decision: pulumi.Input[_builtins.str],
+                 token_type: pulumi.Input[_builtins.str],
+                 authorized_permissions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 role_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 rules: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 team_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 user_login: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        One definition of an AuthPolicy: the ID tokens it matches (`rules`) and the token they get (`tokenType` and its role, team or user), or `deny`.
+
+        :param pulumi.Input[_builtins.str] decision: `allow` or `deny`. A matching deny refuses the exchange whatever else matches.
+        :param pulumi.Input[_builtins.str] token_type: The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] authorized_permissions: For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
+        :param pulumi.Input[_builtins.str] role_id: For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] rules: Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
+        :param pulumi.Input[_builtins.str] team_name: For a team token: the team whose token it is (a Team's `name`).
+        :param pulumi.Input[_builtins.str] user_login: For a personal token: the login of the member whose token it is.
+        """
+        pulumi.set(__self__, "decision", decision)
+        pulumi.set(__self__, "token_type", token_type)
+        if authorized_permissions is not None:
+            pulumi.set(__self__, "authorized_permissions", authorized_permissions)
+        if role_id is not None:
+            pulumi.set(__self__, "role_id", role_id)
+        if rules is not None:
+            pulumi.set(__self__, "rules", rules)
+        if team_name is not None:
+            pulumi.set(__self__, "team_name", team_name)
+        if user_login is not None:
+            pulumi.set(__self__, "user_login", user_login)
+
+    @_builtins.property
+    @pulumi.getter
+    def decision(self) -> pulumi.Input[_builtins.str]:
+        """
+        `allow` or `deny`. A matching deny refuses the exchange whatever else matches.
+        """
+        return pulumi.get(self, "decision")
+
+    @decision.setter
+    def decision(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "decision", value)
+
+    @_builtins.property
+    @pulumi.getter(name="tokenType")
+    def token_type(self) -> pulumi.Input[_builtins.str]:
+        """
+        The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
+        """
+        return pulumi.get(self, "token_type")
+
+    @token_type.setter
+    def token_type(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "token_type", value)
+
+    @_builtins.property
+    @pulumi.getter(name="authorizedPermissions")
+    def authorized_permissions(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
+        """
+        return pulumi.get(self, "authorized_permissions")
+
+    @authorized_permissions.setter
+    def authorized_permissions(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "authorized_permissions", value)
+
+    @_builtins.property
+    @pulumi.getter(name="roleId")
+    def role_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
+        """
+        return pulumi.get(self, "role_id")
+
+    @role_id.setter
+    def role_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "role_id", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def rules(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
+        """
+        Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
+        """
+        return pulumi.get(self, "rules")
+
+    @rules.setter
+    def rules(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "rules", value)
+
+    @_builtins.property
+    @pulumi.getter(name="teamName")
+    def team_name(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        For a team token: the team whose token it is (a Team's `name`).
+        """
+        return pulumi.get(self, "team_name")
+
+    @team_name.setter
+    def team_name(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "team_name", value)
+
+    @_builtins.property
+    @pulumi.getter(name="userLogin")
+    def user_login(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        For a personal token: the login of the member whose token it is.
+        """
+        return pulumi.get(self, "user_login")
+
+    @user_login.setter
+    def user_login(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "user_login", value)
+
+
 class GrantArgsDict(TypedDict):
     """
-    One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.
+    One grant of a custom role or policy: permissions and scopes, on the listed entities, on the stacks or environments with the given tags, on the entities a condition holds for, or organization-wide when none of these is given.
+    """
+    condition: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == "dev" && stack.tags.team in ["payments", "billing"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.
+    """
+    environment_tags: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
+    """
+    Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.
     """
     environments: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
@@ -31,13 +193,21 @@ class GrantArgsDict(TypedDict):
     """
     Insights accounts the grant applies to, by name.
     """
+    max_open_duration: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.
+    """
     permissions: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
-    Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
+    Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
     """
     scopes: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
     Scopes granted directly, such as `stack:read`; each must act on the kind of entity the grant lists (organization-level scopes only in a grant that lists none).
+    """
+    stack_tags: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
+    """
+    Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.
     """
     stacks: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
@@ -47,30 +217,70 @@ class GrantArgsDict(TypedDict):
 @pulumi.input_type
 class GrantArgs:
     def __init__(__self__, *,
+                 condition: pulumi.Input[Optional[_builtins.str]] = None,
+                 environment_tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  environments: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  insights_accounts: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 max_open_duration: pulumi.Input[Optional[_builtins.str]] = None,
                  permissions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  scopes: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 stack_tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  stacks: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None):
         """
-        One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.
+        One grant of a custom role or policy: permissions and scopes, on the listed entities, on the stacks or environments with the given tags, on the entities a condition holds for, or organization-wide when none of these is given.
 
+        :param pulumi.Input[_builtins.str] condition: A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == "dev" && stack.tags.team in ["payments", "billing"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] environment_tags: Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] environments: Environments the grant applies to, as `project/environment`.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] insights_accounts: Insights accounts the grant applies to, by name.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] permissions: Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
+        :param pulumi.Input[_builtins.str] max_open_duration: How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] permissions: Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] scopes: Scopes granted directly, such as `stack:read`; each must act on the kind of entity the grant lists (organization-level scopes only in a grant that lists none).
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] stack_tags: Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] stacks: Stacks the grant applies to, as `project/stack`.
         """
+        if condition is not None:
+            pulumi.set(__self__, "condition", condition)
+        if environment_tags is not None:
+            pulumi.set(__self__, "environment_tags", environment_tags)
         if environments is not None:
             pulumi.set(__self__, "environments", environments)
         if insights_accounts is not None:
             pulumi.set(__self__, "insights_accounts", insights_accounts)
+        if max_open_duration is not None:
+            pulumi.set(__self__, "max_open_duration", max_open_duration)
         if permissions is not None:
             pulumi.set(__self__, "permissions", permissions)
         if scopes is not None:
             pulumi.set(__self__, "scopes", scopes)
+        if stack_tags is not None:
+            pulumi.set(__self__, "stack_tags", stack_tags)
         if stacks is not None:
             pulumi.set(__self__, "stacks", stacks)
+
+    @_builtins.property
+    @pulumi.getter
+    def condition(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == "dev" && stack.tags.team in ["payments", "billing"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.
+        """
+        return pulumi.get(self, "condition")
+
+    @condition.setter
+    def condition(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "condition", value)
+
+    @_builtins.property
+    @pulumi.getter(name="environmentTags")
+    def environment_tags(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
+        """
+        Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.
+        """
+        return pulumi.get(self, "environment_tags")
+
+    @environment_tags.setter
+    def environment_tags(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "environment_tags", value)
 
     @_builtins.property
     @pulumi.getter
@@ -97,10 +307,22 @@ class GrantArgs:
         pulumi.set(self, "insights_accounts", value)
 
     @_builtins.property
+    @pulumi.getter(name="maxOpenDuration")
+    def max_open_duration(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.
+        """
+        return pulumi.get(self, "max_open_duration")
+
+    @max_open_duration.setter
+    def max_open_duration(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "max_open_duration", value)
+
+    @_builtins.property
     @pulumi.getter
     def permissions(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
+        Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
         """
         return pulumi.get(self, "permissions")
 
@@ -119,6 +341,18 @@ class GrantArgs:
     @scopes.setter
     def scopes(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "scopes", value)
+
+    @_builtins.property
+    @pulumi.getter(name="stackTags")
+    def stack_tags(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
+        """
+        Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.
+        """
+        return pulumi.get(self, "stack_tags")
+
+    @stack_tags.setter
+    def stack_tags(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "stack_tags", value)
 
     @_builtins.property
     @pulumi.getter

@@ -15,20 +15,146 @@ else:
 from . import _utilities
 
 __all__ = [
+    'AuthPolicyDefinition',
     'Grant',
     'Scope',
 ]
 
 @pulumi.output_type
-class Grant(dict):
+class AuthPolicyDefinition(dict):
     """
-    One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.
+    One definition of an AuthPolicy: the ID tokens it matches (`rules`) and the token they get (`tokenType` and its role, team or user), or `deny`.
     """
     @staticmethod
     def __key_warning(key: str):
         suggest = None
-        if key == "insightsAccounts":
+        if key == "tokenType":
+            suggest = "token_type"
+        elif key == "authorizedPermissions":
+            suggest = "authorized_permissions"
+        elif key == "roleId":
+            suggest = "role_id"
+        elif key == "teamName":
+            suggest = "team_name"
+        elif key == "userLogin":
+            suggest = "user_login"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in AuthPolicyDefinition. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        AuthPolicyDefinition.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        AuthPolicyDefinition.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 decision: _builtins.str,
+                 token_type: _builtins.str,
+                 authorized_permissions: Optional[Sequence[_builtins.str]] = None,
+                 role_id: Optional[_builtins.str] = None,
+                 rules: Optional[Mapping[str, _builtins.str]] = None,
+                 team_name: Optional[_builtins.str] = None,
+                 user_login: Optional[_builtins.str] = None):
+        """
+        One definition of an AuthPolicy: the ID tokens it matches (`rules`) and the token they get (`tokenType` and its role, team or user), or `deny`.
+
+        :param _builtins.str decision: `allow` or `deny`. A matching deny refuses the exchange whatever else matches.
+        :param _builtins.str token_type: The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
+        :param Sequence[_builtins.str] authorized_permissions: For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
+        :param _builtins.str role_id: For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
+        :param Mapping[str, _builtins.str] rules: Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
+        :param _builtins.str team_name: For a team token: the team whose token it is (a Team's `name`).
+        :param _builtins.str user_login: For a personal token: the login of the member whose token it is.
+        """
+        pulumi.set(__self__, "decision", decision)
+        pulumi.set(__self__, "token_type", token_type)
+        if authorized_permissions is not None:
+            pulumi.set(__self__, "authorized_permissions", authorized_permissions)
+        if role_id is not None:
+            pulumi.set(__self__, "role_id", role_id)
+        if rules is not None:
+            pulumi.set(__self__, "rules", rules)
+        if team_name is not None:
+            pulumi.set(__self__, "team_name", team_name)
+        if user_login is not None:
+            pulumi.set(__self__, "user_login", user_login)
+
+    @_builtins.property
+    @pulumi.getter
+    def decision(self) -> _builtins.str:
+        """
+        `allow` or `deny`. A matching deny refuses the exchange whatever else matches.
+        """
+        return pulumi.get(self, "decision")
+
+    @_builtins.property
+    @pulumi.getter(name="tokenType")
+    def token_type(self) -> _builtins.str:
+        """
+        The token handed out: `organization` (with `roleId` or `authorizedPermissions`), `team` (with `teamName`) or `personal` (with `userLogin`). The CLI asks for a team token with `--oidc-team`, a personal one with `--oidc-user`.
+        """
+        return pulumi.get(self, "token_type")
+
+    @_builtins.property
+    @pulumi.getter(name="authorizedPermissions")
+    def authorized_permissions(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        For an organization token without `roleId`: `["admin"]` gives it the built-in admin role.
+        """
+        return pulumi.get(self, "authorized_permissions")
+
+    @_builtins.property
+    @pulumi.getter(name="roleId")
+    def role_id(self) -> Optional[_builtins.str]:
+        """
+        For an organization token: the ID of its role (a CustomRole's `roleId`, or a built-in role's ID). Required for an `allow` unless `authorizedPermissions` is set.
+        """
+        return pulumi.get(self, "role_id")
+
+    @_builtins.property
+    @pulumi.getter
+    def rules(self) -> Optional[Mapping[str, _builtins.str]]:
+        """
+        Claim path → pattern; every rule must match. Paths are dot-separated, with keys that contain dots double-quoted (`"kubernetes.io".pod.name`); in patterns `*` stands for any run of characters and `?` for at most one. Example: `sub: repo:acme/payments:ref:refs/heads/main`. An `allow` needs a rule that is not only wildcards on a claim other than `aud` and `iss` (every ID token for the organization carries those).
+        """
+        return pulumi.get(self, "rules")
+
+    @_builtins.property
+    @pulumi.getter(name="teamName")
+    def team_name(self) -> Optional[_builtins.str]:
+        """
+        For a team token: the team whose token it is (a Team's `name`).
+        """
+        return pulumi.get(self, "team_name")
+
+    @_builtins.property
+    @pulumi.getter(name="userLogin")
+    def user_login(self) -> Optional[_builtins.str]:
+        """
+        For a personal token: the login of the member whose token it is.
+        """
+        return pulumi.get(self, "user_login")
+
+
+@pulumi.output_type
+class Grant(dict):
+    """
+    One grant of a custom role or policy: permissions and scopes, on the listed entities, on the stacks or environments with the given tags, on the entities a condition holds for, or organization-wide when none of these is given.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "environmentTags":
+            suggest = "environment_tags"
+        elif key == "insightsAccounts":
             suggest = "insights_accounts"
+        elif key == "maxOpenDuration":
+            suggest = "max_open_duration"
+        elif key == "stackTags":
+            suggest = "stack_tags"
 
         if suggest:
             pulumi.log.warn(f"Key '{key}' not found in Grant. Access the value via the '{suggest}' property getter instead.")
@@ -42,30 +168,62 @@ class Grant(dict):
         return super().get(key, default)
 
     def __init__(__self__, *,
+                 condition: Optional[_builtins.str] = None,
+                 environment_tags: Optional[Mapping[str, _builtins.str]] = None,
                  environments: Optional[Sequence[_builtins.str]] = None,
                  insights_accounts: Optional[Sequence[_builtins.str]] = None,
+                 max_open_duration: Optional[_builtins.str] = None,
                  permissions: Optional[Sequence[_builtins.str]] = None,
                  scopes: Optional[Sequence[_builtins.str]] = None,
+                 stack_tags: Optional[Mapping[str, _builtins.str]] = None,
                  stacks: Optional[Sequence[_builtins.str]] = None):
         """
-        One grant of a custom role: permissions and scopes, on the listed entities or organization-wide when none are listed.
+        One grant of a custom role or policy: permissions and scopes, on the listed entities, on the stacks or environments with the given tags, on the entities a condition holds for, or organization-wide when none of these is given.
 
+        :param _builtins.str condition: A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == "dev" && stack.tags.team in ["payments", "billing"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.
+        :param Mapping[str, _builtins.str] environment_tags: Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.
         :param Sequence[_builtins.str] environments: Environments the grant applies to, as `project/environment`.
         :param Sequence[_builtins.str] insights_accounts: Insights accounts the grant applies to, by name.
-        :param Sequence[_builtins.str] permissions: Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
+        :param _builtins.str max_open_duration: How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.
+        :param Sequence[_builtins.str] permissions: Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
         :param Sequence[_builtins.str] scopes: Scopes granted directly, such as `stack:read`; each must act on the kind of entity the grant lists (organization-level scopes only in a grant that lists none).
+        :param Mapping[str, _builtins.str] stack_tags: Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.
         :param Sequence[_builtins.str] stacks: Stacks the grant applies to, as `project/stack`.
         """
+        if condition is not None:
+            pulumi.set(__self__, "condition", condition)
+        if environment_tags is not None:
+            pulumi.set(__self__, "environment_tags", environment_tags)
         if environments is not None:
             pulumi.set(__self__, "environments", environments)
         if insights_accounts is not None:
             pulumi.set(__self__, "insights_accounts", insights_accounts)
+        if max_open_duration is not None:
+            pulumi.set(__self__, "max_open_duration", max_open_duration)
         if permissions is not None:
             pulumi.set(__self__, "permissions", permissions)
         if scopes is not None:
             pulumi.set(__self__, "scopes", scopes)
+        if stack_tags is not None:
+            pulumi.set(__self__, "stack_tags", stack_tags)
         if stacks is not None:
             pulumi.set(__self__, "stacks", stacks)
+
+    @_builtins.property
+    @pulumi.getter
+    def condition(self) -> Optional[_builtins.str]:
+        """
+        A condition on the entities of one kind, in the condition language (a subset of CEL), such as `stack.tags.env == "dev" && stack.tags.team in ["payments", "billing"]`; And-ed with the grant's list or tags of that kind. See docs/conditions.md.
+        """
+        return pulumi.get(self, "condition")
+
+    @_builtins.property
+    @pulumi.getter(name="environmentTags")
+    def environment_tags(self) -> Optional[Mapping[str, _builtins.str]]:
+        """
+        Environments the grant applies to by their tags, such as `{env: dev}`: every pair must match. Conflicts with `environments` in the same grant.
+        """
+        return pulumi.get(self, "environment_tags")
 
     @_builtins.property
     @pulumi.getter
@@ -84,10 +242,18 @@ class Grant(dict):
         return pulumi.get(self, "insights_accounts")
 
     @_builtins.property
+    @pulumi.getter(name="maxOpenDuration")
+    def max_open_duration(self) -> Optional[_builtins.str]:
+        """
+        How long environments may be opened under this grant's scopes (which must include `environment:open`), such as `1h`: the `MaxOpenDuration` constraint.
+        """
+        return pulumi.get(self, "max_open_duration")
+
+    @_builtins.property
     @pulumi.getter
     def permissions(self) -> Optional[Sequence[_builtins.str]]:
         """
-        Permissions granted: Permission IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
+        Permissions granted: Permission IDs, Policy IDs, or built-in permission sets such as `stack-read`, `stack-write`, `stack-admin`, `environment-open`.
         """
         return pulumi.get(self, "permissions")
 
@@ -98,6 +264,14 @@ class Grant(dict):
         Scopes granted directly, such as `stack:read`; each must act on the kind of entity the grant lists (organization-level scopes only in a grant that lists none).
         """
         return pulumi.get(self, "scopes")
+
+    @_builtins.property
+    @pulumi.getter(name="stackTags")
+    def stack_tags(self) -> Optional[Mapping[str, _builtins.str]]:
+        """
+        Stacks the grant applies to by their tags, such as `{env: dev}`: every pair must match (separate grants add up). A stack tagged later is covered on its next request, and one retagged loses the grant. Conflicts with `stacks` in the same grant.
+        """
+        return pulumi.get(self, "stack_tags")
 
     @_builtins.property
     @pulumi.getter

@@ -83,6 +83,8 @@ func generate(apitypeDir string) ([]byte, error) {
 			{"name": "stacks", "description": "The stacks that grants name (a registry of names, IDs and tags; no state)."},
 			{"name": "environments", "description": "The ESC environments that grants name (names, IDs and tags; no values)."},
 			{"name": "insights", "description": "The Insights accounts that grants name."},
+			{"name": "oidc", "description": "Tokenless CI: trusted OIDC issuers, their authorization policies and the token exchange."},
+			{"name": "backend", "description": "The Pulumi state backend: what `pulumi login http://<server>` then `pulumi up` call. Each call needs the scope Pulumi Cloud uses for it; calls during an update carry the update's lease."},
 			{"name": "access", "description": "Who may do what, and why (iamref's own route)."},
 			{"name": "audit", "description": "The audit log: every mutation and every denied request."},
 			{"name": "server", "description": "Health, metrics, the caller's identity and this document."},
@@ -95,6 +97,9 @@ func generate(apitypeDir string) ([]byte, error) {
 			"securitySchemes": object{"pulumiToken": object{
 				"type": "apiKey", "in": "header", "name": "Authorization",
 				"description": "`Authorization: token pul-…` (Pulumi's scheme; `Bearer pul-…` is accepted too).",
+			}, "updateLease": object{
+				"type": "apiKey", "in": "header", "name": "Authorization",
+				"description": "`Authorization: update-token upd-…`: the lease an update's start answered. It is bound to that update, its stack and the token that started it, expires unless renewed, and is never an API token.",
 			}},
 		},
 	}
@@ -116,6 +121,7 @@ const (
 	public        = "public"
 	authenticated = "authenticated"
 	scoped        = "scoped"
+	leased        = "lease" // an update's lease (Authorization: update-token …), acting as the token that started it
 )
 
 // operation is one route of the API.
@@ -154,15 +160,17 @@ type param struct {
 }
 
 var pathParams = map[string]string{
-	"org":     "The organization this server serves (`iam-server serve --org`); another name is a 404.",
-	"roleID":  "ID of a role, permission set or policy.",
-	"tokenID": "ID of a token.",
-	"login":   "A user's login.",
-	"team":    "A team's name.",
-	"project": "Project name.",
-	"stack":   "Stack name.",
-	"env":     "Environment name.",
-	"account": "Insights account name.",
+	"org":      "The organization this server serves (`iam-server serve --org`); another name is a 404.",
+	"roleID":   "ID of a role, permission set or policy.",
+	"tokenID":  "ID of a token.",
+	"login":    "A user's login.",
+	"team":     "A team's name.",
+	"project":  "Project name.",
+	"stack":    "Stack name.",
+	"env":      "Environment name.",
+	"account":  "Insights account name.",
+	"issuerID": "ID of an OIDC issuer.",
+	"policyID": "ID of an authorization policy (see getOidcIssuerAuthPolicy).",
 }
 
 var pathParam = regexp.MustCompile(`\{([A-Za-z]+)\}`)
@@ -175,6 +183,9 @@ func (o operation) build(s *schemas) object {
 	switch o.access {
 	case public:
 		op["security"] = []object{}
+	case leased:
+		op["security"] = []object{{"updateLease": []string{}}}
+		fallthrough
 	case scoped:
 		op["x-iamref-scope"] = o.scope
 		if o.entity {
@@ -219,7 +230,7 @@ func (o operation) build(s *schemas) object {
 	if o.access != public {
 		errs = append(errs, 401, 404)
 	}
-	if o.access == scoped {
+	if o.access == scoped || o.access == leased {
 		errs = append(errs, 403)
 	}
 	if o.body != nil {
@@ -257,7 +268,7 @@ var statusText = map[int]string{200: "OK", 204: "Done; no body."}
 var (
 	errorNames = map[int]string{
 		400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
-		413: "PayloadTooLarge", 422: "UnprocessableEntity", 500: "InternalError",
+		413: "PayloadTooLarge", 422: "UnprocessableEntity", 500: "InternalError", 503: "Unavailable",
 	}
 	errorDescriptions = map[int]string{
 		400: "The request is invalid: `errors[0].attribute` names the field (or query parameter) and `customMessage` says why.",
@@ -265,9 +276,10 @@ var (
 		403: "The token's role lacks the route's scope (the message names it and why), or the request would grant more than the caller holds (the escalation guard).",
 		404: "The organization, or the record or entity the path names, does not exist.",
 		409: "A conflict: a name already in use, a stale `version`, or a record still in use.",
-		413: "The request body is larger than the server's limit (2 MiB by default).",
+		413: "The request body is larger than the server's limit (2 MiB by default; checkpoints, imports and batches 64 MiB).",
 		422: "The Idempotency-Key was already used for a different request.",
 		500: "An internal error (logged by the server).",
+		503: "The server cannot do this as configured (e.g. encrypt without a secrets key).",
 	}
 	errorResponses = func() object {
 		out := object{}

@@ -21,6 +21,12 @@ type rawSchema struct {
 
 func str(desc string) object { return object{"type": "string", "description": desc} }
 
+// cli is a body of one of Pulumi's own types (the CLI's wire format), documented by name.
+func cli(typ string) rawSchema {
+	return rawSchema{"application/json", object{"type": "object", "description": "Pulumi's `" + typ +
+		"` (github.com/pulumi/pulumi/sdk/v3/go/common/apitype)."}}
+}
+
 var (
 	continuationToken = param{name: "continuationToken", schema: str(""), description: "The `continuationToken` (or `nextToken`) of the previous page."}
 	projectFilter     = param{name: "project", schema: str(""), description: "Only this project's."}
@@ -69,6 +75,12 @@ var operations = []operation{
 			"else 409. Built-in records cannot be changed (400).",
 		headers: []param{{name: "If-Match", schema: str(""), description: "The version the caller last read, when the body has no `version`."}},
 		body:    apitype.UpdateRoleRequest{}, response: apitype.Role{}, errors: []int{409}},
+	{method: "POST", path: "/api/orgs/{org}/roles/{roleID}/preview", id: "previewRole", tag: "roles", access: scoped, scope: "role:read", status: 200,
+		summary: "What an edit of the record's details would change: the effective-access diff, stored nowhere.",
+		description: "Compares, for every principal holding the record (org tokens with the role, members and teams holding it, the teams' members; through the roles composing it for a set or policy), " +
+			"today's rights with the rights the new details would give, on the organization and every entity (at most 20,000 per kind), and lists per principal and entity the scopes gained and lost. " +
+			"Principals and entities the caller may not read are counted, not listed. `refused` says why saving these details would be refused (escalation guard, grammar, built-in).",
+		body: apitype.RolePreviewRequest{}, response: apitype.RolePreviewResponse{}, errors: []int{400, 404, 409}},
 	{method: "DELETE", path: "/api/orgs/{org}/roles/{roleID}", id: "deleteRole", tag: "roles", access: scoped, scope: "role:delete", status: 204,
 		summary:     "Deletes a record.",
 		description: "409 while it is the default role, composed by another record, or held by tokens, members or teams (unless `force=true`); built-in records cannot be deleted (400).",
@@ -174,9 +186,77 @@ var operations = []operation{
 	{method: "PATCH", path: "/api/stacks/{org}/{project}/{stack}/tags", id: "updateStackTags", tag: "stacks", access: scoped, scope: "stack_tags:update", entity: true, status: 204,
 		summary: "Replaces a stack's tags (names starting with `pulumi:` are reserved).", body: apitype.UpdateStackTagsRequest{}},
 	{method: "GET", path: "/api/user/stacks", id: "listStacks", tag: "stacks", access: scoped, scope: "stack:list", status: 200,
-		summary:  "Lists the stacks of an organization that the caller may read.",
-		query:    []param{{name: "organization", required: true, schema: str(""), description: "The organization."}, projectFilter, maxResults, continuationToken},
+		summary: "Lists the stacks of an organization that the caller may read.",
+		query: []param{{name: "organization", schema: str(""), description: "The organization (the server's when absent, as `pulumi stack ls` sends it)."}, projectFilter,
+			{name: "tagName", schema: str(""), description: "Only stacks with this tag (`pulumi stack ls --tag name`)."},
+			{name: "tagValue", schema: str(""), description: "With tagName: only stacks whose tag has this value (`--tag name=value`)."},
+			maxResults, continuationToken},
 		response: apitype.ListStacksResponse{}, errors: []int{400}},
+
+	// The Pulumi state backend: the calls the Pulumi CLI's cloud backend makes (bodies are
+	// Pulumi's own types, github.com/pulumi/pulumi/sdk/v3/go/common/apitype).
+	{method: "GET", path: "/api/capabilities", id: "getCapabilities", tag: "backend", access: authenticated, status: 200,
+		summary: "What this Pulumi backend supports beyond the base protocol (delta checkpoints, batch encryption).", response: cli("CapabilitiesResponse")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/rename", id: "renameStack", tag: "backend", access: scoped, scope: "stack:rename", entity: true, status: 204,
+		summary:     "Renames a stack or moves it to another project (`pulumi stack rename`); its ID, state and grants follow it.",
+		description: "Refused (409) while an update runs or when the name is taken. Grants name stacks by ID: a rename gives no one new rights.",
+		body:        cli("StackRenameRequest"), errors: []int{409}},
+	{method: "GET", path: "/api/stacks/{org}/{project}/{stack}/export", id: "exportStack", tag: "backend", access: scoped, scope: "stack:export", entity: true, status: 200,
+		summary: "The stack's latest state, as the CLI saved it (`pulumi stack export`).", response: cli("UntypedDeployment")},
+	{method: "GET", path: "/api/stacks/{org}/{project}/{stack}/export/{version}", id: "exportStackVersion", tag: "backend", access: scoped, scope: "stack:export", entity: true, status: 200,
+		summary: "The stack's state at a version (`pulumi stack export --version`).", response: cli("UntypedDeployment"), errors: []int{400}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/import", id: "importStack", tag: "backend", access: scoped, scope: "stack:import", entity: true, status: 200,
+		summary: "Replaces the stack's state (`pulumi stack import`): a new version, written by an update of kind `import`.",
+		body:    cli("UntypedDeployment"), response: cli("ImportStackResponse"), errors: []int{409}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/encrypt", id: "encryptValue", tag: "backend", access: scoped, scope: "stack:encrypt", entity: true, status: 200,
+		summary: "Encrypts a value with the stack's key (the service secrets provider). The key never leaves the server.",
+		body:    cli("EncryptValueRequest"), response: cli("EncryptValueResponse"), errors: []int{503}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/batch-encrypt", id: "batchEncrypt", tag: "backend", access: scoped, scope: "stack:encrypt", entity: true, status: 200,
+		summary: "Encrypts up to 10,000 values with the stack's key.", body: cli("BatchEncryptRequest"), response: cli("BatchEncryptResponse"), errors: []int{503}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/decrypt", id: "decryptValue", tag: "backend", access: scoped, scope: "stack:decrypt", entity: true, status: 200,
+		summary: "Decrypts a value the stack's key encrypted (another stack's values do not decrypt).",
+		body:    cli("DecryptValueRequest"), response: cli("DecryptValueResponse"), errors: []int{503}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/batch-decrypt", id: "batchDecrypt", tag: "backend", access: scoped, scope: "stack:decrypt", entity: true, status: 200,
+		summary: "Decrypts up to 10,000 values; the answer maps each ciphertext (base64) to its plaintext.",
+		body:    cli("BatchDecryptRequest"), response: cli("BatchDecryptResponse"), errors: []int{503}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/decrypt/log-decryption", id: "logDecryption", tag: "backend", access: scoped, scope: "stack:read", entity: true, status: 204,
+		summary: "Records in the audit log that the CLI decrypted a secret with its own secrets provider.", body: cli("Log3rdPartyDecryptionEvent")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/decrypt/log-batch-decryption", id: "logBatchDecryption", tag: "backend", access: scoped, scope: "stack:read", entity: true, status: 204,
+		summary: "Records in the audit log that the CLI decrypted secrets with its own secrets provider.", body: cli("Log3rdPartyDecryptionEvent")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/preview", id: "createPreview", tag: "backend", access: scoped, scope: "stack:read", entity: true, status: 200,
+		summary: "Creates a preview (`pulumi preview`).", body: cli("UpdateProgramRequest"), response: cli("UpdateProgramResponse")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/update", id: "createUpdate", tag: "backend", access: scoped, scope: "stack:write", entity: true, status: 200,
+		summary: "Creates an update (`pulumi up`; with `options.dryRun`, its preview, which writes nothing).", body: cli("UpdateProgramRequest"), response: cli("UpdateProgramResponse")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/refresh", id: "createRefresh", tag: "backend", access: scoped, scope: "stack:write", entity: true, status: 200,
+		summary: "Creates a refresh (`pulumi refresh`).", body: cli("UpdateProgramRequest"), response: cli("UpdateProgramResponse")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/destroy", id: "createDestroy", tag: "backend", access: scoped, scope: "stack:delete", entity: true, status: 200,
+		summary: "Creates a destroy (`pulumi destroy`).", body: cli("UpdateProgramRequest"), response: cli("UpdateProgramResponse")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}", id: "startUpdate", tag: "backend", access: scoped, scope: "stack:read", entity: true, status: 200,
+		summary: "Starts an update and answers its lease (`token`), which its later calls carry as `Authorization: update-token …`.",
+		description: "Only the token that created the update may start it, and it must still hold the update kind's scope (`stack:read` for previews, " +
+			"`stack:write` for updates and refreshes, `stack:delete` for destroys). A second update that writes state while one runs is a 409 (`pulumi cancel` ends a crashed one).",
+		body: cli("StartUpdateRequest"), response: cli("StartUpdateResponse"), errors: []int{409}},
+	{method: "GET", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}", id: "getUpdateStatus", tag: "backend", access: scoped, scope: "stack:read", entity: true, status: 200,
+		summary: "An update's status (engine events are counted, not kept).", response: cli("UpdateResults")},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/cancel", id: "cancelUpdate", tag: "backend", access: scoped, scope: "stack:cancel_update", entity: true, status: 204,
+		summary: "Cancels an update (`pulumi cancel`), so that a crashed one stops holding the stack.", errors: []int{409}},
+	{method: "GET", path: "/api/stacks/{org}/{project}/{stack}/updates", id: "getStackUpdates", tag: "backend", access: scoped, scope: "stack:read", entity: true, status: 200,
+		summary:  "The stack's update history, newest first (`pulumi stack history`).",
+		query:    []param{{name: "pageSize", schema: object{"type": "integer", "minimum": 1, "maximum": 1000}}, {name: "page", schema: object{"type": "integer", "minimum": 1}}},
+		response: cli("GetHistoryResponse"), errors: []int{400}},
+	{method: "PATCH", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/checkpoint", id: "patchCheckpoint", tag: "backend", access: leased, scope: "stack:write", entity: true, status: 204,
+		summary: "Saves the running update's state.", body: cli("PatchUpdateCheckpointRequest"), errors: []int{409}},
+	{method: "PATCH", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/checkpointverbatim", id: "patchCheckpointVerbatim", tag: "backend", access: leased, scope: "stack:write", entity: true, status: 204,
+		summary: "Saves the running update's state as the CLI serialised it.", body: cli("PatchUpdateVerbatimCheckpointRequest"), errors: []int{409}},
+	{method: "PATCH", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/checkpointdelta", id: "patchCheckpointDelta", tag: "backend", access: leased, scope: "stack:write", entity: true, status: 204,
+		summary: "Saves the running update's state as text edits to its last save, checked against `checkpointHash`.", body: cli("PatchUpdateCheckpointDeltaRequest"), errors: []int{409}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/events/batch", id: "postEngineEventBatch", tag: "backend", access: leased, scope: "stack:write", entity: true, status: 204,
+		summary: "Records up to 10,000 engine events (counted, not kept).", body: cli("EngineEventBatch"), errors: []int{409}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/renew_lease", id: "renewLease", tag: "backend", access: leased, scope: "stack:write", entity: true, status: 200,
+		summary: "Extends the update's lease by `duration` seconds (at most 3600); the lease's value stays the same.",
+		body:    cli("RenewUpdateLeaseRequest"), response: cli("RenewUpdateLeaseResponse"), errors: []int{409}},
+	{method: "POST", path: "/api/stacks/{org}/{project}/{stack}/update/{updateID}/complete", id: "completeUpdate", tag: "backend", access: leased, scope: "stack:write", entity: true, status: 204,
+		summary: "Ends the update with the CLI's status (`succeeded` or `failed`).", body: cli("CompleteUpdateRequest"), errors: []int{409}},
 
 	{method: "POST", path: "/api/esc/environments/{org}", id: "createEnvironment", tag: "environments", access: scoped, scope: "environment:create", status: 200,
 		summary: "Registers an environment so that grants can name it.",
@@ -209,6 +289,46 @@ var operations = []operation{
 	{method: "DELETE", path: "/api/preview/insights/{org}/accounts/{account}", id: "deleteInsightsAccount", tag: "insights", access: scoped, scope: "insights_account:delete", entity: true, status: 204,
 		summary: "Deletes an insights account."},
 
+	{method: "GET", path: "/api/orgs/{org}/oidc/issuers", id: "listOidcIssuers", tag: "oidc", access: scoped, scope: "oidc_issuers:read", status: 200,
+		summary: "Lists the OIDC issuers the organization trusts.", response: apitype.ListIssuersResponse{}},
+	{method: "POST", path: "/api/orgs/{org}/oidc/issuers", id: "createOidcIssuer", tag: "oidc", access: scoped, scope: "oidc_issuers:create", status: 200,
+		summary: "Registers an OIDC issuer; its authorization policy starts as a single deny.",
+		description: "With `jwks` (an RFC 7517 set of public RS256/ES256 keys) nothing is fetched and `url` is the `iss` tokens must carry. Without, " +
+			"the server fetches `url/.well-known/openid-configuration` and its `jwks_uri` over HTTPS (10 s, 64/256 KiB): with `thumbprints` " +
+			"(SHA-256 of the TLS certificate) the certificate must match one of them and CA trust is not used; without, the chain is verified " +
+			"and the certificate seen is pinned. At most 100 issuers per organization.",
+		body: apitype.RegisterIssuerRequest{}, response: apitype.Issuer{}, errors: []int{409}, idempotent: true},
+	{method: "GET", path: "/api/orgs/{org}/oidc/issuers/{issuerID}", id: "getOidcIssuer", tag: "oidc", access: scoped, scope: "oidc_issuers:read", status: 200,
+		summary: "Reads one OIDC issuer.", response: apitype.Issuer{}},
+	{method: "PATCH", path: "/api/orgs/{org}/oidc/issuers/{issuerID}", id: "updateOidcIssuer", tag: "oidc", access: scoped, scope: "oidc_issuers:update", status: 200,
+		summary: "Renames an issuer and changes the fields sent (`thumbprints`, `maxExpiration`, a static issuer's `jwks`); `url` cannot change.",
+		body:    apitype.UpdateIssuerRequest{}, response: apitype.Issuer{}, errors: []int{409}},
+	{method: "DELETE", path: "/api/orgs/{org}/oidc/issuers/{issuerID}", id: "deleteOidcIssuer", tag: "oidc", access: scoped, scope: "oidc_issuers:delete", status: 204,
+		summary: "Deletes an issuer and its policy; its ID tokens are refused from then on (tokens already exchanged live until they expire)."},
+	{method: "POST", path: "/api/orgs/{org}/oidc/issuers/{issuerID}/regenerate-thumbprints", id: "regenerateOidcIssuerThumbprints", tag: "oidc",
+		access: scoped, scope: "oidc_issuers:regenerate_thumbprints", status: 200,
+		summary:  "Fetches the issuer again, verifying the certificate chain, and pins the certificates it presents now (400 for a static JWKS).",
+		response: apitype.Issuer{}, errors: []int{400}},
+	{method: "GET", path: "/api/orgs/{org}/auth/policies/oidcissuers/{issuerID}", id: "getOidcIssuerAuthPolicy", tag: "oidc", access: scoped, scope: "auth_policies:read", status: 200,
+		summary: "Reads the authorization policy of an issuer.", response: apitype.AuthPolicy{}},
+	{method: "PATCH", path: "/api/orgs/{org}/auth/policies/{policyID}", id: "updateAuthPolicy", tag: "oidc", access: scoped, scope: "auth_policies:update", status: 200,
+		summary: "Replaces the definitions of an authorization policy (1 to 40).",
+		description: "A matching `deny` refuses an exchange whatever it asks for; otherwise the first matching `allow` for the requested token " +
+			"(type, team or user) grants it. `rules` map claim paths (dots separate keys; quote keys with dots) to patterns where `*` is any run " +
+			"and `?` at most one character; an `allow` needs one rule that is not only wildcards. Each `allow` may hand out only rights the caller holds (else 403).",
+		body: apitype.UpdateAuthPolicyRequest{}, response: apitype.AuthPolicy{}, errors: []int{409}},
+	{method: "POST", path: "/api/oauth/token", id: "exchangeToken", tag: "oidc", access: public, status: 200,
+		summary: "RFC 8693 token exchange: an OIDC ID token for an organization, team or personal access token, as the issuer's policy allows.",
+		description: "Form-encoded (as `pulumi login --oidc-token` sends it) or JSON. `audience` is `urn:pulumi:org:{org}`, `subject_token_type` " +
+			"`urn:ietf:params:oauth:token-type:id_token`, `requested_token_type` `urn:pulumi:token-type:access_token:{organization|team|personal}`, " +
+			"`scope` empty or `admin`, `team:NAME`, `user:LOGIN`; `expiration` seconds (2 h by default, capped by the issuer's `maxExpiration`). " +
+			"The ID token must be RS256 or ES256 signed by a key of a registered issuer, with `iss`, `aud` containing the audience, `exp` " +
+			"(and `nbf`, `iat` if present) valid within 30 s, and each `jti` is exchanged once. Refusals are RFC 6749 error bodies; every " +
+			"problem with the ID token or the policy is the same `invalid_grant`, the precise reason is in the audit log.",
+		body: apitype.TokenExchangeRequest{}, response: apitype.TokenExchangeResponse{},
+		otherResponses: object{"400": object{"description": "Refused (RFC 6749 §5.2).",
+			"content": object{"application/json": object{"schema": oauthErrorSchema}}}}},
+
 	{method: "GET", path: "/api/orgs/{org}/auditlogs", id: "listAuditLogs", tag: "audit", access: scoped, scope: "audit_logs:read", status: 200,
 		summary: "Reads the audit log, newest first.",
 		query: []param{continuationToken, {name: "pageSize", description: "Events per page, 1 to 1000 (100 by default).",
@@ -221,6 +341,34 @@ var operations = []operation{
 			"answered with their effective rights, the reasons naming the path (`via team platform → role ci-prod: …`). A check that is " +
 			"itself invalid (unknown scope or entity) fails alone, with `error` set in its result.",
 		body: apitype.AccessCheckRequest{}, response: apitype.AccessCheckResponse{}},
+	{method: "GET", path: "/api/orgs/{org}/entities", id: "listEntities", tag: "access", access: authenticated, status: 200,
+		summary:     "Lists one page of the stacks, environments or insights accounts the caller may read, with their tags (the console's access explorer).",
+		description: "Entities the caller may not read (its kind's read scope) are left out. `tag` keeps those with the tag (`key`) or the tag at a value (`key=value`); filtering happens on the server, so pages stay small for thousands of entities.",
+		query: []param{
+			{name: "kind", description: "stack, environment or insights-account.", required: true, schema: object{"type": "string", "enum": []string{"stack", "environment", "insights-account"}}},
+			{name: "project", description: "Only this project's entities.", schema: str("")},
+			{name: "tag", description: "`key` or `key=value` (at most 512 bytes).", schema: str("")},
+			maxResults, continuationToken},
+		response: apitype.ListEntitiesResponse{}, errors: []int{400}},
+	{method: "GET", path: "/api/orgs/{org}/usage", id: "getScopeUsage", tag: "access", access: scoped, scope: "org_token:read", status: 200,
+		summary: "Scopes a principal holds vs. those its tokens' authorized requests used over the last `days` days, and a narrower role (details, Pulumi YAML, Terraform HCL).",
+		description: "The principal is a token ID, `user:<login>` (also needs `org_member_access:read`; counts the member's personal tokens) or `team:<name>` (also needs `team:read`; counts the team's tokens). " +
+			"The server counts, per token, UTC day and scope, the requests its route guard authorized (and the read scope of listings that showed something). " +
+			"The suggested role keeps each current grant's reach (entities, conditions), narrowed to the used scopes: it never grants more than the principal holds.",
+		query: []param{
+			{name: "principal", description: "A token ID, `user:<login>` or `team:<name>`.", required: true, schema: str("")},
+			{name: "days", description: "Days counted back from today, 1 to 400 (30 by default).", schema: object{"type": "integer", "minimum": 1, "maximum": 400}}},
+		response: apitype.ScopeUsageResponse{}, errors: []int{400, 404}},
+}
+
+var oauthErrorSchema = object{
+	"type":     "object",
+	"required": []string{"error"},
+	"properties": object{
+		"error": object{"type": "string", "enum": []string{"invalid_request", "invalid_grant", "invalid_scope", "invalid_target",
+			"unsupported_grant_type", "server_error"}},
+		"error_description": object{"type": "string"},
+	},
 }
 
 var healthSchema = object{

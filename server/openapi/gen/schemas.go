@@ -126,6 +126,8 @@ func (s *schemas) inline(t reflect.Type, enumKey string) object {
 		return object{"type": "array", "items": s.of(t.Elem())}
 	case reflect.Map:
 		return object{"type": "object", "additionalProperties": s.of(t.Elem())}
+	case reflect.Interface:
+		return object{} // any JSON value
 	}
 	panic(fmt.Sprintf("openapi: no schema for %s", t))
 }

@@ -1,0 +1,75 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/iamref/iam/server/store"
+)
+
+// maxUsageTokens bounds the IDs of one ListScopeUsage.
+const maxUsageTokens = 1000
+
+func (db *DB) AddScopeUsage(ctx context.Context, counts map[store.UsageKey]int64) error {
+	if len(counts) == 0 {
+		return nil
+	}
+	for k, n := range counts {
+		if n <= 0 {
+			return fmt.Errorf("add scope usage: count %d for %s/%s is not positive", n, k.TokenID, k.Scope)
+		}
+	}
+	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO scope_usage (org, token_id, day, scope, count) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (org, token_id, day, scope) DO UPDATE SET count = count + excluded.count`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for k, n := range counts {
+			if _, err := stmt.ExecContext(ctx, k.Org, k.TokenID, k.Day, k.Scope, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("add scope usage (%d counters): %w", len(counts), err)
+	}
+	return nil
+}
+
+func (db *DB) ListScopeUsage(ctx context.Context, org string, tokenIDs []string, sinceDay int64) ([]store.ScopeUsage, error) {
+	if len(tokenIDs) == 0 {
+		return nil, nil
+	}
+	if len(tokenIDs) > maxUsageTokens {
+		return nil, fmt.Errorf("list scope usage: %d token IDs; at most %d", len(tokenIDs), maxUsageTokens)
+	}
+	args := []any{org, sinceDay}
+	for _, id := range tokenIDs {
+		args = append(args, id)
+	}
+	args = append(args, store.MaxUsageRows)
+	rows, err := db.r.QueryContext(ctx, `SELECT token_id, day, scope, count FROM scope_usage
+		WHERE org = ? AND day >= ? AND token_id IN (?`+strings.Repeat(", ?", len(tokenIDs)-1)+`)
+		ORDER BY token_id, day, scope LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list scope usage: %w", err)
+	}
+	defer rows.Close()
+	var out []store.ScopeUsage
+	for rows.Next() {
+		var u store.ScopeUsage
+		if err := rows.Scan(&u.TokenID, &u.Day, &u.Scope, &u.Count); err != nil {
+			return nil, fmt.Errorf("list scope usage: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list scope usage: %w", err)
+	}
+	return out, nil
+}
