@@ -9,22 +9,22 @@ import (
 )
 
 const tokenCols = `id, org, name, description, hash, admin, role_id, expires, created, created_by,
-	last_used, deleted, deleted_at, kind, team_id, user_id`
+	last_used, deleted, deleted_at, kind, team_id, user_id, issuer_id`
 
 func scanToken(s scanner) (store.Token, error) {
 	var t store.Token
 	var created, deletedAt int64
 	err := s.Scan(&t.ID, &t.Org, &t.Name, &t.Description, &t.Hash, &t.Admin, &t.RoleID, &t.Expires,
-		&created, &t.CreatedBy, &t.LastUsed, &t.Deleted, &deletedAt, &t.Kind, &t.TeamID, &t.UserID)
+		&created, &t.CreatedBy, &t.LastUsed, &t.Deleted, &deletedAt, &t.Kind, &t.TeamID, &t.UserID, &t.IssuerID)
 	t.Created, t.DeletedAt = fromMicros(created), fromMicros(deletedAt)
 	return t, err
 }
 
 func (db *DB) CreateToken(ctx context.Context, t store.Token) error {
 	err := db.mutate(ctx, t.Org, func(tx *txn) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Org, t.Name, t.Description, blob(t.Hash), t.Admin, t.RoleID, t.Expires, micros(t.Created),
-			t.CreatedBy, t.LastUsed, t.Deleted, micros(t.DeletedAt), t.Kind, t.TeamID, t.UserID)
+			t.CreatedBy, t.LastUsed, t.Deleted, micros(t.DeletedAt), t.Kind, t.TeamID, t.UserID, t.IssuerID)
 		return dbErr(err)
 	})
 	if err != nil {
