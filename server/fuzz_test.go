@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/server/backend"
 	"github.com/iamref/iam/server/store/sqlite"
 )
 
@@ -30,7 +31,11 @@ func FuzzBodies(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { st.Close() })
-	s, err := New(ctx, Config{Org: "acme", Store: st, DenialBurst: -1})
+	key, err := backend.NewMasterKey(make([]byte, 32))
+	if err != nil {
+		f.Fatal(err)
+	}
+	s, err := New(ctx, Config{Org: "acme", Store: st, DenialBurst: -1, SecretsKey: key})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -114,6 +119,17 @@ func FuzzBodies(f *testing.F) {
 		}
 		if rec.Code >= 500 {
 			t.Fatalf("%s %s answered %d: %s\nbody: %q", tg.method, tg.path, rec.Code, rec.Body, body)
+		}
+		if rec.Code >= 400 && strings.HasPrefix(tg.path, "/api/oauth/") {
+			// OAuth's own error shape (RFC 6749 section 5.2).
+			var e struct {
+				Error            string `json:"error"`
+				ErrorDescription string `json:"error_description"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error == "" {
+				t.Fatalf("%s %s answered %d without an OAuth error body: %s", tg.method, tg.path, rec.Code, rec.Body)
+			}
+			return
 		}
 		if rec.Code >= 400 {
 			var e apitype.ErrorResponse

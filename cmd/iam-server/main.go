@@ -215,17 +215,22 @@ func serve(ctx context.Context, log *slog.Logger, cfg server.Config, o serveOpti
 		}
 	}
 	keyFile, create := o.secretsKeyFile, false
-	if keyFile == "" {
+	if keyFile == "" && !isPostgres(o.db) {
 		keyFile, create = o.db+".secrets-key", true
 	}
-	key, created, err := backend.LoadMasterKey(keyFile, create)
-	if err != nil {
-		return fmt.Errorf("--secrets-key-file: %w", err)
+	if keyFile == "" {
+		// Replicas must share one master key, so none is made up beside a PostgreSQL URL.
+		log.Warn("no --secrets-key-file with a PostgreSQL database: the Pulumi backend's service secrets provider answers 503 (passphrase stacks work); give every replica the same key file")
+	} else {
+		key, created, err := backend.LoadMasterKey(keyFile, create)
+		if err != nil {
+			return fmt.Errorf("--secrets-key-file: %w", err)
+		}
+		if created {
+			log.Info("created the secrets master key; back it up with the database", "file", keyFile)
+		}
+		cfg.SecretsKey = key
 	}
-	if created {
-		log.Info("created the secrets master key; back it up with the database", "file", keyFile)
-	}
-	cfg.SecretsKey = key
 	cfg.Store = st
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
