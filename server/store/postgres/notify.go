@@ -2,11 +2,16 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
+
+// heartbeat is how long the listener waits for a notification before it checks that its
+// connection still answers (and how long that check may take).
+const heartbeat = 10 * time.Second
 
 // Subscribe listens on the database's change channel on a connection of its own and calls
 // changed for every mutation of org that another process (replica) commits. After the
@@ -50,7 +55,20 @@ func (db *DB) listenOnce(ctx context.Context, org string, changed func(), resync
 		changed() // whatever changed while we were not listening
 	}
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		wctx, cancel := context.WithTimeout(ctx, heartbeat)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			// Quiet for a while: make sure the connection still works (a network that drops
+			// packets without resetting the connection would otherwise hide missed changes).
+			pctx, cancel := context.WithTimeout(ctx, heartbeat)
+			_, err = conn.Exec(pctx, "SELECT 1")
+			cancel()
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}
