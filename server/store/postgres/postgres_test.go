@@ -3,10 +3,13 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/iamref/iam/internal/testpg"
 	"github.com/iamref/iam/server/store"
@@ -183,4 +186,70 @@ func TestUnavailable(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("subscriber was not called after its connection came back")
 	}
+}
+
+// TestReadOnlyDatabase: a database that turned read-only (a standby after a failover, or
+// default_transaction_read_only) refuses writes with ErrUnavailable (503) and nothing is
+// written; reads still work, and writes again once it is writable.
+func TestReadOnlyDatabase(t *testing.T) {
+	pg := testpg.Start(t)
+	url := pg.NewDatabase(t)
+	db, err := Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := t.Context()
+	if _, _, err := db.EnsureOrg(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	setReadOnly := func(on bool) {
+		t.Helper()
+		if _, err := admin.sql.ExecContext(ctx, fmt.Sprintf(`ALTER DATABASE %s SET default_transaction_read_only = %v`,
+			pgx.Identifier{dbName(t, url)}.Sanitize(), on)); err != nil {
+			t.Fatal(err)
+		}
+		// The store's open connections end; the ones it opens next read the new setting.
+		if _, err := admin.sql.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid()`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setReadOnly(true)
+	m := store.NewMutationAudit(func() store.AuditEvent { return store.AuditEvent{Org: "acme", Action: "org_token:create"} })
+	tok := store.Token{ID: "t1", Org: "acme", Name: "n", Hash: []byte("h"), Created: time.Now()}
+	var werr error
+	for range 5 { // the first calls may meet terminated connections (also ErrUnavailable)
+		if werr = db.CreateToken(store.WithAudit(ctx, m), tok); werr == nil || strings.Contains(werr.Error(), "read-only") {
+			break
+		}
+	}
+	if !errors.Is(werr, store.ErrUnavailable) || !strings.Contains(werr.Error(), "read-only") {
+		t.Fatalf("CreateToken on a read-only database: %v, want ErrUnavailable saying read-only", werr)
+	}
+	if _, err := db.GetOrg(ctx, "acme"); err != nil {
+		t.Errorf("GetOrg on a read-only database: %v", err)
+	}
+	setReadOnly(false)
+	time.Sleep(1100 * time.Millisecond) // connections idle over 1 s are checked before reuse
+	if _, err := db.GetToken(ctx, "acme", "t1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the refused token: %v, want ErrNotFound", err)
+	}
+	if err := db.CreateToken(ctx, tok); err != nil {
+		t.Errorf("CreateToken once writable: %v", err)
+	}
+}
+
+func dbName(t *testing.T, url string) string {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Database
 }
