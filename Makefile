@@ -278,7 +278,11 @@ clean:
 	rm -rf $(BIN) .tools $(BENCH_OUT) dist
 
 # Decision micro-benchmark: iamref's compiled index against cedar-go, casbin and a naive map
-# checker on one workload (tests/bench, its own module so the peers stay out of go.mod).
+# checker on one workload (tests/bench, its own module so the peers stay out of go.mod); then
+# the tag workload (100,000 tagged stacks, 10,000 roles, 1,000 policies): tag-condition against
+# plain ID decisions, cedar-go with entity attributes, flatness from 1,000 stacks, per-principal
+# compile time and memory, and GET /api/user/stacks on the in-process server (kept in
+# $(BENCH_OUT)/tags.txt; several minutes).
 # The raw output is kept in $(BENCH_OUT)/decide.txt; benchtable then prints the markdown summary
 # (it is built after the run so that compiling it does not compete with the timings).
 BENCH_OUT ?= $(CURDIR)/.bench
@@ -289,6 +293,9 @@ bench-authz:
 	set -o pipefail; cd tests/bench && \
 	$(GO) test -run '^$$' -bench BenchmarkDecide -benchtime 1s -count 5 -benchmem . | tee $(BENCH_OUT)/decide.txt && \
 	$(GO) run ./cmd/benchtable < $(BENCH_OUT)/decide.txt
+	set -o pipefail; cd tests/bench && \
+	$(GO) test -run '^$$' -bench 'BenchmarkTags$$|BenchmarkTagRatios|BenchmarkTagCompile|BenchmarkTagListing' -benchtime 1s -count 3 -benchmem -timeout 60m . | tee $(BENCH_OUT)/tags.txt && \
+	$(GO) run ./cmd/benchtable -base iamref-id -explain iamref-tag -peer cedar-sliced-tag -peer-of iamref-tag -flat-of iamref-tag < $(BENCH_OUT)/tags.txt
 
 # Load test on loopback: the load program starts bin/iam-server on a free port with a temporary
 # database, seeds 1,000 roles, 10,000 stacks, 100 environments and 1,000 tokens, measures access

@@ -71,9 +71,63 @@ type AccessGround struct {
 // AccessDenial says why a check was denied. Reason is one of "wrong-kind" (the action acts on
 // another kind of entity), "granted-nowhere", "only-conditional" (conditions that do not hold
 // for this entity: Conditional counts them), "only-elsewhere" (on other entities: Elsewhere
-// counts them) or "no-grant".
+// counts them), "no-grant", or "guardrail" (granted, but the organization guardrail
+// Guardrail, named GuardrailName, denies it; Overridden counts the grants it overrode).
 type AccessDenial struct {
-	Reason      string `json:"reason"`
-	Conditional int    `json:"conditional,omitempty"`
-	Elsewhere   int    `json:"elsewhere,omitempty"`
+	Reason        string `json:"reason"`
+	Conditional   int    `json:"conditional,omitempty"`
+	Elsewhere     int    `json:"elsewhere,omitempty"`
+	Guardrail     string `json:"guardrail,omitempty"`
+	GuardrailName string `json:"guardrailName,omitempty"`
+	Overridden    int    `json:"overridden,omitempty"`
+}
+
+// WhoCanRequest is the body of POST /api/orgs/{org}/access/who (an iamref route): which
+// principals may do Action on Entity. Kinds limits the principals asked about (org_token,
+// team_token, personal_token, user, team; all by default). A page examines at most
+// MaxResults principals (100 by default, at most 1000) and carries a ContinuationToken when
+// more follow.
+type WhoCanRequest struct {
+	Action            string    `json:"action"`
+	Entity            EntityRef `json:"entity"`
+	Kinds             []string  `json:"kinds,omitempty"`
+	MaxResults        int       `json:"maxResults,omitempty"`
+	ContinuationToken string    `json:"continuationToken,omitempty"`
+}
+
+// Principal kinds of WhoCanRequest.Kinds and WhoCanPrincipal.Kind.
+const (
+	PrincipalOrgToken      = "org_token"
+	PrincipalTeamToken     = "team_token"
+	PrincipalPersonalToken = "personal_token"
+	PrincipalUser          = "user"
+	PrincipalTeam          = "team"
+)
+
+// WhoCanResponse is one page of the answer: the principals allowed (with the grants that
+// allow them), and those some grant would allow but a guardrail denies.
+type WhoCanResponse struct {
+	Principals        []WhoCanPrincipal `json:"principals"`
+	DeniedByGuardrail []WhoCanPrincipal `json:"deniedByGuardrail"`
+	Examined          int               `json:"examined"` // principals examined by this page
+	ContinuationToken string            `json:"continuationToken,omitempty"`
+}
+
+// MarshalJSON encodes nil lists as [].
+func (r WhoCanResponse) MarshalJSON() ([]byte, error) {
+	type plain WhoCanResponse
+	r.Principals, r.DeniedByGuardrail = nonNil(r.Principals), nonNil(r.DeniedByGuardrail)
+	return json.Marshal(plain(r))
+}
+
+// WhoCanPrincipal is one principal of a WhoCanResponse. ActsAs says whose rights a team or
+// personal token acts with ("team:<name>", "user:<login>").
+type WhoCanPrincipal struct {
+	Kind      string         `json:"kind"`
+	ID        string         `json:"id"`
+	Name      string         `json:"name"`
+	ActsAs    string         `json:"actsAs,omitempty"`
+	Grounds   []AccessGround `json:"grounds,omitempty"`
+	Reasons   []string       `json:"reasons"`
+	Guardrail string         `json:"guardrail,omitempty"` // DeniedByGuardrail: the guardrail's ID
 }

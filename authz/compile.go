@@ -27,9 +27,10 @@ type Grant struct {
 	// splits its open scopes into a grant of their own.
 	MaxOpenDuration int64
 
-	cond  []Expr // residual conjuncts
-	pin   bool   // Entities is a constraint (possibly with a residual condition)
-	index int    // position in Index.grants
+	cond  []Expr  // residual conjuncts
+	pairs []tagKV // cond as tag pairs, when every conjunct is Equal(Tag(context, key), String)
+	pin   bool    // Entities is a constraint (possibly with a residual condition)
+	index int     // position in Index.grants
 
 	whereText, originText string // where() and origin(), rendered once at compile time (reasons.go)
 }
@@ -39,7 +40,12 @@ type Grant struct {
 type Index struct {
 	kinds    [numKinds]kindIndex
 	residual [numKinds][]*Grant
-	grants   []*Grant
+	// checks is residual as Decide reads it: scopes and tag pairs inline, so that a decision
+	// follows no pointer per grant it skips.
+	checks [numKinds][]residualCheck
+	grants []*Grant
+	// guardrails deny what the grants allow (WithGuardrails), per kind of the actions.
+	guardrails [numKinds][]*Guardrail
 
 	spreadOnce sync.Once
 	spread     map[ScopeID]scopeSpread // where each scope is granted, for denial messages
@@ -84,7 +90,10 @@ func (ix *Index) spreadOf(id ScopeID) scopeSpread {
 }
 
 type kindIndex struct {
-	all       ScopeSet // granted on every entity of the kind (for KindOrg: the org-level scopes)
+	all ScopeSet // granted on every entity of the kind (for KindOrg: the org-level scopes)
+	// checks is the kind's residual grants as Decide reads them: scopes and up to two tag
+	// pairs inline, beside all, so that a decision follows few pointers.
+	checks    []residualCheck
 	allGrants []*Grant
 	// What Decide reads, kept small for cache locality: each entity maps to a slot in sets,
 	// the distinct scope sets of the kind (most pinned entities share one).
@@ -308,6 +317,7 @@ func (c *compiler) emit(a *Allow, path, source string, via []string) error {
 			}
 			if len(residual) > 0 {
 				g.Condition = string(FormatExpr(conjunction(residual)))
+				g.pairs = tagPairs(residual, k)
 			}
 			c.add(g)
 		}
@@ -324,6 +334,12 @@ func (c *compiler) add(g *Grant) {
 	switch {
 	case len(g.cond) > 0 || g.MaxOpenDuration > 0: // bounded grants are kept apart from the bitmaps
 		ix.residual[g.Kind] = append(ix.residual[g.Kind], g)
+		rc := residualCheck{scopes: g.Scopes, g: g}
+		if g.pairs != nil && !g.pin && len(g.pairs) <= len(rc.kv) {
+			rc.n = uint8(len(g.pairs))
+			copy(rc.kv[:], g.pairs)
+		}
+		ki.checks = append(ki.checks, rc)
 	case g.pin:
 		if ki.building == nil {
 			ki.building, ki.idGrants = map[string]ScopeSet{}, map[string][]*Grant{}
@@ -367,4 +383,30 @@ func subtract(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// tagKV is one tag pair of a grant's condition.
+type tagKV struct{ key, value string }
+
+// tagPairs is conds as tag pairs on entities of kind k, or nil when some conjunct is not one:
+// Decide then checks the pairs with map lookups instead of walking the expressions.
+func tagPairs(conds []Expr, k EntityKind) []tagKV {
+	out := make([]tagKV, 0, len(conds))
+	for _, c := range conds {
+		key, value, ok := tagPair(c, k)
+		if !ok {
+			return nil
+		}
+		out = append(out, tagKV{key, value})
+	}
+	return out
+}
+
+// residualCheck is one residual grant as Decide reads it: when its condition is one or two
+// tag pairs and nothing else (n > 0), they are checked here; otherwise through g.
+type residualCheck struct {
+	scopes ScopeSet
+	n      uint8
+	kv     [2]tagKV
+	g      *Grant
 }

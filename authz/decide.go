@@ -24,21 +24,52 @@ func (ix *Index) Decide(action ScopeID, e Entity) Decision {
 	} else if e.Kind != k {
 		return Denied
 	}
+	if !ix.allows(k, action, &e) {
+		return Denied
+	}
+	if len(ix.guardrails[k]) > 0 && ix.deniedBy(k, action, &e) != nil {
+		return Denied
+	}
+	return Allowed
+}
+
+// allows is Decide without the guardrails: does some grant allow action on e.
+func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 	ki := &ix.kinds[k]
 	if ki.all.Has(action) {
-		return Allowed
+		return true
 	}
 	if ki.ids != nil {
 		if slot, ok := ki.ids[e.ID]; ok && ki.sets[slot].Has(action) {
-			return Allowed
+			return true
 		}
 	}
-	for _, g := range ix.residual[k] {
-		if g.Scopes.Has(action) && g.holds(&e) {
-			return Allowed
+	for i := range ki.checks {
+		c := &ki.checks[i]
+		if !c.scopes.Has(action) {
+			continue
+		}
+		if c.n == 0 {
+			if c.g.holds(e) {
+				return true
+			}
+			continue
+		}
+		if pairsHold(c.kv[:c.n], e.Tags) {
+			return true
 		}
 	}
-	return Denied
+	return false
+}
+
+// pairsHold reports whether tags hold every pair.
+func pairsHold(pairs []tagKV, tags map[string]string) bool {
+	for _, p := range pairs {
+		if v, ok := tags[p.key]; !ok || v != p.value {
+			return false
+		}
+	}
+	return true
 }
 
 // GrantsAnywhere reports whether the principal holds action on at least one entity (or under
@@ -86,6 +117,9 @@ func (g *Grant) holds(e *Entity) bool {
 			return false
 		}
 	}
+	if g.pairs != nil {
+		return pairsHold(g.pairs, e.Tags)
+	}
 	for _, c := range g.cond {
 		if !truthy(evalExpr(c, e)) {
 			return false
@@ -102,7 +136,10 @@ type Explanation struct {
 	Action   ScopeID
 	Entity   Entity
 	Grants   []*Grant // every grant that allows the request; empty when denied
-	ix       *Index
+	// Guardrail is the guardrail that denied a request some grant allows (Overridden of them).
+	Guardrail  *Guardrail
+	Overridden int
+	ix         *Index
 }
 
 // Explain decides like Decide and also returns every grant that allowed the request. It
@@ -128,6 +165,11 @@ func (ix *Index) Explain(action ScopeID, e Entity) Explanation {
 		m.scan(ix.residual[k], action, &e)
 	}
 	x.Grants = m.result()
+	if len(x.Grants) > 0 && len(ix.guardrails[k]) > 0 {
+		if g := ix.deniedBy(k, action, &e); g != nil {
+			x.Guardrail, x.Overridden, x.Grants = g, len(x.Grants), nil
+		}
+	}
 	x.Decision = len(x.Grants) > 0
 	return x
 }
@@ -184,6 +226,9 @@ func (x Explanation) Denial() Denial {
 	if scope.Kind != KindOrg && x.Entity.Kind != scope.Kind {
 		return Denial{Reason: WrongKind}
 	}
+	if x.Guardrail != nil {
+		return Denial{Reason: DeniedByGuardrail, Guardrail: x.Guardrail.ID, GuardrailName: x.Guardrail.Name, Overridden: x.Overridden}
+	}
 	if x.ix == nil {
 		return Denial{Reason: NoGrant}
 	}
@@ -206,18 +251,23 @@ type Denial struct {
 	Reason      DenialReason `json:"reason"`
 	Conditional int          `json:"conditional,omitempty"` // OnlyConditional: grants of the scope whose conditions do not hold
 	Elsewhere   int          `json:"elsewhere,omitempty"`   // OnlyElsewhere: other entities the scope is granted on
+	// DeniedByGuardrail: the guardrail's ID and name, and how many grants it overrode.
+	Guardrail     string `json:"guardrail,omitempty"`
+	GuardrailName string `json:"guardrailName,omitempty"`
+	Overridden    int    `json:"overridden,omitempty"`
 }
 
 // DenialReason is the kind of a denial; its String is a stable token for API bodies.
 type DenialReason uint8
 
 const (
-	NotDenied       DenialReason = iota // the request was allowed
-	WrongKind                           // the scope acts on another kind of entity than the request's
-	NoGrant                             // no grant covers the request (no index to say more)
-	GrantedNowhere                      // the principal holds the scope nowhere
-	OnlyConditional                     // only under conditions, none of which holds for the entity
-	OnlyElsewhere                       // only on other entities
+	NotDenied         DenialReason = iota // the request was allowed
+	WrongKind                             // the scope acts on another kind of entity than the request's
+	NoGrant                               // no grant covers the request (no index to say more)
+	GrantedNowhere                        // the principal holds the scope nowhere
+	OnlyConditional                       // only under conditions, none of which holds for the entity
+	OnlyElsewhere                         // only on other entities
+	DeniedByGuardrail                     // granted, but an organization guardrail denies it
 )
 
 // Grounds are the grants that allowed the request, as values for API bodies; nil when denied.

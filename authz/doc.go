@@ -11,6 +11,8 @@
 //     (eval.go) and Compile (compile.go) are its visitors.
 //   - compile.go, decide.go: a principal's compiled Index; Decide, which does not allocate,
 //     and Explain, which cites the grants that allow.
+//   - guardrail.go: Guardrail, an organization-wide explicit deny attached to an Index
+//     (WithGuardrails): Decide and Explain refuse what it selects whatever the grants say.
 //   - covers.go: Covers, the escalation check ("does A hold everything B grants").
 //   - reasons.go: every sentence about decisions and coverage, rendered from the values that
 //     Explanation, Grant, Denial and Coverage carry.

@@ -11,6 +11,10 @@ type Entity struct {
 	ID   string            // opaque identity, compared with PermissionLiteralExpression* identities
 	Name string            // "project/stack", "project/env" or the account name; for messages
 	Tags map[string]string // for HasTag/Tag conditions
+	// Unknown says the entity's attributes (tags) are not known (an access check about an
+	// entity the caller may not read): grants conditional on them do not hold, and guardrails
+	// conditional on them apply (what cannot be evaluated is refused both ways).
+	Unknown bool
 }
 
 // OrgEntity is the entity of org-level requests.

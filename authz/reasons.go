@@ -59,6 +59,10 @@ func (x Explanation) denialText() string {
 	if d.Reason == WrongKind {
 		return fmt.Sprintf("%s acts on a %s, not on %s", scope.Name, scope.Kind, x.Entity)
 	}
+	if d.Reason == DeniedByGuardrail {
+		return fmt.Sprintf("%s on %s is denied by %s, which no grant overrides (%d grant(s) of the principal would allow it)",
+			scope.Name, x.Entity, x.Guardrail.describe(), d.Overridden)
+	}
 	msg := fmt.Sprintf("no grant of %s on %s", scope.Name, x.Entity)
 	switch d.Reason {
 	case GrantedNowhere:
@@ -72,12 +76,13 @@ func (x Explanation) denialText() string {
 }
 
 var denialReasons = [...]string{
-	NotDenied:       "",
-	WrongKind:       "wrong-kind",
-	NoGrant:         "no-grant",
-	GrantedNowhere:  "granted-nowhere",
-	OnlyConditional: "only-conditional",
-	OnlyElsewhere:   "only-elsewhere",
+	NotDenied:         "",
+	WrongKind:         "wrong-kind",
+	NoGrant:           "no-grant",
+	GrantedNowhere:    "granted-nowhere",
+	OnlyConditional:   "only-conditional",
+	OnlyElsewhere:     "only-elsewhere",
+	DeniedByGuardrail: "guardrail",
 }
 
 func (r DenialReason) String() string {

@@ -121,7 +121,7 @@ func (ac *accessChecker) check(chk apitype.AccessCheck) (apitype.AccessCheckResu
 	}
 	if blind {
 		res.Reasons = append(res.Reasons, "the caller may not read this "+ent.Kind.String()+
-			": answered from the reference as sent, without looking it up (no tags; conditions on tags do not hold)")
+			": answered from the reference as sent, without looking it up (no tags: grants conditional on tags do not hold, guardrails conditional on them apply)")
 	}
 	return res, nil
 }
@@ -221,7 +221,8 @@ func accessResult(ex authz.Explanation) apitype.AccessCheckResult {
 	res := apitype.AccessCheckResult{Allowed: bool(ex.Decision), Reasons: ex.Reasons()}
 	if !ex.Decision {
 		d := ex.Denial()
-		res.Denial = &apitype.AccessDenial{Reason: d.Reason.String(), Conditional: d.Conditional, Elsewhere: d.Elsewhere}
+		res.Denial = &apitype.AccessDenial{Reason: d.Reason.String(), Conditional: d.Conditional, Elsewhere: d.Elsewhere,
+			Guardrail: d.Guardrail, GuardrailName: d.GuardrailName, Overridden: d.Overridden}
 		return res
 	}
 	for _, g := range ex.Grounds() {
@@ -320,10 +321,12 @@ func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKin
 	case errors.Is(err, store.ErrNotFound) && readsEverywhere(caller, kind):
 		return authz.Entity{}, false, notFound(ref.Kind, "%s not found", describeEntityRef(ref))
 	case errors.Is(err, store.ErrNotFound):
+		unread.Unknown = true
 		return unread, true, nil
 	case err != nil:
 		return authz.Entity{}, false, err
 	case !mayRead(caller, e):
+		unread.Unknown = true
 		return unread, true, nil
 	}
 	return targetOf(e), false, nil

@@ -223,12 +223,15 @@ func TestEveryMutationIsAudited(t *testing.T) {
 		{method: "PATCH", pattern: "/api/orgs/{org}/auth/policies/{policyID}", path: "/api/orgs/acme/auth/policies/" + staticPolicy.ID,
 			body: apitype.UpdateAuthPolicyRequest{Policies: []apitype.AuthPolicyDefinition{{Decision: "deny", TokenType: "team"}}}, status: 200, entity: "auth_policy:" + staticPolicy.ID},
 		{method: "DELETE", pattern: "/api/orgs/{org}/oidc/issuers/{issuerID}", path: "/api/orgs/acme/oidc/issuers/{iss.id}", status: 204, entity: "oidc_issuer:gh"},
+		{method: "POST", pattern: "/api/orgs/{org}/guardrails", path: "/api/orgs/acme/guardrails", body: apitype.CreateGuardrailRequest{Name: "g", Actions: []string{"stack:delete"}}, status: 200, entity: "org:acme", save: "guardrail"},
+		{method: "PUT", pattern: "/api/orgs/{org}/guardrails/{guardrailID}", path: "/api/orgs/acme/guardrails/{guardrail.id}", body: apitype.UpdateGuardrailRequest{Name: "g", Actions: []string{"stack:write"}}, status: 200, entity: "org:acme"},
+		{method: "DELETE", pattern: "/api/orgs/{org}/guardrails/{guardrailID}", path: "/api/orgs/acme/guardrails/{guardrail.id}", status: 204, entity: "org:acme"},
 		{"DELETE", "/api/orgs/{org}/roles/{roleID}", "", nil, 204, "org:acme", "", ""}, // path set below
 	}
 	// Only reads, the side-effect-free access check and the role-edit preview are not mutations.
 	// The token exchange audits itself, allowed or refused (TestOIDCExchangeOrganizationToken,
 	// TestOIDCExchangeRefusals): its caller has no token.
-	notMutations := map[string]bool{"POST /api/orgs/{org}/access/check": true, "POST /api/oauth/token": true, "POST /api/orgs/{org}/roles/{roleID}/preview": true}
+	notMutations := map[string]bool{"POST /api/orgs/{org}/access/check": true, "POST /api/oauth/token": true, "POST /api/orgs/{org}/roles/{roleID}/preview": true, "POST /api/orgs/{org}/access/who": true}
 	// The Pulumi backend's calls that change no IAM state and are not audited one by one
 	// (secrets, checkpoints, events, lease renewals), and its audited ones, which
 	// TestBackendAudit performs in an update's order.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -224,8 +225,11 @@ func (s *Server) updateEntityTags(w http.ResponseWriter, r *http.Request, c *cal
 
 // visiblePage reads one page of the entities of kind (in project; "" = every project) that the
 // caller may read (scope), ordered by project and name, and the continuation token when more
-// may follow. It reads at most entityScanFactor pages' worth of rows: a caller who may read few
-// of many entities gets short pages rather than one request that scans them all.
+// may follow. When the caller's grants of scope name entities or tag pairs (authz.Select), the
+// page comes from the tag index and the pinned IDs (selectedPage): its cost follows what the
+// caller may see. Otherwise it scans, reading at most entityScanFactor pages' worth of rows: a
+// caller who may read few of many entities gets short pages rather than one request that scans
+// them all.
 func (s *Server) visiblePage(r *http.Request, c *call, kind authz.EntityKind, project string, scope authz.Scope) ([]store.Entity, string, error) {
 	return s.visiblePageTagged(r, c, kind, project, tagFilter{}, scope)
 }
@@ -274,6 +278,16 @@ func (s *Server) visiblePageTagged(r *http.Request, c *call, kind authz.EntityKi
 	if pos != nil {
 		after = &store.EntityPos{Project: pos[0], Name: pos[1]}
 	}
+	if sel, ok := c.principal.index.Select(scope.ID); ok && !sel.All {
+		out, last, err := s.selectedPage(r.Context(), c.principal.index, scope, kind, project, tag, sel, after, size)
+		if len(out) > 0 { // the listing used its read scope (least privilege counts it)
+			s.scopes.add(c.principal.token.ID, scope, s.now().Unix())
+		}
+		if err != nil || last == nil {
+			return out, "", err
+		}
+		return out, s.continuation(list, last.Project, last.Name), nil
+	}
 	var out []store.Entity
 	scanned, more := 0, false
 	for !more {
@@ -309,6 +323,82 @@ func (s *Server) visiblePageTagged(r *http.Request, c *call, kind authz.EntityKi
 	}
 	return out, s.continuation(list, after.Project, after.Name), nil
 }
+
+// selectedPage is visiblePage through the index: the entities sel names after the position,
+// merged in project and name order, each decided again with Decide (guardrails, the rest of a
+// condition). It returns the page and, when more may follow, the position of its last entity.
+// Each round reads at most size+1 entities per tag set and of the pinned ones.
+func (s *Server) selectedPage(ctx context.Context, ix *authz.Index, scope authz.Scope, kind authz.EntityKind, project string, tag tagFilter,
+	sel authz.Selection, after *store.EntityPos, size int) ([]store.Entity, *store.EntityPos, error) {
+	var out []store.Entity
+	cur := after
+	for round := 0; round < entityScanFactor; round++ {
+		var cands []store.Entity
+		var frontier *store.EntityPos // entities past it may be missing from this round
+		stream := func(es []store.Entity, err error) error {
+			if err != nil {
+				return err
+			}
+			cands = append(cands, es...)
+			if len(es) == size+1 {
+				if last := posOf(es[len(es)-1]); frontier == nil || posLess(last, *frontier) {
+					frontier = &last
+				}
+			}
+			return nil
+		}
+		for _, tags := range sel.Tags {
+			if err := stream(s.st.ListEntitiesByTags(ctx, s.org.Name, kind, project, tags, cur, size+1)); err != nil {
+				return nil, nil, err
+			}
+		}
+		if len(sel.IDs) > 0 {
+			if err := stream(s.st.ListEntitiesByIDs(ctx, s.org.Name, kind, project, sel.IDs, cur, size+1)); err != nil {
+				return nil, nil, err
+			}
+		}
+		slices.SortFunc(cands, func(a, b store.Entity) int { return comparePos(posOf(a), posOf(b)) })
+		for i, e := range cands {
+			p := posOf(e)
+			if frontier != nil && posLess(*frontier, p) {
+				break
+			}
+			if i > 0 && cands[i-1].ID == e.ID {
+				continue
+			}
+			if !tag.keeps(e) || ix.Decide(scope.ID, targetOf(e)) != authz.Allowed {
+				cur = &p
+				continue
+			}
+			if len(out) == size {
+				last := posOf(out[size-1])
+				return out, &last, nil
+			}
+			out = append(out, e)
+			cur = &p
+		}
+		if frontier == nil {
+			return out, nil, nil
+		}
+		cur = frontier
+	}
+	if len(out) == 0 {
+		return out, cur, nil // most candidates were refused: go on from here
+	}
+	last := posOf(out[len(out)-1])
+	return out, &last, nil
+}
+
+func posOf(e store.Entity) store.EntityPos { return store.EntityPos{Project: e.Project, Name: e.Name} }
+
+func comparePos(a, b store.EntityPos) int {
+	if c := strings.Compare(a.Project, b.Project); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Name, b.Name)
+}
+
+func posLess(a, b store.EntityPos) bool { return comparePos(a, b) < 0 }
 
 // Stacks.
 

@@ -96,7 +96,10 @@ func (s *Server) mayBind(ctx context.Context, c *call, roleID, resource, attribu
 			fields: []apitype.FieldError{{Resource: resource, Attribute: attribute, ErrorType: apitype.ErrorTypeCustom, CustomMessage: why}},
 		}
 	}
-	return c.mayHandOut(cr.ix, resource, attribute, attempt)
+	if err := c.mayHandOut(cr.ix, resource, attribute, attempt); err != nil {
+		return err
+	}
+	return c.mayEscape(cr, resource, attribute, attempt)
 }
 
 // readScopes is the scope that lets a principal see an entity of each kind exists.
@@ -106,12 +109,18 @@ var readScopes = map[authz.EntityKind]authz.Scope{
 	authz.KindInsightsAccount: accountRead,
 }
 
-// readsEverywhere reports whether ix may read every entity of kind, unconditionally: such a
-// principal may learn that an entity does not exist (a 404), as listing would tell it anyway.
+// readsEverywhere reports whether ix may read every entity of kind, unconditionally and under
+// no guardrail on reading: such a principal may learn that an entity does not exist (a 404), as
+// listing would tell it anyway.
 func readsEverywhere(ix *authz.Index, kind authz.EntityKind) bool {
 	read, ok := readScopes[kind]
 	if !ok {
 		return false
+	}
+	for _, g := range ix.Guardrails() {
+		if g.Scopes.Has(read.ID) {
+			return false // some entities are out of its reach: not telling which exist
+		}
 	}
 	for _, g := range ix.Grants() {
 		if g.Kind == kind && g.Entities == nil && g.Condition == "" && g.Scopes.Has(read.ID) {

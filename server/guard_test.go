@@ -66,6 +66,7 @@ func TestEveryRouteIsGuarded(t *testing.T) {
 		"roleID": role.ID, "tokenID": revokedID, "login": "nobody", "team": "nobody",
 		"version": "1", "updateID": "00000000-0000-4000-8000-000000000000",
 		"issuerID": "00000000-0000-4000-8000-000000000000", "policyID": "00000000-0000-4000-8000-000000000000",
+		"guardrailID": "no-such-guardrail",
 	}
 
 	routes := h.ts.API.Routes()

@@ -61,7 +61,11 @@ func (s *Server) continuation(list string, pos ...string) string {
 // readContinuation returns the position in ?continuationToken= (nil when absent), which must
 // have been issued for the listing list and hold n keys; anything else is a 400.
 func (s *Server) readContinuation(r *http.Request, resource, list string, n int) ([]string, error) {
-	tok := r.URL.Query().Get("continuationToken")
+	return s.parseContinuation(r.URL.Query().Get("continuationToken"), resource, list, n)
+}
+
+// parseContinuation is readContinuation for a token sent elsewhere (a request body).
+func (s *Server) parseContinuation(tok, resource, list string, n int) ([]string, error) {
 	if tok == "" {
 		return nil, nil
 	}

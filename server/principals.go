@@ -61,6 +61,7 @@ func (p *principal) rights() string {
 const (
 	teamPrefix = "team:"
 	userPrefix = "user:"
+	legacyKey  = "legacy:admin" // legacy admin:true tokens (the legacy index under the guardrails)
 )
 
 func teamKey(id string) string { return teamPrefix + id }
@@ -95,6 +96,12 @@ type compiledRole struct {
 	subject string
 	err     error    // why the role does not compile (a role that does not compile grants nothing)
 	deps    []string // records (and team keys) the compile read: a write to any of them drops it
+	// held is the roles the principal holds directly (a token's role; a user's org role and
+	// their teams' roles; a team's roles): what guardrail exemptions are matched against.
+	held []string
+	// escapes is the guardrails that held exempts from (IDs): binding it to a principal lifts
+	// them, which mayBind allows only to a caller they do not bind either.
+	escapes []string
 }
 
 // compileFlight is one compile in progress; callers asking for the same role during it wait
@@ -146,7 +153,7 @@ func (c *indexCache) forToken(ctx context.Context, t store.Token) (compiledRole,
 	case t.Kind == store.TokenPersonal:
 		key = userKey(t.UserID)
 	case t.Admin:
-		return compiledRole{ix: c.legacy, name: "admin (legacy)"}, nil
+		key = legacyKey
 	}
 	cr, err := c.role(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
@@ -206,7 +213,8 @@ func (c *indexCache) role(ctx context.Context, roleID string) (compiledRole, err
 
 // compile reads and compiles a role (or a team's or a user's rights, by their key) from the
 // store, bypassing the cache: what binding a principal to a role checks (the role as stored
-// now, not as cached).
+// now, not as cached). The org's guardrails that its roles do not exempt it from are attached
+// to the index; a store failure reading them fails the compile (no index without them).
 func (c *indexCache) compile(ctx context.Context, key string) (compiledRole, error) {
 	return c.compileWith(ctx, key, nil)
 }
@@ -214,6 +222,21 @@ func (c *indexCache) compile(ctx context.Context, key string) (compiledRole, err
 // compileWith is compile resolving records through trees (nil: the store as it is), which
 // may stand in new content for a record (what a role edit's preview compares against).
 func (c *indexCache) compileWith(ctx context.Context, key string, trees *recordTrees) (compiledRole, error) {
+	cr, err := c.compileGrants(ctx, key, trees)
+	if err != nil || cr.ix == nil {
+		return cr, err
+	}
+	if err := c.guard(ctx, &cr); err != nil {
+		return compiledRole{}, err
+	}
+	return cr, nil
+}
+
+// compileGrants compiles key's grants alone (no guardrails), through trees when not nil.
+func (c *indexCache) compileGrants(ctx context.Context, key string, trees *recordTrees) (compiledRole, error) {
+	if key == legacyKey {
+		return compiledRole{ix: c.legacy, name: "admin (legacy)"}, nil
+	}
 	if id, ok := strings.CutPrefix(key, teamPrefix); ok {
 		return c.compileTeam(ctx, id, trees)
 	}
@@ -238,7 +261,7 @@ func (c *indexCache) compileWith(ctx context.Context, key string, trees *recordT
 	if err != nil {
 		return compiledRole{}, err
 	}
-	cr := compiledRole{name: rec.Name}
+	cr := compiledRole{name: rec.Name, held: []string{rec.ID}}
 	root, err := authz.Parse(rec.Details)
 	if err != nil {
 		cr.err = fmt.Errorf("its stored details do not parse: %w", err)
@@ -266,6 +289,7 @@ type principalTree struct {
 	trees  *recordTrees
 	b      *budgetResolver
 	teams  map[string]authz.Node
+	held   []string // the roles kept, for guardrail exemptions
 	skip   []string // roles left out (gone or unreadable): deps all the same
 	failed error    // a store failure while resolving (not the principal's fault)
 }
@@ -299,6 +323,7 @@ func (p *principalTree) roles(ids []string) (kept, names []string, err error) {
 			continue
 		}
 		kept, names = append(kept, id), append(names, strconv.Quote(rec.rec.Name))
+		p.held = append(p.held, id)
 	}
 	return kept, names, nil
 }
@@ -349,7 +374,7 @@ func (c *indexCache) compileTeam(ctx context.Context, id string, trees *recordTr
 	if err != nil {
 		return compiledRole{}, err
 	}
-	cr := compiledRole{subject: t.Name, name: fmt.Sprintf("team %q: %s", t.Name, desc)}
+	cr := compiledRole{subject: t.Name, name: fmt.Sprintf("team %q: %s", t.Name, desc), held: p.held}
 	p.finish(&cr, &authz.Compose{IDs: []string{teamKey(id)}})
 	return cr, nil
 }
@@ -380,7 +405,7 @@ func (c *indexCache) compileUser(ctx context.Context, id string, trees *recordTr
 		ids = append(ids, teamKey(t.ID))
 		parts = append(parts, fmt.Sprintf("team %q: %s", t.Name, desc))
 	}
-	cr := compiledRole{subject: m.User.Login, name: fmt.Sprintf("user %q: %s", m.User.Login, strings.Join(parts, "; "))}
+	cr := compiledRole{subject: m.User.Login, name: fmt.Sprintf("user %q: %s", m.User.Login, strings.Join(parts, "; ")), held: p.held}
 	p.finish(&cr, &authz.Compose{IDs: ids})
 	return cr, nil
 }

@@ -188,6 +188,15 @@ func (s *Server) routeTable() []*route {
 		{method: "POST", pattern: "/api/orgs/{org}/access/check", access: scoped, scope: sc("role:read"), handle: s.checkAccess},
 		{method: "GET", pattern: "/api/orgs/{org}/entities", access: authenticated, handle: s.listEntities},
 		{method: "GET", pattern: "/api/orgs/{org}/usage", access: scoped, scope: sc("org_token:read"), handle: s.getUsage},
+		{method: "POST", pattern: "/api/orgs/{org}/access/who", access: scoped, scope: sc("role:read"), handle: s.whoCan},
+
+		// Guardrails (an iamref extension): reading takes role:read; every edit also takes full
+		// admin (mayEditGuardrails).
+		{method: "GET", pattern: "/api/orgs/{org}/guardrails", access: scoped, scope: sc("role:read"), handle: s.listGuardrails},
+		{method: "POST", pattern: "/api/orgs/{org}/guardrails", access: scoped, scope: sc("role:create"), mutation: true, handle: s.createGuardrail},
+		{method: "GET", pattern: "/api/orgs/{org}/guardrails/{guardrailID}", access: scoped, scope: sc("role:read"), handle: s.getGuardrail},
+		{method: "PUT", pattern: "/api/orgs/{org}/guardrails/{guardrailID}", access: scoped, scope: sc("role:update"), mutation: true, handle: s.updateGuardrail},
+		{method: "DELETE", pattern: "/api/orgs/{org}/guardrails/{guardrailID}", access: scoped, scope: sc("role:delete"), mutation: true, handle: s.deleteGuardrail},
 	}
 }
 

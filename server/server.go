@@ -92,6 +92,7 @@ type Server struct {
 	keys    *keyCache // OIDC issuers' verification keys
 	idem    keyedMutex
 	names   sync.Mutex // held from a record name's clash check to its write (nameClash)
+	guardMu sync.Mutex // serialises guardrail creates, so that two cannot both pass the count
 	// nameKeys indexes record names by uxPurpose and display key (nameClash); guarded by names.
 	nameKeys     map[string]map[string][]store.Record
 	nameKeysRead time.Time

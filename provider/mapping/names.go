@@ -45,6 +45,9 @@ const (
 	FieldEnvironmentTags  Field = "environmentTags"
 	FieldCondition        Field = "condition"
 	FieldMaxOpenDuration  Field = "maxOpenDuration"
+	FieldActions          Field = "actions"
+	FieldExemptRoles      Field = "exemptRoles"
+	FieldKinds            Field = "kinds"
 )
 
 // Setting is a provider setting as mapping names it.

@@ -248,3 +248,95 @@ func (*GetPermission) Invoke(ctx context.Context, req infer.FunctionRequest[GetR
 		PermissionID: st.PermissionID, Name: st.Name, Description: st.Description, Version: st.Version, Scopes: scopes,
 	}}, nil
 }
+
+// WhoCan is iam:index:whoCan, the reverse access query: who may do an action on an entity.
+type WhoCan struct{}
+
+// WhoCanArgs are the inputs of whoCan.
+type WhoCanArgs struct {
+	Action          string   `pulumi:"action"`
+	Stack           *string  `pulumi:"stack,optional"`
+	Environment     *string  `pulumi:"environment,optional"`
+	InsightsAccount *string  `pulumi:"insightsAccount,optional"`
+	Kinds           []string `pulumi:"kinds,optional"`
+	Organization    *string  `pulumi:"organization,optional"`
+}
+
+// WhoCanPrincipal is one principal of whoCan's answer.
+type WhoCanPrincipal struct {
+	Kind    string   `pulumi:"kind"`
+	ID      string   `pulumi:"id"`
+	Name    string   `pulumi:"name"`
+	ActsAs  string   `pulumi:"actsAs"`
+	Reasons []string `pulumi:"reasons"`
+}
+
+// WhoCanResult is the result of whoCan.
+type WhoCanResult struct {
+	Principals        []WhoCanPrincipal `pulumi:"principals"`
+	Names             []string          `pulumi:"names"`
+	DeniedByGuardrail []WhoCanPrincipal `pulumi:"deniedByGuardrail"`
+}
+
+// Annotate describes the function.
+func (f *WhoCan) Annotate(a infer.Annotator) {
+	a.SetToken("index", "whoCan")
+	a.Describe(f, "Lists the principals (organization tokens, team tokens, personal tokens, members, teams) that may do an action on a stack, an environment, "+
+		"an insights account or the organization, with the grants that allow each, under the organization's guardrails — so that a program can assert at "+
+		"preview time that only these tokens can, say, delete prod. The server's answer (POST /api/orgs/{org}/access/who), read-only; the provider's token "+
+		"needs `role:read` and the scopes that read each kind's holders (`org_token:read`, `org_member_access:read`, `team:read`).")
+}
+
+// Annotate describes the inputs.
+func (a *WhoCanArgs) Annotate(an infer.Annotator) {
+	an.Describe(&a.Action, "The scope, such as `stack:delete`.")
+	an.Describe(&a.Stack, "The stack, as `project/stack`, for stack scopes.")
+	an.Describe(&a.Environment, "The environment, as `project/environment`, for environment scopes.")
+	an.Describe(&a.InsightsAccount, "The insights account name, for insights-account scopes.")
+	an.Describe(&a.Kinds, "Which kinds of principal to list: `org_token`, `team_token`, `personal_token`, `user`, `team`; by default every kind the provider's token may read.")
+	an.Describe(&a.Organization, "Organization to ask in; defaults to the provider's organization.")
+}
+
+// Annotate describes a principal.
+func (p *WhoCanPrincipal) Annotate(a infer.Annotator) {
+	a.Describe(&p.Kind, "`org_token`, `team_token`, `personal_token`, `user` or `team`.")
+	a.Describe(&p.ID, "The token's, user's or team's ID.")
+	a.Describe(&p.Name, "The token's name (a personal token's description), the user's login or the team's name.")
+	a.Describe(&p.ActsAs, "For team and personal tokens, whose rights they act with: `team:<name>` or `user:<login>`.")
+	a.Describe(&p.Reasons, "The grants that allow it, or the guardrail that denies it.")
+}
+
+// Annotate describes the result.
+func (r *WhoCanResult) Annotate(a infer.Annotator) {
+	a.Describe(&r.Principals, "The principals that may do the action, in the server's order (org tokens, members with their personal tokens, teams with their team tokens).")
+	a.Describe(&r.Names, "`kind:name` of each principal that may, sorted: the list to assert on.")
+	a.Describe(&r.DeniedByGuardrail, "The principals a grant would allow but an organization guardrail denies.")
+}
+
+// Invoke asks the server.
+func (*WhoCan) Invoke(ctx context.Context, req infer.FunctionRequest[WhoCanArgs]) (infer.FunctionResponse[WhoCanResult], error) {
+	prov, err := provider(ctx)
+	if err != nil {
+		return infer.FunctionResponse[WhoCanResult]{}, err
+	}
+	in := req.Input
+	res, err := prov.WhoCan(ctx, mapping.WhoCanArgs{Organization: deref(in.Organization), Action: in.Action, Kinds: in.Kinds,
+		Stack: deref(in.Stack), Environment: deref(in.Environment), InsightsAccount: deref(in.InsightsAccount)})
+	if err != nil {
+		return infer.FunctionResponse[WhoCanResult]{}, err
+	}
+	out := WhoCanResult{Principals: whoCanPrincipals(res.Principals), DeniedByGuardrail: whoCanPrincipals(res.DeniedByGuardrail), Names: mapping.WhoCanNames(res.Principals)}
+	return infer.FunctionResponse[WhoCanResult]{Output: out}, nil
+}
+
+func whoCanPrincipals(in []mapping.WhoCanPrincipal) []WhoCanPrincipal {
+	out := make([]WhoCanPrincipal, len(in))
+	for i, p := range in {
+		reasons := p.Reasons
+		if reasons == nil {
+			reasons = []string{}
+		}
+		out[i] = WhoCanPrincipal{Kind: p.Kind, ID: p.ID, Name: p.Name, ActsAs: p.ActsAs, Reasons: reasons}
+	}
+	return out
+}

@@ -30,8 +30,10 @@ const (
 	TeamAccessTokenType         = "iam:index:TeamAccessToken"
 	OidcIssuerType              = "iam:index:OidcIssuer"
 	AuthPolicyType              = "iam:index:AuthPolicy"
+	GuardrailType               = "iam:index:Guardrail"
 	GetScopesFunction           = "iam:index:getScopes"
 	CheckAccessFunction         = "iam:index:checkAccess"
+	WhoCanFunction              = "iam:index:whoCan"
 	GetCustomRoleFunction       = "iam:index:getCustomRole"
 	GetPermissionFunction       = "iam:index:getPermission"
 )
@@ -74,10 +76,12 @@ func Provider() (p.Provider, error) {
 			infer.Resource(&TeamAccessToken{}),
 			infer.Resource(&OidcIssuer{}),
 			infer.Resource(&AuthPolicy{}),
+			infer.Resource(&Guardrail{}),
 		).
 		WithFunctions(
 			infer.Function(&GetScopes{}),
 			infer.Function(&CheckAccess{}),
+			infer.Function(&WhoCan{}),
 			infer.Function(&GetCustomRole{}),
 			infer.Function(&GetPermission{}),
 		).
@@ -178,6 +182,7 @@ var unknownKinds = map[string]map[string]p.DiffKind{
 	PermissionType: {"organization": p.UpdateReplace},
 	CustomRoleType: {"organization": p.UpdateReplace},
 	PolicyType:     {"organization": p.UpdateReplace},
+	GuardrailType:  {"organization": p.UpdateReplace},
 	OrganizationAccessTokenType: {"organization": p.UpdateReplace, "name": p.UpdateReplace, "description": p.UpdateReplace,
 		"roleId": p.UpdateReplace, "admin": p.UpdateReplace, "expiresIn": p.UpdateReplace},
 	TeamType:               {"organization": p.UpdateReplace, "name": p.UpdateReplace},

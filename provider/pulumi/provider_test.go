@@ -56,10 +56,10 @@ func TestSchema(t *testing.T) {
 		got  []string
 		want []string
 	}{
-		{"resources", keys(spec.Resources), []string{iampulumi.AuthPolicyType, iampulumi.CustomRoleType, iampulumi.OidcIssuerType, iampulumi.OrganizationAccessTokenType, iampulumi.OrganizationMemberType,
+		{"resources", keys(spec.Resources), []string{iampulumi.AuthPolicyType, iampulumi.CustomRoleType, iampulumi.GuardrailType, iampulumi.OidcIssuerType, iampulumi.OrganizationAccessTokenType, iampulumi.OrganizationMemberType,
 			iampulumi.PermissionType, iampulumi.PolicyType, iampulumi.TeamType, iampulumi.TeamAccessTokenType, iampulumi.TeamRoleAssignmentType}},
-		{"functions", keys(spec.Functions), []string{iampulumi.CheckAccessFunction, iampulumi.GetCustomRoleFunction, iampulumi.GetPermissionFunction, iampulumi.GetScopesFunction}},
-		{"types", keys(spec.Types), []string{"iam:index:AuthPolicyDefinition", "iam:index:Grant", "iam:index:Scope"}},
+		{"functions", keys(spec.Functions), []string{iampulumi.CheckAccessFunction, iampulumi.GetCustomRoleFunction, iampulumi.GetPermissionFunction, iampulumi.GetScopesFunction, iampulumi.WhoCanFunction}},
+		{"types", keys(spec.Types), []string{"iam:index:AuthPolicyDefinition", "iam:index:Grant", "iam:index:Scope", "iam:index:WhoCanPrincipal"}},
 		{"config", keys(spec.Config.Variables), []string{"accessToken", "apiUrl", "insecure", "maxRetries", "organization", "requestTimeout"}},
 	} {
 		if !slices.Equal(c.got, c.want) {

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/provider/mapping"
 )
 
 // detailsType is the type of a role's `details`: a PermissionDescriptor tree as JSON whose
@@ -20,23 +21,27 @@ import (
 // are. The framework then keeps the configured or prior spelling whenever the server's answer
 // means the same, so formatting, key order and the order of set-valued lists never show as a
 // diff or an inconsistent result.
+//
+// With expr set it is a guardrail's `condition` instead: one boolean PermissionExpression,
+// compared by mapping.CanonicalCondition.
 type detailsType struct {
 	basetypes.StringType
+	expr bool
 }
 
 var _ basetypes.StringTypable = detailsType{}
 
 func (t detailsType) String() string { return "iam.DetailsType" }
 
-func (t detailsType) ValueType(context.Context) attr.Value { return detailsValue{} }
+func (t detailsType) ValueType(context.Context) attr.Value { return detailsValue{expr: t.expr} }
 
 func (t detailsType) Equal(o attr.Type) bool {
 	other, ok := o.(detailsType)
-	return ok && t.StringType.Equal(other.StringType)
+	return ok && t.expr == other.expr && t.StringType.Equal(other.StringType)
 }
 
 func (t detailsType) ValueFromString(_ context.Context, in basetypes.StringValue) (basetypes.StringValuable, diag.Diagnostics) {
-	return detailsValue{StringValue: in}, nil
+	return detailsValue{StringValue: in, expr: t.expr}, nil
 }
 
 func (t detailsType) ValueFromTerraform(ctx context.Context, in tftypes.Value) (attr.Value, error) {
@@ -58,15 +63,16 @@ func (t detailsType) ValueFromTerraform(ctx context.Context, in tftypes.Value) (
 // detailsValue is a value of detailsType.
 type detailsValue struct {
 	basetypes.StringValue
+	expr bool
 }
 
 var _ basetypes.StringValuableWithSemanticEquals = detailsValue{}
 
-func (v detailsValue) Type(context.Context) attr.Type { return detailsType{} }
+func (v detailsValue) Type(context.Context) attr.Type { return detailsType{expr: v.expr} }
 
 func (v detailsValue) Equal(o attr.Value) bool {
 	other, ok := o.(detailsValue)
-	return ok && v.StringValue.Equal(other.StringValue)
+	return ok && v.expr == other.expr && v.StringValue.Equal(other.StringValue)
 }
 
 // StringSemanticEquals compares canonical forms; values that do not parse are equal only when
@@ -77,6 +83,10 @@ func (v detailsValue) StringSemanticEquals(_ context.Context, nv basetypes.Strin
 	if !ok {
 		diags.AddError("Semantic equality check error", fmt.Sprintf("expected a details value, got %T", nv))
 		return false, diags
+	}
+	if v.expr {
+		a, b := v.ValueString(), other.ValueString()
+		return a == b || mapping.CanonicalCondition(a) == mapping.CanonicalCondition(b), diags
 	}
 	return sameDetails(v.ValueString(), other.ValueString()), diags
 }

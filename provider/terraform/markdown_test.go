@@ -27,8 +27,8 @@ func TestDescriptionsAreMarkdown(t *testing.T) {
 	for name, s := range resp.DataSourceSchemas {
 		schemas[name] = s
 	}
-	if len(schemas) != 13 {
-		t.Errorf("%d schemas, want the provider's, 10 resources' and 2 data sources'", len(schemas))
+	if len(schemas) != 15 {
+		t.Errorf("%d schemas, want the provider's, 11 resources' and the data sources' not named like a resource (3)", len(schemas))
 	}
 	for name, s := range schemas {
 		checkMarkdown(t, name, s.Block.Description, s.Block.DescriptionKind)

@@ -139,11 +139,11 @@ func (p *iamProvider) Configure(ctx context.Context, req provider.ConfigureReque
 
 func (p *iamProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{newPermissionResource, newCustomRoleResource, newPolicyResource, newTokenResource, newTeamResource, newTeamRoleResource, newMemberResource, newTeamTokenResource,
-		newOidcIssuerResource, newAuthPolicyResource}
+		newOidcIssuerResource, newAuthPolicyResource, newGuardrailResource}
 }
 
 func (p *iamProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newScopesDataSource, newAccessCheckDataSource, newCustomRoleDataSource, newPermissionDataSource}
+	return []func() datasource.DataSource{newScopesDataSource, newAccessCheckDataSource, newCustomRoleDataSource, newPermissionDataSource, newWhoCanDataSource}
 }
 
 // configured extracts the provider data handed to a resource or data source's Configure.

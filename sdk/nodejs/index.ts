@@ -35,6 +35,11 @@ export const getScopes: typeof import("./getScopes").getScopes = null as any;
 export const getScopesOutput: typeof import("./getScopes").getScopesOutput = null as any;
 utilities.lazyLoad(exports, ["getScopes","getScopesOutput"], () => require("./getScopes"));
 
+export { GuardrailArgs } from "./guardrail";
+export type Guardrail = import("./guardrail").Guardrail;
+export const Guardrail: typeof import("./guardrail").Guardrail = null as any;
+utilities.lazyLoad(exports, ["Guardrail"], () => require("./guardrail"));
+
 export { OidcIssuerArgs } from "./oidcIssuer";
 export type OidcIssuer = import("./oidcIssuer").OidcIssuer;
 export const OidcIssuer: typeof import("./oidcIssuer").OidcIssuer = null as any;
@@ -80,6 +85,11 @@ export type TeamRoleAssignment = import("./teamRoleAssignment").TeamRoleAssignme
 export const TeamRoleAssignment: typeof import("./teamRoleAssignment").TeamRoleAssignment = null as any;
 utilities.lazyLoad(exports, ["TeamRoleAssignment"], () => require("./teamRoleAssignment"));
 
+export { WhoCanArgs, WhoCanResult, WhoCanOutputArgs } from "./whoCan";
+export const whoCan: typeof import("./whoCan").whoCan = null as any;
+export const whoCanOutput: typeof import("./whoCan").whoCanOutput = null as any;
+utilities.lazyLoad(exports, ["whoCan","whoCanOutput"], () => require("./whoCan"));
+
 
 // Export sub-modules:
 import * as config from "./config";
@@ -98,6 +108,8 @@ const _module = {
                 return new AuthPolicy(name, <any>undefined, { urn })
             case "iam:index:CustomRole":
                 return new CustomRole(name, <any>undefined, { urn })
+            case "iam:index:Guardrail":
+                return new Guardrail(name, <any>undefined, { urn })
             case "iam:index:OidcIssuer":
                 return new OidcIssuer(name, <any>undefined, { urn })
             case "iam:index:OrganizationAccessToken":

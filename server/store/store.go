@@ -196,6 +196,22 @@ type Entity struct {
 	Modified time.Time
 }
 
+// Guardrail is an organization-wide explicit deny (our extension): Actions are refused on the
+// entities Condition selects, to every principal that holds none of ExemptRoles.
+type Guardrail struct {
+	ID          string
+	Org         string
+	Name        string // unique per org
+	Description string
+	Actions     []string // scope names
+	Condition   string   // canonical JSON of a boolean wire-grammar expression; "" = every entity
+	ExemptRoles []string // role IDs whose holders it does not bind
+	Version     int      // 1 on create, +1 on every update
+	Created     time.Time
+	Modified    time.Time
+	CreatedBy   string
+}
+
 // AuditEvent is one audit log entry: every mutation and every denied request.
 type AuditEvent struct {
 	ID        int64 // assigned by the store, increasing
@@ -458,6 +474,14 @@ type Store interface {
 	// ListEntitiesPage is one page of ListEntities: up to limit (> 0) entities after the
 	// position (nil = from the first).
 	ListEntitiesPage(ctx context.Context, org string, kind authz.EntityKind, project string, after *EntityPos, limit int) ([]Entity, error)
+	// ListEntitiesByTags is ListEntitiesPage restricted to the entities whose tags hold every
+	// pair of tags (at least one), read through a tag index: its cost follows the entities
+	// returned, not the org's size.
+	ListEntitiesByTags(ctx context.Context, org string, kind authz.EntityKind, project string, tags map[string]string, after *EntityPos, limit int) ([]Entity, error)
+	// ListEntitiesByIDs returns up to limit (> 0) of the org's entities of that kind (project ""
+	// = all) among ids, after the position (nil = from the first), ordered by project then
+	// name; missing IDs are left out.
+	ListEntitiesByIDs(ctx context.Context, org string, kind authz.EntityKind, project string, ids []string, after *EntityPos, limit int) ([]Entity, error)
 	// CountEntities counts the org's entities of every kind.
 	CountEntities(ctx context.Context, org string) (int, error)
 	// UpdateEntityTags replaces the tags and bumps Modified.
@@ -536,6 +560,16 @@ type Store interface {
 	// ListScopeUsage returns the counters of the org's tokens tokenIDs (at most 1,000 IDs) from
 	// day sinceDay on, ordered by token ID, day and scope; at most MaxUsageRows rows.
 	ListScopeUsage(ctx context.Context, org string, tokenIDs []string, sinceDay int64) ([]ScopeUsage, error)
+	// CreateGuardrail stores g (Version must be 1). ErrConflict if (Org, Name) or the ID exists.
+	CreateGuardrail(ctx context.Context, g Guardrail) error
+	GetGuardrail(ctx context.Context, org, id string) (Guardrail, error)
+	// ListGuardrails returns the org's guardrails ordered by name.
+	ListGuardrails(ctx context.Context, org string) ([]Guardrail, error)
+	// UpdateGuardrail replaces the guardrail (all but Org, Created, CreatedBy) if its stored
+	// Version equals expectedVersion; g.Version must be expectedVersion+1. ErrVersionConflict
+	// otherwise, ErrConflict on a duplicate name, ErrNotFound if missing.
+	UpdateGuardrail(ctx context.Context, g Guardrail, expectedVersion int) error
+	DeleteGuardrail(ctx context.Context, org, id string) error
 
 	AppendAudit(ctx context.Context, events ...AuditEvent) error
 	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, error)

@@ -25,6 +25,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &AuthPolicy{}
 	case "iam:index:CustomRole":
 		r = &CustomRole{}
+	case "iam:index:Guardrail":
+		r = &Guardrail{}
 	case "iam:index:OidcIssuer":
 		r = &OidcIssuer{}
 	case "iam:index:OrganizationAccessToken":

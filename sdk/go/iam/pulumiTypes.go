@@ -406,6 +406,78 @@ func (o ScopeArrayOutput) Index(i pulumi.IntInput) ScopeOutput {
 	}).(ScopeOutput)
 }
 
+type WhoCanPrincipal struct {
+	// For team and personal tokens, whose rights they act with: `team:<name>` or `user:<login>`.
+	ActsAs string `pulumi:"actsAs"`
+	// The token's, user's or team's ID.
+	Id string `pulumi:"id"`
+	// `org_token`, `team_token`, `personal_token`, `user` or `team`.
+	Kind string `pulumi:"kind"`
+	// The token's name (a personal token's description), the user's login or the team's name.
+	Name string `pulumi:"name"`
+	// The grants that allow it, or the guardrail that denies it.
+	Reasons []string `pulumi:"reasons"`
+}
+
+type WhoCanPrincipalOutput struct{ *pulumi.OutputState }
+
+func (WhoCanPrincipalOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*WhoCanPrincipal)(nil)).Elem()
+}
+
+func (o WhoCanPrincipalOutput) ToWhoCanPrincipalOutput() WhoCanPrincipalOutput {
+	return o
+}
+
+func (o WhoCanPrincipalOutput) ToWhoCanPrincipalOutputWithContext(ctx context.Context) WhoCanPrincipalOutput {
+	return o
+}
+
+// For team and personal tokens, whose rights they act with: `team:<name>` or `user:<login>`.
+func (o WhoCanPrincipalOutput) ActsAs() pulumi.StringOutput {
+	return o.ApplyT(func(v WhoCanPrincipal) string { return v.ActsAs }).(pulumi.StringOutput)
+}
+
+// The token's, user's or team's ID.
+func (o WhoCanPrincipalOutput) Id() pulumi.StringOutput {
+	return o.ApplyT(func(v WhoCanPrincipal) string { return v.Id }).(pulumi.StringOutput)
+}
+
+// `org_token`, `team_token`, `personal_token`, `user` or `team`.
+func (o WhoCanPrincipalOutput) Kind() pulumi.StringOutput {
+	return o.ApplyT(func(v WhoCanPrincipal) string { return v.Kind }).(pulumi.StringOutput)
+}
+
+// The token's name (a personal token's description), the user's login or the team's name.
+func (o WhoCanPrincipalOutput) Name() pulumi.StringOutput {
+	return o.ApplyT(func(v WhoCanPrincipal) string { return v.Name }).(pulumi.StringOutput)
+}
+
+// The grants that allow it, or the guardrail that denies it.
+func (o WhoCanPrincipalOutput) Reasons() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v WhoCanPrincipal) []string { return v.Reasons }).(pulumi.StringArrayOutput)
+}
+
+type WhoCanPrincipalArrayOutput struct{ *pulumi.OutputState }
+
+func (WhoCanPrincipalArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]WhoCanPrincipal)(nil)).Elem()
+}
+
+func (o WhoCanPrincipalArrayOutput) ToWhoCanPrincipalArrayOutput() WhoCanPrincipalArrayOutput {
+	return o
+}
+
+func (o WhoCanPrincipalArrayOutput) ToWhoCanPrincipalArrayOutputWithContext(ctx context.Context) WhoCanPrincipalArrayOutput {
+	return o
+}
+
+func (o WhoCanPrincipalArrayOutput) Index(i pulumi.IntInput) WhoCanPrincipalOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) WhoCanPrincipal {
+		return vs[0].([]WhoCanPrincipal)[vs[1].(int)]
+	}).(WhoCanPrincipalOutput)
+}
+
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*AuthPolicyDefinitionInput)(nil)).Elem(), AuthPolicyDefinitionArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*AuthPolicyDefinitionArrayInput)(nil)).Elem(), AuthPolicyDefinitionArray{})
@@ -417,4 +489,6 @@ func init() {
 	pulumi.RegisterOutputType(GrantArrayOutput{})
 	pulumi.RegisterOutputType(ScopeOutput{})
 	pulumi.RegisterOutputType(ScopeArrayOutput{})
+	pulumi.RegisterOutputType(WhoCanPrincipalOutput{})
+	pulumi.RegisterOutputType(WhoCanPrincipalArrayOutput{})
 }

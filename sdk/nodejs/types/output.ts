@@ -103,3 +103,26 @@ export interface Scope {
     name: string;
 }
 
+export interface WhoCanPrincipal {
+    /**
+     * For team and personal tokens, whose rights they act with: `team:<name>` or `user:<login>`.
+     */
+    actsAs: string;
+    /**
+     * The token's, user's or team's ID.
+     */
+    id: string;
+    /**
+     * `org_token`, `team_token`, `personal_token`, `user` or `team`.
+     */
+    kind: string;
+    /**
+     * The token's name (a personal token's description), the user's login or the team's name.
+     */
+    name: string;
+    /**
+     * The grants that allow it, or the guardrail that denies it.
+     */
+    reasons: string[];
+}
+

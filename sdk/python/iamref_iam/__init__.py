@@ -12,6 +12,7 @@ from .custom_role import *
 from .get_custom_role import *
 from .get_permission import *
 from .get_scopes import *
+from .guardrail import *
 from .oidc_issuer import *
 from .organization_access_token import *
 from .organization_member import *
@@ -21,6 +22,7 @@ from .provider import *
 from .team import *
 from .team_access_token import *
 from .team_role_assignment import *
+from .who_can import *
 from ._inputs import *
 from . import outputs
 
@@ -41,6 +43,7 @@ _utilities.register(
   "classes": {
    "iam:index:AuthPolicy": "AuthPolicy",
    "iam:index:CustomRole": "CustomRole",
+   "iam:index:Guardrail": "Guardrail",
    "iam:index:OidcIssuer": "OidcIssuer",
    "iam:index:OrganizationAccessToken": "OrganizationAccessToken",
    "iam:index:OrganizationMember": "OrganizationMember",

@@ -18,6 +18,7 @@ __all__ = [
     'AuthPolicyDefinition',
     'Grant',
     'Scope',
+    'WhoCanPrincipal',
 ]
 
 @pulumi.output_type
@@ -336,5 +337,67 @@ class Scope(dict):
         Scope name, `object:action`, such as `stack:delete`.
         """
         return pulumi.get(self, "name")
+
+
+@pulumi.output_type
+class WhoCanPrincipal(dict):
+    def __init__(__self__, *,
+                 acts_as: _builtins.str,
+                 id: _builtins.str,
+                 kind: _builtins.str,
+                 name: _builtins.str,
+                 reasons: Sequence[_builtins.str]):
+        """
+        :param _builtins.str acts_as: For team and personal tokens, whose rights they act with: `team:<name>` or `user:<login>`.
+        :param _builtins.str id: The token's, user's or team's ID.
+        :param _builtins.str kind: `org_token`, `team_token`, `personal_token`, `user` or `team`.
+        :param _builtins.str name: The token's name (a personal token's description), the user's login or the team's name.
+        :param Sequence[_builtins.str] reasons: The grants that allow it, or the guardrail that denies it.
+        """
+        pulumi.set(__self__, "acts_as", acts_as)
+        pulumi.set(__self__, "id", id)
+        pulumi.set(__self__, "kind", kind)
+        pulumi.set(__self__, "name", name)
+        pulumi.set(__self__, "reasons", reasons)
+
+    @_builtins.property
+    @pulumi.getter(name="actsAs")
+    def acts_as(self) -> _builtins.str:
+        """
+        For team and personal tokens, whose rights they act with: `team:<name>` or `user:<login>`.
+        """
+        return pulumi.get(self, "acts_as")
+
+    @_builtins.property
+    @pulumi.getter
+    def id(self) -> _builtins.str:
+        """
+        The token's, user's or team's ID.
+        """
+        return pulumi.get(self, "id")
+
+    @_builtins.property
+    @pulumi.getter
+    def kind(self) -> _builtins.str:
+        """
+        `org_token`, `team_token`, `personal_token`, `user` or `team`.
+        """
+        return pulumi.get(self, "kind")
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> _builtins.str:
+        """
+        The token's name (a personal token's description), the user's login or the team's name.
+        """
+        return pulumi.get(self, "name")
+
+    @_builtins.property
+    @pulumi.getter
+    def reasons(self) -> Sequence[_builtins.str]:
+        """
+        The grants that allow it, or the guardrail that denies it.
+        """
+        return pulumi.get(self, "reasons")
 
 

@@ -86,6 +86,7 @@ func generate(apitypeDir string) ([]byte, error) {
 			{"name": "oidc", "description": "Tokenless CI: trusted OIDC issuers, their authorization policies and the token exchange."},
 			{"name": "backend", "description": "The Pulumi state backend: what `pulumi login http://<server>` then `pulumi up` call. Each call needs the scope Pulumi Cloud uses for it; calls during an update carry the update's lease."},
 			{"name": "access", "description": "Who may do what, and why (iamref's own route)."},
+			{"name": "guardrails", "description": "Organization-wide explicit denies that no grant overrides (an iamref extension, like AWS SCPs)."},
 			{"name": "audit", "description": "The audit log: every mutation and every denied request."},
 			{"name": "server", "description": "Health, metrics, the caller's identity and this document."},
 		},
@@ -140,6 +141,7 @@ type operation struct {
 	response     any // a value of the response type; nil: no body
 	errors       []int
 	idempotent   bool // accepts Idempotency-Key
+	extension    bool // not in Pulumi Cloud's API: marked x-iamref-extension
 	// otherResponses are responses whose body is not an ErrorResponse, by status.
 	otherResponses object
 }
@@ -160,17 +162,18 @@ type param struct {
 }
 
 var pathParams = map[string]string{
-	"org":      "The organization this server serves (`iam-server serve --org`); another name is a 404.",
-	"roleID":   "ID of a role, permission set or policy.",
-	"tokenID":  "ID of a token.",
-	"login":    "A user's login.",
-	"team":     "A team's name.",
-	"project":  "Project name.",
-	"stack":    "Stack name.",
-	"env":      "Environment name.",
-	"account":  "Insights account name.",
-	"issuerID": "ID of an OIDC issuer.",
-	"policyID": "ID of an authorization policy (see getOidcIssuerAuthPolicy).",
+	"org":         "The organization this server serves (`iam-server serve --org`); another name is a 404.",
+	"roleID":      "ID of a role, permission set or policy.",
+	"tokenID":     "ID of a token.",
+	"login":       "A user's login.",
+	"team":        "A team's name.",
+	"project":     "Project name.",
+	"stack":       "Stack name.",
+	"env":         "Environment name.",
+	"account":     "Insights account name.",
+	"issuerID":    "ID of an OIDC issuer.",
+	"policyID":    "ID of an authorization policy (see getOidcIssuerAuthPolicy).",
+	"guardrailID": "ID of a guardrail.",
 }
 
 var pathParam = regexp.MustCompile(`\{([A-Za-z]+)\}`)
@@ -179,6 +182,9 @@ func (o operation) build(s *schemas) object {
 	op := object{"operationId": o.id, "summary": o.summary, "tags": []string{o.tag}, "x-iamref-access": o.access}
 	if o.description != "" {
 		op["description"] = o.description
+	}
+	if o.extension {
+		op["x-iamref-extension"] = true
 	}
 	switch o.access {
 	case public:

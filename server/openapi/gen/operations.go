@@ -359,6 +359,33 @@ var operations = []operation{
 			{name: "principal", description: "A token ID, `user:<login>` or `team:<name>`.", required: true, schema: str("")},
 			{name: "days", description: "Days counted back from today, 1 to 400 (30 by default).", schema: object{"type": "integer", "minimum": 1, "maximum": 400}}},
 		response: apitype.ScopeUsageResponse{}, errors: []int{400, 404}},
+	{method: "POST", path: "/api/orgs/{org}/access/who", id: "whoCan", tag: "access", access: scoped, scope: "role:read", status: 200, extension: true,
+		summary: "Which principals may do an action on an entity, and through which grant (organization guardrails applied).",
+		description: "Walks organization tokens, then members (each with their personal tokens), then teams (each with their team tokens), " +
+			"examining at most `maxResults` tokens, members or teams per page (100 by default, at most 1000); `continuationToken` resumes. " +
+			"Each kind needs the scope that reads its holders: `org_token:read` (org tokens), `org_member_access:read` (members, personal tokens), " +
+			"`team:read` (teams, team tokens); without `kinds`, every kind the caller may read. Principals that a grant would allow but a " +
+			"guardrail denies are listed apart, in `deniedByGuardrail`.",
+		body: apitype.WhoCanRequest{}, response: apitype.WhoCanResponse{}},
+
+	{method: "GET", path: "/api/orgs/{org}/guardrails", id: "listGuardrails", tag: "guardrails", access: scoped, scope: "role:read", status: 200, extension: true,
+		summary:  "Lists the organization's guardrails, by name.",
+		response: apitype.ListGuardrailsResponse{}},
+	{method: "POST", path: "/api/orgs/{org}/guardrails", id: "createGuardrail", tag: "guardrails", access: scoped, scope: "role:create", status: 200, extension: true,
+		summary: "Creates a guardrail: an organization-wide explicit deny that no grant overrides.",
+		description: "Takes full admin (every scope on every entity; a 403 otherwise, audited as a refused escalation). `actions` are scope names acting on one " +
+			"kind of entity (or all org-level); `condition`, a boolean PermissionExpression tree, selects the entities (absent: all); holders of an " +
+			"`exemptRoles` role are not bound. At most 100 per organization.",
+		body: apitype.CreateGuardrailRequest{}, response: apitype.Guardrail{}, errors: []int{409}, idempotent: true},
+	{method: "GET", path: "/api/orgs/{org}/guardrails/{guardrailID}", id: "getGuardrail", tag: "guardrails", access: scoped, scope: "role:read", status: 200, extension: true,
+		summary:  "Reads a guardrail.",
+		response: apitype.Guardrail{}},
+	{method: "PUT", path: "/api/orgs/{org}/guardrails/{guardrailID}", id: "updateGuardrail", tag: "guardrails", access: scoped, scope: "role:update", status: 200, extension: true,
+		summary:     "Replaces a guardrail (full admin). With `version`, a 409 if it changed since it was read.",
+		description: "Takes effect on the next request: every compiled principal is dropped.",
+		body:        apitype.UpdateGuardrailRequest{}, response: apitype.Guardrail{}, errors: []int{409}},
+	{method: "DELETE", path: "/api/orgs/{org}/guardrails/{guardrailID}", id: "deleteGuardrail", tag: "guardrails", access: scoped, scope: "role:delete", status: 204, extension: true,
+		summary: "Deletes a guardrail (full admin)."},
 }
 
 var oauthErrorSchema = object{

@@ -511,3 +511,36 @@ func TestReadOnlyUnavailable(t *testing.T) {
 		t.Errorf("audit after the refused create: %d events, %v; want none", len(evs), err)
 	}
 }
+
+// TestTagIndexBackfill: entities stored before migration 0006 are in the tag index after it.
+func TestTagIndexBackfill(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, w, ms[:5]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ExecContext(ctx, `INSERT INTO entities (id, org, kind, project, name, tags, created, modified)
+		VALUES ('s1', 'acme', 'stack', 'p', 'prod', '{"env":"prod","team":"pay"}', 0, 0),
+		       ('s2', 'acme', 'stack', 'p', 'dev', '{"env":"dev"}', 0, 0),
+		       ('s3', 'acme', 'stack', 'p', 'bare', '{}', 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	db, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open upgrades: %v", err)
+	}
+	defer db.Close()
+	es, err := db.ListEntitiesByTags(ctx, "acme", authz.KindStack, "", map[string]string{"env": "prod", "team": "pay"}, nil, 10)
+	if err != nil || len(es) != 1 || es[0].ID != "s1" {
+		t.Fatalf("after the upgrade: %v %v", es, err)
+	}
+}

@@ -98,6 +98,23 @@ func testMutationAudit(t *testing.T, s store.Store) {
 		{"DeleteTeam",
 			func(c context.Context) error { return s.DeleteTeam(c, orgA, "t1", t0) },
 			func(c context.Context) error { return s.DeleteTeam(c, orgA, "t1", t0) }},
+		{"CreateGuardrail",
+			func(c context.Context) error { return s.CreateGuardrail(c, guardrail(orgA, "g1", "guard")) },
+			func(c context.Context) error { return s.CreateGuardrail(c, guardrail(orgA, "g1", "guard")) }},
+		{"UpdateGuardrail",
+			func(c context.Context) error {
+				g := guardrail(orgA, "g1", "guard")
+				g.Version = 2
+				return s.UpdateGuardrail(c, g, 1)
+			},
+			func(c context.Context) error {
+				g := guardrail(orgA, "g1", "guard")
+				g.Version = 2
+				return s.UpdateGuardrail(c, g, 1)
+			}},
+		{"DeleteGuardrail",
+			func(c context.Context) error { return s.DeleteGuardrail(c, orgA, "g1") },
+			func(c context.Context) error { return s.DeleteGuardrail(c, orgA, "g1") }},
 		{"RemoveMember",
 			func(c context.Context) error { return s.RemoveMember(c, orgA, "u1", "", t0) },
 			func(c context.Context) error { return s.RemoveMember(c, orgA, "u1", "", t0) }},

@@ -54,6 +54,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"StackUpdates", testStackUpdates},
 		{"StackKeys", testStackKeys},
 		{"PruneUpdates", testPruneUpdates},
+		{"Guardrails", testGuardrails},
+		{"TagIndex", testTagIndex},
 		{"Pages", testPages},
 		{"ByteOrder", testByteOrder},
 		{"Audit", testAudit},

@@ -23,7 +23,8 @@ import (
 // run is one result line.
 type run struct {
 	ns, bytes, allocs float64
-	mem               bool // the line had B/op and allocs/op
+	mem               bool               // the line had B/op and allocs/op
+	extra             map[string]float64 // custom metrics (b.ReportMetric), by unit
 }
 
 // series is every run of one benchmark, named without "Benchmark…/" and the -GOMAXPROCS suffix.
@@ -39,6 +40,8 @@ type summary struct {
 	ns, min, max  float64
 	bytes, allocs float64
 	mem           bool
+	extra         map[string]float64 // median of each custom metric
+	units         []string           // extra's units in the order first seen
 }
 
 var procsSuffix = regexp.MustCompile(`-\d+$`)
@@ -74,6 +77,11 @@ func parse(r io.Reader) (out []series, failed bool, err error) {
 				r.bytes, seen[1] = v, true
 			case "allocs/op":
 				r.allocs, seen[2] = v, true
+			default:
+				if r.extra == nil {
+					r.extra = map[string]float64{}
+				}
+				r.extra[f[i+1]] = v
 			}
 		}
 		if !seen[0] {
@@ -122,6 +130,22 @@ func summarize(s series) summary {
 	if out.mem {
 		out.bytes, out.allocs = median(bytes), median(allocs)
 	}
+	byUnit := map[string][]float64{}
+	for _, r := range s.runs {
+		for u, v := range r.extra {
+			if byUnit[u] == nil {
+				out.units = append(out.units, u)
+			}
+			byUnit[u] = append(byUnit[u], v)
+		}
+	}
+	slices.Sort(out.units)
+	if len(byUnit) > 0 {
+		out.extra = map[string]float64{}
+		for u, vs := range byUnit {
+			out.extra[u] = median(vs)
+		}
+	}
 	return out
 }
 
@@ -156,6 +180,8 @@ func times(r float64) string {
 // targets are the performance goals checked below the table.
 type targets struct {
 	base, explain, peer string
+	peerOf              string  // the benchmark the peer ratio is relative to ("" = base)
+	flatOf              string  // "X": the series "X@…" must be within ±20% of X
 	maxNs               float64 // base median ns/op
 	minPeerRatio        float64 // peer / base
 	maxExplainRatio     float64 // explain / base
@@ -198,11 +224,28 @@ func render(w io.Writer, ss []summary, t targets) {
 	}
 	fmt.Fprintf(w, "\n- %s: %s ns/op (median of %d runs), %s allocs/op; target ≤ %s ns and 0 allocs: %s\n",
 		t.base, num(base.ns), base.n, num(base.allocs), num(t.maxNs), verdict(base.ns <= t.maxNs && base.mem && base.allocs == 0))
+	peerBase := base
+	for i := range ss {
+		if t.peerOf != "" && ss[i].name == t.peerOf {
+			peerBase = &ss[i]
+		}
+	}
 	for _, s := range ss {
+		for _, u := range s.units {
+			fmt.Fprintf(w, "- %s: %s %s (median)\n", s.name, num(s.extra[u]), u)
+		}
+		if t.flatOf != "" && strings.HasPrefix(s.name, t.flatOf+"@") && !strings.Contains(s.name, "/") {
+			for _, f := range ss {
+				if f.name == t.flatOf {
+					r := s.ns / f.ns
+					fmt.Fprintf(w, "- %s / %s = %s; target within ±20%%: %s\n", s.name, f.name, times(r), verdict(r >= 0.8 && r <= 1.2))
+				}
+			}
+		}
 		switch s.name {
 		case t.peer:
-			r := s.ns / base.ns
-			fmt.Fprintf(w, "- %s is %s %s; target ≥ %s×: %s\n", s.name, times(r), t.base, num(t.minPeerRatio), verdict(r >= t.minPeerRatio))
+			r := s.ns / peerBase.ns
+			fmt.Fprintf(w, "- %s is %s %s; target ≥ %s×: %s\n", s.name, times(r), peerBase.name, num(t.minPeerRatio), verdict(r >= t.minPeerRatio))
 		case t.explain:
 			r := s.ns / base.ns
 			fmt.Fprintf(w, "- %s / %s = %s; target ≤ %s×: %s\n", s.name, t.base, times(r), num(t.maxExplainRatio), verdict(r <= t.maxExplainRatio))
@@ -215,6 +258,8 @@ func main() {
 	flag.StringVar(&t.base, "base", "iamref", "benchmark the ratios are relative to")
 	flag.StringVar(&t.explain, "explain", "iamref-explain", "explained-decision benchmark")
 	flag.StringVar(&t.peer, "peer", "cedar-sliced", "peer benchmark the base must beat by -min-peer-ratio")
+	flag.StringVar(&t.peerOf, "peer-of", "", "benchmark the peer ratio is relative to (default: -base)")
+	flag.StringVar(&t.flatOf, "flat-of", "", "benchmark whose \"NAME@size\" variants must stay within ±20% of it")
 	flag.Float64Var(&t.maxNs, "max-ns", 100, "target: base median ns/op at most")
 	flag.Float64Var(&t.minPeerRatio, "min-peer-ratio", 50, "target: peer/base at least")
 	flag.Float64Var(&t.maxExplainRatio, "max-explain-ratio", 3, "target: explain/base at most")
