@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
@@ -120,4 +122,107 @@ func (db *DB) CountEntities(ctx context.Context, org string) (int, error) {
 		return 0, fmt.Errorf("count entities of org %q: %w", org, err)
 	}
 	return n, nil
+}
+
+func (db *DB) ListEntitiesByTags(ctx context.Context, org string, kind authz.EntityKind, project string, tags map[string]string, after *store.EntityPos, limit int) ([]store.Entity, error) {
+	if limit <= 0 || len(tags) == 0 {
+		return nil, fmt.Errorf("list %s entities of org %q by tags: limit %d, %d tags", kind, org, limit, len(tags))
+	}
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if len(keys) > 1 {
+		// The rarest pair drives the index range scan (the others are point lookups per
+		// row): each pair's rows are counted up to driverProbe, a bounded look.
+		best, bestN := 0, -1
+		for i, k := range keys {
+			var n int
+			err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM entity_tags WHERE org = ? AND kind = ? AND key = ? AND value = ? LIMIT ?) probe`,
+				org, kind.String(), k, tags[k], driverProbe).Scan(&n)
+			if err != nil {
+				return nil, fmt.Errorf("list %s entities of org %q by tags: %w", kind, org, err)
+			}
+			if bestN < 0 || n < bestN {
+				best, bestN = i, n
+			}
+		}
+		keys[0], keys[best] = keys[best], keys[0]
+	}
+	// The first pair drives the index range scan; the others are point lookups per row.
+	query := `SELECT ` + prefixed("e.", entityCols) + ` FROM entity_tags t JOIN entities e ON e.id = t.entity_id
+		WHERE t.org = ? AND t.kind = ? AND t.key = ? AND t.value = ? `
+	args := []any{org, kind.String(), keys[0], tags[keys[0]]}
+	if project != "" {
+		query += `AND t.project = ? `
+		args = append(args, project)
+	}
+	if after != nil {
+		query += `AND (t.project, t.name) > (?, ?) `
+		args = append(args, after.Project, after.Name)
+	}
+	for _, k := range keys[1:] {
+		query += `AND EXISTS (SELECT 1 FROM entity_tags o WHERE o.entity_id = t.entity_id AND o.key = ? AND o.value = ?) `
+		args = append(args, k, tags[k])
+	}
+	args = append(args, limit)
+	es, err := queryAll(ctx, db.r, scanEntity, query+`ORDER BY t.project, t.name LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list %s entities of org %q by tags: %w", kind, org, err)
+	}
+	return es, nil
+}
+
+// driverProbe bounds the rows counted per pair to pick the rarest one.
+const driverProbe = 2000
+
+// maxIDsPerQuery bounds the parameters of one ListEntitiesByIDs query.
+const maxIDsPerQuery = 500
+
+func (db *DB) ListEntitiesByIDs(ctx context.Context, org string, kind authz.EntityKind, project string, ids []string, after *store.EntityPos, limit int) ([]store.Entity, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("list %s entities of org %q by ID: limit %d", kind, org, limit)
+	}
+	out := []store.Entity{}
+	// Each chunk gives its first limit entities after the position; the first limit of their
+	// union are the answer.
+	for start := 0; start < len(ids); start += maxIDsPerQuery {
+		chunk := ids[start:min(len(ids), start+maxIDsPerQuery)]
+		query := `SELECT ` + entityCols + ` FROM entities WHERE org = ? AND kind = ? AND id IN (?` + strings.Repeat(",?", len(chunk)-1) + `) `
+		args := []any{org, kind.String()}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if project != "" {
+			query += `AND project = ? `
+			args = append(args, project)
+		}
+		if after != nil {
+			query += `AND (project, name) > (?, ?) `
+			args = append(args, after.Project, after.Name)
+		}
+		args = append(args, limit)
+		es, err := queryAll(ctx, db.r, scanEntity, query+`ORDER BY project, name LIMIT ?`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("list %s entities of org %q by ID: %w", kind, org, err)
+		}
+		out = append(out, es...)
+	}
+	slices.SortFunc(out, func(a, b store.Entity) int {
+		if c := strings.Compare(a.Project, b.Project); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out[:min(len(out), limit)], nil
+}
+
+// prefixed qualifies each column of a column list with a table alias.
+func prefixed(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = alias + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }
