@@ -109,8 +109,8 @@ func propagation(t *testing.T, what string, change func(), ok func() bool, limit
 	return time.Since(start)
 }
 
-// TestPropagation deletes a token, changes a role and changes a member's role through replica
-// A and measures how long replica B, which had the old state cached, takes to apply each
+// TestPropagation deletes a token, changes a role, changes a member's role and creates and
+// deletes a guardrail through replica A and measures how long replica B, which had the old state cached, takes to apply each
 // (the goal: within 1 s; the cache TTL is 30 s, so only the notification can make it).
 func TestPropagation(t *testing.T) {
 	c := startCluster(t, 2)
@@ -178,8 +178,32 @@ func TestPropagation(t *testing.T) {
 				}
 			},
 			func() bool { st, _ := status(t, "GET", b.URL+scopes, pt.TokenValue, nil); return st == 403 }, 5*time.Second))
+
+		// A guardrail created on A denies on B; deleted on A, allows again on B.
+		tok3, err := a.Client.CreateToken(ctx, org, apitype.CreateOrgTokenRequest{Name: fmt.Sprint("guarded-", i), RoleID: reader.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, body := status(t, "GET", b.URL+scopes, tok3.TokenValue, nil); st != 200 {
+			t.Fatalf("B before the guardrail: %d %s", st, body)
+		}
+		var g *apitype.Guardrail
+		times["guardrail created"] = append(times["guardrail created"], propagation(t, "guardrail create",
+			func() {
+				if g, err = a.Client.CreateGuardrail(ctx, org, apitype.CreateGuardrailRequest{Name: fmt.Sprint("no-role-read-", i), Actions: []string{"role:read"}}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			func() bool { st, _ := status(t, "GET", b.URL+scopes, tok3.TokenValue, nil); return st == 403 }, 5*time.Second))
+		times["guardrail deleted"] = append(times["guardrail deleted"], propagation(t, "guardrail delete",
+			func() {
+				if err := a.Client.DeleteGuardrail(ctx, org, g.ID); err != nil {
+					t.Fatal(err)
+				}
+			},
+			func() bool { st, _ := status(t, "GET", b.URL+scopes, tok3.TokenValue, nil); return st == 200 }, 5*time.Second))
 	}
-	for _, what := range []string{"token deleted", "role changed", "membership changed"} {
+	for _, what := range []string{"token deleted", "role changed", "membership changed", "guardrail created", "guardrail deleted"} {
 		ds := times[what]
 		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 		t.Logf("A→B propagation, %s: median %v, max %v (%d rounds)", what, ds[len(ds)/2].Round(time.Microsecond), ds[len(ds)-1].Round(time.Microsecond), len(ds))
