@@ -120,6 +120,9 @@ func fetchError(attribute string, err error) error {
 	if !errors.Is(err, errIssuerFetch) {
 		return err
 	}
+	if errors.Is(err, errInternalAddress) { // the message says what to do; pins would not help
+		return invalid(issuerResource, attribute, "%v", err)
+	}
 	return invalid(issuerResource, attribute, "%v; check the URL, or pin the issuer's certificate with thumbprints, or register a static jwks", err)
 }
 

@@ -10,12 +10,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -48,9 +51,119 @@ type discovery struct {
 // certificate must match one of them (the pin replaces CA trust, so a self-signed issuer
 // works); without, the chain is verified against roots (nil: the system's) and the leaves seen
 // are reported so that they can be pinned.
+//
+// Unless allowPrivate, every connection is checked when it is dialled, against the address the
+// host name resolved to (so DNS rebinding cannot slip past a check made earlier): loopback,
+// private, link-local (cloud metadata at 169.254.169.254 included), unspecified and multicast
+// addresses are refused, so that whoever may register an issuer cannot make the server reach
+// its internal network. What the caller is told names no address; the details go to the log.
 type fetcher struct {
-	roots  *x509.CertPool
-	dialer net.Dialer
+	roots        *x509.CertPool
+	allowPrivate bool
+	log          *slog.Logger
+	dialer       net.Dialer
+}
+
+func newFetcher(roots *x509.CertPool, allowPrivate bool, log *slog.Logger) *fetcher {
+	f := &fetcher{roots: roots, allowPrivate: allowPrivate, log: log}
+	f.dialer.Control = f.checkDial
+	return f
+}
+
+// errInternalAddress is a connection refused because of its destination.
+var errInternalAddress = errors.New("internal address")
+
+// checkDial runs after name resolution, before each connection.
+func (f *fetcher) checkDial(_, address string, _ syscall.RawConn) error {
+	if f.allowPrivate {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return errInternalAddress
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || internalAddr(ip) {
+		return errInternalAddress
+	}
+	return nil
+}
+
+// internalPrefixes are ranges beyond the netip predicates that do not reach the public
+// internet: "this network", carrier-grade NAT, benchmarking, IPv4 broadcast, and IPv6 ranges
+// that embed an IPv4 address (NAT64, 6to4, Teredo) or are reserved for documentation.
+var internalPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("64:ff9b::/96"),
+	netip.MustParsePrefix("64:ff9b:1::/48"),
+	netip.MustParsePrefix("2002::/16"),
+	netip.MustParsePrefix("2001::/32"),
+	netip.MustParsePrefix("2001:db8::/32"),
+}
+
+// internalAddr reports whether ip is loopback, private (RFC 1918, fc00::/7), link-local
+// (169.254/16, fe80::/10), unspecified, multicast or one of internalPrefixes.
+func internalAddr(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() || !ip.IsValid() {
+		return true
+	}
+	for _, p := range internalPrefixes {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// pinError is a certificate whose thumbprint is not pinned (its thumbprint is public).
+type pinError struct{ seen string }
+
+func (e *pinError) Error() string {
+	return fmt.Sprintf("the certificate's SHA-256 thumbprint %s is not one of the issuer's thumbprints", e.seen)
+}
+
+// failure is what a caller is told about a failed request: the kind of failure, never the
+// addresses, ports or system errors involved (those go to the log).
+func (f *fetcher) failure(u *url.URL, err error) error {
+	f.log.Warn("OIDC issuer fetch failed", "url", u.Redacted(), "err", err)
+	var pin *pinError
+	var dns *net.DNSError
+	var ne net.Error
+	var what string
+	switch {
+	case errors.Is(err, errInternalAddress):
+		what = "the host resolves to a loopback, private, link-local or other internal address, which this server does not fetch from; use the issuer's public https URL (or register a static jwks; an operator can allow internal issuers with --oidc-allow-private-issuers)"
+	case errors.As(err, &pin):
+		what = pin.Error()
+	case errors.As(err, &dns):
+		what = "the host name does not resolve; check the URL"
+	case errors.As(err, new(*tls.CertificateVerificationError)), errors.As(err, new(x509.UnknownAuthorityError)), errors.As(err, new(x509.HostnameError)):
+		what = "the TLS certificate is not trusted for this host; pin it with thumbprints"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		what = fmt.Sprintf("no complete answer within %s", oidcFetchTimeout)
+	default:
+		what = "the connection or TLS handshake failed"
+	}
+	return &fetchFailure{msg: fmt.Sprintf("%v: GET %s: %s", errIssuerFetch, u.Redacted(), what), internal: errors.Is(err, errInternalAddress)}
+}
+
+// fetchFailure is a failed request as the caller sees it; it is errIssuerFetch, and
+// errInternalAddress when its destination was refused.
+type fetchFailure struct {
+	msg      string
+	internal bool
+}
+
+func (e *fetchFailure) Error() string { return e.msg }
+
+func (e *fetchFailure) Is(target error) bool {
+	return target == errIssuerFetch || e.internal && target == errInternalAddress
 }
 
 // thumbprint is the lowercase hex SHA-256 of a certificate's DER encoding.
@@ -77,7 +190,7 @@ func (f *fetcher) get(ctx context.Context, rawURL string, pins []string, limit i
 		}
 		seen = thumbprint(cs.PeerCertificates[0].Raw)
 		if len(pins) > 0 && !slices.Contains(pins, seen) {
-			return fmt.Errorf("the certificate's SHA-256 thumbprint %s is not one of the issuer's thumbprints", seen)
+			return &pinError{seen: seen}
 		}
 		return nil
 	}
@@ -96,7 +209,7 @@ func (f *fetcher) get(ctx context.Context, rawURL string, pins []string, limit i
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, seen, fmt.Errorf("%w: GET %s: %v", errIssuerFetch, u.Redacted(), err)
+		return nil, seen, f.failure(u, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -104,7 +217,7 @@ func (f *fetcher) get(ctx context.Context, rawURL string, pins []string, limit i
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, seen, fmt.Errorf("%w: GET %s: %v", errIssuerFetch, u.Redacted(), err)
+		return nil, seen, f.failure(u, err)
 	}
 	if int64(len(body)) > limit {
 		return nil, seen, fmt.Errorf("%w: GET %s: the answer is larger than %d bytes", errIssuerFetch, u.Redacted(), limit)
@@ -122,7 +235,7 @@ func (f *fetcher) discover(ctx context.Context, issuerURL string, pins []string)
 	}
 	var d discovery
 	if err := json.Unmarshal(body, &d); err != nil {
-		return "", nil, nil, fmt.Errorf("%w: the discovery document is not JSON: %v", errIssuerFetch, err)
+		return "", nil, nil, fmt.Errorf("%w: the discovery document is not a JSON object", errIssuerFetch)
 	}
 	if strings.TrimRight(d.Issuer, "/") != strings.TrimRight(issuerURL, "/") {
 		return "", nil, nil, fmt.Errorf("%w: the discovery document names the issuer %q, not %q", errIssuerFetch, d.Issuer, issuerURL)

@@ -11,17 +11,11 @@ import (
 	"strings"
 
 	"github.com/iamref/iam/apitype"
-	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/internal/oidcrule"
 	"github.com/iamref/iam/server/store"
 )
 
 const policyResource = "authPolicy"
-
-var (
-	policyDecisions  = []string{apitype.PolicyDecisionAllow, apitype.PolicyDecisionDeny}
-	policyTokenTypes = []string{apitype.PolicyTokenOrganization, apitype.PolicyTokenTeam, apitype.PolicyTokenPersonal}
-	orgPermissions   = []string{"admin", "standard"}
-)
 
 func policyJSON(p store.AuthPolicy) (apitype.AuthPolicy, error) {
 	out := apitype.AuthPolicy{ID: p.ID, Version: p.Version, IssuerID: p.IssuerID,
@@ -96,41 +90,15 @@ func (s *Server) updateAuthPolicy(w http.ResponseWriter, r *http.Request, c *cal
 	return nil
 }
 
-// validPolicies checks an update's definitions and that every allow hands out only what the
-// caller holds (the escalation guard): a role through mayBind, a team or a user through
-// their effective rights.
+// validPolicies checks an update's definitions (the grammar of oidcrule.Check: the first
+// problem is the 400) and that every allow hands out only what the caller holds (the escalation
+// guard): a role through mayBind, a team or a user through their effective rights.
 func (s *Server) validPolicies(ctx context.Context, c *call, defs []apitype.AuthPolicyDefinition) error {
-	switch {
-	case len(defs) == 0:
-		return invalid(policyResource, "policies", "at least one policy is required; to refuse every exchange send [{\"decision\":\"deny\",\"tokenType\":\"organization\",\"rules\":{}}]")
-	case len(defs) > apitype.MaxAuthPolicies:
-		return invalid(policyResource, "policies", "%d policies; at most %d per issuer", len(defs), apitype.MaxAuthPolicies)
+	if ps := oidcrule.Check(defs); len(ps) > 0 {
+		return invalid(policyResource, ps[0].Path(), "%s", ps[0].Msg())
 	}
 	for i, d := range defs {
 		at := func(f string) string { return "policies[" + strconv.Itoa(i) + "]." + f }
-		if !slices.Contains(policyDecisions, d.Decision) {
-			return invalid(policyResource, at("decision"), "%q is not allow or deny%s", d.Decision, authz.Suggest(d.Decision, policyDecisions))
-		}
-		if d.TokenType == apitype.PolicyTokenRunner {
-			return invalid(policyResource, at("tokenType"), "runner tokens are not supported by this server; use organization, team or personal")
-		}
-		if !slices.Contains(policyTokenTypes, d.TokenType) {
-			return invalid(policyResource, at("tokenType"), "%q is not organization, team or personal%s", d.TokenType, authz.Suggest(d.TokenType, policyTokenTypes))
-		}
-		if d.RunnerID != "" {
-			return invalid(policyResource, at("runnerID"), "runner tokens are not supported by this server")
-		}
-		rules, err := compileRules(d.Rules)
-		if err != nil {
-			var re *ruleError
-			if errors.As(err, &re) {
-				return invalid(policyResource, at("rules")+"["+strconv.Quote(re.key)+"]", "%v", re.err)
-			}
-			return invalid(policyResource, at("rules"), "%v", err)
-		}
-		if d.Decision == apitype.PolicyDecisionAllow && !pinsSomething(rules) {
-			return invalid(policyResource, at("rules"), "an allow needs at least one rule that is not only wildcards, e.g. {\"sub\":\"repo:acme/payments:*\"}: an issuer such as GitHub signs tokens for every repository in the world")
-		}
 		if err := s.validTarget(ctx, c, d, at); err != nil {
 			return err
 		}
@@ -138,37 +106,13 @@ func (s *Server) validPolicies(ctx context.Context, c *call, defs []apitype.Auth
 	return nil
 }
 
-// pinsSomething reports whether one of the rules constrains its claim beyond "any value".
-func pinsSomething(rules []compiledRule) bool {
-	for _, r := range rules {
-		if strings.Trim(r.pattern, "*?") != "" {
-			return true
-		}
-	}
-	return false
-}
-
-// validTarget checks the fields that name what a definition hands out, and for an allow, that
-// the caller holds it.
+// validTarget checks, for an allow, that what it hands out exists and that the caller holds it
+// (the definition's fields passed oidcrule.Check).
 func (s *Server) validTarget(ctx context.Context, c *call, d apitype.AuthPolicyDefinition, at func(string) string) error {
 	allow := d.Decision == apitype.PolicyDecisionAllow
 	const attempt = "cannot let an OIDC policy hand out more rights than the caller holds"
 	switch d.TokenType {
 	case apitype.PolicyTokenOrganization:
-		if d.TeamName != "" || d.UserLogin != "" {
-			return invalid(policyResource, at("tokenType"), "an organization policy names no teamName or userLogin; use tokenType team or personal")
-		}
-		if d.RoleID != "" && len(d.AuthorizedPermissions) > 0 {
-			return invalid(policyResource, at("roleID"), "set either roleID or authorizedPermissions, not both")
-		}
-		if len(d.AuthorizedPermissions) > 1 {
-			return invalid(policyResource, at("authorizedPermissions"), "at most one value (admin or standard)")
-		}
-		for _, p := range d.AuthorizedPermissions {
-			if !slices.Contains(orgPermissions, p) {
-				return invalid(policyResource, at("authorizedPermissions"), "%q is not admin or standard%s", p, authz.Suggest(p, orgPermissions))
-			}
-		}
 		if !allow {
 			return nil
 		}
@@ -193,9 +137,6 @@ func (s *Server) validTarget(ctx context.Context, c *call, d apitype.AuthPolicyD
 		}
 		return s.mayBind(ctx, c, roleID, policyResource, attr, attempt)
 	case apitype.PolicyTokenTeam:
-		if d.UserLogin != "" || d.RoleID != "" || len(d.AuthorizedPermissions) > 0 {
-			return invalid(policyResource, at("teamName"), "a team policy hands out the team's rights; it names no userLogin, roleID or authorizedPermissions")
-		}
 		if !allow {
 			return nil // a deny refuses whatever is asked: it needs no team
 		}
@@ -211,9 +152,6 @@ func (s *Server) validTarget(ctx context.Context, c *call, d apitype.AuthPolicyD
 		}
 		return s.mayBind(ctx, c, teamKey(t.ID), policyResource, at("teamName"), attempt)
 	default: // personal
-		if d.TeamName != "" || d.RoleID != "" || len(d.AuthorizedPermissions) > 0 {
-			return invalid(policyResource, at("userLogin"), "a personal policy hands out the user's rights; it names no teamName, roleID or authorizedPermissions")
-		}
 		if !allow {
 			return nil
 		}
@@ -269,11 +207,11 @@ func (s *Server) decide(defs []apitype.AuthPolicyDefinition, claims map[string]a
 		if d.Decision != apitype.PolicyDecisionDeny {
 			continue
 		}
-		rules, err := compileRules(d.Rules)
+		rules, err := oidcrule.Compile(d.Rules)
 		if err != nil { // stored policies were validated; a broken one refuses (fail closed)
 			return policyVerdict{index: i, why: fmt.Sprintf("policy %d does not compile: %v", i, err)}
 		}
-		if ok, _ := matchRules(rules, claims); ok {
+		if ok, _ := oidcrule.MatchAll(rules, claims); ok {
 			return policyVerdict{index: i, def: d, why: fmt.Sprintf("policy %d denies", i)}
 		}
 	}
@@ -293,11 +231,11 @@ func (s *Server) decide(defs []apitype.AuthPolicyDefinition, claims map[string]a
 			misses = append(misses, fmt.Sprintf("policy %d grants no admin", i))
 			continue
 		}
-		rules, err := compileRules(d.Rules)
+		rules, err := oidcrule.Compile(d.Rules)
 		if err != nil {
 			return policyVerdict{index: i, why: fmt.Sprintf("policy %d does not compile: %v", i, err)}
 		}
-		if ok, why := matchRules(rules, claims); !ok {
+		if ok, why := oidcrule.MatchAll(rules, claims); !ok {
 			misses = append(misses, fmt.Sprintf("policy %d: %s", i, why))
 			continue
 		}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -436,16 +438,18 @@ func TestOIDCPolicyValidation(t *testing.T) {
 		{"runner", []apitype.AuthPolicyDefinition{{Decision: "deny", TokenType: "runner"}}, "policies[0].tokenType", "not supported"},
 		{"bad path", []apitype.AuthPolicyDefinition{{Decision: "deny", TokenType: "organization", Rules: map[string]string{"a..b": "x"}}}, `policies[0].rules["a..b"]`, "empty key"},
 		{"too many rules", []apitype.AuthPolicyDefinition{{Decision: "deny", TokenType: "organization", Rules: tooManyRules}}, "policies[0].rules", "at most 20"},
-		{"allow without rules", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "organization"}}, "policies[0].rules", "every repository"},
+		{"allow without rules", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "organization"}}, "policies[0].rules", "not only wildcards"},
+		{"allow pinning only aud and iss", []apitype.AuthPolicyDefinition{allowOrg("", map[string]string{"aud": "urn:pulumi:org:acme", "iss": ghIssuer})}, "policies[0].rules", "on a claim other than aud and iss"},
+		{"empty pattern", []apitype.AuthPolicyDefinition{{Decision: "deny", TokenType: "organization", Rules: map[string]string{"ref": ""}}}, `policies[0].rules["ref"]`, `use "*" to accept any value`},
 		{"allow with wildcards only", []apitype.AuthPolicyDefinition{allowOrg("", map[string]string{"sub": "*", "aud": "?*"})}, "policies[0].rules", "not only wildcards"},
 		{"unknown role", []apitype.AuthPolicyDefinition{allowOrg("nope", sub)}, "policies[0].roleID", `no role with ID "nope"`},
 		{"set as role", []apitype.AuthPolicyDefinition{allowOrg(set.ID, sub)}, "policies[0].roleID", "a policy hands out a role"},
 		{"role and permissions", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "organization", RoleID: set.ID, AuthorizedPermissions: []string{"admin"}, Rules: sub}}, "policies[0].roleID", "not both"},
-		{"permission typo", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "organization", AuthorizedPermissions: []string{"admn"}, Rules: sub}}, "policies[0].authorizedPermissions", `did you mean "admin"`},
+		{"permission typo", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "organization", AuthorizedPermissions: []string{"admn"}, Rules: sub}}, "policies[0].authorizedPermissions[0]", `did you mean "admin"`},
 		{"team missing name", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "team", Rules: sub}}, "policies[0].teamName", "required"},
 		{"unknown team", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "team", TeamName: "ghosts", Rules: sub}}, "policies[0].teamName", `no team "ghosts"`},
 		{"unknown user", []apitype.AuthPolicyDefinition{{Decision: "allow", TokenType: "personal", UserLogin: "ghost", Rules: sub}}, "policies[0].userLogin", "not a member"},
-		{"org policy with team", []apitype.AuthPolicyDefinition{{Decision: "deny", TokenType: "organization", TeamName: "x"}}, "policies[0].tokenType", "use tokenType team"},
+		{"org policy with team", []apitype.AuthPolicyDefinition{{Decision: "deny", TokenType: "organization", TeamName: "x"}}, "policies[0].teamName", `not used with tokenType "organization": remove it`},
 	} {
 		r := h.setPolicies(pol.ID, h.admin(), c.defs...)
 		if r.status != 400 {
@@ -843,4 +847,107 @@ func TestOIDCExchangeFailsClosed(t *testing.T) {
 	if n := count(); n != 1 {
 		t.Errorf("%d tokens after the store recovered, want 1", n)
 	}
+}
+
+// TestOIDCDeleteRoleRevokesExchangedTokens: a role held only by exchanged tokens is deleted
+// (no 409 until they expire); the delete revokes them at once, named in its audit record. A
+// token minted through the API still blocks the delete with the usual 409.
+func TestOIDCDeleteRoleRevokesExchangedTokens(t *testing.T) {
+	t.Parallel()
+	h := start(t, testserver.Options{})
+	idp := testoidc.Static(t, ghIssuer)
+	_, pol := h.registerStatic("github", idp)
+	prod := h.stack("payments", "prod", nil)
+	grant := authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: authz.Refs{Stacks: []string{prod.ID}}}
+	ci := h.grantRole("ci-deployer", grant)
+	kept := h.grantRole("kept", grant)
+	h.must(200, "PATCH", "/api/orgs/acme/auth/policies/"+pol.ID, h.admin(), apitype.UpdateAuthPolicyRequest{Policies: []apitype.AuthPolicyDefinition{
+		allowOrg(ci.ID, map[string]string{"sub": "repo:acme/payments:*"}),
+	}})
+	var out apitype.TokenExchangeResponse
+	for range 2 {
+		r := h.exchange(exchangeForm(idp.Mint(t, idp.GitHubClaims("acme", "acme/payments", "refs/heads/main")), "organization", ""))
+		if r.status != 200 {
+			t.Fatalf("exchange: %s", r)
+		}
+		r.decode(t, &out)
+	}
+	h.must(200, "GET", "/api/stacks/acme/payments/prod", out.AccessToken, nil)
+
+	// An API-minted token on the other role still blocks its delete.
+	h.token("nightly", kept.ID)
+	if r := h.must(409, "DELETE", "/api/orgs/acme/roles/"+kept.ID, h.admin(), nil); !strings.Contains(r.String(), "nightly") {
+		t.Errorf("409 does not name the minted token: %s", r)
+	}
+
+	h.must(204, "DELETE", "/api/orgs/acme/roles/"+ci.ID, h.admin(), nil)
+	h.must(401, "GET", "/api/stacks/acme/payments/prod", out.AccessToken, nil)
+	for _, tk := range h.tokens("all") {
+		if tk.Role != nil && tk.Role.ID == ci.ID {
+			t.Errorf("exchanged token %s of the deleted role is still listed", tk.ID)
+		}
+	}
+	ev := h.waitAudit("of the role delete", func(e apitype.AuditLogEvent) bool {
+		return e.Action == "role:delete" && e.Status == 204
+	})
+	if !strings.Contains(ev.Reason, "revoked the tokens exchanged for OIDC ID tokens") || strings.Count(ev.Reason, ",") != 1 {
+		t.Errorf("audit record of the delete: %+v, want the two revoked exchanged tokens named", ev)
+	}
+}
+
+// TestOIDCIssuerFetchRefusesInternalAddresses: without --oidc-allow-private-issuers the server
+// does not fetch from loopback, private or link-local addresses, whether the URL names the
+// address or a host name resolving to it (checked when dialling), and never reaches the issuer;
+// the 400 names the field and the fix and no address. With the opt-in the same issuer
+// registers, and a failed connection is reported without its system error.
+func TestOIDCIssuerFetchRefusesInternalAddresses(t *testing.T) {
+	t.Parallel()
+	idp := testoidc.Discovery(t)
+	h := start(t, testserver.Options{Config: func(c *server.Config) { c.OIDCRootCAs, c.OIDCAllowPrivateIssuers = idp.CertPool, false }})
+	u, err := url.Parse(idp.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{
+		idp.URL, // https://127.0.0.1:port
+		"https://localhost:" + u.Port(),
+		"https://169.254.169.254",
+		"https://10.0.0.1",
+		"https://[::1]:" + u.Port(),
+	} {
+		for _, pinned := range [][]string{nil, {idp.Thumbprint}} {
+			r := h.do("POST", "/api/orgs/acme/oidc/issuers", h.admin(), apitype.RegisterIssuerRequest{Name: "internal", URL: target, Thumbprints: pinned})
+			if r.status != 400 {
+				t.Errorf("%s (pins %v): %s, want 400", target, pinned, r)
+				continue
+			}
+			e := r.errorBody(t)
+			if len(e.Errors) == 0 || e.Errors[0].Attribute != "url" || !strings.Contains(e.Message, "internal address") ||
+				!strings.Contains(e.Message, "--oidc-allow-private-issuers") || strings.Contains(e.Message, "dial") || strings.Contains(e.Message, "thumbprints") {
+				t.Errorf("%s: %s, want the url named, the fix, and no connection details", target, r)
+			}
+		}
+	}
+	if d, j := idp.Fetches(); d != 0 || j != 0 {
+		t.Errorf("the issuer was reached %d+%d times although refused", d, j)
+	}
+
+	open := start(t, testserver.Options{Config: func(c *server.Config) { c.OIDCRootCAs = idp.CertPool }}) // the opt-in, as testserver sets it
+	open.must(200, "POST", "/api/orgs/acme/oidc/issuers", open.admin(), apitype.RegisterIssuerRequest{Name: "internal", URL: idp.URL})
+	closed := "https://127.0.0.1:" + strconv.Itoa(freePort(t))
+	r := open.must(400, "POST", "/api/orgs/acme/oidc/issuers", open.admin(), apitype.RegisterIssuerRequest{Name: "closed", URL: closed})
+	if s := r.String(); !strings.Contains(s, "connection or TLS handshake failed") || strings.Contains(s, "refused") || strings.Contains(s, "dial") {
+		t.Errorf("unreachable issuer: %s, want a failure without system details", r)
+	}
+}
+
+// freePort is a TCP port on loopback that nothing listens on.
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
 }

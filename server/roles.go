@@ -555,7 +555,9 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *call) err
 	force := r.URL.Query().Get("force") == "true"
 	if !force {
 		const shown = 10
-		toks, err := s.st.ListTokensPage(r.Context(), store.TokenQuery{Org: s.org.Name, Filter: store.TokensAll, RoleID: rec.ID, Limit: shown + 1})
+		// Tokens exchanged for OIDC ID tokens do not block: they are ephemeral, and the delete
+		// revokes them (store.DeleteRecord).
+		toks, err := s.st.ListTokensPage(r.Context(), store.TokenQuery{Org: s.org.Name, Filter: store.TokensAll, RoleID: rec.ID, Minted: true, Limit: shown + 1})
 		if err != nil {
 			return err
 		}
@@ -588,11 +590,44 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *call) err
 			return refused("role", "roleID", "%q is held by %s; assign them another role first, or pass ?force=true to delete it and leave them without its rights", rec.Name, strings.Join(names, ", "))
 		}
 	}
+	if rec.UXPurpose == "role" {
+		if err := s.noteExchangedRevoked(r.Context(), c, rec.ID); err != nil {
+			return err
+		}
+	}
 	if err := s.st.DeleteRecord(r.Context(), s.org.Name, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	s.indexes.invalidate(rec.ID)
+	// The store revoked the exchanged tokens holding the role: refuse them at once.
+	s.tokens.evictWhere(func(t store.Token) bool { return t.IssuerID != "" && t.RoleID == rec.ID })
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// noteExchangedRevoked notes in the delete's audit record the tokens exchanged for OIDC ID
+// tokens that hold the role, which the delete revokes in its transaction (a token exchanged
+// meanwhile is revoked too, unnamed).
+func (s *Server) noteExchangedRevoked(ctx context.Context, c *call, roleID string) error {
+	const shown = 20
+	all, err := s.st.ListTokensPage(ctx, store.TokenQuery{Org: s.org.Name, Filter: store.TokensAll, RoleID: roleID, Limit: 200})
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, t := range all {
+		if t.IssuerID != "" {
+			ids = append(ids, t.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	more := ""
+	if len(ids) > shown || len(all) == 200 {
+		ids, more = ids[:min(len(ids), shown)], " and more"
+	}
+	c.detail = fmt.Sprintf("revoked the tokens exchanged for OIDC ID tokens that held the role: %s%s", strings.Join(ids, ", "), more)
 	return nil
 }
 

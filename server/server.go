@@ -60,6 +60,11 @@ type Config struct {
 	// without thumbprints, or its thumbprints are regenerated (the server then pins the
 	// certificate it saw); nil trusts the system's. Issuers with thumbprints trust only those.
 	OIDCRootCAs *x509.CertPool
+	// OIDCAllowPrivateIssuers lets the server fetch OIDC discovery documents and JWKS from
+	// loopback, private, link-local and other internal addresses. Off (the default), whoever may
+	// register an issuer cannot make the server reach its internal network (cloud metadata
+	// included); turn it on only for an issuer inside that network, or for tests.
+	OIDCAllowPrivateIssuers bool
 }
 
 // Quota defaults: far above any real org (Pulumi's Enterprise edition allows 25 custom roles),
@@ -166,7 +171,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.usage = &usageTracker{st: s.st, pending: map[string]int64{}, seen: map[string]int64{}}
 	s.scopes = newScopeUsage(s.st, org.Name)
 	s.ents = newEntityCache(s.st, org.Name, cfg.TokenTTL, s.now)
-	s.fetch = &fetcher{roots: cfg.OIDCRootCAs}
+	s.fetch = newFetcher(cfg.OIDCRootCAs, cfg.OIDCAllowPrivateIssuers, s.log)
 	s.keys = newKeyCache(s.fetch, s.now)
 	s.metrics = newMetrics(cfg.Registry)
 	s.audit = newAuditWriter(s.st, s.log, s.metrics)

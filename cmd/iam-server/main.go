@@ -84,6 +84,7 @@ func serveCmd() *cobra.Command {
 	var org, logFormat, logLevel, auditRetention string
 	var gcPercent, maxRoles, maxTokens, maxEntities int
 	var maxCheckpoint int64
+	var oidcPrivate bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API",
@@ -127,7 +128,8 @@ through one applies on the others within milliseconds (LISTEN/NOTIFY).`,
 			defer stop()
 			o.bootstrap, o.out = os.Getenv("IAM_BOOTSTRAP_TOKEN"), cmd.OutOrStdout()
 			return serve(ctx, log, server.Config{Org: org, Logger: log, AuditRetention: retention,
-				MaxRoles: maxRoles, MaxTokens: maxTokens, MaxEntities: maxEntities, MaxCheckpointBytes: maxCheckpoint}, o)
+				MaxRoles: maxRoles, MaxTokens: maxTokens, MaxEntities: maxEntities, MaxCheckpointBytes: maxCheckpoint,
+				OIDCAllowPrivateIssuers: oidcPrivate}, o)
 		},
 	}
 	f := cmd.Flags()
@@ -149,6 +151,8 @@ through one applies on the others within milliseconds (LISTEN/NOTIFY).`,
 	f.StringVar(&o.secretsKeyFile, "secrets-key-file", "",
 		"master key of the Pulumi backend's service secrets provider: 64 hex digits in a file of mode 0600 that must exist (default: <db>.secrets-key, created on the first start)")
 	f.Int64Var(&maxCheckpoint, "max-checkpoint-bytes", server.DefaultMaxCheckpointBytes, "largest stack checkpoint (state) the Pulumi backend stores, in bytes")
+	f.BoolVar(&oidcPrivate, "oidc-allow-private-issuers", false,
+		"let OIDC issuers be fetched from loopback, private, link-local and other internal addresses (default: refused, so that registering an issuer cannot reach the internal network)")
 	return cmd
 }
 

@@ -95,7 +95,9 @@ func Start(t testing.TB, opts ...Options) *Server {
 		t.Fatal(err)
 	}
 	cfg := server.Config{Org: o.Org, Store: use, Logger: o.Logger, Now: o.Now, TokenTTL: o.TokenTTL,
-		MaxRoles: o.MaxRoles, MaxTokens: o.MaxTokens, MaxEntities: o.MaxEntities, SecretsKey: key}
+		MaxRoles: o.MaxRoles, MaxTokens: o.MaxTokens, MaxEntities: o.MaxEntities, SecretsKey: key,
+		// Test issuers listen on loopback; a test of the refusal turns this off in o.Config.
+		OIDCAllowPrivateIssuers: true}
 	if o.Config != nil {
 		o.Config(&cfg)
 	}
@@ -196,7 +198,8 @@ func StartBinaryWith(t testing.TB, bin, dir string, o BinaryOptions) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"serve", "--addr", addr, "--db", db, "--org", "acme"}
+	// Test issuers listen on loopback.
+	args := []string{"serve", "--addr", addr, "--db", db, "--org", "acme", "--oidc-allow-private-issuers"}
 	cmd := exec.Command(bin, args...)
 	if o.FileSizeLimit > 0 {
 		// ulimit -f counts 512-byte blocks.

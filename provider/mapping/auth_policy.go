@@ -2,16 +2,15 @@ package mapping
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/client"
+	"github.com/iamref/iam/internal/oidcrule"
 )
 
 // Policy is one definition of an AuthPolicy: which ID tokens of the issuer (Rules: claim path →
@@ -42,212 +41,88 @@ type AuthPolicyState struct {
 	Version  int
 }
 
-// Limits and values of policy definitions.
-const (
-	maxRules          = 20
-	maxRulePattern    = 256
-	maxClaimPath      = 256
-	maxClaimKeys      = 10
-	maxPolicyLoginLen = 100
-)
+// maxPolicyLoginLen bounds a personal policy's userLogin.
+const maxPolicyLoginLen = 100
 
-var (
-	policyDecisions  = []string{apitype.PolicyDecisionAllow, apitype.PolicyDecisionDeny}
-	policyTokenTypes = []string{apitype.PolicyTokenOrganization, apitype.PolicyTokenTeam, apitype.PolicyTokenPersonal}
-	policyPerms      = []string{"admin", "standard"}
-)
-
-// CheckAuthPolicy validates inputs offline: 1 to 40 definitions, known decisions and token types
-// (with the closest valid one), the field each token type needs and no field it does not use,
-// and well-formed rules. An allow needs rules (without them every ID token of the issuer would
-// match: for GitHub Actions, any repository's workflow) and, for an organization token, a role
-// (roleId, or authorizedPermissions ["admin"]).
+// CheckAuthPolicy validates inputs offline: the grammar the server applies (oidcrule.Check: 1 to
+// 40 definitions, known decisions and token types with the closest valid one, the field each
+// token type needs and no field it does not use, well-formed rules, an allow that pins a claim
+// other than aud and iss), and what the providers ask for besides: an organization allow names
+// its role (roleId, or authorizedPermissions ["admin"]) rather than fall back on the default,
+// and team names and logins are well-formed.
 func CheckAuthPolicy(a AuthPolicyArgs) Problems {
 	var ps Problems
 	if strings.TrimSpace(a.IssuerID) == "" {
 		ps = append(ps, problem(Root(FieldIssuerID), "required: the ID of the OidcIssuer whose policy this is"))
 	}
-	switch n := len(a.Policies); {
-	case n == 0:
-		ps = append(ps, problem(Root(FieldPolicies), "empty: give at least one policy (to refuse every exchange, delete the AuthPolicy: the issuer's policy goes back to deny-all)"))
-	case n > apitype.MaxAuthPolicies:
-		ps = append(ps, problem(Root(FieldPolicies), "%d policies; an issuer has at most %d: merge policies that hand out the same token (rules take * and ? wildcards)", n, apitype.MaxAuthPolicies))
+	// What is wrong with each definition, in field order: the server's grammar on the fields,
+	// the providers' own checks, then the rules.
+	fields, rules := map[int]Problems{}, map[int]Problems{}
+	for _, p := range oidcrule.Check(policyDefinitions(a.Policies)) {
+		switch {
+		case p.Policy < 0:
+			ps = append(ps, ruleProblem(p))
+		case p.Field == oidcrule.FieldRules:
+			rules[p.Policy] = append(rules[p.Policy], ruleProblem(p))
+		default:
+			fields[p.Policy] = append(fields[p.Policy], ruleProblem(p))
+		}
 	}
 	for i, pol := range a.Policies {
-		ps = append(ps, checkPolicy(Root(FieldPolicies).At(i), pol)...)
+		ps = append(ps, fields[i]...)
+		ps = append(ps, providerChecks(Root(FieldPolicies).At(i), pol)...)
+		ps = append(ps, rules[i]...)
 	}
 	return ps
 }
 
-func checkPolicy(at Path, pol Policy) Problems {
+// providerChecks are what the providers ask of a definition beyond the server's grammar.
+func providerChecks(at Path, pol Policy) Problems {
 	var ps Problems
-	if !slices.Contains(policyDecisions, pol.Decision) {
-		ps = append(ps, problem(at.Dot(FieldDecision), "%s", oneOf(pol.Decision, policyDecisions)))
-	}
-	allow := pol.Decision == apitype.PolicyDecisionAllow
-	unused := func(f Field, set bool) {
-		if set {
-			ps = append(ps, problem(at.Dot(f), "not used with %s %q: remove it", FieldTokenType, pol.TokenType))
-		}
-	}
-	switch pol.TokenType {
-	case apitype.PolicyTokenOrganization:
-		unused(FieldTeamName, pol.TeamName != "")
-		unused(FieldUserLogin, pol.UserLogin != "")
-		switch {
-		case pol.RoleID != "" && len(pol.AuthorizedPermissions) > 0:
-			ps = append(ps, problem(at.Dot(FieldRoleID), "set either %s or %s, not both", FieldRoleID, FieldAuthorizedPermissions))
-		case allow && pol.RoleID == "" && len(pol.AuthorizedPermissions) == 0:
-			ps = append(ps, problem(at.Dot(FieldRoleID), "required for an organization token: the ID of the role the token gets (a CustomRole's roleId; the built-in member role's ID for the default), or %s [\"admin\"]", FieldAuthorizedPermissions))
-		}
-		if len(pol.AuthorizedPermissions) > 1 {
-			ps = append(ps, problem(at.Dot(FieldAuthorizedPermissions), "at most one value: \"admin\" or \"standard\""))
-		}
-		for j, perm := range pol.AuthorizedPermissions {
-			if !slices.Contains(policyPerms, perm) {
-				ps = append(ps, problem(at.Dot(FieldAuthorizedPermissions).At(j), "%s", oneOf(perm, policyPerms)))
+	if pol.Decision == apitype.PolicyDecisionAllow {
+		switch pol.TokenType {
+		case apitype.PolicyTokenOrganization:
+			if pol.RoleID == "" && len(pol.AuthorizedPermissions) == 0 {
+				ps = append(ps, problem(at.Dot(FieldRoleID), "required for an organization token: the ID of the role the token gets (a CustomRole's roleId; the built-in member role's ID for the default), or %s [\"admin\"]", FieldAuthorizedPermissions))
 			}
-		}
-	case apitype.PolicyTokenTeam:
-		unused(FieldRoleID, pol.RoleID != "")
-		unused(FieldAuthorizedPermissions, len(pol.AuthorizedPermissions) > 0)
-		unused(FieldUserLogin, pol.UserLogin != "")
-		switch {
-		case pol.TeamName == "" && allow:
-			ps = append(ps, problem(at.Dot(FieldTeamName), "required for a team token: the name of the team whose token the exchange hands out"))
-		case pol.TeamName != "":
-			ps = append(ps, checkTeamName(at.Dot(FieldTeamName), pol.TeamName)...)
-		}
-	case apitype.PolicyTokenPersonal:
-		unused(FieldRoleID, pol.RoleID != "")
-		unused(FieldAuthorizedPermissions, len(pol.AuthorizedPermissions) > 0)
-		unused(FieldTeamName, pol.TeamName != "")
-		switch n := utf8.RuneCountInString(pol.UserLogin); {
-		case strings.TrimSpace(pol.UserLogin) == "" && allow:
-			ps = append(ps, problem(at.Dot(FieldUserLogin), "required for a personal token: the login of the member whose token the exchange hands out"))
-		case n > maxPolicyLoginLen:
-			ps = append(ps, problem(at.Dot(FieldUserLogin), "%d characters; at most %d", n, maxPolicyLoginLen))
-		}
-	case apitype.PolicyTokenRunner:
-		ps = append(ps, problem(at.Dot(FieldTokenType), "%q (deployment runners) is not supported by this server: use one of %s", pol.TokenType, quoted(policyTokenTypes)))
-	default:
-		ps = append(ps, problem(at.Dot(FieldTokenType), "%s", oneOf(pol.TokenType, policyTokenTypes)))
-	}
-	rules := at.Dot(FieldRules)
-	switch {
-	case allow && !pinsSomething(pol.Rules):
-		ps = append(ps, problem(rules, "an allow policy needs a rule that is not only wildcards, on a claim other than aud and iss (every ID token for this organization has the same ones): without one every ID token of the issuer matches (for GitHub Actions, any repository's workflow in the world); add one such as sub = \"repo:acme/payments:ref:refs/heads/main\""))
-	case len(pol.Rules) > maxRules:
-		ps = append(ps, problem(rules, "%d rules; at most %d", len(pol.Rules), maxRules))
-	}
-	for _, claim := range slices.Sorted(maps.Keys(pol.Rules)) {
-		if msg := CheckClaimPath(claim); msg != "" {
-			ps = append(ps, problem(rules, "claim %q: %s", claim, msg))
-		}
-		switch pat := pol.Rules[claim]; {
-		case pat == "":
-			ps = append(ps, problem(rules, "claim %q: empty pattern; use \"*\" to accept any value, or remove the rule", claim))
-		case len(pat) > maxRulePattern:
-			ps = append(ps, problem(rules, "claim %q: the pattern is %d bytes; at most %d", claim, len(pat), maxRulePattern))
-		case strings.ContainsFunc(pat, unicode.IsControl):
-			ps = append(ps, problem(rules, "claim %q: the pattern holds a control character", claim))
+		case apitype.PolicyTokenTeam:
+			if pol.TeamName != "" {
+				ps = append(ps, checkTeamName(at.Dot(FieldTeamName), pol.TeamName)...)
+			}
+		case apitype.PolicyTokenPersonal:
+			if n := utf8.RuneCountInString(pol.UserLogin); n > maxPolicyLoginLen {
+				ps = append(ps, problem(at.Dot(FieldUserLogin), "%d characters; at most %d", n, maxPolicyLoginLen))
+			}
 		}
 	}
 	return ps
 }
 
-// pinsSomething reports whether a rule constrains its claim beyond "any value", on a claim other
-// than aud and iss: every ID token the issuer signs for this organization carries the same ones
-// (the server checks them itself), whichever repository or job asked for it.
-func pinsSomething(rules map[string]string) bool {
-	for claim, pat := range rules {
-		if claim != "aud" && claim != "iss" && strings.Trim(pat, "*?") != "" {
-			return true
-		}
-	}
-	return false
+// ruleFields spell oidcrule's fields as mapping does.
+var ruleFields = map[oidcrule.Field]Field{
+	oidcrule.FieldDecision: FieldDecision, oidcrule.FieldTokenType: FieldTokenType, oidcrule.FieldRoleID: FieldRoleID,
+	oidcrule.FieldTeamName: FieldTeamName, oidcrule.FieldUserLogin: FieldUserLogin, oidcrule.FieldRunnerID: FieldTokenType,
+	oidcrule.FieldAuthorizedPermissions: FieldAuthorizedPermissions, oidcrule.FieldRules: FieldRules,
 }
 
-// CheckClaimPath checks a rule's claim path: dot-separated keys, a key that contains dots
-// double-quoted (`"kubernetes.io".pod.name`). It returns what is wrong, or "".
-func CheckClaimPath(path string) string {
-	if path == "" {
-		return "empty claim path: name a claim such as sub, or a nested one such as \"kubernetes.io\".pod.name"
-	}
-	if len(path) > maxClaimPath {
-		return fmt.Sprintf("%d bytes; at most %d", len(path), maxClaimPath)
-	}
-	for rest, keys := path, 1; ; keys++ {
-		if keys > maxClaimKeys {
-			return fmt.Sprintf("more than %d keys", maxClaimKeys)
-		}
-		var key string
-		if strings.HasPrefix(rest, `"`) {
-			var b strings.Builder
-			i, closed := 1, false
-			for i < len(rest) && !closed {
-				switch c := rest[i]; {
-				case c == '\\' && i+1 < len(rest) && (rest[i+1] == '"' || rest[i+1] == '\\'):
-					b.WriteByte(rest[i+1])
-					i += 2
-				case c == '"':
-					closed = true
-					i++
-				default:
-					b.WriteByte(c)
-					i++
-				}
-			}
-			if !closed {
-				return "unbalanced quote: close the quoted key with \" (write \\\" for a quote inside it)"
-			}
-			key, rest = b.String(), rest[i:]
-			if key == "" {
-				return "empty quoted key \"\""
-			}
-		} else {
-			end := strings.IndexByte(rest, '.')
-			if end < 0 {
-				end = len(rest)
-			}
-			key, rest = rest[:end], rest[end:]
-			if key == "" {
-				return "empty key: two dots in a row, or a leading dot (quote keys that contain dots)"
-			}
-			if strings.ContainsAny(key, `"`) {
-				return fmt.Sprintf("key %q: a quote may only open a quoted key at its start", key)
-			}
-		}
-		if strings.ContainsFunc(key, unicode.IsControl) {
-			return fmt.Sprintf("key %q holds a control character", key)
-		}
-		if rest == "" {
-			return ""
-		}
-		if rest[0] != '.' {
-			return "a quoted key must be followed by a dot or the end of the path"
-		}
-		rest = rest[1:]
-		if rest == "" {
-			return "trailing dot"
+// ruleProblem is an oidcrule problem at its path, its field arguments spelled by each front end;
+// a rule's problem is on the rules (its message names the claim).
+func ruleProblem(p oidcrule.Problem) Problem {
+	at := Root(FieldPolicies)
+	if p.Policy >= 0 {
+		at = at.At(p.Policy).Dot(ruleFields[p.Field])
+		if p.Elem >= 0 {
+			at = at.At(p.Elem)
 		}
 	}
-}
-
-// oneOf says that got is not one of valid, suggesting the closest.
-func oneOf(got string, valid []string) string {
-	if got == "" {
-		return "required: one of " + quoted(valid)
+	args := make([]any, len(p.Args))
+	for i, a := range p.Args {
+		if f, ok := a.(oidcrule.Field); ok {
+			a = ruleFields[f]
+		}
+		args[i] = a
 	}
-	return fmt.Sprintf("%q is not one of %s%s", got, quoted(valid), authz.Suggest(strings.ToLower(got), valid))
-}
-
-func quoted(vs []string) string {
-	out := make([]string, len(vs))
-	for i, v := range vs {
-		out[i] = fmt.Sprintf("%q", v)
-	}
-	return strings.Join(out, ", ")
+	return problem(at, p.Format, args...)
 }
 
 // CheckAuthPolicyWithUnknowns is CheckAuthPolicy at preview/plan: values not known yet (say,

@@ -267,6 +267,7 @@ type TokenQuery struct {
 	Filter TokenFilter
 	Now    time.Time // for Filter
 	RoleID string    // only tokens holding this role; "" = any
+	Minted bool      // only tokens minted through the API (IssuerID ""), not exchanged ones
 	After  *TokenPos // nil = from the first
 	Limit  int       // at most this many; must be > 0
 }
@@ -383,6 +384,11 @@ type Store interface {
 	// CountRecords counts the org's custom records (roles, sets and policies; built-ins excluded).
 	CountRecords(ctx context.Context, org string) (int, error)
 	UpdateRecord(ctx context.Context, r Record, expectedVersion int) error
+	// DeleteRecord deletes the record and, in the same transaction, marks deleted (as
+	// DeleteToken, at the current time) the tokens exchanged for an OIDC ID token (IssuerID
+	// set) that hold it: they are ephemeral and lose their access with their role, whereas
+	// tokens minted through the API keep their record (the server refuses, or with force
+	// leaves them without rights).
 	DeleteRecord(ctx context.Context, org, id string) error
 	// Referrers lists the records whose Refs contain id.
 	Referrers(ctx context.Context, org, id string) ([]Record, error)

@@ -83,7 +83,7 @@ var operations = []operation{
 		body: apitype.RolePreviewRequest{}, response: apitype.RolePreviewResponse{}, errors: []int{400, 404, 409}},
 	{method: "DELETE", path: "/api/orgs/{org}/roles/{roleID}", id: "deleteRole", tag: "roles", access: scoped, scope: "role:delete", status: 204,
 		summary:     "Deletes a record.",
-		description: "409 while it is the default role, composed by another record, or held by tokens, members or teams (unless `force=true`); built-in records cannot be deleted (400).",
+		description: "409 while it is the default role, composed by another record, or held by tokens minted through the API, members or teams (unless `force=true`); tokens exchanged for OIDC ID tokens never block: the delete revokes them in its transaction. Built-in records cannot be deleted (400).",
 		query: []param{{name: "force", description: "`true` deletes a role that tokens, members or teams still hold; they are left without its rights.",
 			schema: object{"type": "string", "enum": []string{"true", "false"}}}},
 		errors: []int{400, 409}},
@@ -315,7 +315,7 @@ var operations = []operation{
 		summary: "Replaces the definitions of an authorization policy (1 to 40).",
 		description: "A matching `deny` refuses an exchange whatever it asks for; otherwise the first matching `allow` for the requested token " +
 			"(type, team or user) grants it. `rules` map claim paths (dots separate keys; quote keys with dots) to patterns where `*` is any run " +
-			"and `?` at most one character; an `allow` needs one rule that is not only wildcards. Each `allow` may hand out only rights the caller holds (else 403).",
+			"and `?` at most one character; an `allow` needs one rule that is not only wildcards, on a claim other than `aud` and `iss`. Each `allow` may hand out only rights the caller holds (else 403).",
 		body: apitype.UpdateAuthPolicyRequest{}, response: apitype.AuthPolicy{}, errors: []int{409}},
 	{method: "POST", path: "/api/oauth/token", id: "exchangeToken", tag: "oidc", access: public, status: 200,
 		summary: "RFC 8693 token exchange: an OIDC ID token for an organization, team or personal access token, as the issuer's policy allows.",

@@ -161,3 +161,50 @@ func testPruneExchangedTokens(t *testing.T, s store.Store) {
 	must(t, "PruneExchangedTokens again", err)
 	check(t, "pruned again", n, int64(0))
 }
+
+// testDeleteRoleRevokesExchanged: deleting a role marks deleted, in the same transaction, the
+// exchanged tokens (IssuerID set) of that org holding it, expired or not; API-minted tokens,
+// tokens holding another role and other orgs' tokens stay. ListTokensPage with Minted leaves
+// the exchanged ones out.
+func testDeleteRoleRevokesExchanged(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ensureOrgs(t, s, orgA, orgB)
+	must(t, "CreateRecord r1", s.CreateRecord(ctx, rec(orgA, "r1", "deployer", "role")))
+	must(t, "CreateRecord r2", s.CreateRecord(ctx, rec(orgA, "r2", "reader", "role")))
+	mk := func(org, id, role, issuer string, expires time.Time) {
+		tk := tok(org, id, "name-"+id)
+		tk.RoleID, tk.IssuerID, tk.Expires = role, issuer, expires.Unix()
+		must(t, "CreateToken "+id, s.CreateToken(ctx, tk))
+	}
+	live, gone := time.Now().Add(time.Hour), time.Now().Add(-time.Hour)
+	mk(orgA, "exchanged", "r1", "i1", live)
+	mk(orgA, "exchanged-expired", "r1", "i1", gone)
+	mk(orgA, "minted", "r1", "", live)
+	mk(orgA, "other-role", "r2", "i1", live)
+	mk(orgB, "other-org", "r1", "i9", live)
+
+	page, err := s.ListTokensPage(ctx, store.TokenQuery{Org: orgA, Filter: store.TokensAll, RoleID: "r1", Minted: true, Limit: 10})
+	checkIDs(t, "ListTokensPage minted", page, err, "minted")
+	page, err = s.ListTokensPage(ctx, store.TokenQuery{Org: orgA, Filter: store.TokensAll, RoleID: "r1", Limit: 10})
+	checkIDs(t, "ListTokensPage all", page, err, "exchanged", "exchanged-expired", "minted")
+
+	must(t, "DeleteRecord r1", s.DeleteRecord(ctx, orgA, "r1"))
+	for org, want := range map[string]map[string]bool{
+		orgA: {"exchanged": true, "exchanged-expired": true, "minted": false, "other-role": false},
+		orgB: {"other-org": false},
+	} {
+		for id, deleted := range want {
+			got, err := s.GetToken(ctx, org, id)
+			must(t, "GetToken "+id, err)
+			if got.Deleted != deleted {
+				t.Errorf("%s after deleting r1: deleted %v, want %v", id, got.Deleted, deleted)
+			}
+		}
+	}
+	// A failed delete (the record is gone) revokes nothing more and writes nothing.
+	mk(orgA, "late", "r1", "i1", live)
+	wantErr(t, "DeleteRecord r1 again", s.DeleteRecord(ctx, orgA, "r1"), store.ErrNotFound)
+	if got, err := s.GetToken(ctx, orgA, "late"); err != nil || got.Deleted {
+		t.Errorf("a failed DeleteRecord revoked a token: %+v, %v", got, err)
+	}
+}

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Issuers", testIssuers},
 		{"UseTokenID", testUseTokenID},
 		{"PruneExchangedTokens", testPruneExchangedTokens},
+		{"DeleteRoleRevokesExchanged", testDeleteRoleRevokesExchanged},
 		{"Entities", testEntities},
 		{"EntityConflicts", testEntityConflicts},
 		{"ListEntities", testListEntities},

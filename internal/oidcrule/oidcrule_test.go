@@ -1,4 +1,4 @@
-package server
+package oidcrule
 
 import (
 	"encoding/json"
@@ -12,32 +12,36 @@ import (
 func TestParseClaimPath(t *testing.T) {
 	for _, tc := range []struct {
 		in      string
-		want    claimPath
+		want    Path
 		wantErr string
 	}{
-		{in: "sub", want: claimPath{"sub"}},
-		{in: "job_workflow_ref", want: claimPath{"job_workflow_ref"}},
-		{in: `"kubernetes.io".pod.name`, want: claimPath{"kubernetes.io", "pod", "name"}},
-		{in: `a."b.c"`, want: claimPath{"a", "b.c"}},
-		{in: `"with \"quote\""`, want: claimPath{`with "quote"`}},
+		{in: "sub", want: Path{"sub"}},
+		{in: "job_workflow_ref", want: Path{"job_workflow_ref"}},
+		{in: `"kubernetes.io".pod.name`, want: Path{"kubernetes.io", "pod", "name"}},
+		{in: `a."b.c"`, want: Path{"a", "b.c"}},
+		{in: `"with \"quote\""`, want: Path{`with "quote"`}},
+		{in: strings.Repeat("a.", 9) + "a", want: Path{"a", "a", "a", "a", "a", "a", "a", "a", "a", "a"}},
 		{in: "", wantErr: "empty claim path"},
 		{in: "a..b", wantErr: "empty key"},
-		{in: "a.", wantErr: "ends with a dot"},
-		{in: `"open`, wantErr: "unterminated quote"},
-		{in: `"a"b`, wantErr: "must be followed by '.'"},
-		{in: `a"b"`, wantErr: "quote a whole key"},
-		{in: strings.Repeat("a.", 11) + "a", wantErr: "more than 10 keys"},
-		{in: strings.Repeat("a", 300), wantErr: "longer than 256"},
+		{in: ".a", wantErr: "empty key"},
+		{in: "a.", wantErr: "trailing dot"},
+		{in: `"open`, wantErr: "unbalanced quote"},
+		{in: `""`, wantErr: "empty quoted key"},
+		{in: `"a"b`, wantErr: "must be followed by a dot"},
+		{in: `a"b"`, wantErr: "a quote may only open a quoted key"},
+		{in: "a\x07b", wantErr: "control character"},
+		{in: strings.Repeat("a.", 10) + "a", wantErr: "more than 10 keys"},
+		{in: strings.Repeat("a", 300), wantErr: "at most 256"},
 	} {
-		got, err := parseClaimPath(tc.in)
+		got, err := ParsePath(tc.in)
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("parseClaimPath(%q) = %v, %v; want error containing %q", tc.in, got, err, tc.wantErr)
+				t.Errorf("ParsePath(%q) = %v, %v; want error containing %q", tc.in, got, err, tc.wantErr)
 			}
 			continue
 		}
 		if err != nil || !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("parseClaimPath(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			t.Errorf("ParsePath(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
 }
@@ -69,10 +73,10 @@ func TestGlobMatch(t *testing.T) {
 		{"**a", "bba", true},
 		{"*a*b*c*", "xaybzc", true},
 		{"*a*b*c*", "xaycz", false},
-		{"*", strings.Repeat("x", maxClaimValue+1), false}, // too long to match anything
+		{"*", strings.Repeat("x", MaxClaimValue+1), false}, // too long to match anything
 	} {
-		if got := globMatch(tc.pattern, tc.value); got != tc.want {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", tc.pattern, tc.value, got, tc.want)
+		if got := Match(tc.pattern, tc.value); got != tc.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", tc.pattern, tc.value, got, tc.want)
 		}
 	}
 }
@@ -104,17 +108,17 @@ func TestMatchRules(t *testing.T) {
 		{"missing claim", map[string]string{"environment": "*"}, false},
 		{"all must match", map[string]string{"sub": "repo:acme/*", "aud": "nope"}, false},
 	} {
-		rules, err := compileRules(tc.rules)
+		rules, err := Compile(tc.rules)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		if got, why := matchRules(rules, claims); got != tc.want {
+		if got, why := MatchAll(rules, claims); got != tc.want {
 			t.Errorf("%s: match = %v (%s), want %v", tc.name, got, why, tc.want)
 		}
 	}
 }
 
-// FuzzGlobMatch compares globMatch with the same pattern as a regular expression (`*` → `.*`,
+// FuzzGlobMatch compares Match with the same pattern as a regular expression (`*` → `.*`,
 // `?` → `.?`, everything else literal).
 func FuzzGlobMatch(f *testing.F) {
 	for _, seed := range [][2]string{{"repo:acme/*", "repo:acme/x"}, {"a?c", "ac"}, {"*a*b", "xaxb"}, {"é?", "éé"}, {"", ""}, {"?*?", "ab"}} {
@@ -138,8 +142,8 @@ func FuzzGlobMatch(f *testing.F) {
 		}
 		b.WriteString(`\z`)
 		want := regexp.MustCompile(b.String()).MatchString(value)
-		if got := globMatch(pattern, value); got != want {
-			t.Errorf("globMatch(%q, %q) = %v, regexp says %v", pattern, value, got, want)
+		if got := Match(pattern, value); got != want {
+			t.Errorf("Match(%q, %q) = %v, regexp says %v", pattern, value, got, want)
 		}
 	})
 }
@@ -150,16 +154,16 @@ func FuzzParseClaimPath(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, p string) {
-		cp, err := parseClaimPath(p)
+		cp, err := ParsePath(p)
 		if err != nil {
 			return
 		}
-		if len(cp) == 0 || len(cp) > maxPathSegments {
-			t.Fatalf("parseClaimPath(%q) = %q", p, cp)
+		if len(cp) == 0 || len(cp) > MaxPathKeys {
+			t.Fatalf("ParsePath(%q) = %q", p, cp)
 		}
 		for _, k := range cp {
 			if k == "" {
-				t.Fatalf("parseClaimPath(%q) has an empty key: %q", p, cp)
+				t.Fatalf("ParsePath(%q) has an empty key: %q", p, cp)
 			}
 		}
 	})
