@@ -74,6 +74,9 @@ func (db *DB) ListTokensPage(ctx context.Context, q store.TokenQuery) ([]store.T
 		query += `AND role_id = ? `
 		args = append(args, q.RoleID)
 	}
+	if q.Minted {
+		query += `AND issuer_id = '' `
+	}
 	if q.After != nil {
 		query += `AND (created, id) > (?, ?) `
 		args = append(args, micros(q.After.Created), q.After.ID)

@@ -182,7 +182,12 @@ func (db *DB) UpdateRecord(ctx context.Context, r store.Record, expectedVersion 
 
 func (db *DB) DeleteRecord(ctx context.Context, org, id string) error {
 	err := db.mutate(ctx, org, func(tx *txn) error {
-		return execOneTx(ctx, tx, `DELETE FROM records WHERE org = ? AND id = ?`, org, id)
+		if err := execOneTx(ctx, tx, `DELETE FROM records WHERE org = ? AND id = ?`, org, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = true, deleted_at = ?
+			WHERE org = ? AND role_id = ? AND issuer_id <> '' AND NOT deleted`, micros(time.Now().UTC()), org, id)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("delete record %q: %w", id, err)
