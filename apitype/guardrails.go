@@ -9,7 +9,8 @@ import (
 // Actions (scope names, all acting on one kind of entity or all org-level) are refused on the
 // entities Condition selects, whatever any grant says, to every principal that holds none of
 // ExemptRoles. Condition is a boolean PermissionExpression tree of the details grammar
-// (canonical JSON; absent = every entity of the actions' kind).
+// (canonical JSON; absent = every entity of the actions' kind): the API speaks only the wire
+// grammar; the providers compile the readable condition language (authz/condition) to it.
 type Guardrail struct {
 	ID          string          `json:"id"`
 	Name        string          `json:"name"`

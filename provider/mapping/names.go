@@ -44,6 +44,7 @@ const (
 	FieldStackTags        Field = "stackTags"
 	FieldEnvironmentTags  Field = "environmentTags"
 	FieldCondition        Field = "condition"
+	FieldConditionDetails Field = "conditionDetails"
 	FieldMaxOpenDuration  Field = "maxOpenDuration"
 	FieldActions          Field = "actions"
 	FieldExemptRoles      Field = "exemptRoles"

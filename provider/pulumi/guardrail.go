@@ -13,12 +13,13 @@ type Guardrail struct{}
 
 // GuardrailArgs are the inputs of a Guardrail.
 type GuardrailArgs struct {
-	Name         string   `pulumi:"name"`
-	Description  *string  `pulumi:"description,optional"`
-	Actions      []string `pulumi:"actions"`
-	Condition    *string  `pulumi:"condition,optional"`
-	ExemptRoles  []string `pulumi:"exemptRoles,optional"`
-	Organization *string  `pulumi:"organization,optional" provider:"replaceOnChanges"`
+	Name             string   `pulumi:"name"`
+	Description      *string  `pulumi:"description,optional"`
+	Actions          []string `pulumi:"actions"`
+	Condition        *string  `pulumi:"condition,optional"`
+	ConditionDetails *string  `pulumi:"conditionDetails,optional"`
+	ExemptRoles      []string `pulumi:"exemptRoles,optional"`
+	Organization     *string  `pulumi:"organization,optional" provider:"replaceOnChanges"`
 }
 
 // GuardrailState is a Guardrail's state: its inputs as the server has them, plus outputs.
@@ -51,8 +52,11 @@ func (a *GuardrailArgs) Annotate(an infer.Annotator) {
 	an.Describe(&a.Name, "Name of the guardrail, unique in the organization.")
 	an.Describe(&a.Description, "Free-form description.")
 	an.Describe(&a.Actions, "Scopes denied, such as `stack:delete`, all acting on one kind of entity or all organization-level. Order and duplicates are ignored.")
-	an.Describe(&a.Condition, "Which entities it applies to: a boolean PermissionExpression tree as JSON (e.g. `Equal(Tag(stack, \"env\"), \"prod\")`); "+
-		"absent, every entity of the actions' kind. Compared by meaning, not spelling.")
+	an.Describe(&a.Condition, "Which entities it applies to, in the condition language (a subset of CEL, see docs/conditions.md), such as "+
+		"`stack.tags.env == \"prod\"`; absent (and no `conditionDetails`), every entity of the actions' kind. Compared by meaning, not spelling; "+
+		"refresh and import print it back canonically.")
+	an.Describe(&a.ConditionDetails, "The condition as a boolean PermissionExpression tree of the wire grammar as JSON, for the rare trees the condition language "+
+		"cannot say (refresh and import put such a tree here). Conflicts with `condition`.")
 	an.Describe(&a.ExemptRoles, "IDs of roles whose holders (tokens, members and teams holding them directly) it does not bind: the break-glass roles.")
 	an.Describe(&a.Organization, "Organization that owns the guardrail; defaults to the provider's organization. Changing it replaces the guardrail.")
 }
@@ -67,17 +71,17 @@ func (s *GuardrailState) Annotate(a infer.Annotator) {
 func (*Guardrail) WireDependencies(f infer.FieldSelector, args *GuardrailArgs, state *GuardrailState) {
 	f.OutputField(&state.GuardrailID).DependsOn(f.InputField(&args.Organization))
 	f.OutputField(&state.Version).DependsOn(f.InputField(&args.Name), f.InputField(&args.Description), f.InputField(&args.Actions),
-		f.InputField(&args.Condition), f.InputField(&args.ExemptRoles), f.InputField(&args.Organization))
+		f.InputField(&args.Condition), f.InputField(&args.ConditionDetails), f.InputField(&args.ExemptRoles), f.InputField(&args.Organization))
 }
 
 func (a GuardrailArgs) mapping() mapping.GuardrailArgs {
 	return mapping.GuardrailArgs{Organization: deref(a.Organization), Name: a.Name, Description: deref(a.Description),
-		Actions: a.Actions, Condition: deref(a.Condition), ExemptRoles: a.ExemptRoles}
+		Actions: a.Actions, Condition: deref(a.Condition), ConditionDetails: deref(a.ConditionDetails), ExemptRoles: a.ExemptRoles}
 }
 
 func guardrailArgs(m mapping.GuardrailArgs) GuardrailArgs {
 	return GuardrailArgs{Name: m.Name, Description: ptr(m.Description), Actions: m.Actions, Condition: ptr(m.Condition),
-		ExemptRoles: m.ExemptRoles, Organization: ptr(m.Organization)}
+		ConditionDetails: ptr(m.ConditionDetails), ExemptRoles: m.ExemptRoles, Organization: ptr(m.Organization)}
 }
 
 func (s GuardrailState) mapping() mapping.GuardrailState {
@@ -103,7 +107,10 @@ func (*Guardrail) Check(ctx context.Context, req infer.CheckRequest) (infer.Chec
 		args.ExemptRoles = mapping.SortedUnique(args.ExemptRoles)
 	}
 	if !hasSecretOrUnknown(req.NewInputs.Get("condition")) && args.Condition != nil {
-		args.Condition = ptr(mapping.CanonicalCondition(*args.Condition))
+		args.Condition = ptr(mapping.CanonicalConditionText(*args.Condition))
+	}
+	if !hasSecretOrUnknown(req.NewInputs.Get("conditionDetails")) && args.ConditionDetails != nil {
+		args.ConditionDetails = ptr(mapping.CanonicalCondition(*args.ConditionDetails))
 	}
 	return infer.CheckResponse[GuardrailArgs]{Inputs: args, Failures: failures}, nil
 }
@@ -156,6 +163,9 @@ func (*Guardrail) Read(ctx context.Context, req infer.ReadRequest[GuardrailArgs,
 		return infer.ReadResponse[GuardrailArgs, GuardrailState]{}, err
 	}
 	st.Organization = override
+	if req.State.GuardrailID != "" {
+		mapping.KeepConditionSpelling(req.State.GuardrailArgs.mapping(), &st)
+	}
 	out := guardrailState(st)
 	if len(out.ExemptRoles) == 0 && req.State.ExemptRoles == nil {
 		out.ExemptRoles = nil

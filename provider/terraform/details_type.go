@@ -22,26 +22,36 @@ import (
 // means the same, so formatting, key order and the order of set-valued lists never show as a
 // diff or an inconsistent result.
 //
-// With expr set it is a guardrail's `condition` instead: one boolean PermissionExpression,
-// compared by mapping.CanonicalCondition.
+// Its form says what else it may hold: a guardrail's `condition_details` (one boolean
+// PermissionExpression as JSON, compared by mapping.CanonicalCondition) or a guardrail's
+// `condition` (condition-language text, compared by the wire tree it compiles to).
 type detailsType struct {
 	basetypes.StringType
-	expr bool
+	form detailsForm
 }
+
+// detailsForm is what a detailsType holds.
+type detailsForm int
+
+const (
+	formDescriptor    detailsForm = iota // a PermissionDescriptor tree as JSON
+	formExpr                             // a boolean PermissionExpression as JSON
+	formConditionText                    // condition-language text (authz/condition)
+)
 
 var _ basetypes.StringTypable = detailsType{}
 
 func (t detailsType) String() string { return "iam.DetailsType" }
 
-func (t detailsType) ValueType(context.Context) attr.Value { return detailsValue{expr: t.expr} }
+func (t detailsType) ValueType(context.Context) attr.Value { return detailsValue{form: t.form} }
 
 func (t detailsType) Equal(o attr.Type) bool {
 	other, ok := o.(detailsType)
-	return ok && t.expr == other.expr && t.StringType.Equal(other.StringType)
+	return ok && t.form == other.form && t.StringType.Equal(other.StringType)
 }
 
 func (t detailsType) ValueFromString(_ context.Context, in basetypes.StringValue) (basetypes.StringValuable, diag.Diagnostics) {
-	return detailsValue{StringValue: in, expr: t.expr}, nil
+	return detailsValue{StringValue: in, form: t.form}, nil
 }
 
 func (t detailsType) ValueFromTerraform(ctx context.Context, in tftypes.Value) (attr.Value, error) {
@@ -63,16 +73,16 @@ func (t detailsType) ValueFromTerraform(ctx context.Context, in tftypes.Value) (
 // detailsValue is a value of detailsType.
 type detailsValue struct {
 	basetypes.StringValue
-	expr bool
+	form detailsForm
 }
 
 var _ basetypes.StringValuableWithSemanticEquals = detailsValue{}
 
-func (v detailsValue) Type(context.Context) attr.Type { return detailsType{expr: v.expr} }
+func (v detailsValue) Type(context.Context) attr.Type { return detailsType{form: v.form} }
 
 func (v detailsValue) Equal(o attr.Value) bool {
 	other, ok := o.(detailsValue)
-	return ok && v.expr == other.expr && v.StringValue.Equal(other.StringValue)
+	return ok && v.form == other.form && v.StringValue.Equal(other.StringValue)
 }
 
 // StringSemanticEquals compares canonical forms; values that do not parse are equal only when
@@ -84,9 +94,12 @@ func (v detailsValue) StringSemanticEquals(_ context.Context, nv basetypes.Strin
 		diags.AddError("Semantic equality check error", fmt.Sprintf("expected a details value, got %T", nv))
 		return false, diags
 	}
-	if v.expr {
-		a, b := v.ValueString(), other.ValueString()
+	a, b := v.ValueString(), other.ValueString()
+	switch v.form {
+	case formExpr:
 		return a == b || mapping.CanonicalCondition(a) == mapping.CanonicalCondition(b), diags
+	case formConditionText:
+		return a == b || mapping.GuardrailConditionKey(mapping.GuardrailArgs{Condition: a}) == mapping.GuardrailConditionKey(mapping.GuardrailArgs{Condition: b}), diags
 	}
 	return sameDetails(v.ValueString(), other.ValueString()), diags
 }

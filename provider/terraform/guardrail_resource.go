@@ -19,15 +19,16 @@ func newGuardrailResource() resource.Resource {
 }
 
 type guardrailModel struct {
-	ID           types.String `tfsdk:"id"`
-	GuardrailID  types.String `tfsdk:"guardrail_id"`
-	Version      types.Int64  `tfsdk:"version"`
-	Name         types.String `tfsdk:"name"`
-	Description  types.String `tfsdk:"description"`
-	Actions      types.Set    `tfsdk:"actions"`
-	Condition    detailsValue `tfsdk:"condition"`
-	ExemptRoles  types.Set    `tfsdk:"exempt_roles"`
-	Organization types.String `tfsdk:"organization"`
+	ID               types.String `tfsdk:"id"`
+	GuardrailID      types.String `tfsdk:"guardrail_id"`
+	Version          types.Int64  `tfsdk:"version"`
+	Name             types.String `tfsdk:"name"`
+	Description      types.String `tfsdk:"description"`
+	Actions          types.Set    `tfsdk:"actions"`
+	Condition        detailsValue `tfsdk:"condition"`
+	ConditionDetails detailsValue `tfsdk:"condition_details"`
+	ExemptRoles      types.Set    `tfsdk:"exempt_roles"`
+	Organization     types.String `tfsdk:"organization"`
 }
 
 func (r *guardrailResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -44,9 +45,16 @@ func (r *guardrailResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 				},
 				"condition": schema.StringAttribute{
 					Optional:   true,
-					CustomType: detailsType{expr: true},
-					Description: "Which entities it applies to: a boolean PermissionExpression tree as JSON (for example `Equal(Tag(stack, \"env\"), \"prod\")`, " +
-						"see the example); unset, every entity of the actions' kind. Compared by meaning, not spelling.",
+					CustomType: detailsType{form: formConditionText},
+					Description: "Which entities it applies to, in the condition language (a subset of CEL, see docs/conditions.md), such as " +
+						"`stack.tags.env == \"prod\"`; unset (and no `condition_details`), every entity of the actions' kind. Compared by meaning, not spelling; " +
+						"import prints it canonically. An expression that does not compile fails the plan with its line and column.",
+				},
+				"condition_details": schema.StringAttribute{
+					Optional:   true,
+					CustomType: detailsType{form: formExpr},
+					Description: "The condition as a boolean PermissionExpression tree of the wire grammar as JSON, for the rare trees the condition language " +
+						"cannot say (import puts such a tree here). Conflicts with `condition`.",
 				},
 				"exempt_roles": schema.SetAttribute{
 					Optional:    true,
@@ -60,7 +68,7 @@ func (r *guardrailResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 
 func (m guardrailModel) args(org string) mapping.GuardrailArgs {
 	return mapping.GuardrailArgs{Organization: org, Name: m.Name.ValueString(), Description: m.Description.ValueString(),
-		Actions: knownStrings(m.Actions), Condition: m.Condition.ValueString(), ExemptRoles: knownStrings(m.ExemptRoles)}
+		Actions: knownStrings(m.Actions), Condition: m.Condition.ValueString(), ConditionDetails: m.ConditionDetails.ValueString(), ExemptRoles: knownStrings(m.ExemptRoles)}
 }
 
 // ValidateConfig checks the configuration offline with mapping.CheckGuardrailWithUnknowns.
@@ -71,12 +79,16 @@ func (r *guardrailResource) ValidateConfig(ctx context.Context, req resource.Val
 		return
 	}
 	var unk mapping.Unknowns
-	probe := mapping.GuardrailArgs{Name: m.Name.ValueString(), Description: m.Description.ValueString(), Condition: m.Condition.ValueString()}
+	probe := mapping.GuardrailArgs{Name: m.Name.ValueString(), Description: m.Description.ValueString(), Condition: m.Condition.ValueString(),
+		ConditionDetails: m.ConditionDetails.ValueString()}
 	if m.Name.IsUnknown() {
 		unk.Add(mapping.Root(mapping.FieldName))
 	}
 	if m.Condition.IsUnknown() {
 		unk.Add(mapping.Root(mapping.FieldCondition))
+	}
+	if m.ConditionDetails.IsUnknown() {
+		unk.Add(mapping.Root(mapping.FieldConditionDetails))
 	}
 	actions, exempt := mapping.Root(mapping.FieldActions), mapping.Root(mapping.FieldExemptRoles)
 	probe.Actions = setStrings(m.Actions, actions, &unk)
@@ -98,15 +110,20 @@ func (r *guardrailResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return
 	}
 	planOrgChange(ctx, r.data.prov, state.ID, state.Organization, plan.Organization, resp)
-	if len(resp.RequiresReplace) > 0 || plan.Name.IsUnknown() || plan.Description.IsUnknown() || plan.Condition.IsUnknown() ||
+	if len(resp.RequiresReplace) > 0 || plan.Name.IsUnknown() || plan.Description.IsUnknown() || plan.Condition.IsUnknown() || plan.ConditionDetails.IsUnknown() ||
 		!attrFullyKnown(plan.Actions) || !attrFullyKnown(plan.ExemptRoles) {
 		return
 	}
 	org := stateOrg(state.ID, state.Organization)
 	old := mapping.GuardrailState{GuardrailArgs: state.args(org)}
-	if mapping.CanonicalCondition(plan.Condition.ValueString()) == mapping.CanonicalCondition(state.Condition.ValueString()) {
-		// The same condition spelt otherwise: keep the state's spelling, so no change shows.
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("condition"), state.Condition)...)
+	for _, f := range []struct {
+		name        string
+		plan, state detailsValue
+	}{{"condition", plan.Condition, state.Condition}, {"condition_details", plan.ConditionDetails, state.ConditionDetails}} {
+		if same, _ := f.plan.StringSemanticEquals(ctx, f.state); same && !f.plan.IsNull() && !f.state.IsNull() {
+			// The same condition spelt otherwise: keep the state's spelling, so no change shows.
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(f.name), f.state)...)
+		}
 	}
 	if update, _ := mapping.GuardrailChanges(old, plan.args(org)); len(update) == 0 {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("version"), state.Version)...)
@@ -166,13 +183,18 @@ func (r *guardrailResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if !sameStrings(knownStrings(state.ExemptRoles), st.ExemptRoles) {
 		state.ExemptRoles = stringSet(st.ExemptRoles)
 	}
-	if mapping.CanonicalCondition(state.Condition.ValueString()) != st.Condition {
-		state.Condition = detailsValue{StringValue: types.StringNull(), expr: true}
-		if st.Condition != "" {
-			state.Condition = detailsValue{StringValue: types.StringValue(st.Condition), expr: true}
-		}
-	}
+	mapping.KeepConditionSpelling(state.args(org), &st)
+	state.Condition = optDetails(st.Condition, formConditionText)
+	state.ConditionDetails = optDetails(st.ConditionDetails, formExpr)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+// optDetails is s as a value of the form, null when empty.
+func optDetails(s string, form detailsForm) detailsValue {
+	if s == "" {
+		return detailsValue{StringValue: types.StringNull(), form: form}
+	}
+	return detailsValue{StringValue: types.StringValue(s), form: form}
 }
 
 func (r *guardrailResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

@@ -16,8 +16,9 @@ import (
 	"github.com/iamref/iam/apitype"
 )
 
-// TestAccGuardrail: plan-time validation, create with a condition written as HCL
-// (jsonencode), no diff on a respelt condition, who may delete prod under it (iam_who_can),
+// TestAccGuardrail: plan-time validation (a condition that does not compile: its line and
+// column), create with a readable condition stored as the wire tree, no diff on a respelt
+// condition, the same tree given as condition_details (no server change), who may delete prod under it (iam_who_can),
 // import, drift and its repair, destroy — with the real terraform binary.
 func TestAccGuardrail(t *testing.T) {
 	e := setup(t)
@@ -52,7 +53,7 @@ resource "iam_organization_access_token" "ci" {
 resource "iam_guardrail" "g" {
   name         = "no-prod-delete"
   actions      = ` + actions + `
-  condition    = ` + condition + `
+  ` + condition + `
   exempt_roles = [iam_custom_role.glass.role_id]
 }
 
@@ -66,12 +67,17 @@ data "iam_who_can" "prod" {
 output "who" { value = data.iam_who_can.prod.names }
 `)
 	}
-	hcl := `jsonencode({
+	hcl := `condition = "stack.tags.env == \"prod\""`
+	respelt := `condition = <<-EOT
+    stack.tags["env"]  ==
+      'prod'
+  EOT`
+	raw := `condition_details = jsonencode({
     __type = "PermissionExpressionEqual"
     left   = { __type = "PermissionExpressionTag", context = { __type = "PermissionExpressionStack" }, key = "env" }
     right  = { __type = "PermissionLiteralExpressionString", value = "prod" }
   })`
-	raw := `"{\"__type\":\"PermissionExpressionEqual\",  \"right\":{\"__type\":\"PermissionLiteralExpressionString\",\"value\":\"prod\"},\"left\":{\"key\":\"env\",\"__type\":\"PermissionExpressionTag\",\"context\":{\"__type\":\"PermissionExpressionStack\"}}}"`
+	const wire = `{"__type":"PermissionExpressionEqual","left":{"__type":"PermissionExpressionTag","context":{"__type":"PermissionExpressionStack"},"key":"env"},"right":{"__type":"PermissionLiteralExpressionString","value":"prod"}}`
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		CheckDestroy: func(s *terraform.State) error {
@@ -83,11 +89,14 @@ output "who" { value = data.iam_who_can.prod.names }
 		},
 		Steps: []resource.TestStep{
 			{Config: cfg(`["stack:delet"]`, hcl), ExpectError: regexp.MustCompile(`did\s+you\s+mean\s+"stack:delete"`)},
-			{Config: cfg(`["environment:open"]`, hcl), ExpectError: regexp.MustCompile(`use\s+the\s+environment\s+context`)},
+			{Config: cfg(`["environment:open"]`, hcl), ExpectError: regexp.MustCompile(`write\s+environment.tags.KEY\s+or\s+environment.id`)},
+			{Config: cfg(`["stack:delete"]`, `condition = "stack.tags.env == \"prod\" &&\n stack.project == \"x\""`), ExpectError: regexp.MustCompile(`Invalid condition[\s\S]*at\s+line\s+2,\s+column\s+2:`)},
+			{Config: cfg(`["stack:delete"]`, hcl+"\n"+raw), ExpectError: regexp.MustCompile(`give\s+the\s+condition\s+once`)},
 			{
 				Config: cfg(`["stack:delete"]`, hcl),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("version"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("condition"), knownvalue.StringExact(`stack.tags.env == "prod"`)),
 					statecheck.ExpectKnownOutputValue("who", knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("org_token:glass")})),
 					statecheck.ExpectKnownValue("data.iam_who_can.prod", tfjsonpath.New("denied_by_guardrail").AtSliceIndex(0).AtMapKey("name"), knownvalue.StringExact("admin")),
 				},
@@ -95,6 +104,12 @@ output "who" { value = data.iam_who_can.prod.names }
 					capture(addr, "guardrail_id", &id),
 					capture("iam_organization_access_token.ci", "token_id", &ciID),
 					capture("iam_organization_access_token.glass", "token_id", &glassID),
+					func(*terraform.State) error {
+						if g, err := e.srv.Client.GetGuardrail(context.Background(), e.srv.Org, id); err != nil || string(g.Condition) != wire {
+							return fmt.Errorf("stored condition %s (%v), want %s", g.Condition, err, wire)
+						}
+						return nil
+					},
 					// The server refuses and allows where the guardrail says.
 					func(*terraform.State) error {
 						for _, c := range []struct {
@@ -116,10 +131,23 @@ output "who" { value = data.iam_who_can.prod.names }
 			},
 			// The same condition spelt otherwise: no change.
 			{
-				Config:           cfg(`["stack:delete", "stack:delete"]`, raw),
+				Config:           cfg(`["stack:delete", "stack:delete"]`, respelt),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop)}},
 			},
-			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"condition"}},
+			// The same tree as wire JSON: the attributes move, the server is not written.
+			{
+				Config: cfg(`["stack:delete"]`, raw),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("version"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("condition"), knownvalue.Null()),
+				},
+			},
+			{Config: cfg(`["stack:delete"]`, raw), PlanOnly: true},
+			{Config: cfg(`["stack:delete"]`, hcl), ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("version"), knownvalue.Int64Exact(1)),
+			}},
+			// Import prints the readable condition: the same as the configuration.
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true},
 			// Drift: changed outside Terraform, shown in the plan and repaired in place.
 			{
 				PreConfig: func() {

@@ -23,10 +23,16 @@ namespace IamRef.Iam
         public Output<ImmutableArray<string>> Actions { get; private set; } = null!;
 
         /// <summary>
-        /// Which entities it applies to: a boolean PermissionExpression tree as JSON (e.g. `Equal(Tag(stack, "env"), "prod")`); absent, every entity of the actions' kind. Compared by meaning, not spelling.
+        /// Which entities it applies to, in the condition language (a subset of CEL, see docs/conditions.md), such as `stack.tags.env == "prod"`; absent (and no `conditionDetails`), every entity of the actions' kind. Compared by meaning, not spelling; refresh and import print it back canonically.
         /// </summary>
         [Output("condition")]
         public Output<string?> Condition { get; private set; } = null!;
+
+        /// <summary>
+        /// The condition as a boolean PermissionExpression tree of the wire grammar as JSON, for the rare trees the condition language cannot say (refresh and import put such a tree here). Conflicts with `condition`.
+        /// </summary>
+        [Output("conditionDetails")]
+        public Output<string?> ConditionDetails { get; private set; } = null!;
 
         /// <summary>
         /// Free-form description.
@@ -127,10 +133,16 @@ namespace IamRef.Iam
         }
 
         /// <summary>
-        /// Which entities it applies to: a boolean PermissionExpression tree as JSON (e.g. `Equal(Tag(stack, "env"), "prod")`); absent, every entity of the actions' kind. Compared by meaning, not spelling.
+        /// Which entities it applies to, in the condition language (a subset of CEL, see docs/conditions.md), such as `stack.tags.env == "prod"`; absent (and no `conditionDetails`), every entity of the actions' kind. Compared by meaning, not spelling; refresh and import print it back canonically.
         /// </summary>
         [Input("condition")]
         public Input<string>? Condition { get; set; }
+
+        /// <summary>
+        /// The condition as a boolean PermissionExpression tree of the wire grammar as JSON, for the rare trees the condition language cannot say (refresh and import put such a tree here). Conflicts with `condition`.
+        /// </summary>
+        [Input("conditionDetails")]
+        public Input<string>? ConditionDetails { get; set; }
 
         /// <summary>
         /// Free-form description.

@@ -49,9 +49,13 @@ export class Guardrail extends pulumi.CustomResource {
      */
     declare public readonly actions: pulumi.Output<string[]>;
     /**
-     * Which entities it applies to: a boolean PermissionExpression tree as JSON (e.g. `Equal(Tag(stack, "env"), "prod")`); absent, every entity of the actions' kind. Compared by meaning, not spelling.
+     * Which entities it applies to, in the condition language (a subset of CEL, see docs/conditions.md), such as `stack.tags.env == "prod"`; absent (and no `conditionDetails`), every entity of the actions' kind. Compared by meaning, not spelling; refresh and import print it back canonically.
      */
     declare public readonly condition: pulumi.Output<string | undefined>;
+    /**
+     * The condition as a boolean PermissionExpression tree of the wire grammar as JSON, for the rare trees the condition language cannot say (refresh and import put such a tree here). Conflicts with `condition`.
+     */
+    declare public readonly conditionDetails: pulumi.Output<string | undefined>;
     /**
      * Free-form description.
      */
@@ -96,6 +100,7 @@ export class Guardrail extends pulumi.CustomResource {
             }
             resourceInputs["actions"] = args?.actions;
             resourceInputs["condition"] = args?.condition;
+            resourceInputs["conditionDetails"] = args?.conditionDetails;
             resourceInputs["description"] = args?.description;
             resourceInputs["exemptRoles"] = args?.exemptRoles;
             resourceInputs["name"] = args?.name;
@@ -105,6 +110,7 @@ export class Guardrail extends pulumi.CustomResource {
         } else {
             resourceInputs["actions"] = undefined /*out*/;
             resourceInputs["condition"] = undefined /*out*/;
+            resourceInputs["conditionDetails"] = undefined /*out*/;
             resourceInputs["description"] = undefined /*out*/;
             resourceInputs["exemptRoles"] = undefined /*out*/;
             resourceInputs["guardrailId"] = undefined /*out*/;
@@ -128,9 +134,13 @@ export interface GuardrailArgs {
      */
     actions: pulumi.Input<pulumi.Input<string>[]>;
     /**
-     * Which entities it applies to: a boolean PermissionExpression tree as JSON (e.g. `Equal(Tag(stack, "env"), "prod")`); absent, every entity of the actions' kind. Compared by meaning, not spelling.
+     * Which entities it applies to, in the condition language (a subset of CEL, see docs/conditions.md), such as `stack.tags.env == "prod"`; absent (and no `conditionDetails`), every entity of the actions' kind. Compared by meaning, not spelling; refresh and import print it back canonically.
      */
     condition?: pulumi.Input<string | undefined>;
+    /**
+     * The condition as a boolean PermissionExpression tree of the wire grammar as JSON, for the rare trees the condition language cannot say (refresh and import put such a tree here). Conflicts with `condition`.
+     */
+    conditionDetails?: pulumi.Input<string | undefined>;
     /**
      * Free-form description.
      */

@@ -13,8 +13,9 @@ import (
 // TestGuardrails runs examples/guardrails with the real pulumi CLI against bin/iam-server: the
 // guardrail refuses the CI token's delete of a prod-tagged stack whatever its role grants, lets
 // the break-glass token through, follows a retag on the next request, whoCan names only the
-// break-glass token, refresh and preview show no change, an out-of-band edit is drift that up
-// repairs, and destroy lifts it.
+// break-glass token, refresh and preview show no change, a condition that does not compile
+// fails the preview with its line and column, an out-of-band edit is drift that up repairs
+// (back to the readable condition), and destroy lifts it.
 func TestGuardrails(t *testing.T) {
 	srv := testserver.StartBinary(t, testserver.BinaryPath(t, "iam-server"), t.TempDir())
 	ctx := context.Background()
@@ -25,6 +26,11 @@ func TestGuardrails(t *testing.T) {
 	}
 	w := newWorkspace(t, srv, "guardrails")
 	w.must("up", "--yes")
+	// The readable condition is stored as the wire grammar's tree.
+	gs, err := srv.Client.ListGuardrails(ctx, srv.Org)
+	if err != nil || len(gs) != 1 || string(gs[0].Condition) != wireProd {
+		t.Fatalf("stored guardrails %+v %v, want the condition %s", gs, err, wireProd)
+	}
 	ci := strings.TrimSpace(w.must("stack", "output", "ciToken", "--show-secrets"))
 	glass := strings.TrimSpace(w.must("stack", "output", "glassToken", "--show-secrets"))
 
@@ -49,12 +55,19 @@ func TestGuardrails(t *testing.T) {
 	}
 	w.must("refresh", "--yes")
 	w.must("preview", "--expect-no-changes")
+	if out := w.must("stack", "export"); !strings.Contains(out, `"condition": "stack.tags.env == \"prod\""`) || strings.Contains(out, "conditionDetails") {
+		t.Fatalf("state after refresh does not hold the readable condition:\n%s", out)
+	}
+
+	// A typo in the condition: the preview fails with where and what is allowed; nothing changes.
+	w.edit(`condition: stack.tags.env == "prod"`, `condition: stack.tags.env = "prod"`)
+	if out, err := w.run("preview"); err == nil || !strings.Contains(out, "condition: at line 1, column") {
+		t.Fatalf("bad condition previewed:\n%s", out)
+	}
+	w.edit(`condition: stack.tags.env = "prod"`, `condition: stack.tags["env"] == 'prod'`)
+	w.must("preview", "--expect-no-changes") // another spelling, the same meaning
 
 	// Out-of-band: the guardrail loses its condition (now every stack) — drift, repaired by up.
-	gs, err := srv.Client.ListGuardrails(ctx, srv.Org)
-	if err != nil || len(gs) != 1 {
-		t.Fatalf("guardrails %v %v", gs, err)
-	}
 	if _, err := srv.Client.UpdateGuardrail(ctx, srv.Org, gs[0].ID, apitype.UpdateGuardrailRequest{Name: "no-prod-delete", Actions: []string{"stack:delete"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +76,9 @@ func TestGuardrails(t *testing.T) {
 	}
 	w.must("up", "--yes", "--refresh")
 	w.must("preview", "--expect-no-changes")
+	if gs, _ := srv.Client.ListGuardrails(ctx, srv.Org); len(gs) != 1 || string(gs[0].Condition) != wireProd {
+		t.Fatalf("repaired guardrail %+v, want the condition %s", gs, wireProd)
+	}
 
 	// Retag prod: the guardrail no longer selects it, on the next request.
 	if err := srv.Client.UpdateStackTags(ctx, srv.Org, "myapp", "prod", map[string]string{"env": "staging"}); err != nil {
@@ -77,6 +93,9 @@ func TestGuardrails(t *testing.T) {
 		t.Fatalf("guardrails left behind: %v", gs)
 	}
 }
+
+// wireProd is `stack.tags.env == "prod"` in the wire grammar, as the server stores it.
+const wireProd = `{"__type":"PermissionExpressionEqual","left":{"__type":"PermissionExpressionTag","context":{"__type":"PermissionExpressionStack"},"key":"env"},"right":{"__type":"PermissionLiteralExpressionString","value":"prod"}}`
 
 // deleteStatus is status for a DELETE.
 func deleteStatus(t *testing.T, srv *testserver.Server, token, path string) int {

@@ -12,10 +12,7 @@ resource "iam_guardrail" "no_prod_delete" {
   name        = "no-prod-delete"
   description = "Production stacks are deleted only through break-glass."
   actions     = ["stack:delete"]
-  condition = jsonencode({
-    __type = "PermissionExpressionEqual"
-    left   = { __type = "PermissionExpressionTag", context = { __type = "PermissionExpressionStack" }, key = "env" }
-    right  = { __type = "PermissionLiteralExpressionString", value = "prod" }
-  })
+  # The condition language of grants (docs/conditions.md); stored as the wire grammar's tree.
+  condition    = "stack.tags.env == \"prod\""
   exempt_roles = [iam_custom_role.break_glass.role_id]
 }

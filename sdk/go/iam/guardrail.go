@@ -18,8 +18,10 @@ type Guardrail struct {
 
 	// Scopes denied, such as `stack:delete`, all acting on one kind of entity or all organization-level. Order and duplicates are ignored.
 	Actions pulumi.StringArrayOutput `pulumi:"actions"`
-	// Which entities it applies to: a boolean PermissionExpression tree as JSON (e.g. `Equal(Tag(stack, "env"), "prod")`); absent, every entity of the actions' kind. Compared by meaning, not spelling.
+	// Which entities it applies to, in the condition language (a subset of CEL, see docs/conditions.md), such as `stack.tags.env == "prod"`; absent (and no `conditionDetails`), every entity of the actions' kind. Compared by meaning, not spelling; refresh and import print it back canonically.
 	Condition pulumi.StringPtrOutput `pulumi:"condition"`
+	// The condition as a boolean PermissionExpression tree of the wire grammar as JSON, for the rare trees the condition language cannot say (refresh and import put such a tree here). Conflicts with `condition`.
+	ConditionDetails pulumi.StringPtrOutput `pulumi:"conditionDetails"`
 	// Free-form description.
 	Description pulumi.StringPtrOutput `pulumi:"description"`
 	// IDs of roles whose holders (tokens, members and teams holding them directly) it does not bind: the break-glass roles.
@@ -92,8 +94,10 @@ func GuardrailExists(ctx *pulumi.Context,
 type guardrailArgs struct {
 	// Scopes denied, such as `stack:delete`, all acting on one kind of entity or all organization-level. Order and duplicates are ignored.
 	Actions []string `pulumi:"actions"`
-	// Which entities it applies to: a boolean PermissionExpression tree as JSON (e.g. `Equal(Tag(stack, "env"), "prod")`); absent, every entity of the actions' kind. Compared by meaning, not spelling.
+	// Which entities it applies to, in the condition language (a subset of CEL, see docs/conditions.md), such as `stack.tags.env == "prod"`; absent (and no `conditionDetails`), every entity of the actions' kind. Compared by meaning, not spelling; refresh and import print it back canonically.
 	Condition *string `pulumi:"condition"`
+	// The condition as a boolean PermissionExpression tree of the wire grammar as JSON, for the rare trees the condition language cannot say (refresh and import put such a tree here). Conflicts with `condition`.
+	ConditionDetails *string `pulumi:"conditionDetails"`
 	// Free-form description.
 	Description *string `pulumi:"description"`
 	// IDs of roles whose holders (tokens, members and teams holding them directly) it does not bind: the break-glass roles.
@@ -108,8 +112,10 @@ type guardrailArgs struct {
 type GuardrailArgs struct {
 	// Scopes denied, such as `stack:delete`, all acting on one kind of entity or all organization-level. Order and duplicates are ignored.
 	Actions pulumi.StringArrayInput
-	// Which entities it applies to: a boolean PermissionExpression tree as JSON (e.g. `Equal(Tag(stack, "env"), "prod")`); absent, every entity of the actions' kind. Compared by meaning, not spelling.
+	// Which entities it applies to, in the condition language (a subset of CEL, see docs/conditions.md), such as `stack.tags.env == "prod"`; absent (and no `conditionDetails`), every entity of the actions' kind. Compared by meaning, not spelling; refresh and import print it back canonically.
 	Condition pulumi.StringPtrInput
+	// The condition as a boolean PermissionExpression tree of the wire grammar as JSON, for the rare trees the condition language cannot say (refresh and import put such a tree here). Conflicts with `condition`.
+	ConditionDetails pulumi.StringPtrInput
 	// Free-form description.
 	Description pulumi.StringPtrInput
 	// IDs of roles whose holders (tokens, members and teams holding them directly) it does not bind: the break-glass roles.
@@ -212,9 +218,14 @@ func (o GuardrailOutput) Actions() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v *Guardrail) pulumi.StringArrayOutput { return v.Actions }).(pulumi.StringArrayOutput)
 }
 
-// Which entities it applies to: a boolean PermissionExpression tree as JSON (e.g. `Equal(Tag(stack, "env"), "prod")`); absent, every entity of the actions' kind. Compared by meaning, not spelling.
+// Which entities it applies to, in the condition language (a subset of CEL, see docs/conditions.md), such as `stack.tags.env == "prod"`; absent (and no `conditionDetails`), every entity of the actions' kind. Compared by meaning, not spelling; refresh and import print it back canonically.
 func (o GuardrailOutput) Condition() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Guardrail) pulumi.StringPtrOutput { return v.Condition }).(pulumi.StringPtrOutput)
+}
+
+// The condition as a boolean PermissionExpression tree of the wire grammar as JSON, for the rare trees the condition language cannot say (refresh and import put such a tree here). Conflicts with `condition`.
+func (o GuardrailOutput) ConditionDetails() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Guardrail) pulumi.StringPtrOutput { return v.ConditionDetails }).(pulumi.StringPtrOutput)
 }
 
 // Free-form description.

@@ -22,6 +22,7 @@ class GuardrailArgs:
                  actions: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
                  name: pulumi.Input[_builtins.str],
                  condition: pulumi.Input[Optional[_builtins.str]] = None,
+                 condition_details: pulumi.Input[Optional[_builtins.str]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  exempt_roles: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  organization: pulumi.Input[Optional[_builtins.str]] = None):
@@ -30,7 +31,8 @@ class GuardrailArgs:
 
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] actions: Scopes denied, such as `stack:delete`, all acting on one kind of entity or all organization-level. Order and duplicates are ignored.
         :param pulumi.Input[_builtins.str] name: Name of the guardrail, unique in the organization.
-        :param pulumi.Input[_builtins.str] condition: Which entities it applies to: a boolean PermissionExpression tree as JSON (e.g. `Equal(Tag(stack, "env"), "prod")`); absent, every entity of the actions' kind. Compared by meaning, not spelling.
+        :param pulumi.Input[_builtins.str] condition: Which entities it applies to, in the condition language (a subset of CEL, see docs/conditions.md), such as `stack.tags.env == "prod"`; absent (and no `conditionDetails`), every entity of the actions' kind. Compared by meaning, not spelling; refresh and import print it back canonically.
+        :param pulumi.Input[_builtins.str] condition_details: The condition as a boolean PermissionExpression tree of the wire grammar as JSON, for the rare trees the condition language cannot say (refresh and import put such a tree here). Conflicts with `condition`.
         :param pulumi.Input[_builtins.str] description: Free-form description.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] exempt_roles: IDs of roles whose holders (tokens, members and teams holding them directly) it does not bind: the break-glass roles.
         :param pulumi.Input[_builtins.str] organization: Organization that owns the guardrail; defaults to the provider's organization. Changing it replaces the guardrail.
@@ -39,6 +41,8 @@ class GuardrailArgs:
         pulumi.set(__self__, "name", name)
         if condition is not None:
             pulumi.set(__self__, "condition", condition)
+        if condition_details is not None:
+            pulumi.set(__self__, "condition_details", condition_details)
         if description is not None:
             pulumi.set(__self__, "description", description)
         if exempt_roles is not None:
@@ -74,13 +78,25 @@ class GuardrailArgs:
     @pulumi.getter
     def condition(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Which entities it applies to: a boolean PermissionExpression tree as JSON (e.g. `Equal(Tag(stack, "env"), "prod")`); absent, every entity of the actions' kind. Compared by meaning, not spelling.
+        Which entities it applies to, in the condition language (a subset of CEL, see docs/conditions.md), such as `stack.tags.env == "prod"`; absent (and no `conditionDetails`), every entity of the actions' kind. Compared by meaning, not spelling; refresh and import print it back canonically.
         """
         return pulumi.get(self, "condition")
 
     @condition.setter
     def condition(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "condition", value)
+
+    @_builtins.property
+    @pulumi.getter(name="conditionDetails")
+    def condition_details(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The condition as a boolean PermissionExpression tree of the wire grammar as JSON, for the rare trees the condition language cannot say (refresh and import put such a tree here). Conflicts with `condition`.
+        """
+        return pulumi.get(self, "condition_details")
+
+    @condition_details.setter
+    def condition_details(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "condition_details", value)
 
     @_builtins.property
     @pulumi.getter
@@ -127,6 +143,7 @@ class Guardrail(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  condition: pulumi.Input[Optional[_builtins.str]] = None,
+                 condition_details: pulumi.Input[Optional[_builtins.str]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  exempt_roles: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
@@ -138,7 +155,8 @@ class Guardrail(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] actions: Scopes denied, such as `stack:delete`, all acting on one kind of entity or all organization-level. Order and duplicates are ignored.
-        :param pulumi.Input[_builtins.str] condition: Which entities it applies to: a boolean PermissionExpression tree as JSON (e.g. `Equal(Tag(stack, "env"), "prod")`); absent, every entity of the actions' kind. Compared by meaning, not spelling.
+        :param pulumi.Input[_builtins.str] condition: Which entities it applies to, in the condition language (a subset of CEL, see docs/conditions.md), such as `stack.tags.env == "prod"`; absent (and no `conditionDetails`), every entity of the actions' kind. Compared by meaning, not spelling; refresh and import print it back canonically.
+        :param pulumi.Input[_builtins.str] condition_details: The condition as a boolean PermissionExpression tree of the wire grammar as JSON, for the rare trees the condition language cannot say (refresh and import put such a tree here). Conflicts with `condition`.
         :param pulumi.Input[_builtins.str] description: Free-form description.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] exempt_roles: IDs of roles whose holders (tokens, members and teams holding them directly) it does not bind: the break-glass roles.
         :param pulumi.Input[_builtins.str] name: Name of the guardrail, unique in the organization.
@@ -170,6 +188,7 @@ class Guardrail(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  condition: pulumi.Input[Optional[_builtins.str]] = None,
+                 condition_details: pulumi.Input[Optional[_builtins.str]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  exempt_roles: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
@@ -187,6 +206,7 @@ class Guardrail(pulumi.CustomResource):
                 raise TypeError("Missing required property 'actions'")
             __props__.__dict__["actions"] = actions
             __props__.__dict__["condition"] = condition
+            __props__.__dict__["condition_details"] = condition_details
             __props__.__dict__["description"] = description
             __props__.__dict__["exempt_roles"] = exempt_roles
             if name is None and not opts.urn:
@@ -221,6 +241,7 @@ class Guardrail(pulumi.CustomResource):
 
         __props__.__dict__["actions"] = None
         __props__.__dict__["condition"] = None
+        __props__.__dict__["condition_details"] = None
         __props__.__dict__["description"] = None
         __props__.__dict__["exempt_roles"] = None
         __props__.__dict__["guardrail_id"] = None
@@ -247,9 +268,17 @@ class Guardrail(pulumi.CustomResource):
     @pulumi.getter
     def condition(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        Which entities it applies to: a boolean PermissionExpression tree as JSON (e.g. `Equal(Tag(stack, "env"), "prod")`); absent, every entity of the actions' kind. Compared by meaning, not spelling.
+        Which entities it applies to, in the condition language (a subset of CEL, see docs/conditions.md), such as `stack.tags.env == "prod"`; absent (and no `conditionDetails`), every entity of the actions' kind. Compared by meaning, not spelling; refresh and import print it back canonically.
         """
         return pulumi.get(self, "condition")
+
+    @_builtins.property
+    @pulumi.getter(name="conditionDetails")
+    def condition_details(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        The condition as a boolean PermissionExpression tree of the wire grammar as JSON, for the rare trees the condition language cannot say (refresh and import put such a tree here). Conflicts with `condition`.
+        """
+        return pulumi.get(self, "condition_details")
 
     @_builtins.property
     @pulumi.getter

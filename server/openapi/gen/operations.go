@@ -374,8 +374,10 @@ var operations = []operation{
 	{method: "POST", path: "/api/orgs/{org}/guardrails", id: "createGuardrail", tag: "guardrails", access: scoped, scope: "role:create", status: 200, extension: true,
 		summary: "Creates a guardrail: an organization-wide explicit deny that no grant overrides.",
 		description: "Takes full admin (every scope on every entity; a 403 otherwise, audited as a refused escalation). `actions` are scope names acting on one " +
-			"kind of entity (or all org-level); `condition`, a boolean PermissionExpression tree, selects the entities (absent: all); holders of an " +
-			"`exemptRoles` role are not bound. At most 100 per organization.",
+			"kind of entity (or all org-level); `condition`, a boolean PermissionExpression tree of the wire grammar, selects the entities (absent: all); holders of an " +
+			"`exemptRoles` role are not bound. At most 100 per organization. The API takes and returns only the wire tree (its canonical, stored form); " +
+			"the Pulumi and Terraform providers let people write it in the condition language (docs/conditions.md, e.g. `stack.tags.env == \"prod\"`), " +
+			"compile it to this tree before sending and print it back on read.",
 		body: apitype.CreateGuardrailRequest{}, response: apitype.Guardrail{}, errors: []int{409}, idempotent: true},
 	{method: "GET", path: "/api/orgs/{org}/guardrails/{guardrailID}", id: "getGuardrail", tag: "guardrails", access: scoped, scope: "role:read", status: 200, extension: true,
 		summary:  "Reads a guardrail.",
