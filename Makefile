@@ -11,7 +11,7 @@ VERSION      ?= 0.1.0
 COMMIT       ?= $(shell c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; })
 LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION) -X github.com/iamref/iam/internal/version.Commit=$(COMMIT)
 
-.PHONY: all build tools chromium screenshots prereqs test test-unit test-e2e fuzz test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-dotnet check-sdk-python docs check-docs demo bench bench-authz bench-load bench-opa bench-pulumi bench-backend lint fmt clean release-snapshot release-check
+.PHONY: all build tools prereqs test test-unit test-e2e fuzz test-fuzz test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-dotnet check-sdk-python docs check-docs demo bench bench-authz bench-load bench-opa bench-pulumi lint fmt clean release-snapshot release-check chromium screenshots bench-backend
 
 # Builds the binaries into bin/.
 all: build
@@ -48,7 +48,7 @@ $(TOOLS_BIN)/pulumi-language-yaml: tools/pulumi/go.mod tools/pulumi/go.sum
 
 # Everything CI runs. Needs Go, terraform on PATH, npm (the Node.js SDK type-check) and the Go
 # module proxy and npm registry; `make prereqs` says which of these is missing.
-test: prereqs lint build tools check-gen check-docs check-sdk-go check-sdk-nodejs test-unit test-e2e test-bench-agree
+test: prereqs lint build tools check-gen check-docs check-sdk-go check-sdk-nodejs test-unit test-e2e test-bench-agree test-fuzz
 
 # The commands the test target runs besides Go, each with what it is for.
 prereqs:
@@ -59,7 +59,10 @@ prereqs:
 	         "jq:the steps of examples/github-actions-oidc's workflow (tests/ghactions)"; do \
 		cmd=$${t%%:*}; why=$${t#*:}; \
 		if ! command -v $$cmd >/dev/null; then echo "prereqs: $$cmd not found on PATH (needed for $$why)"; missing=1; fi; \
-	done; exit $$missing
+	done; \
+	if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "prereqs: PostgreSQL's initdb not found on PATH or under /usr/lib/postgresql/*/bin (needed for the PostgreSQL and replica tests; Debian: apt-get install postgresql)"; missing=1; \
+	fi; exit $$missing
 
 # Debian's chromium, for the console's browser test (tests/console): installed with apt-get when
 # /usr/bin/chromium is missing (CI runs as root on Debian); nothing to do when it is there or
@@ -81,6 +84,8 @@ test-unit:
 	$(GO) test -short -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/tests/')
 
 # End-to-end tests: the real iam-server, pulumi and terraform binaries (bin/ and .tools/bin),
+# PostgreSQL (a throw-away cluster from the machine's initdb/pg_ctl: the PostgreSQL store's
+# conformance suite, and tests/replicas: several replicas, kill -9, database restart),
 # the Terraform acceptance tests (TF_ACC), the official Pulumi Cloud Go client, and the tests
 # elsewhere that start bin/iam-server (named TestBinary*).
 # IAMREF_REQUIRE_BINARIES turns a missing binary into a failure instead of a skip.
@@ -88,17 +93,26 @@ E2E_ENV := IAMREF_REQUIRE_BINARIES=1 TF_ACC=1 TF_ACC_TERRAFORM_PATH="$$(command 
 test-e2e: build tools chromium
 	$(E2E_ENV) $(GO) test -count=1 -timeout 30m ./tests/... ./provider/terraform/...
 	$(E2E_ENV) $(GO) test -count=1 -timeout 10m -run 'TestBinary' ./server/... ./cmd/...
+	$(E2E_ENV) $(GO) test -count=1 -timeout 10m ./internal/testpg/ ./server/store/postgres/
 
-# The fuzz targets, FUZZTIME each (their checked-in seed corpora under testdata/fuzz also run
-# as plain tests in test-unit): the descriptor parser, strict JSON, and the condition language's
-# print/parse round trip.
-FUZZTIME ?= 30s
+# Fuzzing: every fuzz target of the main module (each `func Fuzz…` in its _test.go files: the
+# descriptor grammar, decisions against the reference semantics, strict JSON, every API body
+# decoder through the real routes) for FUZZTIME each. New coverage stays in Go's cache; a
+# failing input is written to the package's testdata/fuzz/<target>/, where the checked-in
+# corpus lives (plain `go test` replays it): commit it with the fix.
+FUZZTIME ?= 1m
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./authz/
-	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./internal/strictjson/
-	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) ./authz/condition/
-	$(GO) test -run '^$$' -fuzz '^FuzzAccessCheckDecode$$' -fuzztime $(FUZZTIME) ./server/
-	$(GO) test -run '^$$' -fuzz '^FuzzAccessJSONString$$' -fuzztime $(FUZZTIME) ./server/
+	@set -e; $(GO) list -f '{{.ImportPath}} {{.Dir}}' ./... | while read -r pkg dir; do \
+		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do \
+			echo "fuzz: $$f ($$pkg) for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+		done; \
+	done
+
+# The short pass of `make test`: every fuzz target for a few seconds (about a minute in all,
+# mostly building the instrumented test binaries).
+test-fuzz:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 # The benchmark module's agreement test (every engine gives the same answers).
 test-bench-agree:

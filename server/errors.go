@@ -8,7 +8,12 @@ import (
 
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/server/store"
 )
+
+// unavailableMessage answers a request the store could not serve (store.ErrUnavailable).
+const unavailableMessage = "service unavailable: the database cannot be reached or written (restarting, unreachable, disk full or read-only); " +
+	"retry shortly (a create retried with the same Idempotency-Key replays its first answer)"
 
 // apiError is an error with an HTTP status and Pulumi's error body.
 type apiError struct {
@@ -87,7 +92,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, err error) int {
 	var ae *apiError
-	if !errors.As(err, &ae) {
+	switch {
+	case errors.As(err, &ae):
+	case errors.Is(err, store.ErrUnavailable):
+		// The cause (host names, file paths) stays in the server's log.
+		ae = &apiError{status: http.StatusServiceUnavailable, msg: unavailableMessage}
+		w.Header().Set("Retry-After", "1")
+	default:
 		ae = &apiError{status: http.StatusInternalServerError, msg: "internal server error"}
 	}
 	writeJSON(w, ae.status, apitype.ErrorResponse{Code: ae.status, Message: ae.msg, Errors: ae.fields})

@@ -1,6 +1,9 @@
 package server_test
 
 import (
+	"context"
+	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -8,6 +11,7 @@ import (
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/internal/testserver"
+	"github.com/iamref/iam/server/store"
 )
 
 // TestIdempotentCreate: the same Idempotency-Key replays the first outcome; a different body
@@ -132,5 +136,45 @@ func TestIdempotencyKeyAfterWindow(t *testing.T) {
 	r.decode(t, &retry)
 	if retry.ID != fresh.ID || r.header.Get("Idempotent-Replayed") != "true" {
 		t.Errorf("retry of the fresh create = %s (replayed %q), want %s", retry.ID, r.header.Get("Idempotent-Replayed"), fresh.ID)
+	}
+}
+
+// answerLost fails every PutIdempotent: the process "dies" between committing a create and
+// storing its answer.
+type answerLost struct{ store.Store }
+
+func (answerLost) PutIdempotent(context.Context, store.Idempotent) (store.Idempotent, bool, error) {
+	return store.Idempotent{}, false, errors.New("killed before the answer was stored")
+}
+
+// TestIdempotentAnswerLost: the key is reserved with the create itself, so when the answer is
+// never stored (a crash right after the commit), a retry with the key is not carried out a
+// second time (a personal token, which has no unique name, would be duplicated): it waits for
+// the answer, then gets a 409 saying the create happened and its answer is lost.
+func TestIdempotentAnswerLost(t *testing.T) {
+	t.Parallel()
+	var inner store.Store
+	h := start(t, testserver.Options{WrapStore: func(st store.Store) store.Store { inner = st; return answerLost{st} }})
+	h.must(200, "POST", "/api/orgs/acme/members/u", h.admin(), apitype.AddMemberRequest{Role: "member"})
+	body := apitype.CreatePersonalTokenRequest{Description: "laptop"}
+	h.must(200, "POST", "/api/orgs/acme/members/u/tokens", h.admin(), body, "Idempotency-Key", "lost-1")
+	start := time.Now()
+	r := h.must(409, "POST", "/api/orgs/acme/members/u/tokens", h.admin(), body, "Idempotency-Key", "lost-1")
+	if msg := r.errorBody(t).Message; !strings.Contains(msg, "carried out") || !strings.Contains(msg, "lost") {
+		t.Errorf("retry after a lost answer: %q, want a message saying it was carried out and its answer lost", msg)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("retry took %v", d)
+	}
+	m, err := inner.GetMember(context.Background(), "acme", "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, err := inner.ListUserTokens(context.Background(), "acme", m.User.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(toks) != 1 {
+		t.Errorf("%d personal tokens after the retry, want 1 (the create is not carried out twice)", len(toks))
 	}
 }

@@ -20,7 +20,9 @@ type metrics struct {
 	auditQueued prometheus.Counter
 	auditFailed prometheus.Counter
 	tokens      prometheus.Counter
-	handler     http.Handler
+	// remoteChanges counts the notifications of other replicas' changes (store.ChangeNotifier).
+	remoteChanges prometheus.Counter
+	handler       http.Handler
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -39,8 +41,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		auditQueued: prometheus.NewCounter(prometheus.CounterOpts{Name: "iamref_audit_events_total", Help: "Audit events recorded."}),
 		auditFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: "iamref_audit_write_failures_total", Help: "Audit events that could not be written after retries."}),
 		tokens:      prometheus.NewCounter(prometheus.CounterOpts{Name: "iamref_tokens_created_total", Help: "Org access tokens created."}),
+		remoteChanges: prometheus.NewCounter(prometheus.CounterOpts{Name: "iamref_remote_changes_total",
+			Help: "Changes committed by other replicas (or missed while listening was down) that emptied this server's caches."}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.decisions, m.auditQueued, m.auditFailed, m.tokens} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.decisions, m.auditQueued, m.auditFailed, m.tokens, m.remoteChanges} {
 		reg.MustRegister(c)
 	}
 	// The default process and Go collectors, unless the caller registered them already.

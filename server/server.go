@@ -31,7 +31,8 @@ type Config struct {
 	MaxBodyBytes int64                // request body limit; 2 MiB when 0
 	// TokenTTL bounds how long tokens, compiled roles and entities are cached; 30 s when 0. A
 	// change made through this server applies at once; one made through another replica sharing
-	// the database applies within TokenTTL.
+	// the database applies when the store reports it (store.ChangeNotifier: PostgreSQL's
+	// NOTIFY, within milliseconds), and within TokenTTL in any case.
 	TokenTTL time.Duration
 	// AuditRetention is how long audit events are kept; housekeeping deletes older ones every
 	// hour. 0 keeps them forever (the default: an audit log should not shrink unless its
@@ -105,6 +106,9 @@ type Server struct {
 	secretKeys   stackKeys // opened stack secrets keys (stackstate.go)
 
 	firstStart bool // the org was created by this start
+	// unsubscribe stops the listener of other replicas' changes (store.ChangeNotifier); nil
+	// when the store has none.
+	unsubscribe func()
 
 	stop      chan struct{}
 	hkDone    chan struct{} // closed when housekeeping has returned
@@ -185,7 +189,26 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.bg.Add(2)
 	go s.audit.run(&s.bg)
 	go s.housekeeping()
+	if n, ok := s.st.(store.ChangeNotifier); ok {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.unsubscribe = cancel
+		n.Subscribe(ctx, org.Name, s.dropCaches)
+	}
 	return s, nil
+}
+
+// dropCaches empties every cache of the server (tokens, compiled roles, entities, record
+// names): another replica committed a change to the org's data. Writes are rare next to reads,
+// so one rule for every change beats knowing which cache entries each change touches.
+func (s *Server) dropCaches() {
+	s.tokens.hashes.Clear()
+	s.tokens.ids.Clear()
+	s.indexes.roles.Clear()
+	s.ents.entries.Clear()
+	s.names.Lock()
+	s.nameKeys = nil
+	s.names.Unlock()
+	s.metrics.remoteChanges.Inc()
 }
 
 // Handler is the HTTP handler of the API.
@@ -197,6 +220,9 @@ func (s *Server) Close(ctx context.Context) error {
 	var err error
 	s.closeOnce.Do(func() {
 		close(s.stop)
+		if s.unsubscribe != nil {
+			s.unsubscribe()
+		}
 		<-s.hkDone                   // housekeeping has stopped
 		s.denials.flush(time.Time{}) // the summaries of denial windows still open
 		s.audit.close()
@@ -353,6 +379,12 @@ func (s *Server) EnsureToken(ctx context.Context, value, name string) (created b
 			Hash: hashToken(value), RoleID: builtinID(s.org.Name, "admin"),
 			Created: s.stamp(), CreatedBy: "iam-server",
 		})
+		if errors.Is(err, store.ErrConflict) {
+			// Another replica starting on the same database may have just created it.
+			if t, e := s.st.TokenByHash(ctx, hashToken(value)); e == nil && t.Org == s.org.Name && !t.Deleted {
+				return false, nil
+			}
+		}
 		if !errors.Is(err, store.ErrConflict) || i > 20 {
 			return err == nil, err
 		}

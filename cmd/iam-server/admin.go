@@ -71,7 +71,7 @@ IAM_BOOTSTRAP_TOKEN before the next start, which otherwise refuses a revoked val
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&db, "db", "./iam.db", "SQLite database file of the server (must exist)")
+	f.StringVar(&db, "db", "./iam.db", "SQLite database file of the server (must exist), or its PostgreSQL URL")
 	f.StringVar(&org, "org", "acme", "organization of the token (must be the database's)")
 	f.StringVar(&name, "name", "break-glass", "token name (-2, -3, … appended when taken)")
 	f.StringVar(&file, "admin-token-file", "", "file to write the token to, mode 0600 (default: printed on standard output)")
@@ -108,7 +108,7 @@ before the next start, which otherwise refuses a revoked value.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&db, "db", "./iam.db", "SQLite database file of the server (must exist)")
+	f.StringVar(&db, "db", "./iam.db", "SQLite database file of the server (must exist), or its PostgreSQL URL")
 	f.StringVar(&org, "org", "acme", "organization of the tokens (must be the database's)")
 	f.StringSliceVar(&keep, "keep", nil, "names of tokens to keep, comma-separated or repeated")
 	return cmd

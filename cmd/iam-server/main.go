@@ -30,6 +30,8 @@ import (
 	"github.com/iamref/iam/internal/version"
 	"github.com/iamref/iam/server"
 	"github.com/iamref/iam/server/backend"
+	"github.com/iamref/iam/server/store"
+	"github.com/iamref/iam/server/store/postgres"
 	"github.com/iamref/iam/server/store/sqlite"
 )
 
@@ -101,7 +103,11 @@ named by the flag must exist. Back it up with the database: without it, no secre
 stack's state or config can be decrypted.
 
 The server refuses to start when the database holds another organization than --org, or when
-another process is serving it (the lock file <db>.lock).`,
+another process is serving it (the lock file <db>.lock).
+
+With --db postgres://user:password@host:port/database (or IAM_DB), state is kept in PostgreSQL
+instead, and several servers (replicas) may serve the same organization from it: a change made
+through one applies on the others within milliseconds (LISTEN/NOTIFY).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := newLogger(logFormat, logLevel)
@@ -128,7 +134,7 @@ another process is serving it (the lock file <db>.lock).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
-	f.StringVar(&o.db, "db", "./iam.db", "SQLite database file (created if missing)")
+	f.StringVar(&o.db, "db", "./iam.db", "SQLite database file (created if missing), or a PostgreSQL URL postgres://user:password@host:port/db shared by several replicas")
 	f.StringVar(&org, "org", "acme", "organization this server serves (must be the database's)")
 	f.StringVar(&o.adminTokenFile, "admin-token-file", "",
 		"file the first start writes its admin token to, mode 0600 (default: printed on standard output)")
@@ -213,17 +219,22 @@ func serve(ctx context.Context, log *slog.Logger, cfg server.Config, o serveOpti
 		}
 	}
 	keyFile, create := o.secretsKeyFile, false
-	if keyFile == "" {
+	if keyFile == "" && !isPostgres(o.db) {
 		keyFile, create = o.db+".secrets-key", true
 	}
-	key, created, err := backend.LoadMasterKey(keyFile, create)
-	if err != nil {
-		return fmt.Errorf("--secrets-key-file: %w", err)
+	if keyFile == "" {
+		// Replicas must share one master key, so none is made up beside a PostgreSQL URL.
+		log.Warn("no --secrets-key-file with a PostgreSQL database: the Pulumi backend's service secrets provider answers 503 (passphrase stacks work); give every replica the same key file")
+	} else {
+		key, created, err := backend.LoadMasterKey(keyFile, create)
+		if err != nil {
+			return fmt.Errorf("--secrets-key-file: %w", err)
+		}
+		if created {
+			log.Info("created the secrets master key; back it up with the database", "file", keyFile)
+		}
+		cfg.SecretsKey = key
 	}
-	if created {
-		log.Info("created the secrets master key; back it up with the database", "file", keyFile)
-	}
-	cfg.SecretsKey = key
 	cfg.Store = st
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
@@ -262,7 +273,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg server.Config, o serveOpti
 	} else {
 		go func() { errc <- hs.Serve(ln) }()
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "org", org, "db", o.db, "version", version.Version,
+	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "org", org, "db", dbName(o.db), "version", version.Version,
 		"commit", version.Revision(), "audit_retention", retentionString(cfg.AuditRetention))
 	select {
 	case err := <-errc:
@@ -325,7 +336,21 @@ func writeSecretFile(f *os.File, value string) error {
 // openDB locks the database at path for this process (see lockDB) and opens it, refusing an
 // org the database does not hold when it holds another (or, unless create, any org it does
 // not hold). unlock closes the store and releases the lock.
-func openDB(ctx context.Context, path, org string, create bool) (st *sqlite.DB, unlock func(), err error) {
+//
+// A PostgreSQL URL (postgres://… or postgresql://…) is opened without a lock: several servers
+// (replicas) serve one PostgreSQL database.
+func openDB(ctx context.Context, path, org string, create bool) (st database, unlock func(), err error) {
+	if isPostgres(path) {
+		pg, err := postgres.Open(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := checkOrg(ctx, pg, postgres.Describe(path), org, create); err != nil {
+			pg.Close()
+			return nil, nil, err
+		}
+		return pg, func() { pg.Close() }, nil
+	}
 	if !create {
 		if _, err := os.Stat(path); err != nil {
 			return nil, nil, fmt.Errorf("database %s: %w", path, err)
@@ -335,23 +360,42 @@ func openDB(ctx context.Context, path, org string, create bool) (st *sqlite.DB, 
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err = sqlite.Open(path)
+	sq, err := sqlite.Open(path)
 	if err != nil {
 		lock.unlock()
 		return nil, nil, err
 	}
-	if err := checkOrg(ctx, st, path, org, create); err != nil {
-		st.Close()
+	if err := checkOrg(ctx, sq, path, org, create); err != nil {
+		sq.Close()
 		lock.unlock()
 		return nil, nil, err
 	}
-	return st, func() { st.Close(); lock.unlock() }, nil
+	return sq, func() { sq.Close(); lock.unlock() }, nil
+}
+
+// database is a store the commands can open: the Store and the organizations it holds.
+type database interface {
+	store.Store
+	OrgNames(ctx context.Context) ([]string, error)
+}
+
+// isPostgres reports whether --db names a PostgreSQL database rather than a SQLite file.
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// dbName is --db as logs and messages show it: a PostgreSQL URL without its password.
+func dbName(db string) string {
+	if isPostgres(db) {
+		return postgres.Describe(db)
+	}
+	return db
 }
 
 // checkOrg refuses an org that the database does not hold when it holds others: serving it
 // would create a second, empty organization beside the real one (and a new admin token), which
 // is never what a typo in --org or IAM_ORG means.
-func checkOrg(ctx context.Context, st *sqlite.DB, path, org string, create bool) error {
+func checkOrg(ctx context.Context, st database, path, org string, create bool) error {
 	names, err := st.OrgNames(ctx)
 	if err != nil {
 		return err

@@ -37,9 +37,11 @@ type Server struct {
 	DBPath     string
 	Client     *client.Client // authenticated with AdminToken
 	API        *server.Server // nil for StartBinary
+	LogPath    string         // the binary's log (StartBinary)
 	// Process is the iam-server process (StartBinary only): a test may kill it (kill -9) and
 	// start another on the same folder and address with StartBinaryAt.
 	Process *os.Process
+	kill    func()
 }
 
 // Options adjust Start.
@@ -153,33 +155,71 @@ func FreeAddr(t testing.TB) string {
 // IAM_BOOTSTRAP_TOKEN set to AdminToken. Its stderr is kept in dir/server.log.
 func StartBinary(t testing.TB, bin, dir string) *Server {
 	t.Helper()
-	return StartBinaryAt(t, bin, dir, FreeAddr(t))
+	return StartBinaryWith(t, bin, dir, BinaryOptions{})
 }
 
 // StartBinaryAt is StartBinary on a given address (a restart on the address of a server that
 // was killed, so that clients that stored its URL find it again).
 func StartBinaryAt(t testing.TB, bin, dir, addr string) *Server {
 	t.Helper()
-	db := filepath.Join(dir, "iam.db")
-	logf, err := os.OpenFile(filepath.Join(dir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	return StartBinaryWith(t, bin, dir, BinaryOptions{Addr: addr})
+}
+
+// BinaryOptions adjust StartBinaryWith.
+type BinaryOptions struct {
+	// Addr is the address to listen on; a free loopback port when "".
+	Addr string
+	// DB is --db: a SQLite file (dir/iam.db when "") or a PostgreSQL URL (replicas share one).
+	DB string
+	// Log is the log file's name in dir (appended to); server.log when "".
+	Log string
+	// FileSizeLimit, when > 0, is the largest file the process may write, in bytes (RLIMIT_FSIZE,
+	// set through the shell's ulimit): writes past it fail with EFBIG, as on a full disk.
+	FileSizeLimit int64
+}
+
+// StartBinaryWith is StartBinary with options. The returned Server's Kill ends the process
+// with SIGKILL.
+func StartBinaryWith(t testing.TB, bin, dir string, o BinaryOptions) *Server {
+	t.Helper()
+	addr := o.Addr
+	if addr == "" {
+		addr = FreeAddr(t)
+	}
+	db := o.DB
+	if db == "" {
+		db = filepath.Join(dir, "iam.db")
+	}
+	if o.Log == "" {
+		o.Log = "server.log"
+	}
+	logPath := filepath.Join(dir, o.Log)
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Test issuers listen on loopback.
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", db, "--org", "acme", "--oidc-allow-private-issuers")
+	args := []string{"serve", "--addr", addr, "--db", db, "--org", "acme", "--oidc-allow-private-issuers"}
+	cmd := exec.Command(bin, args...)
+	if o.FileSizeLimit > 0 {
+		// ulimit -f counts 512-byte blocks.
+		script := fmt.Sprintf(`ulimit -f %d && exec "$0" "$@"`, (o.FileSizeLimit+511)/512)
+		cmd = exec.Command("sh", append([]string{"-c", script, bin}, args...)...)
+	}
 	cmd.Env = append(os.Environ(), "IAM_BOOTSTRAP_TOKEN="+AdminToken)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
+	waited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(waited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _, _ = cmd.Process.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-waited:
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
+			<-waited
 		}
 		logf.Close()
 	})
@@ -193,13 +233,32 @@ func StartBinaryAt(t testing.TB, bin, dir, addr string) *Server {
 				break
 			}
 		}
+		select {
+		case <-waited:
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("iam-server exited before becoming healthy:\n%s", log)
+		default:
+		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+			log, _ := os.ReadFile(logPath)
 			t.Fatalf("iam-server did not become healthy: %v\n%s", err, log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return finish(t, &Server{URL: url, Org: "acme", AdminToken: AdminToken, DBPath: db, Process: cmd.Process})
+	s := finish(t, &Server{URL: url, Org: "acme", AdminToken: AdminToken, DBPath: db, LogPath: logPath, Process: cmd.Process})
+	s.kill = func() {
+		_ = cmd.Process.Kill()
+		<-waited
+	}
+	return s
+}
+
+// Kill ends a server started by StartBinaryWith at once (SIGKILL, as a crash) and waits for it.
+func (s *Server) Kill() {
+	if s.kill == nil {
+		panic("testserver: Kill of a server not started by StartBinaryWith")
+	}
+	s.kill()
 }
 
 // BinaryPath finds a built binary: $IAMREF_BIN/<name>, else <repo>/bin/<name>. Tests that

@@ -15,7 +15,8 @@ import (
 // SetMemberRole, RemoveMember, CreateTeam, UpdateTeam, DeleteTeam, AddTeamMember,
 // RemoveTeamMember, AddTeamRole, RemoveTeamRole, SetTeamGrant, RemoveTeamGrant) called with such a
 // context appends the event in its own transaction, unless an earlier call under the same
-// context already committed it: one request, one record. A call that fails writes nothing
+// context already committed it: one request, one record. The first such transaction also
+// inserts the idempotency entry reserved with Reserve, if any. A call that fails writes nothing
 // and leaves the event pending for a later call. Housekeeping writes (TouchTokens, the
 // idempotency table, pruning) and EnsureOrg ignore it.
 type MutationAudit struct {
@@ -25,6 +26,29 @@ type MutationAudit struct {
 	claimed   bool // a call is writing it now
 	committed bool
 	ev        AuditEvent
+	reserve   *Idempotent // written with the event, see Reserve
+}
+
+// Reserve makes the transaction that commits m's event also insert v as a pending idempotency
+// entry (Status IdempotentPending, no Body): a create and its Idempotency-Key commit together,
+// so that a retry, on this process or another, never carries it out twice. If the key exists,
+// that mutation fails with ErrKeyReserved and commits nothing. Call it before the mutation.
+func (m *MutationAudit) Reserve(v Idempotent) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v.Status, v.Body = IdempotentPending, nil
+	m.reserve = &v
+}
+
+// Reservation is for Store implementations: after a successful Claim, the idempotency entry to
+// insert in the same transaction (see Reserve), or nil.
+func (m *MutationAudit) Reservation() *Idempotent {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reserve
 }
 
 // NewMutationAudit returns a pending audit record; event is called when a store writes it.

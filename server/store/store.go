@@ -19,7 +19,29 @@ var (
 	// ErrLastHolder refuses a member change that would leave the org without any member
 	// holding the protected role (the last admin).
 	ErrLastHolder = errors.New("last member holding the protected role")
+	// ErrUnavailable is a store that cannot serve now (database unreachable or restarting,
+	// disk full or read-only): the call changed nothing and may be retried later. The server
+	// answers it with 503.
+	ErrUnavailable = errors.New("database unavailable")
+	// ErrKeyReserved fails a mutation that carries an idempotency reservation
+	// (MutationAudit.Reserve) whose key another request has already used.
+	ErrKeyReserved = errors.New("idempotency key already used")
 )
+
+// IdempotentPending is the Status of an idempotency entry that a mutation reserved in its own
+// transaction (MutationAudit.Reserve) and whose answer PutIdempotent has not stored yet: the
+// create was carried out; if the answer never comes (the process died), it is lost.
+const IdempotentPending = 0
+
+// ChangeNotifier is implemented by stores that several server processes (replicas) share: it
+// reports the changes other processes commit, so that each process's caches drop what they
+// hold at once instead of when their TTL ends.
+type ChangeNotifier interface {
+	// Subscribe calls changed after every change another process commits to org's data, and
+	// also whenever notifications may have been missed (the listening connection was lost and
+	// is back), until ctx ends. changed must not block long.
+	Subscribe(ctx context.Context, org string, changed func())
+}
 
 // Org is an organization. Phase 1 serves one org per server, but every row is keyed by org.
 type Org struct {
@@ -560,8 +582,9 @@ type Store interface {
 	// PruneAudit deletes the org's audit events older than before and says how many.
 	PruneAudit(ctx context.Context, org string, before time.Time) (int64, error)
 
-	// PutIdempotent stores v unless (Org, Principal, Key) exists; then it stores nothing and
-	// returns the existing entry with found=true.
+	// PutIdempotent stores v unless (Org, Principal, Key) exists with an answer; then it stores
+	// nothing and returns the existing entry with found=true. A pending entry (Status
+	// IdempotentPending, as reserved with a mutation) is replaced by v.
 	PutIdempotent(ctx context.Context, v Idempotent) (existing Idempotent, found bool, err error)
 	GetIdempotent(ctx context.Context, org, principal, key string) (Idempotent, error)
 	// PruneIdempotent deletes entries created before the cutoff.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -123,8 +124,10 @@ func scanIdempotent(s scanner) (store.Idempotent, error) {
 func (db *DB) PutIdempotent(ctx context.Context, v store.Idempotent) (existing store.Idempotent, found bool, err error) {
 	err = inTx(ctx, db.w, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency (`+idempotentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (org, principal, key) DO NOTHING`,
-			v.Org, v.Principal, v.Key, blob(v.RequestHash), v.Status, blob(v.Body), micros(v.Created))
+			ON CONFLICT (org, principal, key) DO UPDATE SET request_hash = excluded.request_hash,
+				status = excluded.status, body = excluded.body, created = excluded.created
+			WHERE idempotency.status = ?`,
+			v.Org, v.Principal, v.Key, blob(v.RequestHash), v.Status, blob(v.Body), micros(v.Created), store.IdempotentPending)
 		if err != nil {
 			return err
 		}
@@ -140,6 +143,17 @@ func (db *DB) PutIdempotent(ctx context.Context, v store.Idempotent) (existing s
 		return store.Idempotent{}, false, fmt.Errorf("put idempotency key %q: %w", v.Key, err)
 	}
 	return existing, found, nil
+}
+
+// reserveIdempotent inserts a pending entry in a mutation's transaction: store.ErrKeyReserved
+// if the key exists.
+func reserveIdempotent(ctx context.Context, tx *sql.Tx, v store.Idempotent) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency (`+idempotentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		v.Org, v.Principal, v.Key, blob(v.RequestHash), store.IdempotentPending, []byte{}, micros(v.Created))
+	if err := dbErr(err); errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("%w: %q", store.ErrKeyReserved, v.Key)
+	}
+	return err
 }
 
 func (db *DB) GetIdempotent(ctx context.Context, org, principal, key string) (store.Idempotent, error) {

@@ -180,16 +180,31 @@ func migrate(ctx context.Context, w *sql.DB, ms []migration) error {
 	return nil
 }
 
-// inTx runs fn in a transaction on db and commits it if fn succeeds.
+// inTx runs fn in a transaction on db and commits it if fn succeeds. A write the disk refuses
+// (full, read-only, I/O error) rolls back whole and is store.ErrUnavailable.
 func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return unavailable(err)
 	}
 	if err := fn(tx); err != nil {
-		return errors.Join(err, ignoreDone(tx.Rollback()))
+		return unavailable(errors.Join(err, ignoreDone(tx.Rollback())))
 	}
-	return tx.Commit()
+	return unavailable(tx.Commit())
+}
+
+// unavailable wraps the errors of a database that cannot be written now (disk full, file or
+// file system read-only, I/O error, cannot open) in store.ErrUnavailable.
+func unavailable(err error) error {
+	var se *sqlite.Error
+	if err == nil || errors.Is(err, store.ErrUnavailable) || !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff { // the primary result code of an extended one
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOMEM:
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	return err
 }
 
 // mutate runs fn in a write transaction together with the context's pending mutation audit
@@ -198,11 +213,20 @@ func (db *DB) mutate(ctx context.Context, fn func(*sql.Tx) error) error {
 	m := store.AuditOf(ctx)
 	ev, claimed := m.Claim()
 	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
+		// The key first: a concurrent request with the same key (on another replica) waits
+		// here for this one and then fails with ErrKeyReserved, before any write of its own.
+		if v := m.Reservation(); claimed && v != nil {
+			if err := reserveIdempotent(ctx, tx, *v); err != nil {
+				return err
+			}
+		}
 		if err := fn(tx); err != nil {
 			return err
 		}
 		if claimed {
-			return appendAudit(ctx, tx, ev)
+			if err := appendAudit(ctx, tx, ev); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

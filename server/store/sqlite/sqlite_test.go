@@ -480,6 +480,38 @@ func TestUpgradeFromPhase1(t *testing.T) {
 	}
 }
 
+// TestReadOnlyUnavailable: a write the database refuses as read-only (query_only here; a
+// read-only file or file system gives the same SQLITE_READONLY) is store.ErrUnavailable (503)
+// and leaves nothing written, neither the change nor its audit record.
+func TestReadOnlyUnavailable(t *testing.T) {
+	db, _ := openTemp(t)
+	defer db.Close()
+	ctx := t.Context()
+	if _, _, err := db.EnsureOrg(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, `PRAGMA query_only = ON`); err != nil {
+		t.Fatal(err)
+	}
+	m := store.NewMutationAudit(func() store.AuditEvent { return store.AuditEvent{Org: "acme", Action: "org_token:create"} })
+	err := db.CreateToken(store.WithAudit(ctx, m), store.Token{ID: "t1", Org: "acme", Name: "n", Hash: []byte("h"), Created: time.Now()})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("CreateToken on a read-only database: %v, want ErrUnavailable", err)
+	}
+	if _, ok := m.Committed(); ok {
+		t.Error("the audit record counts as committed")
+	}
+	if _, err := db.w.ExecContext(ctx, `PRAGMA query_only = OFF`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetToken(ctx, "acme", "t1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetToken after the refused create: %v, want ErrNotFound", err)
+	}
+	if evs, err := db.ListAudit(ctx, store.AuditQuery{Org: "acme"}); err != nil || len(evs) != 0 {
+		t.Errorf("audit after the refused create: %d events, %v; want none", len(evs), err)
+	}
+}
+
 // TestTagIndexBackfill: entities stored before migration 0006 are in the tag index after it.
 func TestTagIndexBackfill(t *testing.T) {
 	ctx := t.Context()

@@ -1,0 +1,178 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/iamref/iam/server/store"
+)
+
+const auditCols = `id, org, time, actor, token_id, token_name, method, path, action, entity, decision,
+	reason, status, source_ip`
+
+func scanAudit(s scanner) (store.AuditEvent, error) {
+	var a store.AuditEvent
+	var at int64
+	err := s.Scan(&a.ID, &a.Org, &at, &a.Actor, &a.TokenID, &a.TokenName, &a.Method, &a.Path, &a.Action,
+		&a.Entity, &a.Decision, &a.Reason, &a.Status, &a.SourceIP)
+	a.Time = fromMicros(at)
+	return a, err
+}
+
+// AppendAudit stores the events in one transaction. IDs are assigned by the store; any set by
+// the caller are ignored.
+func (db *DB) AppendAudit(ctx context.Context, events ...store.AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	err := inTx(ctx, db.w, func(tx *txn) error { return appendAudit(ctx, tx, events...) })
+	if err != nil {
+		return fmt.Errorf("append %d audit events: %w", len(events), err)
+	}
+	return nil
+}
+
+// appendAudit inserts events in tx.
+func appendAudit(ctx context.Context, tx *txn, events ...store.AuditEvent) error {
+	for _, a := range events {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (org, time, actor, token_id, token_name,
+			method, path, action, entity, decision, reason, status, source_ip)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			text(a.Org), micros(a.Time), text(a.Actor), text(a.TokenID), text(a.TokenName), text(a.Method),
+			text(a.Path), text(a.Action), text(a.Entity), text(a.Decision), text(a.Reason), a.Status, text(a.SourceIP)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// text makes a string storable in a PostgreSQL text column, which holds neither NUL bytes nor
+// invalid UTF-8 (SQLite holds both): audit events record what hostile requests sent.
+func text(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\ufffd")
+	}
+	return strings.ReplaceAll(s, "\x00", "\ufffd")
+}
+
+// ListAudit returns all matching events when q.Limit <= 0.
+func (db *DB) ListAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditEvent, error) {
+	before := q.BeforeID
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	var limit any = q.Limit
+	if q.Limit <= 0 {
+		limit = nil // LIMIT NULL: no limit
+	}
+	cols := auditCols
+	var args []any
+	if q.MaxField > 0 {
+		cols = `id, org, time, ` + cutCols(q.MaxField, &args, "actor", "token_id", "token_name", "method", "path",
+			"action", "entity", "decision", "reason") + `, status, ` + cutCols(q.MaxField, &args, "source_ip")
+	}
+	args = append(args, q.Org, before, limit)
+	as, err := queryAll(ctx, db.r, scanAudit, `SELECT `+cols+` FROM audit_events
+		WHERE org = ? AND id < ? ORDER BY id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list audit events of org %q: %w", q.Org, err)
+	}
+	return as, nil
+}
+
+// cutCols selects the text columns cut to max characters (store.AuditQuery.MaxField).
+func cutCols(max int, args *[]any, cols ...string) string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = fmt.Sprintf(`CASE WHEN length(%[1]s) > ?::int THEN substr(%[1]s, 1, ?::int) || ?::text ELSE %[1]s END`, c)
+		*args = append(*args, max, max, store.AuditCutMarker)
+	}
+	return strings.Join(out, ", ")
+}
+
+// PruneAudit deletes in batches, so that a large backlog does not hold the write lock long.
+func (db *DB) PruneAudit(ctx context.Context, org string, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := db.w.ExecContext(ctx, `DELETE FROM audit_events WHERE id IN (
+			SELECT id FROM audit_events WHERE org = ? AND time < ? ORDER BY id LIMIT 5000)`, org, micros(before))
+		if err != nil {
+			return total, fmt.Errorf("prune audit events of org %q: %w", org, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n == 0 {
+			return total, nil
+		}
+	}
+}
+
+const idempotentCols = `org, principal, key, request_hash, status, body, created`
+
+func scanIdempotent(s scanner) (store.Idempotent, error) {
+	var v store.Idempotent
+	var created int64
+	err := s.Scan(&v.Org, &v.Principal, &v.Key, &v.RequestHash, &v.Status, &v.Body, &created)
+	v.Created = fromMicros(created)
+	return v, err
+}
+
+// PutIdempotent returns a zero existing value when it stores v.
+func (db *DB) PutIdempotent(ctx context.Context, v store.Idempotent) (existing store.Idempotent, found bool, err error) {
+	err = inTx(ctx, db.w, func(tx *txn) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency (`+idempotentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (org, principal, key) DO UPDATE SET request_hash = excluded.request_hash,
+				status = excluded.status, body = excluded.body, created = excluded.created
+			WHERE idempotency.status = ?`,
+			v.Org, v.Principal, v.Key, blob(v.RequestHash), v.Status, blob(v.Body), micros(v.Created), store.IdempotentPending)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		found = true
+		existing, err = scanIdempotent(tx.QueryRowContext(ctx, `SELECT `+idempotentCols+` FROM idempotency
+			WHERE org = ? AND principal = ? AND key = ?`, v.Org, v.Principal, v.Key))
+		return err
+	})
+	if err != nil {
+		return store.Idempotent{}, false, fmt.Errorf("put idempotency key %q: %w", v.Key, err)
+	}
+	return existing, found, nil
+}
+
+// reserveIdempotent inserts a pending entry in a mutation's transaction: store.ErrKeyReserved
+// if the key exists (a concurrent insert of it is waited for).
+func reserveIdempotent(ctx context.Context, tx *txn, v store.Idempotent) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency (`+idempotentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		v.Org, v.Principal, v.Key, blob(v.RequestHash), store.IdempotentPending, []byte{}, micros(v.Created))
+	if err := dbErr(err); errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("%w: %q", store.ErrKeyReserved, v.Key)
+	}
+	return err
+}
+
+func (db *DB) GetIdempotent(ctx context.Context, org, principal, key string) (store.Idempotent, error) {
+	v, err := queryOne(ctx, db.r, scanIdempotent, `SELECT `+idempotentCols+` FROM idempotency
+		WHERE org = ? AND principal = ? AND key = ?`, org, principal, key)
+	if err != nil {
+		return store.Idempotent{}, fmt.Errorf("get idempotency key %q: %w", key, err)
+	}
+	return v, nil
+}
+
+func (db *DB) PruneIdempotent(ctx context.Context, before time.Time) error {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM idempotency WHERE created < ?`, micros(before)); err != nil {
+		return fmt.Errorf("prune idempotency keys: %w", err)
+	}
+	return nil
+}

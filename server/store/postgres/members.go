@@ -1,0 +1,412 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/iamref/iam/server/store"
+)
+
+const userCols = `id, login, name, email, created`
+
+func scanUser(s scanner) (store.User, error) {
+	var u store.User
+	var created int64
+	err := s.Scan(&u.ID, &u.Login, &u.Name, &u.Email, &created)
+	u.Created = fromMicros(created)
+	return u, err
+}
+
+// memberSelect joins a membership with its user; memberCols are its columns.
+const memberSelect = `SELECT m.org, m.role_id, m.created, u.id, u.login, u.name, u.email, u.created
+	FROM members m JOIN users u ON u.id = m.user_id `
+
+func scanMember(s scanner) (store.Member, error) {
+	var m store.Member
+	var created, userCreated int64
+	err := s.Scan(&m.Org, &m.RoleID, &created, &m.User.ID, &m.User.Login, &m.User.Name, &m.User.Email, &userCreated)
+	m.Created, m.User.Created = fromMicros(created), fromMicros(userCreated)
+	return m, err
+}
+
+const teamCols = `id, org, name, display_name, description, created, modified`
+
+func scanTeam(s scanner) (store.Team, error) {
+	var t store.Team
+	var created, modified int64
+	err := s.Scan(&t.ID, &t.Org, &t.Name, &t.DisplayName, &t.Description, &created, &modified)
+	t.Created, t.Modified = fromMicros(created), fromMicros(modified)
+	return t, err
+}
+
+func (db *DB) GetUser(ctx context.Context, login string) (store.User, error) {
+	u, err := queryOne(ctx, db.r, scanUser, `SELECT `+userCols+` FROM users WHERE login = ?`, login)
+	if err != nil {
+		return store.User{}, fmt.Errorf("get user %q: %w", login, err)
+	}
+	return u, nil
+}
+
+func (db *DB) GetUserByID(ctx context.Context, id string) (store.User, error) {
+	u, err := queryOne(ctx, db.r, scanUser, `SELECT `+userCols+` FROM users WHERE id = ?`, id)
+	if err != nil {
+		return store.User{}, fmt.Errorf("get user %q: %w", id, err)
+	}
+	return u, nil
+}
+
+func (db *DB) AddMember(ctx context.Context, org string, u store.User, roleID string, at time.Time) (store.Member, error) {
+	var m store.Member
+	err := db.mutate(ctx, org, func(tx *txn) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (login) DO NOTHING`, u.ID, u.Login, u.Name, u.Email, micros(u.Created)); err != nil {
+			return dbErr(err)
+		}
+		stored, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE login = ?`, u.Login))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO members (org, user_id, role_id, created) VALUES (?, ?, ?, ?)`,
+			org, stored.ID, roleID, micros(at)); err != nil {
+			return dbErr(err)
+		}
+		m = store.Member{Org: org, User: stored, RoleID: roleID, Created: fromMicros(micros(at))}
+		return nil
+	})
+	if err != nil {
+		return store.Member{}, fmt.Errorf("add member %q to org %q: %w", u.Login, org, err)
+	}
+	return m, nil
+}
+
+func (db *DB) GetMember(ctx context.Context, org, login string) (store.Member, error) {
+	m, err := queryOne(ctx, db.r, scanMember, memberSelect+`WHERE m.org = ? AND u.login = ?`, org, login)
+	if err != nil {
+		return store.Member{}, fmt.Errorf("get member %q of org %q: %w", login, org, err)
+	}
+	return m, nil
+}
+
+func (db *DB) GetMemberByID(ctx context.Context, org, userID string) (store.Member, error) {
+	m, err := queryOne(ctx, db.r, scanMember, memberSelect+`WHERE m.org = ? AND m.user_id = ?`, org, userID)
+	if err != nil {
+		return store.Member{}, fmt.Errorf("get member %q of org %q: %w", userID, org, err)
+	}
+	return m, nil
+}
+
+func (db *DB) ListMembers(ctx context.Context, org, afterLogin string, limit int) ([]store.Member, error) {
+	var lim any = limit
+	if limit <= 0 {
+		lim = nil // LIMIT NULL: no limit
+	}
+	ms, err := queryAll(ctx, db.r, scanMember, memberSelect+`WHERE m.org = ? AND u.login > ? ORDER BY u.login LIMIT ?`,
+		org, afterLogin, lim)
+	if err != nil {
+		return nil, fmt.Errorf("list members of org %q: %w", org, err)
+	}
+	return ms, nil
+}
+
+func (db *DB) ListMembersByRole(ctx context.Context, org, roleID string) ([]store.Member, error) {
+	ms, err := queryAll(ctx, db.r, scanMember, memberSelect+`WHERE m.org = ? AND m.role_id = ? ORDER BY u.login`, org, roleID)
+	if err != nil {
+		return nil, fmt.Errorf("list members of org %q with role %q: %w", org, roleID, err)
+	}
+	return ms, nil
+}
+
+// lastHolder reports whether userID is the only member of org holding role protect.
+func lastHolder(ctx context.Context, tx *txn, org, userID, protect string) (bool, error) {
+	if protect == "" {
+		return false, nil
+	}
+	// Two demotions of the last two holders must not both pass: member changes of one org
+	// are serialized from this check to the commit.
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('iamref members ' || ?::text, 0))`, org); err != nil {
+		return false, err
+	}
+	var holds bool
+	var others int
+	err := tx.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM members WHERE org = ? AND user_id = ? AND role_id = ?),
+		(SELECT COUNT(*) FROM members WHERE org = ? AND user_id <> ? AND role_id = ?)`,
+		org, userID, protect, org, userID, protect).Scan(&holds, &others)
+	return holds && others == 0, err
+}
+
+func (db *DB) SetMemberRole(ctx context.Context, org, userID, roleID, protect string) error {
+	err := db.mutate(ctx, org, func(tx *txn) error {
+		if roleID != protect {
+			last, err := lastHolder(ctx, tx, org, userID, protect)
+			if err != nil {
+				return err
+			}
+			if last {
+				return store.ErrLastHolder
+			}
+		}
+		return execOneTx(ctx, tx, `UPDATE members SET role_id = ? WHERE org = ? AND user_id = ?`, roleID, org, userID)
+	})
+	if err != nil {
+		return fmt.Errorf("set role of member %q of org %q: %w", userID, org, err)
+	}
+	return nil
+}
+
+func (db *DB) RemoveMember(ctx context.Context, org, userID, protect string, at time.Time) error {
+	err := db.mutate(ctx, org, func(tx *txn) error {
+		last, err := lastHolder(ctx, tx, org, userID, protect)
+		if err != nil {
+			return err
+		}
+		if last {
+			return store.ErrLastHolder
+		}
+		if err := execOneTx(ctx, tx, `DELETE FROM members WHERE org = ? AND user_id = ?`, org, userID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM team_members WHERE user_id = ?
+			AND team_id IN (SELECT id FROM teams WHERE org = ?)`, userID, org); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE tokens SET deleted = true, deleted_at = ?
+			WHERE org = ? AND kind = 'personal' AND user_id = ? AND NOT deleted`, micros(at), org, userID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("remove member %q from org %q: %w", userID, org, err)
+	}
+	return nil
+}
+
+func (db *DB) CreateTeam(ctx context.Context, t store.Team) error {
+	err := db.mutate(ctx, t.Org, func(tx *txn) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO teams (`+teamCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Org, t.Name, t.DisplayName, t.Description, micros(t.Created), micros(t.Modified))
+		return dbErr(err)
+	})
+	if err != nil {
+		return fmt.Errorf("create team %q: %w", t.Name, err)
+	}
+	return nil
+}
+
+func (db *DB) GetTeam(ctx context.Context, org, name string) (store.Team, error) {
+	t, err := queryOne(ctx, db.r, scanTeam, `SELECT `+teamCols+` FROM teams WHERE org = ? AND name = ?`, org, name)
+	if err != nil {
+		return store.Team{}, fmt.Errorf("get team %q: %w", name, err)
+	}
+	return t, nil
+}
+
+func (db *DB) GetTeamByID(ctx context.Context, org, id string) (store.Team, error) {
+	t, err := queryOne(ctx, db.r, scanTeam, `SELECT `+teamCols+` FROM teams WHERE org = ? AND id = ?`, org, id)
+	if err != nil {
+		return store.Team{}, fmt.Errorf("get team %q: %w", id, err)
+	}
+	return t, nil
+}
+
+func (db *DB) ListTeams(ctx context.Context, org string) ([]store.Team, error) {
+	ts, err := queryAll(ctx, db.r, scanTeam, `SELECT `+teamCols+` FROM teams WHERE org = ? ORDER BY name`, org)
+	if err != nil {
+		return nil, fmt.Errorf("list teams of org %q: %w", org, err)
+	}
+	return ts, nil
+}
+
+func (db *DB) UpdateTeam(ctx context.Context, t store.Team) error {
+	err := db.mutate(ctx, t.Org, func(tx *txn) error {
+		return execOneTx(ctx, tx, `UPDATE teams SET display_name = ?, description = ?, modified = ?
+			WHERE org = ? AND id = ?`, t.DisplayName, t.Description, micros(t.Modified), t.Org, t.ID)
+	})
+	if err != nil {
+		return fmt.Errorf("update team %q: %w", t.Name, err)
+	}
+	return nil
+}
+
+func (db *DB) DeleteTeam(ctx context.Context, org, id string, at time.Time) error {
+	err := db.mutate(ctx, org, func(tx *txn) error {
+		// team_members and team_roles go with it (ON DELETE CASCADE).
+		if err := execOneTx(ctx, tx, `DELETE FROM teams WHERE org = ? AND id = ?`, org, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = true, deleted_at = ?
+			WHERE org = ? AND kind = 'team' AND team_id = ? AND NOT deleted`, micros(at), org, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete team %q: %w", id, err)
+	}
+	return nil
+}
+
+// teamExists is store.ErrNotFound unless org has the team.
+func teamExists(ctx context.Context, tx *txn, org, teamID string) error {
+	var ok bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM teams WHERE org = ? AND id = ?)`, org, teamID).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("team %q: %w", teamID, store.ErrNotFound)
+	}
+	return nil
+}
+
+func (db *DB) AddTeamMember(ctx context.Context, org, teamID, userID string) error {
+	err := db.mutate(ctx, org, func(tx *txn) error {
+		if err := teamExists(ctx, tx, org, teamID); err != nil {
+			return err
+		}
+		// FOR SHARE: the membership cannot end before this transaction does.
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM members WHERE org = ? AND user_id = ? FOR SHARE`, org, userID).Scan(&one)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err != nil {
+			return fmt.Errorf("user %q is not a member of the org: %w", userID, store.ErrNotFound)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO team_members (team_id, user_id) VALUES (?, ?)`, teamID, userID)
+		return dbErr(err)
+	})
+	if err != nil {
+		return fmt.Errorf("add member %q to team %q: %w", userID, teamID, err)
+	}
+	return nil
+}
+
+func (db *DB) RemoveTeamMember(ctx context.Context, org, teamID, userID string) error {
+	err := db.mutate(ctx, org, func(tx *txn) error {
+		return execOneTx(ctx, tx, `DELETE FROM team_members WHERE user_id = ?
+			AND team_id = (SELECT id FROM teams WHERE org = ? AND id = ?)`, userID, org, teamID)
+	})
+	if err != nil {
+		return fmt.Errorf("remove member %q from team %q: %w", userID, teamID, err)
+	}
+	return nil
+}
+
+func (db *DB) ListTeamMembers(ctx context.Context, org, teamID string) ([]store.User, error) {
+	us, err := queryAll(ctx, db.r, scanUser, `SELECT u.id, u.login, u.name, u.email, u.created
+		FROM team_members tm JOIN users u ON u.id = tm.user_id JOIN teams t ON t.id = tm.team_id
+		WHERE t.org = ? AND t.id = ? ORDER BY u.login`, org, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("list members of team %q: %w", teamID, err)
+	}
+	return us, nil
+}
+
+func (db *DB) ListUserTeams(ctx context.Context, org, userID string) ([]store.Team, error) {
+	ts, err := queryAll(ctx, db.r, scanTeam, `SELECT `+teamCols+` FROM teams
+		WHERE org = ? AND id IN (SELECT team_id FROM team_members WHERE user_id = ?) ORDER BY name`, org, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list teams of user %q: %w", userID, err)
+	}
+	return ts, nil
+}
+
+func (db *DB) AddTeamRole(ctx context.Context, org, teamID, roleID string) error {
+	err := db.mutate(ctx, org, func(tx *txn) error {
+		if err := teamExists(ctx, tx, org, teamID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO team_roles (team_id, role_id) VALUES (?, ?)`, teamID, roleID)
+		return dbErr(err)
+	})
+	if err != nil {
+		return fmt.Errorf("add role %q to team %q: %w", roleID, teamID, err)
+	}
+	return nil
+}
+
+func (db *DB) RemoveTeamRole(ctx context.Context, org, teamID, roleID string) error {
+	err := db.mutate(ctx, org, func(tx *txn) error {
+		return execOneTx(ctx, tx, `DELETE FROM team_roles WHERE role_id = ?
+			AND team_id = (SELECT id FROM teams WHERE org = ? AND id = ?)`, roleID, org, teamID)
+	})
+	if err != nil {
+		return fmt.Errorf("remove role %q from team %q: %w", roleID, teamID, err)
+	}
+	return nil
+}
+
+func (db *DB) ListTeamRoles(ctx context.Context, org, teamID string) ([]string, error) {
+	ids, err := queryAll(ctx, db.r, func(s scanner) (string, error) {
+		var id string
+		return id, s.Scan(&id)
+	}, `SELECT tr.role_id FROM team_roles tr JOIN teams t ON t.id = tr.team_id
+		WHERE t.org = ? AND t.id = ? ORDER BY tr.role_id`, org, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("list roles of team %q: %w", teamID, err)
+	}
+	return ids, nil
+}
+
+func (db *DB) ListTeamsByRole(ctx context.Context, org, roleID string) ([]store.Team, error) {
+	ts, err := queryAll(ctx, db.r, scanTeam, `SELECT `+teamCols+` FROM teams
+		WHERE org = ? AND id IN (SELECT team_id FROM team_roles WHERE role_id = ?) ORDER BY name`, org, roleID)
+	if err != nil {
+		return nil, fmt.Errorf("list teams with role %q: %w", roleID, err)
+	}
+	return ts, nil
+}
+
+func (db *DB) SetTeamGrant(ctx context.Context, org string, g store.TeamGrant) error {
+	err := db.mutate(ctx, org, func(tx *txn) error {
+		if err := teamExists(ctx, tx, org, g.TeamID); err != nil {
+			return err
+		}
+		var ok bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM entities WHERE org = ? AND id = ?)`, org, g.EntityID).Scan(&ok); err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("entity %q: %w", g.EntityID, store.ErrNotFound)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO team_grants (team_id, entity_id, permission, max_open_duration)
+			VALUES (?, ?, ?, ?) ON CONFLICT (team_id, entity_id) DO UPDATE
+			SET permission = excluded.permission, max_open_duration = excluded.max_open_duration`,
+			g.TeamID, g.EntityID, g.Permission, g.MaxOpenDuration)
+		return dbErr(err)
+	})
+	if err != nil {
+		return fmt.Errorf("set grant of team %q on %q: %w", g.TeamID, g.EntityID, err)
+	}
+	return nil
+}
+
+func (db *DB) RemoveTeamGrant(ctx context.Context, org, teamID, entityID string) error {
+	err := db.mutate(ctx, org, func(tx *txn) error {
+		return execOneTx(ctx, tx, `DELETE FROM team_grants WHERE entity_id = ?
+			AND team_id = (SELECT id FROM teams WHERE org = ? AND id = ?)`, entityID, org, teamID)
+	})
+	if err != nil {
+		return fmt.Errorf("remove grant of team %q on %q: %w", teamID, entityID, err)
+	}
+	return nil
+}
+
+func (db *DB) ListTeamGrants(ctx context.Context, org, teamID string) ([]store.TeamGrant, error) {
+	gs, err := queryAll(ctx, db.r, func(s scanner) (store.TeamGrant, error) {
+		var g store.TeamGrant
+		var kind string
+		if err := s.Scan(&g.TeamID, &g.EntityID, &kind, &g.Project, &g.Name, &g.Permission, &g.MaxOpenDuration); err != nil {
+			return g, err
+		}
+		var err error
+		g.Kind, err = parseKind(kind)
+		return g, err
+	}, `SELECT g.team_id, g.entity_id, e.kind, e.project, e.name, g.permission, g.max_open_duration
+		FROM team_grants g JOIN teams t ON t.id = g.team_id JOIN entities e ON e.id = g.entity_id
+		WHERE t.org = ? AND t.id = ? ORDER BY e.kind, e.project, e.name`, org, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("list grants of team %q: %w", teamID, err)
+	}
+	return gs, nil
+}

@@ -1,0 +1,255 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/iamref/iam/internal/testpg"
+	"github.com/iamref/iam/server/store"
+	"github.com/iamref/iam/server/store/storetest"
+)
+
+func open(t *testing.T, pg *testpg.Server) *DB {
+	t.Helper()
+	db, err := Open(pg.NewDatabase(t))
+	if err != nil {
+		t.Fatalf("Open: %v\n%s", err, pg.Log())
+	}
+	return db
+}
+
+// TestStore runs the conformance suite, each case on a new database whose default collation
+// is a natural language's (ICU en-US, as most installations have, unlike the test cluster's
+// C): orders and pages must not depend on it.
+func TestStore(t *testing.T) {
+	pg := testpg.Start(t)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		db, err := Open(pg.NewDatabaseWith(t, "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"))
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return db
+	})
+}
+
+// TestMigrateConcurrently opens one database from four stores at once (as replicas starting
+// together do): the
+// migrations apply once and every store works.
+func TestMigrateConcurrently(t *testing.T) {
+	pg := testpg.Start(t)
+	url := pg.NewDatabase(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	dbs := make([]*DB, 4)
+	for i := range dbs {
+		wg.Go(func() { dbs[i], errs[i] = Open(url) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open %d: %v", i, err)
+		}
+		defer dbs[i].Close()
+	}
+	var n int
+	if err := dbs[0].sql.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := migrations(); n != len(ms) {
+		t.Errorf("schema_migrations holds %d versions, want %d", n, len(ms))
+	}
+	if _, _, err := dbs[3].EnsureOrg(t.Context(), "acme"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	for _, url := range []string{"postgres://u:secret@127.0.0.1:1/x?connect_timeout=1", "postgres://u:secret@[bad"} {
+		_, err := Open(url)
+		if err == nil {
+			t.Fatalf("Open(%q) succeeded", url)
+		}
+		if msg := err.Error(); strings.Contains(msg, "secret") {
+			t.Errorf("Open(%q) error shows the password: %s", url, msg)
+		}
+	}
+	if _, err := Open("postgres://u@127.0.0.1:1/x?connect_timeout=1"); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Open of a closed port: %v, want ErrUnavailable", err)
+	}
+}
+
+// TestSubscribe: a mutation through one store is reported to a subscriber of another store
+// on the same database, for its org only, and not to the writing store's own subscriber.
+func TestSubscribe(t *testing.T) {
+	pg := testpg.Start(t)
+	url := pg.NewDatabase(t)
+	a, err := Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	gotB, gotA, gotOther := make(chan struct{}, 10), make(chan struct{}, 10), make(chan struct{}, 10)
+	b.Subscribe(ctx, "acme", func() { gotB <- struct{}{} })
+	b.Subscribe(ctx, "globex", func() { gotOther <- struct{}{} })
+	a.Subscribe(ctx, "acme", func() { gotA <- struct{}{} })
+	time.Sleep(300 * time.Millisecond) // LISTEN in place
+	if _, _, err := a.EnsureOrg(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := a.SetDefaultRole(ctx, "acme", "r1"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-gotB:
+		t.Logf("notified after %v", time.Since(start))
+	case <-time.After(2 * time.Second):
+		t.Fatal("the other store's subscriber was not notified within 2 s")
+	}
+	select {
+	case <-gotA:
+		t.Error("the writing store's own subscriber was notified")
+	case <-gotOther:
+		t.Error("a subscriber of another org was notified")
+	case <-time.After(200 * time.Millisecond):
+	}
+	// A failed mutation (rolled back) notifies nobody.
+	if err := a.SetDefaultRole(ctx, "nope", "r1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("SetDefaultRole of a missing org: %v", err)
+	}
+	select {
+	case <-gotB:
+		t.Error("a rolled-back mutation was notified")
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// TestUnavailable: with the database stopped, calls fail fast with ErrUnavailable; once it is
+// back, the same store works again, and a subscriber resynchronizes (is called) after its
+// connection came back.
+func TestUnavailable(t *testing.T) {
+	pg := testpg.Start(t)
+	db := open(t, pg)
+	defer db.Close()
+	ctx := t.Context()
+	if _, _, err := db.EnsureOrg(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	resync := make(chan struct{}, 10)
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	db.Subscribe(sctx, "acme", func() { resync <- struct{}{} })
+	time.Sleep(200 * time.Millisecond)
+	if err := pg.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := db.GetOrg(ctx, "acme")
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("GetOrg with the database down: %v, want ErrUnavailable", err)
+	}
+	if err := db.SetDefaultRole(ctx, "acme", "x"); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("SetDefaultRole with the database down: %v, want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("failing took %v, want fast", d)
+	}
+	if err := pg.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err = db.GetOrg(ctx, "acme"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("store did not recover: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	select {
+	case <-resync:
+	case <-time.After(5 * time.Second):
+		t.Error("subscriber was not called after its connection came back")
+	}
+}
+
+// TestReadOnlyDatabase: a database that turned read-only (a standby after a failover, or
+// default_transaction_read_only) refuses writes with ErrUnavailable (503) and nothing is
+// written; reads still work, and writes again once it is writable.
+func TestReadOnlyDatabase(t *testing.T) {
+	pg := testpg.Start(t)
+	url := pg.NewDatabase(t)
+	db, err := Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := t.Context()
+	if _, _, err := db.EnsureOrg(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	setReadOnly := func(on bool) {
+		t.Helper()
+		if _, err := admin.sql.ExecContext(ctx, fmt.Sprintf(`ALTER DATABASE %s SET default_transaction_read_only = %v`,
+			pgx.Identifier{dbName(t, url)}.Sanitize(), on)); err != nil {
+			t.Fatal(err)
+		}
+		// The store's open connections end; the ones it opens next read the new setting.
+		if _, err := admin.sql.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid()`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setReadOnly(true)
+	m := store.NewMutationAudit(func() store.AuditEvent { return store.AuditEvent{Org: "acme", Action: "org_token:create"} })
+	tok := store.Token{ID: "t1", Org: "acme", Name: "n", Hash: []byte("h"), Created: time.Now()}
+	var werr error
+	for range 5 { // the first calls may meet terminated connections (also ErrUnavailable)
+		if werr = db.CreateToken(store.WithAudit(ctx, m), tok); werr == nil || strings.Contains(werr.Error(), "read-only") {
+			break
+		}
+	}
+	if !errors.Is(werr, store.ErrUnavailable) || !strings.Contains(werr.Error(), "read-only") {
+		t.Fatalf("CreateToken on a read-only database: %v, want ErrUnavailable saying read-only", werr)
+	}
+	if _, err := db.GetOrg(ctx, "acme"); err != nil {
+		t.Errorf("GetOrg on a read-only database: %v", err)
+	}
+	setReadOnly(false)
+	time.Sleep(1100 * time.Millisecond) // connections idle over 1 s are checked before reuse
+	if _, err := db.GetToken(ctx, "acme", "t1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the refused token: %v, want ErrNotFound", err)
+	}
+	if err := db.CreateToken(ctx, tok); err != nil {
+		t.Errorf("CreateToken once writable: %v", err)
+	}
+}
+
+func dbName(t *testing.T, url string) string {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Database
+}

@@ -1,0 +1,206 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/iamref/iam/server/store"
+)
+
+const orgCols = `name, id, default_role_id, created`
+
+func scanOrg(s scanner) (store.Org, error) {
+	var o store.Org
+	var created int64
+	err := s.Scan(&o.Name, &o.ID, &o.DefaultRoleID, &created)
+	o.Created = fromMicros(created)
+	return o, err
+}
+
+// EnsureOrg creates the org, with a random UUID as its ID, if it is missing.
+func (db *DB) EnsureOrg(ctx context.Context, name string) (org store.Org, created bool, err error) {
+	err = inTx(ctx, db.w, func(tx *txn) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO orgs (name, id, default_role_id, created) VALUES (?, ?, '', ?)
+			ON CONFLICT (name) DO NOTHING`, name, newUUID(), micros(time.Now()))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		created = n == 1
+		org, err = scanOrg(tx.QueryRowContext(ctx, `SELECT `+orgCols+` FROM orgs WHERE name = ?`, name))
+		return err
+	})
+	if err != nil {
+		return store.Org{}, false, fmt.Errorf("ensure org %q: %w", name, err)
+	}
+	return org, created, nil
+}
+
+func (db *DB) GetOrg(ctx context.Context, name string) (store.Org, error) {
+	o, err := queryOne(ctx, db.r, scanOrg, `SELECT `+orgCols+` FROM orgs WHERE name = ?`, name)
+	if err != nil {
+		return store.Org{}, fmt.Errorf("get org %q: %w", name, err)
+	}
+	return o, nil
+}
+
+func (db *DB) SetDefaultRole(ctx context.Context, org, roleID string) error {
+	err := db.mutate(ctx, org, func(tx *txn) error {
+		return execOneTx(ctx, tx, `UPDATE orgs SET default_role_id = ? WHERE name = ?`, roleID, org)
+	})
+	if err != nil {
+		return fmt.Errorf("set default role of org %q: %w", org, err)
+	}
+	return nil
+}
+
+const recordCols = `id, org, name, description, resource_type, ux_purpose, details, refs, version,
+	created, modified, is_org_default, default_identifier`
+
+func scanRecord(s scanner) (store.Record, error) {
+	var r store.Record
+	var refs string
+	var created, modified int64
+	err := s.Scan(&r.ID, &r.Org, &r.Name, &r.Description, &r.ResourceType, &r.UXPurpose, &r.Details,
+		&refs, &r.Version, &created, &modified, &r.IsOrgDefault, &r.DefaultIdentifier)
+	if err != nil {
+		return r, err
+	}
+	r.Created, r.Modified = fromMicros(created), fromMicros(modified)
+	if err := json.Unmarshal([]byte(refs), &r.Refs); err != nil {
+		return r, fmt.Errorf("record %q refs: %w", r.ID, err)
+	}
+	return r, nil
+}
+
+func encodeRefs(refs []string) string {
+	if len(refs) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(refs) // a []string always marshals
+	return string(b)
+}
+
+// putRefs indexes the record's Refs for Referrers.
+func putRefs(ctx context.Context, tx *txn, r store.Record) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM record_refs WHERE record_id = ?`, r.ID); err != nil {
+		return err
+	}
+	for _, ref := range r.Refs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO record_refs (record_id, ref_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, r.ID, ref); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) CreateRecord(ctx context.Context, r store.Record) error {
+	if r.Version != 1 {
+		return fmt.Errorf("create record %q: version is %d, want 1", r.Name, r.Version)
+	}
+	err := db.mutate(ctx, r.Org, func(tx *txn) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO records (`+recordCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.Org, r.Name, r.Description, r.ResourceType, r.UXPurpose, blob(r.Details), encodeRefs(r.Refs),
+			r.Version, micros(r.Created), micros(r.Modified), r.IsOrgDefault, r.DefaultIdentifier)
+		if err != nil {
+			return dbErr(err)
+		}
+		return putRefs(ctx, tx, r)
+	})
+	if err != nil {
+		return fmt.Errorf("create record %q: %w", r.Name, err)
+	}
+	return nil
+}
+
+func (db *DB) GetRecord(ctx context.Context, org, id string) (store.Record, error) {
+	r, err := queryOne(ctx, db.r, scanRecord, `SELECT `+recordCols+` FROM records WHERE org = ? AND id = ?`, org, id)
+	if err != nil {
+		return store.Record{}, fmt.Errorf("get record %q: %w", id, err)
+	}
+	return r, nil
+}
+
+func (db *DB) ListRecords(ctx context.Context, org, uxPurpose string) ([]store.Record, error) {
+	var rs []store.Record
+	var err error
+	if uxPurpose == "" {
+		rs, err = queryAll(ctx, db.r, scanRecord, `SELECT `+recordCols+` FROM records WHERE org = ?
+			ORDER BY name, ux_purpose, id`, org)
+	} else {
+		rs, err = queryAll(ctx, db.r, scanRecord, `SELECT `+recordCols+` FROM records WHERE org = ? AND ux_purpose = ?
+			ORDER BY name`, org, uxPurpose)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list records of org %q: %w", org, err)
+	}
+	return rs, nil
+}
+
+// UpdateRecord replaces every field of the record but Org and Created, which are immutable.
+func (db *DB) UpdateRecord(ctx context.Context, r store.Record, expectedVersion int) error {
+	err := db.mutate(ctx, r.Org, func(tx *txn) error {
+		if r.Version == expectedVersion+1 {
+			res, err := tx.ExecContext(ctx, `UPDATE records SET name = ?, description = ?, resource_type = ?,
+				ux_purpose = ?, details = ?, refs = ?, version = ?, modified = ?, is_org_default = ?,
+				default_identifier = ? WHERE org = ? AND id = ? AND version = ?`,
+				r.Name, r.Description, r.ResourceType, r.UXPurpose, blob(r.Details), encodeRefs(r.Refs), r.Version,
+				micros(r.Modified), r.IsOrgDefault, r.DefaultIdentifier, r.Org, r.ID, expectedVersion)
+			if err != nil {
+				return dbErr(err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n == 1 {
+				return putRefs(ctx, tx, r)
+			}
+		}
+		var v int
+		err := tx.QueryRowContext(ctx, `SELECT version FROM records WHERE org = ? AND id = ?`, r.Org, r.ID).Scan(&v)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: stored version is %d, expected %d, new %d", store.ErrVersionConflict, v, expectedVersion, r.Version)
+	})
+	if err != nil {
+		return fmt.Errorf("update record %q: %w", r.ID, err)
+	}
+	return nil
+}
+
+func (db *DB) DeleteRecord(ctx context.Context, org, id string) error {
+	err := db.mutate(ctx, org, func(tx *txn) error {
+		if err := execOneTx(ctx, tx, `DELETE FROM records WHERE org = ? AND id = ?`, org, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = true, deleted_at = ?
+			WHERE org = ? AND role_id = ? AND issuer_id <> '' AND NOT deleted`, micros(time.Now().UTC()), org, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete record %q: %w", id, err)
+	}
+	return nil
+}
+
+func (db *DB) Referrers(ctx context.Context, org, id string) ([]store.Record, error) {
+	rs, err := queryAll(ctx, db.r, scanRecord, `SELECT `+recordCols+` FROM records
+		WHERE id IN (SELECT record_id FROM record_refs WHERE ref_id = ?) AND org = ?
+		ORDER BY name, ux_purpose, id`, id, org)
+	if err != nil {
+		return nil, fmt.Errorf("referrers of record %q: %w", id, err)
+	}
+	return rs, nil
+}

@@ -1,0 +1,121 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/iamref/iam/server/store"
+)
+
+const tokenCols = `id, org, name, description, hash, admin, role_id, expires, created, created_by,
+	last_used, deleted, deleted_at, kind, team_id, user_id, issuer_id`
+
+func scanToken(s scanner) (store.Token, error) {
+	var t store.Token
+	var created, deletedAt int64
+	err := s.Scan(&t.ID, &t.Org, &t.Name, &t.Description, &t.Hash, &t.Admin, &t.RoleID, &t.Expires,
+		&created, &t.CreatedBy, &t.LastUsed, &t.Deleted, &deletedAt, &t.Kind, &t.TeamID, &t.UserID, &t.IssuerID)
+	t.Created, t.DeletedAt = fromMicros(created), fromMicros(deletedAt)
+	return t, err
+}
+
+func (db *DB) CreateToken(ctx context.Context, t store.Token) error {
+	err := db.mutate(ctx, t.Org, func(tx *txn) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Org, t.Name, t.Description, blob(t.Hash), t.Admin, t.RoleID, t.Expires, micros(t.Created),
+			t.CreatedBy, t.LastUsed, t.Deleted, micros(t.DeletedAt), t.Kind, t.TeamID, t.UserID, t.IssuerID)
+		return dbErr(err)
+	})
+	if err != nil {
+		return fmt.Errorf("create token %q: %w", t.Name, err)
+	}
+	return nil
+}
+
+// GetToken returns the token, deleted or not; the caller checks Deleted.
+func (db *DB) GetToken(ctx context.Context, org, id string) (store.Token, error) {
+	t, err := queryOne(ctx, db.r, scanToken, `SELECT `+tokenCols+` FROM tokens WHERE org = ? AND id = ?`, org, id)
+	if err != nil {
+		return store.Token{}, fmt.Errorf("get token %q: %w", id, err)
+	}
+	return t, nil
+}
+
+func (db *DB) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
+	t, err := queryOne(ctx, db.r, scanToken, `SELECT `+tokenCols+` FROM tokens WHERE hash = ?`, blob(hash))
+	if err != nil {
+		return store.Token{}, fmt.Errorf("token by hash: %w", err)
+	}
+	return t, nil
+}
+
+func (db *DB) ListTokens(ctx context.Context, org string, filter store.TokenFilter, now time.Time) ([]store.Token, error) {
+	query := `SELECT ` + tokenCols + ` FROM tokens WHERE org = ? AND kind = '' AND NOT deleted `
+	args := []any{org}
+	switch filter {
+	case store.TokensActive:
+		query += `AND (expires = 0 OR expires > ?) `
+		args = append(args, now.Unix())
+	case store.TokensExpired:
+		query += `AND expires <> 0 AND expires <= ? `
+		args = append(args, now.Unix())
+	case store.TokensAll:
+	default:
+		return nil, fmt.Errorf("list tokens of org %q: unknown filter %d", org, filter)
+	}
+	ts, err := queryAll(ctx, db.r, scanToken, query+`ORDER BY created, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens of org %q: %w", org, err)
+	}
+	return ts, nil
+}
+
+func (db *DB) ListTokensByRole(ctx context.Context, org, roleID string) ([]store.Token, error) {
+	ts, err := queryAll(ctx, db.r, scanToken, `SELECT `+tokenCols+` FROM tokens
+		WHERE org = ? AND role_id = ? AND NOT deleted ORDER BY created, id`, org, roleID)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens of role %q: %w", roleID, err)
+	}
+	return ts, nil
+}
+
+func (db *DB) ListUserTokens(ctx context.Context, org, userID string) ([]store.Token, error) {
+	ts, err := queryAll(ctx, db.r, scanToken, `SELECT `+tokenCols+` FROM tokens
+		WHERE org = ? AND kind = 'personal' AND user_id = ? AND NOT deleted ORDER BY created, id`, org, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list personal tokens of user %q: %w", userID, err)
+	}
+	return ts, nil
+}
+
+func (db *DB) DeleteToken(ctx context.Context, org, id string, at time.Time) error {
+	err := db.mutate(ctx, org, func(tx *txn) error {
+		return execOneTx(ctx, tx, `UPDATE tokens SET deleted = true, deleted_at = ?
+			WHERE org = ? AND id = ? AND NOT deleted`, micros(at), org, id)
+	})
+	if err != nil {
+		return fmt.Errorf("delete token %q: %w", id, err)
+	}
+	return nil
+}
+
+// TouchTokens never moves a LastUsed back, so flushes that race each other keep the latest time.
+// Unknown token IDs are ignored.
+func (db *DB) TouchTokens(ctx context.Context, lastUsed map[string]int64) error {
+	if len(lastUsed) == 0 {
+		return nil
+	}
+	err := inTx(ctx, db.w, func(tx *txn) error {
+		for id, at := range lastUsed {
+			if _, err := tx.ExecContext(ctx, `UPDATE tokens SET last_used = GREATEST(last_used, ?) WHERE id = ?`, at, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("touch %d tokens: %w", len(lastUsed), err)
+	}
+	return nil
+}
