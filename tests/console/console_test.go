@@ -206,54 +206,11 @@ func TestConsole(t *testing.T) {
 	ts.API.Housekeep(context.Background())
 	today := time.Now().UTC().Format("2006-01-02")
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 860),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true)) // small /dev/shm in containers
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx); err != nil { // starts the browser (no timeout on this context)
-		t.Fatalf("start %s: %v", browser, err)
-	}
-	var urlsMu sync.Mutex
-	var urls []string // every URL the browser requested
-	if err := chromedp.Listen(bctx, func(ev any) {
-		if e, ok := ev.(*network.EventRequestWillBeSent); ok && e.Request != nil {
-			urlsMu.Lock()
-			urls = append(urls, e.Request.URL)
-			urlsMu.Unlock()
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	tctx, cancelTimeout := context.WithTimeout(bctx, 90*time.Second)
-	defer cancelTimeout()
-	b := &page{t: t, ctx: tctx}
+	b, browserURLs := startBrowser(t, browser)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	shots := os.Getenv("IAMREF_SCREENSHOTS") // a folder to write PNGs of the main screens into
-	shot := func(name string) {
-		t.Helper()
-		if shots == "" {
-			return
-		}
-		b.do("settle before "+name, chromedp.Sleep(150*time.Millisecond))
-		png := get(b, "screenshot "+name, chromedp.CaptureScreenshot())
-		if err := os.MkdirAll(shots, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shot := b.shot
 
 	// Sign in.
-	b.do("enable network events", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{})
-		return err
-	}))
 	b.do("open the console", chromedp.Navigate(ts.URL+"/ui/"), chromedp.WaitVisible(css("#token")))
 	// A wrong token is refused with the server's message, and nothing else shows.
 	wrong := "pul-" + strings.Repeat("0123456789", 4)
@@ -514,10 +471,9 @@ func TestConsole(t *testing.T) {
 			}
 		}
 	}
-	urlsMu.Lock()
+	urls := browserURLs()
 	check("a URL the browser requested", urls...)
 	nURLs := len(urls)
-	urlsMu.Unlock()
 	seenMu.Lock()
 	check("a request the server received", seen...)
 	nSeen := len(seen)
@@ -526,6 +482,64 @@ func TestConsole(t *testing.T) {
 	check("the page's address or cookies", href, cookie)
 	if nURLs < 10 || nSeen < 10 {
 		t.Errorf("only %d browser requests and %d server requests recorded: the checks above saw nothing", nURLs, nSeen)
+	}
+}
+
+// startBrowser starts chromium headless for the test (stopped when it ends) and returns a tab
+// with a 90 s budget, and a function that lists every URL the browser requested so far.
+func startBrowser(t *testing.T, browser string) (*page, func() []string) {
+	t.Helper()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 860),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true)) // small /dev/shm in containers
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(bctx); err != nil { // starts the browser (no timeout on this context)
+		t.Fatalf("start %s: %v", browser, err)
+	}
+	var urlsMu sync.Mutex
+	var urls []string // every URL the browser requested
+	if err := chromedp.Listen(bctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok && e.Request != nil {
+			urlsMu.Lock()
+			urls = append(urls, e.Request.URL)
+			urlsMu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tctx, cancelTimeout := context.WithTimeout(bctx, 90*time.Second)
+	t.Cleanup(cancelTimeout)
+	b := &page{t: t, ctx: tctx}
+	b.do("enable network events", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{})
+		return err
+	}))
+	return b, func() []string {
+		urlsMu.Lock()
+		defer urlsMu.Unlock()
+		return slices.Clone(urls)
+	}
+}
+
+// shot writes a PNG of the page to $IAMREF_SCREENSHOTS/name.png when that folder is set.
+func (p *page) shot(name string) {
+	p.t.Helper()
+	dir := os.Getenv("IAMREF_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	p.do("settle before "+name, chromedp.Sleep(150*time.Millisecond))
+	png := get(p, "screenshot "+name, chromedp.CaptureScreenshot())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		p.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		p.t.Fatal(err)
 	}
 }
 

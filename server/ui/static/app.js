@@ -70,11 +70,63 @@ async function signIn(token) {
   sessionStorage.setItem(KEY, token);
   $("who").textContent = (user.tokenInfo ? "token " + user.tokenInfo.name : user.githubLogin) + " · organization " + state.org;
   $("signin").hidden = true;
+  $("oidc-box").hidden = true;
   $("whoami").hidden = false;
   $("tabs").hidden = false;
   $("token").value = "";
   await loadCommon();
   select("explorer");
+}
+
+// exchangeIDToken trades an OIDC ID token for an access token at POST /api/oauth/token
+// (RFC 8693, form-encoded exactly as the Pulumi CLI sends it) and signs in with it. The ID token
+// goes only into the request body; the form field is cleared before the request is sent.
+async function exchangeIDToken() {
+  const idToken = $("oidc-token").value.trim();
+  $("oidc-token").value = "";
+  const org = $("oidc-org").value.trim();
+  const type = $("oidc-type").value;
+  const target = $("oidc-target").value.trim();
+  const expiration = $("oidc-expiration").value.trim();
+  if (!idToken) throw new Error("ID token: paste the ID token your platform issued");
+  if (!org) throw new Error("organization: name the organization to sign in to");
+  const form = new URLSearchParams({
+    grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+    audience: "urn:pulumi:org:" + org,
+    subject_token: idToken,
+    subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
+    requested_token_type: "urn:pulumi:token-type:access_token:" + type,
+  });
+  if (type !== "organization") {
+    if (!target) throw new Error(type === "team" ? "team name: a team token needs the team's name" : "login: a personal token needs the user's login");
+    form.set("scope", (type === "team" ? "team:" : "user:") + target);
+  }
+  if (expiration !== "") {
+    if (!/^[1-9][0-9]{0,9}$/.test(expiration)) throw new Error("expiration: give a whole number of seconds, or leave it empty for the default (2 hours)");
+    form.set("expiration", expiration);
+  }
+  const res = await fetch("/api/oauth/token", {
+    method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" }, body: form.toString(),
+    credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer",
+  });
+  let data = null;
+  try { data = await res.json(); } catch (e) { data = null; }
+  if (!res.ok || !data || typeof data.access_token !== "string" || !data.access_token) {
+    const code = data && typeof data.error === "string" ? data.error : res.status + " " + res.statusText;
+    const desc = data && typeof data.error_description === "string" ? ": " + data.error_description : "";
+    throw new Error("token exchange refused (" + code + ")" + desc);
+  }
+  await signIn(data.access_token);
+}
+
+// targetField shows the team name or login field the chosen token type needs.
+function targetField() {
+  const type = $("oidc-type").value;
+  const need = type !== "organization";
+  $("oidc-target").hidden = !need;
+  $("oidc-target-label").hidden = !need;
+  $("oidc-target").required = need;
+  $("oidc-target-label").textContent = type === "personal" ? "Login" : "Team name";
 }
 
 function signOut() {
@@ -458,6 +510,12 @@ function wire() {
     clearError();
     signIn($("token").value.trim()).catch((e) => { state.token = ""; fail(e); });
   });
+  $("oidc-signin").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    clearError();
+    exchangeIDToken().catch((e) => { state.token = ""; sessionStorage.removeItem(KEY); fail(e); });
+  });
+  $("oidc-type").addEventListener("change", targetField);
   $("signout").addEventListener("click", signOut);
   for (const p of panels) $(tabOf[p]).addEventListener("click", () => select(p));
   $("tabs").addEventListener("keydown", tabKeys);
