@@ -1,7 +1,8 @@
 // Package ui is the web console that iam-server serves at /ui: static HTML, CSS and JavaScript
 // embedded in the binary (no build step, no CDN). The console holds the token the user pastes
-// in the tab's sessionStorage and calls the JSON API with it in the Authorization header, so it
-// sees exactly what that token may see. It never puts the token in a URL and sets no cookie:
+// (or the access token it got by exchanging an OIDC ID token at /api/oauth/token; the ID token
+// itself is not kept) in the tab's sessionStorage and calls the JSON API with it in the
+// Authorization header, so it sees exactly what that token may see. It never puts the token in a URL and sets no cookie:
 // the server authenticates only the Authorization header, which a cross-site page cannot make
 // a browser send, so the console is CSRF-safe by construction.
 package ui

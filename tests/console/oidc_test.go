@@ -91,6 +91,8 @@ func TestConsoleOIDC(t *testing.T) {
 	if label := get(b, "team field", chromedp.Evaluate[string](`document.getElementById('oidc-target').hidden ? 'hidden' : document.getElementById('oidc-target-label').textContent`)); label != "Team name" {
 		t.Errorf("team token: target field %q, want the Team name field", label)
 	}
+	b.do("example values", setField("oidc-org", "acme"), setField("oidc-target", "platform"), setField("oidc-expiration", "900"))
+	b.shot("oidc-signin")
 	b.do("personal type", chromedp.SetValue(css("#oidc-type"), "personal"),
 		script(`document.getElementById('oidc-type').dispatchEvent(new Event('change'))`))
 	if label := get(b, "login field", chromedp.Evaluate[string](`document.getElementById('oidc-target-label').textContent`)); label != "Login" {
@@ -98,7 +100,6 @@ func TestConsoleOIDC(t *testing.T) {
 	}
 	b.do("organization type", chromedp.SetValue(css("#oidc-type"), "organization"),
 		script(`document.getElementById('oidc-type').dispatchEvent(new Event('change'))`))
-	b.shot("oidc-signin")
 
 	// A token for another branch: the policy refuses it; the console shows the server's
 	// description and nothing more, and signs nothing in.
