@@ -22,8 +22,8 @@ import (
 // TestConsoleOIDC signs in through the console's OIDC form: an ID token from a static-JWKS
 // issuer whose policy allows a role is exchanged at /api/oauth/token; the matrix then shows
 // exactly what that role allows (cell by cell against the access-check API), the requested
-// expiration reaches the server, and an ID token the policy refuses shows the RFC 6749 error
-// and signs nothing in. Neither the ID tokens nor the access token appear in any URL, request
+// expiration reaches the server, a team token asked for by name gets the team's rights, and an
+// ID token the policy refuses shows the RFC 6749 error and signs nothing in. Neither the ID tokens nor the access token appear in any URL, request
 // the server received, or log line, and the ID token is not kept in the page.
 func TestConsoleOIDC(t *testing.T) {
 	browser := chromiumPath(t)
@@ -58,6 +58,14 @@ func TestConsoleOIDC(t *testing.T) {
 	var other apitype.CreateTokenResponse // a second column, holding nothing
 	a.must("POST", "/api/orgs/acme/tokens", admin, apitype.CreateOrgTokenRequest{Name: "other", RoleID: role.ID}, &other)
 
+	// A team token reads myapp/staging only.
+	var teamRole apitype.Role
+	a.must("POST", "/api/orgs/acme/roles", admin, apitype.CreateRoleRequest{Name: "team-reader", UXPurpose: apitype.UXPurposeRole, Details: details(t,
+		authz.GrantSpec{Scopes: []string{"org_token:read", "role:read"}},
+		authz.GrantSpec{Scopes: []string{"stack:read"}, Refs: stacks(ids["staging"])})}, &teamRole)
+	a.must("POST", "/api/orgs/acme/teams/pulumi", admin, apitype.CreateTeamRequest{Name: "platform"}, nil)
+	a.must("POST", "/api/orgs/acme/teams/platform/roles/"+teamRole.ID, admin, nil, nil)
+
 	idp := testoidc.Static(t, "https://ci.example.com")
 	var iss apitype.Issuer
 	a.must("POST", "/api/orgs/acme/oidc/issuers", admin, apitype.RegisterIssuerRequest{Name: "ci", URL: idp.URL, JWKS: idp.JWKS()}, &iss)
@@ -66,6 +74,9 @@ func TestConsoleOIDC(t *testing.T) {
 	mainClaims := idp.GitHubClaims("acme", "acme/payments", "refs/heads/main")
 	a.must("PATCH", "/api/orgs/acme/auth/policies/"+pol.ID, admin, apitype.UpdateAuthPolicyRequest{Policies: []apitype.AuthPolicyDefinition{{
 		Decision: apitype.PolicyDecisionAllow, TokenType: apitype.PolicyTokenOrganization, RoleID: role.ID,
+		Rules: map[string]string{"sub": mainClaims["sub"].(string)},
+	}, {
+		Decision: apitype.PolicyDecisionAllow, TokenType: apitype.PolicyTokenTeam, TeamName: "platform",
 		Rules: map[string]string{"sub": mainClaims["sub"].(string)},
 	}}}, nil)
 	good := idp.Mint(t, mainClaims)
@@ -82,6 +93,7 @@ func TestConsoleOIDC(t *testing.T) {
 			setField("oidc-expiration", "600"),
 			chromedp.Click(css("#oidc-signin button[type=submit]")))
 	}
+	signedInOrRefused := until(`!document.getElementById('explorer').hidden || !document.getElementById('error').hidden`)
 	b.do("open the console", chromedp.Navigate(ts.URL+"/ui/"), chromedp.WaitVisible(css("#token")),
 		chromedp.Click(css("#oidc-box summary")), chromedp.WaitVisible(css("#oidc-token")))
 
@@ -115,7 +127,11 @@ func TestConsoleOIDC(t *testing.T) {
 
 	// The allowed token signs in with the exchanged access token.
 	submit("good ID token", good)
-	b.do("signed in", chromedp.WaitVisible(css("#explorer")), chromedp.WaitReady(css("#ex-scope option")))
+	b.do("exchanged", signedInOrRefused)
+	if msg := get(b, "error box", chromedp.Evaluate[string](`document.getElementById('error').textContent`)); msg != "" {
+		t.Fatalf("sign in refused: %s", msg)
+	}
+	b.do("signed in", chromedp.WaitReady(css("#ex-scope option")))
 	if get(b, "error cleared", chromedp.Evaluate[bool](`document.getElementById('error').hidden && document.getElementById('oidc-box').hidden && document.getElementById('oidc-token').value === ''`)) != true {
 		t.Errorf("after the exchange the error box or the OIDC form still shows, or the ID token is still in the field")
 	}
@@ -182,8 +198,39 @@ func TestConsoleOIDC(t *testing.T) {
 	}
 	b.do("sign out", chromedp.Click(css("#signout")), chromedp.WaitVisible(css("#token")))
 
+	// A team token: the form sends scope team:platform; the matrix shows the team's stack only.
+	teamToken := idp.Mint(t, idp.GitHubClaims("acme", "acme/payments", "refs/heads/main")) // a fresh jti
+	b.do("team sign in",
+		chromedp.Click(css("#oidc-box summary")), chromedp.WaitVisible(css("#oidc-token")),
+		setField("oidc-token", teamToken),
+		setField("oidc-org", "acme"),
+		chromedp.SetValue(css("#oidc-type"), "team"),
+		script(`document.getElementById('oidc-type').dispatchEvent(new Event('change'))`),
+		setField("oidc-target", "platform"),
+		chromedp.Click(css("#oidc-signin button[type=submit]")),
+		signedInOrRefused)
+	if msg := get(b, "team error box", chromedp.Evaluate[string](`document.getElementById('error').textContent`)); msg != "" {
+		t.Fatalf("team sign in refused: %s", msg)
+	}
+	b.do("team matrix", chromedp.WaitReady(css("#ex-scope option")),
+		chromedp.SetValue(css("#ex-scope"), "stack:read"),
+		setField("ex-project", "myapp"),
+		chromedp.Click(css("#explorer-form button[type=submit]")),
+		until(`document.querySelectorAll('#matrix tbody tr').length === 1`))
+	if row := get(b, "team row", chromedp.Evaluate[string](`document.querySelector('#matrix tbody th').firstChild.textContent`)); row != "myapp/staging" {
+		t.Errorf("signed in as the team token, the matrix shows %q, want only myapp/staging", row)
+	}
+	teamAccess := get(b, "team token", chromedp.Evaluate[string](`sessionStorage.getItem('iamref.token') || ''`))
+	var teamUser apitype.User
+	a.must("GET", "/api/user", teamAccess, nil, &teamUser)
+	if teamUser.TokenInfo == nil || teamUser.TokenInfo.Team != "platform" {
+		t.Errorf("the token the team form got is not a platform team token: %+v", teamUser.TokenInfo)
+	}
+	b.do("sign out again", chromedp.Click(css("#signout")), chromedp.WaitVisible(css("#token")))
+
 	// No token (the ID tokens, the access token) in any URL, request line or log line.
-	secrets := []string{good, refused, strings.Split(good, ".")[2], strings.Split(refused, ".")[2], access, strings.TrimPrefix(access, "pul-")}
+	secrets := []string{good, refused, teamToken, strings.Split(good, ".")[2], strings.Split(refused, ".")[2], strings.Split(teamToken, ".")[2],
+		access, strings.TrimPrefix(access, "pul-"), teamAccess, strings.TrimPrefix(teamAccess, "pul-")}
 	check := func(where string, texts ...string) {
 		for _, text := range texts {
 			for _, s := range secrets {
