@@ -513,7 +513,9 @@ function wire() {
   $("oidc-signin").addEventListener("submit", (ev) => {
     ev.preventDefault();
     clearError();
-    exchangeIDToken().catch((e) => { state.token = ""; sessionStorage.removeItem(KEY); fail(e); });
+    const button = $("oidc-signin").querySelector("button[type=submit]");
+    button.disabled = true; // one exchange at a time
+    exchangeIDToken().catch((e) => { state.token = ""; sessionStorage.removeItem(KEY); fail(e); }).finally(() => { button.disabled = false; });
   });
   $("oidc-type").addEventListener("change", targetField);
   $("signout").addEventListener("click", signOut);
