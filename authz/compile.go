@@ -99,6 +99,7 @@ type kindIndex struct {
 	// What Decide reads, kept small for cache locality: each entity maps to a slot in sets,
 	// the distinct scope sets of the kind (most pinned entities share one).
 	ids      map[string]uint16
+	byNum    idTable // ids by interned number, for interned entities
 	sets     []ScopeSet
 	idGrants map[string][]*Grant // what Explain reads
 
@@ -134,6 +135,7 @@ func (ki *kindIndex) freeze() {
 		}
 		ki.ids[id] = slot
 	}
+	ki.byNum.build(ki.ids)
 	ki.building = nil
 }
 
@@ -340,6 +342,12 @@ func (c *compiler) add(g *Grant) {
 		if g.pairs != nil && !g.pin && len(g.pairs) <= len(rc.kv) {
 			rc.n = uint8(len(g.pairs))
 			copy(rc.kv[:], g.pairs)
+			rc.numbered = true
+			for i, p := range g.pairs {
+				if rc.pid[i] = internPair(p); rc.pid[i] == 0 {
+					rc.numbered = false
+				}
+			}
 		}
 		ki.checks = append(ki.checks, rc)
 	case g.pin:
@@ -407,8 +415,10 @@ func tagPairs(conds []Expr, k EntityKind) []tagKV {
 // residualCheck is one residual grant as Decide reads it: when its condition is one or two
 // tag pairs and nothing else (n > 0), they are checked here; otherwise through g.
 type residualCheck struct {
-	scopes ScopeSet
-	n      uint8
-	kv     [2]tagKV
-	g      *Grant
+	scopes   ScopeSet
+	pid      [2]uint32 // kv's interned numbers, compared with an interned entity's
+	n        uint8
+	numbered bool // pid holds every pair of kv
+	kv       [2]tagKV
+	g        *Grant
 }

@@ -40,7 +40,14 @@ func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 		return true
 	}
 	if ki.ids != nil {
-		if slot, ok := ki.ids[e.ID]; ok && ki.sets[slot].Has(action) {
+		var slot uint16
+		var ok bool
+		if e.in.num != 0 && !ki.byNum.partial {
+			slot, ok = ki.byNum.find(e.in.num)
+		} else {
+			slot, ok = ki.ids[e.ID]
+		}
+		if ok && ki.sets[slot].Has(action) {
 			return true
 		}
 	}
@@ -49,13 +56,16 @@ func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 		if !c.scopes.Has(action) {
 			continue
 		}
-		if c.n == 0 {
+		switch {
+		case c.n == 0:
 			if c.g.holds(e) {
 				return true
 			}
-			continue
-		}
-		if pairsHold(c.kv[:c.n], e.Tags) {
+		case c.numbered && e.in.tagsOK:
+			if e.in.hasPairs(c.pid[:c.n]) {
+				return true
+			}
+		case pairsHold(c.kv[:c.n], e.Tags):
 			return true
 		}
 	}

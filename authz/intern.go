@@ -1,0 +1,154 @@
+package authz
+
+import "sync"
+
+// Interning turns entity identities and tag pairs into small integers, once when an entity is
+// built (Entity.Interned) and once when a principal compiles, so that a decision compares
+// integers in contiguous memory instead of hashing strings into maps. The numbers are
+// process-wide and never reused. Each table stops growing at maxInterned entries; what is not
+// interned past it is decided through the strings, as an entity built without Interned is.
+const maxInterned = 1 << 20
+
+var interned = struct {
+	mu    sync.RWMutex
+	ids   map[string]uint32 // entity identity → number (from 1)
+	pairs map[tagKV]uint32  // tag pair → number (from 1)
+}{ids: map[string]uint32{}, pairs: map[tagKV]uint32{}}
+
+// maxInternedTags bounds the tags of an entity whose pairs are interned: past it a decision
+// takes the string path (a linear scan of many numbers would cost more than the map).
+const maxInternedTags = 16
+
+// internID is id's number, added when new; 0 when the table is full.
+func internID(id string) uint32 {
+	interned.mu.RLock()
+	n := interned.ids[id]
+	interned.mu.RUnlock()
+	if n != 0 {
+		return n
+	}
+	interned.mu.Lock()
+	defer interned.mu.Unlock()
+	if n = interned.ids[id]; n == 0 && len(interned.ids) < maxInterned {
+		n = uint32(len(interned.ids) + 1)
+		interned.ids[id] = n
+	}
+	return n
+}
+
+// internPair is the pair's number, added when new; 0 when the table is full.
+func internPair(kv tagKV) uint32 {
+	interned.mu.RLock()
+	n := interned.pairs[kv]
+	interned.mu.RUnlock()
+	if n != 0 {
+		return n
+	}
+	interned.mu.Lock()
+	defer interned.mu.Unlock()
+	if n = interned.pairs[kv]; n == 0 && len(interned.pairs) < maxInterned {
+		n = uint32(len(interned.pairs) + 1)
+		interned.pairs[kv] = n
+	}
+	return n
+}
+
+// internedForm is an entity's identity and tag pairs as numbers (Entity.Interned).
+type internedForm struct {
+	num    uint32   // identity's number; 0 = not interned (decide by ID)
+	tagsOK bool     // pairs holds every tag; false = decide by Tags
+	pairs  []uint32 // the numbers of the tag pairs, in no order
+}
+
+// Interned returns e with its identity and tags also held as numbers, which Decide and
+// Explain then compare instead of the strings; decisions are the same either way. Build the
+// entity (ID, Tags, Unknown) first: Interned takes a snapshot, and a copy changed afterwards
+// must be interned again. It allocates the tag numbers once; callers deciding many times about
+// one entity (listings, batches, benchmarks) gain the most.
+func (e Entity) Interned() Entity {
+	e.in = internedForm{}
+	if e.ID != "" {
+		e.in.num = internID(e.ID)
+	}
+	if e.Unknown || len(e.Tags) > maxInternedTags {
+		return e // unknown tags never match; many tags take the map path
+	}
+	pairs := make([]uint32, 0, len(e.Tags))
+	for k, v := range e.Tags {
+		n := internPair(tagKV{k, v})
+		if n == 0 {
+			return e
+		}
+		pairs = append(pairs, n)
+	}
+	e.in.pairs, e.in.tagsOK = pairs, true
+	return e
+}
+
+// hasPairs reports whether the interned pairs hold every one of want.
+func (f *internedForm) hasPairs(want []uint32) bool {
+	for _, w := range want {
+		found := false
+		for _, p := range f.pairs {
+			if p == w {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// idTable maps interned entity numbers to slots of kindIndex.sets: open addressing in one
+// contiguous array, so a lookup is a multiply and usually one cache line.
+type idTable struct {
+	cells []idCell // power-of-two length, at most half full; num 0 = empty
+	shift uint8
+	// partial: some pinned identity could not be interned, so lookups by number may miss;
+	// decisions then take the string path.
+	partial bool
+}
+
+type idCell struct {
+	num  uint32
+	slot uint16
+}
+
+func (t *idTable) build(ids map[string]uint16) {
+	size, bits := 8, uint8(3)
+	for size < 2*len(ids) {
+		size, bits = size*2, bits+1
+	}
+	t.cells, t.shift = make([]idCell, size), 32-bits
+	mask := uint32(size - 1)
+	for id, slot := range ids {
+		n := internID(id)
+		if n == 0 {
+			t.partial = true
+			continue
+		}
+		for i := (n * 0x9E3779B1) >> t.shift; ; i = (i + 1) & mask {
+			if t.cells[i].num == 0 {
+				t.cells[i] = idCell{n, slot}
+				break
+			}
+		}
+	}
+}
+
+// find is the slot of entity number n.
+func (t *idTable) find(n uint32) (uint16, bool) {
+	mask := uint32(len(t.cells) - 1)
+	for i := (n * 0x9E3779B1) >> t.shift; ; i = (i + 1) & mask {
+		c := t.cells[i]
+		if c.num == n {
+			return c.slot, true
+		}
+		if c.num == 0 {
+			return 0, false
+		}
+	}
+}
