@@ -39,6 +39,9 @@ type Grant struct {
 // Index is a principal's compiled effective tree. Decisions are map lookups and bit tests;
 // only grants with residual conditions (tags, negations) are evaluated per request.
 type Index struct {
+	// hot is what Decide reads first, one cache line per kind (first in the struct, so that
+	// each is line-aligned): a decision about a random principal misses the cache per line.
+	hot      [numKinds]hotKind
 	kinds    [numKinds]kindIndex
 	residual [numKinds][]*Grant
 	// checks is residual as Decide reads it: scopes and tag pairs inline, so that a decision
@@ -99,7 +102,6 @@ type kindIndex struct {
 	// What Decide reads, kept small for cache locality: each entity maps to a slot in sets,
 	// the distinct scope sets of the kind (most pinned entities share one).
 	ids      map[string]uint16
-	byNum    idTable // ids by interned number, for interned entities
 	sets     []ScopeSet
 	idGrants map[string][]*Grant // what Explain reads
 
@@ -135,7 +137,6 @@ func (ki *kindIndex) freeze() {
 		}
 		ki.ids[id] = slot
 	}
-	ki.byNum.build(ki.ids)
 	ki.building = nil
 }
 
@@ -158,7 +159,9 @@ func Compile(root Node, r Resolver) (*Index, error) {
 		return nil, err
 	}
 	for k := range c.ix.kinds {
-		c.ix.kinds[k].freeze()
+		ki := &c.ix.kinds[k]
+		ki.freeze()
+		c.ix.hot[k].build(EntityKind(k), ki)
 	}
 	return c.ix, nil
 }

@@ -27,7 +27,7 @@ func (ix *Index) Decide(action ScopeID, e Entity) Decision {
 	if !ix.allows(k, action, &e) {
 		return Denied
 	}
-	if len(ix.guardrails[k]) > 0 && ix.deniedBy(k, action, &e) != nil {
+	if ix.hot[k].guarded && ix.deniedBy(k, action, &e) != nil {
 		return Denied
 	}
 	return Allowed
@@ -35,22 +35,20 @@ func (ix *Index) Decide(action ScopeID, e Entity) Decision {
 
 // allows is Decide without the guardrails: does some grant allow action on e.
 func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
-	ki := &ix.kinds[k]
-	if ki.all.Has(action) {
+	h := &ix.hot[k]
+	if h.all.Has(action) {
 		return true
 	}
-	if ki.ids != nil {
-		var slot uint16
-		var ok bool
-		if e.in.num != 0 && !ki.byNum.partial {
-			slot, ok = ki.byNum.find(e.in.num)
-		} else {
-			slot, ok = ki.ids[e.ID]
+	if e.in.num != 0 && h.numbered {
+		if h.find(e.in.num)&scopeBit[action] != 0 {
+			return true
 		}
-		if ok && ki.sets[slot].Has(action) {
+	} else if ki := &ix.kinds[k]; ki.ids != nil {
+		if slot, ok := ki.ids[e.ID]; ok && ki.sets[slot].Has(action) {
 			return true
 		}
 	}
+	ki := &ix.kinds[k]
 	for i := range ki.checks {
 		c := &ki.checks[i]
 		if !c.scopes.Has(action) {

@@ -102,53 +102,84 @@ func (f *internedForm) hasPairs(want []uint32) bool {
 	return true
 }
 
-// idTable maps interned entity numbers to slots of kindIndex.sets: open addressing in one
-// contiguous array, so a lookup is a multiply and usually one cache line.
-type idTable struct {
-	cells []idCell // power-of-two length, at most half full; num 0 = empty
+// hotKind is the part of a kind's index that Decide reads before the residual checks: the
+// scopes granted on every entity, and the pinned identities by interned number, each with its
+// scopes as bits of the kind's scopes (scopeBit), in one open-addressing table, so that a
+// pinned decision is a multiply and usually one more cache line.
+type hotKind struct {
+	all   ScopeSet
+	cells []idCell // power-of-two length, at most half full; num 0 = empty; nil = no identities
 	shift uint8
-	// partial: some pinned identity could not be interned, so lookups by number may miss;
-	// decisions then take the string path.
-	partial bool
+	// numbered: cells holds every pinned identity, so an interned entity is decided by number.
+	// False when some identity could not be interned or the kind has over 32 scopes.
+	numbered bool
+	guarded  bool // the index has guardrails on this kind (WithGuardrails)
 }
 
 type idCell struct {
 	num  uint32
-	slot uint16
+	bits uint32 // the scopes granted on the entity, as scopeBit bits
 }
 
-func (t *idTable) build(ids map[string]uint16) {
-	size, bits := 8, uint8(3)
-	for size < 2*len(ids) {
-		size, bits = size*2, bits+1
-	}
-	t.cells, t.shift = make([]idCell, size), 32-bits
-	mask := uint32(size - 1)
-	for id, slot := range ids {
-		n := internID(id)
-		if n == 0 {
-			t.partial = true
+// scopeBit is each scope's bit among its kind's scopes (0 for kinds of over 32 scopes).
+var scopeBit = func() (out [maxScopes]uint32) {
+	for k := EntityKind(0); k < numKinds; k++ {
+		ids := kindScopes[k].IDs()
+		if len(ids) > 32 {
 			continue
 		}
-		for i := (n * 0x9E3779B1) >> t.shift; ; i = (i + 1) & mask {
-			if t.cells[i].num == 0 {
-				t.cells[i] = idCell{n, slot}
+		for i, id := range ids {
+			out[id] = 1 << i
+		}
+	}
+	return out
+}()
+
+// build fills h from the frozen kind index ki of kind k.
+func (h *hotKind) build(k EntityKind, ki *kindIndex) {
+	h.all = ki.all
+	h.numbered = k == KindOrg || len(kindScopes[k].IDs()) <= 32
+	if len(ki.ids) == 0 || !h.numbered {
+		return
+	}
+	size, bits := 8, uint8(3)
+	for size < 2*len(ki.ids) {
+		size, bits = size*2, bits+1
+	}
+	h.cells, h.shift = make([]idCell, size), 32-bits
+	mask := uint32(size - 1)
+	for id, slot := range ki.ids {
+		n := internID(id)
+		if n == 0 {
+			h.numbered = false
+			continue
+		}
+		var set uint32
+		for _, sid := range ki.sets[slot].IDs() {
+			set |= scopeBit[sid]
+		}
+		for i := (n * 0x9E3779B1) >> h.shift; ; i = (i + 1) & mask {
+			if h.cells[i].num == 0 {
+				h.cells[i] = idCell{n, set}
 				break
 			}
 		}
 	}
 }
 
-// find is the slot of entity number n.
-func (t *idTable) find(n uint32) (uint16, bool) {
-	mask := uint32(len(t.cells) - 1)
-	for i := (n * 0x9E3779B1) >> t.shift; ; i = (i + 1) & mask {
-		c := t.cells[i]
+// find is the scope bits granted on entity number n (0 when it is not pinned).
+func (h *hotKind) find(n uint32) uint32 {
+	if h.cells == nil {
+		return 0
+	}
+	mask := uint32(len(h.cells) - 1)
+	for i := (n * 0x9E3779B1) >> h.shift; ; i = (i + 1) & mask {
+		c := h.cells[i]
 		if c.num == n {
-			return c.slot, true
+			return c.bits
 		}
 		if c.num == 0 {
-			return 0, false
+			return 0
 		}
 	}
 }

@@ -3,6 +3,7 @@ package authz
 import (
 	"fmt"
 	"testing"
+	"unsafe"
 )
 
 // TestInternedDecidesLikeStrings: an entity built with Interned gets the answers of the same
@@ -70,8 +71,7 @@ func TestInternedDecidesLikeStrings(t *testing.T) {
 // the index decides by strings, so an interned entity is still allowed where it is pinned.
 func TestIDTablePartial(t *testing.T) {
 	ix := MustCompile(mustRole(t, GrantSpec{Scopes: []string{"stack:read"}, Refs: Refs{Stacks: []string{"p1", "p2"}}}), NoCompose)
-	ki := &ix.kinds[KindStack]
-	ki.byNum = idTable{partial: true} // as if no identity had been interned
+	ix.hot[KindStack].cells, ix.hot[KindStack].numbered = nil, false // as if no identity had been interned
 	e := Entity{Kind: KindStack, ID: "p2"}.Interned()
 	if ix.Decide(MustScope("stack:read").ID, e) != Allowed {
 		t.Fatal("a partial table must fall back to the identities")
@@ -102,5 +102,15 @@ func TestInternedDecideDoesNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per decision", allocs)
+	}
+}
+
+// TestHotKindIsOneLine: Decide's first reads of a kind fit one cache line.
+func TestHotKindIsOneLine(t *testing.T) {
+	if n := unsafe.Sizeof(hotKind{}); n != 64 {
+		t.Fatalf("hotKind is %d bytes, want 64", n)
+	}
+	if off := unsafe.Offsetof(Index{}.hot); off != 0 {
+		t.Fatalf("Index.hot at offset %d, want 0", off)
 	}
 }
