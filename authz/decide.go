@@ -33,14 +33,20 @@ func (ix *Index) Decide(action ScopeID, e Entity) Decision {
 	return Allowed
 }
 
-// allows is Decide without the guardrails: does some grant allow action on e.
+// allows is Decide without the guardrails: does some grant allow action on e. Entity-kind
+// scopes are read from the kind's hot line (scopeBit bits); org scopes, kinds of over 32
+// scopes and entities without numbers take the string path of allowsSlow.
 func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
+	bit := scopeBit[action]
+	if bit == 0 {
+		return ix.allowsSlow(k, action, e)
+	}
 	h := &ix.hot[k]
-	if h.all.Has(action) {
+	if h.all&bit != 0 {
 		return true
 	}
 	if e.in.num != 0 && h.numbered {
-		if h.find(e.in.num)&scopeBit[action] != 0 {
+		if h.find(e.in.num)&bit != 0 {
 			return true
 		}
 	} else if ki := &ix.kinds[k]; ki.ids != nil {
@@ -48,26 +54,50 @@ func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 			return true
 		}
 	}
-	ki := &ix.kinds[k]
-	for i := range ki.checks {
-		c := &ki.checks[i]
-		if !c.scopes.Has(action) {
+	for i := range h.checks {
+		c := &h.checks[i]
+		if c.bits&bit == 0 {
 			continue
 		}
-		switch {
-		case c.n == 0:
-			if c.g.holds(e) {
-				return true
-			}
-		case c.numbered && e.in.tagsOK:
+		if c.numbered && e.in.tagsOK {
 			if e.in.hasPairs(c.pid[:c.n]) {
 				return true
 			}
-		case pairsHold(c.kv[:c.n], e.Tags):
+			continue
+		}
+		if ix.kinds[k].checks[i].holds(e) {
 			return true
 		}
 	}
 	return false
+}
+
+// allowsSlow is allows on the strings and full scope sets.
+func (ix *Index) allowsSlow(k EntityKind, action ScopeID, e *Entity) bool {
+	ki := &ix.kinds[k]
+	if ki.all.Has(action) {
+		return true
+	}
+	if ki.ids != nil {
+		if slot, ok := ki.ids[e.ID]; ok && ki.sets[slot].Has(action) {
+			return true
+		}
+	}
+	for i := range ki.checks {
+		c := &ki.checks[i]
+		if c.scopes.Has(action) && c.holds(e) {
+			return true
+		}
+	}
+	return false
+}
+
+// holds reports whether the check's condition holds for e, by strings.
+func (c *residualCheck) holds(e *Entity) bool {
+	if c.n == 0 {
+		return c.g.holds(e)
+	}
+	return pairsHold(c.kv[:c.n], e.Tags)
 }
 
 // pairsHold reports whether tags hold every pair.

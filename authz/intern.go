@@ -15,9 +15,10 @@ var interned = struct {
 	pairs map[tagKV]uint32  // tag pair → number (from 1)
 }{ids: map[string]uint32{}, pairs: map[tagKV]uint32{}}
 
-// maxInternedTags bounds the tags of an entity whose pairs are interned: past it a decision
-// takes the string path (a linear scan of many numbers would cost more than the map).
-const maxInternedTags = 16
+// maxInternedTags bounds the tags of an entity whose pairs are interned (held inline in the
+// entity, so that a decision reads them with the request): past it a decision takes the
+// string path.
+const maxInternedTags = 8
 
 // internID is id's number, added when new; 0 when the table is full.
 func internID(id string) uint32 {
@@ -55,9 +56,10 @@ func internPair(kv tagKV) uint32 {
 
 // internedForm is an entity's identity and tag pairs as numbers (Entity.Interned).
 type internedForm struct {
-	num    uint32   // identity's number; 0 = not interned (decide by ID)
-	tagsOK bool     // pairs holds every tag; false = decide by Tags
-	pairs  []uint32 // the numbers of the tag pairs, in no order
+	num    uint32 // identity's number; 0 = not interned (decide by ID)
+	n      uint8  // tags in pairs
+	tagsOK bool   // pairs holds every tag; false = decide by Tags
+	pairs  [maxInternedTags]uint32
 }
 
 // Interned returns e with its identity and tags also held as numbers, which Decide and
@@ -73,15 +75,15 @@ func (e Entity) Interned() Entity {
 	if e.Unknown || len(e.Tags) > maxInternedTags {
 		return e // unknown tags never match; many tags take the map path
 	}
-	pairs := make([]uint32, 0, len(e.Tags))
 	for k, v := range e.Tags {
-		n := internPair(tagKV{k, v})
-		if n == 0 {
+		p := internPair(tagKV{k, v})
+		if p == 0 {
 			return e
 		}
-		pairs = append(pairs, n)
+		e.in.pairs[e.in.n] = p
+		e.in.n++
 	}
-	e.in.pairs, e.in.tagsOK = pairs, true
+	e.in.tagsOK = true
 	return e
 }
 
@@ -89,7 +91,7 @@ func (e Entity) Interned() Entity {
 func (f *internedForm) hasPairs(want []uint32) bool {
 	for _, w := range want {
 		found := false
-		for _, p := range f.pairs {
+		for _, p := range f.pairs[:f.n] {
 			if p == w {
 				found = true
 				break
@@ -107,13 +109,25 @@ func (f *internedForm) hasPairs(want []uint32) bool {
 // scopes as bits of the kind's scopes (scopeBit), in one open-addressing table, so that a
 // pinned decision is a multiply and usually one more cache line.
 type hotKind struct {
-	all   ScopeSet
-	cells []idCell // power-of-two length, at most half full; num 0 = empty; nil = no identities
+	all   uint32 // scopeBit bits granted on every entity
 	shift uint8
 	// numbered: cells holds every pinned identity, so an interned entity is decided by number.
-	// False when some identity could not be interned or the kind has over 32 scopes.
+	// False when some identity could not be interned, and for kinds of over 32 scopes (Decide
+	// then reads kindIndex only).
 	numbered bool
-	guarded  bool // the index has guardrails on this kind (WithGuardrails)
+	guarded  bool        // the index has guardrails on this kind (WithGuardrails)
+	cells    []idCell    // power-of-two length, at most half full; num 0 = empty; nil = no identities
+	checks   []fastCheck // kindIndex.checks, same order, as an interned entity's decision reads them
+	_        [8]byte     // to a cache line
+}
+
+// fastCheck is a residual check in 16 bytes: scopes as scopeBit bits, and, when numbered, its
+// one or two tag pairs as interned numbers; otherwise Decide reads kindIndex.checks.
+type fastCheck struct {
+	bits     uint32
+	pid      [2]uint32
+	n        uint8
+	numbered bool
 }
 
 type idCell struct {
@@ -137,9 +151,23 @@ var scopeBit = func() (out [maxScopes]uint32) {
 
 // build fills h from the frozen kind index ki of kind k.
 func (h *hotKind) build(k EntityKind, ki *kindIndex) {
-	h.all = ki.all
-	h.numbered = k == KindOrg || len(kindScopes[k].IDs()) <= 32
-	if len(ki.ids) == 0 || !h.numbered {
+	if k == KindOrg || len(kindScopes[k].IDs()) > 32 {
+		return // scopeBit is 0 for its scopes: Decide reads kindIndex
+	}
+	for _, id := range ki.all.IDs() {
+		h.all |= scopeBit[id]
+	}
+	h.checks = make([]fastCheck, len(ki.checks))
+	for i := range ki.checks {
+		rc := &ki.checks[i]
+		fc := fastCheck{n: rc.n, numbered: rc.numbered, pid: rc.pid}
+		for _, id := range rc.scopes.IDs() {
+			fc.bits |= scopeBit[id]
+		}
+		h.checks[i] = fc
+	}
+	h.numbered = true
+	if len(ki.ids) == 0 {
 		return
 	}
 	size, bits := 8, uint8(3)
