@@ -54,22 +54,28 @@ func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 			return true
 		}
 	}
-	for i := range h.checks {
-		c := &h.checks[i]
-		if c.bits&bit == 0 {
-			continue
+	for i := range h.inlined {
+		if ix.checkHolds(k, int(i), &h.inline[i], bit, e) {
+			return true
 		}
-		if c.numbered && e.in.tagsOK {
-			if e.in.hasPairs(c.pid[:c.n]) {
-				return true
-			}
-			continue
-		}
-		if ix.kinds[k].checks[i].holds(e) {
+	}
+	for i := range h.more {
+		if ix.checkHolds(k, hotInline+i, &h.more[i], bit, e) {
 			return true
 		}
 	}
 	return false
+}
+
+// checkHolds reports whether residual check i of kind k (c, its fast form) grants bit on e.
+func (ix *Index) checkHolds(k EntityKind, i int, c *fastCheck, bit uint32, e *Entity) bool {
+	if c.bits&bit == 0 {
+		return false
+	}
+	if c.pid[0] != 0 && e.in.tagsOK {
+		return c.holds(&e.in)
+	}
+	return ix.kinds[k].checks[i].holds(e)
 }
 
 // allowsSlow is allows on the strings and full scope sets.

@@ -87,21 +87,14 @@ func (e Entity) Interned() Entity {
 	return e
 }
 
-// hasPairs reports whether the interned pairs hold every one of want.
-func (f *internedForm) hasPairs(want []uint32) bool {
-	for _, w := range want {
-		found := false
-		for _, p := range f.pairs[:f.n] {
-			if p == w {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
+// hasPair reports whether the interned tags hold pair number p.
+func (f *internedForm) hasPair(p uint32) bool {
+	for _, q := range f.pairs[:f.n] {
+		if q == p {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // hotKind is the part of a kind's index that Decide reads before the residual checks: the
@@ -115,19 +108,30 @@ type hotKind struct {
 	// False when some identity could not be interned, and for kinds of over 32 scopes (Decide
 	// then reads kindIndex only).
 	numbered bool
-	guarded  bool        // the index has guardrails on this kind (WithGuardrails)
-	cells    []idCell    // power-of-two length, at most half full; num 0 = empty; nil = no identities
-	checks   []fastCheck // kindIndex.checks, same order, as an interned entity's decision reads them
-	_        [8]byte     // to a cache line
+	guarded  bool     // the index has guardrails on this kind (WithGuardrails)
+	inlined  uint8    // checks in inline
+	cells    []idCell // power-of-two length, at most half full; num 0 = empty; nil = no identities
+	// The kind's residual checks (kindIndex.checks, same order) as an interned entity's
+	// decision reads them: the first few inline, on the same pair of cache lines, the rest after.
+	inline [hotInline]fastCheck
+	more   []fastCheck
+	_      [8]byte // to two cache lines
 }
 
-// fastCheck is a residual check in 16 bytes: scopes as scopeBit bits, and, when numbered, its
-// one or two tag pairs as interned numbers; otherwise Decide reads kindIndex.checks.
+// hotInline residual checks fit beside the rest of hotKind in 128 bytes.
+const hotInline = 5
+
+// fastCheck is a residual check in 12 bytes: scopes as scopeBit bits and its one or two tag
+// pairs as interned numbers (pid[1] = 0: one pair). pid[0] = 0: another condition, which
+// Decide reads from kindIndex.checks.
 type fastCheck struct {
-	bits     uint32
-	pid      [2]uint32
-	n        uint8
-	numbered bool
+	bits uint32
+	pid  [2]uint32
+}
+
+// holds reports whether an interned entity's tags hold the check's pairs.
+func (c *fastCheck) holds(f *internedForm) bool {
+	return f.hasPair(c.pid[0]) && (c.pid[1] == 0 || f.hasPair(c.pid[1]))
 }
 
 type idCell struct {
@@ -157,14 +161,21 @@ func (h *hotKind) build(k EntityKind, ki *kindIndex) {
 	for _, id := range ki.all.IDs() {
 		h.all |= scopeBit[id]
 	}
-	h.checks = make([]fastCheck, len(ki.checks))
 	for i := range ki.checks {
 		rc := &ki.checks[i]
-		fc := fastCheck{n: rc.n, numbered: rc.numbered, pid: rc.pid}
+		var fc fastCheck
+		if rc.numbered {
+			fc.pid = rc.pid // pid[1] is 0 for one pair
+		}
 		for _, id := range rc.scopes.IDs() {
 			fc.bits |= scopeBit[id]
 		}
-		h.checks[i] = fc
+		if i < hotInline {
+			h.inline[i] = fc
+			h.inlined++
+		} else {
+			h.more = append(h.more, fc)
+		}
 	}
 	h.numbered = true
 	if len(ki.ids) == 0 {
