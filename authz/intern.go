@@ -5,9 +5,13 @@ import "sync"
 // Interning turns entity identities and tag pairs into small integers, once when an entity is
 // built (Entity.Interned) and once when a principal compiles, so that a decision compares
 // integers in contiguous memory instead of hashing strings into maps. The numbers are
-// process-wide and never reused. Each table stops growing at maxInterned entries; what is not
-// interned past it is decided through the strings, as an entity built without Interned is.
-const maxInterned = 1 << 20
+// process-wide and never reused. The tables stop growing at maxInternedIDs identities and
+// maxInternedPairs tag pairs (bounding their memory, whatever tenants name); what is not
+// interned past that is decided through the strings, as an entity built without Interned is.
+const (
+	maxInternedIDs   = 1 << 20
+	maxInternedPairs = 1 << 18
+)
 
 var interned = struct {
 	mu    sync.RWMutex
@@ -30,7 +34,7 @@ func internID(id string) uint32 {
 	}
 	interned.mu.Lock()
 	defer interned.mu.Unlock()
-	if n = interned.ids[id]; n == 0 && len(interned.ids) < maxInterned {
+	if n = interned.ids[id]; n == 0 && len(interned.ids) < maxInternedIDs {
 		n = uint32(len(interned.ids) + 1)
 		interned.ids[id] = n
 	}
@@ -47,7 +51,7 @@ func internPair(kv tagKV) uint32 {
 	}
 	interned.mu.Lock()
 	defer interned.mu.Unlock()
-	if n = interned.pairs[kv]; n == 0 && len(interned.pairs) < maxInterned {
+	if n = interned.pairs[kv]; n == 0 && len(interned.pairs) < maxInternedPairs {
 		n = uint32(len(interned.pairs) + 1)
 		interned.pairs[kv] = n
 	}

@@ -114,3 +114,35 @@ func TestHotKindIsOneLine(t *testing.T) {
 		t.Fatalf("Index.hot at offset %d, want 0", off)
 	}
 }
+
+// TestInternConcurrent: entities interned while principals compile and decide, from several
+// goroutines (run under -race by make test's race pass, if any), give the string answers.
+func TestInternConcurrent(t *testing.T) {
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			var err error
+			for i := range 200 {
+				id := fmt.Sprintf("c%d-%d", g, i%17)
+				tags := map[string]string{"env": fmt.Sprintf("e%d", i%5)}
+				ix := MustCompile(mustRole(t,
+					GrantSpec{Scopes: []string{"stack:read"}, Refs: Refs{Stacks: []string{id}}},
+					GrantSpec{Scopes: []string{"stack:write"}, StackTags: map[string]string{"env": "e1"}},
+				), NoCompose)
+				e := Entity{Kind: KindStack, ID: id, Tags: tags}
+				for _, a := range []string{"stack:read", "stack:write"} {
+					s := MustScope(a).ID
+					if ix.Decide(s, e.Interned()) != ix.Decide(s, e) && err == nil {
+						err = fmt.Errorf("%s on %+v: interned and string answers differ", a, e)
+					}
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
