@@ -39,8 +39,11 @@ type Grant struct {
 // Index is a principal's compiled effective tree. Decisions are map lookups and bit tests;
 // only grants with residual conditions (tags, negations) are evaluated per request.
 type Index struct {
-	// hot is what Decide reads first, one cache line per kind (first in the struct, so that
-	// each is line-aligned): a decision about a random principal misses the cache per line.
+	// hot is what Decide reads first, a 128-byte pair of cache lines per kind: a decision
+	// about a random principal misses the cache per line. Go puts an 8-byte header before
+	// objects of this size, so pad puts hot on a 128-byte boundary (a layout detail: only
+	// speed depends on it, see TestHotKindIsOneLine).
+	pad      [hotPad]byte
 	hot      [numKinds]hotKind
 	kinds    [numKinds]kindIndex
 	residual [numKinds][]*Grant

@@ -122,6 +122,9 @@ type hotKind struct {
 	_      [8]byte // to two cache lines
 }
 
+// hotPad is the padding before Index.hot that lines it up, given the allocator's header.
+const hotPad = 128 - 8
+
 // hotInline residual checks fit beside the rest of hotKind in 128 bytes.
 const hotInline = 5
 

