@@ -39,6 +39,12 @@ type Grant struct {
 // Index is a principal's compiled effective tree. Decisions are map lookups and bit tests;
 // only grants with residual conditions (tags, negations) are evaluated per request.
 type Index struct {
+	// hot is what Decide reads first, a 128-byte pair of cache lines per kind: a decision
+	// about a random principal misses the cache per line. Go puts an 8-byte header before
+	// objects of this size, so pad puts hot on a 128-byte boundary (a layout detail: only
+	// speed depends on it, see TestHotKindIsOneLine).
+	pad      [hotPad]byte
+	hot      [numKinds]hotKind
 	kinds    [numKinds]kindIndex
 	residual [numKinds][]*Grant
 	// checks is residual as Decide reads it: scopes and tag pairs inline, so that a decision
@@ -156,7 +162,9 @@ func Compile(root Node, r Resolver) (*Index, error) {
 		return nil, err
 	}
 	for k := range c.ix.kinds {
-		c.ix.kinds[k].freeze()
+		ki := &c.ix.kinds[k]
+		ki.freeze()
+		c.ix.hot[k].build(EntityKind(k), ki)
 	}
 	return c.ix, nil
 }
@@ -340,6 +348,12 @@ func (c *compiler) add(g *Grant) {
 		if g.pairs != nil && !g.pin && len(g.pairs) <= len(rc.kv) {
 			rc.n = uint8(len(g.pairs))
 			copy(rc.kv[:], g.pairs)
+			rc.numbered = true
+			for i, p := range g.pairs {
+				if rc.pid[i] = internPair(p); rc.pid[i] == 0 {
+					rc.numbered = false
+				}
+			}
 		}
 		ki.checks = append(ki.checks, rc)
 	case g.pin:
@@ -407,8 +421,10 @@ func tagPairs(conds []Expr, k EntityKind) []tagKV {
 // residualCheck is one residual grant as Decide reads it: when its condition is one or two
 // tag pairs and nothing else (n > 0), they are checked here; otherwise through g.
 type residualCheck struct {
-	scopes ScopeSet
-	n      uint8
-	kv     [2]tagKV
-	g      *Grant
+	scopes   ScopeSet
+	pid      [2]uint32 // kv's interned numbers, compared with an interned entity's
+	n        uint8
+	numbered bool // pid holds every pair of kv
+	kv       [2]tagKV
+	g        *Grant
 }

@@ -27,14 +27,59 @@ func (ix *Index) Decide(action ScopeID, e Entity) Decision {
 	if !ix.allows(k, action, &e) {
 		return Denied
 	}
-	if len(ix.guardrails[k]) > 0 && ix.deniedBy(k, action, &e) != nil {
+	if ix.hot[k].guarded && ix.deniedBy(k, action, &e) != nil {
 		return Denied
 	}
 	return Allowed
 }
 
-// allows is Decide without the guardrails: does some grant allow action on e.
+// allows is Decide without the guardrails: does some grant allow action on e. Entity-kind
+// scopes are read from the kind's hot line (scopeBit bits); org scopes, kinds of over 32
+// scopes and entities without numbers take the string path of allowsSlow.
 func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
+	bit := scopeBit[action]
+	if bit == 0 {
+		return ix.allowsSlow(k, action, e)
+	}
+	h := &ix.hot[k]
+	if h.all&bit != 0 {
+		return true
+	}
+	if e.in.num != 0 && h.numbered {
+		if h.find(e.in.num)&bit != 0 {
+			return true
+		}
+	} else if ki := &ix.kinds[k]; ki.ids != nil {
+		if slot, ok := ki.ids[e.ID]; ok && ki.sets[slot].Has(action) {
+			return true
+		}
+	}
+	for i := range h.inlined {
+		if ix.checkHolds(k, int(i), &h.inline[i], bit, e) {
+			return true
+		}
+	}
+	for i := range h.more {
+		if ix.checkHolds(k, hotInline+i, &h.more[i], bit, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkHolds reports whether residual check i of kind k (c, its fast form) grants bit on e.
+func (ix *Index) checkHolds(k EntityKind, i int, c *fastCheck, bit uint32, e *Entity) bool {
+	if c.bits&bit == 0 {
+		return false
+	}
+	if c.pid[0] != 0 && e.in.tagsOK {
+		return c.holds(&e.in)
+	}
+	return ix.kinds[k].checks[i].holds(e)
+}
+
+// allowsSlow is allows on the strings and full scope sets.
+func (ix *Index) allowsSlow(k EntityKind, action ScopeID, e *Entity) bool {
 	ki := &ix.kinds[k]
 	if ki.all.Has(action) {
 		return true
@@ -46,20 +91,19 @@ func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 	}
 	for i := range ki.checks {
 		c := &ki.checks[i]
-		if !c.scopes.Has(action) {
-			continue
-		}
-		if c.n == 0 {
-			if c.g.holds(e) {
-				return true
-			}
-			continue
-		}
-		if pairsHold(c.kv[:c.n], e.Tags) {
+		if c.scopes.Has(action) && c.holds(e) {
 			return true
 		}
 	}
 	return false
+}
+
+// holds reports whether the check's condition holds for e, by strings.
+func (c *residualCheck) holds(e *Entity) bool {
+	if c.n == 0 {
+		return c.g.holds(e)
+	}
+	return pairsHold(c.kv[:c.n], e.Tags)
 }
 
 // pairsHold reports whether tags hold every pair.

@@ -206,9 +206,12 @@ func TestCompiledAgreesWithInterpreter(t *testing.T) {
 			}
 			got := ix.Decide(scope, e)
 			ex := ix.Explain(scope, e)
-			if bool(got) != want || bool(ex.Decision) != want {
-				t.Fatalf("tree %d: %s on %+v: interpreter %v, Decide %v, Explain %v\ntree: %s\nrecords: %v",
-					i, ScopeByID(scope).Name, e, want, got, ex.Decision, Format(root), formatRecords(recs))
+			// The interned form (numbers for the ID and tag pairs) must decide the same.
+			in := e.Interned()
+			gotIn, exIn := ix.Decide(scope, in), ix.Explain(scope, in)
+			if bool(got) != want || bool(ex.Decision) != want || bool(gotIn) != want || bool(exIn.Decision) != want {
+				t.Fatalf("tree %d: %s on %+v: interpreter %v, Decide %v (interned %v), Explain %v (interned %v)\ntree: %s\nrecords: %v",
+					i, ScopeByID(scope).Name, e, want, got, gotIn, ex.Decision, exIn.Decision, Format(root), formatRecords(recs))
 			}
 			if want && len(ex.Grants) == 0 {
 				t.Fatalf("allowed without grants")

@@ -15,6 +15,8 @@ type Entity struct {
 	// entity the caller may not read): grants conditional on them do not hold, and guardrails
 	// conditional on them apply (what cannot be evaluated is refused both ways).
 	Unknown bool
+
+	in internedForm // ID and Tags as numbers, when built with Interned
 }
 
 // OrgEntity is the entity of org-level requests.

@@ -78,6 +78,9 @@ func FuzzDecide(f *testing.F) {
 					if got := ix.Decide(sc.ID, e); bool(got) != want {
 						t.Fatalf("Decide(%s, %s %s tags %v) = %v, Eval says %v\n%s", sc.Name, k, id, tags, got, want, data)
 					}
+					if got := ix.Decide(sc.ID, e.Interned()); bool(got) != want {
+						t.Fatalf("Decide(%s, interned %s %s tags %v) = %v, Eval says %v\n%s", sc.Name, k, id, tags, got, want, data)
+					}
 					if x := ix.Explain(sc.ID, e); x.Decision != Decision(want) {
 						t.Fatalf("Explain(%s, %s %s) = %v, Eval says %v\n%s", sc.Name, k, id, x.Decision, want, data)
 					}

@@ -202,9 +202,10 @@ func (ix *Index) WithGuardrails(gs []*Guardrail) *Index {
 	if len(gs) == 0 {
 		return ix
 	}
-	out := &Index{kinds: ix.kinds, residual: ix.residual, grants: ix.grants}
+	out := &Index{hot: ix.hot, kinds: ix.kinds, residual: ix.residual, grants: ix.grants}
 	for _, g := range gs {
 		out.guardrails[g.Kind] = append(out.guardrails[g.Kind], g)
+		out.hot[g.Kind].guarded = true
 	}
 	return out
 }

@@ -86,3 +86,13 @@ func BenchmarkDecide(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDecideRatios: the plain workload's in-process decisions interleaved with the
+// plain-map checker's and cedar-go's (sliced by principal), batch by batch in one loop, as
+// BenchmarkTagRatios does, so that the ratios hold on a loaded machine.
+func BenchmarkDecideRatios(b *testing.B) {
+	e := engines(b)
+	iamref := func(i int) bool { return e.Iamref.Decide(&e.Iamref.Reqs[i]) }
+	interleave(b, "naive/iamref", 256, 256, iamref, func(i int) bool { return e.Naive.Decide(&e.Naive.Reqs[i]) })
+	interleave(b, "cedar-sliced/iamref", 256, 8, iamref, func(i int) bool { ok, _ := e.Cedar.DecideSliced(&e.Cedar.Reqs[i]); return ok })
+}

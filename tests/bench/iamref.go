@@ -63,10 +63,10 @@ func NewIamref(w *Workload) (*Iamref, error) {
 		switch q.Scope.Target() {
 		case TargetStack:
 			s := w.Stacks[q.Entity]
-			n.Entity = authz.Entity{Kind: authz.KindStack, ID: s.ID, Name: s.Name}
+			n.Entity = authz.Entity{Kind: authz.KindStack, ID: s.ID, Name: s.Name}.Interned()
 		case TargetEnvironment:
 			env := w.Environments[q.Entity]
-			n.Entity = authz.Entity{Kind: authz.KindEnvironment, ID: env.ID, Name: env.Name}
+			n.Entity = authz.Entity{Kind: authz.KindEnvironment, ID: env.ID, Name: env.Name}.Interned()
 		}
 		e.Reqs = append(e.Reqs, n)
 	}

@@ -293,7 +293,7 @@ func NewTagIamref(w *TagWorkload) (*TagIamref, error) {
 		for i, q := range qs {
 			s := &w.Stacks[q.Stack]
 			out[i] = IamrefRequest{Token: q.Token, Action: authz.MustScope(q.Scope.String()).ID,
-				Entity: authz.Entity{Kind: authz.KindStack, ID: s.ID, Name: s.Name, Tags: s.Tags}}
+				Entity: authz.Entity{Kind: authz.KindStack, ID: s.ID, Name: s.Name, Tags: s.Tags}.Interned()}
 		}
 		return out
 	}

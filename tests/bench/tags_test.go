@@ -176,35 +176,40 @@ func BenchmarkTagRatios(b *testing.B) {
 	c := DefaultTagConfig
 	c.Stacks = 1_000
 	small := tagEnginesOf(b, c, false)
-	const mask = 8192 - 1
-	pair := func(name string, na, nb int, a, bb func(i int) bool) {
-		b.Run(name, func(b *testing.B) {
-			runtime.GC()
-			var ta, tb time.Duration
-			var ca, cb, i, j int
-			for b.Loop() {
-				start := time.Now()
-				for range na {
-					sinkBool = a(i & mask)
-					i++
-				}
-				mid := time.Now()
-				for range nb {
-					sinkBool = bb(j & mask)
-					j++
-				}
-				ta, tb = ta+mid.Sub(start), tb+time.Since(mid)
-				ca, cb = ca+na, cb+nb
-			}
-			da, db := float64(ta.Nanoseconds())/float64(ca), float64(tb.Nanoseconds())/float64(cb)
-			b.ReportMetric(da, "a-ns/decision")
-			b.ReportMetric(db, "b-ns/decision")
-			b.ReportMetric(db/da, "b/a")
-		})
-	}
+	pair := func(name string, na, nb int, a, bb func(i int) bool) { interleave(b, name, na, nb, a, bb) }
 	tag := func(i int) bool { return e.iamref.Decide(&e.iamref.TagReqs[i]) }
 	pair("cedar-sliced-tag/iamref-tag", 256, 8, tag, func(i int) bool { ok, _ := e.cedar.DecideSliced(&e.cedar.TagReqs[i]); return ok })
 	pair("iamref-tag/iamref-id", 256, 256, func(i int) bool { return e.iamref.Decide(&e.iamref.IDReqs[i]) }, tag)
 	pair("iamref-tag@100k/iamref-tag@1k", 256, 256, func(i int) bool { return small.iamref.Decide(&small.iamref.TagReqs[i]) }, tag)
 	pair("naive-tag/iamref-tag", 256, 256, tag, func(i int) bool { return e.naive.Decide(&e.naive.TagReqs[i]) })
+}
+
+// interleave runs a and bb (decisions on requests i&8191) in alternating batches of na and nb
+// within one loop, so both see the same load, and reports each one's time per decision and
+// their ratio b/a.
+func interleave(b *testing.B, name string, na, nb int, a, bb func(i int) bool) {
+	const mask = 8192 - 1
+	b.Run(name, func(b *testing.B) {
+		runtime.GC()
+		var ta, tb time.Duration
+		var ca, cb, i, j int
+		for b.Loop() {
+			start := time.Now()
+			for range na {
+				sinkBool = a(i & mask)
+				i++
+			}
+			mid := time.Now()
+			for range nb {
+				sinkBool = bb(j & mask)
+				j++
+			}
+			ta, tb = ta+mid.Sub(start), tb+time.Since(mid)
+			ca, cb = ca+na, cb+nb
+		}
+		da, db := float64(ta.Nanoseconds())/float64(ca), float64(tb.Nanoseconds())/float64(cb)
+		b.ReportMetric(da, "a-ns/decision")
+		b.ReportMetric(db, "b-ns/decision")
+		b.ReportMetric(db/da, "b/a")
+	})
 }

@@ -1,0 +1,151 @@
+package authz
+
+import (
+	"fmt"
+	"testing"
+	"unsafe"
+)
+
+// TestInternedDecidesLikeStrings: an entity built with Interned gets the answers of the same
+// entity without it, on the paths the numbers replace (pinned IDs, one- and two-pair tag
+// grants) and on those they leave to the strings (unknown tags, many tags, three pairs).
+func TestInternedDecidesLikeStrings(t *testing.T) {
+	ids := make([]string, 300) // enough for the ID table to grow and collide
+	for i := range ids {
+		ids[i] = fmt.Sprintf("stack-%d", i)
+	}
+	root, err := BuildRole([]GrantSpec{
+		{Scopes: []string{"stack:read"}, Refs: Refs{Stacks: ids}},
+		{Scopes: []string{"stack:write"}, StackTags: map[string]string{"env": "dev"}},
+		{Scopes: []string{"stack:delete"}, StackTags: map[string]string{"env": "dev", "team": "web"}},
+		{Scopes: []string{"stack_tags:update"}, StackTags: map[string]string{"env": "dev", "team": "web", "tier": "1"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := MustCompile(root, NoCompose)
+	many := map[string]string{"env": "dev", "team": "web", "tier": "1"}
+	for i := range maxInternedTags {
+		many[fmt.Sprintf("k%d", i)] = "v"
+	}
+	stack := func(id string, tags map[string]string) Entity { return Entity{Kind: KindStack, ID: id, Tags: tags} }
+	for _, c := range []struct {
+		name   string
+		e      Entity
+		action string
+		want   Decision
+	}{
+		{"pinned ID", stack("stack-7", nil), "stack:read", Allowed},
+		{"last pinned ID", stack("stack-299", nil), "stack:read", Allowed},
+		{"ID not pinned", stack("stack-300", nil), "stack:read", Denied},
+		{"ID never seen", stack("nowhere-"+t.Name(), nil), "stack:read", Denied},
+		{"one pair", stack("x", map[string]string{"env": "dev"}), "stack:write", Allowed},
+		{"one pair, other value", stack("x", map[string]string{"env": "prod"}), "stack:write", Denied},
+		{"value as key", stack("x", map[string]string{"dev": "env"}), "stack:write", Denied},
+		{"two pairs", stack("x", map[string]string{"team": "web", "env": "dev", "region": "eu"}), "stack:delete", Allowed},
+		{"one of two pairs", stack("x", map[string]string{"env": "dev"}), "stack:delete", Denied},
+		{"three pairs (string path)", stack("x", map[string]string{"env": "dev", "team": "web", "tier": "1"}), "stack_tags:update", Allowed},
+		{"many tags (string path)", stack("x", many), "stack:delete", Allowed},
+		{"unknown tags (as the server builds them)", Entity{Kind: KindStack, ID: "x", Unknown: true}, "stack:write", Denied},
+		{"no tags", stack("x", nil), "stack:write", Denied},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := MustScope(c.action).ID
+			in := c.e.Interned()
+			if c.name != "many tags (string path)" && !c.e.Unknown && c.e.Tags != nil && !in.in.tagsOK {
+				t.Fatalf("tags not interned")
+			}
+			for _, e := range []Entity{c.e, in} {
+				if got := ix.Decide(a, e); got != c.want {
+					t.Errorf("Decide(%s, %+v) = %v, want %v", c.action, e, got, c.want)
+				}
+				if got := ix.Explain(a, e).Decision; got != c.want {
+					t.Errorf("Explain(%s, %+v) = %v, want %v", c.action, e, got, c.want)
+				}
+			}
+		})
+	}
+}
+
+// TestIDTablePartial: when some pinned identity could not be interned (the table was full),
+// the index decides by strings, so an interned entity is still allowed where it is pinned.
+func TestIDTablePartial(t *testing.T) {
+	ix := MustCompile(mustRole(t, GrantSpec{Scopes: []string{"stack:read"}, Refs: Refs{Stacks: []string{"p1", "p2"}}}), NoCompose)
+	ix.hot[KindStack].cells, ix.hot[KindStack].numbered = nil, false // as if no identity had been interned
+	e := Entity{Kind: KindStack, ID: "p2"}.Interned()
+	if ix.Decide(MustScope("stack:read").ID, e) != Allowed {
+		t.Fatal("a partial table must fall back to the identities")
+	}
+}
+
+func mustRole(t *testing.T, grants ...GrantSpec) Node {
+	t.Helper()
+	root, err := BuildRole(grants)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// TestInternedDecideDoesNotAllocate: deciding about an interned entity allocates nothing.
+func TestInternedDecideDoesNotAllocate(t *testing.T) {
+	ix := MustCompile(mustRole(t,
+		GrantSpec{Scopes: []string{"stack:read"}, Refs: Refs{Stacks: []string{"p1"}}},
+		GrantSpec{Scopes: []string{"stack:write"}, StackTags: map[string]string{"env": "dev", "team": "web"}},
+	), NoCompose)
+	e := Entity{Kind: KindStack, ID: "p1", Tags: map[string]string{"env": "dev", "team": "web"}}.Interned()
+	read, write := MustScope("stack:read").ID, MustScope("stack:write").ID
+	allocs := testing.AllocsPerRun(100, func() {
+		if ix.Decide(read, e) != Allowed || ix.Decide(write, e) != Allowed {
+			t.Fatal("denied")
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per decision", allocs)
+	}
+}
+
+// TestHotKindIsOneLine: Decide's reads of a kind (but for the ID table) fit a 128-byte pair of
+// cache lines, aligned in compiled indexes (logged only: the allocator's layout decides it, and
+// only speed depends on it).
+func TestHotKindIsOneLine(t *testing.T) {
+	if n := unsafe.Sizeof(hotKind{}); n != 128 {
+		t.Fatalf("hotKind is %d bytes, want 128 (two cache lines, fetched together)", n)
+	}
+	ix := MustCompile(mustRole(t, GrantSpec{Scopes: []string{"stack:read"}}), NoCompose)
+	if off := uintptr(unsafe.Pointer(&ix.hot[0])) % 128; off != 0 {
+		t.Logf("Index.hot is %d bytes past a 128-byte boundary: adjust hotPad", off)
+	}
+}
+
+// TestInternConcurrent: entities interned while principals compile and decide, from several
+// goroutines (run under -race by make test's race pass, if any), give the string answers.
+func TestInternConcurrent(t *testing.T) {
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			var err error
+			for i := range 200 {
+				id := fmt.Sprintf("c%d-%d", g, i%17)
+				tags := map[string]string{"env": fmt.Sprintf("e%d", i%5)}
+				ix := MustCompile(mustRole(t,
+					GrantSpec{Scopes: []string{"stack:read"}, Refs: Refs{Stacks: []string{id}}},
+					GrantSpec{Scopes: []string{"stack:write"}, StackTags: map[string]string{"env": "e1"}},
+				), NoCompose)
+				e := Entity{Kind: KindStack, ID: id, Tags: tags}
+				for _, a := range []string{"stack:read", "stack:write"} {
+					s := MustScope(a).ID
+					if ix.Decide(s, e.Interned()) != ix.Decide(s, e) && err == nil {
+						err = fmt.Errorf("%s on %+v: interned and string answers differ", a, e)
+					}
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
