@@ -103,7 +103,7 @@ func (c *residualCheck) holds(e *Entity) bool {
 	if c.n == 0 {
 		return c.g.holds(e)
 	}
-	return pairsHold(c.kv[:c.n], e.Tags)
+	return !e.Unknown && pairsHold(c.kv[:c.n], e.Tags) // tags nobody may know hold no pair
 }
 
 // pairsHold reports whether tags hold every pair.
@@ -162,9 +162,12 @@ func (g *Grant) holds(e *Entity) bool {
 		}
 	}
 	if g.pairs != nil {
-		return pairsHold(g.pairs, e.Tags)
+		return !e.Unknown && pairsHold(g.pairs, e.Tags)
 	}
 	for _, c := range g.cond {
+		if e.Unknown && readsTags(c) {
+			return false // a condition on tags nobody may know does not hold
+		}
 		if !truthy(evalExpr(c, e)) {
 			return false
 		}

@@ -34,8 +34,13 @@ type guard struct {
 
 func (g guard) not() guard { g.negate = !g.negate; return g }
 
-// holds evaluates the guard for a request on e without allocating.
+// holds evaluates the guard for a request on e without allocating. On an entity whose
+// attributes are unknown a guard that reads tags does not hold, negated or not: neither
+// branch of such a condition is reached (what cannot be evaluated grants nothing).
 func (g guard) holds(e *Entity) bool {
+	if e.Unknown && (readsTags(g.cond) || readsTags(g.value)) {
+		return false
+	}
 	var ok bool
 	if g.value != nil {
 		ok = evalExpr(g.cond, e).equal(evalExpr(g.value, e))
@@ -43,6 +48,25 @@ func (g guard) holds(e *Entity) bool {
 		ok = truthy(evalExpr(g.cond, e))
 	}
 	return ok != g.negate
+}
+
+// readsTags reports whether x reads an entity's tags (HasTag or Tag anywhere in it).
+func readsTags(x Expr) bool {
+	switch x := x.(type) {
+	case *HasTag, *Tag:
+		return true
+	case *And:
+		return readsTags(x.Left) || readsTags(x.Right)
+	case *Or:
+		return readsTags(x.Left) || readsTags(x.Right)
+	case *Not:
+		return readsTags(x.X)
+	case *Equal:
+		return readsTags(x.Left) || readsTags(x.Right)
+	case *In:
+		return readsTags(x.Target) || readsTags(x.Values)
+	}
+	return false
 }
 
 // expr is the guard as an expression of the grammar.
