@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/iamref/iam/server/store/sqlrows"
 	"math"
 	"strings"
 	"time"
@@ -11,18 +12,6 @@ import (
 
 	"github.com/iamref/iam/server/store"
 )
-
-const auditCols = `id, org, time, actor, token_id, token_name, method, path, action, entity, decision,
-	reason, status, source_ip`
-
-func scanAudit(s scanner) (store.AuditEvent, error) {
-	var a store.AuditEvent
-	var at int64
-	err := s.Scan(&a.ID, &a.Org, &at, &a.Actor, &a.TokenID, &a.TokenName, &a.Method, &a.Path, &a.Action,
-		&a.Entity, &a.Decision, &a.Reason, &a.Status, &a.SourceIP)
-	a.Time = fromMicros(at)
-	return a, err
-}
 
 // AppendAudit stores the events in one transaction. IDs are assigned by the store; any set by
 // the caller are ignored.
@@ -43,7 +32,7 @@ func appendAudit(ctx context.Context, tx *txn, events ...store.AuditEvent) error
 		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (org, time, actor, token_id, token_name,
 			method, path, action, entity, decision, reason, status, source_ip)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			text(a.Org), micros(a.Time), text(a.Actor), text(a.TokenID), text(a.TokenName), text(a.Method),
+			text(a.Org), sqlrows.Micros(a.Time), text(a.Actor), text(a.TokenID), text(a.TokenName), text(a.Method),
 			text(a.Path), text(a.Action), text(a.Entity), text(a.Decision), text(a.Reason), a.Status, text(a.SourceIP)); err != nil {
 			return err
 		}
@@ -70,14 +59,14 @@ func (db *DB) ListAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditE
 	if q.Limit <= 0 {
 		limit = nil // LIMIT NULL: no limit
 	}
-	cols := auditCols
+	cols := sqlrows.AuditCols
 	var args []any
 	if q.MaxField > 0 {
 		cols = `id, org, time, ` + cutCols(q.MaxField, &args, "actor", "token_id", "token_name", "method", "path",
 			"action", "entity", "decision", "reason") + `, status, ` + cutCols(q.MaxField, &args, "source_ip")
 	}
 	args = append(args, q.Org, before, limit)
-	as, err := queryAll(ctx, db.r, scanAudit, `SELECT `+cols+` FROM audit_events
+	as, err := queryAll(ctx, db.r, sqlrows.ScanAudit, `SELECT `+cols+` FROM audit_events
 		WHERE org = ? AND id < ? ORDER BY id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list audit events of org %q: %w", q.Org, err)
@@ -100,7 +89,7 @@ func (db *DB) PruneAudit(ctx context.Context, org string, before time.Time) (int
 	var total int64
 	for {
 		res, err := db.w.ExecContext(ctx, `DELETE FROM audit_events WHERE id IN (
-			SELECT id FROM audit_events WHERE org = ? AND time < ? ORDER BY id LIMIT 5000)`, org, micros(before))
+			SELECT id FROM audit_events WHERE org = ? AND time < ? ORDER BY id LIMIT 5000)`, org, sqlrows.Micros(before))
 		if err != nil {
 			return total, fmt.Errorf("prune audit events of org %q: %w", org, err)
 		}
@@ -115,24 +104,14 @@ func (db *DB) PruneAudit(ctx context.Context, org string, before time.Time) (int
 	}
 }
 
-const idempotentCols = `org, principal, key, request_hash, status, body, created`
-
-func scanIdempotent(s scanner) (store.Idempotent, error) {
-	var v store.Idempotent
-	var created int64
-	err := s.Scan(&v.Org, &v.Principal, &v.Key, &v.RequestHash, &v.Status, &v.Body, &created)
-	v.Created = fromMicros(created)
-	return v, err
-}
-
 // PutIdempotent returns a zero existing value when it stores v.
 func (db *DB) PutIdempotent(ctx context.Context, v store.Idempotent) (existing store.Idempotent, found bool, err error) {
 	err = inTx(ctx, db.w, func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency (`+idempotentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency (`+sqlrows.IdempotentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (org, principal, key) DO UPDATE SET request_hash = excluded.request_hash,
 				status = excluded.status, body = excluded.body, created = excluded.created
 			WHERE idempotency.status = ?`,
-			v.Org, v.Principal, v.Key, blob(v.RequestHash), v.Status, blob(v.Body), micros(v.Created), store.IdempotentPending)
+			v.Org, v.Principal, v.Key, sqlrows.Blob(v.RequestHash), v.Status, sqlrows.Blob(v.Body), sqlrows.Micros(v.Created), store.IdempotentPending)
 		if err != nil {
 			return err
 		}
@@ -140,7 +119,7 @@ func (db *DB) PutIdempotent(ctx context.Context, v store.Idempotent) (existing s
 			return err
 		}
 		found = true
-		existing, err = scanIdempotent(tx.QueryRowContext(ctx, `SELECT `+idempotentCols+` FROM idempotency
+		existing, err = sqlrows.ScanIdempotent(tx.QueryRowContext(ctx, `SELECT `+sqlrows.IdempotentCols+` FROM idempotency
 			WHERE org = ? AND principal = ? AND key = ?`, v.Org, v.Principal, v.Key))
 		return err
 	})
@@ -153,8 +132,8 @@ func (db *DB) PutIdempotent(ctx context.Context, v store.Idempotent) (existing s
 // reserveIdempotent inserts a pending entry in a mutation's transaction: store.ErrKeyReserved
 // if the key exists (a concurrent insert of it is waited for).
 func reserveIdempotent(ctx context.Context, tx *txn, v store.Idempotent) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency (`+idempotentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		v.Org, v.Principal, v.Key, blob(v.RequestHash), store.IdempotentPending, []byte{}, micros(v.Created))
+	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency (`+sqlrows.IdempotentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		v.Org, v.Principal, v.Key, sqlrows.Blob(v.RequestHash), store.IdempotentPending, []byte{}, sqlrows.Micros(v.Created))
 	if err := dbErr(err); errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("%w: %q", store.ErrKeyReserved, v.Key)
 	}
@@ -162,7 +141,7 @@ func reserveIdempotent(ctx context.Context, tx *txn, v store.Idempotent) error {
 }
 
 func (db *DB) GetIdempotent(ctx context.Context, org, principal, key string) (store.Idempotent, error) {
-	v, err := queryOne(ctx, db.r, scanIdempotent, `SELECT `+idempotentCols+` FROM idempotency
+	v, err := queryOne(ctx, db.r, sqlrows.ScanIdempotent, `SELECT `+sqlrows.IdempotentCols+` FROM idempotency
 		WHERE org = ? AND principal = ? AND key = ?`, org, principal, key)
 	if err != nil {
 		return store.Idempotent{}, fmt.Errorf("get idempotency key %q: %w", key, err)
@@ -171,7 +150,7 @@ func (db *DB) GetIdempotent(ctx context.Context, org, principal, key string) (st
 }
 
 func (db *DB) PruneIdempotent(ctx context.Context, before time.Time) error {
-	if _, err := db.w.ExecContext(ctx, `DELETE FROM idempotency WHERE created < ?`, micros(before)); err != nil {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM idempotency WHERE created < ?`, sqlrows.Micros(before)); err != nil {
 		return fmt.Errorf("prune idempotency keys: %w", err)
 	}
 	return nil

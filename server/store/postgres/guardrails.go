@@ -3,41 +3,21 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/iamref/iam/server/store/sqlrows"
 
 	"github.com/iamref/iam/server/store"
 )
-
-const guardrailCols = `id, org, name, description, actions, condition, exempt_roles, version, created, modified, created_by`
-
-func scanGuardrail(s scanner) (store.Guardrail, error) {
-	var g store.Guardrail
-	var actions, exempt string
-	var created, modified int64
-	err := s.Scan(&g.ID, &g.Org, &g.Name, &g.Description, &actions, &g.Condition, &exempt, &g.Version, &created, &modified, &g.CreatedBy)
-	if err != nil {
-		return g, err
-	}
-	g.Created, g.Modified = fromMicros(created), fromMicros(modified)
-	if err := json.Unmarshal([]byte(actions), &g.Actions); err != nil {
-		return g, fmt.Errorf("guardrail %q actions: %w", g.ID, err)
-	}
-	if err := json.Unmarshal([]byte(exempt), &g.ExemptRoles); err != nil {
-		return g, fmt.Errorf("guardrail %q exempt roles: %w", g.ID, err)
-	}
-	return g, nil
-}
 
 func (db *DB) CreateGuardrail(ctx context.Context, g store.Guardrail) error {
 	if g.Version != 1 {
 		return fmt.Errorf("create guardrail %q: version is %d, want 1", g.Name, g.Version)
 	}
 	err := db.mutate(ctx, g.Org, func(tx *txn) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO guardrails (`+guardrailCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			g.ID, g.Org, g.Name, g.Description, encodeRefs(g.Actions), g.Condition, encodeRefs(g.ExemptRoles),
-			g.Version, micros(g.Created), micros(g.Modified), g.CreatedBy)
+		_, err := tx.ExecContext(ctx, `INSERT INTO guardrails (`+sqlrows.GuardrailCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			g.ID, g.Org, g.Name, g.Description, sqlrows.EncodeRefs(g.Actions), g.Condition, sqlrows.EncodeRefs(g.ExemptRoles),
+			g.Version, sqlrows.Micros(g.Created), sqlrows.Micros(g.Modified), g.CreatedBy)
 		return dbErr(err)
 	})
 	if err != nil {
@@ -47,7 +27,7 @@ func (db *DB) CreateGuardrail(ctx context.Context, g store.Guardrail) error {
 }
 
 func (db *DB) GetGuardrail(ctx context.Context, org, id string) (store.Guardrail, error) {
-	g, err := queryOne(ctx, db.r, scanGuardrail, `SELECT `+guardrailCols+` FROM guardrails WHERE org = ? AND id = ?`, org, id)
+	g, err := queryOne(ctx, db.r, sqlrows.ScanGuardrail, `SELECT `+sqlrows.GuardrailCols+` FROM guardrails WHERE org = ? AND id = ?`, org, id)
 	if err != nil {
 		return store.Guardrail{}, fmt.Errorf("get guardrail %q: %w", id, err)
 	}
@@ -55,7 +35,7 @@ func (db *DB) GetGuardrail(ctx context.Context, org, id string) (store.Guardrail
 }
 
 func (db *DB) ListGuardrails(ctx context.Context, org string) ([]store.Guardrail, error) {
-	gs, err := queryAll(ctx, db.r, scanGuardrail, `SELECT `+guardrailCols+` FROM guardrails WHERE org = ? ORDER BY name`, org)
+	gs, err := queryAll(ctx, db.r, sqlrows.ScanGuardrail, `SELECT `+sqlrows.GuardrailCols+` FROM guardrails WHERE org = ? ORDER BY name`, org)
 	if err != nil {
 		return nil, fmt.Errorf("list guardrails of org %q: %w", org, err)
 	}
@@ -67,8 +47,8 @@ func (db *DB) UpdateGuardrail(ctx context.Context, g store.Guardrail, expectedVe
 		if g.Version == expectedVersion+1 {
 			res, err := tx.ExecContext(ctx, `UPDATE guardrails SET name = ?, description = ?, actions = ?, condition = ?,
 				exempt_roles = ?, version = ?, modified = ? WHERE org = ? AND id = ? AND version = ?`,
-				g.Name, g.Description, encodeRefs(g.Actions), g.Condition, encodeRefs(g.ExemptRoles), g.Version,
-				micros(g.Modified), g.Org, g.ID, expectedVersion)
+				g.Name, g.Description, sqlrows.EncodeRefs(g.Actions), g.Condition, sqlrows.EncodeRefs(g.ExemptRoles), g.Version,
+				sqlrows.Micros(g.Modified), g.Org, g.ID, expectedVersion)
 			if err != nil {
 				return dbErr(err)
 			}

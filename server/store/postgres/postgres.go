@@ -11,12 +11,12 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/iamref/iam/server/store/sqlrows"
 	"io"
 	"io/fs"
 	"net"
@@ -69,7 +69,7 @@ func Open(url string) (*DB, error) {
 	sdb.SetMaxOpenConns(MaxConns)
 	sdb.SetMaxIdleConns(MaxConns)
 	sdb.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{sql: sdb, cfg: cfg, instance: newUUID()}
+	db := &DB{sql: sdb, cfg: cfg, instance: sqlrows.NewUUID()}
 	db.w = &pool{sdb}
 	db.r = db.w
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -183,7 +183,7 @@ func (db *DB) migrate(ctx context.Context, ms []migration) error {
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, micros(time.Now()))
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, sqlrows.Micros(time.Now()))
 			return err
 		})
 		if err != nil {
@@ -368,10 +368,8 @@ func unavailable(err error) bool {
 		errors.Is(err, sql.ErrConnDone)
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
 // queryOne runs a query expected to return one row; no row is store.ErrNotFound.
-func queryOne[T any](ctx context.Context, p *pool, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+func queryOne[T any](ctx context.Context, p *pool, scan func(sqlrows.Scanner) (T, error), query string, args ...any) (T, error) {
 	v, err := scan(p.QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
@@ -380,7 +378,7 @@ func queryOne[T any](ctx context.Context, p *pool, scan func(scanner) (T, error)
 }
 
 // queryAll runs a query and scans every row; an empty result is an empty, non-nil slice.
-func queryAll[T any](ctx context.Context, p *pool, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+func queryAll[T any](ctx context.Context, p *pool, scan func(sqlrows.Scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := p.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -395,25 +393,4 @@ func queryAll[T any](ctx context.Context, p *pool, scan func(scanner) (T, error)
 		out = append(out, v)
 	}
 	return out, classify(rows.Err())
-}
-
-func micros(t time.Time) int64 { return t.UnixMicro() }
-
-func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
-
-// blob keeps nil byte slices out of NOT NULL columns.
-func blob(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }

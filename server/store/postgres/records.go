@@ -3,29 +3,19 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/iamref/iam/server/store/sqlrows"
 	"time"
 
 	"github.com/iamref/iam/server/store"
 )
 
-const orgCols = `name, id, default_role_id, created`
-
-func scanOrg(s scanner) (store.Org, error) {
-	var o store.Org
-	var created int64
-	err := s.Scan(&o.Name, &o.ID, &o.DefaultRoleID, &created)
-	o.Created = fromMicros(created)
-	return o, err
-}
-
 // EnsureOrg creates the org, with a random UUID as its ID, if it is missing.
 func (db *DB) EnsureOrg(ctx context.Context, name string) (org store.Org, created bool, err error) {
 	err = inTx(ctx, db.w, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO orgs (name, id, default_role_id, created) VALUES (?, ?, '', ?)
-			ON CONFLICT (name) DO NOTHING`, name, newUUID(), micros(time.Now()))
+			ON CONFLICT (name) DO NOTHING`, name, sqlrows.NewUUID(), sqlrows.Micros(time.Now()))
 		if err != nil {
 			return err
 		}
@@ -34,7 +24,7 @@ func (db *DB) EnsureOrg(ctx context.Context, name string) (org store.Org, create
 			return err
 		}
 		created = n == 1
-		org, err = scanOrg(tx.QueryRowContext(ctx, `SELECT `+orgCols+` FROM orgs WHERE name = ?`, name))
+		org, err = sqlrows.ScanOrg(tx.QueryRowContext(ctx, `SELECT `+sqlrows.OrgCols+` FROM orgs WHERE name = ?`, name))
 		return err
 	})
 	if err != nil {
@@ -44,7 +34,7 @@ func (db *DB) EnsureOrg(ctx context.Context, name string) (org store.Org, create
 }
 
 func (db *DB) GetOrg(ctx context.Context, name string) (store.Org, error) {
-	o, err := queryOne(ctx, db.r, scanOrg, `SELECT `+orgCols+` FROM orgs WHERE name = ?`, name)
+	o, err := queryOne(ctx, db.r, sqlrows.ScanOrg, `SELECT `+sqlrows.OrgCols+` FROM orgs WHERE name = ?`, name)
 	if err != nil {
 		return store.Org{}, fmt.Errorf("get org %q: %w", name, err)
 	}
@@ -59,33 +49,6 @@ func (db *DB) SetDefaultRole(ctx context.Context, org, roleID string) error {
 		return fmt.Errorf("set default role of org %q: %w", org, err)
 	}
 	return nil
-}
-
-const recordCols = `id, org, name, description, resource_type, ux_purpose, details, refs, version,
-	created, modified, is_org_default, default_identifier`
-
-func scanRecord(s scanner) (store.Record, error) {
-	var r store.Record
-	var refs string
-	var created, modified int64
-	err := s.Scan(&r.ID, &r.Org, &r.Name, &r.Description, &r.ResourceType, &r.UXPurpose, &r.Details,
-		&refs, &r.Version, &created, &modified, &r.IsOrgDefault, &r.DefaultIdentifier)
-	if err != nil {
-		return r, err
-	}
-	r.Created, r.Modified = fromMicros(created), fromMicros(modified)
-	if err := json.Unmarshal([]byte(refs), &r.Refs); err != nil {
-		return r, fmt.Errorf("record %q refs: %w", r.ID, err)
-	}
-	return r, nil
-}
-
-func encodeRefs(refs []string) string {
-	if len(refs) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(refs) // a []string always marshals
-	return string(b)
 }
 
 // putRefs indexes the record's Refs for Referrers.
@@ -106,9 +69,9 @@ func (db *DB) CreateRecord(ctx context.Context, r store.Record) error {
 		return fmt.Errorf("create record %q: version is %d, want 1", r.Name, r.Version)
 	}
 	err := db.mutate(ctx, r.Org, func(tx *txn) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO records (`+recordCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, r.Org, r.Name, r.Description, r.ResourceType, r.UXPurpose, blob(r.Details), encodeRefs(r.Refs),
-			r.Version, micros(r.Created), micros(r.Modified), r.IsOrgDefault, r.DefaultIdentifier)
+		_, err := tx.ExecContext(ctx, `INSERT INTO records (`+sqlrows.RecordCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.Org, r.Name, r.Description, r.ResourceType, r.UXPurpose, sqlrows.Blob(r.Details), sqlrows.EncodeRefs(r.Refs),
+			r.Version, sqlrows.Micros(r.Created), sqlrows.Micros(r.Modified), r.IsOrgDefault, r.DefaultIdentifier)
 		if err != nil {
 			return dbErr(err)
 		}
@@ -121,7 +84,7 @@ func (db *DB) CreateRecord(ctx context.Context, r store.Record) error {
 }
 
 func (db *DB) GetRecord(ctx context.Context, org, id string) (store.Record, error) {
-	r, err := queryOne(ctx, db.r, scanRecord, `SELECT `+recordCols+` FROM records WHERE org = ? AND id = ?`, org, id)
+	r, err := queryOne(ctx, db.r, sqlrows.ScanRecord, `SELECT `+sqlrows.RecordCols+` FROM records WHERE org = ? AND id = ?`, org, id)
 	if err != nil {
 		return store.Record{}, fmt.Errorf("get record %q: %w", id, err)
 	}
@@ -132,10 +95,10 @@ func (db *DB) ListRecords(ctx context.Context, org, uxPurpose string) ([]store.R
 	var rs []store.Record
 	var err error
 	if uxPurpose == "" {
-		rs, err = queryAll(ctx, db.r, scanRecord, `SELECT `+recordCols+` FROM records WHERE org = ?
+		rs, err = queryAll(ctx, db.r, sqlrows.ScanRecord, `SELECT `+sqlrows.RecordCols+` FROM records WHERE org = ?
 			ORDER BY name, ux_purpose, id`, org)
 	} else {
-		rs, err = queryAll(ctx, db.r, scanRecord, `SELECT `+recordCols+` FROM records WHERE org = ? AND ux_purpose = ?
+		rs, err = queryAll(ctx, db.r, sqlrows.ScanRecord, `SELECT `+sqlrows.RecordCols+` FROM records WHERE org = ? AND ux_purpose = ?
 			ORDER BY name`, org, uxPurpose)
 	}
 	if err != nil {
@@ -151,8 +114,8 @@ func (db *DB) UpdateRecord(ctx context.Context, r store.Record, expectedVersion 
 			res, err := tx.ExecContext(ctx, `UPDATE records SET name = ?, description = ?, resource_type = ?,
 				ux_purpose = ?, details = ?, refs = ?, version = ?, modified = ?, is_org_default = ?,
 				default_identifier = ? WHERE org = ? AND id = ? AND version = ?`,
-				r.Name, r.Description, r.ResourceType, r.UXPurpose, blob(r.Details), encodeRefs(r.Refs), r.Version,
-				micros(r.Modified), r.IsOrgDefault, r.DefaultIdentifier, r.Org, r.ID, expectedVersion)
+				r.Name, r.Description, r.ResourceType, r.UXPurpose, sqlrows.Blob(r.Details), sqlrows.EncodeRefs(r.Refs), r.Version,
+				sqlrows.Micros(r.Modified), r.IsOrgDefault, r.DefaultIdentifier, r.Org, r.ID, expectedVersion)
 			if err != nil {
 				return dbErr(err)
 			}
@@ -186,7 +149,7 @@ func (db *DB) DeleteRecord(ctx context.Context, org, id string) error {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = true, deleted_at = ?
-			WHERE org = ? AND role_id = ? AND issuer_id <> '' AND NOT deleted`, micros(time.Now().UTC()), org, id)
+			WHERE org = ? AND role_id = ? AND issuer_id <> '' AND NOT deleted`, sqlrows.Micros(time.Now().UTC()), org, id)
 		return err
 	})
 	if err != nil {
@@ -196,7 +159,7 @@ func (db *DB) DeleteRecord(ctx context.Context, org, id string) error {
 }
 
 func (db *DB) Referrers(ctx context.Context, org, id string) ([]store.Record, error) {
-	rs, err := queryAll(ctx, db.r, scanRecord, `SELECT `+recordCols+` FROM records
+	rs, err := queryAll(ctx, db.r, sqlrows.ScanRecord, `SELECT `+sqlrows.RecordCols+` FROM records
 		WHERE id IN (SELECT record_id FROM record_refs WHERE ref_id = ?) AND org = ?
 		ORDER BY name, ux_purpose, id`, id, org)
 	if err != nil {

@@ -5,36 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/iamref/iam/server/store/sqlrows"
 	"time"
 
 	"github.com/iamref/iam/server/store"
 )
-
-const updateCols = `id, org, stack_id, kind, status, version, token_id, actor, lease_hash, lease_expires, program, events, created, started, ended`
-
-func scanUpdate(s scanner) (store.Update, error) {
-	var u store.Update
-	var created, started, ended int64
-	if err := s.Scan(&u.ID, &u.Org, &u.StackID, &u.Kind, &u.Status, &u.Version, &u.TokenID, &u.Actor, &u.LeaseHash,
-		&u.LeaseExpires, &u.Program, &u.Events, &created, &started, &ended); err != nil {
-		return u, err
-	}
-	u.Created = fromMicros(created)
-	if started != 0 {
-		u.Started = fromMicros(started)
-	}
-	if ended != 0 {
-		u.Ended = fromMicros(ended)
-	}
-	return u, nil
-}
-
-func optMicros(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return micros(t)
-}
 
 // writesState: every update kind but preview writes the stack's state.
 func writesState(kind string) bool { return kind != "preview" }
@@ -43,8 +18,8 @@ func (db *DB) RenameEntity(ctx context.Context, org, id, project, name string, a
 	var e store.Entity
 	err := db.mutate(ctx, func(tx *sql.Tx) error {
 		var err error
-		e, err = scanEntity(tx.QueryRowContext(ctx, `UPDATE entities SET project = ?, name = ?, modified = ? WHERE org = ? AND id = ?
-			RETURNING `+entityCols, project, name, micros(at), org, id))
+		e, err = sqlrows.ScanEntity(tx.QueryRowContext(ctx, `UPDATE entities SET project = ?, name = ?, modified = ? WHERE org = ? AND id = ?
+			RETURNING `+sqlrows.EntityCols, project, name, sqlrows.Micros(at), org, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}
@@ -61,9 +36,9 @@ func (db *DB) CreateUpdate(ctx context.Context, u store.Update) error {
 		if err := stackExists(ctx, tx, u.Org, u.StackID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO stack_updates (`+updateCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.ID, u.Org, u.StackID, u.Kind, store.UpdateNotStarted, 0, u.TokenID, u.Actor, blob(u.LeaseHash), u.LeaseExpires,
-			blob(u.Program), 0, micros(u.Created), 0, 0)
+		_, err := tx.ExecContext(ctx, `INSERT INTO stack_updates (`+sqlrows.UpdateCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Org, u.StackID, u.Kind, store.UpdateNotStarted, 0, u.TokenID, u.Actor, sqlrows.Blob(u.LeaseHash), u.LeaseExpires,
+			sqlrows.Blob(u.Program), 0, sqlrows.Micros(u.Created), 0, 0)
 		return dbErr(err)
 	})
 	if err != nil {
@@ -84,7 +59,7 @@ func stackExists(ctx context.Context, tx *sql.Tx, org, stackID string) error {
 }
 
 func (db *DB) GetUpdate(ctx context.Context, org, id string) (store.Update, error) {
-	u, err := queryOne(ctx, db.r, scanUpdate, `SELECT `+updateCols+` FROM stack_updates WHERE org = ? AND id = ?`, org, id)
+	u, err := queryOne(ctx, db.r, sqlrows.ScanUpdate, `SELECT `+sqlrows.UpdateCols+` FROM stack_updates WHERE org = ? AND id = ?`, org, id)
 	if err != nil {
 		return store.Update{}, fmt.Errorf("get update %q: %w", id, err)
 	}
@@ -115,7 +90,7 @@ func (db *DB) StartUpdate(ctx context.Context, org, id string, leaseHash []byte,
 	var u store.Update
 	err := db.mutate(ctx, func(tx *sql.Tx) error {
 		var err error
-		u, err = scanUpdate(tx.QueryRowContext(ctx, `SELECT `+updateCols+` FROM stack_updates WHERE org = ? AND id = ?`, org, id))
+		u, err = sqlrows.ScanUpdate(tx.QueryRowContext(ctx, `SELECT `+sqlrows.UpdateCols+` FROM stack_updates WHERE org = ? AND id = ?`, org, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}
@@ -143,20 +118,20 @@ func (db *DB) StartUpdate(ctx context.Context, org, id string, leaseHash []byte,
 		}
 		u.Status, u.Version, u.LeaseHash, u.LeaseExpires, u.Started = store.UpdateRunning, v, leaseHash, leaseExpires, at
 		_, err = tx.ExecContext(ctx, `UPDATE stack_updates SET status = ?, version = ?, lease_hash = ?, lease_expires = ?, started = ? WHERE id = ?`,
-			u.Status, u.Version, blob(leaseHash), leaseExpires, micros(at), id)
+			u.Status, u.Version, sqlrows.Blob(leaseHash), leaseExpires, sqlrows.Micros(at), id)
 		return err
 	})
 	if err != nil {
 		return store.Update{}, fmt.Errorf("start update %q: %w", id, err)
 	}
-	u.Started = fromMicros(micros(at))
+	u.Started = sqlrows.FromMicros(sqlrows.Micros(at))
 	return u, nil
 }
 
 func (db *DB) RenewLease(ctx context.Context, org, id string, leaseHash []byte, leaseExpires int64) error {
 	err := db.mutate(ctx, func(tx *sql.Tx) error {
 		return execOneTx(ctx, tx, `UPDATE stack_updates SET lease_hash = ?, lease_expires = ? WHERE org = ? AND id = ? AND status = ?`,
-			blob(leaseHash), leaseExpires, org, id, store.UpdateRunning)
+			sqlrows.Blob(leaseHash), leaseExpires, org, id, store.UpdateRunning)
 	})
 	if err != nil {
 		return fmt.Errorf("renew lease of update %q: %w", id, err)
@@ -179,7 +154,7 @@ func (db *DB) SaveCheckpoint(ctx context.Context, org, updateID string, deployme
 		_, err = tx.ExecContext(ctx, `INSERT INTO stack_checkpoints (stack_id, version, update_id, deployment, resources, modified) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (stack_id, version) DO UPDATE SET update_id = excluded.update_id, deployment = excluded.deployment,
 			resources = excluded.resources, modified = excluded.modified`,
-			stackID, version, updateID, blob(deployment), resources, micros(at))
+			stackID, version, updateID, sqlrows.Blob(deployment), resources, sqlrows.Micros(at))
 		return err
 	})
 	if err != nil {
@@ -203,9 +178,9 @@ func (db *DB) EndUpdate(ctx context.Context, org, id, status string, at time.Tim
 	var u store.Update
 	err := db.mutate(ctx, func(tx *sql.Tx) error {
 		var err error
-		u, err = scanUpdate(tx.QueryRowContext(ctx, `UPDATE stack_updates SET status = ?, ended = ?, lease_hash = X''
-			WHERE org = ? AND id = ? AND status IN (?, ?) RETURNING `+updateCols,
-			status, micros(at), org, id, store.UpdateNotStarted, store.UpdateRunning))
+		u, err = sqlrows.ScanUpdate(tx.QueryRowContext(ctx, `UPDATE stack_updates SET status = ?, ended = ?, lease_hash = X''
+			WHERE org = ? AND id = ? AND status IN (?, ?) RETURNING `+sqlrows.UpdateCols,
+			status, sqlrows.Micros(at), org, id, store.UpdateNotStarted, store.UpdateRunning))
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}
@@ -240,13 +215,13 @@ func (db *DB) ImportCheckpoint(ctx context.Context, u store.Update, deployment [
 		if u.Ended.IsZero() {
 			u.Ended = u.Created
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO stack_updates (`+updateCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO stack_updates (`+sqlrows.UpdateCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Org, u.StackID, u.Kind, u.Status, u.Version, u.TokenID, u.Actor, []byte{}, 0,
-			blob(u.Program), 0, micros(u.Created), micros(u.Started), micros(u.Ended)); err != nil {
+			sqlrows.Blob(u.Program), 0, sqlrows.Micros(u.Created), sqlrows.Micros(u.Started), sqlrows.Micros(u.Ended)); err != nil {
 			return dbErr(err)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO stack_checkpoints (stack_id, version, update_id, deployment, resources, modified) VALUES (?, ?, ?, ?, ?, ?)`,
-			u.StackID, u.Version, u.ID, blob(deployment), resources, micros(u.Ended))
+			u.StackID, u.Version, u.ID, sqlrows.Blob(deployment), resources, sqlrows.Micros(u.Ended))
 		return err
 	})
 	if err != nil {
@@ -256,7 +231,7 @@ func (db *DB) ImportCheckpoint(ctx context.Context, u store.Update, deployment [
 }
 
 func (db *DB) ListUpdates(ctx context.Context, org, stackID string, offset, limit int) ([]store.Update, error) {
-	us, err := queryAll(ctx, db.r, scanUpdate, `SELECT `+updateCols+` FROM stack_updates
+	us, err := queryAll(ctx, db.r, sqlrows.ScanUpdate, `SELECT `+sqlrows.UpdateCols+` FROM stack_updates
 		WHERE org = ? AND stack_id = ? AND kind != 'preview' AND status != ? ORDER BY version DESC, created DESC LIMIT ? OFFSET ?`,
 		org, stackID, store.UpdateNotStarted, limit, offset)
 	if err != nil {
@@ -265,23 +240,15 @@ func (db *DB) ListUpdates(ctx context.Context, org, stackID string, offset, limi
 	return us, nil
 }
 
-func scanCheckpoint(s scanner) (store.Checkpoint, error) {
-	var c store.Checkpoint
-	var modified int64
-	err := s.Scan(&c.StackID, &c.Version, &c.UpdateID, &c.Deployment, &c.Resources, &modified)
-	c.Modified = fromMicros(modified)
-	return c, err
-}
-
 func (db *DB) GetCheckpoint(ctx context.Context, org, stackID string, version int) (store.Checkpoint, error) {
 	const cols = `c.stack_id, c.version, c.update_id, c.deployment, c.resources, c.modified`
 	var c store.Checkpoint
 	var err error
 	if version == 0 {
-		c, err = queryOne(ctx, db.r, scanCheckpoint, `SELECT `+cols+` FROM stack_checkpoints c JOIN entities e ON e.id = c.stack_id
+		c, err = queryOne(ctx, db.r, sqlrows.ScanCheckpoint, `SELECT `+cols+` FROM stack_checkpoints c JOIN entities e ON e.id = c.stack_id
 			WHERE e.org = ? AND c.stack_id = ? ORDER BY c.version DESC LIMIT 1`, org, stackID)
 	} else {
-		c, err = queryOne(ctx, db.r, scanCheckpoint, `SELECT `+cols+` FROM stack_checkpoints c JOIN entities e ON e.id = c.stack_id
+		c, err = queryOne(ctx, db.r, sqlrows.ScanCheckpoint, `SELECT `+cols+` FROM stack_checkpoints c JOIN entities e ON e.id = c.stack_id
 			WHERE e.org = ? AND c.stack_id = ? AND c.version = ?`, org, stackID, version)
 	}
 	if err != nil {
@@ -303,7 +270,7 @@ func (db *DB) GetStackState(ctx context.Context, org, stackID string) (store.Sta
 		return store.StackState{}, fmt.Errorf("get state of stack %q: %w", stackID, err)
 	}
 	if last != 0 {
-		st.LastUpdate = fromMicros(last)
+		st.LastUpdate = sqlrows.FromMicros(last)
 	}
 	return st, nil
 }
@@ -317,7 +284,7 @@ func (db *DB) EnsureStackKey(ctx context.Context, org, stackID string, sealed []
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO stack_keys (stack_id, sealed) VALUES (?, ?) ON CONFLICT (stack_id) DO NOTHING`,
-			stackID, blob(sealed)); err != nil {
+			stackID, sqlrows.Blob(sealed)); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `SELECT sealed FROM stack_keys WHERE stack_id = ?`, stackID).Scan(&out)
@@ -332,7 +299,7 @@ func (db *DB) PruneUpdates(ctx context.Context, before time.Time) (int64, error)
 	var n int64
 	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM stack_updates WHERE created < ? AND (kind = 'preview' OR status = ?)`,
-			micros(before), store.UpdateNotStarted)
+			sqlrows.Micros(before), store.UpdateNotStarted)
 		if err != nil {
 			return err
 		}

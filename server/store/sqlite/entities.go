@@ -3,101 +3,41 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
+	"github.com/iamref/iam/server/store/sqlrows"
 	"time"
 
 	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
 )
 
-const entityCols = `id, org, kind, project, name, tags, created, modified`
-
-// kindColumn is the stored spelling of an entity's kind: its String, for the kinds of
-// authz.EntityKinds only.
-func kindColumn(k authz.EntityKind) (string, error) {
-	if !slices.Contains(authz.EntityKinds[:], k) {
-		return "", fmt.Errorf("%s is not an entity kind", k)
-	}
-	return k.String(), nil
-}
-
-// parseKind reads a stored kind strictly: an unknown or non-canonical spelling is an error.
-func parseKind(col string) (authz.EntityKind, error) {
-	k, err := authz.ParseEntityKind(col)
-	if err != nil {
-		return 0, err
-	}
-	if canonical, err := kindColumn(k); err != nil || canonical != col {
-		return 0, fmt.Errorf("stored entity kind %q is not one of %v", col, authz.EntityKinds)
-	}
-	return k, nil
-}
-
-func scanEntity(s scanner) (store.Entity, error) {
-	var e store.Entity
-	var kind, tags string
-	var created, modified int64
-	if err := s.Scan(&e.ID, &e.Org, &kind, &e.Project, &e.Name, &tags, &created, &modified); err != nil {
-		return e, err
-	}
-	var err error
-	if e.Kind, err = parseKind(kind); err != nil {
-		return e, fmt.Errorf("entity %q: %w", e.ID, err)
-	}
-	e.Created, e.Modified = fromMicros(created), fromMicros(modified)
-	if err := json.Unmarshal([]byte(tags), &e.Tags); err != nil {
-		return e, fmt.Errorf("entity %q tags: %w", e.ID, err)
-	}
-	if e.Tags == nil {
-		e.Tags = map[string]string{}
-	}
-	return e, nil
-}
-
-func encodeTags(tags map[string]string) string {
-	if len(tags) == 0 {
-		return "{}"
-	}
-	b, _ := json.Marshal(tags) // a map[string]string always marshals
-	return string(b)
-}
-
 func (db *DB) CreateEntity(ctx context.Context, e store.Entity) error {
-	kind, err := kindColumn(e.Kind)
+	kind, err := sqlrows.KindColumn(e.Kind)
 	if err == nil {
 		err = db.mutate(ctx, func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO entities (`+entityCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-				e.ID, e.Org, kind, e.Project, e.Name, encodeTags(e.Tags), micros(e.Created), micros(e.Modified))
+			_, err := tx.ExecContext(ctx, `INSERT INTO entities (`+sqlrows.EntityCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				e.ID, e.Org, kind, e.Project, e.Name, sqlrows.EncodeTags(e.Tags), sqlrows.Micros(e.Created), sqlrows.Micros(e.Modified))
 			return dbErr(err)
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("create %s %q: %w", e.Kind, entityName(e.Project, e.Name), err)
+		return fmt.Errorf("create %s %q: %w", e.Kind, sqlrows.EntityName(e.Project, e.Name), err)
 	}
 	return nil
 }
 
-func entityName(project, name string) string {
-	if project == "" {
-		return name
-	}
-	return project + "/" + name
-}
-
 func (db *DB) GetEntity(ctx context.Context, org string, kind authz.EntityKind, project, name string) (store.Entity, error) {
-	e, err := queryOne(ctx, db.r, scanEntity, `SELECT `+entityCols+` FROM entities
+	e, err := queryOne(ctx, db.r, sqlrows.ScanEntity, `SELECT `+sqlrows.EntityCols+` FROM entities
 		WHERE org = ? AND kind = ? AND project = ? AND name = ?`, org, kind.String(), project, name)
 	if err != nil {
-		return store.Entity{}, fmt.Errorf("get %s %q: %w", kind, entityName(project, name), err)
+		return store.Entity{}, fmt.Errorf("get %s %q: %w", kind, sqlrows.EntityName(project, name), err)
 	}
 	return e, nil
 }
 
 func (db *DB) GetEntityByID(ctx context.Context, org, id string) (store.Entity, error) {
-	e, err := queryOne(ctx, db.r, scanEntity, `SELECT `+entityCols+` FROM entities WHERE org = ? AND id = ?`, org, id)
+	e, err := queryOne(ctx, db.r, sqlrows.ScanEntity, `SELECT `+sqlrows.EntityCols+` FROM entities WHERE org = ? AND id = ?`, org, id)
 	if err != nil {
 		return store.Entity{}, fmt.Errorf("get entity %q: %w", id, err)
 	}
@@ -108,10 +48,10 @@ func (db *DB) ListEntities(ctx context.Context, org string, kind authz.EntityKin
 	var es []store.Entity
 	var err error
 	if project == "" {
-		es, err = queryAll(ctx, db.r, scanEntity, `SELECT `+entityCols+` FROM entities
+		es, err = queryAll(ctx, db.r, sqlrows.ScanEntity, `SELECT `+sqlrows.EntityCols+` FROM entities
 			WHERE org = ? AND kind = ? ORDER BY project, name`, org, kind.String())
 	} else {
-		es, err = queryAll(ctx, db.r, scanEntity, `SELECT `+entityCols+` FROM entities
+		es, err = queryAll(ctx, db.r, sqlrows.ScanEntity, `SELECT `+sqlrows.EntityCols+` FROM entities
 			WHERE org = ? AND kind = ? AND project = ? ORDER BY name`, org, kind.String(), project)
 	}
 	if err != nil {
@@ -124,8 +64,8 @@ func (db *DB) UpdateEntityTags(ctx context.Context, org, id string, tags map[str
 	var e store.Entity
 	err := db.mutate(ctx, func(tx *sql.Tx) error {
 		var err error
-		e, err = scanEntity(tx.QueryRowContext(ctx, `UPDATE entities SET tags = ?, modified = ? WHERE org = ? AND id = ?
-			RETURNING `+entityCols, encodeTags(tags), micros(at), org, id))
+		e, err = sqlrows.ScanEntity(tx.QueryRowContext(ctx, `UPDATE entities SET tags = ?, modified = ? WHERE org = ? AND id = ?
+			RETURNING `+sqlrows.EntityCols, sqlrows.EncodeTags(tags), sqlrows.Micros(at), org, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}

@@ -4,45 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/iamref/iam/server/store/sqlrows"
 	"time"
 
 	"github.com/iamref/iam/server/store"
 )
 
-const userCols = `id, login, name, email, created`
-
-func scanUser(s scanner) (store.User, error) {
-	var u store.User
-	var created int64
-	err := s.Scan(&u.ID, &u.Login, &u.Name, &u.Email, &created)
-	u.Created = fromMicros(created)
-	return u, err
-}
-
-// memberSelect joins a membership with its user; memberCols are its columns.
-const memberSelect = `SELECT m.org, m.role_id, m.created, u.id, u.login, u.name, u.email, u.created
-	FROM members m JOIN users u ON u.id = m.user_id `
-
-func scanMember(s scanner) (store.Member, error) {
-	var m store.Member
-	var created, userCreated int64
-	err := s.Scan(&m.Org, &m.RoleID, &created, &m.User.ID, &m.User.Login, &m.User.Name, &m.User.Email, &userCreated)
-	m.Created, m.User.Created = fromMicros(created), fromMicros(userCreated)
-	return m, err
-}
-
-const teamCols = `id, org, name, display_name, description, created, modified`
-
-func scanTeam(s scanner) (store.Team, error) {
-	var t store.Team
-	var created, modified int64
-	err := s.Scan(&t.ID, &t.Org, &t.Name, &t.DisplayName, &t.Description, &created, &modified)
-	t.Created, t.Modified = fromMicros(created), fromMicros(modified)
-	return t, err
-}
-
 func (db *DB) GetUser(ctx context.Context, login string) (store.User, error) {
-	u, err := queryOne(ctx, db.r, scanUser, `SELECT `+userCols+` FROM users WHERE login = ?`, login)
+	u, err := queryOne(ctx, db.r, sqlrows.ScanUser, `SELECT `+sqlrows.UserCols+` FROM users WHERE login = ?`, login)
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user %q: %w", login, err)
 	}
@@ -50,7 +19,7 @@ func (db *DB) GetUser(ctx context.Context, login string) (store.User, error) {
 }
 
 func (db *DB) GetUserByID(ctx context.Context, id string) (store.User, error) {
-	u, err := queryOne(ctx, db.r, scanUser, `SELECT `+userCols+` FROM users WHERE id = ?`, id)
+	u, err := queryOne(ctx, db.r, sqlrows.ScanUser, `SELECT `+sqlrows.UserCols+` FROM users WHERE id = ?`, id)
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user %q: %w", id, err)
 	}
@@ -60,19 +29,19 @@ func (db *DB) GetUserByID(ctx context.Context, id string) (store.User, error) {
 func (db *DB) AddMember(ctx context.Context, org string, u store.User, roleID string, at time.Time) (store.Member, error) {
 	var m store.Member
 	err := db.mutate(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (login) DO NOTHING`, u.ID, u.Login, u.Name, u.Email, micros(u.Created)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+sqlrows.UserCols+`) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (login) DO NOTHING`, u.ID, u.Login, u.Name, u.Email, sqlrows.Micros(u.Created)); err != nil {
 			return dbErr(err)
 		}
-		stored, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE login = ?`, u.Login))
+		stored, err := sqlrows.ScanUser(tx.QueryRowContext(ctx, `SELECT `+sqlrows.UserCols+` FROM users WHERE login = ?`, u.Login))
 		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO members (org, user_id, role_id, created) VALUES (?, ?, ?, ?)`,
-			org, stored.ID, roleID, micros(at)); err != nil {
+			org, stored.ID, roleID, sqlrows.Micros(at)); err != nil {
 			return dbErr(err)
 		}
-		m = store.Member{Org: org, User: stored, RoleID: roleID, Created: fromMicros(micros(at))}
+		m = store.Member{Org: org, User: stored, RoleID: roleID, Created: sqlrows.FromMicros(sqlrows.Micros(at))}
 		return nil
 	})
 	if err != nil {
@@ -82,7 +51,7 @@ func (db *DB) AddMember(ctx context.Context, org string, u store.User, roleID st
 }
 
 func (db *DB) GetMember(ctx context.Context, org, login string) (store.Member, error) {
-	m, err := queryOne(ctx, db.r, scanMember, memberSelect+`WHERE m.org = ? AND u.login = ?`, org, login)
+	m, err := queryOne(ctx, db.r, sqlrows.ScanMember, sqlrows.MemberSelect+`WHERE m.org = ? AND u.login = ?`, org, login)
 	if err != nil {
 		return store.Member{}, fmt.Errorf("get member %q of org %q: %w", login, org, err)
 	}
@@ -90,7 +59,7 @@ func (db *DB) GetMember(ctx context.Context, org, login string) (store.Member, e
 }
 
 func (db *DB) GetMemberByID(ctx context.Context, org, userID string) (store.Member, error) {
-	m, err := queryOne(ctx, db.r, scanMember, memberSelect+`WHERE m.org = ? AND m.user_id = ?`, org, userID)
+	m, err := queryOne(ctx, db.r, sqlrows.ScanMember, sqlrows.MemberSelect+`WHERE m.org = ? AND m.user_id = ?`, org, userID)
 	if err != nil {
 		return store.Member{}, fmt.Errorf("get member %q of org %q: %w", userID, org, err)
 	}
@@ -101,7 +70,7 @@ func (db *DB) ListMembers(ctx context.Context, org, afterLogin string, limit int
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	ms, err := queryAll(ctx, db.r, scanMember, memberSelect+`WHERE m.org = ? AND u.login > ? ORDER BY u.login LIMIT ?`,
+	ms, err := queryAll(ctx, db.r, sqlrows.ScanMember, sqlrows.MemberSelect+`WHERE m.org = ? AND u.login > ? ORDER BY u.login LIMIT ?`,
 		org, afterLogin, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list members of org %q: %w", org, err)
@@ -110,7 +79,7 @@ func (db *DB) ListMembers(ctx context.Context, org, afterLogin string, limit int
 }
 
 func (db *DB) ListMembersByRole(ctx context.Context, org, roleID string) ([]store.Member, error) {
-	ms, err := queryAll(ctx, db.r, scanMember, memberSelect+`WHERE m.org = ? AND m.role_id = ? ORDER BY u.login`, org, roleID)
+	ms, err := queryAll(ctx, db.r, sqlrows.ScanMember, sqlrows.MemberSelect+`WHERE m.org = ? AND m.role_id = ? ORDER BY u.login`, org, roleID)
 	if err != nil {
 		return nil, fmt.Errorf("list members of org %q with role %q: %w", org, roleID, err)
 	}
@@ -167,7 +136,7 @@ func (db *DB) RemoveMember(ctx context.Context, org, userID, protect string, at 
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE tokens SET deleted = 1, deleted_at = ?
-			WHERE org = ? AND kind = 'personal' AND user_id = ? AND deleted = 0`, micros(at), org, userID)
+			WHERE org = ? AND kind = 'personal' AND user_id = ? AND deleted = 0`, sqlrows.Micros(at), org, userID)
 		return err
 	})
 	if err != nil {
@@ -178,8 +147,8 @@ func (db *DB) RemoveMember(ctx context.Context, org, userID, protect string, at 
 
 func (db *DB) CreateTeam(ctx context.Context, t store.Team) error {
 	err := db.mutate(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO teams (`+teamCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.Org, t.Name, t.DisplayName, t.Description, micros(t.Created), micros(t.Modified))
+		_, err := tx.ExecContext(ctx, `INSERT INTO teams (`+sqlrows.TeamCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Org, t.Name, t.DisplayName, t.Description, sqlrows.Micros(t.Created), sqlrows.Micros(t.Modified))
 		return dbErr(err)
 	})
 	if err != nil {
@@ -189,7 +158,7 @@ func (db *DB) CreateTeam(ctx context.Context, t store.Team) error {
 }
 
 func (db *DB) GetTeam(ctx context.Context, org, name string) (store.Team, error) {
-	t, err := queryOne(ctx, db.r, scanTeam, `SELECT `+teamCols+` FROM teams WHERE org = ? AND name = ?`, org, name)
+	t, err := queryOne(ctx, db.r, sqlrows.ScanTeam, `SELECT `+sqlrows.TeamCols+` FROM teams WHERE org = ? AND name = ?`, org, name)
 	if err != nil {
 		return store.Team{}, fmt.Errorf("get team %q: %w", name, err)
 	}
@@ -197,7 +166,7 @@ func (db *DB) GetTeam(ctx context.Context, org, name string) (store.Team, error)
 }
 
 func (db *DB) GetTeamByID(ctx context.Context, org, id string) (store.Team, error) {
-	t, err := queryOne(ctx, db.r, scanTeam, `SELECT `+teamCols+` FROM teams WHERE org = ? AND id = ?`, org, id)
+	t, err := queryOne(ctx, db.r, sqlrows.ScanTeam, `SELECT `+sqlrows.TeamCols+` FROM teams WHERE org = ? AND id = ?`, org, id)
 	if err != nil {
 		return store.Team{}, fmt.Errorf("get team %q: %w", id, err)
 	}
@@ -205,7 +174,7 @@ func (db *DB) GetTeamByID(ctx context.Context, org, id string) (store.Team, erro
 }
 
 func (db *DB) ListTeams(ctx context.Context, org string) ([]store.Team, error) {
-	ts, err := queryAll(ctx, db.r, scanTeam, `SELECT `+teamCols+` FROM teams WHERE org = ? ORDER BY name`, org)
+	ts, err := queryAll(ctx, db.r, sqlrows.ScanTeam, `SELECT `+sqlrows.TeamCols+` FROM teams WHERE org = ? ORDER BY name`, org)
 	if err != nil {
 		return nil, fmt.Errorf("list teams of org %q: %w", org, err)
 	}
@@ -215,7 +184,7 @@ func (db *DB) ListTeams(ctx context.Context, org string) ([]store.Team, error) {
 func (db *DB) UpdateTeam(ctx context.Context, t store.Team) error {
 	err := db.mutate(ctx, func(tx *sql.Tx) error {
 		return execOneTx(ctx, tx, `UPDATE teams SET display_name = ?, description = ?, modified = ?
-			WHERE org = ? AND id = ?`, t.DisplayName, t.Description, micros(t.Modified), t.Org, t.ID)
+			WHERE org = ? AND id = ?`, t.DisplayName, t.Description, sqlrows.Micros(t.Modified), t.Org, t.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("update team %q: %w", t.Name, err)
@@ -230,7 +199,7 @@ func (db *DB) DeleteTeam(ctx context.Context, org, id string, at time.Time) erro
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = 1, deleted_at = ?
-			WHERE org = ? AND kind = 'team' AND team_id = ? AND deleted = 0`, micros(at), org, id)
+			WHERE org = ? AND kind = 'team' AND team_id = ? AND deleted = 0`, sqlrows.Micros(at), org, id)
 		return err
 	})
 	if err != nil {
@@ -284,7 +253,7 @@ func (db *DB) RemoveTeamMember(ctx context.Context, org, teamID, userID string) 
 }
 
 func (db *DB) ListTeamMembers(ctx context.Context, org, teamID string) ([]store.User, error) {
-	us, err := queryAll(ctx, db.r, scanUser, `SELECT u.id, u.login, u.name, u.email, u.created
+	us, err := queryAll(ctx, db.r, sqlrows.ScanUser, `SELECT u.id, u.login, u.name, u.email, u.created
 		FROM team_members tm JOIN users u ON u.id = tm.user_id JOIN teams t ON t.id = tm.team_id
 		WHERE t.org = ? AND t.id = ? ORDER BY u.login`, org, teamID)
 	if err != nil {
@@ -294,7 +263,7 @@ func (db *DB) ListTeamMembers(ctx context.Context, org, teamID string) ([]store.
 }
 
 func (db *DB) ListUserTeams(ctx context.Context, org, userID string) ([]store.Team, error) {
-	ts, err := queryAll(ctx, db.r, scanTeam, `SELECT `+teamCols+` FROM teams
+	ts, err := queryAll(ctx, db.r, sqlrows.ScanTeam, `SELECT `+sqlrows.TeamCols+` FROM teams
 		WHERE org = ? AND id IN (SELECT team_id FROM team_members WHERE user_id = ?) ORDER BY name`, org, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list teams of user %q: %w", userID, err)
@@ -328,7 +297,7 @@ func (db *DB) RemoveTeamRole(ctx context.Context, org, teamID, roleID string) er
 }
 
 func (db *DB) ListTeamRoles(ctx context.Context, org, teamID string) ([]string, error) {
-	ids, err := queryAll(ctx, db.r, func(s scanner) (string, error) {
+	ids, err := queryAll(ctx, db.r, func(s sqlrows.Scanner) (string, error) {
 		var id string
 		return id, s.Scan(&id)
 	}, `SELECT tr.role_id FROM team_roles tr JOIN teams t ON t.id = tr.team_id
@@ -340,7 +309,7 @@ func (db *DB) ListTeamRoles(ctx context.Context, org, teamID string) ([]string, 
 }
 
 func (db *DB) ListTeamsByRole(ctx context.Context, org, roleID string) ([]store.Team, error) {
-	ts, err := queryAll(ctx, db.r, scanTeam, `SELECT `+teamCols+` FROM teams
+	ts, err := queryAll(ctx, db.r, sqlrows.ScanTeam, `SELECT `+sqlrows.TeamCols+` FROM teams
 		WHERE org = ? AND id IN (SELECT team_id FROM team_roles WHERE role_id = ?) ORDER BY name`, org, roleID)
 	if err != nil {
 		return nil, fmt.Errorf("list teams with role %q: %w", roleID, err)
@@ -384,14 +353,14 @@ func (db *DB) RemoveTeamGrant(ctx context.Context, org, teamID, entityID string)
 }
 
 func (db *DB) ListTeamGrants(ctx context.Context, org, teamID string) ([]store.TeamGrant, error) {
-	gs, err := queryAll(ctx, db.r, func(s scanner) (store.TeamGrant, error) {
+	gs, err := queryAll(ctx, db.r, func(s sqlrows.Scanner) (store.TeamGrant, error) {
 		var g store.TeamGrant
 		var kind string
 		if err := s.Scan(&g.TeamID, &g.EntityID, &kind, &g.Project, &g.Name, &g.Permission, &g.MaxOpenDuration); err != nil {
 			return g, err
 		}
 		var err error
-		g.Kind, err = parseKind(kind)
+		g.Kind, err = sqlrows.ParseKind(kind)
 		return g, err
 	}, `SELECT g.team_id, g.entity_id, e.kind, e.project, e.name, g.permission, g.max_open_duration
 		FROM team_grants g JOIN teams t ON t.id = g.team_id JOIN entities e ON e.id = g.entity_id

@@ -3,60 +3,23 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/iamref/iam/server/store/sqlrows"
 	"time"
 
 	"github.com/iamref/iam/server/store"
 )
 
-const issuerCols = `id, org, name, url, issuer, thumbprints, max_expiration, jwks, created, modified, last_used`
-
-func scanIssuer(s scanner) (store.Issuer, error) {
-	var i store.Issuer
-	var thumbprints string
-	var created, modified, lastUsed int64
-	err := s.Scan(&i.ID, &i.Org, &i.Name, &i.URL, &i.Issuer, &thumbprints, &i.MaxExpiration, &i.JWKS,
-		&created, &modified, &lastUsed)
-	if err != nil {
-		return i, err
-	}
-	if err := json.Unmarshal([]byte(thumbprints), &i.Thumbprints); err != nil {
-		return i, fmt.Errorf("issuer %q: thumbprints: %w", i.ID, err)
-	}
-	i.Created, i.Modified = fromMicros(created), fromMicros(modified)
-	if lastUsed != 0 {
-		i.LastUsed = fromMicros(lastUsed)
-	}
-	return i, nil
-}
-
-func thumbprintsJSON(t []string) string {
-	if t == nil {
-		t = []string{}
-	}
-	b, _ := json.Marshal(t) // []string always encodes
-	return string(b)
-}
-
-// jwksArg stores a nil key set as NULL.
-func jwksArg(b []byte) any {
-	if b == nil {
-		return nil
-	}
-	return b
-}
-
 func (db *DB) CreateIssuer(ctx context.Context, i store.Issuer, p store.AuthPolicy) error {
 	err := db.mutate(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO oidc_issuers (`+issuerCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
-			i.ID, i.Org, i.Name, i.URL, i.Issuer, thumbprintsJSON(i.Thumbprints), i.MaxExpiration, jwksArg(i.JWKS),
-			micros(i.Created), micros(i.Modified)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO oidc_issuers (`+sqlrows.IssuerCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+			i.ID, i.Org, i.Name, i.URL, i.Issuer, sqlrows.ThumbprintsJSON(i.Thumbprints), i.MaxExpiration, sqlrows.JwksArg(i.JWKS),
+			sqlrows.Micros(i.Created), sqlrows.Micros(i.Modified)); err != nil {
 			return dbErr(err)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO auth_policies (id, org, issuer_id, version, policies, created, modified)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, p.ID, p.Org, i.ID, p.Version, blob(p.Policies), micros(p.Created), micros(p.Modified))
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, p.ID, p.Org, i.ID, p.Version, sqlrows.Blob(p.Policies), sqlrows.Micros(p.Created), sqlrows.Micros(p.Modified))
 		return dbErr(err)
 	})
 	if err != nil {
@@ -66,7 +29,7 @@ func (db *DB) CreateIssuer(ctx context.Context, i store.Issuer, p store.AuthPoli
 }
 
 func (db *DB) GetIssuer(ctx context.Context, org, id string) (store.Issuer, error) {
-	i, err := queryOne(ctx, db.r, scanIssuer, `SELECT `+issuerCols+` FROM oidc_issuers WHERE org = ? AND id = ?`, org, id)
+	i, err := queryOne(ctx, db.r, sqlrows.ScanIssuer, `SELECT `+sqlrows.IssuerCols+` FROM oidc_issuers WHERE org = ? AND id = ?`, org, id)
 	if err != nil {
 		return store.Issuer{}, fmt.Errorf("get issuer %q: %w", id, err)
 	}
@@ -74,7 +37,7 @@ func (db *DB) GetIssuer(ctx context.Context, org, id string) (store.Issuer, erro
 }
 
 func (db *DB) ListIssuers(ctx context.Context, org string) ([]store.Issuer, error) {
-	is, err := queryAll(ctx, db.r, scanIssuer, `SELECT `+issuerCols+` FROM oidc_issuers WHERE org = ? ORDER BY name, id`, org)
+	is, err := queryAll(ctx, db.r, sqlrows.ScanIssuer, `SELECT `+sqlrows.IssuerCols+` FROM oidc_issuers WHERE org = ? ORDER BY name, id`, org)
 	if err != nil {
 		return nil, fmt.Errorf("list issuers of org %q: %w", org, err)
 	}
@@ -84,8 +47,8 @@ func (db *DB) ListIssuers(ctx context.Context, org string) ([]store.Issuer, erro
 func (db *DB) UpdateIssuer(ctx context.Context, i store.Issuer) error {
 	err := db.mutate(ctx, func(tx *sql.Tx) error {
 		return dbErr(execOneTx(ctx, tx, `UPDATE oidc_issuers SET name = ?, issuer = ?, thumbprints = ?, max_expiration = ?,
-			jwks = ?, modified = ? WHERE org = ? AND id = ?`, i.Name, i.Issuer, thumbprintsJSON(i.Thumbprints), i.MaxExpiration,
-			jwksArg(i.JWKS), micros(i.Modified), i.Org, i.ID))
+			jwks = ?, modified = ? WHERE org = ? AND id = ?`, i.Name, i.Issuer, sqlrows.ThumbprintsJSON(i.Thumbprints), i.MaxExpiration,
+			sqlrows.JwksArg(i.JWKS), sqlrows.Micros(i.Modified), i.Org, i.ID))
 	})
 	if err != nil {
 		return fmt.Errorf("update issuer %q: %w", i.ID, err)
@@ -95,7 +58,7 @@ func (db *DB) UpdateIssuer(ctx context.Context, i store.Issuer) error {
 
 func (db *DB) TouchIssuer(ctx context.Context, org, id string, at time.Time) error {
 	_, err := db.w.ExecContext(ctx, `UPDATE oidc_issuers SET last_used = ? WHERE org = ? AND id = ? AND last_used < ?`,
-		micros(at), org, id, micros(at))
+		sqlrows.Micros(at), org, id, sqlrows.Micros(at))
 	if err != nil {
 		return fmt.Errorf("touch issuer %q: %w", id, err)
 	}
@@ -113,18 +76,8 @@ func (db *DB) DeleteIssuer(ctx context.Context, org, id string) error {
 	return nil
 }
 
-const policyCols = `id, org, issuer_id, version, policies, created, modified`
-
-func scanPolicy(s scanner) (store.AuthPolicy, error) {
-	var p store.AuthPolicy
-	var created, modified int64
-	err := s.Scan(&p.ID, &p.Org, &p.IssuerID, &p.Version, &p.Policies, &created, &modified)
-	p.Created, p.Modified = fromMicros(created), fromMicros(modified)
-	return p, err
-}
-
 func (db *DB) GetAuthPolicy(ctx context.Context, org, id string) (store.AuthPolicy, error) {
-	p, err := queryOne(ctx, db.r, scanPolicy, `SELECT `+policyCols+` FROM auth_policies WHERE org = ? AND id = ?`, org, id)
+	p, err := queryOne(ctx, db.r, sqlrows.ScanPolicy, `SELECT `+sqlrows.PolicyCols+` FROM auth_policies WHERE org = ? AND id = ?`, org, id)
 	if err != nil {
 		return store.AuthPolicy{}, fmt.Errorf("get auth policy %q: %w", id, err)
 	}
@@ -132,7 +85,7 @@ func (db *DB) GetAuthPolicy(ctx context.Context, org, id string) (store.AuthPoli
 }
 
 func (db *DB) GetIssuerPolicy(ctx context.Context, org, issuerID string) (store.AuthPolicy, error) {
-	p, err := queryOne(ctx, db.r, scanPolicy, `SELECT `+policyCols+` FROM auth_policies WHERE org = ? AND issuer_id = ?`, org, issuerID)
+	p, err := queryOne(ctx, db.r, sqlrows.ScanPolicy, `SELECT `+sqlrows.PolicyCols+` FROM auth_policies WHERE org = ? AND issuer_id = ?`, org, issuerID)
 	if err != nil {
 		return store.AuthPolicy{}, fmt.Errorf("get auth policy of issuer %q: %w", issuerID, err)
 	}
@@ -156,7 +109,7 @@ func (db *DB) UpdateAuthPolicy(ctx context.Context, p store.AuthPolicy, expected
 			return store.ErrVersionConflict
 		}
 		return execOneTx(ctx, tx, `UPDATE auth_policies SET version = ?, policies = ?, modified = ? WHERE org = ? AND id = ?`,
-			p.Version, blob(p.Policies), micros(p.Modified), p.Org, p.ID)
+			p.Version, sqlrows.Blob(p.Policies), sqlrows.Micros(p.Modified), p.Org, p.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("update auth policy %q: %w", p.ID, err)
@@ -167,11 +120,11 @@ func (db *DB) UpdateAuthPolicy(ctx context.Context, p store.AuthPolicy, expected
 func (db *DB) UseTokenID(ctx context.Context, org, issuerID, jti string, expires, now time.Time) (bool, error) {
 	fresh := false
 	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM oidc_used_jtis WHERE expires <= ?`, micros(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM oidc_used_jtis WHERE expires <= ?`, sqlrows.Micros(now)); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO oidc_used_jtis (issuer_id, jti, org, expires) VALUES (?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`, issuerID, jti, org, micros(expires))
+			ON CONFLICT DO NOTHING`, issuerID, jti, org, sqlrows.Micros(expires))
 		if err != nil {
 			return err
 		}
@@ -189,7 +142,7 @@ func (db *DB) PruneExchangedTokens(ctx context.Context, org string, expiredBefor
 	var n int64
 	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = 1, deleted_at = ?
-			WHERE org = ? AND issuer_id <> '' AND deleted = 0 AND expires <> 0 AND expires < ?`, micros(at), org, expiredBefore.Unix())
+			WHERE org = ? AND issuer_id <> '' AND deleted = 0 AND expires <> 0 AND expires < ?`, sqlrows.Micros(at), org, expiredBefore.Unix())
 		if err != nil {
 			return err
 		}

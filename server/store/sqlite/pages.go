@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"github.com/iamref/iam/server/store/sqlrows"
 	"slices"
 	"strings"
 
@@ -24,7 +25,7 @@ func (db *DB) ListRecordsPage(ctx context.Context, org, uxPurpose string, after 
 		args = append(args, after.Custom, after.Name)
 	}
 	args = append(args, limit)
-	rs, err := queryAll(ctx, db.r, scanRecord, `SELECT `+recordCols+` FROM records WHERE id IN (
+	rs, err := queryAll(ctx, db.r, sqlrows.ScanRecord, `SELECT `+sqlrows.RecordCols+` FROM records WHERE id IN (
 		SELECT id FROM records WHERE `+where+` ORDER BY default_identifier = '', name LIMIT ?)
 		ORDER BY default_identifier = '', name`, args...)
 	if err != nil {
@@ -46,7 +47,7 @@ func (db *DB) ListTokensPage(ctx context.Context, q store.TokenQuery) ([]store.T
 		return nil, fmt.Errorf("list tokens of org %q: limit %d", q.Org, q.Limit)
 	}
 	// One kind of token: the org's, one team's, or one user's personal ones.
-	query := `SELECT ` + tokenCols + ` FROM tokens WHERE org = ? AND kind = ? AND deleted = 0 `
+	query := `SELECT ` + sqlrows.TokenCols + ` FROM tokens WHERE org = ? AND kind = ? AND deleted = 0 `
 	args := []any{q.Org, string(q.Kind)}
 	switch q.Kind {
 	case store.TokenOrganization:
@@ -79,10 +80,10 @@ func (db *DB) ListTokensPage(ctx context.Context, q store.TokenQuery) ([]store.T
 	}
 	if q.After != nil {
 		query += `AND (created, id) > (?, ?) `
-		args = append(args, micros(q.After.Created), q.After.ID)
+		args = append(args, sqlrows.Micros(q.After.Created), q.After.ID)
 	}
 	args = append(args, q.Limit)
-	ts, err := queryAll(ctx, db.r, scanToken, query+`ORDER BY created, id LIMIT ?`, args...)
+	ts, err := queryAll(ctx, db.r, sqlrows.ScanToken, query+`ORDER BY created, id LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens of org %q: %w", q.Org, err)
 	}
@@ -101,7 +102,7 @@ func (db *DB) ListEntitiesPage(ctx context.Context, org string, kind authz.Entit
 	if limit <= 0 {
 		return nil, fmt.Errorf("list %s entities of org %q: limit %d", kind, org, limit)
 	}
-	query := `SELECT ` + entityCols + ` FROM entities WHERE org = ? AND kind = ? `
+	query := `SELECT ` + sqlrows.EntityCols + ` FROM entities WHERE org = ? AND kind = ? `
 	args := []any{org, kind.String()}
 	if project != "" {
 		query += `AND project = ? `
@@ -112,7 +113,7 @@ func (db *DB) ListEntitiesPage(ctx context.Context, org string, kind authz.Entit
 		args = append(args, after.Project, after.Name)
 	}
 	args = append(args, limit)
-	es, err := queryAll(ctx, db.r, scanEntity, query+`ORDER BY project, name LIMIT ?`, args...)
+	es, err := queryAll(ctx, db.r, sqlrows.ScanEntity, query+`ORDER BY project, name LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list %s entities of org %q: %w", kind, org, err)
 	}
@@ -154,7 +155,7 @@ func (db *DB) ListEntitiesByTags(ctx context.Context, org string, kind authz.Ent
 		keys[0], keys[best] = keys[best], keys[0]
 	}
 	// The first pair drives the index range scan; the others are point lookups per row.
-	query := `SELECT ` + prefixed("e.", entityCols) + ` FROM entity_tags t JOIN entities e ON e.id = t.entity_id
+	query := `SELECT ` + sqlrows.Prefixed("e.", sqlrows.EntityCols) + ` FROM entity_tags t JOIN entities e ON e.id = t.entity_id
 		WHERE t.org = ? AND t.kind = ? AND t.key = ? AND t.value = ? `
 	args := []any{org, kind.String(), keys[0], tags[keys[0]]}
 	if project != "" {
@@ -170,7 +171,7 @@ func (db *DB) ListEntitiesByTags(ctx context.Context, org string, kind authz.Ent
 		args = append(args, k, tags[k])
 	}
 	args = append(args, limit)
-	es, err := queryAll(ctx, db.r, scanEntity, query+`ORDER BY t.project, t.name LIMIT ?`, args...)
+	es, err := queryAll(ctx, db.r, sqlrows.ScanEntity, query+`ORDER BY t.project, t.name LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list %s entities of org %q by tags: %w", kind, org, err)
 	}
@@ -192,7 +193,7 @@ func (db *DB) ListEntitiesByIDs(ctx context.Context, org string, kind authz.Enti
 	// union are the answer.
 	for start := 0; start < len(ids); start += maxIDsPerQuery {
 		chunk := ids[start:min(len(ids), start+maxIDsPerQuery)]
-		query := `SELECT ` + entityCols + ` FROM entities WHERE org = ? AND kind = ? AND id IN (?` + strings.Repeat(",?", len(chunk)-1) + `) `
+		query := `SELECT ` + sqlrows.EntityCols + ` FROM entities WHERE org = ? AND kind = ? AND id IN (?` + strings.Repeat(",?", len(chunk)-1) + `) `
 		args := []any{org, kind.String()}
 		for _, id := range chunk {
 			args = append(args, id)
@@ -206,7 +207,7 @@ func (db *DB) ListEntitiesByIDs(ctx context.Context, org string, kind authz.Enti
 			args = append(args, after.Project, after.Name)
 		}
 		args = append(args, limit)
-		es, err := queryAll(ctx, db.r, scanEntity, query+`ORDER BY project, name LIMIT ?`, args...)
+		es, err := queryAll(ctx, db.r, sqlrows.ScanEntity, query+`ORDER BY project, name LIMIT ?`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("list %s entities of org %q by ID: %w", kind, org, err)
 		}
@@ -219,13 +220,4 @@ func (db *DB) ListEntitiesByIDs(ctx context.Context, org string, kind authz.Enti
 		return strings.Compare(a.Name, b.Name)
 	})
 	return out[:min(len(out), limit)], nil
-}
-
-// prefixed qualifies each column of a column list with a table alias.
-func prefixed(alias, cols string) string {
-	parts := strings.Split(cols, ",")
-	for i, c := range parts {
-		parts[i] = alias + strings.TrimSpace(c)
-	}
-	return strings.Join(parts, ", ")
 }

@@ -9,11 +9,11 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/iamref/iam/server/store/sqlrows"
 	"io/fs"
 	"net/url"
 	"os"
@@ -170,7 +170,7 @@ func migrate(ctx context.Context, w *sql.DB, ms []migration) error {
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, micros(time.Now()))
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, sqlrows.Micros(time.Now()))
 			return err
 		})
 		if err != nil {
@@ -271,10 +271,8 @@ func dbErr(err error) error {
 	return err
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
 // queryOne runs a query expected to return one row; no row is store.ErrNotFound.
-func queryOne[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+func queryOne[T any](ctx context.Context, db *sql.DB, scan func(sqlrows.Scanner) (T, error), query string, args ...any) (T, error) {
 	v, err := scan(db.QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
@@ -283,7 +281,7 @@ func queryOne[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, err
 }
 
 // queryAll runs a query and scans every row; an empty result is an empty, non-nil slice.
-func queryAll[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+func queryAll[T any](ctx context.Context, db *sql.DB, scan func(sqlrows.Scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -298,25 +296,4 @@ func queryAll[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, err
 		out = append(out, v)
 	}
 	return out, rows.Err()
-}
-
-func micros(t time.Time) int64 { return t.UnixMicro() }
-
-func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
-
-// blob keeps nil byte slices out of NOT NULL columns.
-func blob(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }

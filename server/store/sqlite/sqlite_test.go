@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/iamref/iam/server/store/sqlrows"
 	"os"
 	"path/filepath"
 	"strings"
@@ -381,8 +382,8 @@ func BenchmarkTokenByHash(b *testing.B) {
 	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
 		for i := range int64(tokens) {
 			t := newToken(i)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?, ?, ?, '', ?, 0, ?, 0, ?, '', 0, 0, 0)`,
-				t.ID, t.Org, t.Name, t.Hash, t.RoleID, micros(t.Created)); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+sqlrows.TokenCols+`) VALUES (?, ?, ?, '', ?, 0, ?, 0, ?, '', 0, 0, 0)`,
+				t.ID, t.Org, t.Name, t.Hash, t.RoleID, sqlrows.Micros(t.Created)); err != nil {
 				return err
 			}
 		}
@@ -424,7 +425,7 @@ func TestUnknownStoredKind(t *testing.T) {
 	}
 	for i, kind := range []string{"team", "global", "org", "insights_account", ""} {
 		id := fmt.Sprintf("e%d", i)
-		if _, err := db.w.ExecContext(ctx, `INSERT INTO entities (`+entityCols+`) VALUES (?, 'acme', ?, 'p', ?, '{}', 0, 0)`, id, kind, id); err != nil {
+		if _, err := db.w.ExecContext(ctx, `INSERT INTO entities (`+sqlrows.EntityCols+`) VALUES (?, 'acme', ?, 'p', ?, '{}', 0, 0)`, id, kind, id); err != nil {
 			t.Fatal(err)
 		}
 		if e, err := db.GetEntityByID(ctx, "acme", id); err == nil || errors.Is(err, store.ErrNotFound) {

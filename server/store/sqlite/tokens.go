@@ -4,28 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/iamref/iam/server/store/sqlrows"
 	"time"
 
 	"github.com/iamref/iam/server/store"
 )
 
-const tokenCols = `id, org, name, description, hash, admin, role_id, expires, created, created_by,
-	last_used, deleted, deleted_at, kind, team_id, user_id, issuer_id`
-
-func scanToken(s scanner) (store.Token, error) {
-	var t store.Token
-	var created, deletedAt int64
-	err := s.Scan(&t.ID, &t.Org, &t.Name, &t.Description, &t.Hash, &t.Admin, &t.RoleID, &t.Expires,
-		&created, &t.CreatedBy, &t.LastUsed, &t.Deleted, &deletedAt, &t.Kind, &t.TeamID, &t.UserID, &t.IssuerID)
-	t.Created, t.DeletedAt = fromMicros(created), fromMicros(deletedAt)
-	return t, err
-}
-
 func (db *DB) CreateToken(ctx context.Context, t store.Token) error {
 	err := db.mutate(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.Org, t.Name, t.Description, blob(t.Hash), t.Admin, t.RoleID, t.Expires, micros(t.Created),
-			t.CreatedBy, t.LastUsed, t.Deleted, micros(t.DeletedAt), t.Kind, t.TeamID, t.UserID, t.IssuerID)
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+sqlrows.TokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Org, t.Name, t.Description, sqlrows.Blob(t.Hash), t.Admin, t.RoleID, t.Expires, sqlrows.Micros(t.Created),
+			t.CreatedBy, t.LastUsed, t.Deleted, sqlrows.Micros(t.DeletedAt), t.Kind, t.TeamID, t.UserID, t.IssuerID)
 		return dbErr(err)
 	})
 	if err != nil {
@@ -36,7 +25,7 @@ func (db *DB) CreateToken(ctx context.Context, t store.Token) error {
 
 // GetToken returns the token, deleted or not; the caller checks Deleted.
 func (db *DB) GetToken(ctx context.Context, org, id string) (store.Token, error) {
-	t, err := queryOne(ctx, db.r, scanToken, `SELECT `+tokenCols+` FROM tokens WHERE org = ? AND id = ?`, org, id)
+	t, err := queryOne(ctx, db.r, sqlrows.ScanToken, `SELECT `+sqlrows.TokenCols+` FROM tokens WHERE org = ? AND id = ?`, org, id)
 	if err != nil {
 		return store.Token{}, fmt.Errorf("get token %q: %w", id, err)
 	}
@@ -44,7 +33,7 @@ func (db *DB) GetToken(ctx context.Context, org, id string) (store.Token, error)
 }
 
 func (db *DB) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
-	t, err := queryOne(ctx, db.r, scanToken, `SELECT `+tokenCols+` FROM tokens WHERE hash = ?`, blob(hash))
+	t, err := queryOne(ctx, db.r, sqlrows.ScanToken, `SELECT `+sqlrows.TokenCols+` FROM tokens WHERE hash = ?`, sqlrows.Blob(hash))
 	if err != nil {
 		return store.Token{}, fmt.Errorf("token by hash: %w", err)
 	}
@@ -52,7 +41,7 @@ func (db *DB) TokenByHash(ctx context.Context, hash []byte) (store.Token, error)
 }
 
 func (db *DB) ListTokens(ctx context.Context, org string, filter store.TokenFilter, now time.Time) ([]store.Token, error) {
-	query := `SELECT ` + tokenCols + ` FROM tokens WHERE org = ? AND kind = '' AND deleted = 0 `
+	query := `SELECT ` + sqlrows.TokenCols + ` FROM tokens WHERE org = ? AND kind = '' AND deleted = 0 `
 	args := []any{org}
 	switch filter {
 	case store.TokensActive:
@@ -65,7 +54,7 @@ func (db *DB) ListTokens(ctx context.Context, org string, filter store.TokenFilt
 	default:
 		return nil, fmt.Errorf("list tokens of org %q: unknown filter %d", org, filter)
 	}
-	ts, err := queryAll(ctx, db.r, scanToken, query+`ORDER BY created, id`, args...)
+	ts, err := queryAll(ctx, db.r, sqlrows.ScanToken, query+`ORDER BY created, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens of org %q: %w", org, err)
 	}
@@ -73,7 +62,7 @@ func (db *DB) ListTokens(ctx context.Context, org string, filter store.TokenFilt
 }
 
 func (db *DB) ListTokensByRole(ctx context.Context, org, roleID string) ([]store.Token, error) {
-	ts, err := queryAll(ctx, db.r, scanToken, `SELECT `+tokenCols+` FROM tokens
+	ts, err := queryAll(ctx, db.r, sqlrows.ScanToken, `SELECT `+sqlrows.TokenCols+` FROM tokens
 		WHERE org = ? AND role_id = ? AND deleted = 0 ORDER BY created, id`, org, roleID)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens of role %q: %w", roleID, err)
@@ -82,7 +71,7 @@ func (db *DB) ListTokensByRole(ctx context.Context, org, roleID string) ([]store
 }
 
 func (db *DB) ListUserTokens(ctx context.Context, org, userID string) ([]store.Token, error) {
-	ts, err := queryAll(ctx, db.r, scanToken, `SELECT `+tokenCols+` FROM tokens
+	ts, err := queryAll(ctx, db.r, sqlrows.ScanToken, `SELECT `+sqlrows.TokenCols+` FROM tokens
 		WHERE org = ? AND kind = 'personal' AND user_id = ? AND deleted = 0 ORDER BY created, id`, org, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list personal tokens of user %q: %w", userID, err)
@@ -93,7 +82,7 @@ func (db *DB) ListUserTokens(ctx context.Context, org, userID string) ([]store.T
 func (db *DB) DeleteToken(ctx context.Context, org, id string, at time.Time) error {
 	err := db.mutate(ctx, func(tx *sql.Tx) error {
 		return execOneTx(ctx, tx, `UPDATE tokens SET deleted = 1, deleted_at = ?
-			WHERE org = ? AND id = ? AND deleted = 0`, micros(at), org, id)
+			WHERE org = ? AND id = ? AND deleted = 0`, sqlrows.Micros(at), org, id)
 	})
 	if err != nil {
 		return fmt.Errorf("delete token %q: %w", id, err)
