@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
@@ -113,8 +112,8 @@ func (s *Server) pathEntity(r *http.Request, kind authz.EntityKind) (store.Entit
 // Tag limits follow Pulumi's stack tags.
 const (
 	maxTags        = 100
-	maxTagName     = 40
-	maxTagValue    = 256
+	maxTagName     = authz.MaxTagName // the rules conditions are checked against (authz/tags.go)
+	maxTagValue    = authz.MaxTagValue
 	maxEntityName  = 100
 	maxProjectName = 100
 )
@@ -129,22 +128,13 @@ func validTags(resource string, tags map[string]string) error {
 			return invalid(resource, "tags", "a tag name is empty")
 		case len(k) >= 7 && k[:7] == "pulumi:":
 			return invalid(resource, "tags."+k, "tag names starting with \"pulumi:\" are reserved")
-		case len(k) > maxTagName || !namePattern.MatchString(k) && !validTagName(k):
+		case authz.CheckTagName(k) != "":
 			return invalid(resource, "tags."+k, "tag names are at most %d characters of letters, digits, '-', '_', '.', ':' or '/'", maxTagName)
-		case len(v) > maxTagValue || !utf8.ValidString(v):
+		case authz.CheckTagValue(v) != "":
 			return invalid(resource, "tags."+k, "tag values are valid UTF-8 of at most %d bytes", maxTagValue)
 		}
 	}
 	return nil
-}
-
-func validTagName(k string) bool {
-	for _, r := range k {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == ':' || r == '/') {
-			return false
-		}
-	}
-	return true
 }
 
 // newEntity validates and stores an entity.
