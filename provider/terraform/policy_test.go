@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
@@ -67,11 +68,27 @@ resource "iam_custom_role" "dev" {
 			{ResourceName: policy, ImportState: true, ImportStateVerify: true},
 			{ResourceName: role, ImportState: true, ImportStateVerify: true},
 			// The same condition formatted otherwise (quotes, spaces, list order, duplicates,
-			// parentheses): no write, the version stays.
+			// parentheses): no change planned at all, no write, the version and the recorded
+			// spelling stay.
 			{
 				Config: config(`"(stack.tags['env']=='dev')&&stack.tags.team in ['payments','billing','billing']"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(role, plancheck.ResourceActionNoop),
+				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(role, tfjsonpath.New("version"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue(role, tfjsonpath.New("grant").AtSliceIndex(2).AtMapKey("condition"),
+						knownvalue.StringExact(`stack.tags.env == "dev" && stack.tags.team in ["billing", "payments"]`)),
+				},
+			},
+			// A different condition is an update.
+			{
+				Config: config(`"stack.tags.env == \"dev\""`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(role, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(role, tfjsonpath.New("version"), knownvalue.Int64Exact(2)),
 				},
 			},
 		},

@@ -474,6 +474,7 @@ func (r *customRoleResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 	treeChanged := slices.Contains(update, mapping.FieldGrants) || slices.Contains(update, mapping.FieldDetails)
+	resp.Diagnostics.Append(keepConditionSpelling(ctx, &plan, state)...)
 	if !treeChanged && config.Details.IsNull() {
 		plan.Details = state.Details
 	}
@@ -481,6 +482,34 @@ func (r *customRoleResource) ModifyPlan(ctx context.Context, req resource.Modify
 		plan.Version = state.Version
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, r.model(plan))...)
+}
+
+// keepConditionSpelling gives a planned grant the state's condition text when both say the
+// same in the condition language (they print to the same canonical text), so a reformatted
+// condition plans no change at all, as in Pulumi, instead of an update that writes nothing.
+func keepConditionSpelling(ctx context.Context, plan *roleModel, state roleModel) diag.Diagnostics {
+	planned, diags := plan.grants(ctx)
+	prior, d := state.grants(ctx)
+	if diags.Append(d...); diags.HasError() || len(planned) != len(prior) {
+		return diags
+	}
+	changed := false
+	for i := range planned {
+		p, s := planned[i].Condition, prior[i].Condition
+		if p.IsNull() || p.IsUnknown() || s.IsNull() || p.ValueString() == s.ValueString() {
+			continue
+		}
+		// A text that does not compile is its own canonical form, so it never matches another.
+		if mapping.CanonicalConditionText(p.ValueString()) == mapping.CanonicalConditionText(s.ValueString()) {
+			planned[i].Condition, changed = s, true
+		}
+	}
+	if changed {
+		list, d := types.ListValueFrom(ctx, grantObjectType, planned)
+		diags.Append(d...)
+		plan.Grant = list
+	}
+	return diags
 }
 
 // checkDetailsOfGrants fails unless the plan's details is the tree its grants compile to.
