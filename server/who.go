@@ -119,7 +119,7 @@ func (s *Server) whoKinds(c *call, asked []string) ([]string, error) {
 	for i, k := range asked {
 		sc, ok := whoKindScope[k]
 		if !ok {
-			return nil, invalid("whoCan", fmt.Sprintf("kinds[%d]", i), "unknown principal kind %q%s (want some of %s)", k, closestOf(k, whoKindNames), strings.Join(whoKindNames, ", "))
+			return nil, invalid("whoCan", fmt.Sprintf("kinds[%d]", i), "unknown principal kind %q%s (want some of %s)", k, authz.Suggest(k, whoKindNames), strings.Join(whoKindNames, ", "))
 		}
 		if c.principal.index.Decide(sc.ID, authz.OrgEntity) != authz.Allowed {
 			e := fieldError("whoCan", fmt.Sprintf("kinds[%d]", i), apitype.ErrorTypeCustom,
@@ -133,40 +133,6 @@ func (s *Server) whoKinds(c *call, asked []string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
-}
-
-// closestOf is "; did you mean X?" for the valid name closest to got, when it is close.
-func closestOf(got string, valid []string) string {
-	best, bestD := "", 1<<30
-	for _, v := range valid {
-		if d := levenshtein(got, v); d < bestD {
-			best, bestD = v, d
-		}
-	}
-	if bestD <= len(got)/3+1 {
-		return fmt.Sprintf("; did you mean %q?", best)
-	}
-	return ""
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // maxSubjectTokens bounds the team or personal tokens listed with one team or member.
