@@ -20,9 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
-	"strconv"
 	"strings"
 	"time"
 
@@ -120,34 +118,10 @@ func (db *DB) Close() error { return db.sql.Close() }
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+type migration = sqlstore.Migration
 
-// migrations returns the embedded migrations, which must be named NNNN_description.sql and
-// numbered 1, 2, 3, … without gaps, like the SQLite store's.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for i, e := range entries { // ReadDir sorts by name
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v != i+1 {
-			return nil, fmt.Errorf("migration %q: want a name starting with %04d_", e.Name(), i+1)
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	return ms, nil
-}
+// migrations returns the embedded migrations.
+func migrations() ([]migration, error) { return sqlstore.ReadMigrations(migrationFS, "migrations") }
 
 // migrationLock is the advisory lock key that serializes migrations between processes.
 const migrationLock = 0x1a3_2ef_0001
@@ -180,17 +154,17 @@ func (db *DB) migrate(ctx context.Context, ms []migration) error {
 			if latest > len(ms) {
 				return fmt.Errorf("database schema version %d is newer than this binary's %d", latest, len(ms))
 			}
-			if latest >= m.version {
+			if latest >= m.Version {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, sqlrows.Micros(time.Now()))
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.Version, sqlrows.Micros(time.Now()))
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("apply migration %s: %w", m.name, err)
+			return fmt.Errorf("apply migration %s: %w", m.Name, err)
 		}
 	}
 	return nil

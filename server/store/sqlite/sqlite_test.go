@@ -212,9 +212,9 @@ func TestMigrateOnlyMissing(t *testing.T) {
 	}
 	defer w.Close()
 	ms := []migration{
-		{1, "0001_a.sql", `CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (1);`},
-		{2, "0002_b.sql", `CREATE TABLE b (y INTEGER); INSERT INTO b SELECT x + 1 FROM a;`},
-		{3, "0003_bad.sql", `CREATE TABLE c (z INTEGER); INSERT INTO nope VALUES (1);`},
+		{Version: 1, Name: "0001_a.sql", SQL: `CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (1);`},
+		{Version: 2, Name: "0002_b.sql", SQL: `CREATE TABLE b (y INTEGER); INSERT INTO b SELECT x + 1 FROM a;`},
+		{Version: 3, Name: "0003_bad.sql", SQL: `CREATE TABLE c (z INTEGER); INSERT INTO nope VALUES (1);`},
 	}
 	if err := migrate(ctx, w, ms[:1]); err != nil {
 		t.Fatal(err)
