@@ -75,11 +75,14 @@ func (db *Store) ListAudit(ctx context.Context, q store.AuditQuery) ([]store.Aud
 	return as, nil
 }
 
-// cutCols selects the text columns cut to max characters (store.AuditQuery.MaxField).
+// cutCols selects the text columns cut to max characters (store.AuditQuery.MaxField). A field
+// is cut when its first max characters are not all of it: SQLite's length() and substr() stop
+// at a NUL byte (which SQLite stores), so a length test would let a long field with an early
+// NUL through whole.
 func cutCols(max int, args *[]any, cols ...string) string {
 	out := make([]string, len(cols))
 	for i, c := range cols {
-		out[i] = fmt.Sprintf(`CASE WHEN length(%[1]s) > CAST(? AS INTEGER) THEN substr(%[1]s, 1, CAST(? AS INTEGER)) || CAST(? AS TEXT) ELSE %[1]s END`, c)
+		out[i] = fmt.Sprintf(`CASE WHEN substr(%[1]s, 1, CAST(? AS INTEGER)) <> %[1]s THEN substr(%[1]s, 1, CAST(? AS INTEGER)) || CAST(? AS TEXT) ELSE %[1]s END`, c)
 		*args = append(*args, max, max, store.AuditCutMarker)
 	}
 	return strings.Join(out, ", ")

@@ -153,3 +153,44 @@ func testConcurrentReadWrite(t *testing.T, s store.Store) {
 		t.Errorf("ListTokens: %d tokens, %v; want %d", len(ts), err, goroutines*perWriter)
 	}
 }
+
+// testConcurrentTouch races flushes of the last-used times of the same tokens (several
+// replicas flush at once): all succeed, none waits on another forever, and the latest time
+// wins for every token.
+func testConcurrentTouch(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ensureOrgs(t, s, orgA)
+	const tokens = 40
+	for i := range tokens {
+		must(t, "CreateToken", s.CreateToken(ctx, tok(orgA, fmt.Sprint("t", i), fmt.Sprint("n", i))))
+	}
+	errs := make([]error, goroutines)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for round := range 5 {
+				touch := map[string]int64{}
+				for i := range tokens {
+					touch[fmt.Sprint("t", i)] = int64(1000 + round*goroutines + g)
+				}
+				if err := s.TouchTokens(ctx, touch); err != nil {
+					errs[g] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for g, err := range errs {
+		if err != nil {
+			t.Errorf("goroutine %d: TouchTokens: %v", g, err)
+		}
+	}
+	want := int64(1000 + 4*goroutines + goroutines - 1)
+	for i := range tokens {
+		got, err := s.GetToken(ctx, orgA, fmt.Sprint("t", i))
+		if err != nil || got.LastUsed != want {
+			t.Errorf("token t%d: LastUsed %d, %v; want %d", i, got.LastUsed, err, want)
+		}
+	}
+}
