@@ -129,7 +129,7 @@ const migrationLock = 0x1a3_2ef_0001
 // migrate applies the migrations (versions 1…len(ms)) the database lacks, each in its own
 // transaction holding the migration lock, and records them in schema_migrations.
 func (db *DB) migrate(ctx context.Context, ms []migration) error {
-	err := db.InTx(ctx, func(tx *sqlstore.Tx) error {
+	err := sqlstore.InTx(ctx, db.Store, func(tx *sqlstore.Tx) error {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(migrationLock)); err != nil {
 			return err
 		}
@@ -143,7 +143,7 @@ func (db *DB) migrate(ctx context.Context, ms []migration) error {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	for _, m := range ms {
-		err := db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		err := sqlstore.InTx(ctx, db.Store, func(tx *sqlstore.Tx) error {
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(migrationLock)); err != nil {
 				return err
 			}

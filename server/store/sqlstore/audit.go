@@ -19,7 +19,7 @@ func (db *Store) AppendAudit(ctx context.Context, events ...store.AuditEvent) er
 	if len(events) == 0 {
 		return nil
 	}
-	err := db.InTx(ctx, func(tx *Tx) error { return db.appendAudit(ctx, tx, events...) })
+	err := db.inTx(ctx, func(tx *Tx) error { return db.appendAudit(ctx, tx, events...) })
 	if err != nil {
 		return fmt.Errorf("append %d audit events: %w", len(events), err)
 	}
@@ -110,7 +110,7 @@ func (db *Store) PruneAudit(ctx context.Context, org string, before time.Time) (
 
 // PutIdempotent returns a zero existing value when it stores v.
 func (db *Store) PutIdempotent(ctx context.Context, v store.Idempotent) (existing store.Idempotent, found bool, err error) {
-	err = db.InTx(ctx, func(tx *Tx) error {
+	err = db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency (`+sqlrows.IdempotentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (org, principal, key) DO UPDATE SET request_hash = excluded.request_hash,
 				status = excluded.status, body = excluded.body, created = excluded.created

@@ -291,7 +291,7 @@ func (db *Store) EnsureStackKey(ctx context.Context, org, stackID string, sealed
 	var out []byte
 	// Not audited: the key is created on a stack's first secret, as part of the request that
 	// needs it (an encrypt), not as a change of its own.
-	err := db.InTx(ctx, func(tx *Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := stackExists(ctx, tx, org, stackID); err != nil {
 			return err
 		}
@@ -309,7 +309,7 @@ func (db *Store) EnsureStackKey(ctx context.Context, org, stackID string, sealed
 
 func (db *Store) PruneUpdates(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
-	err := db.InTx(ctx, func(tx *Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM stack_updates WHERE created < ? AND (kind = 'preview' OR status = ?)`,
 			sqlrows.Micros(before), store.UpdateNotStarted)
 		if err != nil {

@@ -142,8 +142,8 @@ func (db *Store) RemoveMember(ctx context.Context, org, userID, protect string, 
 			AND team_id IN (SELECT id FROM teams WHERE org = ?)`, userID, org); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE tokens SET deleted = `+db.true+`, deleted_at = ?
-			WHERE org = ? AND kind = 'personal' AND user_id = ? AND deleted = `+db.false, sqlrows.Micros(at), org, userID)
+		_, err = tx.ExecContext(ctx, `UPDATE tokens SET deleted = `+db.trueLit+`, deleted_at = ?
+			WHERE org = ? AND kind = 'personal' AND user_id = ? AND deleted = `+db.falseLit, sqlrows.Micros(at), org, userID)
 		return err
 	})
 	if err != nil {
@@ -205,8 +205,8 @@ func (db *Store) DeleteTeam(ctx context.Context, org, id string, at time.Time) e
 		if err := execOneTx(ctx, tx, `DELETE FROM teams WHERE org = ? AND id = ?`, org, id); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = `+db.true+`, deleted_at = ?
-			WHERE org = ? AND kind = 'team' AND team_id = ? AND deleted = `+db.false, sqlrows.Micros(at), org, id)
+		_, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = `+db.trueLit+`, deleted_at = ?
+			WHERE org = ? AND kind = 'team' AND team_id = ? AND deleted = `+db.falseLit, sqlrows.Micros(at), org, id)
 		return err
 	})
 	if err != nil {

@@ -119,7 +119,7 @@ func (db *Store) UpdateAuthPolicy(ctx context.Context, p store.AuthPolicy, expec
 
 func (db *Store) UseTokenID(ctx context.Context, org, issuerID, jti string, expires, now time.Time) (bool, error) {
 	fresh := false
-	err := db.InTx(ctx, func(tx *Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM oidc_used_jtis WHERE expires <= ?`, sqlrows.Micros(now)); err != nil {
 			return err
 		}
@@ -140,9 +140,9 @@ func (db *Store) UseTokenID(ctx context.Context, org, issuerID, jti string, expi
 
 func (db *Store) PruneExchangedTokens(ctx context.Context, org string, expiredBefore, at time.Time) (int64, error) {
 	var n int64
-	err := db.InTx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = `+db.true+`, deleted_at = ?
-			WHERE org = ? AND issuer_id <> '' AND deleted = `+db.false+` AND expires <> 0 AND expires < ?`, sqlrows.Micros(at), org, expiredBefore.Unix())
+	err := db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = `+db.trueLit+`, deleted_at = ?
+			WHERE org = ? AND issuer_id <> '' AND deleted = `+db.falseLit+` AND expires <> 0 AND expires < ?`, sqlrows.Micros(at), org, expiredBefore.Unix())
 		if err != nil {
 			return err
 		}

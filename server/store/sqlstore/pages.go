@@ -47,7 +47,7 @@ func (db *Store) ListTokensPage(ctx context.Context, q store.TokenQuery) ([]stor
 		return nil, fmt.Errorf("list tokens of org %q: limit %d", q.Org, q.Limit)
 	}
 	// One kind of token: the org's, one team's, or one user's personal ones.
-	query := `SELECT ` + sqlrows.TokenCols + ` FROM tokens WHERE org = ? AND kind = ? AND deleted = ` + db.false + ` `
+	query := `SELECT ` + sqlrows.TokenCols + ` FROM tokens WHERE org = ? AND kind = ? AND deleted = ` + db.falseLit + ` `
 	args := []any{q.Org, string(q.Kind)}
 	switch q.Kind {
 	case store.TokenOrganization:
@@ -92,7 +92,7 @@ func (db *Store) ListTokensPage(ctx context.Context, q store.TokenQuery) ([]stor
 
 func (db *Store) CountTokens(ctx context.Context, org string) (int, error) {
 	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens WHERE org = ? AND deleted = `+db.false, org).Scan(&n); err != nil {
+	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens WHERE org = ? AND deleted = `+db.falseLit, org).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count tokens of org %q: %w", org, err)
 	}
 	return n, nil

@@ -13,7 +13,7 @@ import (
 
 // EnsureOrg creates the org, with a random UUID as its ID, if it is missing.
 func (db *Store) EnsureOrg(ctx context.Context, name string) (org store.Org, created bool, err error) {
-	err = db.InTx(ctx, func(tx *Tx) error {
+	err = db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO orgs (name, id, default_role_id, created) VALUES (?, ?, '', ?)
 			ON CONFLICT (name) DO NOTHING`, name, sqlrows.NewUUID(), sqlrows.Micros(time.Now()))
 		if err != nil {
@@ -148,8 +148,8 @@ func (db *Store) DeleteRecord(ctx context.Context, org, id string) error {
 		if err := execOneTx(ctx, tx, `DELETE FROM records WHERE org = ? AND id = ?`, org, id); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = `+db.true+`, deleted_at = ?
-			WHERE org = ? AND role_id = ? AND issuer_id <> '' AND deleted = `+db.false, sqlrows.Micros(time.Now().UTC()), org, id)
+		_, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = `+db.trueLit+`, deleted_at = ?
+			WHERE org = ? AND role_id = ? AND issuer_id <> '' AND deleted = `+db.falseLit, sqlrows.Micros(time.Now().UTC()), org, id)
 		return err
 	})
 	if err != nil {

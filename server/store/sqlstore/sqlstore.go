@@ -64,15 +64,15 @@ type Store struct {
 	w, r *Conn
 	d    *Dialect
 
-	// true and false are the engine's boolean literals, for the tokens' deleted column.
-	true, false string
+	// trueLit and falseLit are the engine's boolean literals, for the tokens' deleted column.
+	trueLit, falseLit string
 }
 
 // New returns the store over w and r.
 func New(w, r *sql.DB, d Dialect) *Store {
-	s := &Store{d: &d, w: &Conn{w, &d}, r: &Conn{r, &d}, true: "1", false: "0"}
+	s := &Store{d: &d, w: &Conn{w, &d}, r: &Conn{r, &d}, trueLit: "1", falseLit: "0"}
 	if d.Engine == PostgreSQL {
-		s.true, s.false = "true", "false"
+		s.trueLit, s.falseLit = "true", "false"
 	}
 	return s
 }
@@ -201,9 +201,12 @@ func (d *Dialect) Classify(err error) error {
 	return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 }
 
-// InTx runs fn in a write transaction and commits it if fn succeeds. A write the database
-// refuses rolls back whole and is store.ErrUnavailable.
-func (db *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
+// InTx runs fn in a write transaction of s and commits it if fn succeeds: for an engine's own
+// writes (migrations). A write the database refuses rolls back whole and is
+// store.ErrUnavailable.
+func InTx(ctx context.Context, s *Store, fn func(*Tx) error) error { return s.inTx(ctx, fn) }
+
+func (db *Store) inTx(ctx context.Context, fn func(*Tx) error) error {
 	tx, err := db.w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return db.d.Classify(err)
@@ -231,7 +234,7 @@ const quiet = ""
 func (db *Store) mutate(ctx context.Context, org string, fn func(*Tx) error) error {
 	m := store.AuditOf(ctx)
 	ev, claimed := m.Claim()
-	err := db.InTx(ctx, func(tx *Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		// The key first: a concurrent request with the same key (on another replica) waits
 		// here for this one and then fails with ErrKeyReserved, before any write of its own.
 		if v := m.Reservation(); claimed && v != nil {

@@ -42,7 +42,7 @@ func (db *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, err
 }
 
 func (db *Store) ListTokens(ctx context.Context, org string, filter store.TokenFilter, now time.Time) ([]store.Token, error) {
-	query := `SELECT ` + sqlrows.TokenCols + ` FROM tokens WHERE org = ? AND kind = '' AND deleted = ` + db.false + ` `
+	query := `SELECT ` + sqlrows.TokenCols + ` FROM tokens WHERE org = ? AND kind = '' AND deleted = ` + db.falseLit + ` `
 	args := []any{org}
 	switch filter {
 	case store.TokensActive:
@@ -64,7 +64,7 @@ func (db *Store) ListTokens(ctx context.Context, org string, filter store.TokenF
 
 func (db *Store) ListTokensByRole(ctx context.Context, org, roleID string) ([]store.Token, error) {
 	ts, err := queryAll(ctx, db.r, sqlrows.ScanToken, `SELECT `+sqlrows.TokenCols+` FROM tokens
-		WHERE org = ? AND role_id = ? AND deleted = `+db.false+` ORDER BY created, id`, org, roleID)
+		WHERE org = ? AND role_id = ? AND deleted = `+db.falseLit+` ORDER BY created, id`, org, roleID)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens of role %q: %w", roleID, err)
 	}
@@ -73,7 +73,7 @@ func (db *Store) ListTokensByRole(ctx context.Context, org, roleID string) ([]st
 
 func (db *Store) ListUserTokens(ctx context.Context, org, userID string) ([]store.Token, error) {
 	ts, err := queryAll(ctx, db.r, sqlrows.ScanToken, `SELECT `+sqlrows.TokenCols+` FROM tokens
-		WHERE org = ? AND kind = 'personal' AND user_id = ? AND deleted = `+db.false+` ORDER BY created, id`, org, userID)
+		WHERE org = ? AND kind = 'personal' AND user_id = ? AND deleted = `+db.falseLit+` ORDER BY created, id`, org, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list personal tokens of user %q: %w", userID, err)
 	}
@@ -82,8 +82,8 @@ func (db *Store) ListUserTokens(ctx context.Context, org, userID string) ([]stor
 
 func (db *Store) DeleteToken(ctx context.Context, org, id string, at time.Time) error {
 	err := db.mutate(ctx, org, func(tx *Tx) error {
-		return execOneTx(ctx, tx, `UPDATE tokens SET deleted = `+db.true+`, deleted_at = ?
-			WHERE org = ? AND id = ? AND deleted = `+db.false, sqlrows.Micros(at), org, id)
+		return execOneTx(ctx, tx, `UPDATE tokens SET deleted = `+db.trueLit+`, deleted_at = ?
+			WHERE org = ? AND id = ? AND deleted = `+db.falseLit, sqlrows.Micros(at), org, id)
 	})
 	if err != nil {
 		return fmt.Errorf("delete token %q: %w", id, err)
@@ -99,7 +99,7 @@ func (db *Store) TouchTokens(ctx context.Context, lastUsed map[string]int64) err
 	}
 	// In ID order, so that two replicas touching the same tokens cannot deadlock.
 	ids := slices.Sorted(maps.Keys(lastUsed))
-	err := db.InTx(ctx, func(tx *Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		return tx.execEach(ctx, `UPDATE tokens SET last_used = `+db.pick(`MAX`, `GREATEST`)+`(last_used, ?) WHERE id = ?`,
 			len(ids), func(i int) []any { return []any{lastUsed[ids[i]], ids[i]} })
 	})

@@ -23,7 +23,7 @@ func (db *Store) AddScopeUsage(ctx context.Context, counts map[store.UsageKey]in
 			return fmt.Errorf("add scope usage: count %d for %s/%s is not positive", n, k.TokenID, k.Scope)
 		}
 	}
-	err := db.InTx(ctx, func(tx *Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		// In key order, so that two replicas flushing overlapping counters cannot deadlock.
 		keys := slices.SortedFunc(maps.Keys(counts), func(a, b store.UsageKey) int {
 			return cmp.Or(strings.Compare(a.Org, b.Org), strings.Compare(a.TokenID, b.TokenID), cmp.Compare(a.Day, b.Day), strings.Compare(a.Scope, b.Scope))
