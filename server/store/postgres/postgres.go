@@ -157,11 +157,7 @@ func (db *DB) migrate(ctx context.Context, ms []migration) error {
 			if latest >= m.Version {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.Version, sqlrows.Micros(time.Now()))
-			return err
+			return m.Apply(ctx, tx)
 		})
 		if err != nil {
 			return fmt.Errorf("apply migration %s: %w", m.Name, err)

@@ -25,7 +25,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/iamref/iam/server/store"
-	"github.com/iamref/iam/server/store/sqlrows"
 	"github.com/iamref/iam/server/store/sqlstore"
 )
 
@@ -139,6 +138,7 @@ func migrations() ([]migration, error) { return sqlstore.ReadMigrations(migratio
 // migrate applies the migrations (versions 1…len(ms)) the database lacks, each in its own
 // transaction, and records them in schema_migrations.
 func migrate(ctx context.Context, w *sql.DB, ms []migration) error {
+	s := sqlstore.New(w, w, dialect)
 	if _, err := w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER NOT NULL PRIMARY KEY,
 		applied_at INTEGER NOT NULL
@@ -153,36 +153,19 @@ func migrate(ctx context.Context, w *sql.DB, ms []migration) error {
 		return fmt.Errorf("database schema version %d is newer than this binary's %d", latest, len(ms))
 	}
 	for _, m := range ms[latest:] {
-		err := inTx(ctx, w, func(tx *sql.Tx) error {
+		err := sqlstore.InTx(ctx, s, func(tx *sqlstore.Tx) error {
 			// Another process may have applied it since we looked; the write lock is ours now.
 			var done bool
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, m.Version).Scan(&done); err != nil || done {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.Version, sqlrows.Micros(time.Now()))
-			return err
+			return m.Apply(ctx, tx)
 		})
 		if err != nil {
 			return fmt.Errorf("apply migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
-}
-
-// inTx runs fn in a transaction on db and commits it if fn succeeds. A write the disk refuses
-// (full, read-only, I/O error) rolls back whole and is store.ErrUnavailable.
-func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return dialect.Classify(err)
-	}
-	if err := fn(tx); err != nil {
-		return dialect.Classify(errors.Join(err, ignoreDone(tx.Rollback())))
-	}
-	return dialect.Classify(tx.Commit())
 }
 
 // unavailableErr reports the errors of a database that cannot be written now (disk full, file
@@ -197,11 +180,4 @@ func unavailableErr(err error) bool {
 		return true
 	}
 	return false
-}
-
-func ignoreDone(err error) error {
-	if errors.Is(err, sql.ErrTxDone) {
-		return nil
-	}
-	return err
 }

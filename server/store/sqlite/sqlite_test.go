@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/iamref/iam/server/store/sqlrows"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
+	"github.com/iamref/iam/server/store/sqlrows"
+	"github.com/iamref/iam/server/store/sqlstore"
 	"github.com/iamref/iam/server/store/storetest"
 )
 
@@ -379,7 +380,7 @@ func BenchmarkTokenByHash(b *testing.B) {
 	const tokens = 10_000
 	db, _ := openTemp(b)
 	defer db.Close()
-	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
+	err := sqlstore.InTx(ctx, db.Store, func(tx *sqlstore.Tx) error {
 		for i := range int64(tokens) {
 			t := newToken(i)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+sqlrows.TokenCols+`) VALUES (?, ?, ?, '', ?, 0, ?, 0, ?, '', 0, 0, 0)`,

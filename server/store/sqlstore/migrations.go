@@ -1,10 +1,14 @@
 package sqlstore
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/iamref/iam/server/store/sqlrows"
 )
 
 // Migration is one schema change of an engine, read from its NNNN_description.sql file.
@@ -36,4 +40,13 @@ func ReadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 		ms = append(ms, Migration{Version: v, Name: e.Name(), SQL: string(b)})
 	}
 	return ms, nil
+}
+
+// Apply runs m in tx and records it in schema_migrations.
+func (m Migration) Apply(ctx context.Context, tx *Tx) error {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.Version, sqlrows.Micros(time.Now()))
+	return err
 }
