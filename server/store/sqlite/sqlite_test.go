@@ -383,7 +383,7 @@ func BenchmarkTokenByHash(b *testing.B) {
 	err := sqlstore.InTx(ctx, db.Store, func(tx *sqlstore.Tx) error {
 		for i := range int64(tokens) {
 			t := newToken(i)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+sqlrows.TokenCols+`) VALUES (?, ?, ?, '', ?, 0, ?, 0, ?, '', 0, 0, 0)`,
+			if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+sqlrows.TokenCols+`) VALUES (?, ?, ?, '', ?, 0, ?, 0, ?, '', 0, 0, 0, '', '', '', '')`,
 				t.ID, t.Org, t.Name, t.Hash, t.RoleID, sqlrows.Micros(t.Created)); err != nil {
 				return err
 			}
