@@ -1,6 +1,6 @@
 // Package sqlite implements store.Store on an embedded SQLite database (modernc.org/sqlite, pure
 // Go). The store's methods are the shared SQL ones (server/store/sqlstore); this package opens
-// the database, applies its migrations and says how SQLite differs (Dialect).
+// the database, applies its migrations and says how SQLite differs (its dialect).
 //
 // The database runs in WAL mode with synchronous=FULL, so every call is durable when it returns.
 // Writes go through a single connection, which serializes them inside the process and keeps

@@ -61,7 +61,7 @@ type Dialect struct {
 // connections that write, and r, those that only read (the same pool if the engine needs no
 // separate writer). It is safe for concurrent use.
 type Store struct {
-	w, r *Conn
+	w, r *conn
 	d    *Dialect
 
 	// trueLit and falseLit are the engine's boolean literals, for the tokens' deleted column.
@@ -70,7 +70,7 @@ type Store struct {
 
 // New returns the store over w and r.
 func New(w, r *sql.DB, d Dialect) *Store {
-	s := &Store{d: &d, w: &Conn{w, &d}, r: &Conn{r, &d}, trueLit: "1", falseLit: "0"}
+	s := &Store{d: &d, w: &conn{w, &d}, r: &conn{r, &d}, trueLit: "1", falseLit: "0"}
 	if d.Engine == PostgreSQL {
 		s.trueLit, s.falseLit = "true", "false"
 	}
@@ -85,37 +85,37 @@ func (db *Store) pick(sqlite, postgres string) string {
 	return sqlite
 }
 
-// noLimit is a LIMIT that both engines read as none (SQLite's -1 is an error in PostgreSQL,
-// PostgreSQL's NULL one in SQLite).
+// noLimit is a LIMIT that both engines read as none (SQLite reads -1 so, which PostgreSQL
+// refuses; PostgreSQL reads NULL so).
 const noLimit = int64(1<<63 - 1)
 
-// Conn runs queries written with ? placeholders on a pool in the engine's placeholder style and
+// conn runs queries written with ? placeholders on a pool in the engine's placeholder style and
 // wraps the errors of an unavailable database in store.ErrUnavailable.
-type Conn struct {
+type conn struct {
 	db *sql.DB
 	d  *Dialect
 }
 
-// Tx is a transaction of a Conn, running queries as the Conn does.
+// Tx is a transaction of a conn, running queries as the conn does.
 type Tx struct {
 	tx *sql.Tx
 	d  *Dialect
 }
 
 // ExecContext runs a statement.
-func (c *Conn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (c *conn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	res, err := c.db.ExecContext(ctx, c.d.bind(query), args...)
 	return res, c.d.Classify(err)
 }
 
 // QueryContext runs a query.
-func (c *Conn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (c *conn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	rows, err := c.db.QueryContext(ctx, c.d.bind(query), args...)
 	return rows, c.d.Classify(err)
 }
 
 // QueryRowContext runs a query that returns at most one row.
-func (c *Conn) QueryRowContext(ctx context.Context, query string, args ...any) Row {
+func (c *conn) QueryRowContext(ctx context.Context, query string, args ...any) Row {
 	return Row{c.db.QueryRowContext(ctx, c.d.bind(query), args...), c.d}
 }
 
@@ -295,7 +295,7 @@ func (db *Store) dbErr(err error) error {
 }
 
 // queryOne runs a query expected to return one row; no row is store.ErrNotFound.
-func queryOne[T any](ctx context.Context, c *Conn, scan func(sqlrows.Scanner) (T, error), query string, args ...any) (T, error) {
+func queryOne[T any](ctx context.Context, c *conn, scan func(sqlrows.Scanner) (T, error), query string, args ...any) (T, error) {
 	v, err := scan(c.QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
@@ -304,7 +304,7 @@ func queryOne[T any](ctx context.Context, c *Conn, scan func(sqlrows.Scanner) (T
 }
 
 // queryAll runs a query and scans every row; an empty result is an empty, non-nil slice.
-func queryAll[T any](ctx context.Context, c *Conn, scan func(sqlrows.Scanner) (T, error), query string, args ...any) ([]T, error) {
+func queryAll[T any](ctx context.Context, c *conn, scan func(sqlrows.Scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := c.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
