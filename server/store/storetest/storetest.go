@@ -72,7 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentRecordUpdate", testConcurrentRecordUpdate},
 		{"ConcurrentIdempotency", testConcurrentIdempotency},
 		{"ConcurrentReadWrite", testConcurrentReadWrite},
-		{"ConcurrentTouch", testConcurrentTouch},
+		{"ConcurrentTouchTokens", testConcurrentTouchTokens},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
