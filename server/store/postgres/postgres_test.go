@@ -253,3 +253,38 @@ func dbName(t *testing.T, url string) string {
 	}
 	return cfg.Database
 }
+
+// TestDeletedMatchesPartialIndex: the shared queries test the tokens' deleted column as
+// "deleted = false"; PostgreSQL must still prove the partial index tokens_exchanged (WHERE …
+// NOT deleted) applies, so that pruning exchanged tokens stays an index scan.
+func TestDeletedMatchesPartialIndex(t *testing.T) {
+	pg := testpg.Start(t)
+	db := open(t, pg)
+	defer db.Close()
+	ctx := t.Context()
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.QueryContext(ctx, `EXPLAIN SELECT id FROM tokens
+		WHERE org = 'acme' AND issuer_id <> '' AND deleted = false AND expires <> 0 AND expires < 5`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(line + "\n")
+	}
+	if !strings.Contains(plan.String(), "tokens_exchanged") {
+		t.Errorf("plan does not use tokens_exchanged:\n%s", plan.String())
+	}
+}

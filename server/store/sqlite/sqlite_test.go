@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/iamref/iam/server/store/sqlrows"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
+	"github.com/iamref/iam/server/store/sqlrows"
+	"github.com/iamref/iam/server/store/sqlstore"
 	"github.com/iamref/iam/server/store/storetest"
 )
 
@@ -212,9 +213,9 @@ func TestMigrateOnlyMissing(t *testing.T) {
 	}
 	defer w.Close()
 	ms := []migration{
-		{1, "0001_a.sql", `CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (1);`},
-		{2, "0002_b.sql", `CREATE TABLE b (y INTEGER); INSERT INTO b SELECT x + 1 FROM a;`},
-		{3, "0003_bad.sql", `CREATE TABLE c (z INTEGER); INSERT INTO nope VALUES (1);`},
+		{Version: 1, Name: "0001_a.sql", SQL: `CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (1);`},
+		{Version: 2, Name: "0002_b.sql", SQL: `CREATE TABLE b (y INTEGER); INSERT INTO b SELECT x + 1 FROM a;`},
+		{Version: 3, Name: "0003_bad.sql", SQL: `CREATE TABLE c (z INTEGER); INSERT INTO nope VALUES (1);`},
 	}
 	if err := migrate(ctx, w, ms[:1]); err != nil {
 		t.Fatal(err)
@@ -379,10 +380,10 @@ func BenchmarkTokenByHash(b *testing.B) {
 	const tokens = 10_000
 	db, _ := openTemp(b)
 	defer db.Close()
-	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
+	err := sqlstore.InTx(ctx, db.Store, func(tx *sqlstore.Tx) error {
 		for i := range int64(tokens) {
 			t := newToken(i)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+sqlrows.TokenCols+`) VALUES (?, ?, ?, '', ?, 0, ?, 0, ?, '', 0, 0, 0)`,
+			if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+sqlrows.TokenCols+`) VALUES (?, ?, ?, '', ?, 0, ?, 0, ?, '', 0, 0, 0, '', '', '', '')`,
 				t.ID, t.Org, t.Name, t.Hash, t.RoleID, sqlrows.Micros(t.Created)); err != nil {
 				return err
 			}

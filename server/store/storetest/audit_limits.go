@@ -69,3 +69,40 @@ func testAuditMaxField(t *testing.T, s store.Store) {
 		t.Error("ListAudit without MaxField cut a field")
 	}
 }
+
+// testAuditHostileText: events record what hostile requests sent, NUL bytes and invalid UTF-8
+// included. The store accepts them in one batch with ordinary events (none is lost) and reads
+// them back either as sent or with each bad byte replaced by U+FFFD (engines whose text
+// columns cannot hold them); the valid text around them is kept, and MaxField still cuts.
+func testAuditHostileText(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	hostile := event(orgA, 1)
+	hostile.Path = "/api/a\x00b/\xff\xfe" + strings.Repeat("é", 200)
+	hostile.Actor = "eve\x00"
+	hostile.SourceIP = "\xc3"
+	must(t, "AppendAudit", s.AppendAudit(ctx, event(orgA, 0), hostile, event(orgA, 2)))
+	got, err := s.ListAudit(ctx, store.AuditQuery{Org: orgA})
+	must(t, "ListAudit", err)
+	if len(got) != 3 {
+		t.Fatalf("ListAudit returned %d events, want 3", len(got))
+	}
+	e := got[1]
+	clean := func(s string) string { return strings.ReplaceAll(strings.ToValidUTF8(s, "\ufffd"), "\x00", "\ufffd") }
+	for _, f := range []struct{ name, got, sent string }{
+		{"Path", e.Path, hostile.Path},
+		{"Actor", e.Actor, hostile.Actor},
+		{"SourceIP", e.SourceIP, hostile.SourceIP},
+	} {
+		if f.got != f.sent && f.got != clean(f.sent) {
+			t.Errorf("%s = %q, want %q as sent or %q", f.name, f.got, f.sent, clean(f.sent))
+		}
+	}
+	if e.Entity != hostile.Entity || e.Status != hostile.Status {
+		t.Errorf("other fields changed: %+v", e)
+	}
+	cut, err := s.ListAudit(ctx, store.AuditQuery{Org: orgA, MaxField: 50})
+	must(t, "ListAudit MaxField", err)
+	if len(cut) != 3 || !strings.HasSuffix(cut[1].Path, store.AuditCutMarker) || !strings.HasPrefix(cut[1].Path, "/api/a") {
+		t.Errorf("ListAudit MaxField: %d events, hostile path %q", len(cut), cut[1].Path)
+	}
+}

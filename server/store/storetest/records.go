@@ -276,4 +276,9 @@ func testReferrers(t *testing.T, s store.Store) {
 	referrers("after delete", orgA, "target")
 	referrers("after delete", orgA, "x", "b", "d")
 	referrers("after delete", orgB, "target", "e")
+
+	// A reference named twice makes one referrer.
+	must(t, "CreateRecord with a repeated ref", s.CreateRecord(ctx, rec(orgA, "f", "f-role", "role", "y", "x", "y")))
+	referrers("repeated ref", orgA, "y", "f")
+	referrers("repeated ref", orgA, "x", "b", "d", "f")
 }

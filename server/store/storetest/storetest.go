@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MutationAudit", testMutationAudit},
 		{"PruneAudit", testPruneAudit},
 		{"AuditMaxField", testAuditMaxField},
+		{"AuditHostileText", testAuditHostileText},
 		{"Idempotency", testIdempotency},
 		{"PruneIdempotent", testPruneIdempotent},
 		{"IdempotencyReservation", testIdempotencyReservation},
@@ -71,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentRecordUpdate", testConcurrentRecordUpdate},
 		{"ConcurrentIdempotency", testConcurrentIdempotency},
 		{"ConcurrentReadWrite", testConcurrentReadWrite},
+		{"ConcurrentTouchTokens", testConcurrentTouchTokens},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

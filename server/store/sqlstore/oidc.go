@@ -1,26 +1,26 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/iamref/iam/server/store/sqlrows"
 	"time"
 
 	"github.com/iamref/iam/server/store"
+	"github.com/iamref/iam/server/store/sqlrows"
 )
 
-func (db *DB) CreateIssuer(ctx context.Context, i store.Issuer, p store.AuthPolicy) error {
-	err := db.mutate(ctx, i.Org, func(tx *txn) error {
+func (db *Store) CreateIssuer(ctx context.Context, i store.Issuer, p store.AuthPolicy) error {
+	err := db.mutate(ctx, i.Org, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO oidc_issuers (`+sqlrows.IssuerCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
 			i.ID, i.Org, i.Name, i.URL, i.Issuer, sqlrows.ThumbprintsJSON(i.Thumbprints), i.MaxExpiration, sqlrows.JwksArg(i.JWKS),
 			sqlrows.Micros(i.Created), sqlrows.Micros(i.Modified)); err != nil {
-			return dbErr(err)
+			return db.dbErr(err)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO auth_policies (id, org, issuer_id, version, policies, created, modified)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, p.ID, p.Org, i.ID, p.Version, sqlrows.Blob(p.Policies), sqlrows.Micros(p.Created), sqlrows.Micros(p.Modified))
-		return dbErr(err)
+		return db.dbErr(err)
 	})
 	if err != nil {
 		return fmt.Errorf("create issuer %q: %w", i.Name, err)
@@ -28,7 +28,7 @@ func (db *DB) CreateIssuer(ctx context.Context, i store.Issuer, p store.AuthPoli
 	return nil
 }
 
-func (db *DB) GetIssuer(ctx context.Context, org, id string) (store.Issuer, error) {
+func (db *Store) GetIssuer(ctx context.Context, org, id string) (store.Issuer, error) {
 	i, err := queryOne(ctx, db.r, sqlrows.ScanIssuer, `SELECT `+sqlrows.IssuerCols+` FROM oidc_issuers WHERE org = ? AND id = ?`, org, id)
 	if err != nil {
 		return store.Issuer{}, fmt.Errorf("get issuer %q: %w", id, err)
@@ -36,7 +36,7 @@ func (db *DB) GetIssuer(ctx context.Context, org, id string) (store.Issuer, erro
 	return i, nil
 }
 
-func (db *DB) ListIssuers(ctx context.Context, org string) ([]store.Issuer, error) {
+func (db *Store) ListIssuers(ctx context.Context, org string) ([]store.Issuer, error) {
 	is, err := queryAll(ctx, db.r, sqlrows.ScanIssuer, `SELECT `+sqlrows.IssuerCols+` FROM oidc_issuers WHERE org = ? ORDER BY name, id`, org)
 	if err != nil {
 		return nil, fmt.Errorf("list issuers of org %q: %w", org, err)
@@ -44,9 +44,9 @@ func (db *DB) ListIssuers(ctx context.Context, org string) ([]store.Issuer, erro
 	return is, nil
 }
 
-func (db *DB) UpdateIssuer(ctx context.Context, i store.Issuer) error {
-	err := db.mutate(ctx, i.Org, func(tx *txn) error {
-		return dbErr(execOneTx(ctx, tx, `UPDATE oidc_issuers SET name = ?, issuer = ?, thumbprints = ?, max_expiration = ?,
+func (db *Store) UpdateIssuer(ctx context.Context, i store.Issuer) error {
+	err := db.mutate(ctx, i.Org, func(tx *Tx) error {
+		return db.dbErr(execOneTx(ctx, tx, `UPDATE oidc_issuers SET name = ?, issuer = ?, thumbprints = ?, max_expiration = ?,
 			jwks = ?, modified = ? WHERE org = ? AND id = ?`, i.Name, i.Issuer, sqlrows.ThumbprintsJSON(i.Thumbprints), i.MaxExpiration,
 			sqlrows.JwksArg(i.JWKS), sqlrows.Micros(i.Modified), i.Org, i.ID))
 	})
@@ -56,7 +56,7 @@ func (db *DB) UpdateIssuer(ctx context.Context, i store.Issuer) error {
 	return nil
 }
 
-func (db *DB) TouchIssuer(ctx context.Context, org, id string, at time.Time) error {
+func (db *Store) TouchIssuer(ctx context.Context, org, id string, at time.Time) error {
 	_, err := db.w.ExecContext(ctx, `UPDATE oidc_issuers SET last_used = ? WHERE org = ? AND id = ? AND last_used < ?`,
 		sqlrows.Micros(at), org, id, sqlrows.Micros(at))
 	if err != nil {
@@ -65,8 +65,8 @@ func (db *DB) TouchIssuer(ctx context.Context, org, id string, at time.Time) err
 	return nil
 }
 
-func (db *DB) DeleteIssuer(ctx context.Context, org, id string) error {
-	err := db.mutate(ctx, org, func(tx *txn) error {
+func (db *Store) DeleteIssuer(ctx context.Context, org, id string) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		// auth_policies and oidc_used_jtis go with it (ON DELETE CASCADE).
 		return execOneTx(ctx, tx, `DELETE FROM oidc_issuers WHERE org = ? AND id = ?`, org, id)
 	})
@@ -76,7 +76,7 @@ func (db *DB) DeleteIssuer(ctx context.Context, org, id string) error {
 	return nil
 }
 
-func (db *DB) GetAuthPolicy(ctx context.Context, org, id string) (store.AuthPolicy, error) {
+func (db *Store) GetAuthPolicy(ctx context.Context, org, id string) (store.AuthPolicy, error) {
 	p, err := queryOne(ctx, db.r, sqlrows.ScanPolicy, `SELECT `+sqlrows.PolicyCols+` FROM auth_policies WHERE org = ? AND id = ?`, org, id)
 	if err != nil {
 		return store.AuthPolicy{}, fmt.Errorf("get auth policy %q: %w", id, err)
@@ -84,7 +84,7 @@ func (db *DB) GetAuthPolicy(ctx context.Context, org, id string) (store.AuthPoli
 	return p, nil
 }
 
-func (db *DB) GetIssuerPolicy(ctx context.Context, org, issuerID string) (store.AuthPolicy, error) {
+func (db *Store) GetIssuerPolicy(ctx context.Context, org, issuerID string) (store.AuthPolicy, error) {
 	p, err := queryOne(ctx, db.r, sqlrows.ScanPolicy, `SELECT `+sqlrows.PolicyCols+` FROM auth_policies WHERE org = ? AND issuer_id = ?`, org, issuerID)
 	if err != nil {
 		return store.AuthPolicy{}, fmt.Errorf("get auth policy of issuer %q: %w", issuerID, err)
@@ -92,13 +92,13 @@ func (db *DB) GetIssuerPolicy(ctx context.Context, org, issuerID string) (store.
 	return p, nil
 }
 
-func (db *DB) UpdateAuthPolicy(ctx context.Context, p store.AuthPolicy, expectedVersion int) error {
+func (db *Store) UpdateAuthPolicy(ctx context.Context, p store.AuthPolicy, expectedVersion int) error {
 	if p.Version != expectedVersion+1 {
 		return fmt.Errorf("update auth policy %q: version %d does not follow %d", p.ID, p.Version, expectedVersion)
 	}
-	err := db.mutate(ctx, p.Org, func(tx *txn) error {
+	err := db.mutate(ctx, p.Org, func(tx *Tx) error {
 		var version int
-		err := tx.QueryRowContext(ctx, `SELECT version FROM auth_policies WHERE org = ? AND id = ? FOR UPDATE`, p.Org, p.ID).Scan(&version)
+		err := tx.QueryRowContext(ctx, `SELECT version FROM auth_policies WHERE org = ? AND id = ?`+db.forUpdate(), p.Org, p.ID).Scan(&version)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}
@@ -117,9 +117,9 @@ func (db *DB) UpdateAuthPolicy(ctx context.Context, p store.AuthPolicy, expected
 	return nil
 }
 
-func (db *DB) UseTokenID(ctx context.Context, org, issuerID, jti string, expires, now time.Time) (bool, error) {
+func (db *Store) UseTokenID(ctx context.Context, org, issuerID, jti string, expires, now time.Time) (bool, error) {
 	fresh := false
-	err := inTx(ctx, db.w, func(tx *txn) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM oidc_used_jtis WHERE expires <= ?`, sqlrows.Micros(now)); err != nil {
 			return err
 		}
@@ -138,11 +138,11 @@ func (db *DB) UseTokenID(ctx context.Context, org, issuerID, jti string, expires
 	return fresh, nil
 }
 
-func (db *DB) PruneExchangedTokens(ctx context.Context, org string, expiredBefore, at time.Time) (int64, error) {
+func (db *Store) PruneExchangedTokens(ctx context.Context, org string, expiredBefore, at time.Time) (int64, error) {
 	var n int64
-	err := inTx(ctx, db.w, func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = true, deleted_at = ?
-			WHERE org = ? AND issuer_id <> '' AND NOT deleted AND expires <> 0 AND expires < ?`, sqlrows.Micros(at), org, expiredBefore.Unix())
+	err := db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = `+db.trueLit+`, deleted_at = ?
+			WHERE org = ? AND issuer_id <> '' AND deleted = `+db.falseLit+` AND expires <> 0 AND expires < ?`, sqlrows.Micros(at), org, expiredBefore.Unix())
 		if err != nil {
 			return err
 		}

@@ -1,17 +1,17 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/iamref/iam/server/store/sqlrows"
 	"time"
 
 	"github.com/iamref/iam/server/store"
+	"github.com/iamref/iam/server/store/sqlrows"
 )
 
-func (db *DB) GetUser(ctx context.Context, login string) (store.User, error) {
+func (db *Store) GetUser(ctx context.Context, login string) (store.User, error) {
 	u, err := queryOne(ctx, db.r, sqlrows.ScanUser, `SELECT `+sqlrows.UserCols+` FROM users WHERE login = ?`, login)
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user %q: %w", login, err)
@@ -19,7 +19,7 @@ func (db *DB) GetUser(ctx context.Context, login string) (store.User, error) {
 	return u, nil
 }
 
-func (db *DB) GetUserByID(ctx context.Context, id string) (store.User, error) {
+func (db *Store) GetUserByID(ctx context.Context, id string) (store.User, error) {
 	u, err := queryOne(ctx, db.r, sqlrows.ScanUser, `SELECT `+sqlrows.UserCols+` FROM users WHERE id = ?`, id)
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user %q: %w", id, err)
@@ -27,12 +27,12 @@ func (db *DB) GetUserByID(ctx context.Context, id string) (store.User, error) {
 	return u, nil
 }
 
-func (db *DB) AddMember(ctx context.Context, org string, u store.User, roleID string, at time.Time) (store.Member, error) {
+func (db *Store) AddMember(ctx context.Context, org string, u store.User, roleID string, at time.Time) (store.Member, error) {
 	var m store.Member
-	err := db.mutate(ctx, org, func(tx *txn) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+sqlrows.UserCols+`) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (login) DO NOTHING`, u.ID, u.Login, u.Name, u.Email, sqlrows.Micros(u.Created)); err != nil {
-			return dbErr(err)
+			return db.dbErr(err)
 		}
 		stored, err := sqlrows.ScanUser(tx.QueryRowContext(ctx, `SELECT `+sqlrows.UserCols+` FROM users WHERE login = ?`, u.Login))
 		if err != nil {
@@ -40,7 +40,7 @@ func (db *DB) AddMember(ctx context.Context, org string, u store.User, roleID st
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO members (org, user_id, role_id, created) VALUES (?, ?, ?, ?)`,
 			org, stored.ID, roleID, sqlrows.Micros(at)); err != nil {
-			return dbErr(err)
+			return db.dbErr(err)
 		}
 		m = store.Member{Org: org, User: stored, RoleID: roleID, Created: sqlrows.FromMicros(sqlrows.Micros(at))}
 		return nil
@@ -51,7 +51,7 @@ func (db *DB) AddMember(ctx context.Context, org string, u store.User, roleID st
 	return m, nil
 }
 
-func (db *DB) GetMember(ctx context.Context, org, login string) (store.Member, error) {
+func (db *Store) GetMember(ctx context.Context, org, login string) (store.Member, error) {
 	m, err := queryOne(ctx, db.r, sqlrows.ScanMember, sqlrows.MemberSelect+`WHERE m.org = ? AND u.login = ?`, org, login)
 	if err != nil {
 		return store.Member{}, fmt.Errorf("get member %q of org %q: %w", login, org, err)
@@ -59,7 +59,7 @@ func (db *DB) GetMember(ctx context.Context, org, login string) (store.Member, e
 	return m, nil
 }
 
-func (db *DB) GetMemberByID(ctx context.Context, org, userID string) (store.Member, error) {
+func (db *Store) GetMemberByID(ctx context.Context, org, userID string) (store.Member, error) {
 	m, err := queryOne(ctx, db.r, sqlrows.ScanMember, sqlrows.MemberSelect+`WHERE m.org = ? AND m.user_id = ?`, org, userID)
 	if err != nil {
 		return store.Member{}, fmt.Errorf("get member %q of org %q: %w", userID, org, err)
@@ -67,10 +67,10 @@ func (db *DB) GetMemberByID(ctx context.Context, org, userID string) (store.Memb
 	return m, nil
 }
 
-func (db *DB) ListMembers(ctx context.Context, org, afterLogin string, limit int) ([]store.Member, error) {
-	var lim any = limit
-	if limit <= 0 {
-		lim = nil // LIMIT NULL: no limit
+func (db *Store) ListMembers(ctx context.Context, org, afterLogin string, limit int) ([]store.Member, error) {
+	lim := int64(limit)
+	if lim <= 0 {
+		lim = noLimit
 	}
 	ms, err := queryAll(ctx, db.r, sqlrows.ScanMember, sqlrows.MemberSelect+`WHERE m.org = ? AND u.login > ? ORDER BY u.login LIMIT ?`,
 		org, afterLogin, lim)
@@ -80,7 +80,7 @@ func (db *DB) ListMembers(ctx context.Context, org, afterLogin string, limit int
 	return ms, nil
 }
 
-func (db *DB) ListMembersByRole(ctx context.Context, org, roleID string) ([]store.Member, error) {
+func (db *Store) ListMembersByRole(ctx context.Context, org, roleID string) ([]store.Member, error) {
 	ms, err := queryAll(ctx, db.r, sqlrows.ScanMember, sqlrows.MemberSelect+`WHERE m.org = ? AND m.role_id = ? ORDER BY u.login`, org, roleID)
 	if err != nil {
 		return nil, fmt.Errorf("list members of org %q with role %q: %w", org, roleID, err)
@@ -89,13 +89,13 @@ func (db *DB) ListMembersByRole(ctx context.Context, org, roleID string) ([]stor
 }
 
 // lastHolder reports whether userID is the only member of org holding role protect.
-func lastHolder(ctx context.Context, tx *txn, org, userID, protect string) (bool, error) {
+func (db *Store) lastHolder(ctx context.Context, tx *Tx, org, userID, protect string) (bool, error) {
 	if protect == "" {
 		return false, nil
 	}
 	// Two demotions of the last two holders must not both pass: member changes of one org
 	// are serialized from this check to the commit.
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('iamref members ' || ?::text, 0))`, org); err != nil {
+	if err := db.lock(ctx, tx, "iamref members "+org); err != nil {
 		return false, err
 	}
 	var holds bool
@@ -107,10 +107,10 @@ func lastHolder(ctx context.Context, tx *txn, org, userID, protect string) (bool
 	return holds && others == 0, err
 }
 
-func (db *DB) SetMemberRole(ctx context.Context, org, userID, roleID, protect string) error {
-	err := db.mutate(ctx, org, func(tx *txn) error {
+func (db *Store) SetMemberRole(ctx context.Context, org, userID, roleID, protect string) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		if roleID != protect {
-			last, err := lastHolder(ctx, tx, org, userID, protect)
+			last, err := db.lastHolder(ctx, tx, org, userID, protect)
 			if err != nil {
 				return err
 			}
@@ -126,9 +126,9 @@ func (db *DB) SetMemberRole(ctx context.Context, org, userID, roleID, protect st
 	return nil
 }
 
-func (db *DB) RemoveMember(ctx context.Context, org, userID, protect string, at time.Time) error {
-	err := db.mutate(ctx, org, func(tx *txn) error {
-		last, err := lastHolder(ctx, tx, org, userID, protect)
+func (db *Store) RemoveMember(ctx context.Context, org, userID, protect string, at time.Time) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
+		last, err := db.lastHolder(ctx, tx, org, userID, protect)
 		if err != nil {
 			return err
 		}
@@ -142,8 +142,8 @@ func (db *DB) RemoveMember(ctx context.Context, org, userID, protect string, at 
 			AND team_id IN (SELECT id FROM teams WHERE org = ?)`, userID, org); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE tokens SET deleted = true, deleted_at = ?
-			WHERE org = ? AND kind = 'personal' AND user_id = ? AND NOT deleted`, sqlrows.Micros(at), org, userID)
+		_, err = tx.ExecContext(ctx, `UPDATE tokens SET deleted = `+db.trueLit+`, deleted_at = ?
+			WHERE org = ? AND kind = 'personal' AND user_id = ? AND deleted = `+db.falseLit, sqlrows.Micros(at), org, userID)
 		return err
 	})
 	if err != nil {
@@ -152,11 +152,11 @@ func (db *DB) RemoveMember(ctx context.Context, org, userID, protect string, at 
 	return nil
 }
 
-func (db *DB) CreateTeam(ctx context.Context, t store.Team) error {
-	err := db.mutate(ctx, t.Org, func(tx *txn) error {
+func (db *Store) CreateTeam(ctx context.Context, t store.Team) error {
+	err := db.mutate(ctx, t.Org, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO teams (`+sqlrows.TeamCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Org, t.Name, t.DisplayName, t.Description, sqlrows.Micros(t.Created), sqlrows.Micros(t.Modified))
-		return dbErr(err)
+		return db.dbErr(err)
 	})
 	if err != nil {
 		return fmt.Errorf("create team %q: %w", t.Name, err)
@@ -164,7 +164,7 @@ func (db *DB) CreateTeam(ctx context.Context, t store.Team) error {
 	return nil
 }
 
-func (db *DB) GetTeam(ctx context.Context, org, name string) (store.Team, error) {
+func (db *Store) GetTeam(ctx context.Context, org, name string) (store.Team, error) {
 	t, err := queryOne(ctx, db.r, sqlrows.ScanTeam, `SELECT `+sqlrows.TeamCols+` FROM teams WHERE org = ? AND name = ?`, org, name)
 	if err != nil {
 		return store.Team{}, fmt.Errorf("get team %q: %w", name, err)
@@ -172,7 +172,7 @@ func (db *DB) GetTeam(ctx context.Context, org, name string) (store.Team, error)
 	return t, nil
 }
 
-func (db *DB) GetTeamByID(ctx context.Context, org, id string) (store.Team, error) {
+func (db *Store) GetTeamByID(ctx context.Context, org, id string) (store.Team, error) {
 	t, err := queryOne(ctx, db.r, sqlrows.ScanTeam, `SELECT `+sqlrows.TeamCols+` FROM teams WHERE org = ? AND id = ?`, org, id)
 	if err != nil {
 		return store.Team{}, fmt.Errorf("get team %q: %w", id, err)
@@ -180,7 +180,7 @@ func (db *DB) GetTeamByID(ctx context.Context, org, id string) (store.Team, erro
 	return t, nil
 }
 
-func (db *DB) ListTeams(ctx context.Context, org string) ([]store.Team, error) {
+func (db *Store) ListTeams(ctx context.Context, org string) ([]store.Team, error) {
 	ts, err := queryAll(ctx, db.r, sqlrows.ScanTeam, `SELECT `+sqlrows.TeamCols+` FROM teams WHERE org = ? ORDER BY name`, org)
 	if err != nil {
 		return nil, fmt.Errorf("list teams of org %q: %w", org, err)
@@ -188,8 +188,8 @@ func (db *DB) ListTeams(ctx context.Context, org string) ([]store.Team, error) {
 	return ts, nil
 }
 
-func (db *DB) UpdateTeam(ctx context.Context, t store.Team) error {
-	err := db.mutate(ctx, t.Org, func(tx *txn) error {
+func (db *Store) UpdateTeam(ctx context.Context, t store.Team) error {
+	err := db.mutate(ctx, t.Org, func(tx *Tx) error {
 		return execOneTx(ctx, tx, `UPDATE teams SET display_name = ?, description = ?, modified = ?
 			WHERE org = ? AND id = ?`, t.DisplayName, t.Description, sqlrows.Micros(t.Modified), t.Org, t.ID)
 	})
@@ -199,14 +199,14 @@ func (db *DB) UpdateTeam(ctx context.Context, t store.Team) error {
 	return nil
 }
 
-func (db *DB) DeleteTeam(ctx context.Context, org, id string, at time.Time) error {
-	err := db.mutate(ctx, org, func(tx *txn) error {
+func (db *Store) DeleteTeam(ctx context.Context, org, id string, at time.Time) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		// team_members and team_roles go with it (ON DELETE CASCADE).
 		if err := execOneTx(ctx, tx, `DELETE FROM teams WHERE org = ? AND id = ?`, org, id); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = true, deleted_at = ?
-			WHERE org = ? AND kind = 'team' AND team_id = ? AND NOT deleted`, sqlrows.Micros(at), org, id)
+		_, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = `+db.trueLit+`, deleted_at = ?
+			WHERE org = ? AND kind = 'team' AND team_id = ? AND deleted = `+db.falseLit, sqlrows.Micros(at), org, id)
 		return err
 	})
 	if err != nil {
@@ -216,7 +216,7 @@ func (db *DB) DeleteTeam(ctx context.Context, org, id string, at time.Time) erro
 }
 
 // teamExists is store.ErrNotFound unless org has the team.
-func teamExists(ctx context.Context, tx *txn, org, teamID string) error {
+func teamExists(ctx context.Context, tx *Tx, org, teamID string) error {
 	var ok bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM teams WHERE org = ? AND id = ?)`, org, teamID).Scan(&ok); err != nil {
 		return err
@@ -227,14 +227,14 @@ func teamExists(ctx context.Context, tx *txn, org, teamID string) error {
 	return nil
 }
 
-func (db *DB) AddTeamMember(ctx context.Context, org, teamID, userID string) error {
-	err := db.mutate(ctx, org, func(tx *txn) error {
+func (db *Store) AddTeamMember(ctx context.Context, org, teamID, userID string) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		if err := teamExists(ctx, tx, org, teamID); err != nil {
 			return err
 		}
 		// FOR SHARE: the membership cannot end before this transaction does.
 		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM members WHERE org = ? AND user_id = ? FOR SHARE`, org, userID).Scan(&one)
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM members WHERE org = ? AND user_id = ?`+db.pick(``, ` FOR SHARE`), org, userID).Scan(&one)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -242,7 +242,7 @@ func (db *DB) AddTeamMember(ctx context.Context, org, teamID, userID string) err
 			return fmt.Errorf("user %q is not a member of the org: %w", userID, store.ErrNotFound)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO team_members (team_id, user_id) VALUES (?, ?)`, teamID, userID)
-		return dbErr(err)
+		return db.dbErr(err)
 	})
 	if err != nil {
 		return fmt.Errorf("add member %q to team %q: %w", userID, teamID, err)
@@ -250,8 +250,8 @@ func (db *DB) AddTeamMember(ctx context.Context, org, teamID, userID string) err
 	return nil
 }
 
-func (db *DB) RemoveTeamMember(ctx context.Context, org, teamID, userID string) error {
-	err := db.mutate(ctx, org, func(tx *txn) error {
+func (db *Store) RemoveTeamMember(ctx context.Context, org, teamID, userID string) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		return execOneTx(ctx, tx, `DELETE FROM team_members WHERE user_id = ?
 			AND team_id = (SELECT id FROM teams WHERE org = ? AND id = ?)`, userID, org, teamID)
 	})
@@ -261,7 +261,7 @@ func (db *DB) RemoveTeamMember(ctx context.Context, org, teamID, userID string) 
 	return nil
 }
 
-func (db *DB) ListTeamMembers(ctx context.Context, org, teamID string) ([]store.User, error) {
+func (db *Store) ListTeamMembers(ctx context.Context, org, teamID string) ([]store.User, error) {
 	us, err := queryAll(ctx, db.r, sqlrows.ScanUser, `SELECT u.id, u.login, u.name, u.email, u.created
 		FROM team_members tm JOIN users u ON u.id = tm.user_id JOIN teams t ON t.id = tm.team_id
 		WHERE t.org = ? AND t.id = ? ORDER BY u.login`, org, teamID)
@@ -271,7 +271,7 @@ func (db *DB) ListTeamMembers(ctx context.Context, org, teamID string) ([]store.
 	return us, nil
 }
 
-func (db *DB) ListUserTeams(ctx context.Context, org, userID string) ([]store.Team, error) {
+func (db *Store) ListUserTeams(ctx context.Context, org, userID string) ([]store.Team, error) {
 	ts, err := queryAll(ctx, db.r, sqlrows.ScanTeam, `SELECT `+sqlrows.TeamCols+` FROM teams
 		WHERE org = ? AND id IN (SELECT team_id FROM team_members WHERE user_id = ?) ORDER BY name`, org, userID)
 	if err != nil {
@@ -280,13 +280,13 @@ func (db *DB) ListUserTeams(ctx context.Context, org, userID string) ([]store.Te
 	return ts, nil
 }
 
-func (db *DB) AddTeamRole(ctx context.Context, org, teamID, roleID string) error {
-	err := db.mutate(ctx, org, func(tx *txn) error {
+func (db *Store) AddTeamRole(ctx context.Context, org, teamID, roleID string) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		if err := teamExists(ctx, tx, org, teamID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO team_roles (team_id, role_id) VALUES (?, ?)`, teamID, roleID)
-		return dbErr(err)
+		return db.dbErr(err)
 	})
 	if err != nil {
 		return fmt.Errorf("add role %q to team %q: %w", roleID, teamID, err)
@@ -294,8 +294,8 @@ func (db *DB) AddTeamRole(ctx context.Context, org, teamID, roleID string) error
 	return nil
 }
 
-func (db *DB) RemoveTeamRole(ctx context.Context, org, teamID, roleID string) error {
-	err := db.mutate(ctx, org, func(tx *txn) error {
+func (db *Store) RemoveTeamRole(ctx context.Context, org, teamID, roleID string) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		return execOneTx(ctx, tx, `DELETE FROM team_roles WHERE role_id = ?
 			AND team_id = (SELECT id FROM teams WHERE org = ? AND id = ?)`, roleID, org, teamID)
 	})
@@ -305,7 +305,7 @@ func (db *DB) RemoveTeamRole(ctx context.Context, org, teamID, roleID string) er
 	return nil
 }
 
-func (db *DB) ListTeamRoles(ctx context.Context, org, teamID string) ([]string, error) {
+func (db *Store) ListTeamRoles(ctx context.Context, org, teamID string) ([]string, error) {
 	ids, err := queryAll(ctx, db.r, func(s sqlrows.Scanner) (string, error) {
 		var id string
 		return id, s.Scan(&id)
@@ -317,7 +317,7 @@ func (db *DB) ListTeamRoles(ctx context.Context, org, teamID string) ([]string, 
 	return ids, nil
 }
 
-func (db *DB) ListTeamsByRole(ctx context.Context, org, roleID string) ([]store.Team, error) {
+func (db *Store) ListTeamsByRole(ctx context.Context, org, roleID string) ([]store.Team, error) {
 	ts, err := queryAll(ctx, db.r, sqlrows.ScanTeam, `SELECT `+sqlrows.TeamCols+` FROM teams
 		WHERE org = ? AND id IN (SELECT team_id FROM team_roles WHERE role_id = ?) ORDER BY name`, org, roleID)
 	if err != nil {
@@ -326,8 +326,8 @@ func (db *DB) ListTeamsByRole(ctx context.Context, org, roleID string) ([]store.
 	return ts, nil
 }
 
-func (db *DB) SetTeamGrant(ctx context.Context, org string, g store.TeamGrant) error {
-	err := db.mutate(ctx, org, func(tx *txn) error {
+func (db *Store) SetTeamGrant(ctx context.Context, org string, g store.TeamGrant) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		if err := teamExists(ctx, tx, org, g.TeamID); err != nil {
 			return err
 		}
@@ -342,7 +342,7 @@ func (db *DB) SetTeamGrant(ctx context.Context, org string, g store.TeamGrant) e
 			VALUES (?, ?, ?, ?) ON CONFLICT (team_id, entity_id) DO UPDATE
 			SET permission = excluded.permission, max_open_duration = excluded.max_open_duration`,
 			g.TeamID, g.EntityID, g.Permission, g.MaxOpenDuration)
-		return dbErr(err)
+		return db.dbErr(err)
 	})
 	if err != nil {
 		return fmt.Errorf("set grant of team %q on %q: %w", g.TeamID, g.EntityID, err)
@@ -350,8 +350,8 @@ func (db *DB) SetTeamGrant(ctx context.Context, org string, g store.TeamGrant) e
 	return nil
 }
 
-func (db *DB) RemoveTeamGrant(ctx context.Context, org, teamID, entityID string) error {
-	err := db.mutate(ctx, org, func(tx *txn) error {
+func (db *Store) RemoveTeamGrant(ctx context.Context, org, teamID, entityID string) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		return execOneTx(ctx, tx, `DELETE FROM team_grants WHERE entity_id = ?
 			AND team_id = (SELECT id FROM teams WHERE org = ? AND id = ?)`, entityID, org, teamID)
 	})
@@ -361,7 +361,7 @@ func (db *DB) RemoveTeamGrant(ctx context.Context, org, teamID, entityID string)
 	return nil
 }
 
-func (db *DB) ListTeamGrants(ctx context.Context, org, teamID string) ([]store.TeamGrant, error) {
+func (db *Store) ListTeamGrants(ctx context.Context, org, teamID string) ([]store.TeamGrant, error) {
 	gs, err := queryAll(ctx, db.r, func(s sqlrows.Scanner) (store.TeamGrant, error) {
 		var g store.TeamGrant
 		var kind string

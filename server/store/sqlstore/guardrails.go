@@ -1,24 +1,24 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/iamref/iam/server/store/sqlrows"
 
 	"github.com/iamref/iam/server/store"
+	"github.com/iamref/iam/server/store/sqlrows"
 )
 
-func (db *DB) CreateGuardrail(ctx context.Context, g store.Guardrail) error {
+func (db *Store) CreateGuardrail(ctx context.Context, g store.Guardrail) error {
 	if g.Version != 1 {
 		return fmt.Errorf("create guardrail %q: version is %d, want 1", g.Name, g.Version)
 	}
-	err := db.mutate(ctx, g.Org, func(tx *txn) error {
+	err := db.mutate(ctx, g.Org, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO guardrails (`+sqlrows.GuardrailCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			g.ID, g.Org, g.Name, g.Description, sqlrows.EncodeRefs(g.Actions), g.Condition, sqlrows.EncodeRefs(g.ExemptRoles),
 			g.Version, sqlrows.Micros(g.Created), sqlrows.Micros(g.Modified), g.CreatedBy)
-		return dbErr(err)
+		return db.dbErr(err)
 	})
 	if err != nil {
 		return fmt.Errorf("create guardrail %q: %w", g.Name, err)
@@ -26,7 +26,7 @@ func (db *DB) CreateGuardrail(ctx context.Context, g store.Guardrail) error {
 	return nil
 }
 
-func (db *DB) GetGuardrail(ctx context.Context, org, id string) (store.Guardrail, error) {
+func (db *Store) GetGuardrail(ctx context.Context, org, id string) (store.Guardrail, error) {
 	g, err := queryOne(ctx, db.r, sqlrows.ScanGuardrail, `SELECT `+sqlrows.GuardrailCols+` FROM guardrails WHERE org = ? AND id = ?`, org, id)
 	if err != nil {
 		return store.Guardrail{}, fmt.Errorf("get guardrail %q: %w", id, err)
@@ -34,7 +34,7 @@ func (db *DB) GetGuardrail(ctx context.Context, org, id string) (store.Guardrail
 	return g, nil
 }
 
-func (db *DB) ListGuardrails(ctx context.Context, org string) ([]store.Guardrail, error) {
+func (db *Store) ListGuardrails(ctx context.Context, org string) ([]store.Guardrail, error) {
 	gs, err := queryAll(ctx, db.r, sqlrows.ScanGuardrail, `SELECT `+sqlrows.GuardrailCols+` FROM guardrails WHERE org = ? ORDER BY name`, org)
 	if err != nil {
 		return nil, fmt.Errorf("list guardrails of org %q: %w", org, err)
@@ -42,15 +42,15 @@ func (db *DB) ListGuardrails(ctx context.Context, org string) ([]store.Guardrail
 	return gs, nil
 }
 
-func (db *DB) UpdateGuardrail(ctx context.Context, g store.Guardrail, expectedVersion int) error {
-	err := db.mutate(ctx, g.Org, func(tx *txn) error {
+func (db *Store) UpdateGuardrail(ctx context.Context, g store.Guardrail, expectedVersion int) error {
+	err := db.mutate(ctx, g.Org, func(tx *Tx) error {
 		if g.Version == expectedVersion+1 {
 			res, err := tx.ExecContext(ctx, `UPDATE guardrails SET name = ?, description = ?, actions = ?, condition = ?,
 				exempt_roles = ?, version = ?, modified = ? WHERE org = ? AND id = ? AND version = ?`,
 				g.Name, g.Description, sqlrows.EncodeRefs(g.Actions), g.Condition, sqlrows.EncodeRefs(g.ExemptRoles), g.Version,
 				sqlrows.Micros(g.Modified), g.Org, g.ID, expectedVersion)
 			if err != nil {
-				return dbErr(err)
+				return db.dbErr(err)
 			}
 			if n, err := res.RowsAffected(); err != nil || n == 1 {
 				return err
@@ -72,8 +72,8 @@ func (db *DB) UpdateGuardrail(ctx context.Context, g store.Guardrail, expectedVe
 	return nil
 }
 
-func (db *DB) DeleteGuardrail(ctx context.Context, org, id string) error {
-	err := db.mutate(ctx, org, func(tx *txn) error {
+func (db *Store) DeleteGuardrail(ctx context.Context, org, id string) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		return execOneTx(ctx, tx, `DELETE FROM guardrails WHERE org = ? AND id = ?`, org, id)
 	})
 	if err != nil {

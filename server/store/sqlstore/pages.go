@@ -1,20 +1,20 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"fmt"
-	"github.com/iamref/iam/server/store/sqlrows"
 	"slices"
 	"strings"
 
 	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
+	"github.com/iamref/iam/server/store/sqlrows"
 )
 
 // The paged listings read one page per query, seeking with a row-value comparison on the
 // sort key, so that a page costs the same at the start and at the end of a long list.
 
-func (db *DB) ListRecordsPage(ctx context.Context, org, uxPurpose string, after *store.RecordPos, limit int) ([]store.Record, error) {
+func (db *Store) ListRecordsPage(ctx context.Context, org, uxPurpose string, after *store.RecordPos, limit int) ([]store.Record, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("list records of org %q: limit %d", org, limit)
 	}
@@ -34,7 +34,7 @@ func (db *DB) ListRecordsPage(ctx context.Context, org, uxPurpose string, after 
 	return rs, nil
 }
 
-func (db *DB) CountRecords(ctx context.Context, org string) (int, error) {
+func (db *Store) CountRecords(ctx context.Context, org string) (int, error) {
 	var n int
 	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM records WHERE org = ? AND default_identifier = ''`, org).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count records of org %q: %w", org, err)
@@ -42,12 +42,12 @@ func (db *DB) CountRecords(ctx context.Context, org string) (int, error) {
 	return n, nil
 }
 
-func (db *DB) ListTokensPage(ctx context.Context, q store.TokenQuery) ([]store.Token, error) {
+func (db *Store) ListTokensPage(ctx context.Context, q store.TokenQuery) ([]store.Token, error) {
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("list tokens of org %q: limit %d", q.Org, q.Limit)
 	}
 	// One kind of token: the org's, one team's, or one user's personal ones.
-	query := `SELECT ` + sqlrows.TokenCols + ` FROM tokens WHERE org = ? AND kind = ? AND NOT deleted `
+	query := `SELECT ` + sqlrows.TokenCols + ` FROM tokens WHERE org = ? AND kind = ? AND deleted = ` + db.falseLit + ` `
 	args := []any{q.Org, string(q.Kind)}
 	switch q.Kind {
 	case store.TokenOrganization:
@@ -90,15 +90,15 @@ func (db *DB) ListTokensPage(ctx context.Context, q store.TokenQuery) ([]store.T
 	return ts, nil
 }
 
-func (db *DB) CountTokens(ctx context.Context, org string) (int, error) {
+func (db *Store) CountTokens(ctx context.Context, org string) (int, error) {
 	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens WHERE org = ? AND NOT deleted`, org).Scan(&n); err != nil {
+	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens WHERE org = ? AND deleted = `+db.falseLit, org).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count tokens of org %q: %w", org, err)
 	}
 	return n, nil
 }
 
-func (db *DB) ListEntitiesPage(ctx context.Context, org string, kind authz.EntityKind, project string, after *store.EntityPos, limit int) ([]store.Entity, error) {
+func (db *Store) ListEntitiesPage(ctx context.Context, org string, kind authz.EntityKind, project string, after *store.EntityPos, limit int) ([]store.Entity, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("list %s entities of org %q: limit %d", kind, org, limit)
 	}
@@ -120,7 +120,7 @@ func (db *DB) ListEntitiesPage(ctx context.Context, org string, kind authz.Entit
 	return es, nil
 }
 
-func (db *DB) CountEntities(ctx context.Context, org string) (int, error) {
+func (db *Store) CountEntities(ctx context.Context, org string) (int, error) {
 	var n int
 	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM entities WHERE org = ?`, org).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count entities of org %q: %w", org, err)
@@ -128,7 +128,7 @@ func (db *DB) CountEntities(ctx context.Context, org string) (int, error) {
 	return n, nil
 }
 
-func (db *DB) ListEntitiesByTags(ctx context.Context, org string, kind authz.EntityKind, project string, tags map[string]string, after *store.EntityPos, limit int) ([]store.Entity, error) {
+func (db *Store) ListEntitiesByTags(ctx context.Context, org string, kind authz.EntityKind, project string, tags map[string]string, after *store.EntityPos, limit int) ([]store.Entity, error) {
 	if limit <= 0 || len(tags) == 0 {
 		return nil, fmt.Errorf("list %s entities of org %q by tags: limit %d, %d tags", kind, org, limit, len(tags))
 	}
@@ -184,7 +184,7 @@ const driverProbe = 2000
 // maxIDsPerQuery bounds the parameters of one ListEntitiesByIDs query.
 const maxIDsPerQuery = 500
 
-func (db *DB) ListEntitiesByIDs(ctx context.Context, org string, kind authz.EntityKind, project string, ids []string, after *store.EntityPos, limit int) ([]store.Entity, error) {
+func (db *Store) ListEntitiesByIDs(ctx context.Context, org string, kind authz.EntityKind, project string, ids []string, after *store.EntityPos, limit int) ([]store.Entity, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("list %s entities of org %q by ID: limit %d", kind, org, limit)
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 
 // OrgNames returns the names of the organizations the database holds, sorted. The server
 // refuses to start with an --org the database does not hold when it holds another.
-func (db *DB) OrgNames(ctx context.Context) ([]string, error) {
+func (db *Store) OrgNames(ctx context.Context) ([]string, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT name FROM orgs ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list orgs: %w", err)

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"cmp"
@@ -14,7 +14,7 @@ import (
 // maxUsageTokens bounds the IDs of one ListScopeUsage.
 const maxUsageTokens = 1000
 
-func (db *DB) AddScopeUsage(ctx context.Context, counts map[store.UsageKey]int64) error {
+func (db *Store) AddScopeUsage(ctx context.Context, counts map[store.UsageKey]int64) error {
 	if len(counts) == 0 {
 		return nil
 	}
@@ -23,19 +23,17 @@ func (db *DB) AddScopeUsage(ctx context.Context, counts map[store.UsageKey]int64
 			return fmt.Errorf("add scope usage: count %d for %s/%s is not positive", n, k.TokenID, k.Scope)
 		}
 	}
-	err := inTx(ctx, db.w, func(tx *txn) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		// In key order, so that two replicas flushing overlapping counters cannot deadlock.
 		keys := slices.SortedFunc(maps.Keys(counts), func(a, b store.UsageKey) int {
 			return cmp.Or(strings.Compare(a.Org, b.Org), strings.Compare(a.TokenID, b.TokenID), cmp.Compare(a.Day, b.Day), strings.Compare(a.Scope, b.Scope))
 		})
-		for _, k := range keys {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO scope_usage (org, token_id, day, scope, count) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT (org, token_id, day, scope) DO UPDATE SET count = scope_usage.count + excluded.count`,
-				k.Org, k.TokenID, k.Day, k.Scope, counts[k]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return tx.execEach(ctx, `INSERT INTO scope_usage (org, token_id, day, scope, count) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (org, token_id, day, scope) DO UPDATE SET count = scope_usage.count + excluded.count`,
+			len(keys), func(i int) []any {
+				k := keys[i]
+				return []any{k.Org, k.TokenID, k.Day, k.Scope, counts[k]}
+			})
 	})
 	if err != nil {
 		return fmt.Errorf("add scope usage (%d counters): %w", len(counts), err)
@@ -43,7 +41,7 @@ func (db *DB) AddScopeUsage(ctx context.Context, counts map[store.UsageKey]int64
 	return nil
 }
 
-func (db *DB) ListScopeUsage(ctx context.Context, org string, tokenIDs []string, sinceDay int64) ([]store.ScopeUsage, error) {
+func (db *Store) ListScopeUsage(ctx context.Context, org string, tokenIDs []string, sinceDay int64) ([]store.ScopeUsage, error) {
 	if len(tokenIDs) == 0 {
 		return nil, nil
 	}

@@ -1,19 +1,19 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/iamref/iam/server/store/sqlrows"
 	"time"
 
 	"github.com/iamref/iam/server/store"
+	"github.com/iamref/iam/server/store/sqlrows"
 )
 
 // EnsureOrg creates the org, with a random UUID as its ID, if it is missing.
-func (db *DB) EnsureOrg(ctx context.Context, name string) (org store.Org, created bool, err error) {
-	err = inTx(ctx, db.w, func(tx *txn) error {
+func (db *Store) EnsureOrg(ctx context.Context, name string) (org store.Org, created bool, err error) {
+	err = db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO orgs (name, id, default_role_id, created) VALUES (?, ?, '', ?)
 			ON CONFLICT (name) DO NOTHING`, name, sqlrows.NewUUID(), sqlrows.Micros(time.Now()))
 		if err != nil {
@@ -33,7 +33,7 @@ func (db *DB) EnsureOrg(ctx context.Context, name string) (org store.Org, create
 	return org, created, nil
 }
 
-func (db *DB) GetOrg(ctx context.Context, name string) (store.Org, error) {
+func (db *Store) GetOrg(ctx context.Context, name string) (store.Org, error) {
 	o, err := queryOne(ctx, db.r, sqlrows.ScanOrg, `SELECT `+sqlrows.OrgCols+` FROM orgs WHERE name = ?`, name)
 	if err != nil {
 		return store.Org{}, fmt.Errorf("get org %q: %w", name, err)
@@ -41,8 +41,8 @@ func (db *DB) GetOrg(ctx context.Context, name string) (store.Org, error) {
 	return o, nil
 }
 
-func (db *DB) SetDefaultRole(ctx context.Context, org, roleID string) error {
-	err := db.mutate(ctx, org, func(tx *txn) error {
+func (db *Store) SetDefaultRole(ctx context.Context, org, roleID string) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		return execOneTx(ctx, tx, `UPDATE orgs SET default_role_id = ? WHERE name = ?`, roleID, org)
 	})
 	if err != nil {
@@ -52,7 +52,7 @@ func (db *DB) SetDefaultRole(ctx context.Context, org, roleID string) error {
 }
 
 // putRefs indexes the record's Refs for Referrers.
-func putRefs(ctx context.Context, tx *txn, r store.Record) error {
+func putRefs(ctx context.Context, tx *Tx, r store.Record) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM record_refs WHERE record_id = ?`, r.ID); err != nil {
 		return err
 	}
@@ -64,16 +64,16 @@ func putRefs(ctx context.Context, tx *txn, r store.Record) error {
 	return nil
 }
 
-func (db *DB) CreateRecord(ctx context.Context, r store.Record) error {
+func (db *Store) CreateRecord(ctx context.Context, r store.Record) error {
 	if r.Version != 1 {
 		return fmt.Errorf("create record %q: version is %d, want 1", r.Name, r.Version)
 	}
-	err := db.mutate(ctx, r.Org, func(tx *txn) error {
+	err := db.mutate(ctx, r.Org, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO records (`+sqlrows.RecordCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, r.Org, r.Name, r.Description, r.ResourceType, r.UXPurpose, sqlrows.Blob(r.Details), sqlrows.EncodeRefs(r.Refs),
 			r.Version, sqlrows.Micros(r.Created), sqlrows.Micros(r.Modified), r.IsOrgDefault, r.DefaultIdentifier)
 		if err != nil {
-			return dbErr(err)
+			return db.dbErr(err)
 		}
 		return putRefs(ctx, tx, r)
 	})
@@ -83,7 +83,7 @@ func (db *DB) CreateRecord(ctx context.Context, r store.Record) error {
 	return nil
 }
 
-func (db *DB) GetRecord(ctx context.Context, org, id string) (store.Record, error) {
+func (db *Store) GetRecord(ctx context.Context, org, id string) (store.Record, error) {
 	r, err := queryOne(ctx, db.r, sqlrows.ScanRecord, `SELECT `+sqlrows.RecordCols+` FROM records WHERE org = ? AND id = ?`, org, id)
 	if err != nil {
 		return store.Record{}, fmt.Errorf("get record %q: %w", id, err)
@@ -91,7 +91,7 @@ func (db *DB) GetRecord(ctx context.Context, org, id string) (store.Record, erro
 	return r, nil
 }
 
-func (db *DB) ListRecords(ctx context.Context, org, uxPurpose string) ([]store.Record, error) {
+func (db *Store) ListRecords(ctx context.Context, org, uxPurpose string) ([]store.Record, error) {
 	var rs []store.Record
 	var err error
 	if uxPurpose == "" {
@@ -108,8 +108,8 @@ func (db *DB) ListRecords(ctx context.Context, org, uxPurpose string) ([]store.R
 }
 
 // UpdateRecord replaces every field of the record but Org and Created, which are immutable.
-func (db *DB) UpdateRecord(ctx context.Context, r store.Record, expectedVersion int) error {
-	err := db.mutate(ctx, r.Org, func(tx *txn) error {
+func (db *Store) UpdateRecord(ctx context.Context, r store.Record, expectedVersion int) error {
+	err := db.mutate(ctx, r.Org, func(tx *Tx) error {
 		if r.Version == expectedVersion+1 {
 			res, err := tx.ExecContext(ctx, `UPDATE records SET name = ?, description = ?, resource_type = ?,
 				ux_purpose = ?, details = ?, refs = ?, version = ?, modified = ?, is_org_default = ?,
@@ -117,7 +117,7 @@ func (db *DB) UpdateRecord(ctx context.Context, r store.Record, expectedVersion 
 				r.Name, r.Description, r.ResourceType, r.UXPurpose, sqlrows.Blob(r.Details), sqlrows.EncodeRefs(r.Refs), r.Version,
 				sqlrows.Micros(r.Modified), r.IsOrgDefault, r.DefaultIdentifier, r.Org, r.ID, expectedVersion)
 			if err != nil {
-				return dbErr(err)
+				return db.dbErr(err)
 			}
 			n, err := res.RowsAffected()
 			if err != nil {
@@ -143,13 +143,13 @@ func (db *DB) UpdateRecord(ctx context.Context, r store.Record, expectedVersion 
 	return nil
 }
 
-func (db *DB) DeleteRecord(ctx context.Context, org, id string) error {
-	err := db.mutate(ctx, org, func(tx *txn) error {
+func (db *Store) DeleteRecord(ctx context.Context, org, id string) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		if err := execOneTx(ctx, tx, `DELETE FROM records WHERE org = ? AND id = ?`, org, id); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = true, deleted_at = ?
-			WHERE org = ? AND role_id = ? AND issuer_id <> '' AND NOT deleted`, sqlrows.Micros(time.Now().UTC()), org, id)
+		_, err := tx.ExecContext(ctx, `UPDATE tokens SET deleted = `+db.trueLit+`, deleted_at = ?
+			WHERE org = ? AND role_id = ? AND issuer_id <> '' AND deleted = `+db.falseLit, sqlrows.Micros(time.Now().UTC()), org, id)
 		return err
 	})
 	if err != nil {
@@ -158,7 +158,7 @@ func (db *DB) DeleteRecord(ctx context.Context, org, id string) error {
 	return nil
 }
 
-func (db *DB) Referrers(ctx context.Context, org, id string) ([]store.Record, error) {
+func (db *Store) Referrers(ctx context.Context, org, id string) ([]store.Record, error) {
 	rs, err := queryAll(ctx, db.r, sqlrows.ScanRecord, `SELECT `+sqlrows.RecordCols+` FROM records
 		WHERE id IN (SELECT record_id FROM record_refs WHERE ref_id = ?) AND org = ?
 		ORDER BY name, ux_purpose, id`, id, org)

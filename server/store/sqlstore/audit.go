@@ -1,25 +1,25 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/iamref/iam/server/store/sqlrows"
 	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/iamref/iam/server/store"
+	"github.com/iamref/iam/server/store/sqlrows"
 )
 
 // AppendAudit stores the events in one transaction. IDs are assigned by the store; any set by
 // the caller are ignored.
-func (db *DB) AppendAudit(ctx context.Context, events ...store.AuditEvent) error {
+func (db *Store) AppendAudit(ctx context.Context, events ...store.AuditEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
-	err := inTx(ctx, db.w, func(tx *txn) error { return appendAudit(ctx, tx, events...) })
+	err := db.inTx(ctx, func(tx *Tx) error { return db.appendAudit(ctx, tx, events...) })
 	if err != nil {
 		return fmt.Errorf("append %d audit events: %w", len(events), err)
 	}
@@ -27,22 +27,23 @@ func (db *DB) AppendAudit(ctx context.Context, events ...store.AuditEvent) error
 }
 
 // appendAudit inserts events in tx.
-func appendAudit(ctx context.Context, tx *txn, events ...store.AuditEvent) error {
-	for _, a := range events {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (org, time, actor, token_id, token_name,
-			method, path, action, entity, decision, reason, status, source_ip)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			text(a.Org), sqlrows.Micros(a.Time), text(a.Actor), text(a.TokenID), text(a.TokenName), text(a.Method),
-			text(a.Path), text(a.Action), text(a.Entity), text(a.Decision), text(a.Reason), a.Status, text(a.SourceIP)); err != nil {
-			return err
-		}
+func (db *Store) appendAudit(ctx context.Context, tx *Tx, events ...store.AuditEvent) error {
+	text := func(s string) string { return s }
+	if db.d.CleanText {
+		text = cleanText
 	}
-	return nil
+	return tx.execEach(ctx, `INSERT INTO audit_events (org, time, actor, token_id, token_name,
+		method, path, action, entity, decision, reason, status, source_ip)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, len(events), func(i int) []any {
+		a := events[i]
+		return []any{text(a.Org), sqlrows.Micros(a.Time), text(a.Actor), text(a.TokenID), text(a.TokenName), text(a.Method),
+			text(a.Path), text(a.Action), text(a.Entity), text(a.Decision), text(a.Reason), a.Status, text(a.SourceIP)}
+	})
 }
 
-// text makes a string storable in a PostgreSQL text column, which holds neither NUL bytes nor
-// invalid UTF-8 (SQLite holds both): audit events record what hostile requests sent.
-func text(s string) string {
+// cleanText makes a string storable in a PostgreSQL text column, which holds neither NUL bytes
+// nor invalid UTF-8 (SQLite holds both): audit events record what hostile requests sent.
+func cleanText(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\ufffd")
 	}
@@ -50,14 +51,14 @@ func text(s string) string {
 }
 
 // ListAudit returns all matching events when q.Limit <= 0.
-func (db *DB) ListAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditEvent, error) {
+func (db *Store) ListAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditEvent, error) {
 	before := q.BeforeID
 	if before <= 0 {
 		before = math.MaxInt64
 	}
-	var limit any = q.Limit
-	if q.Limit <= 0 {
-		limit = nil // LIMIT NULL: no limit
+	limit := int64(q.Limit)
+	if limit <= 0 {
+		limit = noLimit
 	}
 	cols := sqlrows.AuditCols
 	var args []any
@@ -74,18 +75,21 @@ func (db *DB) ListAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditE
 	return as, nil
 }
 
-// cutCols selects the text columns cut to max characters (store.AuditQuery.MaxField).
+// cutCols selects the text columns cut to max characters (store.AuditQuery.MaxField). A field
+// is cut when its first max characters are not all of it: SQLite's length() and substr() stop
+// at a NUL byte (which SQLite stores), so a length test would let a long field with an early
+// NUL through whole.
 func cutCols(max int, args *[]any, cols ...string) string {
 	out := make([]string, len(cols))
 	for i, c := range cols {
-		out[i] = fmt.Sprintf(`CASE WHEN length(%[1]s) > ?::int THEN substr(%[1]s, 1, ?::int) || ?::text ELSE %[1]s END`, c)
+		out[i] = fmt.Sprintf(`CASE WHEN substr(%[1]s, 1, CAST(? AS INTEGER)) <> %[1]s THEN substr(%[1]s, 1, CAST(? AS INTEGER)) || CAST(? AS TEXT) ELSE %[1]s END`, c)
 		*args = append(*args, max, max, store.AuditCutMarker)
 	}
 	return strings.Join(out, ", ")
 }
 
 // PruneAudit deletes in batches, so that a large backlog does not hold the write lock long.
-func (db *DB) PruneAudit(ctx context.Context, org string, before time.Time) (int64, error) {
+func (db *Store) PruneAudit(ctx context.Context, org string, before time.Time) (int64, error) {
 	var total int64
 	for {
 		res, err := db.w.ExecContext(ctx, `DELETE FROM audit_events WHERE id IN (
@@ -105,8 +109,8 @@ func (db *DB) PruneAudit(ctx context.Context, org string, before time.Time) (int
 }
 
 // PutIdempotent returns a zero existing value when it stores v.
-func (db *DB) PutIdempotent(ctx context.Context, v store.Idempotent) (existing store.Idempotent, found bool, err error) {
-	err = inTx(ctx, db.w, func(tx *txn) error {
+func (db *Store) PutIdempotent(ctx context.Context, v store.Idempotent) (existing store.Idempotent, found bool, err error) {
+	err = db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency (`+sqlrows.IdempotentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (org, principal, key) DO UPDATE SET request_hash = excluded.request_hash,
 				status = excluded.status, body = excluded.body, created = excluded.created
@@ -131,16 +135,16 @@ func (db *DB) PutIdempotent(ctx context.Context, v store.Idempotent) (existing s
 
 // reserveIdempotent inserts a pending entry in a mutation's transaction: store.ErrKeyReserved
 // if the key exists (a concurrent insert of it is waited for).
-func reserveIdempotent(ctx context.Context, tx *txn, v store.Idempotent) error {
+func (db *Store) reserveIdempotent(ctx context.Context, tx *Tx, v store.Idempotent) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency (`+sqlrows.IdempotentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		v.Org, v.Principal, v.Key, sqlrows.Blob(v.RequestHash), store.IdempotentPending, []byte{}, sqlrows.Micros(v.Created))
-	if err := dbErr(err); errors.Is(err, store.ErrConflict) {
+	if err := db.dbErr(err); errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("%w: %q", store.ErrKeyReserved, v.Key)
 	}
 	return err
 }
 
-func (db *DB) GetIdempotent(ctx context.Context, org, principal, key string) (store.Idempotent, error) {
+func (db *Store) GetIdempotent(ctx context.Context, org, principal, key string) (store.Idempotent, error) {
 	v, err := queryOne(ctx, db.r, sqlrows.ScanIdempotent, `SELECT `+sqlrows.IdempotentCols+` FROM idempotency
 		WHERE org = ? AND principal = ? AND key = ?`, org, principal, key)
 	if err != nil {
@@ -149,7 +153,7 @@ func (db *DB) GetIdempotent(ctx context.Context, org, principal, key string) (st
 	return v, nil
 }
 
-func (db *DB) PruneIdempotent(ctx context.Context, before time.Time) error {
+func (db *Store) PruneIdempotent(ctx context.Context, before time.Time) error {
 	if _, err := db.w.ExecContext(ctx, `DELETE FROM idempotency WHERE created < ?`, sqlrows.Micros(before)); err != nil {
 		return fmt.Errorf("prune idempotency keys: %w", err)
 	}

@@ -1,24 +1,24 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/iamref/iam/server/store/sqlrows"
 	"time"
 
 	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/server/store"
+	"github.com/iamref/iam/server/store/sqlrows"
 )
 
-func (db *DB) CreateEntity(ctx context.Context, e store.Entity) error {
+func (db *Store) CreateEntity(ctx context.Context, e store.Entity) error {
 	kind, err := sqlrows.KindColumn(e.Kind)
 	if err == nil {
-		err = db.mutate(ctx, func(tx *sql.Tx) error {
+		err = db.mutate(ctx, e.Org, func(tx *Tx) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO entities (`+sqlrows.EntityCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 				e.ID, e.Org, kind, e.Project, e.Name, sqlrows.EncodeTags(e.Tags), sqlrows.Micros(e.Created), sqlrows.Micros(e.Modified))
-			return dbErr(err)
+			return db.dbErr(err)
 		})
 	}
 	if err != nil {
@@ -27,7 +27,7 @@ func (db *DB) CreateEntity(ctx context.Context, e store.Entity) error {
 	return nil
 }
 
-func (db *DB) GetEntity(ctx context.Context, org string, kind authz.EntityKind, project, name string) (store.Entity, error) {
+func (db *Store) GetEntity(ctx context.Context, org string, kind authz.EntityKind, project, name string) (store.Entity, error) {
 	e, err := queryOne(ctx, db.r, sqlrows.ScanEntity, `SELECT `+sqlrows.EntityCols+` FROM entities
 		WHERE org = ? AND kind = ? AND project = ? AND name = ?`, org, kind.String(), project, name)
 	if err != nil {
@@ -36,7 +36,7 @@ func (db *DB) GetEntity(ctx context.Context, org string, kind authz.EntityKind, 
 	return e, nil
 }
 
-func (db *DB) GetEntityByID(ctx context.Context, org, id string) (store.Entity, error) {
+func (db *Store) GetEntityByID(ctx context.Context, org, id string) (store.Entity, error) {
 	e, err := queryOne(ctx, db.r, sqlrows.ScanEntity, `SELECT `+sqlrows.EntityCols+` FROM entities WHERE org = ? AND id = ?`, org, id)
 	if err != nil {
 		return store.Entity{}, fmt.Errorf("get entity %q: %w", id, err)
@@ -44,7 +44,7 @@ func (db *DB) GetEntityByID(ctx context.Context, org, id string) (store.Entity, 
 	return e, nil
 }
 
-func (db *DB) ListEntities(ctx context.Context, org string, kind authz.EntityKind, project string) ([]store.Entity, error) {
+func (db *Store) ListEntities(ctx context.Context, org string, kind authz.EntityKind, project string) ([]store.Entity, error) {
 	var es []store.Entity
 	var err error
 	if project == "" {
@@ -60,9 +60,9 @@ func (db *DB) ListEntities(ctx context.Context, org string, kind authz.EntityKin
 	return es, nil
 }
 
-func (db *DB) UpdateEntityTags(ctx context.Context, org, id string, tags map[string]string, at time.Time) (store.Entity, error) {
+func (db *Store) UpdateEntityTags(ctx context.Context, org, id string, tags map[string]string, at time.Time) (store.Entity, error) {
 	var e store.Entity
-	err := db.mutate(ctx, func(tx *sql.Tx) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		var err error
 		e, err = sqlrows.ScanEntity(tx.QueryRowContext(ctx, `UPDATE entities SET tags = ?, modified = ? WHERE org = ? AND id = ?
 			RETURNING `+sqlrows.EntityCols, sqlrows.EncodeTags(tags), sqlrows.Micros(at), org, id))
@@ -77,8 +77,8 @@ func (db *DB) UpdateEntityTags(ctx context.Context, org, id string, tags map[str
 	return e, nil
 }
 
-func (db *DB) DeleteEntity(ctx context.Context, org, id string) error {
-	err := db.mutate(ctx, func(tx *sql.Tx) error {
+func (db *Store) DeleteEntity(ctx context.Context, org, id string) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		return execOneTx(ctx, tx, `DELETE FROM entities WHERE org = ? AND id = ?`, org, id)
 	})
 	if err != nil {

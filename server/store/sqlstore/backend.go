@@ -1,29 +1,29 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/iamref/iam/server/store/sqlrows"
 	"time"
 
 	"github.com/iamref/iam/server/store"
+	"github.com/iamref/iam/server/store/sqlrows"
 )
 
 // writesState: every update kind but preview writes the stack's state.
 func writesState(kind string) bool { return kind != "preview" }
 
-func (db *DB) RenameEntity(ctx context.Context, org, id, project, name string, at time.Time) (store.Entity, error) {
+func (db *Store) RenameEntity(ctx context.Context, org, id, project, name string, at time.Time) (store.Entity, error) {
 	var e store.Entity
-	err := db.mutate(ctx, org, func(tx *txn) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		var err error
 		e, err = sqlrows.ScanEntity(tx.QueryRowContext(ctx, `UPDATE entities SET project = ?, name = ?, modified = ? WHERE org = ? AND id = ?
 			RETURNING `+sqlrows.EntityCols, project, name, sqlrows.Micros(at), org, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}
-		return dbErr(err)
+		return db.dbErr(err)
 	})
 	if err != nil {
 		return store.Entity{}, fmt.Errorf("rename entity %q: %w", id, err)
@@ -31,15 +31,15 @@ func (db *DB) RenameEntity(ctx context.Context, org, id, project, name string, a
 	return e, nil
 }
 
-func (db *DB) CreateUpdate(ctx context.Context, u store.Update) error {
-	err := db.mutate(ctx, u.Org, func(tx *txn) error {
+func (db *Store) CreateUpdate(ctx context.Context, u store.Update) error {
+	err := db.mutate(ctx, u.Org, func(tx *Tx) error {
 		if err := stackExists(ctx, tx, u.Org, u.StackID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO stack_updates (`+sqlrows.UpdateCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Org, u.StackID, u.Kind, store.UpdateNotStarted, 0, u.TokenID, u.Actor, sqlrows.Blob(u.LeaseHash), u.LeaseExpires,
 			sqlrows.Blob(u.Program), 0, sqlrows.Micros(u.Created), 0, 0)
-		return dbErr(err)
+		return db.dbErr(err)
 	})
 	if err != nil {
 		return fmt.Errorf("create update of stack %q: %w", u.StackID, err)
@@ -48,13 +48,12 @@ func (db *DB) CreateUpdate(ctx context.Context, u store.Update) error {
 }
 
 // lockStack serializes the transactions that check a stack's running update and versions
-// before writing (start, import), as SQLite's single writer does: until this one ends.
-func lockStack(ctx context.Context, tx *txn, stackID string) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('iamref stack ' || ?::text, 0))`, stackID)
-	return err
+// before writing (start, import) until this one ends, where the engine does not already.
+func (db *Store) lockStack(ctx context.Context, tx *Tx, stackID string) error {
+	return db.lock(ctx, tx, "iamref stack "+stackID)
 }
 
-func stackExists(ctx context.Context, tx *txn, org, stackID string) error {
+func stackExists(ctx context.Context, tx *Tx, org, stackID string) error {
 	var ok bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM entities WHERE org = ? AND id = ? AND kind = 'stack')`, org, stackID).Scan(&ok); err != nil {
 		return err
@@ -65,7 +64,7 @@ func stackExists(ctx context.Context, tx *txn, org, stackID string) error {
 	return nil
 }
 
-func (db *DB) GetUpdate(ctx context.Context, org, id string) (store.Update, error) {
+func (db *Store) GetUpdate(ctx context.Context, org, id string) (store.Update, error) {
 	u, err := queryOne(ctx, db.r, sqlrows.ScanUpdate, `SELECT `+sqlrows.UpdateCols+` FROM stack_updates WHERE org = ? AND id = ?`, org, id)
 	if err != nil {
 		return store.Update{}, fmt.Errorf("get update %q: %w", id, err)
@@ -74,7 +73,7 @@ func (db *DB) GetUpdate(ctx context.Context, org, id string) (store.Update, erro
 }
 
 // runningWriter is the running update that writes the stack's state, "" if none.
-func runningWriter(ctx context.Context, tx *txn, stackID string) (string, error) {
+func runningWriter(ctx context.Context, tx *Tx, stackID string) (string, error) {
 	var id string
 	err := tx.QueryRowContext(ctx, `SELECT id FROM stack_updates WHERE stack_id = ? AND status = ? AND kind != 'preview' LIMIT 1`,
 		stackID, store.UpdateRunning).Scan(&id)
@@ -85,26 +84,26 @@ func runningWriter(ctx context.Context, tx *txn, stackID string) (string, error)
 }
 
 // latestVersion is the stack's highest version written by an update or a checkpoint.
-func latestVersion(ctx context.Context, tx *txn, stackID string) (int, error) {
+func (db *Store) latestVersion(ctx context.Context, tx *Tx, stackID string) (int, error) {
 	var v int
-	err := tx.QueryRowContext(ctx, `SELECT GREATEST(
+	err := tx.QueryRowContext(ctx, `SELECT `+db.pick(`MAX`, `GREATEST`)+`(
 		(SELECT COALESCE(MAX(version), 0) FROM stack_updates WHERE stack_id = ?),
 		(SELECT COALESCE(MAX(version), 0) FROM stack_checkpoints WHERE stack_id = ?))`, stackID, stackID).Scan(&v)
 	return v, err
 }
 
-func (db *DB) StartUpdate(ctx context.Context, org, id string, leaseHash []byte, leaseExpires int64, at time.Time) (store.Update, error) {
+func (db *Store) StartUpdate(ctx context.Context, org, id string, leaseHash []byte, leaseExpires int64, at time.Time) (store.Update, error) {
 	var u store.Update
-	err := db.mutate(ctx, org, func(tx *txn) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		var err error
-		u, err = sqlrows.ScanUpdate(tx.QueryRowContext(ctx, `SELECT `+sqlrows.UpdateCols+` FROM stack_updates WHERE org = ? AND id = ? FOR UPDATE`, org, id))
+		u, err = sqlrows.ScanUpdate(tx.QueryRowContext(ctx, `SELECT `+sqlrows.UpdateCols+` FROM stack_updates WHERE org = ? AND id = ?`+db.forUpdate(), org, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if err := lockStack(ctx, tx, u.StackID); err != nil {
+		if err := db.lockStack(ctx, tx, u.StackID); err != nil {
 			return err
 		}
 		if u.Status != store.UpdateNotStarted {
@@ -112,7 +111,7 @@ func (db *DB) StartUpdate(ctx context.Context, org, id string, leaseHash []byte,
 		}
 		var v int
 		if writesState(u.Kind) {
-			if v, err = latestVersion(ctx, tx, u.StackID); err != nil {
+			if v, err = db.latestVersion(ctx, tx, u.StackID); err != nil {
 				return err
 			}
 			active, err := runningWriter(ctx, tx, u.StackID)
@@ -138,8 +137,8 @@ func (db *DB) StartUpdate(ctx context.Context, org, id string, leaseHash []byte,
 	return u, nil
 }
 
-func (db *DB) RenewLease(ctx context.Context, org, id string, leaseHash []byte, leaseExpires int64) error {
-	err := db.mutate(ctx, quiet, func(tx *txn) error {
+func (db *Store) RenewLease(ctx context.Context, org, id string, leaseHash []byte, leaseExpires int64) error {
+	err := db.mutate(ctx, quiet, func(tx *Tx) error {
 		return execOneTx(ctx, tx, `UPDATE stack_updates SET lease_hash = ?, lease_expires = ? WHERE org = ? AND id = ? AND status = ?`,
 			sqlrows.Blob(leaseHash), leaseExpires, org, id, store.UpdateRunning)
 	})
@@ -149,11 +148,11 @@ func (db *DB) RenewLease(ctx context.Context, org, id string, leaseHash []byte, 
 	return nil
 }
 
-func (db *DB) SaveCheckpoint(ctx context.Context, org, updateID string, deployment []byte, resources int, at time.Time) error {
-	err := db.mutate(ctx, quiet, func(tx *txn) error {
+func (db *Store) SaveCheckpoint(ctx context.Context, org, updateID string, deployment []byte, resources int, at time.Time) error {
+	err := db.mutate(ctx, quiet, func(tx *Tx) error {
 		var stackID, kind string
 		var version int
-		err := tx.QueryRowContext(ctx, `SELECT stack_id, kind, version FROM stack_updates WHERE org = ? AND id = ? AND status = ? FOR UPDATE`,
+		err := tx.QueryRowContext(ctx, `SELECT stack_id, kind, version FROM stack_updates WHERE org = ? AND id = ? AND status = ?`+db.forUpdate(),
 			org, updateID, store.UpdateRunning).Scan(&stackID, &kind, &version)
 		if errors.Is(err, sql.ErrNoRows) || err == nil && !writesState(kind) {
 			return store.ErrNotFound
@@ -173,8 +172,8 @@ func (db *DB) SaveCheckpoint(ctx context.Context, org, updateID string, deployme
 	return nil
 }
 
-func (db *DB) AddUpdateEvents(ctx context.Context, org, updateID string, n int) error {
-	err := db.mutate(ctx, quiet, func(tx *txn) error {
+func (db *Store) AddUpdateEvents(ctx context.Context, org, updateID string, n int) error {
+	err := db.mutate(ctx, quiet, func(tx *Tx) error {
 		return execOneTx(ctx, tx, `UPDATE stack_updates SET events = events + ? WHERE org = ? AND id = ? AND status = ?`,
 			n, org, updateID, store.UpdateRunning)
 	})
@@ -184,11 +183,11 @@ func (db *DB) AddUpdateEvents(ctx context.Context, org, updateID string, n int) 
 	return nil
 }
 
-func (db *DB) EndUpdate(ctx context.Context, org, id, status string, at time.Time) (store.Update, error) {
+func (db *Store) EndUpdate(ctx context.Context, org, id, status string, at time.Time) (store.Update, error) {
 	var u store.Update
-	err := db.mutate(ctx, org, func(tx *txn) error {
+	err := db.mutate(ctx, org, func(tx *Tx) error {
 		var err error
-		u, err = sqlrows.ScanUpdate(tx.QueryRowContext(ctx, `UPDATE stack_updates SET status = ?, ended = ?, lease_hash = ''::bytea
+		u, err = sqlrows.ScanUpdate(tx.QueryRowContext(ctx, `UPDATE stack_updates SET status = ?, ended = ?, lease_hash = `+db.pick(`X''`, `''::bytea`)+`
 			WHERE org = ? AND id = ? AND status IN (?, ?) RETURNING `+sqlrows.UpdateCols,
 			status, sqlrows.Micros(at), org, id, store.UpdateNotStarted, store.UpdateRunning))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -202,12 +201,12 @@ func (db *DB) EndUpdate(ctx context.Context, org, id, status string, at time.Tim
 	return u, nil
 }
 
-func (db *DB) ImportCheckpoint(ctx context.Context, u store.Update, deployment []byte, resources int) (store.Update, error) {
-	err := db.mutate(ctx, u.Org, func(tx *txn) error {
+func (db *Store) ImportCheckpoint(ctx context.Context, u store.Update, deployment []byte, resources int) (store.Update, error) {
+	err := db.mutate(ctx, u.Org, func(tx *Tx) error {
 		if err := stackExists(ctx, tx, u.Org, u.StackID); err != nil {
 			return err
 		}
-		if err := lockStack(ctx, tx, u.StackID); err != nil {
+		if err := db.lockStack(ctx, tx, u.StackID); err != nil {
 			return err
 		}
 		active, err := runningWriter(ctx, tx, u.StackID)
@@ -217,7 +216,7 @@ func (db *DB) ImportCheckpoint(ctx context.Context, u store.Update, deployment [
 		if active != "" {
 			return fmt.Errorf("%w (update %s)", store.ErrUpdateConflict, active)
 		}
-		v, err := latestVersion(ctx, tx, u.StackID)
+		v, err := db.latestVersion(ctx, tx, u.StackID)
 		if err != nil {
 			return err
 		}
@@ -231,7 +230,7 @@ func (db *DB) ImportCheckpoint(ctx context.Context, u store.Update, deployment [
 		if _, err := tx.ExecContext(ctx, `INSERT INTO stack_updates (`+sqlrows.UpdateCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Org, u.StackID, u.Kind, u.Status, u.Version, u.TokenID, u.Actor, []byte{}, 0,
 			sqlrows.Blob(u.Program), 0, sqlrows.Micros(u.Created), sqlrows.Micros(u.Started), sqlrows.Micros(u.Ended)); err != nil {
-			return dbErr(err)
+			return db.dbErr(err)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO stack_checkpoints (stack_id, version, update_id, deployment, resources, modified) VALUES (?, ?, ?, ?, ?, ?)`,
 			u.StackID, u.Version, u.ID, sqlrows.Blob(deployment), resources, sqlrows.Micros(u.Ended))
@@ -243,7 +242,7 @@ func (db *DB) ImportCheckpoint(ctx context.Context, u store.Update, deployment [
 	return db.GetUpdate(ctx, u.Org, u.ID)
 }
 
-func (db *DB) ListUpdates(ctx context.Context, org, stackID string, offset, limit int) ([]store.Update, error) {
+func (db *Store) ListUpdates(ctx context.Context, org, stackID string, offset, limit int) ([]store.Update, error) {
 	us, err := queryAll(ctx, db.r, sqlrows.ScanUpdate, `SELECT `+sqlrows.UpdateCols+` FROM stack_updates
 		WHERE org = ? AND stack_id = ? AND kind != 'preview' AND status != ? ORDER BY version DESC, created DESC LIMIT ? OFFSET ?`,
 		org, stackID, store.UpdateNotStarted, limit, offset)
@@ -253,7 +252,7 @@ func (db *DB) ListUpdates(ctx context.Context, org, stackID string, offset, limi
 	return us, nil
 }
 
-func (db *DB) GetCheckpoint(ctx context.Context, org, stackID string, version int) (store.Checkpoint, error) {
+func (db *Store) GetCheckpoint(ctx context.Context, org, stackID string, version int) (store.Checkpoint, error) {
 	const cols = `c.stack_id, c.version, c.update_id, c.deployment, c.resources, c.modified`
 	var c store.Checkpoint
 	var err error
@@ -270,7 +269,7 @@ func (db *DB) GetCheckpoint(ctx context.Context, org, stackID string, version in
 	return c, nil
 }
 
-func (db *DB) GetStackState(ctx context.Context, org, stackID string) (store.StackState, error) {
+func (db *Store) GetStackState(ctx context.Context, org, stackID string) (store.StackState, error) {
 	var st store.StackState
 	var last int64
 	err := db.r.QueryRowContext(ctx, `SELECT
@@ -288,11 +287,11 @@ func (db *DB) GetStackState(ctx context.Context, org, stackID string) (store.Sta
 	return st, nil
 }
 
-func (db *DB) EnsureStackKey(ctx context.Context, org, stackID string, sealed []byte) ([]byte, error) {
+func (db *Store) EnsureStackKey(ctx context.Context, org, stackID string, sealed []byte) ([]byte, error) {
 	var out []byte
 	// Not audited: the key is created on a stack's first secret, as part of the request that
 	// needs it (an encrypt), not as a change of its own.
-	err := inTx(ctx, db.w, func(tx *txn) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := stackExists(ctx, tx, org, stackID); err != nil {
 			return err
 		}
@@ -308,9 +307,9 @@ func (db *DB) EnsureStackKey(ctx context.Context, org, stackID string, sealed []
 	return out, nil
 }
 
-func (db *DB) PruneUpdates(ctx context.Context, before time.Time) (int64, error) {
+func (db *Store) PruneUpdates(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
-	err := inTx(ctx, db.w, func(tx *txn) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM stack_updates WHERE created < ? AND (kind = 'preview' OR status = ?)`,
 			sqlrows.Micros(before), store.UpdateNotStarted)
 		if err != nil {
