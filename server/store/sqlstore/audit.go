@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,8 +27,22 @@ func (db *Store) AppendAudit(ctx context.Context, events ...store.AuditEvent) er
 	return nil
 }
 
-// appendAudit inserts events in tx.
+// appendAudit inserts events in tx. Their IDs must be given in commit order, or a reader that
+// resumes from the newest ID it saw would miss an event committed later with a lower one: the
+// org's audit lock (Dialect.Lock; SQLite's single writer needs none), taken before the IDs are
+// drawn and held until commit, orders writers. It is the last write of a mutation, so it is
+// held only for the insert and the commit.
 func (db *Store) appendAudit(ctx context.Context, tx *Tx, events ...store.AuditEvent) error {
+	orgs := make([]string, 0, 1)
+	for _, e := range events {
+		orgs = append(orgs, e.Org)
+	}
+	slices.Sort(orgs) // one order of locks, so two writers never wait on each other in a cycle
+	for _, org := range slices.Compact(orgs) {
+		if err := db.lock(ctx, tx, "audit "+org); err != nil {
+			return err
+		}
+	}
 	text := func(s string) string { return s }
 	if db.d.CleanText {
 		text = cleanText

@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentIdempotency", testConcurrentIdempotency},
 		{"ConcurrentReadWrite", testConcurrentReadWrite},
 		{"ConcurrentTouchTokens", testConcurrentTouchTokens},
+		{"AuditCommitOrder", testAuditCommitOrder},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
