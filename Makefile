@@ -251,9 +251,11 @@ demo: build tools
 	scripts/demo.sh
 
 # Wall time of pulumi up / refresh / destroy for a 300-resource program (a measurement), then
-# of the same graph against a no-op provider (tests/pulumi/noopprovider), with the ratios.
+# of the same graph against a no-op provider (tests/pulumi/noopprovider), with the ratios: on
+# SQLite (TestScale), then on two replicas on a throw-away PostgreSQL (TestScalePostgres:
+# created through one replica, updated, refreshed and destroyed through the other).
 bench-pulumi: build tools
-	IAMREF_PULUMI_SCALE=300 $(GO) test -count=1 -v -run TestScale ./tests/pulumi/ | grep -E 'resources:|PASS|FAIL'
+	IAMREF_PULUMI_SCALE=300 $(GO) test -count=1 -v -timeout 30m -run 'TestScale$$|TestScalePostgres$$' ./tests/pulumi/ | grep -E 'resources:|PASS|FAIL'
 
 # Wall time of pulumi up / unchanged up / destroy of a 300-resource program with the iamref
 # server as the state backend, against Pulumi's file backend in the same run (a measurement).
