@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,13 +15,15 @@ import (
 )
 
 // Launch starts a new cluster outside a test (the load program): the caller stops it with
-// Close. It fails when PostgreSQL is not installed (see FindBin).
+// Close. It fails when PostgreSQL is not installed (see FindBin). Unlike Start's, the cluster
+// is durable as in production (fsync, synchronous commit and full-page writes on, PostgreSQL's
+// defaults), so that writes are measured at their real cost.
 func Launch() (*Server, error) {
 	bin, err := FindBin()
 	if err != nil {
 		return nil, err
 	}
-	return start(bin)
+	return start(bin, true)
 }
 
 // Close stops the cluster and removes its folder.
@@ -64,4 +67,13 @@ func (s *Server) PID() (int, error) {
 		return 0, fmt.Errorf("%s: first line %q is not a process ID", f.Name(), sc.Text())
 	}
 	return pid, nil
+}
+
+// Version is what `postgres --version` prints, e.g. "postgres (PostgreSQL) 15.14".
+func (s *Server) Version() string {
+	out, err := exec.Command(filepath.Join(s.bin, "postgres"), "--version").Output()
+	if err != nil {
+		return "PostgreSQL (version unknown)"
+	}
+	return strings.TrimSpace(string(out))
 }

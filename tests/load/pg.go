@@ -33,7 +33,8 @@ func startReplicas(bin, org string, n int) (*target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting PostgreSQL: %w", err)
 	}
-	tg := &target{mode: fmt.Sprintf("%d replicas on PostgreSQL", n), token: newTokenValue()}
+	version := strings.TrimPrefix(pg.Version(), "postgres (PostgreSQL) ")
+	tg := &target{mode: fmt.Sprintf("%d iam-server replicas on PostgreSQL %s, durable: fsync and synchronous commit on", n, version), token: newTokenValue()}
 	var stops []func()
 	tg.stop = func() {
 		for i := len(stops) - 1; i >= 0; i-- {

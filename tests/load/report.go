@@ -59,7 +59,11 @@ func commas(n int64) string {
 func rate(n int, d time.Duration) string { return num(float64(n) / d.Seconds()) }
 
 func printReport(w io.Writer, c config, tg *target, st seedTimes, seedCPU time.Duration, nChecks, nAllowed, nMism int, sizes [2][2]int, results []result) {
-	fmt.Fprintf(w, "\n## iamref load test (%s server, loopback)\n\n", tg.mode)
+	what := tg.mode + " server"
+	if tg.pgPID != 0 {
+		what = tg.mode
+	}
+	fmt.Fprintf(w, "\n## iamref load test (%s, loopback)\n\n", what)
 	fmt.Fprintf(w, "%s, %s/%s, %d CPUs (client and server share them), GOMAXPROCS %d; %d client goroutines, HTTP/1.1 keep-alive.\n\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), c.conc)
 
