@@ -82,8 +82,8 @@ func run(c config) error {
 	switch {
 	case c.server != "" && c.replicas > 0:
 		tg, err = startReplicas(c.server, c.org, c.replicas)
-	case c.replicas > 0:
-		return errors.New("-replicas needs -server <iam-server binary>")
+	case c.replicas != 0:
+		return fmt.Errorf("-replicas %d: needs -server <iam-server binary> and a number of replicas ≥ 1", c.replicas)
 	case c.inProcess:
 		tg, err = startInProcess(c.org)
 	case c.server != "":

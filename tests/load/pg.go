@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/iamref/iam/internal/testpg"
@@ -36,10 +39,29 @@ func startReplicas(bin, org string, n int) (*target, error) {
 	version := strings.TrimPrefix(pg.Version(), "postgres (PostgreSQL) ")
 	tg := &target{mode: fmt.Sprintf("%d iam-server replicas on PostgreSQL %s, durable: fsync and synchronous commit on", n, version), token: newTokenValue()}
 	var stops []func()
-	tg.stop = func() {
-		for i := len(stops) - 1; i >= 0; i-- {
-			stops[i]()
+	var once sync.Once
+	stopAll := func() {
+		once.Do(func() {
+			for i := len(stops) - 1; i >= 0; i-- {
+				stops[i]()
+			}
+		})
+	}
+	// pg_ctl runs PostgreSQL in a session of its own, which an interrupt of this program does
+	// not reach: stop it here, or it outlives the run.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-sig; ok {
+			fmt.Fprintln(os.Stderr, "load: interrupted: stopping the replicas and PostgreSQL")
+			stopAll()
+			os.Exit(130)
 		}
+	}()
+	tg.stop = func() {
+		signal.Stop(sig)
+		close(sig)
+		stopAll()
 	}
 	stops = append(stops, func() {
 		if err := pg.Close(); err != nil {
