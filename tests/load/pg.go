@@ -132,11 +132,16 @@ func procStat(pid int) (ppid int, self, children time.Duration, err error) {
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	i := strings.LastIndexByte(string(b), ')') // the command name may hold spaces and parentheses
+	return parseStat(string(b))
+}
+
+// parseStat reads procStat's fields from the text of a /proc/<pid>/stat file.
+func parseStat(stat string) (ppid int, self, children time.Duration, err error) {
+	i := strings.LastIndexByte(stat, ')') // the command name may hold spaces and parentheses
 	if i < 0 {
 		return 0, 0, 0, errors.New("malformed stat")
 	}
-	f := strings.Fields(string(b[i+1:]))
+	f := strings.Fields(stat[i+1:])
 	// f[0] is field 3 of stat (state): ppid is field 4, utime..cstime are fields 14 to 17.
 	if len(f) < 15 {
 		return 0, 0, 0, errors.New("short stat")
