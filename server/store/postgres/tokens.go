@@ -3,12 +3,10 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
+	"github.com/iamref/iam/server/store/sqlrows"
 	"time"
 
 	"github.com/iamref/iam/server/store"
-	"github.com/iamref/iam/server/store/sqlrows"
 )
 
 func (db *DB) CreateToken(ctx context.Context, t store.Token) error {
@@ -92,16 +90,14 @@ func (db *DB) DeleteToken(ctx context.Context, org, id string, at time.Time) err
 }
 
 // TouchTokens never moves a LastUsed back, so flushes that race each other keep the latest time.
-// Unknown token IDs are ignored. Rows are updated in ID order: two replicas flushing the same
-// tokens in map order lock them in different orders and deadlock.
+// Unknown token IDs are ignored.
 func (db *DB) TouchTokens(ctx context.Context, lastUsed map[string]int64) error {
 	if len(lastUsed) == 0 {
 		return nil
 	}
-	ids := slices.Sorted(maps.Keys(lastUsed))
 	err := inTx(ctx, db.w, func(tx *txn) error {
-		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE tokens SET last_used = GREATEST(last_used, ?) WHERE id = ?`, lastUsed[id], id); err != nil {
+		for id, at := range lastUsed {
+			if _, err := tx.ExecContext(ctx, `UPDATE tokens SET last_used = GREATEST(last_used, ?) WHERE id = ?`, at, id); err != nil {
 				return err
 			}
 		}

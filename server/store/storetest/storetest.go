@@ -71,7 +71,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentRecordUpdate", testConcurrentRecordUpdate},
 		{"ConcurrentIdempotency", testConcurrentIdempotency},
 		{"ConcurrentReadWrite", testConcurrentReadWrite},
-		{"ConcurrentTouchTokens", testConcurrentTouchTokens},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
