@@ -11,7 +11,7 @@ VERSION      ?= 0.1.0
 COMMIT       ?= $(shell c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; })
 LDFLAGS      := -s -w -X github.com/iamref/iam/internal/version.Version=$(VERSION) -X github.com/iamref/iam/internal/version.Commit=$(COMMIT)
 
-.PHONY: all build tools prereqs test test-unit test-e2e fuzz test-fuzz test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-dotnet check-sdk-python docs check-docs demo bench bench-authz bench-load bench-opa bench-pulumi lint fmt clean release-snapshot release-check chromium screenshots bench-backend
+.PHONY: all build tools prereqs test test-unit test-e2e fuzz test-fuzz test-bench-agree gen check-gen sdk-nodejs check-sdk-nodejs check-sdk-go check-sdk-dotnet check-sdk-python docs check-docs demo bench bench-authz bench-load bench-replicas bench-opa bench-pulumi lint fmt clean release-snapshot release-check chromium screenshots bench-backend
 
 # Builds the binaries into bin/.
 all: build
@@ -251,9 +251,11 @@ demo: build tools
 	scripts/demo.sh
 
 # Wall time of pulumi up / refresh / destroy for a 300-resource program (a measurement), then
-# of the same graph against a no-op provider (tests/pulumi/noopprovider), with the ratios.
+# of the same graph against a no-op provider (tests/pulumi/noopprovider), with the ratios: on
+# SQLite (TestScale), then on two replicas on a throw-away PostgreSQL (TestScalePostgres:
+# created through one replica, updated, refreshed and destroyed through the other).
 bench-pulumi: build tools
-	IAMREF_PULUMI_SCALE=300 $(GO) test -count=1 -v -run TestScale ./tests/pulumi/ | grep -E 'resources:|PASS|FAIL'
+	IAMREF_PULUMI_SCALE=300 $(GO) test -count=1 -v -timeout 30m -run 'TestScale$$|TestScalePostgres$$' ./tests/pulumi/ | grep -E 'resources:|PASS|FAIL'
 
 # Wall time of pulumi up / unchanged up / destroy of a 300-resource program with the iamref
 # server as the state backend, against Pulumi's file backend in the same run (a measurement).
@@ -287,7 +289,7 @@ clean:
 # The raw output is kept in $(BENCH_OUT)/decide.txt; benchtable then prints the markdown summary
 # (it is built after the run so that compiling it does not compete with the timings).
 BENCH_OUT ?= $(CURDIR)/.bench
-bench: bench-authz bench-load bench-opa
+bench: bench-authz bench-load bench-replicas bench-opa
 
 bench-authz:
 	@mkdir -p $(BENCH_OUT)
@@ -306,6 +308,15 @@ bench-authz:
 bench-load: build
 	@mkdir -p $(BENCH_OUT)
 	set -o pipefail; $(GO) run ./tests/load -server $(BIN)/iam-server $(LOAD_FLAGS) | tee $(BENCH_OUT)/load.md
+
+# The same load test against two replicas of bin/iam-server on one PostgreSQL database: a
+# throw-away cluster started from the machine's initdb/pg_ctl (internal/testpg, as the tests do),
+# seeded through one replica, every generated decision checked on both, the timed requests
+# alternating between them; server CPU is both replicas plus PostgreSQL's processes, whose
+# share has a column of its own (kept in $(BENCH_OUT)/replicas.md; about a minute).
+bench-replicas: build
+	@mkdir -p $(BENCH_OUT)
+	set -o pipefail; $(GO) run ./tests/load -server $(BIN)/iam-server -replicas 2 $(LOAD_FLAGS) | tee $(BENCH_OUT)/replicas.md
 
 # The same load test against a peer over HTTP in the same run: OPA's server (`opa run --server`)
 # with the grant model as Rego (tests/load/iamref.rego) and data, the same generated checks and

@@ -38,6 +38,7 @@ type Server struct {
 	bin     string // folder of initdb, pg_ctl, postgres
 	data    string
 	cred    *syscall.Credential // nil: run as the current user
+	durable bool                // fsync and synchronous commits on (Launch); off for tests
 	dbCount atomic.Int64
 }
 
@@ -55,7 +56,7 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip(err)
 	}
-	s, err := start(bin)
+	s, err := start(bin, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func runAs() (*syscall.Credential, error) {
 	return nil, errors.New("running as root and neither a postgres nor a nobody user exists to run PostgreSQL as")
 }
 
-func start(bin string) (*Server, error) {
+func start(bin string, durable bool) (*Server, error) {
 	cred, err := runAs()
 	if err != nil {
 		return nil, err
@@ -116,7 +117,7 @@ func start(bin string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Dir: dir, bin: bin, data: filepath.Join(dir, "data"), cred: cred}
+	s := &Server{Dir: dir, bin: bin, data: filepath.Join(dir, "data"), cred: cred, durable: durable}
 	if cred != nil {
 		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
 			os.RemoveAll(dir)
@@ -140,10 +141,14 @@ func start(bin string) (*Server, error) {
 	}
 }
 
-// pgStart starts postgres on s.Port and waits until it accepts connections. fsync is off: the
-// cluster is thrown away, and the tests that kill processes kill the server, not PostgreSQL.
+// pgStart starts postgres on s.Port and waits until it accepts connections. Unless durable,
+// fsync is off: the cluster is thrown away, and the tests that kill processes kill the server,
+// not PostgreSQL.
 func (s *Server) pgStart() error {
-	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", s.Port, s.Dir)
+	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c max_connections=200", s.Port, s.Dir)
+	if !s.durable {
+		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	}
 	out, err := s.run("pg_ctl", "-D", s.data, "-l", filepath.Join(s.Dir, "postgres.log"), "-o", opts, "-w", "-t", "60", "start")
 	if err != nil {
 		log, _ := os.ReadFile(filepath.Join(s.Dir, "postgres.log"))

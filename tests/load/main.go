@@ -5,6 +5,7 @@
 //	go run ./tests/load -server bin/iam-server      # starts and stops the binary itself
 //	go run ./tests/load -inprocess -cpuprofile cpu.out -only batch
 //	go run ./tests/load -addr http://127.0.0.1:8080 -token pul-…   # an already running server
+//	go run ./tests/load -server bin/iam-server -replicas 2   # 2 replicas on a throw-away PostgreSQL
 //
 // Seeding: 1,000 roles (each: stack:read on the 100 stacks of one project through an In
 // condition, stack:write + stack:delete on 3 stacks, environment:open on one environment,
@@ -41,6 +42,7 @@ type config struct {
 	only, cpuprofile, opa    string
 	seed                     uint64
 	rates                    string
+	replicas                 int
 }
 
 func main() {
@@ -66,6 +68,7 @@ func main() {
 	flag.Uint64Var(&c.seed, "seed", 1, "random seed for the generated checks")
 	flag.StringVar(&c.rates, "rates", "30000,15000", "decisions/s offered by the open-loop batch phases (batch-rate), comma-separated; empty skips")
 	flag.StringVar(&c.opa, "opa", "", "path of an `opa` binary: also measure OPA's server (opa run --server) with the same grant model in Rego, the same checks and the same load (phases opa-batch, opa-batch-rate, opa-single)")
+	flag.IntVar(&c.replicas, "replicas", 0, "with -server: start a throw-away PostgreSQL (the machine's initdb/pg_ctl) and this many replicas of the binary on one database, seed through the first, check every decision on each and alternate the timed requests between them (0: one server on SQLite)")
 	flag.Parse()
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
@@ -77,6 +80,10 @@ func run(c config) error {
 	var tg *target
 	var err error
 	switch {
+	case c.server != "" && c.replicas > 0:
+		tg, err = startReplicas(c.server, c.org, c.replicas)
+	case c.replicas != 0:
+		return fmt.Errorf("-replicas %d: needs -server <iam-server binary> and a number of replicas ≥ 1", c.replicas)
 	case c.inProcess:
 		tg, err = startInProcess(c.org)
 	case c.server != "":
@@ -97,23 +104,27 @@ func run(c config) error {
 	fmt.Fprintf(os.Stderr, "load: %s server at %s; seeding %d stacks, %d environments, %d roles, %d tokens (%d at a time)\n",
 		tg.mode, tg.url, c.projects*c.stacks, c.envs, c.roles, c.roles, c.seedConc)
 	w := &world{projects: c.projects, stacksPer: c.stacks}
-	seedCPU := cpuTime(tg.pid)
+	seedCPU, seedPG := tg.cpu()
 	st, err := seed(ctx, a, tg.token, w, c.envs, c.roles, c.seedConc, runID)
 	if err != nil {
 		return err
 	}
-	seedCPU = cpuTime(tg.pid) - seedCPU
+	cpu1, pg1 := tg.cpu()
+	seedCPU, st.pgCPU = cpu1-seedCPU, pg1-seedPG
 
 	rng := rand.New(rand.NewPCG(c.seed, 2))
 	batches := genChecks(w, rng, 256, c.batch)
 	singles := genChecks(w, rng, 4096, 1)
 	t0 := time.Now()
 	nChecks, nAllowed, mism, sizes, err := verify(ctx, a, tg.token, append(slices.Clip(batches), singles...))
+	if err == nil { // on every replica
+		mism, err = verifyReplicas(ctx, tg, c.org, append(slices.Clip(batches), singles...), mism)
+	}
 	if err != nil {
 		return fmt.Errorf("verifying decisions: %w", err)
 	}
-	fmt.Fprintf(os.Stderr, "load: verified %d decisions against the grant model (%d allowed, %d denied) in %v: %d mismatches\n",
-		nChecks, nAllowed, nChecks-nAllowed, time.Since(t0).Round(time.Millisecond), len(mism))
+	fmt.Fprintf(os.Stderr, "load: verified %d decisions against the grant model (%d allowed, %d denied) on %d server(s) in %v: %d mismatches\n",
+		nChecks, nAllowed, nChecks-nAllowed, max(1, len(tg.urls)), time.Since(t0).Round(time.Millisecond), len(mism))
 	for _, m := range mism {
 		if m != "" {
 			fmt.Fprintln(os.Stderr, "  mismatch:", m)
@@ -150,6 +161,9 @@ func run(c config) error {
 		defer pprof.StopCPUProfile()
 	}
 
+	if len(tg.urls) > 1 {
+		a.spread(tg.urls)
+	}
 	want := func(name string) bool {
 		return c.only == "" || slices.Contains(strings.Split(c.only, ","), name)
 	}
@@ -215,17 +229,20 @@ func run(c config) error {
 		if !want(ph.key) || ph.fixed && ph.count <= 0 {
 			continue
 		}
-		pid := tg.pid
+		m, self := tg.cpu, tg.pid == os.Getpid()
 		if ph.pid != 0 {
-			pid = ph.pid
+			m, self = pidMeter(ph.pid), false
 		}
-		r, err := ph.run(ctx, c, pid)
+		r, err := ph.run(ctx, c, m, self)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "load: %-40s %8d req in %6.2fs  %9.0f req/s  p50 %v  p99 %v  errors %d  other load %.0f%%\n",
 			ph.name, r.n, r.elapsed.Seconds(), r.rps(), r.p50, r.p99, r.errors, 100*r.otherLoad)
 		results = append(results, r)
+	}
+	if tg.spread, err = checkSpread(a); err != nil {
+		return err
 	}
 	printReport(os.Stdout, c, tg, st, seedCPU, nChecks, nAllowed, len(mism), sizes, results)
 	if len(mism) > 0 {
@@ -271,12 +288,14 @@ type result struct {
 	elapsed            time.Duration
 	p50, p90, p99, max time.Duration
 	serverCPU, ownCPU  time.Duration
-	otherLoad          float64 // share of the machine's CPUs other processes used during the phase
+	pgCPU              time.Duration // the part of serverCPU PostgreSQL's processes used
+	otherLoad          float64       // share of the machine's CPUs other processes used during the phase
 }
 
 func (r result) rps() float64 { return float64(r.n) / r.elapsed.Seconds() }
 
-func (ph phase) run(ctx context.Context, c config, serverPID int) (result, error) {
+// run measures the phase; m reads the server's CPU time (self: the server is this process).
+func (ph phase) run(ctx context.Context, c config, m meter, self bool) (result, error) {
 	// Warm-up: connections, caches, the server's compiled indexes.
 	drive := func(dur time.Duration, count int) ([]time.Duration, int, string) {
 		if ph.rate > 0 {
@@ -290,14 +309,16 @@ func (ph phase) run(ctx context.Context, c config, serverPID int) (result, error
 		drive(c.warmup, 0)
 	}
 	runtime.GC()
-	sc0, oc0, mb0 := cpuTime(serverPID), cpuTime(os.Getpid()), machineBusy()
+	sc0, pg0 := m()
+	oc0, mb0 := cpuTime(os.Getpid()), machineBusy()
 	start := time.Now()
 	lat, errs, first := drive(c.dur, ph.count)
 	r := result{name: ph.name, key: ph.key, peerOf: ph.peerOf, decisions: ph.decisions, offered: ph.offered, elapsed: time.Since(start), errors: errs, firstErr: first}
-	r.serverCPU, r.ownCPU = cpuTime(serverPID)-sc0, cpuTime(os.Getpid())-oc0
+	sc1, pg1 := m()
+	r.serverCPU, r.pgCPU, r.ownCPU = sc1-sc0, pg1-pg0, cpuTime(os.Getpid())-oc0
 	if mb := machineBusy() - mb0; mb > 0 {
 		other := mb - r.ownCPU
-		if serverPID != os.Getpid() {
+		if !self {
 			other -= r.serverCPU
 		}
 		r.otherLoad = max(0, other.Seconds()/(r.elapsed.Seconds()*float64(runtime.NumCPU())))

@@ -59,7 +59,11 @@ func commas(n int64) string {
 func rate(n int, d time.Duration) string { return num(float64(n) / d.Seconds()) }
 
 func printReport(w io.Writer, c config, tg *target, st seedTimes, seedCPU time.Duration, nChecks, nAllowed, nMism int, sizes [2][2]int, results []result) {
-	fmt.Fprintf(w, "\n## iamref load test (%s server, loopback)\n\n", tg.mode)
+	what := tg.mode + " server"
+	if tg.pgPID != 0 {
+		what = tg.mode
+	}
+	fmt.Fprintf(w, "\n## iamref load test (%s, loopback)\n\n", what)
 	fmt.Fprintf(w, "%s, %s/%s, %d CPUs (client and server share them), GOMAXPROCS %d; %d client goroutines, HTTP/1.1 keep-alive.\n\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), c.conc)
 
@@ -74,9 +78,16 @@ func printReport(w io.Writer, c config, tg *target, st seedTimes, seedCPU time.D
 	cpu := ""
 	if seedCPU > 0 {
 		cpu = fmt.Sprintf(" (server CPU %.1f s)", seedCPU.Seconds())
+		if tg.pgPID != 0 {
+			cpu = fmt.Sprintf(" (server CPU %.1f s, of which PostgreSQL %.1f s)", seedCPU.Seconds(), st.pgCPU.Seconds())
+		}
 	}
 	fmt.Fprintf(w, "| **total**%s | %s objects | **%.2f s** | %s |\n\n", cpu, commas(int64(n+c.envs+2*c.roles)), st.total.Seconds(), rate(n+c.envs+2*c.roles, st.total))
-	fmt.Fprintf(w, "Decisions verified against the grant model before timing: %s (%s allowed), %d mismatches. ", commas(int64(nChecks)), commas(int64(nAllowed)), nMism)
+	on := ""
+	if len(tg.urls) > 1 {
+		on = fmt.Sprintf(" on each of the %d replicas", len(tg.urls))
+	}
+	fmt.Fprintf(w, "Decisions verified against the grant model before timing%s: %s (%s allowed), %d mismatches. ", on, commas(int64(nChecks)), commas(int64(nAllowed)), nMism)
 	fmt.Fprintf(w, "Average bodies: batch of %d %s B request / %s B response; single check %s B / %s B.\n\n",
 		c.batch, commas(int64(sizes[0][0])), commas(int64(sizes[0][1])), commas(int64(sizes[1][0])), commas(int64(sizes[1][1])))
 
@@ -86,7 +97,8 @@ func printReport(w io.Writer, c config, tg *target, st seedTimes, seedCPU time.D
 			floor = &results[i]
 		}
 	}
-	serverCol := tg.mode == "binary"
+	serverCol := tg.mode != "in-process" && tg.mode != "external"
+	pgCol := serverCol && tg.pgPID != 0
 	fmt.Fprintln(w, "### Measurements")
 	fmt.Fprintln(w)
 	hdr := "| workload | requests | req/s | decisions/s | p50 | p90 | p99 | max |"
@@ -94,6 +106,10 @@ func printReport(w io.Writer, c config, tg *target, st seedTimes, seedCPU time.D
 	if serverCol {
 		hdr += " server CPU / req | server CPU / decision | client CPU / req |"
 		sep += "---:|---:|---:|"
+	}
+	if pgCol {
+		hdr += " PostgreSQL CPU / req (share) |"
+		sep += "---:|"
 	}
 	if floor != nil {
 		hdr += " cost × healthz (req/s) | × healthz (p50) |"
@@ -117,6 +133,13 @@ func printReport(w io.Writer, c config, tg *target, st seedTimes, seedCPU time.D
 			}
 			line += fmt.Sprintf(" %s | %s | %s |", us(per), perDec, us(r.ownCPU/time.Duration(r.n)))
 		}
+		if pgCol {
+			share := "–"
+			if r.serverCPU > 0 {
+				share = fmt.Sprintf("%.0f%%", 100*float64(r.pgCPU)/float64(r.serverCPU))
+			}
+			line += fmt.Sprintf(" %s (%s) |", us(r.pgCPU/time.Duration(r.n)), share)
+		}
 		if floor != nil {
 			if r.offered > 0 { // open loop: the rate is fixed, not a cost
 				line += fmt.Sprintf(" – | %.1f× |", float64(r.p50)/float64(floor.p50))
@@ -128,11 +151,16 @@ func printReport(w io.Writer, c config, tg *target, st seedTimes, seedCPU time.D
 		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintln(w)
-	if serverCol {
+	switch {
+	case pgCol:
+		fmt.Fprintf(w, "Server CPU is the user+system time during the phase (/proc, 10 ms ticks) of the %d iam-server replicas plus PostgreSQL's processes\n", len(tg.pids))
+		fmt.Fprintln(w, "(the postmaster, its backends and workers, and those that exited), divided by completed requests; the PostgreSQL column is its part of it.")
+		fmt.Fprintf(w, "Timed requests alternate between the replicas (%s).\n", tg.spread)
+	case serverCol:
 		fmt.Fprintln(w, "Server CPU is the iam-server process's user+system time during the phase (/proc, 10 ms ticks) divided by completed requests.")
 	}
 	fmt.Fprintln(w, "\"cost × healthz\" is how many health checks' worth of throughput one request of the row costs at the same concurrency")
-	fmt.Fprintln(w, "(/healthz reads the org row from SQLite; /api/user touches no storage). Open-loop rows offer a fixed rate and count latency from each")
+	fmt.Fprintln(w, "(/healthz reads the org row from the database; /api/user touches no storage). Open-loop rows offer a fixed rate and count latency from each")
 	fmt.Fprintln(w, "request's scheduled start. \"other load\" is the share of the machine's CPUs used by processes other than this client and the server;")
 	fmt.Fprintln(w, "well above 0% means the row was measured on a busy machine.")
 	fmt.Fprintln(w)

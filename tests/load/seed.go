@@ -22,6 +22,10 @@ import (
 type api struct {
 	base, org string
 	hc        *http.Client
+	// Several replicas (pg.go, spread): requests go round robin to bases; hits counts them.
+	bases []string
+	hits  []atomic.Int64
+	next  atomic.Uint64
 }
 
 func newAPI(base, org string, conns int) *api {
@@ -42,7 +46,7 @@ func (a *api) send(ctx context.Context, method, path, token string, body []byte,
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, a.pick()+path, rd)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -212,6 +216,7 @@ func parallel(n, conc int, fn func(i int) error) error {
 
 type seedTimes struct {
 	stacks, envs, roles, tokens, total time.Duration
+	pgCPU                              time.Duration // PostgreSQL's CPU while seeding (PostgreSQL mode)
 }
 
 // seed creates projects×stacksPer stacks, envs environments, nRoles roles (built with

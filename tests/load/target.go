@@ -24,6 +24,12 @@ type target struct {
 	mode       string // "binary", "in-process" or "external"
 	pid        int    // the server's process ID (binary mode), for its CPU time
 	stop       func()
+	// Several replicas on PostgreSQL (pg.go): every replica's URL (url is the first, which
+	// seeds) and process, and PostgreSQL's postmaster, for the CPU time of its process tree.
+	urls   []string
+	pids   []int
+	pgPID  int
+	spread string // how the timed requests were spread over the replicas
 }
 
 func newTokenValue() string {
@@ -48,19 +54,34 @@ func startBinary(bin, org string) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
+	t, err := serveBinary(bin, org, dir, filepath.Join(dir, "iam.db"), newTokenValue(), "server.log")
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	stop := t.stop
+	t.stop = func() { stop(); os.RemoveAll(dir) }
+	return t, nil
+}
+
+// serveBinary runs `iam-server serve --db db` (and extra flags) on a free loopback port with
+// the bootstrap token token, its log in dir/logName, and waits for /healthz. stop interrupts
+// it and prints the warnings and errors it logged.
+func serveBinary(bin, org, dir, db, token, logName string, extra ...string) (*target, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	token := newTokenValue()
-	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	logPath := filepath.Join(dir, logName)
+	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", filepath.Join(dir, "iam.db"), "--org", org, "--log-level", "warn")
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--db", db, "--org", org, "--log-level", "warn"}, extra...)...)
 	cmd.Env = append(os.Environ(), "IAM_BOOTSTRAP_TOKEN="+token)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
+		logf.Close()
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	exited := make(chan struct{})
@@ -74,10 +95,9 @@ func startBinary(bin, org string) (*target, error) {
 			<-exited
 		}
 		logf.Close()
-		if log, _ := os.ReadFile(filepath.Join(dir, "server.log")); len(log) > 0 {
-			fmt.Fprintf(os.Stderr, "server log (warnings and errors):\n%s", tail(log, 4000))
+		if log, _ := os.ReadFile(logPath); len(log) > 0 {
+			fmt.Fprintf(os.Stderr, "%s (warnings and errors):\n%s", logName, tail(log, 4000))
 		}
-		os.RemoveAll(dir)
 	}
 	t := &target{url: "http://" + addr, token: token, mode: "binary", pid: cmd.Process.Pid, stop: stop}
 	if err := waitHealthy(t.url, exited); err != nil {
