@@ -46,7 +46,7 @@ func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 		return true
 	}
 	if e.in.num != 0 && h.numbered {
-		if h.find(e.in.num)&bit != 0 {
+		if c := h.find(e.in.num); c != nil && c.bits&bit != 0 {
 			return true
 		}
 	} else if ki := &ix.kinds[k]; ki.ids != nil {
@@ -200,25 +200,69 @@ func (ix *Index) Explain(action ScopeID, e Entity) Explanation {
 	if e.Kind != k {
 		return x
 	}
-	ki := &ix.kinds[k]
 	var m matches
-	m.scan(ki.allGrants, action, nil)
-	if ki.ids != nil {
-		if set, ok := ki.lookup(e.ID); ok && set.Has(action) {
-			m.scan(ki.idGrants[e.ID], action, nil)
-		}
-	}
-	if len(ix.residual[k]) > 0 {
-		m.scan(ix.residual[k], action, &e)
+	if bit := scopeBit[action]; bit != 0 {
+		ix.explainHot(k, action, bit, &e, &m)
+	} else {
+		ix.explainSlow(k, action, &e, &m)
 	}
 	x.Grants = m.result()
-	if len(x.Grants) > 0 && len(ix.guardrails[k]) > 0 {
+	if len(x.Grants) > 0 && ix.hot[k].guarded {
 		if g := ix.deniedBy(k, action, &e); g != nil {
 			x.Guardrail, x.Overridden, x.Grants = g, len(x.Grants), nil
 		}
 	}
 	x.Decision = len(x.Grants) > 0
 	return x
+}
+
+// explainHot gathers the grants allowing action (bit among the kind's scopes) on e, reading
+// what allows reads (the kind's hot line, and the pinned table by number) to learn which
+// grants match, so that a request nothing allows touches no grant, and one that is allowed
+// touches only the grants that allow it.
+func (ix *Index) explainHot(k EntityKind, action ScopeID, bit uint32, e *Entity, m *matches) {
+	h := &ix.hot[k]
+	if h.all&bit != 0 {
+		m.scan(ix.kinds[k].allGrants, action, nil)
+	}
+	if e.in.num != 0 && h.numbered {
+		if c := h.find(e.in.num); c != nil && c.bits&bit != 0 {
+			m.scan(ix.kinds[k].lists[c.slot], action, nil)
+		}
+	} else if ki := &ix.kinds[k]; ki.ids != nil {
+		if slot, ok := ki.ids[e.ID]; ok && ki.sets[slot].Has(action) {
+			m.scan(ki.lists[slot], action, nil)
+		}
+	}
+	start, n := -1, h.checks()
+	for i := range n {
+		ok := ix.checkHolds(k, i, h.check(i), bit, e)
+		if ok && start < 0 {
+			start = i
+		}
+		if !ok && start >= 0 {
+			m.push(ix.residual[k][start:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		m.push(ix.residual[k][start:n])
+	}
+}
+
+// explainSlow is explainHot on the strings and full scope sets (org scopes, kinds of over 32
+// scopes).
+func (ix *Index) explainSlow(k EntityKind, action ScopeID, e *Entity, m *matches) {
+	ki := &ix.kinds[k]
+	m.scan(ki.allGrants, action, nil)
+	if ki.ids != nil {
+		if slot, ok := ki.ids[e.ID]; ok && ki.sets[slot].Has(action) {
+			m.scan(ki.lists[slot], action, nil)
+		}
+	}
+	if len(ix.residual[k]) > 0 {
+		m.scan(ix.residual[k], action, e)
+	}
 }
 
 // matches gathers matching grants; one contiguous run is returned as a sub-slice (no copy).

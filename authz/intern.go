@@ -144,6 +144,7 @@ func (c *fastCheck) holds(f *internedForm) bool {
 type idCell struct {
 	num  uint32
 	bits uint32 // the scopes granted on the entity, as scopeBit bits
+	slot uint32 // the entity's slot in kindIndex (its grants, for Explain)
 }
 
 // scopeBit is each scope's bit among its kind's scopes (0 for kinds of over 32 scopes).
@@ -206,26 +207,37 @@ func (h *hotKind) build(k EntityKind, ki *kindIndex) {
 		}
 		for i := (n * 0x9E3779B1) >> h.shift; ; i = (i + 1) & mask {
 			if h.cells[i].num == 0 {
-				h.cells[i] = idCell{n, set}
+				h.cells[i] = idCell{n, set, uint32(slot)}
 				break
 			}
 		}
 	}
 }
 
-// find is the scope bits granted on entity number n (0 when it is not pinned).
-func (h *hotKind) find(n uint32) uint32 {
+// find is entity number n's cell; nil when it is not pinned.
+func (h *hotKind) find(n uint32) *idCell {
 	if h.cells == nil {
-		return 0
+		return nil
 	}
 	mask := uint32(len(h.cells) - 1)
 	for i := (n * 0x9E3779B1) >> h.shift; ; i = (i + 1) & mask {
-		c := h.cells[i]
+		c := &h.cells[i]
 		if c.num == n {
-			return c.bits
+			return c
 		}
 		if c.num == 0 {
-			return 0
+			return nil
 		}
 	}
 }
+
+// check is residual check i of the kind (in kindIndex.checks order) in its fast form.
+func (h *hotKind) check(i int) *fastCheck {
+	if i < hotInline {
+		return &h.inline[i]
+	}
+	return &h.more[i-hotInline]
+}
+
+// checks is the number of residual checks of the kind (when the hot form is built).
+func (h *hotKind) checks() int { return int(h.inlined) + len(h.more) }
