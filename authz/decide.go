@@ -46,7 +46,7 @@ func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 		return true
 	}
 	if e.in.num != 0 && h.numbered {
-		if c := h.find(e.in.num); c != nil && c.bits&bit != 0 {
+		if slot, ok := h.find(e.in.num); ok && h.bitsOf(slot)&bit != 0 {
 			return true
 		}
 	} else if ki := &ix.kinds[k]; ki.ids != nil {
@@ -59,9 +59,11 @@ func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 			return true
 		}
 	}
-	for i := range h.more {
-		if ix.checkHolds(k, hotInline+i, &h.more[i], bit, e) {
-			return true
+	if h.cold != nil {
+		for i := range h.cold.more {
+			if ix.checkHolds(k, hotInline+i, &h.cold.more[i], bit, e) {
+				return true
+			}
 		}
 	}
 	return false
@@ -226,8 +228,8 @@ func (ix *Index) explainHot(k EntityKind, action ScopeID, bit uint32, e *Entity,
 		m.scan(ix.kinds[k].allGrants, action, nil)
 	}
 	if e.in.num != 0 && h.numbered {
-		if c := h.find(e.in.num); c != nil && c.bits&bit != 0 {
-			m.scan(ix.kinds[k].lists[c.slot], action, nil)
+		if slot, ok := h.find(e.in.num); ok && h.bitsOf(slot)&bit != 0 {
+			m.scan(ix.kinds[k].lists[slot], action, nil)
 		}
 	} else if ki := &ix.kinds[k]; ki.ids != nil {
 		if slot, ok := ki.ids[e.ID]; ok && ki.sets[slot].Has(action) {

@@ -149,3 +149,65 @@ func TestInternConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestHotOverflow: a kind with more slots than the hot line holds (hotSlots), more residual
+// checks than it inlines (hotInline), or more slots than a cell can name (cellSlotBits) decides
+// an interned entity as it decides the strings, and Explain names the same grants.
+func TestHotOverflow(t *testing.T) {
+	scopes := []string{"stack:read", "stack:write", "stack:delete", "stack:read", "stack:write", "stack:delete", "stack:read"}
+	var many []GrantSpec
+	for i, s := range scopes { // one slot per stack, more than hotSlots
+		many = append(many, GrantSpec{Scopes: []string{s}, Refs: Refs{Stacks: []string{fmt.Sprint("s", i)}}})
+	}
+	for i := range 8 { // more residual checks than hotInline
+		many = append(many, GrantSpec{Scopes: []string{scopes[i%3]}, StackTags: map[string]string{"team": fmt.Sprint("t", i)}})
+	}
+	var wide []GrantSpec // more slots than a cell can name: the table is given up for strings
+	for i := range 1<<cellSlotBits + 1 {
+		wide = append(wide, GrantSpec{Scopes: []string{"stack:read"}, Refs: Refs{Stacks: []string{fmt.Sprint("w", i)}}})
+	}
+	for _, c := range []struct {
+		name     string
+		grants   []GrantSpec
+		numbered bool
+		entities []Entity
+	}{
+		{"many slots and checks", many, true, func() (out []Entity) {
+			for i := range len(scopes) + 1 {
+				out = append(out, Entity{Kind: KindStack, ID: fmt.Sprint("s", i), Tags: map[string]string{"team": fmt.Sprint("t", i)}})
+			}
+			return out
+		}()},
+		{"more slots than a cell names", wide, false, []Entity{{Kind: KindStack, ID: "w0"}, {Kind: KindStack, ID: "w2048"}, {Kind: KindStack, ID: "w2049"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ix := MustCompile(mustRole(t, c.grants...), NoCompose)
+			if got := ix.hot[KindStack].numbered; got != c.numbered {
+				t.Fatalf("numbered = %v, want %v", got, c.numbered)
+			}
+			if h := ix.hot[KindStack]; c.numbered && (h.cold == nil || len(h.cold.more) == 0 || len(h.cold.slotBits) == 0) {
+				t.Fatal("nothing overflows the hot line: the case tests nothing")
+			}
+			allowed := 0
+			for _, e := range c.entities {
+				for _, s := range []string{"stack:read", "stack:write", "stack:delete"} {
+					a := MustScope(s).ID
+					want := allowingGrants(ix, a, e)
+					got, gotIn := ix.Decide(a, e), ix.Decide(a, e.Interned())
+					if bool(got) != (len(want) > 0) || got != gotIn {
+						t.Fatalf("%s on %s: Decide %v, interned %v, grants that allow %v", s, e.ID, got, gotIn, grantPaths(want))
+					}
+					if x, xIn := ix.Explain(a, e), ix.Explain(a, e.Interned()); !sameGrants(x.Grants, want) || !sameGrants(xIn.Grants, want) {
+						t.Fatalf("%s on %s: Explain %v, interned %v, want %v", s, e.ID, grantPaths(x.Grants), grantPaths(xIn.Grants), grantPaths(want))
+					}
+					if got {
+						allowed++
+					}
+				}
+			}
+			if allowed == 0 {
+				t.Fatal("nothing allowed: the case tests nothing")
+			}
+		})
+	}
+}
