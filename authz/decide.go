@@ -225,11 +225,11 @@ func (ix *Index) Explain(action ScopeID, e Entity) Explanation {
 func (ix *Index) explainHot(k EntityKind, action ScopeID, bit uint32, e *Entity, m *matches) {
 	h := &ix.hot[k]
 	if h.all&bit != 0 {
-		m.scan(ix.kinds[k].allGrants, action, nil)
+		m.scanSure(ix.kinds[k].allGrants, action)
 	}
 	if e.in.num != 0 && h.numbered {
 		if slot, ok := h.find(e.in.num); ok && h.bitsOf(slot)&bit != 0 {
-			m.scan(ix.kinds[k].lists[slot], action, nil)
+			m.scanSure(ix.kinds[k].lists[slot], action)
 		}
 	} else if ki := &ix.kinds[k]; ki.ids != nil {
 		if slot, ok := ki.ids[e.ID]; ok && ki.sets[slot].Has(action) {
@@ -288,6 +288,16 @@ func (m *matches) scan(gs []*Grant, action ScopeID, e *Entity) {
 	if start >= 0 {
 		m.push(gs[start:])
 	}
+}
+
+// scanSure is scan of unconditional grants some of which is known to hold action: a lone grant
+// is taken without reading it.
+func (m *matches) scanSure(gs []*Grant, action ScopeID) {
+	if len(gs) == 1 {
+		m.push(gs)
+		return
+	}
+	m.scan(gs, action, nil)
 }
 
 func (m *matches) push(run []*Grant) {
