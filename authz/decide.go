@@ -71,10 +71,10 @@ func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 
 // checkHolds reports whether residual check i of kind k (c, its fast form) grants bit on e.
 func (ix *Index) checkHolds(k EntityKind, i int, c *fastCheck, bit uint32, e *Entity) bool {
-	if c.bits&bit == 0 {
+	if c[0]&bit == 0 {
 		return false
 	}
-	if c.pid[0] != 0 && e.in.tagsOK {
+	if c[1] != 0 && e.in.tagsOK {
 		return c.holds(&e.in)
 	}
 	return ix.kinds[k].checks[i].holds(e)

@@ -115,6 +115,10 @@ type hotKind struct {
 	numbered bool
 	guarded  bool  // the index has guardrails on this kind (WithGuardrails)
 	inlined  uint8 // checks in inline
+	// small is the number of pinned identities held in inline's words instead of cells (a
+	// kind without residual checks and with few identities), scanned in order: then a pinned
+	// decision reads the hot line only.
+	small uint8
 	// slotBits are the scopes of the first slots as scopeBit bits (the rest in cold).
 	slotBits [hotSlots]uint32
 	// cells: number<<cellSlotBits | slot, power-of-two length, at most half full; 0 = empty;
@@ -124,8 +128,7 @@ type hotKind struct {
 	// decision reads them: the first few inline, on the same pair of cache lines, the rest in
 	// cold.
 	inline [hotInline]fastCheck
-	cold   *hotCold // nil when everything fits inline
-	_      [8]byte  // to two cache lines
+	cold   *hotCold // nil when everything fits inline (128 bytes in all: TestHotKindIsOneLine)
 }
 
 // hotCold is what a kind's hot line has no room for: residual checks past hotInline and the
@@ -151,17 +154,15 @@ const hotPad = 128 - 8
 // hotInline residual checks fit beside the rest of hotKind in 128 bytes.
 const hotInline = 5
 
-// fastCheck is a residual check in 12 bytes: scopes as scopeBit bits and its one or two tag
-// pairs as interned numbers (pid[1] = 0: one pair). pid[0] = 0: another condition, which
-// Decide reads from kindIndex.checks.
-type fastCheck struct {
-	bits uint32
-	pid  [2]uint32
-}
+// fastCheck is a residual check in three words: scopes as scopeBit bits ([0]) and its one or
+// two tag pairs as interned numbers ([1], [2]; [2] = 0: one pair). [1] = 0: another condition,
+// which Decide reads from kindIndex.checks. hotKind.inline holds pinned cells in the same words
+// when the kind has no residual checks.
+type fastCheck [3]uint32
 
 // holds reports whether an interned entity's tags hold the check's pairs.
 func (c *fastCheck) holds(f *internedForm) bool {
-	return f.hasPair(c.pid[0]) && (c.pid[1] == 0 || f.hasPair(c.pid[1]))
+	return f.hasPair(c[1]) && (c[2] == 0 || f.hasPair(c[2]))
 }
 
 // scopeBit is each scope's bit among its kind's scopes (0 for kinds of over 32 scopes).
@@ -191,10 +192,10 @@ func (h *hotKind) build(k EntityKind, ki *kindIndex) {
 		rc := &ki.checks[i]
 		var fc fastCheck
 		if rc.numbered {
-			fc.pid = rc.pid // pid[1] is 0 for one pair
+			fc[1], fc[2] = rc.pid[0], rc.pid[1] // pid[1] is 0 for one pair
 		}
 		for _, id := range rc.scopes.IDs() {
-			fc.bits |= scopeBit[id]
+			fc[0] |= scopeBit[id]
 		}
 		if i < hotInline {
 			h.inline[i] = fc
@@ -225,6 +226,18 @@ func (h *hotKind) build(k EntityKind, ki *kindIndex) {
 		h.numbered = false // decided by strings
 		return
 	}
+	if len(ki.checks) == 0 && len(ki.ids) <= 3*hotInline {
+		for id, slot := range ki.ids {
+			n := internID(id)
+			if n == 0 || n >= 1<<cellNumBits {
+				h.numbered, h.small, h.inline = false, 0, [hotInline]fastCheck{}
+				return
+			}
+			h.inline[h.small/3][h.small%3] = n<<cellSlotBits | uint32(slot)
+			h.small++
+		}
+		return
+	}
 	size, bits := 8, uint8(3)
 	for size < 2*len(ki.ids) {
 		size, bits = size*2, bits+1
@@ -248,6 +261,19 @@ func (h *hotKind) build(k EntityKind, ki *kindIndex) {
 
 // find is entity number n's slot; ok is false when it is not pinned.
 func (h *hotKind) find(n uint32) (slot uint32, ok bool) {
+	if h.small > 0 {
+		for i := range h.inline {
+			for _, c := range h.inline[i] {
+				if c>>cellSlotBits == n {
+					return c & (1<<cellSlotBits - 1), true
+				}
+				if c == 0 {
+					return 0, false
+				}
+			}
+		}
+		return 0, false
+	}
 	if h.cells == nil {
 		return 0, false
 	}
