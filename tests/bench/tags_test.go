@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -204,13 +205,16 @@ func BenchmarkTagRatios(b *testing.B) {
 
 // interleave runs a and bb (decisions on requests i&8191) in alternating batches of na and nb
 // within one loop, so both see the same load, and reports each one's time per decision and
-// their ratio b/a.
+// their ratio b/a: over the whole run (the means), and as the ratio of the median batches
+// (b/a-median), which a batch slowed by another process's time slice moves less on a loaded
+// machine.
 func interleave(b *testing.B, name string, na, nb int, a, bb func(i int) bool) {
 	const mask = 8192 - 1
 	b.Run(name, func(b *testing.B) {
 		runtime.GC()
 		var ta, tb time.Duration
 		var ca, cb, i, j int
+		var batchA, batchB []time.Duration
 		for b.Loop() {
 			start := time.Now()
 			for range na {
@@ -222,12 +226,22 @@ func interleave(b *testing.B, name string, na, nb int, a, bb func(i int) bool) {
 				sinkBool = bb(j & mask)
 				j++
 			}
-			ta, tb = ta+mid.Sub(start), tb+time.Since(mid)
+			end := time.Now()
+			ta, tb = ta+mid.Sub(start), tb+end.Sub(mid)
 			ca, cb = ca+na, cb+nb
+			batchA, batchB = append(batchA, mid.Sub(start)), append(batchB, end.Sub(mid))
 		}
 		da, db := float64(ta.Nanoseconds())/float64(ca), float64(tb.Nanoseconds())/float64(cb)
 		b.ReportMetric(da, "a-ns/decision")
 		b.ReportMetric(db, "b-ns/decision")
 		b.ReportMetric(db/da, "b/a")
+		ma, mb := float64(median(batchA))/float64(na), float64(median(batchB))/float64(nb)
+		b.ReportMetric(mb/ma, "b/a-median")
 	})
+}
+
+// median is the middle of ds (which it sorts).
+func median(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }
