@@ -87,7 +87,8 @@ func mustRole(t *testing.T, grants ...GrantSpec) Node {
 	return root
 }
 
-// TestInternedDecideDoesNotAllocate: deciding about an interned entity allocates nothing.
+// TestInternedDecideDoesNotAllocate: deciding about an interned entity, and explaining it,
+// allocates nothing.
 func TestInternedDecideDoesNotAllocate(t *testing.T) {
 	ix := MustCompile(mustRole(t,
 		GrantSpec{Scopes: []string{"stack:read"}, Refs: Refs{Stacks: []string{"p1"}}},
@@ -98,6 +99,9 @@ func TestInternedDecideDoesNotAllocate(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() {
 		if ix.Decide(read, e) != Allowed || ix.Decide(write, e) != Allowed {
 			t.Fatal("denied")
+		}
+		if ix.Explain(read, e).Decision != Allowed || ix.Explain(write, e).Decision != Allowed {
+			t.Fatal("Explain denied")
 		}
 	})
 	if allocs != 0 {
