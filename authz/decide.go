@@ -193,24 +193,27 @@ type Explanation struct {
 
 // Explain decides like Decide and also returns every grant that allowed the request. It
 // allocates only when several grants from different places allow the same request.
-func (ix *Index) Explain(action ScopeID, e Entity) Explanation {
+func (ix *Index) Explain(action ScopeID, e Entity) (x Explanation) {
+	// x is filled in place (a named result): the Explanation, with its Entity, is copied once.
 	k := catalog[action].Kind
+	x.Action, x.ix = action, ix
 	if k == KindOrg {
-		e = OrgEntity
-	}
-	x := Explanation{Action: action, Entity: e, ix: ix}
-	if e.Kind != k {
-		return x
+		x.Entity = OrgEntity
+	} else {
+		x.Entity = e
+		if e.Kind != k {
+			return x
+		}
 	}
 	var m matches
 	if bit := scopeBit[action]; bit != 0 {
-		ix.explainHot(k, action, bit, &e, &m)
+		ix.explainHot(k, action, bit, &x.Entity, &m)
 	} else {
-		ix.explainSlow(k, action, &e, &m)
+		ix.explainSlow(k, action, &x.Entity, &m)
 	}
 	x.Grants = m.result()
 	if len(x.Grants) > 0 && ix.hot[k].guarded {
-		if g := ix.deniedBy(k, action, &e); g != nil {
+		if g := ix.deniedBy(k, action, &x.Entity); g != nil {
 			x.Guardrail, x.Overridden, x.Grants = g, len(x.Grants), nil
 		}
 	}
