@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync"
@@ -102,13 +103,15 @@ type kindIndex struct {
 	// pairs inline, beside all, so that a decision follows few pointers.
 	checks    []residualCheck
 	allGrants []*Grant
-	// What Decide reads, kept small for cache locality: each entity maps to a slot in sets,
-	// the distinct scope sets of the kind (most pinned entities share one).
-	ids      map[string]uint16
-	sets     []ScopeSet
-	idGrants map[string][]*Grant // what Explain reads
+	// What Decide reads, kept small for cache locality: each entity maps to a slot, one per
+	// distinct pair of a scope set (sets) and the pinned grants behind it (lists, what Explain
+	// reads): most pinned entities share one.
+	ids   map[string]uint16
+	sets  []ScopeSet
+	lists [][]*Grant
 
-	building map[string]ScopeSet // during Compile only
+	building       map[string]ScopeSet // during Compile only
+	buildingGrants map[string][]*Grant // during Compile only
 }
 
 // lookup is the scope set granted on entity id (pinned grants without conditions).
@@ -120,27 +123,44 @@ func (ki *kindIndex) lookup(id string) (ScopeSet, bool) {
 	return ki.sets[slot], true
 }
 
-// freeze turns the per-entity sets built during Compile into slots of distinct sets. It falls
-// back to one slot per entity past 65,535 distinct sets (not reachable in practice).
-func (ki *kindIndex) freeze() {
+// MaxPinnedCombinations bounds the distinct combinations of pinned grants on the entities of
+// one kind of a compiled index (entities named by the same grants share one).
+const MaxPinnedCombinations = 1 << 16
+
+// freeze turns the per-entity sets and grants built during Compile into slots of distinct
+// (set, grants) pairs.
+func (ki *kindIndex) freeze() error {
 	if ki.building == nil {
-		return
+		return nil
 	}
 	ki.ids = make(map[string]uint16, len(ki.building))
-	slots := map[ScopeSet]uint16{}
+	type slotKey struct {
+		set    ScopeSet
+		grants string // the grants' positions in Index.grants
+	}
+	slots := map[slotKey]uint16{}
+	var buf []byte
 	for id, set := range ki.building {
-		slot, ok := slots[set]
+		gs := ki.buildingGrants[id]
+		buf = buf[:0]
+		for _, g := range gs {
+			buf = binary.AppendUvarint(buf, uint64(g.index))
+		}
+		key := slotKey{set, string(buf)}
+		slot, ok := slots[key]
 		if !ok {
-			if len(ki.sets) >= 1<<16 {
-				panic("authz: more than 65,536 distinct scope sets in one index")
+			if len(ki.sets) >= MaxPinnedCombinations {
+				return fmt.Errorf("effective tree too large: more than %d distinct combinations of grants pin entities of one kind", MaxPinnedCombinations)
 			}
 			slot = uint16(len(ki.sets))
-			slots[set] = slot
+			slots[key] = slot
 			ki.sets = append(ki.sets, set)
+			ki.lists = append(ki.lists, slices.Clip(gs))
 		}
 		ki.ids[id] = slot
 	}
-	ki.building = nil
+	ki.building, ki.buildingGrants = nil, nil
+	return nil
 }
 
 // Grants lists every grant of the index, in tree order.
@@ -163,7 +183,9 @@ func Compile(root Node, r Resolver) (*Index, error) {
 	}
 	for k := range c.ix.kinds {
 		ki := &c.ix.kinds[k]
-		ki.freeze()
+		if err := ki.freeze(); err != nil {
+			return nil, err
+		}
 		c.ix.hot[k].build(EntityKind(k), ki)
 	}
 	return c.ix, nil
@@ -358,13 +380,13 @@ func (c *compiler) add(g *Grant) {
 		ki.checks = append(ki.checks, rc)
 	case g.pin:
 		if ki.building == nil {
-			ki.building, ki.idGrants = map[string]ScopeSet{}, map[string][]*Grant{}
+			ki.building, ki.buildingGrants = map[string]ScopeSet{}, map[string][]*Grant{}
 		}
 		for _, id := range g.Entities {
 			set := ki.building[id]
 			set.Union(g.Scopes)
 			ki.building[id] = set
-			ki.idGrants[id] = append(ki.idGrants[id], g)
+			ki.buildingGrants[id] = append(ki.buildingGrants[id], g)
 		}
 	default:
 		ki.all.Union(g.Scopes)

@@ -46,7 +46,7 @@ func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 		return true
 	}
 	if e.in.num != 0 && h.numbered {
-		if h.find(e.in.num)&bit != 0 {
+		if slot, ok := h.find(e.in.num); ok && h.bitsOf(slot)&bit != 0 {
 			return true
 		}
 	} else if ki := &ix.kinds[k]; ki.ids != nil {
@@ -59,9 +59,11 @@ func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 			return true
 		}
 	}
-	for i := range h.more {
-		if ix.checkHolds(k, hotInline+i, &h.more[i], bit, e) {
-			return true
+	if h.cold != nil {
+		for i := range h.cold.more {
+			if ix.checkHolds(k, hotInline+i, &h.cold.more[i], bit, e) {
+				return true
+			}
 		}
 	}
 	return false
@@ -69,10 +71,10 @@ func (ix *Index) allows(k EntityKind, action ScopeID, e *Entity) bool {
 
 // checkHolds reports whether residual check i of kind k (c, its fast form) grants bit on e.
 func (ix *Index) checkHolds(k EntityKind, i int, c *fastCheck, bit uint32, e *Entity) bool {
-	if c.bits&bit == 0 {
+	if c[0]&bit == 0 {
 		return false
 	}
-	if c.pid[0] != 0 && e.in.tagsOK {
+	if c[1] != 0 && e.in.tagsOK {
 		return c.holds(&e.in)
 	}
 	return ix.kinds[k].checks[i].holds(e)
@@ -191,34 +193,81 @@ type Explanation struct {
 
 // Explain decides like Decide and also returns every grant that allowed the request. It
 // allocates only when several grants from different places allow the same request.
-func (ix *Index) Explain(action ScopeID, e Entity) Explanation {
+func (ix *Index) Explain(action ScopeID, e Entity) (x Explanation) {
+	// x is filled in place (a named result): the Explanation, with its Entity, is copied once.
 	k := catalog[action].Kind
+	x.Action, x.ix = action, ix
 	if k == KindOrg {
-		e = OrgEntity
-	}
-	x := Explanation{Action: action, Entity: e, ix: ix}
-	if e.Kind != k {
-		return x
-	}
-	ki := &ix.kinds[k]
-	var m matches
-	m.scan(ki.allGrants, action, nil)
-	if ki.ids != nil {
-		if set, ok := ki.lookup(e.ID); ok && set.Has(action) {
-			m.scan(ki.idGrants[e.ID], action, nil)
+		x.Entity = OrgEntity
+	} else {
+		x.Entity = e
+		if e.Kind != k {
+			return x
 		}
 	}
-	if len(ix.residual[k]) > 0 {
-		m.scan(ix.residual[k], action, &e)
+	var m matches
+	if bit := scopeBit[action]; bit != 0 {
+		ix.explainHot(k, action, bit, &x.Entity, &m)
+	} else {
+		ix.explainSlow(k, action, &x.Entity, &m)
 	}
 	x.Grants = m.result()
-	if len(x.Grants) > 0 && len(ix.guardrails[k]) > 0 {
-		if g := ix.deniedBy(k, action, &e); g != nil {
+	if len(x.Grants) > 0 && ix.hot[k].guarded {
+		if g := ix.deniedBy(k, action, &x.Entity); g != nil {
 			x.Guardrail, x.Overridden, x.Grants = g, len(x.Grants), nil
 		}
 	}
 	x.Decision = len(x.Grants) > 0
 	return x
+}
+
+// explainHot gathers the grants allowing action (bit among the kind's scopes) on e, reading
+// what allows reads (the kind's hot line, and the pinned table by number) to learn which
+// grants match, so that a request nothing allows touches no grant, and one that is allowed
+// touches only the grants that allow it.
+func (ix *Index) explainHot(k EntityKind, action ScopeID, bit uint32, e *Entity, m *matches) {
+	h := &ix.hot[k]
+	if h.all&bit != 0 {
+		m.scanSure(ix.kinds[k].allGrants, action)
+	}
+	if e.in.num != 0 && h.numbered {
+		if slot, ok := h.find(e.in.num); ok && h.bitsOf(slot)&bit != 0 {
+			m.scanSure(ix.kinds[k].lists[slot], action)
+		}
+	} else if ki := &ix.kinds[k]; ki.ids != nil {
+		if slot, ok := ki.ids[e.ID]; ok && ki.sets[slot].Has(action) {
+			m.scan(ki.lists[slot], action, nil)
+		}
+	}
+	start, n := -1, h.checks()
+	for i := range n {
+		ok := ix.checkHolds(k, i, h.check(i), bit, e)
+		if ok && start < 0 {
+			start = i
+		}
+		if !ok && start >= 0 {
+			m.push(ix.residual[k][start:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		m.push(ix.residual[k][start:n])
+	}
+}
+
+// explainSlow is explainHot on the strings and full scope sets (org scopes, kinds of over 32
+// scopes).
+func (ix *Index) explainSlow(k EntityKind, action ScopeID, e *Entity, m *matches) {
+	ki := &ix.kinds[k]
+	m.scan(ki.allGrants, action, nil)
+	if ki.ids != nil {
+		if slot, ok := ki.ids[e.ID]; ok && ki.sets[slot].Has(action) {
+			m.scan(ki.lists[slot], action, nil)
+		}
+	}
+	if len(ix.residual[k]) > 0 {
+		m.scan(ix.residual[k], action, e)
+	}
 }
 
 // matches gathers matching grants; one contiguous run is returned as a sub-slice (no copy).
@@ -242,6 +291,16 @@ func (m *matches) scan(gs []*Grant, action ScopeID, e *Entity) {
 	if start >= 0 {
 		m.push(gs[start:])
 	}
+}
+
+// scanSure is scan of unconditional grants some of which is known to hold action: a lone grant
+// is taken without reading it.
+func (m *matches) scanSure(gs []*Grant, action ScopeID) {
+	if len(gs) == 1 {
+		m.push(gs)
+		return
+	}
+	m.scan(gs, action, nil)
 }
 
 func (m *matches) push(run []*Grant) {

@@ -3,6 +3,7 @@ package authz
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -216,6 +217,14 @@ func TestCompiledAgreesWithInterpreter(t *testing.T) {
 			if want && len(ex.Grants) == 0 {
 				t.Fatalf("allowed without grants")
 			}
+			// Explain names exactly the grants that allow, whatever the entity's form.
+			ref := allowingGrants(ix, scope, e)
+			for _, x := range []Explanation{ex, exIn} {
+				if !sameGrants(x.Grants, ref) {
+					t.Fatalf("tree %d: %s on %+v: Explain's grants %v, the grants that allow %v\ntree: %s",
+						i, ScopeByID(scope).Name, e, grantPaths(x.Grants), grantPaths(ref), Format(root))
+				}
+			}
 			compared++
 			if want {
 				allowed++
@@ -248,3 +257,56 @@ func formatRecords(recs map[string]Node) map[string]string {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed+1)) }
+
+// allowingGrants is every grant of ix that allows scope on e, in tree order, read from the
+// grants themselves (kind, scopes, pinned entities, each residual conjunct by the tree-walking
+// evaluator) rather than from the index's tables.
+func allowingGrants(ix *Index, scope ScopeID, e Entity) []*Grant {
+	k := ScopeByID(scope).Kind
+	if k == KindOrg {
+		e = OrgEntity
+	} else if e.Kind != k {
+		return nil
+	}
+	var out []*Grant
+	for _, g := range ix.Grants() {
+		if g.Kind != k || !g.Scopes.Has(scope) || (g.Entities != nil && !slices.Contains(g.Entities, e.ID)) {
+			continue
+		}
+		holds := true
+		for _, c := range g.cond {
+			if (e.Unknown && readsTags(c)) || !truthy(evalExpr(c, &e)) {
+				holds = false
+				break
+			}
+		}
+		if holds {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// sameGrants reports whether a and b hold the same grants, in any order.
+func sameGrants(a, b []*Grant) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	idx := func(gs []*Grant) []int {
+		out := make([]int, len(gs))
+		for i, g := range gs {
+			out[i] = g.index
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(idx(a), idx(b))
+}
+
+func grantPaths(gs []*Grant) []string {
+	out := make([]string, len(gs))
+	for i, g := range gs {
+		out[i] = g.Source + g.Path
+	}
+	return out
+}

@@ -87,7 +87,8 @@ func mustRole(t *testing.T, grants ...GrantSpec) Node {
 	return root
 }
 
-// TestInternedDecideDoesNotAllocate: deciding about an interned entity allocates nothing.
+// TestInternedDecideDoesNotAllocate: deciding about an interned entity, and explaining it,
+// allocates nothing.
 func TestInternedDecideDoesNotAllocate(t *testing.T) {
 	ix := MustCompile(mustRole(t,
 		GrantSpec{Scopes: []string{"stack:read"}, Refs: Refs{Stacks: []string{"p1"}}},
@@ -98,6 +99,9 @@ func TestInternedDecideDoesNotAllocate(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() {
 		if ix.Decide(read, e) != Allowed || ix.Decide(write, e) != Allowed {
 			t.Fatal("denied")
+		}
+		if ix.Explain(read, e).Decision != Allowed || ix.Explain(write, e).Decision != Allowed {
+			t.Fatal("Explain denied")
 		}
 	})
 	if allocs != 0 {
@@ -147,5 +151,89 @@ func TestInternConcurrent(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestHotOverflow: a kind whose few identities the hot line holds (small), or with more slots
+// than the hot line holds (hotSlots), more residual checks than it inlines (hotInline), or more
+// slots than a cell can name (cellSlotBits) decides an interned entity as it decides the
+// strings, and Explain names the same grants.
+func TestHotOverflow(t *testing.T) {
+	scopes := []string{"stack:read", "stack:write", "stack:delete", "stack:read", "stack:write", "stack:delete", "stack:read"}
+	var many []GrantSpec
+	for i, s := range scopes { // one slot per stack, more than hotSlots
+		many = append(many, GrantSpec{Scopes: []string{s}, Refs: Refs{Stacks: []string{fmt.Sprint("s", i)}}})
+	}
+	for i := range 8 { // more residual checks than hotInline
+		many = append(many, GrantSpec{Scopes: []string{scopes[i%3]}, StackTags: map[string]string{"team": fmt.Sprint("t", i)}})
+	}
+	var wide []GrantSpec // more slots than a cell can name: the table is given up for strings
+	for i := range 1<<cellSlotBits + 1 {
+		wide = append(wide, GrantSpec{Scopes: []string{"stack:read"}, Refs: Refs{Stacks: []string{fmt.Sprint("w", i)}}})
+	}
+	pinned := func(n int) (gs []GrantSpec, es []Entity) { // n identities, two slots, no conditions
+		for i := range n {
+			s := []string{"stack:read"}
+			if i%2 == 1 {
+				s = []string{"stack:write"}
+			}
+			gs = append(gs, GrantSpec{Scopes: s, Refs: Refs{Stacks: []string{fmt.Sprint("p", n, "-", i)}}})
+		}
+		for i := range n + 1 {
+			es = append(es, Entity{Kind: KindStack, ID: fmt.Sprint("p", n, "-", i)})
+		}
+		return gs, es
+	}
+	g15, e15 := pinned(3 * hotInline)
+	g16, e16 := pinned(3*hotInline + 1)
+	for _, c := range []struct {
+		name     string
+		grants   []GrantSpec
+		numbered bool
+		small    uint8
+		entities []Entity
+	}{
+		{"identities in the hot line", g15, true, 3 * hotInline, e15},
+		{"one identity too many for the hot line", g16, true, 0, e16},
+		{"many slots and checks", many, true, 0, func() (out []Entity) {
+			for i := range len(scopes) + 1 {
+				out = append(out, Entity{Kind: KindStack, ID: fmt.Sprint("s", i), Tags: map[string]string{"team": fmt.Sprint("t", i)}})
+			}
+			return out
+		}()},
+		{"more slots than a cell names", wide, false, 0, []Entity{{Kind: KindStack, ID: "w0"}, {Kind: KindStack, ID: "w2048"}, {Kind: KindStack, ID: "w2049"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ix := MustCompile(mustRole(t, c.grants...), NoCompose)
+			if got := ix.hot[KindStack].numbered; got != c.numbered {
+				t.Fatalf("numbered = %v, want %v", got, c.numbered)
+			}
+			if got := ix.hot[KindStack].small; got != c.small {
+				t.Fatalf("small = %d, want %d", got, c.small)
+			}
+			if h := ix.hot[KindStack]; c.name == "many slots and checks" && (h.cold == nil || len(h.cold.more) == 0 || len(h.cold.slotBits) == 0) {
+				t.Fatal("nothing overflows the hot line: the case tests nothing")
+			}
+			allowed := 0
+			for _, e := range c.entities {
+				for _, s := range []string{"stack:read", "stack:write", "stack:delete"} {
+					a := MustScope(s).ID
+					want := allowingGrants(ix, a, e)
+					got, gotIn := ix.Decide(a, e), ix.Decide(a, e.Interned())
+					if bool(got) != (len(want) > 0) || got != gotIn {
+						t.Fatalf("%s on %s: Decide %v, interned %v, grants that allow %v", s, e.ID, got, gotIn, grantPaths(want))
+					}
+					if x, xIn := ix.Explain(a, e), ix.Explain(a, e.Interned()); !sameGrants(x.Grants, want) || !sameGrants(xIn.Grants, want) {
+						t.Fatalf("%s on %s: Explain %v, interned %v, want %v", s, e.ID, grantPaths(x.Grants), grantPaths(xIn.Grants), grantPaths(want))
+					}
+					if got {
+						allowed++
+					}
+				}
+			}
+			if allowed == 0 {
+				t.Fatal("nothing allowed: the case tests nothing")
+			}
+		})
 	}
 }

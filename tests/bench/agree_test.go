@@ -43,11 +43,13 @@ func TestEnginesAgree(t *testing.T) {
 		decide func(i int) (bool, error)
 	}{
 		{"iamref", false, func(i int) (bool, error) { return e.Iamref.Decide(&e.Iamref.Reqs[i]), nil }},
+		{"iamref-by-token", false, func(i int) (bool, error) { return e.Iamref.DecideByToken(&e.Iamref.Reqs[i]), nil }},
 		{"iamref-explain", false, func(i int) (bool, error) { return explained(e.Iamref.Reqs[i], e.Iamref.Explain(&e.Iamref.Reqs[i])) }},
 		{"cedar-sliced", false, func(i int) (bool, error) { return cedarResult(e.Cedar.DecideSliced(&e.Cedar.Reqs[i])) }},
 		{"cedar-global", true, func(i int) (bool, error) { return cedarResult(e.Cedar.DecideGlobal(&e.Cedar.Reqs[i])) }},
 		{"casbin", true, func(i int) (bool, error) { return e.Casbin.Decide(e.Casbin.Reqs[i]) }},
 		{"naive", false, func(i int) (bool, error) { return e.Naive.Decide(&e.Naive.Reqs[i]), nil }},
+		{"naive-by-token", false, func(i int) (bool, error) { return e.Naive.DecideByToken(&e.Naive.Reqs[i]), nil }},
 	}
 	for _, eng := range cases {
 		t.Run(eng.name, func(t *testing.T) {

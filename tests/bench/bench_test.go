@@ -87,12 +87,19 @@ func BenchmarkDecide(b *testing.B) {
 	})
 }
 
-// BenchmarkDecideRatios: the plain workload's in-process decisions interleaved with the
-// plain-map checker's and cedar-go's (sliced by principal), batch by batch in one loop, as
-// BenchmarkTagRatios does, so that the ratios hold on a loaded machine.
+// BenchmarkDecideRatios: the plain workload's in-process decisions (Decide, and Explain, which
+// the server calls) interleaved with the plain-map checker's and cedar-go's (sliced by
+// principal), batch by batch in one loop, as BenchmarkTagRatios does, so that the ratios hold
+// on a loaded machine. Every engine takes its principal by number, as in BenchmarkTagRatios;
+// the by-token pair looks it up by token on both sides.
 func BenchmarkDecideRatios(b *testing.B) {
 	e := engines(b)
 	iamref := func(i int) bool { return e.Iamref.Decide(&e.Iamref.Reqs[i]) }
+	explain := func(i int) bool { return e.Iamref.Explain(&e.Iamref.Reqs[i]).Decision == authz.Allowed }
+	cedarSliced := func(i int) bool { ok, _ := e.Cedar.DecideSliced(&e.Cedar.Reqs[i]); return ok }
 	interleave(b, "naive/iamref", 256, 256, iamref, func(i int) bool { return e.Naive.Decide(&e.Naive.Reqs[i]) })
-	interleave(b, "cedar-sliced/iamref", 256, 8, iamref, func(i int) bool { ok, _ := e.Cedar.DecideSliced(&e.Cedar.Reqs[i]); return ok })
+	interleave(b, "naive/iamref,by-token", 256, 256, func(i int) bool { return e.Iamref.DecideByToken(&e.Iamref.Reqs[i]) },
+		func(i int) bool { return e.Naive.DecideByToken(&e.Naive.Reqs[i]) })
+	interleave(b, "cedar-sliced/iamref", 256, 8, iamref, cedarSliced)
+	interleave(b, "cedar-sliced/iamref-explain", 256, 8, explain, cedarSliced)
 }

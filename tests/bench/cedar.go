@@ -7,9 +7,11 @@ import (
 	"github.com/cedar-policy/cedar-go"
 )
 
-// CedarRequest is a request in cedar-go's native form plus the token used to slice.
+// CedarRequest is a request in cedar-go's native form plus the principal (its number and its
+// token, as IamrefRequest) used to slice.
 type CedarRequest struct {
 	Token string
+	P     int
 	Req   cedar.Request
 }
 
@@ -27,6 +29,7 @@ type CedarRequest struct {
 type Cedar struct {
 	Entities cedar.EntityMap
 	sliced   map[string]*cedar.PolicySet
+	slicedP  []*cedar.PolicySet
 	Global   *cedar.PolicySet
 	Policies int
 	Reqs     []CedarRequest
@@ -83,6 +86,7 @@ func NewCedar(w *Workload) (*Cedar, error) {
 			return nil, fmt.Errorf("%s: %w", r.Name, err)
 		}
 		e.sliced[r.Token] = ps
+		e.slicedP = append(e.slicedP, ps)
 		for id, p := range ps.All() {
 			e.Global.Add(cedar.PolicyID(r.Name+"/"+string(id)), p)
 			e.Policies++
@@ -93,7 +97,7 @@ func NewCedar(w *Workload) (*Cedar, error) {
 		actions[s] = cedar.NewEntityUID("Action", cedar.String(s.String()))
 	}
 	for _, q := range w.Requests {
-		n := CedarRequest{Token: q.Token, Req: cedar.Request{
+		n := CedarRequest{Token: q.Token, P: w.tokenRole[q.Token], Req: cedar.Request{
 			Principal: cedar.NewEntityUID("Token", cedar.String(q.Token)),
 			Action:    actions[q.Scope],
 			Resource:  orgUID,
@@ -110,14 +114,9 @@ func NewCedar(w *Workload) (*Cedar, error) {
 	return e, nil
 }
 
-// DecideSliced evaluates only the policies of the token's role.
+// DecideSliced evaluates only the policies of the principal's role.
 func (e *Cedar) DecideSliced(q *CedarRequest) (bool, cedar.Diagnostic) {
-	ps := e.sliced[q.Token]
-	if ps == nil {
-		return false, cedar.Diagnostic{}
-	}
-	d, diag := cedar.Authorize(ps, e.Entities, q.Req)
-	return d == cedar.Allow, diag
+	return authorizeSliced(e.slicedP[q.P], e.Entities, q)
 }
 
 // DecideGlobal evaluates every role's policies; membership comes from the entity graph.

@@ -6,9 +6,13 @@ import (
 	"github.com/iamref/iam/authz"
 )
 
-// IamrefRequest is a request in authz's native form.
+// IamrefRequest is a request in authz's native form. P is the principal's number (its role's
+// index in the workload), Token its token: every engine finds its principal either way, by P
+// in the decision benchmarks (a server resolves the principal once per request, not per
+// decision) and by Token in the *ByToken variants.
 type IamrefRequest struct {
 	Token  string
+	P      int
 	Action authz.ScopeID
 	Entity authz.Entity
 }
@@ -16,6 +20,7 @@ type IamrefRequest struct {
 // Iamref holds one compiled *authz.Index per token, as the server does.
 type Iamref struct {
 	byToken map[string]*authz.Index
+	byP     []*authz.Index
 	Reqs    []IamrefRequest
 }
 
@@ -53,13 +58,14 @@ func NewIamref(w *Workload) (*Iamref, error) {
 			return nil, fmt.Errorf("%s: %w", r.Name, err)
 		}
 		e.byToken[r.Token] = ix
+		e.byP = append(e.byP, ix)
 	}
 	var ids [numScopes]authz.ScopeID
 	for s := range numScopes {
 		ids[s] = authz.MustScope(s.String()).ID
 	}
 	for _, q := range w.Requests {
-		n := IamrefRequest{Token: q.Token, Action: ids[q.Scope], Entity: authz.OrgEntity}
+		n := IamrefRequest{Token: q.Token, P: w.tokenRole[q.Token], Action: ids[q.Scope], Entity: authz.OrgEntity}
 		switch q.Scope.Target() {
 		case TargetStack:
 			s := w.Stacks[q.Entity]
@@ -73,15 +79,21 @@ func NewIamref(w *Workload) (*Iamref, error) {
 	return e, nil
 }
 
-// Decide looks up the token's index and decides.
+// Decide takes the principal's index and decides.
 func (e *Iamref) Decide(q *IamrefRequest) bool {
+	ix := e.byP[q.P]
+	return ix != nil && ix.Decide(q.Action, q.Entity) == authz.Allowed
+}
+
+// DecideByToken looks the token's index up and decides.
+func (e *Iamref) DecideByToken(q *IamrefRequest) bool {
 	ix := e.byToken[q.Token]
 	return ix != nil && ix.Decide(q.Action, q.Entity) == authz.Allowed
 }
 
-// Explain looks up the token's index and explains: the decision and the grants behind it.
+// Explain takes the principal's index and explains: the decision and the grants behind it.
 func (e *Iamref) Explain(q *IamrefRequest) authz.Explanation {
-	ix := e.byToken[q.Token]
+	ix := e.byP[q.P]
 	if ix == nil {
 		return authz.Explanation{Action: q.Action, Entity: q.Entity}
 	}

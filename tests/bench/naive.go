@@ -15,6 +15,7 @@ type naiveRole [numScopes]naiveGrant
 // NaiveRequest is a request in the naive checker's form.
 type NaiveRequest struct {
 	Token string
+	P     int // the principal's number (see IamrefRequest)
 	Scope Scope
 	ID    string // identity of the stack or environment
 	Name  string // "proj-P/stack-N": project grants match it by prefix
@@ -25,6 +26,7 @@ type NaiveRequest struct {
 // with the iamref index it checks.
 type Naive struct {
 	byToken map[string]*naiveRole
+	byP     []*naiveRole
 	Reqs    []NaiveRequest
 }
 
@@ -44,9 +46,10 @@ func NewNaive(w *Workload) *Naive {
 		nr[EnvironmentOpen].exact = map[string]struct{}{w.Environments[r.Environment].ID: {}}
 		nr[AuditLogsRead].all = r.Audit
 		e.byToken[r.Token] = nr
+		e.byP = append(e.byP, nr)
 	}
 	for _, q := range w.Requests {
-		n := NaiveRequest{Token: q.Token, Scope: q.Scope}
+		n := NaiveRequest{Token: q.Token, P: w.tokenRole[q.Token], Scope: q.Scope}
 		switch q.Scope.Target() {
 		case TargetStack:
 			n.ID, n.Name = w.Stacks[q.Entity].ID, w.Stacks[q.Entity].Name
@@ -58,9 +61,17 @@ func NewNaive(w *Workload) *Naive {
 	return e
 }
 
-// Decide looks up the token's role and checks all, then the exact set, then the prefixes.
+// Decide takes the principal's role and checks all, then the exact set, then the prefixes.
 func (e *Naive) Decide(q *NaiveRequest) bool {
-	r := e.byToken[q.Token]
+	return decideNaive(e.byP[q.P], q)
+}
+
+// DecideByToken is Decide with the role looked up by token.
+func (e *Naive) DecideByToken(q *NaiveRequest) bool {
+	return decideNaive(e.byToken[q.Token], q)
+}
+
+func decideNaive(r *naiveRole, q *NaiveRequest) bool {
 	if r == nil {
 		return false
 	}

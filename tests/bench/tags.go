@@ -245,6 +245,7 @@ func (w *TagWorkload) RoleDetails(r *TagRole) (string, error) {
 // TagIamref holds a compiled index per token and the requests in authz's form.
 type TagIamref struct {
 	byToken         map[string]*authz.Index
+	byP             []*authz.Index
 	policies        map[string]authz.Node
 	TagReqs, IDReqs []IamrefRequest
 }
@@ -287,12 +288,13 @@ func NewTagIamref(w *TagWorkload) (*TagIamref, error) {
 			return nil, fmt.Errorf("%s: %w", w.Roles[i].Name, err)
 		}
 		e.byToken[w.Roles[i].Token] = ix
+		e.byP = append(e.byP, ix)
 	}
 	conv := func(qs []TagRequest) []IamrefRequest {
 		out := make([]IamrefRequest, len(qs))
 		for i, q := range qs {
 			s := &w.Stacks[q.Stack]
-			out[i] = IamrefRequest{Token: q.Token, Action: authz.MustScope(q.Scope.String()).ID,
+			out[i] = IamrefRequest{Token: q.Token, P: w.tokenRole[q.Token], Action: authz.MustScope(q.Scope.String()).ID,
 				Entity: authz.Entity{Kind: authz.KindStack, ID: s.ID, Name: s.Name, Tags: s.Tags}.Interned()}
 		}
 		return out
@@ -301,10 +303,21 @@ func NewTagIamref(w *TagWorkload) (*TagIamref, error) {
 	return e, nil
 }
 
-// Decide looks up the token's index and decides.
+// Decide takes the principal's index and decides.
 func (e *TagIamref) Decide(q *IamrefRequest) bool {
+	ix := e.byP[q.P]
+	return ix != nil && ix.Decide(q.Action, q.Entity) == authz.Allowed
+}
+
+// DecideByToken looks the token's index up and decides.
+func (e *TagIamref) DecideByToken(q *IamrefRequest) bool {
 	ix := e.byToken[q.Token]
 	return ix != nil && ix.Decide(q.Action, q.Entity) == authz.Allowed
+}
+
+// Explain takes the principal's index and explains.
+func (e *TagIamref) Explain(q *IamrefRequest) authz.Explanation {
+	return e.byP[q.P].Explain(q.Action, q.Entity)
 }
 
 // cedar-go: stacks carry a `tags` record attribute; each token's policy set is sliced.
@@ -313,6 +326,7 @@ func (e *TagIamref) Decide(q *IamrefRequest) bool {
 type TagCedar struct {
 	Entities        cedar.EntityMap
 	sliced          map[string]*cedar.PolicySet
+	slicedP         []*cedar.PolicySet
 	TagReqs, IDReqs []CedarRequest
 }
 
@@ -371,11 +385,12 @@ func NewTagCedar(w *TagWorkload) (*TagCedar, error) {
 			return nil, fmt.Errorf("%s: %w", r.Name, err)
 		}
 		e.sliced[r.Token] = ps
+		e.slicedP = append(e.slicedP, ps)
 	}
 	conv := func(qs []TagRequest) []CedarRequest {
 		out := make([]CedarRequest, len(qs))
 		for i, q := range qs {
-			out[i] = CedarRequest{Token: q.Token, Req: cedar.Request{
+			out[i] = CedarRequest{Token: q.Token, P: w.tokenRole[q.Token], Req: cedar.Request{
 				Principal: cedar.NewEntityUID("Token", cedar.String(q.Token)),
 				Action:    cedar.NewEntityUID("Action", cedar.String(q.Scope.String())),
 				Resource:  stackUID(w.Stacks[q.Stack].ID),
@@ -388,13 +403,21 @@ func NewTagCedar(w *TagWorkload) (*TagCedar, error) {
 	return e, nil
 }
 
-// DecideSliced evaluates only the token's policies.
+// DecideSliced evaluates only the principal's policies.
 func (e *TagCedar) DecideSliced(q *CedarRequest) (bool, cedar.Diagnostic) {
-	ps := e.sliced[q.Token]
+	return authorizeSliced(e.slicedP[q.P], e.Entities, q)
+}
+
+// DecideSlicedByToken is DecideSliced with the policy set looked up by token.
+func (e *TagCedar) DecideSlicedByToken(q *CedarRequest) (bool, cedar.Diagnostic) {
+	return authorizeSliced(e.sliced[q.Token], e.Entities, q)
+}
+
+func authorizeSliced(ps *cedar.PolicySet, es cedar.EntityMap, q *CedarRequest) (bool, cedar.Diagnostic) {
 	if ps == nil {
 		return false, cedar.Diagnostic{}
 	}
-	d, diag := cedar.Authorize(ps, e.Entities, q.Req)
+	d, diag := cedar.Authorize(ps, es, q.Req)
 	return d == cedar.Allow, diag
 }
 
@@ -413,6 +436,7 @@ type tagNaiveRole struct {
 // TagNaiveRequest is a request in the plain checker's form.
 type TagNaiveRequest struct {
 	Token string
+	P     int // the principal's number (see IamrefRequest)
 	Bit   uint8
 	ID    string
 	Tags  map[string]string
@@ -421,6 +445,7 @@ type TagNaiveRequest struct {
 // TagNaive is the plain-map checker of the tag workload.
 type TagNaive struct {
 	byToken         map[string]*tagNaiveRole
+	byP             []*tagNaiveRole
 	TagReqs, IDReqs []TagNaiveRequest
 }
 
@@ -452,12 +477,13 @@ func NewTagNaive(w *TagWorkload) *TagNaive {
 			nr.ids[w.Stacks[s].ID] |= maskOf([]Scope{StackDelete})
 		}
 		e.byToken[r.Token] = nr
+		e.byP = append(e.byP, nr)
 	}
 	conv := func(qs []TagRequest) []TagNaiveRequest {
 		out := make([]TagNaiveRequest, len(qs))
 		for i, q := range qs {
 			s := &w.Stacks[q.Stack]
-			out[i] = TagNaiveRequest{Token: q.Token, Bit: 1 << q.Scope, ID: s.ID, Tags: s.Tags}
+			out[i] = TagNaiveRequest{Token: q.Token, P: w.tokenRole[q.Token], Bit: 1 << q.Scope, ID: s.ID, Tags: s.Tags}
 		}
 		return out
 	}
@@ -465,9 +491,12 @@ func NewTagNaive(w *TagWorkload) *TagNaive {
 	return e
 }
 
-// Decide looks the token up and checks its identities, then its conditions.
+// Decide takes the principal's tables and checks its identities, then its conditions.
 func (e *TagNaive) Decide(q *TagNaiveRequest) bool {
-	r := e.byToken[q.Token]
+	return decideTagNaive(e.byP[q.P], q)
+}
+
+func decideTagNaive(r *tagNaiveRole, q *TagNaiveRequest) bool {
 	if r == nil {
 		return false
 	}
