@@ -108,7 +108,9 @@ func (f *answerFixture) record(name string, purpose apitype.UXPurpose, grants ..
 	return out
 }
 
-func (f *answerFixture) post(path, token string, body, out any) { f.do("POST", path, token, body, out, 200) }
+func (f *answerFixture) post(path, token string, body, out any) {
+	f.do("POST", path, token, body, out, 200)
+}
 
 func (f *answerFixture) do(method, path, token string, body, out any, want int) []byte {
 	f.t.Helper()
