@@ -93,9 +93,12 @@ func (x Explanation) AppendReason(dst []byte, i int) []byte {
 
 func (x Explanation) denialText() string { return string(x.appendDenialText(nil)) }
 
-func (x Explanation) appendDenialText(dst []byte) []byte {
+func (x Explanation) appendDenialText(dst []byte) []byte { return x.AppendDenialText(dst, x.Denial()) }
+
+// AppendDenialText is AppendReason for a denied request whose Denial the caller already has
+// (d = x.Denial(): computing it reads the index).
+func (x Explanation) AppendDenialText(dst []byte, d Denial) []byte {
 	scope := catalog[x.Action]
-	d := x.Denial()
 	if d.Reason == WrongKind {
 		dst = append(append(dst, scope.Name...), " acts on a "...)
 		dst = append(append(dst, scope.Kind.String()...), ", not on "...)
