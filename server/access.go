@@ -38,15 +38,16 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 	if len(req.Checks) > maxChecks {
 		return invalid("accessCheck", "checks", "%d checks; at most %d per request", len(req.Checks), maxChecks)
 	}
-	ac := s.newAccessChecker(r.Context(), c)
+	ac := s.newAccessChecker(r.Context(), c, len(req.Checks))
 	outs := make([]accessOutcome, len(req.Checks))
 	for i, chk := range req.Checks {
 		out, err := ac.explain(chk)
-		if ae := (*apiError)(nil); errors.As(err, &ae) {
-			out, err = accessOutcome{failed: true, err: ae.msg}, nil // a bad check fails alone
-		}
 		if err != nil {
-			return err
+			var ae *apiError // declared here: errors.As moves it to the heap
+			if !errors.As(err, &ae) {
+				return err
+			}
+			out = accessOutcome{failed: true, err: ae.msg} // a bad check fails alone
 		}
 		outs[i] = out
 	}
@@ -106,9 +107,11 @@ type accessChecker struct {
 	scratch    []byte                  // cache keys and reason lines are built here
 }
 
-func (s *Server) newAccessChecker(ctx context.Context, c *call) *accessChecker {
-	return &accessChecker{s: s, ctx: ctx, callerID: c.principal.token.ID, now: s.now(),
-		principals: map[string]*authz.Index{"": c.principal.index, c.principal.token.ID: c.principal.index}}
+// newAccessChecker is the checker of one request of n checks (each may name a principal).
+func (s *Server) newAccessChecker(ctx context.Context, c *call, n int) *accessChecker {
+	principals := make(map[string]*authz.Index, min(n, maxChecks)+2)
+	principals[""], principals[c.principal.token.ID] = c.principal.index, c.principal.index
+	return &accessChecker{s: s, ctx: ctx, callerID: c.principal.token.ID, now: s.now(), principals: principals}
 }
 
 // at is the request's instant.

@@ -238,6 +238,10 @@ func (ac *accessChecker) appendOutcome(b []byte, o *accessOutcome) []byte {
 		return append(appendString(b, o.err), '}')
 	}
 	ex := &o.ex
+	var d authz.Denial
+	if !ex.Decision {
+		d = ex.Denial() // once: it reads the index
+	}
 	b = append(b, `{"allowed":`...)
 	b = strconv.AppendBool(b, bool(ex.Decision))
 	b = append(b, `,"reasons":[`...)
@@ -246,7 +250,7 @@ func (ac *accessChecker) appendOutcome(b []byte, o *accessOutcome) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = ac.appendReason(b, ex, i)
+		b = ac.appendReason(b, ex, &d, i)
 	}
 	if o.blind {
 		if n > 0 {
@@ -295,7 +299,6 @@ func (ac *accessChecker) appendOutcome(b []byte, o *accessOutcome) []byte {
 		b = append(b, ']')
 	}
 	if !ex.Decision {
-		d := ex.Denial()
 		b = append(b, `,"denial":{"reason":`...)
 		b = appendString(b, d.Reason.String())
 		if d.Conditional != 0 {
@@ -324,9 +327,9 @@ func (ac *accessChecker) appendOutcome(b []byte, o *accessOutcome) []byte {
 }
 
 // appendReason appends reason line i of ex as a JSON string: "via <names> → …: " for a grant
-// reached through records or teams, then authz's text. The text is written in place and
+// reached through records or teams, then authz's text (d is the denial of a denied request). The text is written in place and
 // escaped afterwards only when it needs it (a condition's quotes, unusual characters).
-func (ac *accessChecker) appendReason(b []byte, ex *authz.Explanation, i int) []byte {
+func (ac *accessChecker) appendReason(b []byte, ex *authz.Explanation, d *authz.Denial, i int) []byte {
 	start := len(b)
 	b = append(b, '"')
 	if ex.Decision {
@@ -341,7 +344,11 @@ func (ac *accessChecker) appendReason(b []byte, ex *authz.Explanation, i int) []
 			b = append(b, ": "...)
 		}
 	}
-	b = ex.AppendReason(b, i)
+	if ex.Decision {
+		b = ex.AppendReason(b, i)
+	} else {
+		b = ex.AppendDenialText(b, *d)
+	}
 	if !jsonPlain(b[start+1:]) {
 		return appendString(b[:start], string(b[start+1:]))
 	}
