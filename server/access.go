@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/iamref/iam/apitype"
@@ -23,14 +24,17 @@ var noReasons = []string{} // shared, never appended to: encodes as []
 // the explanations (accessjson.go).
 func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req apitype.AccessCheckRequest
-	body, err := readBody(r)
+	bp := accessBufs.Get().(*[]byte)
+	body, err := readBodyTo(r, *bp)
+	if err == nil && !decodeAccessCheckFast(body, &req) {
+		err = decodeJSON(body, "accessCheck", &req)
+	}
+	if cap(body) <= 1<<20 { // decoded strings are copies: the body's memory is free again
+		*bp = body[:0]
+	}
+	accessBufs.Put(bp)
 	if err != nil {
 		return err
-	}
-	if !decodeAccessCheckFast(body, &req) {
-		if err := decodeJSON(body, "accessCheck", &req); err != nil {
-			return err
-		}
 	}
 	if len(req.Checks) == 0 {
 		return required("accessCheck", "checks")
@@ -39,7 +43,15 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 		return invalid("accessCheck", "checks", "%d checks; at most %d per request", len(req.Checks), maxChecks)
 	}
 	ac := s.newAccessChecker(r.Context(), c, len(req.Checks))
-	outs := make([]accessOutcome, len(req.Checks))
+	op := accessOutcomes.Get().(*[]accessOutcome)
+	defer func() {
+		clear(*op) // drop the references to indexes and grants
+		accessOutcomes.Put(op)
+	}()
+	if cap(*op) < len(req.Checks) {
+		*op = make([]accessOutcome, len(req.Checks))
+	}
+	outs := (*op)[:len(req.Checks)]
 	for i, chk := range req.Checks {
 		out, err := ac.explain(chk)
 		if err != nil {
@@ -55,6 +67,9 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 	ac.writeAnswer(w, outs)
 	return nil
 }
+
+// accessOutcomes pools the outcome slices of requests (about 200 bytes per check).
+var accessOutcomes = sync.Pool{New: func() any { return new([]accessOutcome) }}
 
 // accessOutcome is one check's answer before it is written: its explanation, or its error.
 type accessOutcome struct {

@@ -355,12 +355,20 @@ func (ac *accessChecker) appendReason(b []byte, ex *authz.Explanation, d *authz.
 	return append(b, '"')
 }
 
+// plainASCII says which ASCII bytes appendString writes as they are.
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // jsonPlain reports whether appendString would write t unchanged between its quotes.
 func jsonPlain(t []byte) bool {
 	for i := 0; i < len(t); {
 		c := t[i]
 		if c < utf8.RuneSelf {
-			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			if !plainASCII[c] {
 				return false
 			}
 			i++
@@ -480,7 +488,7 @@ func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if plainASCII[c] {
 				i++
 				continue
 			}
