@@ -63,6 +63,7 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 		}
 		outs[i] = out
 	}
+	s.metrics.decisionsMade(ac.decided[1], ac.decided[0])
 	c.note = deniedChecksNote(req.Checks, outs)
 	ac.writeAnswer(w, outs)
 	return nil
@@ -120,6 +121,14 @@ type accessChecker struct {
 	now        time.Time               // the request's instant: caches are read at it (zero: s.now())
 	counted    [3]bool                 // the scopes of needs already counted for this request
 	scratch    []byte                  // cache keys and reason lines are built here
+	decided    [2]int                  // decisions made: denied, allowed (metrics, once per request)
+}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // newAccessChecker is the checker of one request of n checks (each may name a principal).
@@ -158,7 +167,7 @@ func (ac *accessChecker) explain(chk apitype.AccessCheck) (accessOutcome, error)
 		return accessOutcome{}, err
 	}
 	ex := ix.Explain(scope.ID, ent)
-	ac.s.metrics.decision(ex.Decision)
+	ac.decided[boolIndex(bool(ex.Decision))]++
 	for _, g := range ex.Grants {
 		if len(g.Via) > 0 {
 			if _, err := ac.viaNames(g.Via); err != nil {

@@ -192,7 +192,7 @@ func writeAccessCheckResponse(w http.ResponseWriter, resp *apitype.AccessCheckRe
 // them.
 func (ac *accessChecker) writeAnswer(w http.ResponseWriter, outs []accessOutcome) {
 	bp := accessBufs.Get().(*[]byte)
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(http.StatusOK)
 	b := ac.appendAnswer((*bp)[:0], outs, w)
 	_, _ = w.Write(b)
@@ -201,6 +201,10 @@ func (ac *accessChecker) writeAnswer(w http.ResponseWriter, outs []accessOutcome
 		accessBufs.Put(bp)
 	}
 }
+
+// jsonContentType is the Content-Type header's value, shared by every answer (net/http only
+// reads it).
+var jsonContentType = []string{"application/json"}
 
 // appendAnswer appends the answer to b without its final newline (which it adds when w is
 // set), writing each full chunk to w when w is set.
