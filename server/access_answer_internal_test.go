@@ -11,11 +11,13 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/server/store"
 	"github.com/iamref/iam/server/store/sqlite"
 )
 
@@ -338,5 +340,81 @@ func TestAccessCheckPrincipalCacheFailsClosed(t *testing.T) {
 	}
 	if r := check(); r.Allowed {
 		t.Fatalf("expired token still allowed: %+v", r)
+	}
+}
+
+// entityReads counts the entity reads that reach the store.
+type entityReads struct {
+	store.Store
+	n atomic.Int64
+}
+
+func (s *entityReads) GetEntity(ctx context.Context, org string, kind authz.EntityKind, project, name string) (store.Entity, error) {
+	s.n.Add(1)
+	return s.Store.GetEntity(ctx, org, kind, project, name)
+}
+
+func (s *entityReads) GetEntityByID(ctx context.Context, org, id string) (store.Entity, error) {
+	s.n.Add(1)
+	return s.Store.GetEntityByID(ctx, org, id)
+}
+
+// TestEntityCacheOneReadBothKeys: one store read caches an entity under its ID and its name,
+// ready for authz; dropping it (a change) makes the next lookup read again, and a missing
+// entity is never cached.
+func TestEntityCacheOneReadBothKeys(t *testing.T) {
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "iam.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	if _, _, err := db.EnsureOrg(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	e := store.Entity{ID: "s-1", Org: "acme", Kind: authz.KindStack, Project: "web", Name: "prod", Tags: map[string]string{"env": "prod"}, Created: now, Modified: now}
+	if err := db.CreateEntity(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	reads := &entityReads{Store: db}
+	c := newEntityCache(reads, "acme", time.Hour, time.Now)
+	var scratch []byte
+	byID := func() cachedEntity {
+		ce, err := c.lookup(ctx, authz.KindStack, "s-1", "", "", time.Now(), &scratch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ce
+	}
+	byName := func() cachedEntity {
+		ce, err := c.lookup(ctx, authz.KindStack, "", "web", "prod", time.Now(), &scratch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ce
+	}
+	if ce := byID(); ce.e.ID != "s-1" || ce.target.Name != "web/prod" || ce.target.Tags["env"] != "prod" {
+		t.Fatalf("by ID: %+v", ce)
+	}
+	if ce := byName(); ce.e.ID != "s-1" || reads.n.Load() != 1 {
+		t.Fatalf("by name after by ID: %+v, %d store reads (want 1)", ce, reads.n.Load())
+	}
+	if n := testing.AllocsPerRun(20, func() { byID(); byName() }); n != 0 {
+		t.Errorf("a cached lookup allocates %v times", n)
+	}
+	c.drop(e)
+	byName()
+	byID()
+	if reads.n.Load() != 2 {
+		t.Fatalf("%d store reads after a drop (want 2)", reads.n.Load())
+	}
+	for range 2 {
+		if _, err := c.lookup(ctx, authz.KindStack, "missing", "", "", time.Now(), &scratch); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("missing: %v", err)
+		}
+	}
+	if reads.n.Load() != 4 {
+		t.Fatalf("%d store reads (a missing entity must not be cached)", reads.n.Load())
 	}
 }

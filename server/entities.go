@@ -61,17 +61,28 @@ func (c *entityCache) getByID(ctx context.Context, id string) (store.Entity, err
 }
 
 func (c *entityCache) loadByName(ctx context.Context, kind authz.EntityKind, project, name string) (cachedEntity, error) {
-	return c.entries.Load(nameKey(kind, project, name), func() (cachedEntity, error) {
-		e, err := c.st.GetEntity(ctx, c.org, kind, project, name)
-		return cached(e), err
-	})
+	if ce, ok := c.entries.Get(nameKey(kind, project, name)); ok {
+		return ce, nil
+	}
+	return c.fill(func() (store.Entity, error) { return c.st.GetEntity(ctx, c.org, kind, project, name) })
 }
 
 func (c *entityCache) loadByID(ctx context.Context, id string) (cachedEntity, error) {
-	return c.entries.Load(idKey(id), func() (cachedEntity, error) {
-		e, err := c.st.GetEntityByID(ctx, c.org, id)
-		return cached(e), err
-	})
+	if ce, ok := c.entries.Get(idKey(id)); ok {
+		return ce, nil
+	}
+	return c.fill(func() (store.Entity, error) { return c.st.GetEntityByID(ctx, c.org, id) })
+}
+
+// fill reads an entity from the store and caches it under both its keys (one read serves the
+// lookups by ID and by name), unless an invalidation happened during the read.
+func (c *entityCache) fill(read func() (store.Entity, error)) (cachedEntity, error) {
+	gen := c.entries.Generation()
+	e, err := read()
+	if err != nil {
+		return cachedEntity{}, err
+	}
+	return c.put(gen, e), nil
 }
 
 // lookup finds an entity by ID (id set) or by kind, project and name at the instant now: one
@@ -91,11 +102,13 @@ func (c *entityCache) lookup(ctx context.Context, kind authz.EntityKind, id, pro
 	return c.loadByName(ctx, kind, project, name)
 }
 
-// put caches an entity this server just created; gen is the Generation read before the write.
-func (c *entityCache) put(gen uint64, e store.Entity) {
+// put caches an entity under both its keys; gen is the Generation read before the entity was
+// read or written (an entity this server just created).
+func (c *entityCache) put(gen uint64, e store.Entity) cachedEntity {
 	ce := cached(e)
 	c.entries.Put(gen, idKey(e.ID), ce)
 	c.entries.Put(gen, nameKey(e.Kind, e.Project, e.Name), ce)
+	return ce
 }
 
 // drop invalidates an entity after it was changed or deleted.
