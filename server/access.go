@@ -23,10 +23,15 @@ var noReasons = []string{} // shared, never appended to: encodes as []
 // error fails the request before a byte is written), then the answer is written straight from
 // the explanations (accessjson.go).
 func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) error {
-	var req apitype.AccessCheckRequest
+	ac := s.newAccessChecker(r.Context(), c)
+	defer ac.release()
+	req := apitype.AccessCheckRequest{Checks: ac.checks[:0]}
 	bp := accessBufs.Get().(*[]byte)
 	body, err := readBodyTo(r, *bp)
 	if err == nil && !decodeAccessCheckFast(body, &req) {
+		// encoding/json decodes into the slice's memory without zeroing it: none of what the
+		// fast path wrote before it gave up may show through.
+		clear(req.Checks[:cap(req.Checks)])
 		err = decodeJSON(body, "accessCheck", &req)
 	}
 	if cap(body) <= 1<<20 { // decoded strings are copies: the body's memory is free again
@@ -42,16 +47,11 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 	if len(req.Checks) > maxChecks {
 		return invalid("accessCheck", "checks", "%d checks; at most %d per request", len(req.Checks), maxChecks)
 	}
-	ac := s.newAccessChecker(r.Context(), c, len(req.Checks))
-	op := accessOutcomes.Get().(*[]accessOutcome)
-	defer func() {
-		clear(*op) // drop the references to indexes and grants
-		accessOutcomes.Put(op)
-	}()
-	if cap(*op) < len(req.Checks) {
-		*op = make([]accessOutcome, len(req.Checks))
+	ac.checks = req.Checks // kept for the next request (released with the checker)
+	if cap(ac.outs) < len(req.Checks) {
+		ac.outs = make([]accessOutcome, len(req.Checks))
 	}
-	outs := (*op)[:len(req.Checks)]
+	outs := ac.outs[:len(req.Checks)]
 	for i, chk := range req.Checks {
 		out, err := ac.explain(chk)
 		if err != nil {
@@ -68,9 +68,6 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 	ac.writeAnswer(w, outs)
 	return nil
 }
-
-// accessOutcomes pools the outcome slices of requests (about 200 bytes per check).
-var accessOutcomes = sync.Pool{New: func() any { return new([]accessOutcome) }}
 
 // accessOutcome is one check's answer before it is written: its explanation, or its error.
 type accessOutcome struct {
@@ -122,6 +119,39 @@ type accessChecker struct {
 	counted    [3]bool                 // the scopes of needs already counted for this request
 	scratch    []byte                  // cache keys and reason lines are built here
 	decided    [2]int                  // decisions made: denied, allowed (metrics, once per request)
+	// Kept from request to request by checkers (accessCheckers): the decoded checks and their
+	// outcomes (about 100 and 200 bytes per check).
+	checks []apitype.AccessCheck
+	outs   []accessOutcome
+}
+
+// accessCheckers pools the checkers of access-check requests, with their maps and slices.
+var accessCheckers = sync.Pool{New: func() any {
+	return &accessChecker{principals: map[string]*authz.Index{}, names: map[string]string{}}
+}}
+
+// newAccessChecker is the checker of one access-check request; release it when the answer is
+// written.
+func (s *Server) newAccessChecker(ctx context.Context, c *call) *accessChecker {
+	ac := accessCheckers.Get().(*accessChecker)
+	ac.s, ac.ctx, ac.callerID, ac.now = s, ctx, c.principal.token.ID, s.now()
+	ac.principals[""], ac.principals[c.principal.token.ID] = c.principal.index, c.principal.index
+	return ac
+}
+
+// release returns the checker to the pool, holding nothing of this request (the maps and
+// slices keep their memory, not their contents).
+func (ac *accessChecker) release() {
+	if len(ac.principals) > 2*maxChecks || cap(ac.outs) > maxChecks || cap(ac.checks) > maxChecks+1 {
+		return // an unusual request: not kept
+	}
+	clear(ac.principals)
+	clear(ac.names)
+	clear(ac.checks[:cap(ac.checks)])
+	clear(ac.outs[:cap(ac.outs)])
+	checks, outs, principals, names, scratch := ac.checks[:0], ac.outs[:0], ac.principals, ac.names, ac.scratch[:0]
+	*ac = accessChecker{principals: principals, names: names, checks: checks, outs: outs, scratch: scratch}
+	accessCheckers.Put(ac)
 }
 
 func boolIndex(b bool) int {
@@ -129,13 +159,6 @@ func boolIndex(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// newAccessChecker is the checker of one request of n checks (each may name a principal).
-func (s *Server) newAccessChecker(ctx context.Context, c *call, n int) *accessChecker {
-	principals := make(map[string]*authz.Index, min(n, maxChecks)+2)
-	principals[""], principals[c.principal.token.ID] = c.principal.index, c.principal.index
-	return &accessChecker{s: s, ctx: ctx, callerID: c.principal.token.ID, now: s.now(), principals: principals}
 }
 
 // at is the request's instant.

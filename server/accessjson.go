@@ -25,7 +25,7 @@ func decodeAccessCheckFast(body []byte, req *apitype.AccessCheckRequest) bool {
 		return false
 	}
 	p := fastParser{s: string(body)} // one copy; every decoded string is a slice of it
-	checks, ok := p.request()
+	checks, ok := p.request(req.Checks[:0])
 	if !ok {
 		return false
 	}
@@ -102,12 +102,16 @@ func (p *fastParser) object(field func(key string) bool) bool {
 	}
 }
 
-func (p *fastParser) request() (checks []apitype.AccessCheck, ok bool) {
+// request reads the body's checks, appending them to into (a pooled slice, possibly nil).
+func (p *fastParser) request(into []apitype.AccessCheck) (checks []apitype.AccessCheck, ok bool) {
 	ok = p.object(func(key string) bool {
 		if key != "checks" || !p.next('[') {
 			return false
 		}
-		checks = make([]apitype.AccessCheck, 0, min(maxChecks+1, 1+len(p.s)/32))
+		checks = into
+		if checks == nil { // about 100 bytes of JSON per check; append grows past that
+			checks = make([]apitype.AccessCheck, 0, min(maxChecks+1, 1+len(p.s)/100))
+		}
 		if p.next(']') {
 			return true
 		}
