@@ -2,13 +2,13 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf8"
 
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
-	"github.com/iamref/iam/internal/strictjson"
 )
 
 // The access check is the one hot route: its batches are decoded and encoded here without
@@ -21,20 +21,22 @@ import (
 // decodeAccessCheckFast decodes body into req when it is a well-formed request of the plain
 // shape; false means "not decided here" (not "invalid"): the caller then uses decodeJSON.
 func decodeAccessCheckFast(body []byte, req *apitype.AccessCheckRequest) bool {
-	if sum, err := strictjson.Scan(body, nil); err != nil || sum.Null {
-		return false
-	}
 	p := fastParser{s: string(body)} // one copy; every decoded string is a slice of it
 	checks, ok := p.request(req.Checks[:0])
 	if !ok {
 		return false
 	}
+	if p.space(); p.pos != len(p.s) {
+		return false // something after the value
+	}
 	req.Checks = checks
 	return true
 }
 
-// fastParser reads a document the strict scanner already accepted (valid syntax and UTF-8,
-// no repeated key, nothing after the value), so it checks shape, not syntax.
+// fastParser reads the API's shape and nothing else, and checks as it goes what the strict
+// scanner would (strictjson): valid JSON (strings without control bytes or escapes, only
+// structure and white space between them), valid UTF-8, no key twice in an object, nothing
+// after the value. No number, literal or null can occur in the shape, and its depth is fixed.
 type fastParser struct {
 	s   string
 	pos int
@@ -61,26 +63,32 @@ func (p *fastParser) next(c byte) bool {
 	return false
 }
 
-// str reads a string without escapes (one with escapes is left to encoding/json).
+// str reads a string without escapes (one with escapes is left to encoding/json) and of
+// valid UTF-8 (the rest is left to the strict scanner, which names the problem).
 func (p *fastParser) str() (string, bool) {
 	if !p.next('"') {
 		return "", false
 	}
-	start := p.pos
+	start, ascii := p.pos, true
 	for p.pos < len(p.s) {
-		switch p.s[p.pos] {
-		case '"':
+		c := p.s[p.pos]
+		switch {
+		case c == '"':
 			p.pos++
-			return p.s[start : p.pos-1], true
-		case '\\':
+			v := p.s[start : p.pos-1]
+			return v, ascii || utf8.ValidString(v)
+		case c == '\\' || c < 0x20: // an escape, or a control byte (invalid JSON)
 			return "", false
+		case c >= utf8.RuneSelf:
+			ascii = false
 		}
 		p.pos++
 	}
 	return "", false
 }
 
-// object reads {"key": value, …}, handing each key to field, which reads its value.
+// object reads {"key": value, …}, handing each key to field, which reads its value. A key
+// seen twice is not decided here (objects of the shape have at most 4 keys).
 func (p *fastParser) object(field func(key string) bool) bool {
 	if !p.next('{') {
 		return false
@@ -88,9 +96,16 @@ func (p *fastParser) object(field func(key string) bool) bool {
 	if p.next('}') {
 		return true
 	}
+	var seen [4]string
+	n := 0
 	for {
 		key, ok := p.str()
-		if !ok || !p.next(':') || !field(key) {
+		if !ok || n == len(seen) || slices.Contains(seen[:n], key) {
+			return false
+		}
+		seen[n] = key
+		n++
+		if !p.next(':') || !field(key) {
 			return false
 		}
 		if p.next('}') {
