@@ -28,12 +28,16 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 	req := apitype.AccessCheckRequest{Checks: ac.checks[:0]}
 	bp := accessBufs.Get().(*[]byte)
 	body, err := readBodyTo(r, *bp)
-	if err == nil && !decodeAccessCheckFast(body, &req) {
+	fast := err == nil && decodeAccessCheckFast(body, &req)
+	if err == nil && !fast {
 		// encoding/json decodes into the slice's memory without zeroing it: none of what the
 		// fast path wrote before it gave up may show through.
 		clear(req.Checks[:cap(req.Checks)])
 		err = decodeJSON(body, "accessCheck", &req)
 	}
+	// Kept for the next request (released with the checker); after the strict decoder, which
+	// may have written past the length it left, release clears the whole capacity.
+	ac.checks, ac.wide = req.Checks, !fast
 	if cap(body) <= 1<<20 { // decoded strings are copies: the body's memory is free again
 		*bp = body[:0]
 	}
@@ -47,7 +51,6 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 	if len(req.Checks) > maxChecks {
 		return invalid("accessCheck", "checks", "%d checks; at most %d per request", len(req.Checks), maxChecks)
 	}
-	ac.checks = req.Checks // kept for the next request (released with the checker)
 	if cap(ac.outs) < len(req.Checks) {
 		ac.outs = make([]accessOutcome, len(req.Checks))
 	}
@@ -123,6 +126,7 @@ type accessChecker struct {
 	// outcomes (about 100 and 200 bytes per check).
 	checks []apitype.AccessCheck
 	outs   []accessOutcome
+	wide   bool // checks was written past its length (release clears its whole capacity)
 }
 
 // accessCheckers pools the checkers of access-check requests, with their maps and slices.
@@ -147,8 +151,12 @@ func (ac *accessChecker) release() {
 	}
 	clear(ac.principals)
 	clear(ac.names)
-	clear(ac.checks[:cap(ac.checks)])
-	clear(ac.outs[:cap(ac.outs)])
+	n := len(ac.checks) // what this request wrote; beyond it the memory is already zero
+	if ac.wide {
+		n = cap(ac.checks)
+	}
+	clear(ac.checks[:n])
+	clear(ac.outs[:min(n, cap(ac.outs))])
 	checks, outs, principals, names, scratch := ac.checks[:0], ac.outs[:0], ac.principals, ac.names, ac.scratch[:0]
 	*ac = accessChecker{principals: principals, names: names, checks: checks, outs: outs, scratch: scratch}
 	accessCheckers.Put(ac)

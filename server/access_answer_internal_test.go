@@ -418,3 +418,34 @@ func TestEntityCacheOneReadBothKeys(t *testing.T) {
 		t.Fatalf("%d store reads (a missing entity must not be cached)", reads.n.Load())
 	}
 }
+
+// TestAccessCheckPooledChecksDoNotLeak: the decoded checks live in pooled memory; a body the
+// strict decoder handles (an escape) after a batch naming another principal is answered for
+// what it says (no principal: the caller), not with a field left from the batch before.
+func TestAccessCheckPooledChecksDoNotLeak(t *testing.T) {
+	f := newAnswerFixture(t)
+	dev := f.refs[2] // web/dev by ID: the admin may read it, principals[0] may not
+	batch := make([]apitype.AccessCheck, 50)
+	for i := range batch {
+		batch[i] = apitype.AccessCheck{Principal: f.principals[0], Action: "stack:read", Entity: dev}
+	}
+	body := `{"checks":[{"action":"stack:r\u0065ad","entity":{"kind":"stack","id":"` + dev.ID + `"}},{"entity":{"id":"` + dev.ID + `","kind":"stack"},"action":"stack:read"}]}`
+	for range 20 { // the pool may hand out any checker: repeat
+		var out apitype.AccessCheckResponse
+		f.post("/api/orgs/acme/access/check", f.admin, apitype.AccessCheckRequest{Checks: batch}, &out)
+		if out.Results[0].Allowed {
+			t.Fatalf("principal 0 on web/dev: %+v", out.Results[0])
+		}
+		req, _ := http.NewRequest("POST", f.url+"/api/orgs/acme/access/check", strings.NewReader(body))
+		req.Header.Set("Authorization", "token "+f.admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil || len(out.Results) != 2 || !out.Results[0].Allowed || !out.Results[1].Allowed {
+			t.Fatalf("the caller's own checks: %v %+v", err, out)
+		}
+	}
+}
