@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -447,5 +449,43 @@ func TestAccessCheckPooledChecksDoNotLeak(t *testing.T) {
 		if err != nil || len(out.Results) != 2 || !out.Results[0].Allowed || !out.Results[1].Allowed {
 			t.Fatalf("the caller's own checks: %v %+v", err, out)
 		}
+	}
+}
+
+// TestAccessAnswerConcurrent: batches answered at the same time (pooled checkers, buffers and
+// slices in use by several requests) are each answered as the reference path would.
+func TestAccessAnswerConcurrent(t *testing.T) {
+	f := newAnswerFixture(t)
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 99))
+			for range 15 {
+				checks := f.randomChecks(rng, 1+rng.IntN(80))
+				data, _ := json.Marshal(apitype.AccessCheckRequest{Checks: checks})
+				req, _ := http.NewRequest("POST", f.url+"/api/orgs/acme/access/check", bytes.NewReader(data))
+				req.Header.Set("Authorization", "token "+f.caller)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				got, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				ac, outs := f.explainAll(f.caller, f.callerID, checks)
+				if want := referenceAnswer(t, ac, outs); !bytes.Equal(got, want) {
+					errs <- fmt.Sprintf("answer differs:\n got %s\nwant %s", got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
