@@ -21,6 +21,17 @@ func (e Entity) String() string {
 	return e.Kind.String() + " " + e.ID
 }
 
+// appendEntity appends e.String() to dst.
+func appendEntity(dst []byte, e Entity) []byte {
+	switch {
+	case e.Kind == KindOrg:
+		return append(dst, "the organization"...)
+	case e.Name != "":
+		return append(append(append(dst, e.Kind.String()...), ' '), e.Name...)
+	}
+	return append(append(append(dst, e.Kind.String()...), ' '), e.ID...)
+}
+
 // String says why: the grants that allowed, or what is missing and where the scope is granted.
 func (x Explanation) String() string {
 	if !x.Decision {
@@ -33,48 +44,90 @@ func (x Explanation) String() string {
 	return fmt.Sprintf("%s on %s allowed by: %s", catalog[x.Action].Name, x.Entity, strings.Join(parts, "; "))
 }
 
-// Reasons is String split into one line per grant (allowed) or a single line (denied).
+// Reasons is String split into one line per grant (allowed) or a single line (denied): line i
+// is AppendReason(nil, i).
 func (x Explanation) Reasons() []string {
 	if !x.Decision {
 		return []string{x.denialText()}
 	}
-	request := catalog[x.Action].Name + " on " + x.Entity.String()
 	out := make([]string, len(x.Grants))
-	for i, g := range x.Grants {
-		cond := ""
-		if g.Condition != "" {
-			cond = " under the condition " + g.Condition
-		}
-		where := g.where()
-		if len(g.Entities) == 1 && g.Entities[0] == x.Entity.ID {
-			where = "on " + x.Entity.String() // name the entity rather than repeat its ID
-		}
-		out[i] = request + " is allowed by the grant " + g.origin() + cond + " " + where
+	var buf []byte
+	for i := range x.Grants {
+		buf = x.AppendReason(buf[:0], i)
+		out[i] = string(buf)
 	}
 	return out
 }
 
-func (x Explanation) denialText() string {
+// ReasonCount is how many lines Reasons has: one per grant (allowed), one (denied).
+func (x Explanation) ReasonCount() int {
+	if !x.Decision {
+		return 1
+	}
+	return len(x.Grants)
+}
+
+// AppendReason appends line i of Reasons to dst (0 ≤ i < ReasonCount): why Grants[i] allowed,
+// or why the request was denied. Servers writing many answers use it instead of Reasons: it
+// allocates nothing but dst's growth.
+func (x Explanation) AppendReason(dst []byte, i int) []byte {
+	if !x.Decision {
+		return x.appendDenialText(dst)
+	}
+	g := x.Grants[i]
+	dst = append(dst, catalog[x.Action].Name...)
+	dst = append(dst, " on "...)
+	dst = appendEntity(dst, x.Entity)
+	dst = append(dst, " is allowed by the grant "...)
+	dst = append(dst, g.origin()...)
+	if g.Condition != "" {
+		dst = append(dst, " under the condition "...)
+		dst = append(dst, g.Condition...)
+	}
+	dst = append(dst, ' ')
+	if len(g.Entities) == 1 && g.Entities[0] == x.Entity.ID {
+		return appendEntity(append(dst, "on "...), x.Entity) // name the entity rather than repeat its ID
+	}
+	return append(dst, g.where()...)
+}
+
+func (x Explanation) denialText() string { return string(x.appendDenialText(nil)) }
+
+func (x Explanation) appendDenialText(dst []byte) []byte { return x.AppendDenialText(dst, x.Denial()) }
+
+// AppendDenialText is AppendReason for a denied request whose Denial the caller already has
+// (d = x.Denial(): computing it reads the index).
+func (x Explanation) AppendDenialText(dst []byte, d Denial) []byte {
 	scope := catalog[x.Action]
-	d := x.Denial()
-	// Concatenation rather than fmt: the access-check API renders one of these per denied check.
 	if d.Reason == WrongKind {
-		return scope.Name + " acts on a " + scope.Kind.String() + ", not on " + x.Entity.String()
+		dst = append(append(dst, scope.Name...), " acts on a "...)
+		dst = append(append(dst, scope.Kind.String()...), ", not on "...)
+		return appendEntity(dst, x.Entity)
 	}
 	if d.Reason == DeniedByGuardrail {
-		return fmt.Sprintf("%s on %s is denied by %s, which no grant overrides (%d grant(s) of the principal would allow it)",
-			scope.Name, x.Entity, x.Guardrail.describe(), d.Overridden)
+		dst = append(append(dst, scope.Name...), " on "...)
+		dst = appendEntity(dst, x.Entity)
+		dst = append(append(dst, " is denied by "...), x.Guardrail.describe()...)
+		dst = append(dst, ", which no grant overrides ("...)
+		dst = strconv.AppendInt(dst, int64(d.Overridden), 10)
+		return append(dst, " grant(s) of the principal would allow it)"...)
 	}
-	msg := "no grant of " + scope.Name + " on " + x.Entity.String()
+	dst = append(append(dst, "no grant of "...), scope.Name...)
+	dst = appendEntity(append(dst, " on "...), x.Entity)
 	switch d.Reason {
 	case GrantedNowhere:
-		return msg + "; the principal's role grants " + scope.Name + " nowhere"
+		dst = append(append(dst, "; the principal's role grants "...), scope.Name...)
+		return append(dst, " nowhere"...)
 	case OnlyConditional:
-		return msg + "; " + strconv.Itoa(d.Conditional) + " conditional grant(s) of " + scope.Name + " do not hold for it"
+		dst = strconv.AppendInt(append(dst, "; "...), int64(d.Conditional), 10)
+		dst = append(append(dst, " conditional grant(s) of "...), scope.Name...)
+		return append(dst, " do not hold for it"...)
 	case OnlyElsewhere:
-		return msg + "; the role grants it only on " + strconv.Itoa(d.Elsewhere) + " other " + scope.Kind.String() + "(s)"
+		dst = strconv.AppendInt(append(dst, "; the role grants it only on "...), int64(d.Elsewhere), 10)
+		dst = append(append(dst, " other "...), scope.Kind.String()...)
+		return append(dst, "(s)"...)
 	}
-	return msg
+	return dst
 }
 
 var denialReasons = [...]string{

@@ -3,6 +3,7 @@ package authz
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -106,6 +107,12 @@ func TestDenial(t *testing.T) {
 			if got := x.Reasons(); len(got) != 1 || got[0] != tt.text {
 				t.Errorf("Reasons = %q", got)
 			}
+			if got := string(x.AppendReason([]byte("> "), 0)); got != "> "+tt.text || x.ReasonCount() != 1 {
+				t.Errorf("AppendReason = %q (%d lines)", got, x.ReasonCount())
+			}
+			if got := string(x.AppendDenialText(nil, x.Denial())); got != tt.text {
+				t.Errorf("AppendDenialText = %q", got)
+			}
 			if x.Grounds() != nil {
 				t.Errorf("a denial has grounds")
 			}
@@ -142,6 +149,23 @@ func TestGrounds(t *testing.T) {
 	}
 	if got := x.Reasons(); !slices.Equal(got, reasons) {
 		t.Errorf("Reasons\n got %q\nwant %q", got, reasons)
+	}
+	// The append forms say the same, one line and one ground at a time, without allocating.
+	grounds := x.Grounds()
+	if x.ReasonCount() != len(reasons) {
+		t.Fatalf("ReasonCount = %d", x.ReasonCount())
+	}
+	buf := make([]byte, 0, 1024)
+	for i := range reasons {
+		if got := string(x.AppendReason([]byte("> "), i)); got != "> "+reasons[i] {
+			t.Errorf("AppendReason(%d) = %q", i, got)
+		}
+		if got := x.Ground(i); !reflect.DeepEqual(got, grounds[i]) {
+			t.Errorf("Ground(%d) = %+v, want %+v", i, got, grounds[i])
+		}
+		if n := testing.AllocsPerRun(10, func() { buf = x.AppendReason(buf[:0], i) }); n != 0 {
+			t.Errorf("AppendReason(%d) allocates %v times", i, n)
+		}
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/iamref/iam/apitype"
 	"github.com/iamref/iam/authz"
@@ -17,17 +19,31 @@ const maxChecks = 1000
 var noReasons = []string{} // shared, never appended to: encodes as []
 
 // checkAccess answers "may this principal do this action on this entity, and why" for a batch,
-// with the same compiled index the route guards use.
+// with the same compiled index the route guards use. Each check is explained first (any store
+// error fails the request before a byte is written), then the answer is written straight from
+// the explanations (accessjson.go).
 func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) error {
-	var req apitype.AccessCheckRequest
-	body, err := readBody(r)
+	ac := s.newAccessChecker(r.Context(), c)
+	defer ac.release()
+	req := apitype.AccessCheckRequest{Checks: ac.checks[:0]}
+	bp := accessBufs.Get().(*[]byte)
+	body, err := readBodyTo(r, *bp)
+	fast := err == nil && decodeAccessCheckFast(body, &req)
+	if err == nil && !fast {
+		// encoding/json decodes into the slice's memory without zeroing it: none of what the
+		// fast path wrote before it gave up may show through.
+		clear(req.Checks[:cap(req.Checks)])
+		err = decodeJSON(body, "accessCheck", &req)
+	}
+	// Kept for the next request (released with the checker); after the strict decoder, which
+	// may have written past the length it left, release clears the whole capacity.
+	ac.checks, ac.wide = req.Checks, !fast
+	if cap(body) <= 1<<20 { // decoded strings are copies: the body's memory is free again
+		*bp = body[:0]
+	}
+	accessBufs.Put(bp)
 	if err != nil {
 		return err
-	}
-	if !decodeAccessCheckFast(body, &req) {
-		if err := decodeJSON(body, "accessCheck", &req); err != nil {
-			return err
-		}
 	}
 	if len(req.Checks) == 0 {
 		return required("accessCheck", "checks")
@@ -35,32 +51,43 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 	if len(req.Checks) > maxChecks {
 		return invalid("accessCheck", "checks", "%d checks; at most %d per request", len(req.Checks), maxChecks)
 	}
-	resp := apitype.AccessCheckResponse{Results: make([]apitype.AccessCheckResult, len(req.Checks))}
-	ac := &accessChecker{s: s, ctx: r.Context(), principals: map[string]*authz.Index{"": c.principal.index, c.principal.token.ID: c.principal.index}, callerID: c.principal.token.ID}
-	for i, chk := range req.Checks {
-		res, err := ac.check(chk)
-		if ae := (*apiError)(nil); errors.As(err, &ae) {
-			res, err = apitype.AccessCheckResult{Error: ae.msg}, nil // a bad check fails alone
-		}
-		if err != nil {
-			return err
-		}
-		if res.Reasons == nil {
-			res.Reasons = noReasons
-		}
-		resp.Results[i] = res
+	if cap(ac.outs) < len(req.Checks) {
+		ac.outs = make([]accessOutcome, len(req.Checks))
 	}
-	c.note = deniedChecksNote(req.Checks, resp.Results)
-	writeAccessCheckResponse(w, &resp)
+	outs := ac.outs[:len(req.Checks)]
+	for i, chk := range req.Checks {
+		out, err := ac.explain(chk)
+		if err != nil {
+			var ae *apiError // declared here: errors.As moves it to the heap
+			if !errors.As(err, &ae) {
+				return err
+			}
+			out = accessOutcome{failed: true, err: ae.msg} // a bad check fails alone
+		}
+		outs[i] = out
+	}
+	s.metrics.decisionsMade(ac.decided[1], ac.decided[0])
+	c.note = deniedChecksNote(req.Checks, outs)
+	ac.writeAnswer(w, outs)
 	return nil
 }
 
+// accessOutcome is one check's answer before it is written: its explanation, or its error.
+type accessOutcome struct {
+	ex     authz.Explanation
+	blind  bool   // the entity was answered from the reference as sent (resolveRef)
+	failed bool   // the check failed alone: err says why
+	err    string // the error's message
+}
+
+func (o *accessOutcome) allowed() bool { return !o.failed && bool(o.ex.Decision) }
+
 // deniedChecksNote is what the audit log records for an access check with denied results
 // (checks that were denied are worth knowing about; "" when none was).
-func deniedChecksNote(checks []apitype.AccessCheck, results []apitype.AccessCheckResult) string {
+func deniedChecksNote(checks []apitype.AccessCheck, outs []accessOutcome) string {
 	denied, first := 0, ""
-	for i, res := range results {
-		if res.Allowed {
+	for i := range outs {
+		if outs[i].allowed() {
 			continue
 		}
 		denied++
@@ -73,15 +100,15 @@ func deniedChecksNote(checks []apitype.AccessCheck, results []apitype.AccessChec
 			case chk.Principal != "":
 				first += " for token " + chk.Principal
 			}
-			if res.Error != "" {
-				first += " (" + res.Error + ")"
+			if outs[i].err != "" {
+				first += " (" + outs[i].err + ")"
 			}
 		}
 	}
 	if denied == 0 {
 		return ""
 	}
-	return fmt.Sprintf("access check: %d of %d checks denied; the first: %s", denied, len(results), first)
+	return fmt.Sprintf("access check: %d of %d checks denied; the first: %s", denied, len(outs), first)
 }
 
 // accessChecker answers the checks of one request, compiling each principal named once.
@@ -91,45 +118,101 @@ type accessChecker struct {
 	principals map[string]*authz.Index // by principal as sent (token ID, user:<login>, team:<name>); "" is the caller
 	callerID   string                  // the calling token's ID, whose scope use is counted
 	names      map[string]string       // viaNames: record or team key → name
+	now        time.Time               // the request's instant: caches are read at it (zero: s.now())
+	counted    [3]bool                 // the scopes of needs already counted for this request
+	scratch    []byte                  // cache keys and reason lines are built here
+	decided    [2]int                  // decisions made: denied, allowed (metrics, once per request)
+	// Kept from request to request by checkers (accessCheckers): the decoded checks and their
+	// outcomes (about 100 and 200 bytes per check).
+	checks []apitype.AccessCheck
+	outs   []accessOutcome
+	wide   bool // checks was written past its length (release clears its whole capacity)
 }
 
-// check answers one check; an *apiError is that check's error, any other error fails the request.
-func (ac *accessChecker) check(chk apitype.AccessCheck) (apitype.AccessCheckResult, error) {
+// accessCheckers pools the checkers of access-check requests, with their maps and slices.
+var accessCheckers = sync.Pool{New: func() any {
+	return &accessChecker{principals: map[string]*authz.Index{}, names: map[string]string{}}
+}}
+
+// newAccessChecker is the checker of one access-check request; release it when the answer is
+// written.
+func (s *Server) newAccessChecker(ctx context.Context, c *call) *accessChecker {
+	ac := accessCheckers.Get().(*accessChecker)
+	ac.s, ac.ctx, ac.callerID, ac.now = s, ctx, c.principal.token.ID, s.now()
+	ac.principals[""], ac.principals[c.principal.token.ID] = c.principal.index, c.principal.index
+	return ac
+}
+
+// release returns the checker to the pool, holding nothing of this request (the maps and
+// slices keep their memory, not their contents).
+func (ac *accessChecker) release() {
+	if len(ac.principals) > 2*maxChecks || cap(ac.outs) > maxChecks || cap(ac.checks) > maxChecks+1 {
+		return // an unusual request: not kept
+	}
+	clear(ac.principals)
+	clear(ac.names)
+	n := len(ac.checks) // what this request wrote; beyond it the memory is already zero
+	if ac.wide {
+		n = cap(ac.checks)
+	}
+	clear(ac.checks[:n])
+	clear(ac.outs[:min(n, cap(ac.outs))])
+	checks, outs, principals, names, scratch := ac.checks[:0], ac.outs[:0], ac.principals, ac.names, ac.scratch[:0]
+	*ac = accessChecker{principals: principals, names: names, checks: checks, outs: outs, scratch: scratch}
+	accessCheckers.Put(ac)
+}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// at is the request's instant.
+func (ac *accessChecker) at() time.Time {
+	if ac.now.IsZero() {
+		ac.now = ac.s.now()
+	}
+	return ac.now
+}
+
+// explain decides one check; an *apiError is that check's error, any other error fails the
+// request. The names of the records and teams its grants are reached through are looked up
+// (once per request) into ac.names for the writer.
+func (ac *accessChecker) explain(chk apitype.AccessCheck) (accessOutcome, error) {
 	ix, ok := ac.principals[chk.Principal]
 	if !ok {
 		var err error
 		if ix, err = ac.other(chk.Principal); err != nil {
-			return apitype.AccessCheckResult{}, err
+			return accessOutcome{}, err
 		}
 		ac.principals[chk.Principal] = ix
 	}
 	scope, err := authz.LookupScope(chk.Action)
 	if err != nil {
-		return apitype.AccessCheckResult{}, invalid("accessCheck", "action", "%v", err)
+		return accessOutcome{}, invalid("accessCheck", "action", "%v", err)
 	}
-	ent, blind, err := ac.s.resolveRef(ac.ctx, chk.Entity, scope.Kind, ac.principals[""])
+	ent, blind, err := ac.s.resolveRefAt(ac.ctx, chk.Entity, scope.Kind, ac.principals[""], ac.at(), &ac.scratch)
 	if err != nil {
-		return apitype.AccessCheckResult{}, err
+		return accessOutcome{}, err
 	}
 	ex := ix.Explain(scope.ID, ent)
-	ac.s.metrics.decision(ex.Decision)
-	res := accessResult(ex)
-	for i, g := range ex.Grants {
-		if len(g.Via) == 0 {
-			continue
+	ac.decided[boolIndex(bool(ex.Decision))]++
+	for _, g := range ex.Grants {
+		if len(g.Via) > 0 {
+			if _, err := ac.viaNames(g.Via); err != nil {
+				return accessOutcome{}, err
+			}
 		}
-		names, err := ac.viaNames(g.Via)
-		if err != nil {
-			return apitype.AccessCheckResult{}, err
-		}
-		res.Grounds[i].ViaNames = names
-		res.Reasons[i] = "via " + strings.Join(names, " → ") + ": " + res.Reasons[i]
 	}
-	if blind {
-		res.Reasons = append(res.Reasons, "the caller may not read this "+ent.Kind.String()+
-			": answered from the reference as sent, without looking it up (no tags: grants conditional on tags do not hold, guardrails conditional on them apply)")
-	}
-	return res, nil
+	return accessOutcome{ex: ex, blind: blind}, nil
+}
+
+// blindReason is the reason added to the answer about an entity the caller may not read.
+func blindReason(kind authz.EntityKind) string {
+	return "the caller may not read this " + kind.String() +
+		": answered from the reference as sent, without looking it up (no tags: grants conditional on tags do not hold, guardrails conditional on them apply)"
 }
 
 // Asking about a principal other than the calling token needs, besides role:read, the right
@@ -145,10 +228,11 @@ var (
 // act with. A principal that cannot be read or found is that check's error.
 func (ac *accessChecker) other(principal string) (*authz.Index, error) {
 	caller := ac.principals[""]
-	needs := func(sc authz.Scope, what string) error {
+	needs := func(sc authz.Scope, what string, n int) error {
 		if caller.Decide(sc.ID, authz.OrgEntity) == authz.Allowed {
-			if ac.callerID != "" {
-				ac.s.scopes.add(ac.callerID, sc, ac.s.now().Unix()) // used (least privilege counts it)
+			if ac.callerID != "" && !ac.counted[n] { // used (least privilege counts it), once per request
+				ac.counted[n] = true
+				ac.s.scopes.add(ac.callerID, sc, ac.at().Unix())
 			}
 			return nil
 		}
@@ -158,7 +242,7 @@ func (ac *accessChecker) other(principal string) (*authz.Index, error) {
 		if login == "" {
 			return nil, invalid("accessCheck", "principal", "user: needs a login (user:<login>)")
 		}
-		if err := needs(orgMemberAccessRead, "a member's"); err != nil {
+		if err := needs(orgMemberAccessRead, "a member's", 0); err != nil {
 			return nil, err
 		}
 		return ac.s.userIndex(ac.ctx, login)
@@ -167,15 +251,15 @@ func (ac *accessChecker) other(principal string) (*authz.Index, error) {
 		if name == "" {
 			return nil, invalid("accessCheck", "principal", "team: needs a team name (team:<name>)")
 		}
-		if err := needs(teamRead, "a team's"); err != nil {
+		if err := needs(teamRead, "a team's", 1); err != nil {
 			return nil, err
 		}
 		return ac.s.teamIndex(ac.ctx, name)
 	}
-	if err := needs(orgTokenRead, "another token's"); err != nil {
+	if err := needs(orgTokenRead, "another token's", 2); err != nil {
 		return nil, err
 	}
-	return ac.s.principalIndex(ac.ctx, principal)
+	return ac.s.principalIndexAt(ac.ctx, principal, ac.at())
 }
 
 // viaNames names the steps of a grant's path: the teams and records the principal's rights
@@ -239,18 +323,28 @@ func accessResult(ex authz.Explanation) apitype.AccessCheckResult {
 
 // principalIndex is the compiled rights of a token named by ID.
 func (s *Server) principalIndex(ctx context.Context, tokenID string) (*authz.Index, error) {
+	_, ix, err := s.principalIndexOf(ctx, tokenID, s.now())
+	return ix, err
+}
+
+// principalIndexOf is principalIndex at the instant now, with the token when its rights were
+// compiled (its zero value when the token is expired: nothing to cache).
+func (s *Server) principalIndexOf(ctx context.Context, tokenID string, now time.Time) (store.Token, *authz.Index, error) {
 	tok, err := s.tokens.byID(ctx, s.org.Name, tokenID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && tok.Deleted {
-		return nil, notFound("token", "principal: no token with ID %q", tokenID)
+		return store.Token{}, nil, notFound("token", "principal: no token with ID %q", tokenID)
 	}
 	if err != nil {
-		return nil, err
+		return store.Token{}, nil, err
 	}
-	if tok.Expires != 0 && s.now().Unix() >= tok.Expires {
-		return emptyIndex, nil // expired: it may do nothing
+	if tok.Expires != 0 && now.Unix() >= tok.Expires {
+		return store.Token{}, emptyIndex, nil // expired: it may do nothing
 	}
 	cr, err := s.indexes.forToken(ctx, tok)
-	return cr.ix, err
+	if err != nil {
+		return store.Token{}, nil, err
+	}
+	return tok, cr.ix, nil
 }
 
 // userIndex is the compiled effective rights of the member with this login (what their
@@ -300,6 +394,13 @@ func (s *Server) subjectIndex(ctx context.Context, key, kind, name string) (*aut
 // reference alone, as sent (its ID or its name, no tags; nothing looked up shows), so the
 // answer is the same whether the entity exists or not and never turns an ID into a name.
 func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKind authz.EntityKind, caller *authz.Index) (_ authz.Entity, blind bool, err error) {
+	var scratch []byte
+	return s.resolveRefAt(ctx, ref, scopeKind, caller, s.now(), &scratch)
+}
+
+// resolveRefAt is resolveRef at the instant now, with the cache key built in *scratch: one
+// probe of the entity cache, whose entries hold the entity ready for authz.
+func (s *Server) resolveRefAt(ctx context.Context, ref apitype.EntityRef, scopeKind authz.EntityKind, caller *authz.Index, now time.Time, scratch *[]byte) (_ authz.Entity, blind bool, err error) {
 	if ref.Kind == "" || ref.Kind == apitype.EntityOrg {
 		if scopeKind != authz.KindOrg {
 			return authz.Entity{}, false, invalid("accessCheck", "entity.kind", "this action acts on a %s; name one (kind, and id or project/name)", scopeKind)
@@ -310,14 +411,9 @@ func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKin
 	if err != nil {
 		return authz.Entity{}, false, invalid("accessCheck", "entity.kind", "%v", err)
 	}
-	var e store.Entity
-	if ref.ID != "" {
-		e, err = s.ents.getByID(ctx, ref.ID)
-		if err == nil && e.Kind != kind {
-			err = store.ErrNotFound
-		}
-	} else {
-		e, err = s.ents.get(ctx, kind, ref.Project, ref.Name)
+	ce, err := s.ents.lookup(ctx, kind, ref.ID, ref.Project, ref.Name, now, scratch)
+	if err == nil && ce.e.Kind != kind {
+		err = store.ErrNotFound
 	}
 	unread := func() authz.Entity { // built only when answered blind; its tags are unknown
 		if ref.ID != "" {
@@ -332,8 +428,8 @@ func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKin
 		return unread(), true, nil
 	case err != nil:
 		return authz.Entity{}, false, err
-	case !mayRead(caller, e):
+	case !mayReadTarget(caller, ce.target):
 		return unread(), true, nil
 	}
-	return targetOf(e), false, nil
+	return ce.target, false, nil
 }

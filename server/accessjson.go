@@ -2,12 +2,13 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf8"
 
 	"github.com/iamref/iam/apitype"
-	"github.com/iamref/iam/internal/strictjson"
+	"github.com/iamref/iam/authz"
 )
 
 // The access check is the one hot route: its batches are decoded and encoded here without
@@ -20,20 +21,22 @@ import (
 // decodeAccessCheckFast decodes body into req when it is a well-formed request of the plain
 // shape; false means "not decided here" (not "invalid"): the caller then uses decodeJSON.
 func decodeAccessCheckFast(body []byte, req *apitype.AccessCheckRequest) bool {
-	if sum, err := strictjson.Scan(body, nil); err != nil || sum.Null {
-		return false
-	}
 	p := fastParser{s: string(body)} // one copy; every decoded string is a slice of it
-	checks, ok := p.request()
+	checks, ok := p.request(req.Checks[:0])
 	if !ok {
 		return false
+	}
+	if p.space(); p.pos != len(p.s) {
+		return false // something after the value
 	}
 	req.Checks = checks
 	return true
 }
 
-// fastParser reads a document the strict scanner already accepted (valid syntax and UTF-8,
-// no repeated key, nothing after the value), so it checks shape, not syntax.
+// fastParser reads the API's shape and nothing else, and checks as it goes what the strict
+// scanner would (strictjson): valid JSON (strings without control bytes or escapes, only
+// structure and white space between them), valid UTF-8, no key twice in an object, nothing
+// after the value. No number, literal or null can occur in the shape, and its depth is fixed.
 type fastParser struct {
 	s   string
 	pos int
@@ -60,26 +63,32 @@ func (p *fastParser) next(c byte) bool {
 	return false
 }
 
-// str reads a string without escapes (one with escapes is left to encoding/json).
+// str reads a string without escapes (one with escapes is left to encoding/json) and of
+// valid UTF-8 (the rest is left to the strict scanner, which names the problem).
 func (p *fastParser) str() (string, bool) {
 	if !p.next('"') {
 		return "", false
 	}
-	start := p.pos
+	start, ascii := p.pos, true
 	for p.pos < len(p.s) {
-		switch p.s[p.pos] {
-		case '"':
+		c := p.s[p.pos]
+		switch {
+		case c == '"':
 			p.pos++
-			return p.s[start : p.pos-1], true
-		case '\\':
+			v := p.s[start : p.pos-1]
+			return v, ascii || utf8.ValidString(v)
+		case c == '\\' || c < 0x20: // an escape, or a control byte (invalid JSON)
 			return "", false
+		case c >= utf8.RuneSelf:
+			ascii = false
 		}
 		p.pos++
 	}
 	return "", false
 }
 
-// object reads {"key": value, …}, handing each key to field, which reads its value.
+// object reads {"key": value, …}, handing each key to field, which reads its value. A key
+// seen twice is not decided here (objects of the shape have at most 4 keys).
 func (p *fastParser) object(field func(key string) bool) bool {
 	if !p.next('{') {
 		return false
@@ -87,9 +96,16 @@ func (p *fastParser) object(field func(key string) bool) bool {
 	if p.next('}') {
 		return true
 	}
+	var seen [4]string
+	n := 0
 	for {
 		key, ok := p.str()
-		if !ok || !p.next(':') || !field(key) {
+		if !ok || n == len(seen) || slices.Contains(seen[:n], key) {
+			return false
+		}
+		seen[n] = key
+		n++
+		if !p.next(':') || !field(key) {
 			return false
 		}
 		if p.next('}') {
@@ -101,12 +117,16 @@ func (p *fastParser) object(field func(key string) bool) bool {
 	}
 }
 
-func (p *fastParser) request() (checks []apitype.AccessCheck, ok bool) {
+// request reads the body's checks, appending them to into (a pooled slice, possibly nil).
+func (p *fastParser) request(into []apitype.AccessCheck) (checks []apitype.AccessCheck, ok bool) {
 	ok = p.object(func(key string) bool {
 		if key != "checks" || !p.next('[') {
 			return false
 		}
-		checks = make([]apitype.AccessCheck, 0, min(maxChecks+1, 1+len(p.s)/32))
+		checks = into
+		if checks == nil { // about 100 bytes of JSON per check; append grows past that
+			checks = make([]apitype.AccessCheck, 0, min(maxChecks+1, 1+len(p.s)/100))
+		}
 		if p.next(']') {
 			return true
 		}
@@ -183,6 +203,207 @@ func writeAccessCheckResponse(w http.ResponseWriter, resp *apitype.AccessCheckRe
 		*bp = b[:0]
 		accessBufs.Put(bp)
 	}
+}
+
+// writeAnswer writes the answer of a batch straight from its explanations, in chunks: the
+// bytes writeAccessCheckResponse writes for the apitype results of the same checks (accessResult
+// with the via names and the blind reason; TestAccessAnswerMatchesReference), without building
+// them.
+func (ac *accessChecker) writeAnswer(w http.ResponseWriter, outs []accessOutcome) {
+	bp := accessBufs.Get().(*[]byte)
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(http.StatusOK)
+	b := ac.appendAnswer((*bp)[:0], outs, w)
+	_, _ = w.Write(b)
+	if cap(b) <= 1<<20 { // a rare huge single result is not kept
+		*bp = b[:0]
+		accessBufs.Put(bp)
+	}
+}
+
+// jsonContentType is the Content-Type header's value, shared by every answer (net/http only
+// reads it).
+var jsonContentType = []string{"application/json"}
+
+// appendAnswer appends the answer to b without its final newline (which it adds when w is
+// set), writing each full chunk to w when w is set.
+func (ac *accessChecker) appendAnswer(b []byte, outs []accessOutcome, w http.ResponseWriter) []byte {
+	b = append(b, `{"results":[`...)
+	for i := range outs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = ac.appendOutcome(b, &outs[i])
+		if w != nil && len(b) >= accessChunk {
+			if _, err := w.Write(b); err != nil {
+				w = nil // the client went away: the rest is built and dropped
+			}
+			b = b[:0]
+		}
+	}
+	if w != nil {
+		return append(b, "]}\n"...)
+	}
+	return append(b, "]}"...)
+}
+
+// blindReasons is blindReason for each kind, built once.
+var blindReasons = func() (out [authz.KindInsightsAccount + 1]string) {
+	for k := range out {
+		out[k] = blindReason(authz.EntityKind(k))
+	}
+	return out
+}()
+
+func (ac *accessChecker) appendOutcome(b []byte, o *accessOutcome) []byte {
+	if o.failed {
+		b = append(b, `{"allowed":false,"reasons":[],"error":`...)
+		return append(appendString(b, o.err), '}')
+	}
+	ex := &o.ex
+	var d authz.Denial
+	if !ex.Decision {
+		d = ex.Denial() // once: it reads the index
+	}
+	b = append(b, `{"allowed":`...)
+	b = strconv.AppendBool(b, bool(ex.Decision))
+	b = append(b, `,"reasons":[`...)
+	n := ex.ReasonCount()
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = ac.appendReason(b, ex, &d, i)
+	}
+	if o.blind {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		if k := ex.Entity.Kind; int(k) < len(blindReasons) {
+			b = appendString(b, blindReasons[k])
+		} else {
+			b = appendString(b, blindReason(k))
+		}
+	}
+	b = append(b, ']')
+	if ex.Decision && len(ex.Grants) > 0 {
+		b = append(b, `,"grounds":[`...)
+		for i := range ex.Grants {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			g := ex.Ground(i)
+			b = append(b, `{"record":`...)
+			b = appendString(b, g.Record)
+			b = append(b, `,"path":`...)
+			b = appendString(b, g.Path)
+			if len(g.Via) > 0 {
+				b = append(b, `,"via":`...)
+				b = appendStrings(b, g.Via)
+				b = append(b, `,"viaNames":[`...)
+				for j, id := range g.Via {
+					if j > 0 {
+						b = append(b, ',')
+					}
+					b = appendString(b, ac.names[id])
+				}
+				b = append(b, ']')
+			}
+			b = append(b, `,"entity":`...)
+			b = appendString(b, g.Entity)
+			if g.Condition != "" {
+				b = append(b, `,"condition":`...)
+				b = appendString(b, g.Condition)
+			}
+			b = append(b, `,"scopes":`...)
+			b = appendStrings(b, g.Scopes)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if !ex.Decision {
+		b = append(b, `,"denial":{"reason":`...)
+		b = appendString(b, d.Reason.String())
+		if d.Conditional != 0 {
+			b = append(b, `,"conditional":`...)
+			b = strconv.AppendInt(b, int64(d.Conditional), 10)
+		}
+		if d.Elsewhere != 0 {
+			b = append(b, `,"elsewhere":`...)
+			b = strconv.AppendInt(b, int64(d.Elsewhere), 10)
+		}
+		if d.Guardrail != "" {
+			b = append(b, `,"guardrail":`...)
+			b = appendString(b, d.Guardrail)
+		}
+		if d.GuardrailName != "" {
+			b = append(b, `,"guardrailName":`...)
+			b = appendString(b, d.GuardrailName)
+		}
+		if d.Overridden != 0 {
+			b = append(b, `,"overridden":`...)
+			b = strconv.AppendInt(b, int64(d.Overridden), 10)
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// appendReason appends reason line i of ex as a JSON string: "via <names> → …: " for a grant
+// reached through records or teams, then authz's text (d is the denial of a denied request). The text is written in place and
+// escaped afterwards only when it needs it (a condition's quotes, unusual characters).
+func (ac *accessChecker) appendReason(b []byte, ex *authz.Explanation, d *authz.Denial, i int) []byte {
+	start := len(b)
+	b = append(b, '"')
+	if ex.Decision {
+		if via := ex.Grants[i].Via; len(via) > 0 {
+			b = append(b, "via "...)
+			for j, id := range via {
+				if j > 0 {
+					b = append(b, " → "...)
+				}
+				b = append(b, ac.names[id]...)
+			}
+			b = append(b, ": "...)
+		}
+	}
+	if ex.Decision {
+		b = ex.AppendReason(b, i)
+	} else {
+		b = ex.AppendDenialText(b, *d)
+	}
+	if !jsonPlain(b[start+1:]) {
+		return appendString(b[:start], string(b[start+1:]))
+	}
+	return append(b, '"')
+}
+
+// plainASCII says which ASCII bytes appendString writes as they are.
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// jsonPlain reports whether appendString would write t unchanged between its quotes.
+func jsonPlain(t []byte) bool {
+	for i := 0; i < len(t); {
+		c := t[i]
+		if c < utf8.RuneSelf {
+			if !plainASCII[c] {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(t[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+		i += size
+	}
+	return true
 }
 
 // appendAccessCheckResponse appends the JSON writeJSON sends for resp (byte for byte, without
@@ -290,7 +511,7 @@ func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if plainASCII[c] {
 				i++
 				continue
 			}

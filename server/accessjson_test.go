@@ -151,6 +151,19 @@ func TestAccessCheckFastDecode(t *testing.T) {
 		{`[]`, false},
 		{`"checks"`, false},
 		{`{"checks":[{"principal":true}]}`, false},
+		// What the strict scanner refused before the fast path ran, the fast path now refuses
+		// itself (the strict decoder then names the problem).
+		{`{"checks":[{"action":"stack:read"}]} {}`, false},
+		{`{"checks":[{"action":"stack:read"}]}x`, false},
+		{`{"checks":[{"action":"stack:read","action":"org:read"}]}`, false},
+		{`{"checks":[{"entity":{"id":"a","id":"b"},"action":"stack:read"}]}`, false},
+		{`{"checks":[],"checks":[{"action":"stack:read"}]}`, false},
+		{"{\"checks\":[{\"action\":\"stack:read\x01\"}]}", false},
+		{"{\"checks\":[{\"action\":\"stack:read\xed\xa0\x80\"}]}", false},
+		{"{\"checks\":[{\"action\":\"é🙂\x7f\"}]}", true},
+		{` {"checks":[{"action":"stack:read"}]} ` + "\n\t\r", true},
+		{`{"checks":[{"action":"stack:read"},]}`, false},
+		{`{"checks":[{"entity":{"kind":"stack","project":"p","name":"n","id":"i"},"principal":"t","action":"stack:read"}]}`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.body, func(t *testing.T) {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,7 +22,7 @@ type cache[K comparable, V any] struct {
 
 	mu      sync.RWMutex
 	entries map[K]cacheEntry[V]
-	gen     uint64
+	gen     atomic.Uint64 // changed only under mu; read without it (Generation)
 }
 
 // maxCached bounds each cache (a flood of distinct tokens or names must not grow memory).
@@ -38,10 +39,30 @@ func newCache[K comparable, V any](ttl time.Duration, max int, now func() time.T
 
 // Get returns the value stored for k if it is younger than ttl.
 func (c *cache[K, V]) Get(k K) (V, bool) {
+	v, _, ok := c.GetAt(k, c.now())
+	return v, ok
+}
+
+// GetAt is Get at the instant now (read once per request by hot paths), and also returns when
+// the value was stored.
+func (c *cache[K, V]) GetAt(k K, now time.Time) (V, time.Time, bool) {
 	c.mu.RLock()
 	e, ok := c.entries[k]
 	c.mu.RUnlock()
-	if !ok || c.now().Sub(e.stored) >= c.ttl {
+	if !ok || now.Sub(e.stored) >= c.ttl {
+		var zero V
+		return zero, time.Time{}, false
+	}
+	return e.value, e.stored, true
+}
+
+// getBytes is GetAt for a string-keyed cache probed with a key held in bytes, without
+// allocating the string.
+func getBytes[V any](c *cache[string, V], k []byte, now time.Time) (V, bool) {
+	c.mu.RLock()
+	e, ok := c.entries[string(k)]
+	c.mu.RUnlock()
+	if !ok || now.Sub(e.stored) >= c.ttl {
 		var zero V
 		return zero, false
 	}
@@ -49,11 +70,7 @@ func (c *cache[K, V]) Get(k K) (V, bool) {
 }
 
 // Generation is the current generation; read it before reading the value Put will store.
-func (c *cache[K, V]) Generation() uint64 {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.gen
-}
+func (c *cache[K, V]) Generation() uint64 { return c.gen.Load() }
 
 // Put stores v for k unless the cache was invalidated since generation gen; it reports whether
 // it stored. A new key in a full cache (max entries) empties it first.
@@ -61,7 +78,7 @@ func (c *cache[K, V]) Put(gen uint64, k K, v V) bool {
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen != c.gen {
+	if gen != c.gen.Load() {
 		return false
 	}
 	if _, ok := c.entries[k]; !ok && len(c.entries) >= c.max {
@@ -93,7 +110,7 @@ func (c *cache[K, V]) Delete(keys ...K) {
 	for _, k := range keys {
 		delete(c.entries, k)
 	}
-	c.gen++
+	c.gen.Add(1)
 }
 
 // DeleteFunc drops every entry for which drop is true and starts a new generation.
@@ -105,7 +122,7 @@ func (c *cache[K, V]) DeleteFunc(drop func(K, V) bool) {
 			delete(c.entries, k)
 		}
 	}
-	c.gen++
+	c.gen.Add(1)
 }
 
 // Clear drops every entry and starts a new generation.
@@ -113,5 +130,5 @@ func (c *cache[K, V]) Clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.entries)
-	c.gen++
+	c.gen.Add(1)
 }

@@ -17,43 +17,98 @@ import (
 
 // entityCache keeps entities by name and by ID so that authorizing a request on a stack or an
 // access check does not hit the store each time. Writes through this server update it at once;
-// those through another replica show within the cache TTL.
+// those through another replica show within the cache TTL. Each entry also holds the entity as
+// authz decides about it (targetOf, interned), built once when the entity is loaded.
 type entityCache struct {
 	st      store.Store
 	org     string
-	entries *cache[entityKey, store.Entity] // each entity under its ID key and its name key
+	entries *cache[string, cachedEntity] // each entity under its ID key and its name key
 }
 
-// entityKey finds an entity by ID (only id set) or by kind, project and name.
-type entityKey struct {
-	id            string
-	kind          authz.EntityKind
-	project, name string
+// cachedEntity is an entity and its ready authz form.
+type cachedEntity struct {
+	e      store.Entity
+	target authz.Entity // targetOf(e).Interned()
 }
 
-func idKey(id string) entityKey { return entityKey{id: id} }
-func nameKey(kind authz.EntityKind, project, name string) entityKey {
-	return entityKey{kind: kind, project: project, name: name}
+func cached(e store.Entity) cachedEntity { return cachedEntity{e: e, target: targetOf(e).Interned()} }
+
+// Keys: an ID key is a 0 byte and the ID; a name key is the kind's byte (kind+1), the project, a
+// 0 byte and the name (names and IDs hold no 0 byte). appendIDKey and appendNameKey build them
+// into a caller's buffer, so that a lookup does not allocate.
+func appendIDKey(b []byte, id string) []byte { return append(append(b, 0), id...) }
+func appendNameKey(b []byte, kind authz.EntityKind, project, name string) []byte {
+	b = append(append(b, byte(kind)+1), project...)
+	return append(append(b, 0), name...)
+}
+func idKey(id string) string { return string(appendIDKey(nil, id)) }
+func nameKey(kind authz.EntityKind, project, name string) string {
+	return string(appendNameKey(nil, kind, project, name))
 }
 
 func newEntityCache(st store.Store, org string, ttl time.Duration, now func() time.Time) *entityCache {
-	return &entityCache{st: st, org: org, entries: newCache[entityKey, store.Entity](ttl, 2*maxCached, now)}
+	return &entityCache{st: st, org: org, entries: newCache[string, cachedEntity](ttl, 2*maxCached, now)}
 }
 
 func (c *entityCache) get(ctx context.Context, kind authz.EntityKind, project, name string) (store.Entity, error) {
-	return c.entries.Load(nameKey(kind, project, name), func() (store.Entity, error) {
-		return c.st.GetEntity(ctx, c.org, kind, project, name)
-	})
+	ce, err := c.loadByName(ctx, kind, project, name)
+	return ce.e, err
 }
 
 func (c *entityCache) getByID(ctx context.Context, id string) (store.Entity, error) {
-	return c.entries.Load(idKey(id), func() (store.Entity, error) { return c.st.GetEntityByID(ctx, c.org, id) })
+	ce, err := c.loadByID(ctx, id)
+	return ce.e, err
 }
 
-// put caches an entity this server just created; gen is the Generation read before the write.
-func (c *entityCache) put(gen uint64, e store.Entity) {
-	c.entries.Put(gen, idKey(e.ID), e)
-	c.entries.Put(gen, nameKey(e.Kind, e.Project, e.Name), e)
+func (c *entityCache) loadByName(ctx context.Context, kind authz.EntityKind, project, name string) (cachedEntity, error) {
+	if ce, ok := c.entries.Get(nameKey(kind, project, name)); ok {
+		return ce, nil
+	}
+	return c.fill(func() (store.Entity, error) { return c.st.GetEntity(ctx, c.org, kind, project, name) })
+}
+
+func (c *entityCache) loadByID(ctx context.Context, id string) (cachedEntity, error) {
+	if ce, ok := c.entries.Get(idKey(id)); ok {
+		return ce, nil
+	}
+	return c.fill(func() (store.Entity, error) { return c.st.GetEntityByID(ctx, c.org, id) })
+}
+
+// fill reads an entity from the store and caches it under both its keys (one read serves the
+// lookups by ID and by name), unless an invalidation happened during the read.
+func (c *entityCache) fill(read func() (store.Entity, error)) (cachedEntity, error) {
+	gen := c.entries.Generation()
+	e, err := read()
+	if err != nil {
+		return cachedEntity{}, err
+	}
+	return c.put(gen, e), nil
+}
+
+// lookup finds an entity by ID (id set) or by kind, project and name at the instant now: one
+// probe of the cache, with the key built in *scratch; the store is read on a miss.
+func (c *entityCache) lookup(ctx context.Context, kind authz.EntityKind, id, project, name string, now time.Time, scratch *[]byte) (cachedEntity, error) {
+	if id != "" {
+		*scratch = appendIDKey((*scratch)[:0], id)
+	} else {
+		*scratch = appendNameKey((*scratch)[:0], kind, project, name)
+	}
+	if ce, ok := getBytes(c.entries, *scratch, now); ok {
+		return ce, nil
+	}
+	if id != "" {
+		return c.loadByID(ctx, id)
+	}
+	return c.loadByName(ctx, kind, project, name)
+}
+
+// put caches an entity under both its keys; gen is the Generation read before the entity was
+// read or written (an entity this server just created).
+func (c *entityCache) put(gen uint64, e store.Entity) cachedEntity {
+	ce := cached(e)
+	c.entries.Put(gen, idKey(e.ID), ce)
+	c.entries.Put(gen, nameKey(e.Kind, e.Project, e.Name), ce)
+	return ce
 }
 
 // drop invalidates an entity after it was changed or deleted.

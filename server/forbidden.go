@@ -131,9 +131,12 @@ func readsEverywhere(ix *authz.Index, kind authz.EntityKind) bool {
 }
 
 // mayRead reports whether ix may read the entity (so may know it exists and what it is).
-func mayRead(ix *authz.Index, e store.Entity) bool {
-	read, ok := readScopes[e.Kind]
-	return ok && ix.Decide(read.ID, targetOf(e)) == authz.Allowed
+func mayRead(ix *authz.Index, e store.Entity) bool { return mayReadTarget(ix, targetOf(e)) }
+
+// mayReadTarget is mayRead for an entity already in authz's form.
+func mayReadTarget(ix *authz.Index, t authz.Entity) bool {
+	read, ok := readScopes[t.Kind]
+	return ok && ix.Decide(read.ID, t) == authz.Allowed
 }
 
 // unseen is the 403 for a request on an entity the principal may not read, whether or not it

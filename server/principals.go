@@ -146,15 +146,7 @@ func (c *indexCache) invalidate(ids ...string) {
 // forToken returns the token's compiled rights. A token whose role (team, user) is gone or
 // does not compile has none (deny by default), and the problem is logged.
 func (c *indexCache) forToken(ctx context.Context, t store.Token) (compiledRole, error) {
-	key := t.RoleID
-	switch {
-	case t.Kind == store.TokenTeam:
-		key = teamKey(t.TeamID)
-	case t.Kind == store.TokenPersonal:
-		key = userKey(t.UserID)
-	case t.Admin:
-		key = legacyKey
-	}
+	key := roleKeyOf(t)
 	cr, err := c.role(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		c.log.Warn("token's role, team or user is missing; it has no rights", "token", t.ID, "for", key)
@@ -168,6 +160,20 @@ func (c *indexCache) forToken(ctx context.Context, t store.Token) (compiledRole,
 		cr.ix = emptyIndex
 	}
 	return cr, nil
+}
+
+// roleKeyOf is the compiled-rights cache key a token acts with: its role, its team, its user,
+// or the legacy admin index.
+func roleKeyOf(t store.Token) string {
+	switch {
+	case t.Kind == store.TokenTeam:
+		return teamKey(t.TeamID)
+	case t.Kind == store.TokenPersonal:
+		return userKey(t.UserID)
+	case t.Admin:
+		return legacyKey
+	}
+	return t.RoleID
 }
 
 var emptyIndex = authz.MustCompile(&authz.Group{}, authz.NoCompose)

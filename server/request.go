@@ -19,13 +19,19 @@ const maxPresizedBody = 32 << 10
 
 // readBody reads the whole (size-limited) request body. An oversized body is a 413; one that
 // ends before its declared length (the client went away) is a 400.
-func readBody(r *http.Request) ([]byte, error) {
+func readBody(r *http.Request) ([]byte, error) { return readBodyTo(r, nil) }
+
+// readBodyTo is readBody reading into dst's memory (a pooled buffer) when it is large enough.
+func readBodyTo(r *http.Request, dst []byte) ([]byte, error) {
 	var b []byte
 	var err error
 	if n := r.ContentLength; n > 0 && n <= maxPresizedBody {
 		// Sized once from the declared length (capped: a length that is declared but not
 		// sent must not reserve much), instead of io.ReadAll's doublings from 512 bytes.
-		buf := bytes.NewBuffer(make([]byte, 0, n+1))
+		if int64(cap(dst)) < n+1 {
+			dst = make([]byte, 0, n+1)
+		}
+		buf := bytes.NewBuffer(dst[:0])
 		_, err = buf.ReadFrom(r.Body)
 		b = buf.Bytes()
 	} else {

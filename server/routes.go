@@ -203,6 +203,7 @@ func (s *Server) routeTable() []*route {
 // dispatch serves a route: body limit, admit (authenticate, org check, authorize), the
 // handler, audit and metrics.
 func (s *Server) dispatch(rt *route) http.Handler {
+	metricName := rt.method + " " + rt.pattern // once, not per request
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -213,7 +214,7 @@ func (s *Server) dispatch(rt *route) http.Handler {
 					writeError(sw, errors.New("panic"))
 				}
 			}
-			s.metrics.observe(rt.method+" "+rt.pattern, sw.status, time.Since(start))
+			s.metrics.observe(metricName, sw.status, time.Since(start))
 		}()
 		limit := s.cfg.MaxBodyBytes
 		if rt.bigBody {

@@ -87,17 +87,20 @@ type Server struct {
 	mux     *http.ServeMux
 	tokens  *tokenCache
 	indexes *indexCache
-	usage   *usageTracker
-	scopes  *scopeUsage // per-day counts of the scopes authorized requests used
-	audit   *auditWriter
-	denials *denialAggregator
-	handler http.Handler
-	ents    *entityCache
-	fetch   *fetcher  // OIDC discovery and JWKS requests
-	keys    *keyCache // OIDC issuers' verification keys
-	idem    keyedMutex
-	names   sync.Mutex // held from a record name's clash check to its write (nameClash)
-	guardMu sync.Mutex // serialises guardrail creates, so that two cannot both pass the count
+	// principals is token ID → compiled rights in one probe, valid while neither tokens.ids nor
+	// indexes.roles has been invalidated (access checks).
+	principals *principalCache
+	usage      *usageTracker
+	scopes     *scopeUsage // per-day counts of the scopes authorized requests used
+	audit      *auditWriter
+	denials    *denialAggregator
+	handler    http.Handler
+	ents       *entityCache
+	fetch      *fetcher  // OIDC discovery and JWKS requests
+	keys       *keyCache // OIDC issuers' verification keys
+	idem       keyedMutex
+	names      sync.Mutex // held from a record name's clash check to its write (nameClash)
+	guardMu    sync.Mutex // serialises guardrail creates, so that two cannot both pass the count
 	// nameKeys indexes record names by uxPurpose and display key (nameClash); guarded by names.
 	nameKeys     map[string]map[string][]store.Record
 	nameKeysRead time.Time
@@ -168,6 +171,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.org = org
 	s.tokens = newTokenCache(org.Name, s.st, cfg.TokenTTL, s.now)
 	s.indexes = newIndexCache(s.st, org.Name, s.log, cfg.TokenTTL, s.now)
+	s.principals = newPrincipalCache(s.tokens.ids, s.indexes.roles, cfg.TokenTTL)
 	s.usage = &usageTracker{st: s.st, pending: map[string]int64{}, seen: map[string]int64{}}
 	s.scopes = newScopeUsage(s.st, org.Name)
 	s.ents = newEntityCache(s.st, org.Name, cfg.TokenTTL, s.now)
