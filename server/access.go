@@ -33,7 +33,7 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 		// encoding/json decodes into the slice's memory without zeroing it: none of what the
 		// fast path wrote before it gave up may show through.
 		clear(req.Checks[:cap(req.Checks)])
-		err = decodeJSON(body, "accessCheck", &req)
+		err = decodeJSONItems(body, "accessCheck", &req, "checks", maxChecks)
 	}
 	// Kept for the next request (released with the checker); after the strict decoder, which
 	// may have written past the length it left, release clears the whole capacity.

@@ -439,3 +439,14 @@ func TestAccessCheckUserAndTeam(t *testing.T) {
 		}
 	}
 }
+
+// Over HTTP the same body is a 400 naming the field and the limit.
+func TestAccessCheckTooManyChecksHTTP(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	body := `{"checks":[` + strings.TrimSuffix(strings.Repeat(`{},`, (2<<20-64)/3), ",") + `]}`
+	r := h.do("POST", "/api/orgs/acme/access/check", h.admin(), body)
+	if r.status != 400 || !strings.Contains(string(r.body), "checks") || !strings.Contains(string(r.body), "at most 1000 per request") {
+		t.Fatalf("got %s", r)
+	}
+}

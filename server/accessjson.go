@@ -135,7 +135,9 @@ func (p *fastParser) request(into []apitype.AccessCheck) (checks []apitype.Acces
 			if !p.check(&c) {
 				return false
 			}
-			checks = append(checks, c)
+			if checks = append(checks, c); len(checks) > maxChecks {
+				return false // too many: the strict path counts them without decoding them
+			}
 			if p.next(']') {
 				return true
 			}

@@ -3,8 +3,10 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -240,4 +242,45 @@ func firstDiff(a, b []byte) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// A body of many tiny checks (2 MB of `{},` is ~700k of them) is refused with the count and
+// the limit, and neither decoder allocates a value per check on the way: the fast path stops
+// at maxChecks+1 and the strict path counts the array during its allocation-free scan.
+func TestAccessCheckDecodeStopsAtLimit(t *testing.T) {
+	many := func(elem string, n int) []byte {
+		return []byte(`{"checks":[` + strings.TrimSuffix(strings.Repeat(elem+",", n), ",") + `]}`)
+	}
+	n := (2<<20 - 64) / 3
+	tests := []struct {
+		name string
+		body []byte
+		want int // the count the error names
+	}{
+		{"empty objects", many(`{}`, n), n},
+		{"plain checks", many(`{"action":"org:read"}`, 60_000), 60_000},
+		{"escaped (strict path only)", many(`{"action":"org\u003aread"}`, 60_000), 60_000},
+		{"one over", many(`{"action":"org:read"}`, maxChecks+1), maxChecks + 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ms0, ms1 runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&ms0)
+			var req apitype.AccessCheckRequest
+			if decodeAccessCheckFast(tt.body, &req) {
+				t.Fatalf("the fast path decided a body of more than %d checks (%d decoded)", maxChecks, len(req.Checks))
+			}
+			err := decodeJSONItems(tt.body, "accessCheck", &req, "checks", maxChecks)
+			runtime.ReadMemStats(&ms1)
+			want := fmt.Sprintf("%d checks; at most %d per request", tt.want, maxChecks)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("err = %v, want one naming %q", err, want)
+			}
+			// The fast path copies the body once; a value per check would be ~100 bytes each.
+			if alloc := ms1.TotalAlloc - ms0.TotalAlloc; alloc > 2*uint64(len(tt.body))+1<<20 {
+				t.Fatalf("decoding a refused body of %d bytes allocated %d bytes", len(tt.body), alloc)
+			}
+		})
+	}
 }

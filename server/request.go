@@ -63,6 +63,13 @@ func decodeBody(r *http.Request, resource string, v any) ([]byte, error) {
 // than the API's (encoding/json would match it), an unknown field, a wrong type, and null
 // where a value is required (only pointer fields and raw JSON such as details may be null).
 func decodeJSON(body []byte, resource string, v any) error {
+	return decodeJSONItems(body, resource, v, "", 0)
+}
+
+// decodeJSONItems is decodeJSON for a body whose arrays hold at most maxItems elements
+// (maxItems > 0), named by field: a longer one is refused after the allocation-free scan,
+// before encoding/json allocates a value per element.
+func decodeJSONItems(body []byte, resource string, v any, field string, maxItems int) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return invalid(resource, "body", "a JSON body is required")
 	}
@@ -75,6 +82,9 @@ func decodeJSON(body []byte, resource string, v any) error {
 			return invalid(resource, strings.TrimPrefix(se.Path, "."), "%s", se.Msg)
 		}
 		return invalid(resource, "body", "%v", err)
+	}
+	if maxItems > 0 && seen.MaxArray > maxItems {
+		return invalid(resource, field, "%d %s; at most %d per request", seen.MaxArray, field, maxItems)
 	}
 	// strictFields walks the body beside the type, re-reading each level: only when the scan
 	// saw a null or a key that matches some field name of the type in another case can it

@@ -41,8 +41,9 @@ func Check(data []byte) error {
 // Summary is what Scan saw besides problems, for callers that skip a costlier check of their
 // own when it cannot find anything.
 type Summary struct {
-	Null bool // a null literal appears somewhere
-	Flag bool // the key callback returned true for some key
+	Null     bool // a null literal appears somewhere
+	Flag     bool // the key callback returned true for some key
+	MaxArray int  // the most elements any one array holds (callers bound decoding by it)
 }
 
 // Scan is Check that also calls key (when not nil) with every object key, unescaped (the
@@ -252,6 +253,7 @@ func (s *scanner) array(depth int) error {
 		}
 		if s.pos < len(s.data) && s.data[s.pos] == ']' {
 			s.pos++
+			s.sum.MaxArray = max(s.sum.MaxArray, i+1)
 			return nil
 		}
 		return s.fail("invalid JSON: want ',' or ']' at byte %d", s.pos)

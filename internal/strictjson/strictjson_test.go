@@ -77,3 +77,22 @@ func manyKeys(n int, dup string) string {
 	b.WriteString(`"last":true}`)
 	return b.String()
 }
+
+func TestScanMaxArray(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int
+	}{
+		{`{}`, 0},
+		{`[]`, 0},
+		{`[1]`, 1},
+		{`{"a":[1,2,3],"b":[[1,2,3,4],[]]}`, 4},
+		{`{"checks":[{},{},{}]}`, 3},
+		{`["[1,2,3,4,5]"]`, 1}, // brackets in a string are not elements
+	} {
+		sum, err := Scan([]byte(tt.in), nil)
+		if err != nil || sum.MaxArray != tt.want {
+			t.Errorf("Scan(%s) = %d, %v; want %d", tt.in, sum.MaxArray, err, tt.want)
+		}
+	}
+}
