@@ -382,14 +382,14 @@ func TestEntityCacheOneReadBothKeys(t *testing.T) {
 	reads := &entityReads{Store: db}
 	c := newEntityCache(reads, "acme", time.Hour, time.Now)
 	var scratch []byte
-	byID := func() cachedEntity {
+	byID := func() *cachedEntity {
 		ce, err := c.lookup(ctx, authz.KindStack, "s-1", "", "", time.Now(), &scratch)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return ce
 	}
-	byName := func() cachedEntity {
+	byName := func() *cachedEntity {
 		ce, err := c.lookup(ctx, authz.KindStack, "", "web", "prod", time.Now(), &scratch)
 		if err != nil {
 			t.Fatal(err)
@@ -418,6 +418,20 @@ func TestEntityCacheOneReadBothKeys(t *testing.T) {
 	}
 	if reads.n.Load() != 4 {
 		t.Fatalf("%d store reads (a missing entity must not be cached)", reads.n.Load())
+	}
+	// Two keys with one hash: the entry of the other key never answers (its full key is
+	// compared); the lookup reads the store and the right entity takes the slot.
+	for _, key := range []string{idKey("s-1"), nameKey(authz.KindStack, "web", "prod")} {
+		other := cached(store.Entity{ID: "s-2", Org: "acme", Kind: authz.KindStack, Project: "web", Name: "other"})
+		c.entries.Put(c.entries.Generation(), keyHash(key), &keyedEntity{key: "\x00s-2", cachedEntity: other})
+		before := reads.n.Load()
+		ce := byID()
+		if key[0] != 0 {
+			ce = byName()
+		}
+		if ce.e.ID != "s-1" || reads.n.Load() != before+1 {
+			t.Fatalf("a colliding entry answered for %q: %+v (%d store reads)", key, ce.e, reads.n.Load()-before)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net/http"
 	"slices"
 	"strings"
@@ -19,16 +20,28 @@ import (
 // access check does not hit the store each time. Writes through this server update it at once;
 // those through another replica show within the cache TTL. Each entry also holds the entity as
 // authz decides about it (targetOf, interned), built once when the entity is loaded.
+//
+// The table is keyed by a 64-bit hash of the key (seeded per process, so no tenant can aim
+// names at one slot) and each entry holds its full key, compared on every hit: a probe is one
+// 8-byte key match, and two keys with the same hash only evict each other (a miss, then a store
+// read), never answer for each other. Deleting by hash may drop a colliding neighbour too,
+// which only costs a read.
 type entityCache struct {
 	st      store.Store
 	org     string
-	entries *cache[string, cachedEntity] // each entity under its ID key and its name key
+	entries *cache[uint64, *keyedEntity] // each entity under its ID key's and its name key's hash
 }
 
 // cachedEntity is an entity and its ready authz form.
 type cachedEntity struct {
 	e      store.Entity
 	target authz.Entity // targetOf(e).Interned()
+}
+
+// keyedEntity is a cache entry: the full key it was stored under and the entity.
+type keyedEntity struct {
+	key string
+	cachedEntity
 }
 
 func cached(e store.Entity) cachedEntity { return cachedEntity{e: e, target: targetOf(e).Interned()} }
@@ -46,8 +59,22 @@ func nameKey(kind authz.EntityKind, project, name string) string {
 	return string(appendNameKey(nil, kind, project, name))
 }
 
+// entityKeySeed seeds the key hashes: random per process.
+var entityKeySeed = maphash.MakeSeed()
+
+func keyHash(k string) uint64 { return maphash.String(entityKeySeed, k) }
+
 func newEntityCache(st store.Store, org string, ttl time.Duration, now func() time.Time) *entityCache {
-	return &entityCache{st: st, org: org, entries: newCache[string, cachedEntity](ttl, 2*maxCached, now)}
+	return &entityCache{st: st, org: org, entries: newCache[uint64, *keyedEntity](ttl, 2*maxCached, now)}
+}
+
+// probe is the entry stored under key at the instant now, if any.
+func (c *entityCache) probe(key []byte, now time.Time) (*keyedEntity, bool) {
+	ke, _, ok := c.entries.GetAt(maphash.Bytes(entityKeySeed, key), now)
+	if !ok || ke.key != string(key) {
+		return nil, false
+	}
+	return ke, true
 }
 
 func (c *entityCache) get(ctx context.Context, kind authz.EntityKind, project, name string) (store.Entity, error) {
@@ -60,41 +87,42 @@ func (c *entityCache) getByID(ctx context.Context, id string) (store.Entity, err
 	return ce.e, err
 }
 
-func (c *entityCache) loadByName(ctx context.Context, kind authz.EntityKind, project, name string) (cachedEntity, error) {
-	if ce, ok := c.entries.Get(nameKey(kind, project, name)); ok {
-		return ce, nil
+func (c *entityCache) loadByName(ctx context.Context, kind authz.EntityKind, project, name string) (*cachedEntity, error) {
+	if ke, ok := c.probe(appendNameKey(nil, kind, project, name), c.entries.now()); ok {
+		return &ke.cachedEntity, nil
 	}
 	return c.fill(func() (store.Entity, error) { return c.st.GetEntity(ctx, c.org, kind, project, name) })
 }
 
-func (c *entityCache) loadByID(ctx context.Context, id string) (cachedEntity, error) {
-	if ce, ok := c.entries.Get(idKey(id)); ok {
-		return ce, nil
+func (c *entityCache) loadByID(ctx context.Context, id string) (*cachedEntity, error) {
+	if ke, ok := c.probe(appendIDKey(nil, id), c.entries.now()); ok {
+		return &ke.cachedEntity, nil
 	}
 	return c.fill(func() (store.Entity, error) { return c.st.GetEntityByID(ctx, c.org, id) })
 }
 
 // fill reads an entity from the store and caches it under both its keys (one read serves the
 // lookups by ID and by name), unless an invalidation happened during the read.
-func (c *entityCache) fill(read func() (store.Entity, error)) (cachedEntity, error) {
+func (c *entityCache) fill(read func() (store.Entity, error)) (*cachedEntity, error) {
 	gen := c.entries.Generation()
 	e, err := read()
 	if err != nil {
-		return cachedEntity{}, err
+		return &cachedEntity{}, err
 	}
 	return c.put(gen, e), nil
 }
 
 // lookup finds an entity by ID (id set) or by kind, project and name at the instant now: one
-// probe of the cache, with the key built in *scratch; the store is read on a miss.
-func (c *entityCache) lookup(ctx context.Context, kind authz.EntityKind, id, project, name string, now time.Time, scratch *[]byte) (cachedEntity, error) {
+// probe of the cache, with the key built in *scratch; the store is read on a miss. The entry
+// returned is shared: read it, never write it.
+func (c *entityCache) lookup(ctx context.Context, kind authz.EntityKind, id, project, name string, now time.Time, scratch *[]byte) (*cachedEntity, error) {
 	if id != "" {
 		*scratch = appendIDKey((*scratch)[:0], id)
 	} else {
 		*scratch = appendNameKey((*scratch)[:0], kind, project, name)
 	}
-	if ce, ok := getBytes(c.entries, *scratch, now); ok {
-		return ce, nil
+	if ke, ok := c.probe(*scratch, now); ok {
+		return &ke.cachedEntity, nil
 	}
 	if id != "" {
 		return c.loadByID(ctx, id)
@@ -104,19 +132,19 @@ func (c *entityCache) lookup(ctx context.Context, kind authz.EntityKind, id, pro
 
 // put caches an entity under both its keys; gen is the Generation read before the entity was
 // read or written (an entity this server just created).
-func (c *entityCache) put(gen uint64, e store.Entity) cachedEntity {
+func (c *entityCache) put(gen uint64, e store.Entity) *cachedEntity {
 	ce := cached(e)
-	c.entries.Put(gen, idKey(e.ID), ce)
-	c.entries.Put(gen, nameKey(e.Kind, e.Project, e.Name), ce)
-	return ce
+	byID, byName := idKey(e.ID), nameKey(e.Kind, e.Project, e.Name)
+	c.entries.Put(gen, keyHash(byID), &keyedEntity{key: byID, cachedEntity: ce})
+	c.entries.Put(gen, keyHash(byName), &keyedEntity{key: byName, cachedEntity: ce})
+	return &ce
 }
 
 // drop invalidates an entity after it was changed or deleted.
 func (c *entityCache) drop(e store.Entity) {
-	c.entries.Delete(idKey(e.ID), nameKey(e.Kind, e.Project, e.Name))
+	c.entries.Delete(keyHash(idKey(e.ID)), keyHash(nameKey(e.Kind, e.Project, e.Name)))
 }
 
-// entityPaths says how the API names an entity of each kind.
 var entityPaths = map[authz.EntityKind]struct {
 	project, name string // the path values naming one ({project}/{stack}); project "" when the kind has none
 	nameField     string // the create body's field for the name
