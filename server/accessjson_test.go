@@ -262,6 +262,12 @@ func TestAccessCheckDecodeStopsAtLimit(t *testing.T) {
 		{"escaped (strict path only)", many(`{"action":"org\u003aread"}`, 60_000), 60_000},
 		{"one over", many(`{"action":"org:read"}`, maxChecks+1), maxChecks + 1},
 	}
+	// A long array deeper in a check is not a count of checks: its own field is named.
+	deep := `{"checks":[{"action":"org:read","entity":{"kind":[` + strings.Repeat(`1,`, 5000) + `1]}}]}`
+	var req apitype.AccessCheckRequest
+	if err := decodeJSONItems([]byte(deep), "accessCheck", &req, "checks", maxChecks); err == nil || !strings.Contains(err.Error(), "entity.kind") {
+		t.Fatalf("a long array in entity.kind: %v", err)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var ms0, ms1 runtime.MemStats

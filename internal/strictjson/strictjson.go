@@ -43,7 +43,7 @@ func Check(data []byte) error {
 type Summary struct {
 	Null     bool // a null literal appears somewhere
 	Flag     bool // the key callback returned true for some key
-	MaxArray int  // the most elements any one array holds (callers bound decoding by it)
+	MaxArray int  // the most elements of an array that is the value or a member of it (depth ≤ 1)
 }
 
 // Scan is Check that also calls key (when not nil) with every object key, unescaped (the
@@ -253,7 +253,9 @@ func (s *scanner) array(depth int) error {
 		}
 		if s.pos < len(s.data) && s.data[s.pos] == ']' {
 			s.pos++
-			s.sum.MaxArray = max(s.sum.MaxArray, i+1)
+			if depth <= 1 { // a request's lists; callers bound decoding by it
+				s.sum.MaxArray = max(s.sum.MaxArray, i+1)
+			}
 			return nil
 		}
 		return s.fail("invalid JSON: want ',' or ']' at byte %d", s.pos)
