@@ -268,6 +268,9 @@ func TestAccessCheckDecodeStopsAtLimit(t *testing.T) {
 	if err := decodeJSONItems([]byte(deep), "accessCheck", &req, "checks", maxChecks); err == nil || !strings.Contains(err.Error(), "entity.kind") {
 		t.Fatalf("a long array in entity.kind: %v", err)
 	}
+	if err := decodeJSONItems([]byte(`[`+strings.Repeat(`{},`, 5000)+`{}]`), "accessCheck", &req, "checks", maxChecks); err == nil || strings.Contains(err.Error(), "checks") {
+		t.Fatalf("a long array as the body: %v", err)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var ms0, ms1 runtime.MemStats

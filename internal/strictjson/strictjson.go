@@ -43,7 +43,7 @@ func Check(data []byte) error {
 type Summary struct {
 	Null     bool // a null literal appears somewhere
 	Flag     bool // the key callback returned true for some key
-	MaxArray int  // the most elements of an array that is the value or a member of it (depth ≤ 1)
+	MaxArray int  // the most elements of an array that is a member of the value (a request's list)
 }
 
 // Scan is Check that also calls key (when not nil) with every object key, unescaped (the
@@ -253,7 +253,7 @@ func (s *scanner) array(depth int) error {
 		}
 		if s.pos < len(s.data) && s.data[s.pos] == ']' {
 			s.pos++
-			if depth <= 1 { // a request's lists; callers bound decoding by it
+			if depth == 1 { // callers bound decoding by it
 				s.sum.MaxArray = max(s.sum.MaxArray, i+1)
 			}
 			return nil

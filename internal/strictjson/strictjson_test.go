@@ -85,13 +85,15 @@ func TestScanMaxArray(t *testing.T) {
 	}{
 		{`{}`, 0},
 		{`[]`, 0},
-		{`[1]`, 1},
+		{`[1]`, 0}, // the value itself is not counted
+		{`{"a":[1]}`, 1},
 		{`{"a":[1],"b":[[1,2,3,4],[]]}`, 2}, // deeper arrays are not counted
 		{`{"a":[1,2,3],"b":[[],[]]}`, 3},
 		{`[[1,2,3],[4]]`, 3},
+		{`[1,2,3,[4]]`, 1},
 		{`{"a":{"b":[1,2,3]}}`, 0},
 		{`{"checks":[{},{},{}]}`, 3},
-		{`["[1,2,3,4,5]"]`, 1}, // brackets in a string are not elements
+		{`{"a":["[1,2,3,4,5]"]}`, 1}, // brackets in a string are not elements
 	} {
 		sum, err := Scan([]byte(tt.in), nil)
 		if err != nil || sum.MaxArray != tt.want {
