@@ -412,7 +412,7 @@ func (s *Server) resolveRefAt(ctx context.Context, ref apitype.EntityRef, scopeK
 		return authz.Entity{}, false, invalid("accessCheck", "entity.kind", "%v", err)
 	}
 	ce, err := s.ents.lookup(ctx, kind, ref.ID, ref.Project, ref.Name, now, scratch)
-	if err == nil && ce.e.Kind != kind {
+	if err == nil && ce.target.Kind != kind {
 		err = store.ErrNotFound
 	}
 	unread := func() authz.Entity { // built only when answered blind; its tags are unknown

@@ -423,7 +423,7 @@ func TestEntityCacheOneReadBothKeys(t *testing.T) {
 	// compared); the lookup reads the store and the right entity takes the slot.
 	for _, key := range []string{idKey("s-1"), nameKey(authz.KindStack, "web", "prod")} {
 		other := cached(store.Entity{ID: "s-2", Org: "acme", Kind: authz.KindStack, Project: "web", Name: "other"})
-		c.entries.Put(c.entries.Generation(), keyHash(key), &keyedEntity{key: "\x00s-2", cachedEntity: other})
+		c.entries.Put(c.entries.Generation(), keyHash(key), newKeyedEntity("\x00s-2", other))
 		before := reads.n.Load()
 		ce := byID()
 		if key[0] != 0 {
@@ -501,5 +501,29 @@ func TestAccessAnswerConcurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// An entry compares its full key, held in the entry (up to 47 bytes) or beside it.
+func TestKeyedEntityIs(t *testing.T) {
+	k47, k48 := strings.Repeat("k", 47), strings.Repeat("k", 48)
+	for _, tt := range []struct {
+		stored, probe string
+		want          bool
+	}{
+		{"\x00s-1", "\x00s-1", true},
+		{"\x00s-1", "\x00s-2", false},
+		{"\x00s-1", "\x00s-1x", false},
+		{"\x00s-1", "\x00s-", false},
+		{k47, k47, true},
+		{k47, k47[:46] + "x", false},
+		{k48, k48, true},
+		{k48, k48[:47] + "x", false},
+		{k48, k47, false},
+		{k47, k48, false},
+	} {
+		if got := newKeyedEntity(tt.stored, cachedEntity{}).is([]byte(tt.probe)); got != tt.want {
+			t.Errorf("stored %q, probe %q: %v, want %v", tt.stored, tt.probe, got, tt.want)
+		}
 	}
 }

@@ -32,16 +32,38 @@ type entityCache struct {
 	entries *cache[uint64, *keyedEntity] // each entity under its ID key's and its name key's hash
 }
 
-// cachedEntity is an entity and its ready authz form.
+// cachedEntity is an entity and its ready authz form (first: what a probe reads next).
 type cachedEntity struct {
-	e      store.Entity
 	target authz.Entity // targetOf(e).Interned()
+	e      store.Entity
 }
 
-// keyedEntity is a cache entry: the full key it was stored under and the entity.
+// keyedEntity is a cache entry: the full key it was stored under and the entity. A key of up to
+// len(short) bytes (every ID key) is held in the entry itself, so that comparing it reads the
+// entry's first cache line rather than another allocation.
 type keyedEntity struct {
-	key string
+	n     uint8 // the key's length in short; 0: the key is long
+	short [47]byte
+	long  string
 	cachedEntity
+}
+
+func newKeyedEntity(key string, ce cachedEntity) *keyedEntity {
+	ke := &keyedEntity{cachedEntity: ce}
+	if len(key) > 0 && len(key) <= len(ke.short) {
+		ke.n = uint8(copy(ke.short[:], key))
+	} else {
+		ke.long = key
+	}
+	return ke
+}
+
+// is reports whether ke was stored under key.
+func (ke *keyedEntity) is(key []byte) bool {
+	if ke.n != 0 {
+		return string(ke.short[:ke.n]) == string(key)
+	}
+	return ke.long == string(key)
 }
 
 func cached(e store.Entity) cachedEntity { return cachedEntity{e: e, target: targetOf(e).Interned()} }
@@ -71,7 +93,7 @@ func newEntityCache(st store.Store, org string, ttl time.Duration, now func() ti
 // probe is the entry stored under key at the instant now, if any.
 func (c *entityCache) probe(key []byte, now time.Time) (*keyedEntity, bool) {
 	ke, _, ok := c.entries.GetAt(maphash.Bytes(entityKeySeed, key), now)
-	if !ok || ke.key != string(key) {
+	if !ok || !ke.is(key) {
 		return nil, false
 	}
 	return ke, true
@@ -135,8 +157,8 @@ func (c *entityCache) lookup(ctx context.Context, kind authz.EntityKind, id, pro
 func (c *entityCache) put(gen uint64, e store.Entity) *cachedEntity {
 	ce := cached(e)
 	byID, byName := idKey(e.ID), nameKey(e.Kind, e.Project, e.Name)
-	c.entries.Put(gen, keyHash(byID), &keyedEntity{key: byID, cachedEntity: ce})
-	c.entries.Put(gen, keyHash(byName), &keyedEntity{key: byName, cachedEntity: ce})
+	c.entries.Put(gen, keyHash(byID), newKeyedEntity(byID, ce))
+	c.entries.Put(gen, keyHash(byName), newKeyedEntity(byName, ce))
 	return &ce
 }
 
