@@ -527,3 +527,41 @@ func TestKeyedEntityIs(t *testing.T) {
 		}
 	}
 }
+
+// The principal cache answers only for the token ID stored in the entry: a colliding ID's
+// entry under the same hash misses, and an ID too long to be held is never cached.
+func TestPrincipalCacheComparesID(t *testing.T) {
+	now := time.Now()
+	clock := func() time.Time { return now }
+	tokens := newCache[string, store.Token](time.Hour, 10, clock)
+	roles := newCache[string, compiledRole](time.Hour, 10, clock)
+	pc := newPrincipalCache(tokens, roles, time.Hour)
+	ix := &authz.Index{}
+	put := func(id string) {
+		tok := store.Token{ID: id}
+		tokens.Put(tokens.Generation(), id, tok)
+		roles.Put(roles.Generation(), "r", compiledRole{})
+		pc.put(tok, "r", ix, tokens.Generation(), roles.Generation(), now)
+	}
+	a := "0192f3a4-5b6c-7d8e-9f01-23456789abcd"
+	put(a)
+	if got, ok := pc.get(a, now); !ok || got != ix {
+		t.Fatalf("stored token: %v %v", got, ok)
+	}
+	if _, ok := pc.get(a[:35]+"e", now); ok {
+		t.Fatal("another ID answered")
+	}
+	// An entry of another ID under a's hash.
+	e := pc.entries[keyHash(a)]
+	other := "0192f3a4-5b6c-7d8e-9f01-23456789ffff"
+	copy(e.id[:], other)
+	pc.entries[keyHash(a)] = e
+	if _, ok := pc.get(a, now); ok {
+		t.Fatal("a colliding entry answered")
+	}
+	long := strings.Repeat("t", maxCachedID+1)
+	put(long)
+	if _, ok := pc.get(long, now); ok || len(pc.entries) != 1 {
+		t.Fatalf("a %d-byte ID was cached (%d entries)", len(long), len(pc.entries))
+	}
+}

@@ -22,26 +22,34 @@ type principalCache struct {
 	ttl    time.Duration
 
 	mu      sync.RWMutex
-	entries map[string]principalEntry
+	entries map[uint64]principalEntry // by keyHash of the token ID; the ID itself is in the entry
 }
 
+// principalEntry is one token's compiled rights. The token's ID is held in the entry (token IDs
+// are 36-byte UUIDs; a longer ID is not cached), so that a probe compares it without leaving the
+// map's slot.
 type principalEntry struct {
+	n               uint8 // the ID's length in id
+	id              [maxCachedID]byte
 	ix              *authz.Index
 	expires         int64     // the token's expiry (unix seconds, 0 = never)
 	stored          time.Time // when the older of the two cached entries was stored
 	tokGen, roleGen uint64    // the caches' generations read before the fill
 }
 
+// maxCachedID is the longest token ID the principal cache holds.
+const maxCachedID = 40
+
 func newPrincipalCache(tokens *cache[string, store.Token], roles *cache[string, compiledRole], ttl time.Duration) *principalCache {
-	return &principalCache{tokens: tokens, roles: roles, ttl: ttl, entries: map[string]principalEntry{}}
+	return &principalCache{tokens: tokens, roles: roles, ttl: ttl, entries: map[uint64]principalEntry{}}
 }
 
 // get is the compiled rights of the token with this ID at the instant now, if cached and valid.
 func (c *principalCache) get(id string, now time.Time) (*authz.Index, bool) {
 	c.mu.RLock()
-	e, ok := c.entries[id]
+	e, ok := c.entries[keyHash(id)]
 	c.mu.RUnlock()
-	if !ok || e.tokGen != c.tokens.Generation() || e.roleGen != c.roles.Generation() || now.Sub(e.stored) >= c.ttl {
+	if !ok || string(e.id[:e.n]) != id || e.tokGen != c.tokens.Generation() || e.roleGen != c.roles.Generation() || now.Sub(e.stored) >= c.ttl {
 		return nil, false
 	}
 	if e.expires != 0 && now.Unix() >= e.expires {
@@ -54,6 +62,9 @@ func (c *principalCache) get(id string, now time.Time) (*authz.Index, bool) {
 // under tokGen and roleGen (read before the fill); it stores nothing unless both entries are
 // still cached.
 func (c *principalCache) put(tok store.Token, roleKey string, ix *authz.Index, tokGen, roleGen uint64, now time.Time) {
+	if len(tok.ID) == 0 || len(tok.ID) > maxCachedID {
+		return
+	}
 	_, ts, ok1 := c.tokens.GetAt(tok.ID, now)
 	_, rs, ok2 := c.roles.GetAt(roleKey, now)
 	if !ok1 || !ok2 {
@@ -68,7 +79,9 @@ func (c *principalCache) put(tok store.Token, roleKey string, ix *authz.Index, t
 	if len(c.entries) >= maxCached {
 		clear(c.entries)
 	}
-	c.entries[tok.ID] = principalEntry{ix: ix, expires: tok.Expires, stored: stored, tokGen: tokGen, roleGen: roleGen}
+	e := principalEntry{n: uint8(len(tok.ID)), ix: ix, expires: tok.Expires, stored: stored, tokGen: tokGen, roleGen: roleGen}
+	copy(e.id[:], tok.ID)
+	c.entries[keyHash(tok.ID)] = e // a colliding ID's entry is replaced: it only misses
 }
 
 // principalIndexAt is principalIndex at the instant now, through the principal cache.
