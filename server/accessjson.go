@@ -16,7 +16,8 @@ import (
 // scanner passes and that have exactly the API's shape (known keys in the API's case, strings
 // without escapes, no null); anything else goes to decodeJSON, which then accepts the same
 // value or names the problem. The encoder writes the bytes encoding/json writes
-// (TestAccessJSONMatchesEncodingJSON and FuzzAccessCheckDecode hold both to that).
+// (TestAccessAnswerMatchesReference, FuzzAccessAnswer, FuzzAccessJSONString and
+// FuzzAccessCheckDecode hold both to that).
 
 // decodeAccessCheckFast decodes body into req when it is a well-formed request of the plain
 // shape; false means "not decided here" (not "invalid"): the caller then uses decodeJSON.
@@ -195,36 +196,9 @@ var accessBufs = sync.Pool{New: func() any { b := make([]byte, 0, accessChunk+4<
 // out through one small pooled buffer instead of growing a large one per request.
 const accessChunk = 16 << 10
 
-// writeAccessCheckResponse writes resp as writeJSON would (the same bytes), in chunks.
-func writeAccessCheckResponse(w http.ResponseWriter, resp *apitype.AccessCheckResponse) {
-	bp := accessBufs.Get().(*[]byte)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	b := append((*bp)[:0], `{"results":[`...)
-	for i := range resp.Results {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendAccessResult(b, &resp.Results[i])
-		if len(b) >= accessChunk {
-			if _, err := w.Write(b); err != nil {
-				break // the client went away
-			}
-			b = b[:0]
-		}
-	}
-	b = append(b, "]}\n"...)
-	_, _ = w.Write(b)
-	if cap(b) <= 1<<20 { // a rare huge single result is not kept
-		*bp = b[:0]
-		accessBufs.Put(bp)
-	}
-}
-
 // writeAnswer writes the answer of a batch straight from its explanations, in chunks: the
-// bytes writeAccessCheckResponse writes for the apitype results of the same checks (accessResult
-// with the via names and the blind reason; TestAccessAnswerMatchesReference), without building
-// them.
+// bytes encoding/json writes for the apitype results of the same checks (accessResult with the
+// via names and the blind reason; TestAccessAnswerMatchesReference), without building them.
 func (ac *accessChecker) writeAnswer(w http.ResponseWriter, outs []accessOutcome) {
 	bp := accessBufs.Get().(*[]byte)
 	w.Header()["Content-Type"] = jsonContentType
@@ -338,29 +312,7 @@ func (ac *accessChecker) appendOutcome(b []byte, o *accessOutcome) []byte {
 		b = append(b, ']')
 	}
 	if !ex.Decision {
-		b = append(b, `,"denial":{"reason":`...)
-		b = appendString(b, d.Reason.String())
-		if d.Conditional != 0 {
-			b = append(b, `,"conditional":`...)
-			b = strconv.AppendInt(b, int64(d.Conditional), 10)
-		}
-		if d.Elsewhere != 0 {
-			b = append(b, `,"elsewhere":`...)
-			b = strconv.AppendInt(b, int64(d.Elsewhere), 10)
-		}
-		if d.Guardrail != "" {
-			b = append(b, `,"guardrail":`...)
-			b = appendString(b, d.Guardrail)
-		}
-		if d.GuardrailName != "" {
-			b = append(b, `,"guardrailName":`...)
-			b = appendString(b, d.GuardrailName)
-		}
-		if d.Overridden != 0 {
-			b = append(b, `,"overridden":`...)
-			b = strconv.AppendInt(b, int64(d.Overridden), 10)
-		}
-		b = append(b, '}')
+		b = appendDenial(b, d.Reason.String(), int64(d.Conditional), int64(d.Elsewhere), d.Guardrail, d.GuardrailName, int64(d.Overridden))
 	}
 	return append(b, '}')
 }
@@ -420,87 +372,6 @@ func jsonPlain(t []byte) bool {
 		i += size
 	}
 	return true
-}
-
-// appendAccessCheckResponse appends the JSON writeJSON sends for resp (byte for byte, without
-// the final newline).
-func appendAccessCheckResponse(b []byte, resp *apitype.AccessCheckResponse) []byte {
-	b = append(b, `{"results":[`...)
-	for i := range resp.Results {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendAccessResult(b, &resp.Results[i])
-	}
-	return append(b, "]}"...)
-}
-
-func appendAccessResult(b []byte, r *apitype.AccessCheckResult) []byte {
-	b = append(b, `{"allowed":`...)
-	b = strconv.AppendBool(b, r.Allowed)
-	b = append(b, `,"reasons":`...)
-	b = appendStrings(b, r.Reasons)
-	if len(r.Grounds) > 0 {
-		b = append(b, `,"grounds":[`...)
-		for i := range r.Grounds {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			g := &r.Grounds[i]
-			b = append(b, `{"record":`...)
-			b = appendString(b, g.Record)
-			b = append(b, `,"path":`...)
-			b = appendString(b, g.Path)
-			if len(g.Via) > 0 {
-				b = append(b, `,"via":`...)
-				b = appendStrings(b, g.Via)
-			}
-			if len(g.ViaNames) > 0 {
-				b = append(b, `,"viaNames":`...)
-				b = appendStrings(b, g.ViaNames)
-			}
-			b = append(b, `,"entity":`...)
-			b = appendString(b, g.Entity)
-			if g.Condition != "" {
-				b = append(b, `,"condition":`...)
-				b = appendString(b, g.Condition)
-			}
-			b = append(b, `,"scopes":`...)
-			b = appendStrings(b, g.Scopes)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	if d := r.Denial; d != nil {
-		b = append(b, `,"denial":{"reason":`...)
-		b = appendString(b, d.Reason)
-		if d.Conditional != 0 {
-			b = append(b, `,"conditional":`...)
-			b = strconv.AppendInt(b, int64(d.Conditional), 10)
-		}
-		if d.Elsewhere != 0 {
-			b = append(b, `,"elsewhere":`...)
-			b = strconv.AppendInt(b, int64(d.Elsewhere), 10)
-		}
-		if d.Guardrail != "" {
-			b = append(b, `,"guardrail":`...)
-			b = appendString(b, d.Guardrail)
-		}
-		if d.GuardrailName != "" {
-			b = append(b, `,"guardrailName":`...)
-			b = appendString(b, d.GuardrailName)
-		}
-		if d.Overridden != 0 {
-			b = append(b, `,"overridden":`...)
-			b = strconv.AppendInt(b, int64(d.Overridden), 10)
-		}
-		b = append(b, '}')
-	}
-	if r.Error != "" {
-		b = append(b, `,"error":`...)
-		b = appendString(b, r.Error)
-	}
-	return append(b, '}')
 }
 
 func appendStrings(b []byte, ss []string) []byte {
@@ -571,4 +442,32 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendDenial appends an answer's `"denial"` member (apitype.AccessDenial's fields, zero
+// values omitted).
+func appendDenial(b []byte, reason string, conditional, elsewhere int64, guardrail, guardrailName string, overridden int64) []byte {
+	b = append(b, `,"denial":{"reason":`...)
+	b = appendString(b, reason)
+	if conditional != 0 {
+		b = append(b, `,"conditional":`...)
+		b = strconv.AppendInt(b, conditional, 10)
+	}
+	if elsewhere != 0 {
+		b = append(b, `,"elsewhere":`...)
+		b = strconv.AppendInt(b, elsewhere, 10)
+	}
+	if guardrail != "" {
+		b = append(b, `,"guardrail":`...)
+		b = appendString(b, guardrail)
+	}
+	if guardrailName != "" {
+		b = append(b, `,"guardrailName":`...)
+		b = appendString(b, guardrailName)
+	}
+	if overridden != 0 {
+		b = append(b, `,"overridden":`...)
+		b = strconv.AppendInt(b, overridden, 10)
+	}
+	return append(b, '}')
 }
