@@ -326,6 +326,24 @@ func TestWhoCan(t *testing.T) {
 		t.Fatalf("kinds [team]: %v", got)
 	}
 
+	// Teams page through the store: more teams, pages of one, each team examined once, in order.
+	for _, name := range []string{"alpha", "zeta", "mid"} {
+		h.must(200, "POST", "/api/orgs/acme/teams/pulumi", h.admin(), apitype.CreateTeamRequest{Name: name})
+		h.must(204, "POST", "/api/orgs/acme/teams/"+name+"/roles/"+deleter.ID, h.admin(), nil)
+	}
+	var teamPages []string
+	treq := apitype.WhoCanRequest{Action: "stack:delete", Entity: prod, Kinds: []string{"team"}, MaxResults: 1}
+	for range 10 {
+		page := ask(treq)
+		teamPages = append(teamPages, names(append(page.Principals, page.DeniedByGuardrail...))...)
+		if treq.ContinuationToken = page.ContinuationToken; treq.ContinuationToken == "" {
+			break
+		}
+	}
+	if got := strings.Join(teamPages, ","); got != "team:alpha,team:mid,team:ops,team:zeta" {
+		t.Fatalf("teams in pages of one: %s", got)
+	}
+
 	bad := []struct {
 		body      any
 		status    int

@@ -120,7 +120,7 @@ func (s *Server) createTeam(w http.ResponseWriter, r *http.Request, c *call) err
 }
 
 func (s *Server) listTeams(w http.ResponseWriter, r *http.Request, c *call) error {
-	ts, err := s.st.ListTeams(r.Context(), s.org.Name)
+	ts, err := s.st.ListTeams(r.Context(), s.org.Name, "", 0)
 	if err != nil {
 		return err
 	}

@@ -224,19 +224,17 @@ func (wc *whoCanner) run(phase int, after string) (apitype.WhoCanResponse, []str
 			if !wc.wants(apitype.PrincipalTeam) && !wc.wants(apitype.PrincipalTeamToken) {
 				continue
 			}
-			teams, err := wc.s.st.ListTeams(ctx, wc.s.org.Name)
+			teams, err := wc.s.st.ListTeams(ctx, wc.s.org.Name, after, wc.limit-wc.resp.Examined+1)
 			if err != nil {
 				return wc.resp, nil, err
 			}
-			last := after
-			for _, t := range teams {
-				if t.Name <= after && after != "" {
-					continue
-				}
+			for i, t := range teams {
 				if wc.resp.Examined == wc.limit {
-					return wc.resp, []string{"2", last}, nil
+					if i == 0 {
+						return wc.resp, []string{"2", after}, nil
+					}
+					return wc.resp, []string{"2", teams[i-1].Name}, nil
 				}
-				last = t.Name
 				wc.resp.Examined++
 				ix, err := wc.s.subjectIndex(ctx, teamKey(t.ID), "team", t.Name)
 				if err != nil {

@@ -440,7 +440,9 @@ type Store interface {
 	CreateTeam(ctx context.Context, t Team) error
 	GetTeam(ctx context.Context, org, name string) (Team, error)
 	GetTeamByID(ctx context.Context, org, id string) (Team, error)
-	ListTeams(ctx context.Context, org string) ([]Team, error) // ordered by name
+	// ListTeams returns up to limit (<= 0: all) teams whose name sorts after afterName, ordered
+	// by name.
+	ListTeams(ctx context.Context, org, afterName string, limit int) ([]Team, error)
 	// UpdateTeam stores t's DisplayName, Description and Modified.
 	UpdateTeam(ctx context.Context, t Team) error
 	// DeleteTeam deletes the team, its memberships and role assignments, and revokes its

@@ -180,8 +180,13 @@ func (db *Store) GetTeamByID(ctx context.Context, org, id string) (store.Team, e
 	return t, nil
 }
 
-func (db *Store) ListTeams(ctx context.Context, org string) ([]store.Team, error) {
-	ts, err := queryAll(ctx, db.r, sqlrows.ScanTeam, `SELECT `+sqlrows.TeamCols+` FROM teams WHERE org = ? ORDER BY name`, org)
+func (db *Store) ListTeams(ctx context.Context, org, afterName string, limit int) ([]store.Team, error) {
+	lim := int64(limit)
+	if lim <= 0 {
+		lim = noLimit
+	}
+	ts, err := queryAll(ctx, db.r, sqlrows.ScanTeam, `SELECT `+sqlrows.TeamCols+` FROM teams WHERE org = ? AND name > ? ORDER BY name LIMIT ?`,
+		org, afterName, lim)
 	if err != nil {
 		return nil, fmt.Errorf("list teams of org %q: %w", org, err)
 	}
