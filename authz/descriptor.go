@@ -11,6 +11,35 @@ type Node interface{ nodeType() string }
 // Expr is an expression inside a condition or a select.
 type Expr interface{ exprType() string }
 
+// anyExpr reports whether pred holds for x or for an expression inside it, visiting them in
+// pre-order, left to right, and stopping at the first that holds: the one walk over an
+// expression's parts (a pred that never holds visits them all).
+func anyExpr(x Expr, pred func(Expr) bool) bool {
+	if x == nil {
+		return false
+	}
+	if pred(x) {
+		return true
+	}
+	switch x := x.(type) {
+	case *Equal:
+		return anyExpr(x.Left, pred) || anyExpr(x.Right, pred)
+	case *In:
+		return anyExpr(x.Target, pred) || anyExpr(x.Values, pred)
+	case *And:
+		return anyExpr(x.Left, pred) || anyExpr(x.Right, pred)
+	case *Or:
+		return anyExpr(x.Left, pred) || anyExpr(x.Right, pred)
+	case *Not:
+		return anyExpr(x.X, pred)
+	case *Tag:
+		return anyExpr(x.Context, pred)
+	case *HasTag:
+		return anyExpr(x.Context, pred) || anyExpr(x.Node, pred)
+	}
+	return false
+}
+
 // Allow grants its permissions wherever it is reached.
 type Allow struct {
 	Permissions []string

@@ -69,8 +69,7 @@ func (k EntityKind) TagField() string {
 // tags), each once, in kind order.
 func ExprKinds(x Expr) []EntityKind {
 	var seen [numKinds]bool
-	var visit func(x Expr)
-	visit = func(x Expr) {
+	anyExpr(x, func(x Expr) bool {
 		switch x := x.(type) {
 		case *Context:
 			seen[x.Kind.EntityKind()] = true
@@ -78,30 +77,9 @@ func ExprKinds(x Expr) []EntityKind {
 			seen[x.Kind.EntityKind()] = true
 		case *IdentitySet:
 			seen[x.Kind.EntityKind()] = true
-		case *Tag:
-			visit(x.Context)
-		case *HasTag:
-			visit(x.Context)
-			if x.Node != nil {
-				visit(x.Node)
-			}
-		case *Equal:
-			visit(x.Left)
-			visit(x.Right)
-		case *In:
-			visit(x.Target)
-			visit(x.Values)
-		case *And:
-			visit(x.Left)
-			visit(x.Right)
-		case *Or:
-			visit(x.Left)
-			visit(x.Right)
-		case *Not:
-			visit(x.X)
 		}
-	}
-	visit(x)
+		return false
+	})
 	var out []EntityKind
 	for k := range seen {
 		if seen[k] {

@@ -2,13 +2,10 @@ package authz
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/iamref/iam/internal/strictjson"
 )
 
 // Guardrail is an organization-wide explicit deny (our extension, like AWS SCPs): its actions
@@ -114,24 +111,9 @@ func ctxNameOf(k EntityKind) string {
 // ParseExpr reads one boolean expression of the wire grammar (a PermissionExpression* tree,
 // as a Condition's "condition" holds), with Parse's checks and limits.
 func ParseExpr(data []byte) (Expr, error) {
-	if len(data) > MaxDetailsBytes {
-		return nil, &ParseError{Path: "$", Msg: fmt.Sprintf("expression is %d bytes; the limit is %d", len(data), MaxDetailsBytes)}
-	}
-	if err := strictjson.Check(data); err != nil {
-		var se *strictjson.Error
-		if errors.As(err, &se) {
-			return nil, &ParseError{Path: "$" + se.Path, Msg: se.Msg, Err: err}
-		}
-		return nil, &ParseError{Path: "$", Msg: err.Error(), Err: err}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, &ParseError{Path: "$", Msg: "invalid JSON: " + err.Error(), Err: err}
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, &ParseError{Path: "$", Msg: "invalid JSON: trailing data after the expression"}
+	v, err := readJSON(data, "expression is", "expression")
+	if err != nil {
+		return nil, err
 	}
 	e, err := decodeExpr(v, "$", 0)
 	if err != nil {
@@ -146,34 +128,12 @@ func ParseExpr(data []byte) (Expr, error) {
 // contextsOf lists the context kinds an expression reads.
 func contextsOf(e Expr) []ContextKind {
 	var out []ContextKind
-	var walk func(Expr)
-	walk = func(e Expr) {
-		switch x := e.(type) {
-		case *Context:
-			if !slices.Contains(out, x.Kind) {
-				out = append(out, x.Kind)
-			}
-		case *Equal:
-			walk(x.Left)
-			walk(x.Right)
-		case *In:
-			walk(x.Target)
-			walk(x.Values)
-		case *And:
-			walk(x.Left)
-			walk(x.Right)
-		case *Or:
-			walk(x.Left)
-			walk(x.Right)
-		case *Not:
-			walk(x.X)
-		case *HasTag:
-			walk(x.Context)
-		case *Tag:
-			walk(x.Context)
+	anyExpr(e, func(e Expr) bool {
+		if x, ok := e.(*Context); ok && !slices.Contains(out, x.Kind) {
+			out = append(out, x.Kind)
 		}
-	}
-	walk(e)
+		return false
+	})
 	return out
 }
 

@@ -43,11 +43,21 @@ func AsParseError(err error) (*ParseError, bool) {
 // fields, known scopes, operand types, and the size, group and depth limits. The decoder of
 // each "__type" is in decode.go.
 func Parse(data []byte) (Node, error) {
-	if len(data) > MaxDetailsBytes {
-		return nil, &ParseError{Path: "$", Msg: fmt.Sprintf("details are %d bytes; the limit is %d", len(data), MaxDetailsBytes)}
+	v, err := readJSON(data, "details are", "tree")
+	if err != nil {
+		return nil, err
 	}
-	// encoding/json keeps the last of duplicate keys and turns invalid UTF-8 and lone
-	// surrogates into U+FFFD: refuse those first, so what is stored is what was meant.
+	return decodeNode(v, "$", 0)
+}
+
+// readJSON reads the JSON of a tree or expression for decoding, refusing first what
+// encoding/json would let through changed: over MaxDetailsBytes (size says what data is),
+// duplicate keys, invalid UTF-8 and lone surrogates (it keeps the last key and turns the
+// others into U+FFFD), and data after the value (what names the value).
+func readJSON(data []byte, size, what string) (any, error) {
+	if len(data) > MaxDetailsBytes {
+		return nil, &ParseError{Path: "$", Msg: fmt.Sprintf("%s %d bytes; the limit is %d", size, len(data), MaxDetailsBytes)}
+	}
 	if err := strictjson.Check(data); err != nil {
 		var se *strictjson.Error
 		if errors.As(err, &se) {
@@ -61,13 +71,10 @@ func Parse(data []byte) (Node, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, &ParseError{Path: "$", Msg: "invalid JSON: " + err.Error(), Err: err}
 	}
-	if dec.More() {
-		return nil, &ParseError{Path: "$", Msg: "invalid JSON: trailing data after the tree"}
-	}
 	if _, err := dec.Token(); err == nil {
-		return nil, &ParseError{Path: "$", Msg: "invalid JSON: trailing data after the tree"}
+		return nil, &ParseError{Path: "$", Msg: "invalid JSON: trailing data after the " + what}
 	}
-	return decodeNode(v, "$", 0)
+	return v, nil
 }
 
 // MustParse is Parse for trees known to be valid (package data, tests).

@@ -44,31 +44,14 @@ func CheckTagValue(value string) string {
 // ExprTagKeys lists the tag names an expression tests (Tag and HasTag keys), in the order met.
 func ExprTagKeys(x Expr) []string {
 	var keys []string
-	var visit func(x Expr)
-	visit = func(x Expr) {
+	anyExpr(x, func(x Expr) bool {
 		switch x := x.(type) {
 		case *Tag:
 			keys = append(keys, x.Key)
 		case *HasTag:
 			keys = append(keys, x.Key)
-			if x.Node != nil {
-				visit(x.Node)
-			}
-		case *Equal:
-			visit(x.Left)
-			visit(x.Right)
-		case *In:
-			visit(x.Target)
-		case *And:
-			visit(x.Left)
-			visit(x.Right)
-		case *Or:
-			visit(x.Left)
-			visit(x.Right)
-		case *Not:
-			visit(x.X)
 		}
-	}
-	visit(x)
+		return false
+	})
 	return keys
 }

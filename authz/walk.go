@@ -51,20 +51,12 @@ func (g guard) holds(e *Entity) bool {
 }
 
 // readsTags reports whether x reads an entity's tags (HasTag or Tag anywhere in it).
-func readsTags(x Expr) bool {
-	switch x := x.(type) {
+func readsTags(x Expr) bool { return anyExpr(x, isTagRead) }
+
+func isTagRead(x Expr) bool {
+	switch x.(type) {
 	case *HasTag, *Tag:
 		return true
-	case *And:
-		return readsTags(x.Left) || readsTags(x.Right)
-	case *Or:
-		return readsTags(x.Left) || readsTags(x.Right)
-	case *Not:
-		return readsTags(x.X)
-	case *Equal:
-		return readsTags(x.Left) || readsTags(x.Right)
-	case *In:
-		return readsTags(x.Target) || readsTags(x.Values)
 	}
 	return false
 }
