@@ -181,6 +181,9 @@ func (ac *accessChecker) at() time.Time {
 // request. The names of the records and teams its grants are reached through are looked up
 // (once per request) into ac.names for the writer.
 func (ac *accessChecker) explain(chk apitype.AccessCheck) (accessOutcome, error) {
+	if err := checkRefLengths(chk); err != nil {
+		return accessOutcome{}, err
+	}
 	ix, ok := ac.principals[chk.Principal]
 	if !ok {
 		var err error
@@ -207,6 +210,24 @@ func (ac *accessChecker) explain(chk apitype.AccessCheck) (accessOutcome, error)
 		}
 	}
 	return accessOutcome{ex: ex, blind: blind}, nil
+}
+
+// maxCheckRef bounds each name a check gives (principal, entity ID, project, name), in bytes:
+// real ones are far shorter (token IDs, logins and team names are a few dozen bytes; projects
+// and entity names at most 100 characters), and a longer one is refused before any lookup
+// instead of being looked up and echoed back in the error.
+const maxCheckRef = 512
+
+// checkRefLengths refuses a check naming anything longer than maxCheckRef, naming the field.
+func checkRefLengths(chk apitype.AccessCheck) error {
+	for _, f := range [...]struct{ field, v string }{
+		{"principal", chk.Principal}, {"entity.id", chk.Entity.ID}, {"entity.project", chk.Entity.Project}, {"entity.name", chk.Entity.Name},
+	} {
+		if len(f.v) > maxCheckRef {
+			return invalid("accessCheck", f.field, "%d bytes; at most %d (a token ID, user:<login> or team:<name>; an entity's ID, or its project and name)", len(f.v), maxCheckRef)
+		}
+	}
+	return nil
 }
 
 // blindReason is the reason added to the answer about an entity the caller may not read.

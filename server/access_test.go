@@ -450,3 +450,32 @@ func TestAccessCheckTooManyChecksHTTP(t *testing.T) {
 		t.Fatalf("got %s", r)
 	}
 }
+
+// A check naming something longer than any real principal or entity fails alone, naming the
+// field, before any lookup, and does not echo the value back; the other checks are answered.
+func TestAccessCheckOverlongReference(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	long := strings.Repeat("x", 513) // one byte over the limit
+	checks := []apitype.AccessCheck{
+		{Principal: long, Action: "audit_logs:read"},
+		{Action: "stack:read", Entity: apitype.EntityRef{Kind: apitype.EntityStack, ID: long}},
+		{Action: "stack:read", Entity: apitype.EntityRef{Kind: apitype.EntityStack, Project: long, Name: "s"}},
+		{Action: "stack:read", Entity: apitype.EntityRef{Kind: apitype.EntityStack, Project: "p", Name: long}},
+		{Action: "audit_logs:read"},
+	}
+	var resp apitype.AccessCheckResponse
+	r := h.must(200, "POST", "/api/orgs/acme/access/check", h.admin(), apitype.AccessCheckRequest{Checks: checks})
+	r.decode(t, &resp)
+	if strings.Contains(string(r.body), long) {
+		t.Errorf("the answer echoes the overlong value")
+	}
+	for i, field := range []string{"principal", "entity.id", "entity.project", "entity.name"} {
+		if got := resp.Results[i].Error; !strings.HasPrefix(got, field+": ") || !strings.Contains(got, "at most 512") || resp.Results[i].Allowed {
+			t.Errorf("check %d: %+v, want an error on %s", i, resp.Results[i], field)
+		}
+	}
+	if last := resp.Results[4]; !last.Allowed || last.Error != "" {
+		t.Errorf("the good check: %+v", last)
+	}
+}
