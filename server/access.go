@@ -181,7 +181,7 @@ func (ac *accessChecker) at() time.Time {
 // request. The names of the records and teams its grants are reached through are looked up
 // (once per request) into ac.names for the writer.
 func (ac *accessChecker) explain(chk apitype.AccessCheck) (accessOutcome, error) {
-	if err := checkRefLengths(chk); err != nil {
+	if err := refTooLong("principal", chk.Principal); err != nil {
 		return accessOutcome{}, err
 	}
 	ix, ok := ac.principals[chk.Principal]
@@ -212,20 +212,16 @@ func (ac *accessChecker) explain(chk apitype.AccessCheck) (accessOutcome, error)
 	return accessOutcome{ex: ex, blind: blind}, nil
 }
 
-// maxCheckRef bounds each name a check gives (principal, entity ID, project, name), in bytes:
-// real ones are far shorter (token IDs, logins and team names are a few dozen bytes; projects
+// maxCheckRef bounds each name an access check or who-can request gives (principal, entity
+// ID, project, name), in bytes: real ones are far shorter (token IDs, logins and team names are a few dozen bytes; projects
 // and entity names at most 100 characters), and a longer one is refused before any lookup
 // instead of being looked up and echoed back in the error.
 const maxCheckRef = 512
 
-// checkRefLengths refuses a check naming anything longer than maxCheckRef, naming the field.
-func checkRefLengths(chk apitype.AccessCheck) error {
-	for _, f := range [...]struct{ field, v string }{
-		{"principal", chk.Principal}, {"entity.id", chk.Entity.ID}, {"entity.project", chk.Entity.Project}, {"entity.name", chk.Entity.Name},
-	} {
-		if len(f.v) > maxCheckRef {
-			return invalid("accessCheck", f.field, "%d bytes; at most %d (a token ID, user:<login> or team:<name>; an entity's ID, or its project and name)", len(f.v), maxCheckRef)
-		}
+// refTooLong refuses a name longer than maxCheckRef, naming the field.
+func refTooLong(field, v string) error {
+	if len(v) > maxCheckRef {
+		return invalid("accessCheck", field, "%d bytes; at most %d (a token ID, user:<login> or team:<name>; an entity's ID, or its project and name)", len(v), maxCheckRef)
 	}
 	return nil
 }
@@ -422,6 +418,11 @@ func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKin
 // resolveRefAt is resolveRef at the instant now, with the cache key built in *scratch: one
 // probe of the entity cache, whose entries hold the entity ready for authz.
 func (s *Server) resolveRefAt(ctx context.Context, ref apitype.EntityRef, scopeKind authz.EntityKind, caller *authz.Index, now time.Time, scratch *[]byte) (_ authz.Entity, blind bool, err error) {
+	for _, f := range [...]struct{ field, v string }{{"entity.id", ref.ID}, {"entity.project", ref.Project}, {"entity.name", ref.Name}} {
+		if err := refTooLong(f.field, f.v); err != nil {
+			return authz.Entity{}, false, err
+		}
+	}
 	if ref.Kind == "" || ref.Kind == apitype.EntityOrg {
 		if scopeKind != authz.KindOrg {
 			return authz.Entity{}, false, invalid("accessCheck", "entity.kind", "this action acts on a %s; name one (kind, and id or project/name)", scopeKind)

@@ -477,5 +477,9 @@ func TestAccessCheckOverlongReference(t *testing.T) {
 	}
 	if last := resp.Results[4]; !last.Allowed || last.Error != "" {
 		t.Errorf("the good check: %+v", last)
+	} // Who-can resolves its entity the same way: a 400 naming the field.
+	w := h.do("POST", "/api/orgs/acme/access/who", h.admin(), apitype.WhoCanRequest{Action: "stack:read", Entity: apitype.EntityRef{Kind: apitype.EntityStack, ID: long}})
+	if w.status != 400 || !strings.Contains(string(w.body), `"attribute":"entity.id"`) || strings.Contains(string(w.body), long) {
+		t.Errorf("who-can with an overlong entity ID: %s", w)
 	}
 }
