@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
 )
 
 // Guardrail is an organization-wide explicit deny (our extension, like AWS SCPs): its actions
