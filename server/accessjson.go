@@ -190,22 +190,22 @@ func (p *fastParser) check(c *apitype.AccessCheck) bool {
 	})
 }
 
-var accessBufs = sync.Pool{New: func() any { b := make([]byte, 0, accessChunk+4<<10); return &b }}
+var accessBufs = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
 
-// accessChunk is how much of an answer is written at once: an answer of 1,000 checks streams
-// out through one small pooled buffer instead of growing a large one per request.
-const accessChunk = 16 << 10
-
-// writeAnswer writes the answer of a batch straight from its explanations, in chunks: the
-// bytes encoding/json writes for the apitype results of the same checks (accessResult with the
-// via names and the blind reason; TestAccessAnswerMatchesReference), without building them.
+// writeAnswer writes the answer of a batch straight from its explanations: the bytes
+// encoding/json writes for the apitype results of the same checks (accessResult with the via
+// names and the blind reason; TestAccessAnswerMatchesReference), without building them. The
+// answer is built whole in a pooled buffer (about 230 bytes per check) and sent with its length
+// in one write: fewer system calls and no chunked framing than streaming it.
 func (ac *accessChecker) writeAnswer(w http.ResponseWriter, outs []accessOutcome) {
 	bp := accessBufs.Get().(*[]byte)
-	w.Header()["Content-Type"] = jsonContentType
+	b := append(ac.appendAnswer((*bp)[:0], outs), '\n')
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(http.StatusOK)
-	b := ac.appendAnswer((*bp)[:0], outs, w)
 	_, _ = w.Write(b)
-	if cap(b) <= 1<<20 { // a rare huge single result is not kept
+	if cap(b) <= 1<<20 { // a rare huge answer is not kept
 		*bp = b[:0]
 		accessBufs.Put(bp)
 	}
@@ -215,24 +215,14 @@ func (ac *accessChecker) writeAnswer(w http.ResponseWriter, outs []accessOutcome
 // reads it).
 var jsonContentType = []string{"application/json"}
 
-// appendAnswer appends the answer to b without its final newline (which it adds when w is
-// set), writing each full chunk to w when w is set.
-func (ac *accessChecker) appendAnswer(b []byte, outs []accessOutcome, w http.ResponseWriter) []byte {
+// appendAnswer appends the answer to b, without its final newline.
+func (ac *accessChecker) appendAnswer(b []byte, outs []accessOutcome) []byte {
 	b = append(b, `{"results":[`...)
 	for i := range outs {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = ac.appendOutcome(b, &outs[i])
-		if w != nil && len(b) >= accessChunk {
-			if _, err := w.Write(b); err != nil {
-				w = nil // the client went away: the rest is built and dropped
-			}
-			b = b[:0]
-		}
-	}
-	if w != nil {
-		return append(b, "]}\n"...)
 	}
 	return append(b, "]}"...)
 }

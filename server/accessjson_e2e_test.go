@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -64,6 +65,10 @@ func TestAccessCheckFastPathAgrees(t *testing.T) {
 	}
 	if !bytes.HasSuffix(r1.body, []byte("]}\n")) || r1.header.Get("Content-Type") != "application/json" {
 		t.Errorf("answer framing: Content-Type %q, ends %q", r1.header.Get("Content-Type"), r1.body[max(0, len(r1.body)-8):])
+	}
+	// Sent whole with its length, not chunked.
+	if cl := r1.header.Get("Content-Length"); cl != strconv.Itoa(len(r1.body)) {
+		t.Errorf("Content-Length %q for an answer of %d bytes", cl, len(r1.body))
 	}
 	// What the strict decoder refuses is refused whichever path saw it first.
 	for _, body := range []string{
