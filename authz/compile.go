@@ -1,10 +1,11 @@
 package authz
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"sync"
+	"sync/atomic"
 )
 
 // MaxCompiledGrants bounds the work of compiling one principal's tree: the number of
@@ -55,46 +56,64 @@ type Index struct {
 	// guardrails deny what the grants allow (WithGuardrails), per kind of the actions.
 	guardrails [numKinds][]*Guardrail
 
-	spreadOnce sync.Once
-	spread     map[ScopeID]scopeSpread // where each scope is granted, for denial messages
+	// spread is where each scope is granted, for denial messages: built on first use (most
+	// principals are never denied) and sorted by scope, a few cache lines where a map was several.
+	spread atomic.Pointer[[]scopeSpread]
 }
 
 // scopeSpread summarises where a scope is granted: on every entity of its kind, on how many
 // distinct pinned entities, and in how many conditional grants.
 type scopeSpread struct {
+	id          ScopeID
 	everywhere  bool
-	entities    int
-	conditional int
+	entities    int32
+	conditional int32
 }
 
 func (ix *Index) spreadOf(id ScopeID) scopeSpread {
-	ix.spreadOnce.Do(func() {
-		ix.spread = map[ScopeID]scopeSpread{}
-		seen := map[ScopeID]map[string]bool{}
-		for _, g := range ix.grants {
-			for _, sid := range g.Scopes.IDs() {
-				sp := ix.spread[sid]
-				switch {
-				case len(g.cond) > 0:
-					sp.conditional++
-				case g.Entities == nil:
-					sp.everywhere = true
-				default:
-					if seen[sid] == nil {
-						seen[sid] = map[string]bool{}
-					}
-					for _, e := range g.Entities {
-						if !seen[sid][e] {
-							seen[sid][e] = true
-							sp.entities++
-						}
+	t := ix.spread.Load()
+	if t == nil {
+		t = ix.buildSpread() // racing first uses build the same table
+		ix.spread.Store(t)
+	}
+	if i, ok := slices.BinarySearchFunc(*t, id, func(sp scopeSpread, id ScopeID) int { return cmp.Compare(sp.id, id) }); ok {
+		return (*t)[i]
+	}
+	return scopeSpread{id: id}
+}
+
+func (ix *Index) buildSpread() *[]scopeSpread {
+	spread := map[ScopeID]scopeSpread{}
+	seen := map[ScopeID]map[string]bool{}
+	for _, g := range ix.grants {
+		for _, sid := range g.Scopes.IDs() {
+			sp := spread[sid]
+			sp.id = sid
+			switch {
+			case len(g.cond) > 0:
+				sp.conditional++
+			case g.Entities == nil:
+				sp.everywhere = true
+			default:
+				if seen[sid] == nil {
+					seen[sid] = map[string]bool{}
+				}
+				for _, e := range g.Entities {
+					if !seen[sid][e] {
+						seen[sid][e] = true
+						sp.entities++
 					}
 				}
-				ix.spread[sid] = sp
 			}
+			spread[sid] = sp
 		}
-	})
-	return ix.spread[id]
+	}
+	t := make([]scopeSpread, 0, len(spread))
+	for _, sp := range spread {
+		t = append(t, sp)
+	}
+	slices.SortFunc(t, func(a, b scopeSpread) int { return cmp.Compare(a.id, b.id) })
+	return &t
 }
 
 type kindIndex struct {

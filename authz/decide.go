@@ -339,7 +339,7 @@ func (x Explanation) Denial() Denial {
 		return Denial{Reason: NoGrant}
 	}
 	sp := x.ix.spreadOf(x.Action)
-	elsewhere := sp.entities
+	elsewhere := int(sp.entities)
 	if sp.everywhere {
 		elsewhere++
 	}
@@ -347,7 +347,7 @@ func (x Explanation) Denial() Denial {
 	case elsewhere == 0 && sp.conditional == 0:
 		return Denial{Reason: GrantedNowhere}
 	case elsewhere == 0:
-		return Denial{Reason: OnlyConditional, Conditional: sp.conditional}
+		return Denial{Reason: OnlyConditional, Conditional: int(sp.conditional)}
 	}
 	return Denial{Reason: OnlyElsewhere, Elsewhere: elsewhere}
 }
