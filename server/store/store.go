@@ -272,6 +272,13 @@ type TokenQuery struct {
 	Limit  int       // at most this many; must be > 0
 }
 
+// EntityRef names an entity by ID, or by kind, project and name (ID empty).
+type EntityRef struct {
+	ID            string
+	Kind          authz.EntityKind
+	Project, Name string
+}
+
 // EntityPos is a position in entity order (Project, then Name): the last entity of the
 // previous page.
 type EntityPos struct {
@@ -476,6 +483,11 @@ type Store interface {
 	CreateEntity(ctx context.Context, e Entity) error
 	GetEntity(ctx context.Context, org string, kind authz.EntityKind, project, name string) (Entity, error)
 	GetEntityByID(ctx context.Context, org, id string) (Entity, error)
+	// LookupEntities returns those of the org's entities that refs name, each by ID (ID set,
+	// any kind) or by Kind, Project and Name, each once and in no particular order; a ref that
+	// names nothing is left out. It costs a few queries whatever the number of refs (the access
+	// check resolves a batch's uncached entities with it).
+	LookupEntities(ctx context.Context, org string, refs []EntityRef) ([]Entity, error)
 	// ListEntities returns the org's entities of that kind, project "" = all, ordered by
 	// project then name.
 	ListEntities(ctx context.Context, org string, kind authz.EntityKind, project string) ([]Entity, error)

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/iamref/iam/authz"
@@ -42,6 +44,60 @@ func (db *Store) GetEntityByID(ctx context.Context, org, id string) (store.Entit
 		return store.Entity{}, fmt.Errorf("get entity %q: %w", id, err)
 	}
 	return e, nil
+}
+
+// maxRefsPerQuery bounds the refs of one LookupEntities query (two parameters each by name).
+const maxRefsPerQuery = 250
+
+func (db *Store) LookupEntities(ctx context.Context, org string, refs []store.EntityRef) ([]store.Entity, error) {
+	var ids []string
+	byName := map[authz.EntityKind][]store.EntityRef{}
+	for _, r := range refs {
+		if r.ID != "" {
+			ids = append(ids, r.ID)
+		} else {
+			byName[r.Kind] = append(byName[r.Kind], r)
+		}
+	}
+	var out []store.Entity
+	seen := map[string]bool{}
+	add := func(es []store.Entity) {
+		for _, e := range es {
+			if !seen[e.ID] {
+				seen[e.ID] = true
+				out = append(out, e)
+			}
+		}
+	}
+	for chunk := range slices.Chunk(ids, maxRefsPerQuery) {
+		args := []any{org}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		es, err := queryAll(ctx, db.r, sqlrows.ScanEntity, `SELECT `+sqlrows.EntityCols+` FROM entities
+			WHERE org = ? AND id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("look up %d entities by ID: %w", len(chunk), err)
+		}
+		add(es)
+	}
+	for kind, named := range byName {
+		for chunk := range slices.Chunk(named, maxRefsPerQuery) {
+			args := []any{org, kind.String()}
+			for _, r := range chunk {
+				args = append(args, r.Project, r.Name)
+			}
+			// A row-value IN over VALUES: both engines probe the (org, kind, project, name)
+			// index once per pair.
+			es, err := queryAll(ctx, db.r, sqlrows.ScanEntity, `SELECT `+sqlrows.EntityCols+` FROM entities
+				WHERE org = ? AND kind = ? AND (project, name) IN (VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(chunk)-1)+`)`, args...)
+			if err != nil {
+				return nil, fmt.Errorf("look up %d %s entities by name: %w", len(chunk), kind, err)
+			}
+			add(es)
+		}
+	}
+	return out, nil
 }
 
 func (db *Store) ListEntities(ctx context.Context, org string, kind authz.EntityKind, project string) ([]store.Entity, error) {

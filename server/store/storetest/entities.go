@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -190,4 +191,66 @@ func testDeleteEntity(t *testing.T, s store.Store) {
 	es, err := s.ListEntities(ctx, orgA, e.Kind, "")
 	checkIDs(t, "ListEntities after delete", es, err)
 	must(t, "CreateEntity with the deleted key and ID", s.CreateEntity(ctx, e))
+}
+
+// testLookupEntities: a batch of refs by ID and by name, of several kinds, across query chunks,
+// finds exactly the entities of the org that they name, each once; refs to other orgs, other
+// kinds or nothing are left out.
+func testLookupEntities(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ensureOrgs(t, s, orgA, orgB)
+	const n = 600 // past one query's chunk of refs
+	want := map[string]bool{}
+	var refs []store.EntityRef
+	for i := range n {
+		e := ent(orgA, fmt.Sprintf("lk-%03d", i), authz.KindStack, fmt.Sprintf("p%d", i%7), fmt.Sprintf("s%03d", i))
+		must(t, "CreateEntity", s.CreateEntity(ctx, e))
+		want[e.ID] = true
+		if i%2 == 0 {
+			refs = append(refs, store.EntityRef{ID: e.ID})
+		} else {
+			refs = append(refs, store.EntityRef{Kind: authz.KindStack, Project: e.Project, Name: e.Name})
+		}
+	}
+	acct := ent(orgA, "lk-acct", authz.KindInsightsAccount, "", "aws")
+	env := ent(orgA, "lk-env", authz.KindEnvironment, "p1", "s001") // the name of a stack, another kind
+	other := ent(orgB, "lk-b", authz.KindStack, "p0", "s000")
+	for _, e := range []store.Entity{acct, env, other} {
+		must(t, "CreateEntity "+e.ID, s.CreateEntity(ctx, e))
+	}
+	want[acct.ID], want[env.ID] = true, true
+	refs = append(refs,
+		store.EntityRef{Kind: authz.KindInsightsAccount, Name: "aws"},
+		store.EntityRef{ID: env.ID},
+		store.EntityRef{ID: "lk-000"},                                                 // twice: once in the answer
+		store.EntityRef{Kind: authz.KindStack, Project: "p0", Name: "s000"},           // the same entity by name
+		store.EntityRef{ID: "lk-b"},                                                   // another org's
+		store.EntityRef{Kind: authz.KindInsightsAccount, Project: "p1", Name: "s001"}, // nothing of that kind
+		store.EntityRef{ID: "missing"},
+		store.EntityRef{Kind: authz.KindStack, Project: "p0", Name: "missing"},
+		store.EntityRef{Kind: authz.KindStack, Project: "it's", Name: "a \"quote\" ; --"},
+	)
+	got, err := s.LookupEntities(ctx, orgA, refs)
+	must(t, "LookupEntities", err)
+	seen := map[string]bool{}
+	for _, e := range got {
+		if seen[e.ID] {
+			t.Errorf("LookupEntities: %s twice", e.ID)
+		}
+		seen[e.ID] = true
+		if !want[e.ID] {
+			t.Errorf("LookupEntities: %s (org %s, %s %s/%s) was not asked for", e.ID, e.Org, e.Kind, e.Project, e.Name)
+		}
+		if e.ID == "lk-001" {
+			check(t, "LookupEntities lk-001", e, ent(orgA, "lk-001", authz.KindStack, "p1", "s001"))
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("LookupEntities found %d entities, want %d", len(seen), len(want))
+	}
+	got, err = s.LookupEntities(ctx, orgA, nil)
+	must(t, "LookupEntities of nothing", err)
+	if len(got) != 0 {
+		t.Errorf("LookupEntities of nothing: %d entities", len(got))
+	}
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteRoleRevokesExchanged", testDeleteRoleRevokesExchanged},
 		{"Entities", testEntities},
 		{"EntityConflicts", testEntityConflicts},
+		{"LookupEntities", testLookupEntities},
 		{"ListEntities", testListEntities},
 		{"EntityTags", testEntityTags},
 		{"DeleteEntity", testDeleteEntity},
