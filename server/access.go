@@ -55,8 +55,11 @@ func (s *Server) checkAccess(w http.ResponseWriter, r *http.Request, c *call) er
 		ac.outs = make([]accessOutcome, len(req.Checks))
 	}
 	outs := ac.outs[:len(req.Checks)]
+	if err := ac.prefetch(req.Checks); err != nil {
+		return err
+	}
 	for i, chk := range req.Checks {
-		out, err := ac.explain(chk)
+		out, err := ac.explain(chk, ac.pre[i])
 		if err != nil {
 			var ae *apiError // declared here: errors.As moves it to the heap
 			if !errors.As(err, &ae) {
@@ -126,7 +129,16 @@ type accessChecker struct {
 	// outcomes (about 100 and 200 bytes per check).
 	checks []apitype.AccessCheck
 	outs   []accessOutcome
-	wide   bool // checks was written past its length (release clears its whole capacity)
+	pre    []resolved // each check's entity as prefetch found it
+	wide   bool       // checks was written past its length (release clears its whole capacity)
+}
+
+// resolved is what prefetch learnt of a check's entity: the cache entry, or that the store has
+// no such entity (absent); neither when the check was not resolved ahead (the org, a bad
+// reference) and is looked up on its own.
+type resolved struct {
+	ce     *cachedEntity
+	absent bool
 }
 
 // accessCheckers pools the checkers of access-check requests, with their maps and slices.
@@ -146,7 +158,7 @@ func (s *Server) newAccessChecker(ctx context.Context, c *call) *accessChecker {
 // release returns the checker to the pool, holding nothing of this request (the maps and
 // slices keep their memory, not their contents).
 func (ac *accessChecker) release() {
-	if len(ac.principals) > 2*maxChecks || cap(ac.outs) > maxChecks || cap(ac.checks) > maxChecks+1 {
+	if len(ac.principals) > 2*maxChecks || cap(ac.outs) > maxChecks || cap(ac.pre) > maxChecks || cap(ac.checks) > maxChecks+1 {
 		return // an unusual request: not kept
 	}
 	clear(ac.principals)
@@ -157,8 +169,9 @@ func (ac *accessChecker) release() {
 	}
 	clear(ac.checks[:n])
 	clear(ac.outs[:min(n, cap(ac.outs))])
-	checks, outs, principals, names, scratch := ac.checks[:0], ac.outs[:0], ac.principals, ac.names, ac.scratch[:0]
-	*ac = accessChecker{principals: principals, names: names, checks: checks, outs: outs, scratch: scratch}
+	clear(ac.pre[:min(n, cap(ac.pre))])
+	checks, outs, pre, principals, names, scratch := ac.checks[:0], ac.outs[:0], ac.pre[:0], ac.principals, ac.names, ac.scratch[:0]
+	*ac = accessChecker{principals: principals, names: names, checks: checks, outs: outs, pre: pre, scratch: scratch}
 	accessCheckers.Put(ac)
 }
 
@@ -180,7 +193,7 @@ func (ac *accessChecker) at() time.Time {
 // explain decides one check; an *apiError is that check's error, any other error fails the
 // request. The names of the records and teams its grants are reached through are looked up
 // (once per request) into ac.names for the writer.
-func (ac *accessChecker) explain(chk apitype.AccessCheck) (accessOutcome, error) {
+func (ac *accessChecker) explain(chk apitype.AccessCheck, pre resolved) (accessOutcome, error) {
 	if err := refTooLong("principal", chk.Principal); err != nil {
 		return accessOutcome{}, err
 	}
@@ -196,7 +209,7 @@ func (ac *accessChecker) explain(chk apitype.AccessCheck) (accessOutcome, error)
 	if err != nil {
 		return accessOutcome{}, invalid("accessCheck", "action", "%v", err)
 	}
-	ent, blind, err := ac.s.resolveRefAt(ac.ctx, chk.Entity, scope.Kind, ac.principals[""], ac.at(), &ac.scratch)
+	ent, blind, err := ac.s.resolveRefAt(ac.ctx, chk.Entity, scope.Kind, ac.principals[""], ac.at(), &ac.scratch, pre)
 	if err != nil {
 		return accessOutcome{}, err
 	}
@@ -210,6 +223,55 @@ func (ac *accessChecker) explain(chk apitype.AccessCheck) (accessOutcome, error)
 		}
 	}
 	return accessOutcome{ex: ex, blind: blind}, nil
+}
+
+// prefetch resolves the entities of a batch's checks before they are explained (ac.pre): each
+// from the cache, and those it does not hold from the store in one LookupEntities call, so that a
+// batch naming up to 1,000 uncached or missing entities costs a few queries, not one read per
+// check. A store error fails the request, as a read in explain would. Checks whose entity is the
+// org or whose reference explain refuses are left to explain.
+func (ac *accessChecker) prefetch(checks []apitype.AccessCheck) error {
+	if cap(ac.pre) < len(checks) {
+		ac.pre = make([]resolved, len(checks))
+	}
+	ac.pre = ac.pre[:len(checks)]
+	ents, now := ac.s.ents, ac.at()
+	var refs []store.EntityRef // the misses, in check order
+	var at []int               // the check of each miss
+	for i := range checks {
+		ref := &checks[i].Entity
+		if ref.Kind == "" || ref.Kind == apitype.EntityOrg || len(ref.ID) > maxCheckRef || len(ref.Project) > maxCheckRef || len(ref.Name) > maxCheckRef {
+			continue
+		}
+		kind, err := authz.ParseEntityKind(ref.Kind)
+		if err != nil {
+			continue
+		}
+		if ke, ok := ents.probe(ents.keyOf(&ac.scratch, kind, ref.ID, ref.Project, ref.Name), now); ok {
+			ac.pre[i].ce = &ke.cachedEntity
+			continue
+		}
+		refs = append(refs, store.EntityRef{ID: ref.ID, Kind: kind, Project: ref.Project, Name: ref.Name})
+		at = append(at, i)
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	gen := ents.entries.Generation()
+	found, err := ac.s.st.LookupEntities(ac.ctx, ac.s.org.Name, refs)
+	if err != nil {
+		return err
+	}
+	byKey := make(map[string]*cachedEntity, 2*len(found))
+	for _, e := range found {
+		ce := ents.put(gen, e) // cached unless invalidated meanwhile; this request uses it either way
+		byKey[idKey(e.ID)], byKey[nameKey(e.Kind, e.Project, e.Name)] = ce, ce
+	}
+	for j, r := range refs {
+		ce, ok := byKey[string(ents.keyOf(&ac.scratch, r.Kind, r.ID, r.Project, r.Name))]
+		ac.pre[at[j]] = resolved{ce: ce, absent: !ok}
+	}
+	return nil
 }
 
 // maxCheckRef bounds each name an access check or who-can request gives (principal, entity
@@ -412,12 +474,13 @@ func (s *Server) subjectIndex(ctx context.Context, key, kind, name string) (*aut
 // answer is the same whether the entity exists or not and never turns an ID into a name.
 func (s *Server) resolveRef(ctx context.Context, ref apitype.EntityRef, scopeKind authz.EntityKind, caller *authz.Index) (_ authz.Entity, blind bool, err error) {
 	var scratch []byte
-	return s.resolveRefAt(ctx, ref, scopeKind, caller, s.now(), &scratch)
+	return s.resolveRefAt(ctx, ref, scopeKind, caller, s.now(), &scratch, resolved{})
 }
 
 // resolveRefAt is resolveRef at the instant now, with the cache key built in *scratch: one
-// probe of the entity cache, whose entries hold the entity ready for authz.
-func (s *Server) resolveRefAt(ctx context.Context, ref apitype.EntityRef, scopeKind authz.EntityKind, caller *authz.Index, now time.Time, scratch *[]byte) (_ authz.Entity, blind bool, err error) {
+// probe of the entity cache, whose entries hold the entity ready for authz, unless pre already
+// says what the cache or the store holds.
+func (s *Server) resolveRefAt(ctx context.Context, ref apitype.EntityRef, scopeKind authz.EntityKind, caller *authz.Index, now time.Time, scratch *[]byte, pre resolved) (_ authz.Entity, blind bool, err error) {
 	for _, f := range [...]struct{ field, v string }{{"entity.id", ref.ID}, {"entity.project", ref.Project}, {"entity.name", ref.Name}} {
 		if err := refTooLong(f.field, f.v); err != nil {
 			return authz.Entity{}, false, err
@@ -433,7 +496,13 @@ func (s *Server) resolveRefAt(ctx context.Context, ref apitype.EntityRef, scopeK
 	if err != nil {
 		return authz.Entity{}, false, invalid("accessCheck", "entity.kind", "%v", err)
 	}
-	ce, err := s.ents.lookup(ctx, kind, ref.ID, ref.Project, ref.Name, now, scratch)
+	ce := pre.ce
+	switch {
+	case pre.absent:
+		err = store.ErrNotFound
+	case ce == nil:
+		ce, err = s.ents.lookup(ctx, kind, ref.ID, ref.Project, ref.Name, now, scratch)
+	}
 	if err == nil && ce.target.Kind != kind {
 		err = store.ErrNotFound
 	}

@@ -189,8 +189,11 @@ func (f *answerFixture) explainAll(caller, callerID string, checks []apitype.Acc
 	}
 	ac := &accessChecker{s: f.s, ctx: ctx, callerID: callerID, principals: map[string]*authz.Index{"": ix, callerID: ix}}
 	outs := make([]accessOutcome, len(checks))
+	if err := ac.prefetch(checks); err != nil {
+		f.t.Fatal(err)
+	}
 	for i, chk := range checks {
-		o, err := ac.explain(chk)
+		o, err := ac.explain(chk, ac.pre[i])
 		if ae := (*apiError)(nil); errors.As(err, &ae) {
 			o, err = accessOutcome{failed: true, err: ae.msg}, nil
 		}
@@ -566,5 +569,76 @@ func TestPrincipalCacheComparesID(t *testing.T) {
 	put(long)
 	if _, ok := pc.get(long, now); ok || len(pc.entries) != 1 {
 		t.Fatalf("a %d-byte ID was cached (%d entries)", len(long), len(pc.entries))
+	}
+}
+
+// lookupReads counts what reaches the store's entity reads one at a time and in batches.
+type lookupReads struct {
+	entityReads
+	batches, refs atomic.Int64
+}
+
+func (s *lookupReads) LookupEntities(ctx context.Context, org string, refs []store.EntityRef) ([]store.Entity, error) {
+	s.batches.Add(1)
+	s.refs.Add(int64(len(refs)))
+	return s.Store.LookupEntities(ctx, org, refs)
+}
+
+// TestAccessCheckBatchReadsFewQueries: a batch of 1,000 checks naming uncached and missing
+// entities, by ID and by name, resolves them in a few store queries (LookupEntities), not one
+// read per check, answers each check as a read per check would, and a repeat reads only what
+// is still missing.
+func TestAccessCheckBatchReadsFewQueries(t *testing.T) {
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "iam.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	reads := &lookupReads{entityReads: entityReads{Store: db}}
+	s, err := New(ctx, Config{Org: "acme", Store: reads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := "pul-0123456789abcdef0123456789abcdef01234567"
+	if _, err := s.EnsureToken(ctx, admin, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { hs.Close(); _ = s.Close(ctx); _ = db.Close() })
+	f := &answerFixture{t: t, s: s, url: hs.URL, admin: admin}
+
+	now := time.Now().UTC()
+	var checks []apitype.AccessCheck
+	for i := range 1000 {
+		e := store.Entity{ID: fmt.Sprintf("s-%04d", i), Org: "acme", Kind: authz.KindStack, Project: fmt.Sprintf("p%d", i%9), Name: fmt.Sprintf("n%04d", i), Created: now, Modified: now}
+		if i%10 < 3 { // 300 exist (written to the store directly: not cached)
+			if err := db.CreateEntity(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ref := apitype.EntityRef{Kind: "stack", ID: e.ID}
+		if i%2 == 1 {
+			ref = apitype.EntityRef{Kind: "stack", Project: e.Project, Name: e.Name}
+		}
+		checks = append(checks, apitype.AccessCheck{Action: "stack:read", Entity: ref})
+	}
+	for round := range 2 {
+		b0, r0, one0 := reads.batches.Load(), reads.refs.Load(), reads.n.Load()
+		var out apitype.AccessCheckResponse
+		f.post("/api/orgs/acme/access/check", admin, apitype.AccessCheckRequest{Checks: checks}, &out)
+		for i, res := range out.Results {
+			exists := i%10 < 3
+			if exists != res.Allowed || !exists && !strings.Contains(res.Error, "not found") {
+				t.Fatalf("round %d, check %d (exists %v): %+v", round, i, exists, res)
+			}
+		}
+		batches, refs, one := reads.batches.Load()-b0, reads.refs.Load()-r0, reads.n.Load()-one0
+		wantRefs := int64(1000)
+		if round == 1 {
+			wantRefs = 700 // the 300 found are cached
+		}
+		if one != 0 || refs != wantRefs || batches > 4 {
+			t.Errorf("round %d: %d single reads, %d refs in %d LookupEntities calls; want 0, %d in at most 4", round, one, refs, batches, wantRefs)
+		}
 	}
 }

@@ -138,18 +138,24 @@ func (c *entityCache) fill(read func() (store.Entity, error)) (*cachedEntity, er
 // probe of the cache, with the key built in *scratch; the store is read on a miss. The entry
 // returned is shared: read it, never write it.
 func (c *entityCache) lookup(ctx context.Context, kind authz.EntityKind, id, project, name string, now time.Time, scratch *[]byte) (*cachedEntity, error) {
-	if id != "" {
-		*scratch = appendIDKey((*scratch)[:0], id)
-	} else {
-		*scratch = appendNameKey((*scratch)[:0], kind, project, name)
-	}
-	if ke, ok := c.probe(*scratch, now); ok {
+	if ke, ok := c.probe(c.keyOf(scratch, kind, id, project, name), now); ok {
 		return &ke.cachedEntity, nil
 	}
 	if id != "" {
 		return c.loadByID(ctx, id)
 	}
 	return c.loadByName(ctx, kind, project, name)
+}
+
+// keyOf builds in *scratch the key of an entity named by ID (id set) or by kind, project and
+// name, and returns it.
+func (c *entityCache) keyOf(scratch *[]byte, kind authz.EntityKind, id, project, name string) []byte {
+	if id != "" {
+		*scratch = appendIDKey((*scratch)[:0], id)
+	} else {
+		*scratch = appendNameKey((*scratch)[:0], kind, project, name)
+	}
+	return *scratch
 }
 
 // put caches an entity under both its keys; gen is the Generation read before the entity was
