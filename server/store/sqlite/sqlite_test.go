@@ -620,3 +620,32 @@ func TestDisplayKeyBackfill(t *testing.T) {
 		t.Errorf("create into the key the delete freed: %v", err)
 	}
 }
+
+// TestLimitBound: far below a limit the store answers from its stored upper bound
+// (limit_counts) without counting; at the bound it counts and refuses on the true count. A
+// token inserted behind the store's back (never done outside this test) shows which was used.
+func TestLimitBound(t *testing.T) {
+	ctx := t.Context()
+	db, _ := openTemp(t)
+	defer db.Close()
+	limited := store.WithLimit(ctx, store.Limit{Kind: store.LimitTokens, Max: 3})
+	tok := func(id string) store.Token {
+		return store.Token{ID: id, Org: "acme", Name: id, Hash: []byte(id), Admin: true, Created: time.Now()}
+	}
+	if err := db.CreateToken(limited, tok("t1")); err != nil { // counts: 0; bound 1
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO tokens (`+sqlrows.TokenCols+`) VALUES ('x', 'acme', 'x', '', x'00', 1, '', 0, 0, '', 0, 0, 0, '', '', '', '')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateToken(limited, tok("t2")); err != nil { // bound 1 < 3: admitted uncounted
+		t.Fatal(err)
+	}
+	if err := db.CreateToken(limited, tok("t3")); err != nil { // bound 2 < 3: admitted (4 stored)
+		t.Fatal(err)
+	}
+	var le *store.LimitError
+	if err := db.CreateToken(limited, tok("t4")); !errors.As(err, &le) || le.Count != 4 {
+		t.Fatalf("create at the bound: %v, want a *LimitError counting 4", err)
+	}
+}
