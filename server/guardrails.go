@@ -243,18 +243,16 @@ func (s *Server) createGuardrail(w http.ResponseWriter, r *http.Request, c *call
 		}
 		now := s.stamp()
 		g.ID, g.Version, g.Created, g.Modified, g.CreatedBy = newID(), 1, now, now, c.principal.name()
-		s.guardMu.Lock()
-		defer s.guardMu.Unlock()
-		existing, err := s.st.ListGuardrails(r.Context(), s.org.Name)
-		if err != nil {
-			return 0, nil, err
-		}
-		if len(existing) >= maxGuardrails {
-			return 0, nil, conflict("guardrail", "name", "%s has %d guardrails, the most it may have; delete or merge some first", s.org.Name, len(existing))
-		}
-		if err := s.st.CreateGuardrail(r.Context(), g); err != nil {
-			if errors.Is(err, store.ErrConflict) {
+		// The store counts them in the create's transaction, under the org's lock: replicas
+		// sharing a database never pass maxGuardrails together.
+		ctx := store.WithLimit(r.Context(), store.Limit{Kind: store.LimitGuardrails, Max: maxGuardrails})
+		if err := s.st.CreateGuardrail(ctx, g); err != nil {
+			var le *store.LimitError
+			switch {
+			case errors.Is(err, store.ErrConflict):
 				return 0, nil, conflict("guardrail", "name", "a guardrail named %q already exists in %s", g.Name, s.org.Name)
+			case errors.As(err, &le):
+				return 0, nil, conflict("guardrail", "name", "%s has %d guardrails, the most it may have; delete or merge some first", s.org.Name, le.Count)
 			}
 			return 0, nil, err
 		}

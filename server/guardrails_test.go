@@ -430,3 +430,46 @@ func TestGuardrailRace(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// TestGuardrailLimit: racing creates never pass maxGuardrails (the store counts them in the
+// create's transaction), the refusal says so, and a delete frees a slot.
+func TestGuardrailLimit(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	const maxGuardrails, extra = 100, 8 // server.maxGuardrails
+	codes := make([]int, maxGuardrails+extra)
+	bodies := make([]string, len(codes))
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Go(func() {
+			r := h.do("POST", "/api/orgs/acme/guardrails", h.admin(), apitype.CreateGuardrailRequest{Name: fmt.Sprint("g", i), Actions: []string{"stack:delete"}})
+			codes[i], bodies[i] = r.status, string(r.body)
+		})
+	}
+	wg.Wait()
+	created, refused := 0, 0
+	var one string
+	for i, code := range codes {
+		switch {
+		case code == 200:
+			created++
+			one = fmt.Sprint("g", i)
+		case code == 409 && strings.Contains(bodies[i], "the most it may have"):
+			refused++
+		default:
+			t.Errorf("create %d: %d %s", i, code, bodies[i])
+		}
+	}
+	if created != maxGuardrails || refused != extra {
+		t.Fatalf("%d created, %d refused; want %d and %d", created, refused, maxGuardrails, extra)
+	}
+	var list apitype.ListGuardrailsResponse
+	h.must(200, "GET", "/api/orgs/acme/guardrails", h.admin(), nil).decode(t, &list)
+	for _, g := range list.Guardrails {
+		if g.Name == one {
+			h.must(204, "DELETE", "/api/orgs/acme/guardrails/"+g.ID, h.admin(), nil)
+		}
+	}
+	h.must(200, "POST", "/api/orgs/acme/guardrails", h.admin(), apitype.CreateGuardrailRequest{Name: "after-delete", Actions: []string{"stack:delete"}})
+	h.must(409, "POST", "/api/orgs/acme/guardrails", h.admin(), apitype.CreateGuardrailRequest{Name: "one-too-many", Actions: []string{"stack:delete"}})
+}

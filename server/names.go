@@ -2,11 +2,9 @@ package server
 
 import (
 	"fmt"
-	"strings"
 	"unicode"
 
-	"golang.org/x/text/cases"
-	"golang.org/x/text/unicode/norm"
+	"github.com/iamref/iam/server/store"
 )
 
 // textProblem says why a name or description cannot be stored, or "" when it can. Refused
@@ -40,12 +38,5 @@ func textProblem(s string, multiline bool) string {
 	return ""
 }
 
-var folder = cases.Fold()
-
-// displayKey is the form two role names are compared in for uniqueness: NFKC, case-folded, NFKC
-// again (Unicode's NFKC_Casefold, near enough), with runs of white space collapsed and trimmed.
-// "Admin", "ADMIN", "Ａｄｍｉｎ" (full width) and "Admin " share one key.
-func displayKey(name string) string {
-	k := norm.NFKC.String(folder.String(norm.NFKC.String(name)))
-	return strings.Join(strings.Fields(k), " ")
-}
+// displayKey is the form two role names are compared in for uniqueness (store.DisplayKey).
+func displayKey(name string) string { return store.DisplayKey(name) }

@@ -2,12 +2,14 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/iamref/iam/apitype"
+	"github.com/iamref/iam/server/store"
 )
 
 // quota is one per-org limit on stored objects.
@@ -48,6 +50,41 @@ func (s *Server) quotaCount(ctx context.Context, q quota) (int, error) {
 	return s.st.CountEntities(ctx, s.org.Name)
 }
 
+// quotaKinds are what the store counts for each quota (store.Limit).
+var quotaKinds = [numQuotas]store.LimitKind{
+	quotaRoles:    store.LimitRecords,
+	quotaTokens:   store.LimitTokens,
+	quotaEntities: store.LimitEntities,
+}
+
+// limited returns ctx with quota q's limit for the store: the create made under it is counted
+// inside its own transaction, after a lock that serializes the org's creates of that kind
+// across replicas, so a refusal and an acceptance both rest on committed data and replicas
+// sharing a database never pass the limit together. The store answers far below the limit
+// without a COUNT(*) (sqlstore's limit_counts). A count or lock that cannot be read fails the
+// create (503 or 500): it is never admitted.
+func (s *Server) limited(ctx context.Context, q quota) context.Context {
+	return store.WithLimit(ctx, store.Limit{Kind: quotaKinds[q], Max: s.quotaLimit(q)})
+}
+
+// quotaErr turns the store's refusal of a create under quota q (*store.LimitError) into the 409
+// that names the setting raising it; other errors come back as they are.
+func (s *Server) quotaErr(resource string, q quota, err error) error {
+	var le *store.LimitError
+	if !errors.As(err, &le) {
+		return err
+	}
+	return s.quotaReached(resource, q, le.Count)
+}
+
+func (s *Server) quotaReached(resource string, q quota, n int) error {
+	info := quotaInfo[q]
+	msg := fmt.Sprintf("quota reached: %s already has %d %s, its limit; delete some, or raise the limit with iam-server serve %s (Config.%s)",
+		s.org.Name, n, info.what, info.flag, info.field)
+	return &apiError{status: http.StatusConflict, msg: msg, fields: []apitype.FieldError{{
+		Resource: resource, Attribute: info.flag[2:], ErrorType: apitype.ErrorTypeCustom, CustomMessage: msg}}}
+}
+
 // quotaCounter serializes the creates against one quota and keeps an estimate of its count,
 // so that a create far below the limit costs no COUNT(*) (a scan of the table): the estimate
 // is the stored count when last read plus every create admitted since, an upper bound for
@@ -61,12 +98,13 @@ type quotaCounter struct {
 
 const quotaRecount = 30 * time.Second
 
-// admitCreate checks quota q before a create and returns the function that ends the check,
-// to call once the create is stored (or failed). Creates against one quota are serialized
-// between the check and the write, so one server never passes a limit; replicas sharing a
-// database may pass it by the creates they run within quotaRecount of each other.
+// admitCreate checks the entity quota before a create and returns the function that ends the
+// check, to call once the create is stored (or failed). Creates are serialized between the
+// check and the write, so one server never passes the limit; replicas sharing a database may
+// pass it by the creates they run within quotaRecount of each other. Only entity creates
+// (entities.go) still use it; roles and tokens pass their limit to the store (limited).
 func (s *Server) admitCreate(ctx context.Context, resource string, q quota) (done func(), err error) {
-	qc := &s.quotas[q]
+	qc := &s.entityQuota
 	qc.Lock()
 	limit := s.quotaLimit(q)
 	fresh := false
@@ -80,11 +118,7 @@ func (s *Server) admitCreate(ctx context.Context, resource string, q quota) (don
 	}
 	if n := qc.count; n >= limit && fresh {
 		qc.Unlock()
-		info := quotaInfo[q]
-		msg := fmt.Sprintf("quota reached: %s already has %d %s, its limit; delete some, or raise the limit with iam-server serve %s (Config.%s)",
-			s.org.Name, n, info.what, info.flag, info.field)
-		return nil, &apiError{status: http.StatusConflict, msg: msg, fields: []apitype.FieldError{{
-			Resource: resource, Attribute: info.flag[2:], ErrorType: apitype.ErrorTypeCustom, CustomMessage: msg}}}
+		return nil, s.quotaReached(resource, q, n)
 	}
 	return func() {
 		qc.count++ // counted as stored even when the create failed: an over-estimate, re-read at the limit

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/iamref/iam/apitype"
@@ -321,63 +320,28 @@ func validRoleText(name, description string) error {
 	return nil
 }
 
-// nameClash refuses a record name that differs from another record of the same uxPurpose
-// only by case, Unicode compatibility form or spacing ("admin", "Ａｄｍｉｎ", "Admin  " beside
-// "Admin"): a 409 naming the record it would be confused with. selfID is the record being
-// renamed. The caller holds s.names, so two creates cannot both pass.
-//
-// It asks s.nameKeys, an index of display keys read from the store at most every
-// nameIndexTTL and added to by every create and rename here, so that a create does not read
-// every record of the org. The index may hold names since deleted or renamed: a clash it finds
-// is confirmed against the store before it is refused.
-func (s *Server) nameClash(ctx context.Context, purpose, name, selfID string) error {
+// nameTaken explains the store's ErrConflict on a record's name (an equal name or display key,
+// unique per org and uxPurpose, store.DisplayKey): a 409 naming the record that holds it, read
+// after the refusal; selfID is the record being renamed. The store decided it, inside the write's
+// transaction, so two creates on two replicas cannot both pass.
+func (s *Server) nameTaken(ctx context.Context, purpose, name, selfID string) error {
 	key := displayKey(name)
-	if s.nameKeys == nil || s.now().Sub(s.nameKeysRead) >= nameIndexTTL {
-		idx := map[string]map[string][]store.Record{}
-		if err := s.eachRecord(ctx, "", func(rec store.Record) {
-			k := displayKey(rec.Name)
-			if idx[rec.UXPurpose] == nil {
-				idx[rec.UXPurpose] = map[string][]store.Record{}
-			}
-			idx[rec.UXPurpose][k] = append(idx[rec.UXPurpose][k], store.Record{ID: rec.ID, Name: rec.Name})
-		}); err != nil {
-			return err
-		}
-		s.nameKeys, s.nameKeysRead = idx, s.now()
-	}
-	suspect := false
-	for _, rec := range s.nameKeys[purpose][key] {
-		suspect = suspect || rec.ID != selfID && rec.Name != name
-	}
-	if !suspect {
-		return nil
-	}
-	var clash error
+	var holder *store.Record
 	err := s.eachRecord(ctx, purpose, func(rec store.Record) {
-		if clash == nil && rec.ID != selfID && rec.Name != name && displayKey(rec.Name) == key {
-			clash = conflict("role", "name", "%q would display like the %s %q (%s); role names are unique ignoring case and Unicode compatibility forms", name, purpose, rec.Name, rec.ID)
+		if rec.ID == selfID || holder != nil && holder.Name == name {
+			return
+		}
+		if rec.Name == name || displayKey(rec.Name) == key {
+			holder = &rec
 		}
 	})
 	if err != nil {
 		return err
 	}
-	return clash
-}
-
-// nameIndexTTL bounds how long the display-key index trusts itself: records created through
-// another replica sharing the database are seen within it.
-const nameIndexTTL = 30 * time.Second
-
-// noteName adds a record's name, just written, to the display-key index (caller holds s.names).
-func (s *Server) noteName(purpose, name, id string) {
-	if s.nameKeys == nil {
-		return // read in full on the next check
+	if holder != nil && holder.Name != name {
+		return conflict("role", "name", "%q would display like the %s %q (%s); role names are unique ignoring case and Unicode compatibility forms", name, purpose, holder.Name, holder.ID)
 	}
-	if s.nameKeys[purpose] == nil {
-		s.nameKeys[purpose] = map[string][]store.Record{}
-	}
-	k := displayKey(name)
-	s.nameKeys[purpose][k] = append(s.nameKeys[purpose][k], store.Record{ID: id, Name: name})
+	return conflict("role", "name", "a %s named %q already exists in %s", purpose, name, s.org.Name)
 }
 
 // eachRecord calls fn with every record of purpose ("" = all), a page at a time.
@@ -432,23 +396,12 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) err
 			ID: newID(), Org: s.org.Name, Name: req.Name, Description: req.Description, ResourceType: kind.ResourceType(),
 			UXPurpose: purpose, Details: details, Refs: refs, Version: 1, Created: now, Modified: now,
 		}
-		s.names.Lock()
-		defer s.names.Unlock()
-		admitted, err := s.admitCreate(r.Context(), "role", quotaRoles)
-		if err != nil {
-			return 0, nil, err
-		}
-		defer admitted()
-		if err := s.nameClash(r.Context(), purpose, rec.Name, ""); err != nil {
-			return 0, nil, err
-		}
-		if err := s.st.CreateRecord(r.Context(), rec); err != nil {
+		if err := s.st.CreateRecord(s.limited(r.Context(), quotaRoles), rec); err != nil {
 			if errors.Is(err, store.ErrConflict) {
-				return 0, nil, conflict("role", "name", "a %s named %q already exists in %s", purpose, req.Name, s.org.Name)
+				return 0, nil, s.nameTaken(r.Context(), purpose, rec.Name, "")
 			}
-			return 0, nil, err
+			return 0, nil, s.quotaErr("role", quotaRoles, err)
 		}
-		s.noteName(purpose, rec.Name, rec.ID)
 		// A new record is composed by nothing yet: no compiled role depends on it.
 		return http.StatusOK, roleJSON(rec), nil
 	})
@@ -503,24 +456,14 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	next.Version = rec.Version + 1
 	next.Modified = s.stamp()
-	if next.Name != rec.Name {
-		s.names.Lock()
-		defer s.names.Unlock()
-		if err := s.nameClash(r.Context(), rec.UXPurpose, next.Name, rec.ID); err != nil {
-			return err
-		}
-	}
 	if err := s.st.UpdateRecord(r.Context(), next, rec.Version); err != nil {
 		switch {
 		case errors.Is(err, store.ErrVersionConflict):
 			return refused("role", "version", "role %q changed concurrently; read it again and retry", rec.Name)
 		case errors.Is(err, store.ErrConflict):
-			return conflict("role", "name", "a %s named %q already exists in %s", rec.UXPurpose, next.Name, s.org.Name)
+			return s.nameTaken(r.Context(), rec.UXPurpose, next.Name, rec.ID)
 		}
 		return err
-	}
-	if next.Name != rec.Name {
-		s.noteName(rec.UXPurpose, next.Name, rec.ID)
 	}
 	s.indexes.invalidate(rec.ID)
 	return s.writeRole(r.Context(), w, next)

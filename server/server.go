@@ -99,14 +99,11 @@ type Server struct {
 	fetch      *fetcher  // OIDC discovery and JWKS requests
 	keys       *keyCache // OIDC issuers' verification keys
 	idem       keyedMutex
-	names      sync.Mutex // held from a record name's clash check to its write (nameClash)
-	guardMu    sync.Mutex // serialises guardrail creates, so that two cannot both pass the count
-	// nameKeys indexes record names by uxPurpose and display key (nameClash); guarded by names.
-	nameKeys     map[string]map[string][]store.Record
-	nameKeysRead time.Time
-	quotas       [numQuotas]quotaCounter // held from a quota's check to the create it admits
-	metrics      *metrics
-	secretKeys   stackKeys // opened stack secrets keys (stackstate.go)
+	// entityQuota is the estimate of the entity count that admitCreate keeps (entity creates
+	// only; roles, tokens and guardrails are counted by the store, store.WithLimit).
+	entityQuota quotaCounter
+	metrics     *metrics
+	secretKeys  stackKeys // opened stack secrets keys (stackstate.go)
 
 	firstStart bool // the org was created by this start
 	// unsubscribe stops the listener of other replicas' changes (store.ChangeNotifier); nil
@@ -201,17 +198,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// dropCaches empties every cache of the server (tokens, compiled roles, entities, record
-// names): another replica committed a change to the org's data. Writes are rare next to reads,
-// so one rule for every change beats knowing which cache entries each change touches.
+// dropCaches empties every cache of the server (tokens, compiled roles, entities): another
+// replica committed a change to the org's data. Writes are rare next to reads, so one rule
+// for every change beats knowing which cache entries each change touches.
 func (s *Server) dropCaches() {
 	s.tokens.hashes.Clear()
 	s.tokens.ids.Clear()
 	s.indexes.roles.Clear()
 	s.ents.entries.Clear()
-	s.names.Lock()
-	s.nameKeys = nil
-	s.names.Unlock()
 	s.metrics.remoteChanges.Inc()
 }
 

@@ -142,8 +142,7 @@ func TestRoleNamesUniqueUnderFolding(t *testing.T) {
 	h.must(200, "PATCH", "/api/orgs/acme/roles/"+a.ID, h.admin(), apitype.UpdateRoleRequest{Name: ptrTo("DEPLOYER")})
 	// The same name is fine for another kind of record (names are unique per uxPurpose).
 	h.must(200, "POST", "/api/orgs/acme/roles", h.admin(), apitype.CreateRoleRequest{Name: "deployer", UXPurpose: apitype.UXPurposeSet, ResourceType: "stack", Details: details})
-	// Once the record it clashed with is deleted or renamed, the name is free (the server's
-	// index of names may still hold the old one; a clash is confirmed before it is refused).
+	// Once the record it clashed with is deleted or renamed, the name is free.
 	h.must(204, "DELETE", "/api/orgs/acme/roles/"+a.ID, h.admin(), nil)
 	h.must(200, "POST", "/api/orgs/acme/roles", h.admin(), apitype.CreateRoleRequest{Name: "deployer", Details: details})
 }

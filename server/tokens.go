@@ -92,16 +92,11 @@ func (s *Server) mintToken(ctx context.Context, tok store.Token) (int, any, erro
 		return 0, nil, err
 	}
 	tok.Hash = hashToken(value)
-	admitted, err := s.admitCreate(ctx, "token", quotaTokens)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer admitted()
-	if err := s.st.CreateToken(ctx, tok); err != nil {
+	if err := s.st.CreateToken(s.limited(ctx, quotaTokens), tok); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return 0, nil, conflict("token", "name", "the token name %q is taken by an organization or team token; names stay reserved after a token is deleted, so choose another", tok.Name)
 		}
-		return 0, nil, err
+		return 0, nil, s.quotaErr("token", quotaTokens, err)
 	}
 	s.metrics.tokens.Inc()
 	return http.StatusOK, apitype.CreateTokenResponse{ID: tok.ID, TokenValue: value}, nil

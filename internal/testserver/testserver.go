@@ -176,6 +176,8 @@ type BinaryOptions struct {
 	// FileSizeLimit, when > 0, is the largest file the process may write, in bytes (RLIMIT_FSIZE,
 	// set through the shell's ulimit): writes past it fail with EFBIG, as on a full disk.
 	FileSizeLimit int64
+	// Args are more flags for `iam-server serve` (such as --max-tokens 5).
+	Args []string
 }
 
 // StartBinaryWith is StartBinary with options. The returned Server's Kill ends the process
@@ -200,6 +202,7 @@ func StartBinaryWith(t testing.TB, bin, dir string, o BinaryOptions) *Server {
 	}
 	// Test issuers listen on loopback.
 	args := []string{"serve", "--addr", addr, "--db", db, "--org", "acme", "--oidc-allow-private-issuers"}
+	args = append(args, o.Args...)
 	cmd := exec.Command(bin, args...)
 	if o.FileSizeLimit > 0 {
 		// ulimit -f counts 512-byte blocks.

@@ -376,14 +376,17 @@ type Store interface {
 	GetOrg(ctx context.Context, name string) (Org, error)
 	SetDefaultRole(ctx context.Context, org, roleID string) error
 
-	// CreateRecord stores r (Version must be 1). ErrConflict if (Org, UXPurpose, Name) is taken
-	// or the ID exists.
+	// CreateRecord stores r (Version must be 1). ErrConflict if (Org, UXPurpose, Name) or
+	// (Org, UXPurpose, DisplayKey(Name)) is taken or the ID exists (records stored before the
+	// display key existed may share one; see the engines' migration 0008). Under WithLimit
+	// (LimitRecords), a custom record is refused with a *LimitError when the org holds Max.
 	CreateRecord(ctx context.Context, r Record) error
 	GetRecord(ctx context.Context, org, id string) (Record, error)
 	// ListRecords returns the org's records with that uxPurpose ("" = all), ordered by name.
 	ListRecords(ctx context.Context, org, uxPurpose string) ([]Record, error)
 	// UpdateRecord replaces the record if its stored Version equals expectedVersion; r.Version
-	// must be expectedVersion+1. ErrVersionConflict otherwise, ErrConflict on a duplicate name.
+	// must be expectedVersion+1. ErrVersionConflict otherwise, ErrConflict on a duplicate name or
+	// display key (checked only when the name changes).
 	// ListRecordsPage returns up to limit (> 0) of the org's records with that uxPurpose
 	// (required), after the position (nil = from the first), built-in records first, then
 	// custom ones, each ordered by name.
@@ -400,7 +403,8 @@ type Store interface {
 	// Referrers lists the records whose Refs contain id.
 	Referrers(ctx context.Context, org, id string) ([]Record, error)
 
-	// CreateToken stores t. ErrConflict if the name was ever used in the org (deleted included).
+	// CreateToken stores t. ErrConflict if the name was ever used in the org (deleted included);
+	// under WithLimit (LimitTokens), a *LimitError when the org holds Max tokens (CountTokens).
 	CreateToken(ctx context.Context, t Token) error
 	GetToken(ctx context.Context, org, id string) (Token, error)
 	// TokenByHash finds a token (deleted ones included; the caller checks) by its value's hash.
@@ -479,7 +483,8 @@ type Store interface {
 
 	// CreateEntity stores e. ErrConflict if (Org, Kind, Project, Name) or the ID exists; an
 	// error if e.Kind is not one of authz.EntityKinds. Reading back an entity whose stored kind
-	// is unknown is an error, never a default kind.
+	// is unknown is an error, never a default kind. Under WithLimit (LimitEntities), a
+	// *LimitError when the org holds Max entities.
 	CreateEntity(ctx context.Context, e Entity) error
 	GetEntity(ctx context.Context, org string, kind authz.EntityKind, project, name string) (Entity, error)
 	GetEntityByID(ctx context.Context, org, id string) (Entity, error)
@@ -580,7 +585,8 @@ type Store interface {
 	// ListScopeUsage returns the counters of the org's tokens tokenIDs (at most 1,000 IDs) from
 	// day sinceDay on, ordered by token ID, day and scope; at most MaxUsageRows rows.
 	ListScopeUsage(ctx context.Context, org string, tokenIDs []string, sinceDay int64) ([]ScopeUsage, error)
-	// CreateGuardrail stores g (Version must be 1). ErrConflict if (Org, Name) or the ID exists.
+	// CreateGuardrail stores g (Version must be 1). ErrConflict if (Org, Name) or the ID exists;
+	// under WithLimit (LimitGuardrails), a *LimitError when the org holds Max guardrails.
 	CreateGuardrail(ctx context.Context, g Guardrail) error
 	GetGuardrail(ctx context.Context, org, id string) (Guardrail, error)
 	// ListGuardrails returns the org's guardrails ordered by name.

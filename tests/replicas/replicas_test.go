@@ -33,16 +33,17 @@ type cluster struct {
 	url      string
 	dir      string
 	bin      string
+	args     []string // more flags of every replica
 	replicas []*testserver.Server
 }
 
 // startCluster starts PostgreSQL and n replicas on one new database, one after the other (the
 // first creates the org).
-func startCluster(t *testing.T, n int) *cluster {
+func startCluster(t *testing.T, n int, args ...string) *cluster {
 	t.Helper()
 	bin := testserver.BinaryPath(t, "iam-server")
 	pg := testpg.Start(t)
-	c := &cluster{pg: pg, url: pg.NewDatabase(t), dir: t.TempDir(), bin: bin}
+	c := &cluster{pg: pg, url: pg.NewDatabase(t), dir: t.TempDir(), bin: bin, args: args}
 	for range n {
 		c.add(t)
 	}
@@ -52,7 +53,7 @@ func startCluster(t *testing.T, n int) *cluster {
 // add starts one more replica.
 func (c *cluster) add(t *testing.T) *testserver.Server {
 	t.Helper()
-	s := testserver.StartBinaryWith(t, c.bin, c.dir, testserver.BinaryOptions{DB: c.url, Log: fmt.Sprintf("replica%d.log", len(c.replicas))})
+	s := testserver.StartBinaryWith(t, c.bin, c.dir, testserver.BinaryOptions{DB: c.url, Log: fmt.Sprintf("replica%d.log", len(c.replicas)), Args: c.args})
 	c.replicas = append(c.replicas, s)
 	return s
 }

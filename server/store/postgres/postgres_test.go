@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/iamref/iam/internal/testpg"
 	"github.com/iamref/iam/server/store"
+	"github.com/iamref/iam/server/store/sqlstore"
 	"github.com/iamref/iam/server/store/storetest"
 )
 
@@ -286,5 +288,70 @@ func TestDeletedMatchesPartialIndex(t *testing.T) {
 	}
 	if !strings.Contains(plan.String(), "tokens_exchanged") {
 		t.Errorf("plan does not use tokens_exchanged:\n%s", plan.String())
+	}
+}
+
+// TestDisplayKeyBackfill: a database at schema version 7 whose records already clash by display
+// key upgrades (migration 0008): the built-in, then the oldest, keeps the key; the others keep
+// none and stay usable; a new create into the key is refused.
+func TestDisplayKeyBackfill(t *testing.T) {
+	ctx := t.Context()
+	pg := testpg.Start(t)
+	url := pg.NewDatabase(t)
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdb := stdlib.OpenDB(*cfg)
+	old := &DB{sql: sdb, cfg: cfg, instance: "old"}
+	old.Store = sqlstore.New(sdb, sdb, old.dialect())
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.migrate(ctx, ms[:7]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sdb.ExecContext(ctx, `INSERT INTO records (id, org, name, description, resource_type, ux_purpose, details,
+		refs, version, created, modified, is_org_default, default_identifier) VALUES
+		('r1', 'acme', 'Admin',  '', 'global', 'role', '\x7b7d', '[]', 1, 100, 100, false, ''),
+		('r2', 'acme', 'admin',  '', 'global', 'role', '\x7b7d', '[]', 1, 200, 200, false, ''),
+		('r4', 'acme', 'member', '', 'global', 'role', '\x7b7d', '[]', 1, 300, 300, true, 'member'),
+		('r5', 'acme', 'Member', '', 'global', 'role', '\x7b7d', '[]', 1,  10,  10, false, '')`); err != nil {
+		t.Fatal(err)
+	}
+	sdb.Close()
+	db, err := Open(url)
+	if err != nil {
+		t.Fatalf("Open upgrades: %v", err)
+	}
+	defer db.Close()
+	var keyed []string
+	rows, err := db.sql.QueryContext(ctx, `SELECT id FROM records WHERE display_key IS NOT NULL ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		keyed = append(keyed, id)
+	}
+	rows.Close()
+	if fmt.Sprint(keyed) != "[r1 r4]" {
+		t.Errorf("records holding their display key: %v, want [r1 r4]", keyed)
+	}
+	r := store.Record{ID: "n1", Org: "acme", Name: "ADMIN", ResourceType: "global", UXPurpose: "role", Details: []byte("{}"), Version: 1}
+	if err := db.CreateRecord(ctx, r); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("create into the kept key: %v, want ErrConflict", err)
+	}
+	r2, err := db.GetRecord(ctx, "acme", "r2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Description, r2.Version = "still usable", 2
+	if err := db.UpdateRecord(ctx, r2, 1); err != nil {
+		t.Errorf("update of the keyless record keeping its name: %v", err)
 	}
 }

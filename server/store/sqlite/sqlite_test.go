@@ -546,3 +546,106 @@ func TestTagIndexBackfill(t *testing.T) {
 		t.Fatalf("after the upgrade: %v %v", es, err)
 	}
 }
+
+// TestDisplayKeyBackfill: migration 0008 gives the records stored before it their display key.
+// Records that already clash do not fail the upgrade: the first (built-ins first, then the
+// oldest) holds the key, the others keep none until they are renamed, and a new create or
+// rename into the key is refused.
+func TestDisplayKeyBackfill(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, w, ms[:7]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ExecContext(ctx, `INSERT INTO records (`+sqlrows.RecordCols+`) VALUES
+		('r1', 'acme', 'Admin',  '', 'global', 'role', x'7b7d', '[]', 1, 100, 100, 0, ''),
+		('r2', 'acme', 'admin',  '', 'global', 'role', x'7b7d', '[]', 1, 200, 200, 0, ''),
+		('r3', 'acme', 'ADMIN',  '', 'global', 'set',  x'7b7d', '[]', 1,  50,  50, 0, ''),
+		('r4', 'acme', 'member', '', 'global', 'role', x'7b7d', '[]', 1, 300, 300, 1, 'member'),
+		('r5', 'acme', 'Member', '', 'global', 'role', x'7b7d', '[]', 1,  10,  10, 0, '')`); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	db, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open upgrades: %v", err)
+	}
+	defer db.Close()
+	want := map[string]sql.NullString{"r1": {String: "admin", Valid: true}, "r2": {}, "r3": {String: "admin", Valid: true},
+		"r4": {String: "member", Valid: true}, "r5": {}}
+	for id, k := range want {
+		var got sql.NullString
+		if err := db.w.QueryRowContext(ctx, `SELECT display_key FROM records WHERE id = ?`, id).Scan(&got); err != nil || got != k {
+			t.Errorf("display_key of %s: %v %v, want %v", id, got, err, k)
+		}
+	}
+	rec := func(id, name string) store.Record {
+		return store.Record{ID: id, Org: "acme", Name: name, ResourceType: "global", UXPurpose: "role", Details: []byte("{}"), Version: 1}
+	}
+	if err := db.CreateRecord(ctx, rec("n1", "ADMIN ")); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("create into the kept key: %v, want ErrConflict", err)
+	}
+	r2, err := db.GetRecord(ctx, "acme", "r2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Description, r2.Version = "still clashing, still usable", 2
+	if err := db.UpdateRecord(ctx, r2, 1); err != nil {
+		t.Errorf("update of the keyless record keeping its name: %v", err)
+	}
+	r5, err := db.GetRecord(ctx, "acme", "r5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r5.Name, r5.Version = "MEMBER", 2
+	if err := db.UpdateRecord(ctx, r5, 1); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("rename of the keyless record into the built-in's key: %v, want ErrConflict", err)
+	}
+	r2.Name, r2.Version = "Admin two", 3
+	if err := db.UpdateRecord(ctx, r2, 2); err != nil {
+		t.Errorf("rename of the keyless record out of the clash: %v", err)
+	}
+	if err := db.DeleteRecord(ctx, "acme", "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateRecord(ctx, rec("n2", "admin")); err != nil {
+		t.Errorf("create into the key the delete freed: %v", err)
+	}
+}
+
+// TestLimitBound: far below a limit the store answers from its stored upper bound
+// (limit_counts) without counting; at the bound it counts and refuses on the true count. A
+// token inserted behind the store's back (never done outside this test) shows which was used.
+func TestLimitBound(t *testing.T) {
+	ctx := t.Context()
+	db, _ := openTemp(t)
+	defer db.Close()
+	limited := store.WithLimit(ctx, store.Limit{Kind: store.LimitTokens, Max: 3})
+	tok := func(id string) store.Token {
+		return store.Token{ID: id, Org: "acme", Name: id, Hash: []byte(id), Admin: true, Created: time.Now()}
+	}
+	if err := db.CreateToken(limited, tok("t1")); err != nil { // counts: 0; bound 1
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO tokens (`+sqlrows.TokenCols+`) VALUES ('x', 'acme', 'x', '', x'00', 1, '', 0, 0, '', 0, 0, 0, '', '', '', '')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateToken(limited, tok("t2")); err != nil { // bound 1 < 3: admitted uncounted
+		t.Fatal(err)
+	}
+	if err := db.CreateToken(limited, tok("t3")); err != nil { // bound 2 < 3: admitted (4 stored)
+		t.Fatal(err)
+	}
+	var le *store.LimitError
+	if err := db.CreateToken(limited, tok("t4")); !errors.As(err, &le) || le.Count != 4 {
+		t.Fatalf("create at the bound: %v, want a *LimitError counting 4", err)
+	}
+}

@@ -18,6 +18,9 @@ func (db *Store) CreateEntity(ctx context.Context, e store.Entity) error {
 	kind, err := sqlrows.KindColumn(e.Kind)
 	if err == nil {
 		err = db.mutate(ctx, e.Org, func(tx *Tx) error {
+			if err := db.admit(ctx, tx, e.Org, store.LimitEntities); err != nil {
+				return err
+			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO entities (`+sqlrows.EntityCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 				e.ID, e.Org, kind, e.Project, e.Name, sqlrows.EncodeTags(e.Tags), sqlrows.Micros(e.Created), sqlrows.Micros(e.Modified))
 			return db.dbErr(err)

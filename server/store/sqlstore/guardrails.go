@@ -15,6 +15,9 @@ func (db *Store) CreateGuardrail(ctx context.Context, g store.Guardrail) error {
 		return fmt.Errorf("create guardrail %q: version is %d, want 1", g.Name, g.Version)
 	}
 	err := db.mutate(ctx, g.Org, func(tx *Tx) error {
+		if err := db.admit(ctx, tx, g.Org, store.LimitGuardrails); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO guardrails (`+sqlrows.GuardrailCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			g.ID, g.Org, g.Name, g.Description, sqlrows.EncodeRefs(g.Actions), g.Condition, sqlrows.EncodeRefs(g.ExemptRoles),
 			g.Version, sqlrows.Micros(g.Created), sqlrows.Micros(g.Modified), g.CreatedBy)

@@ -69,9 +69,14 @@ func (db *Store) CreateRecord(ctx context.Context, r store.Record) error {
 		return fmt.Errorf("create record %q: version is %d, want 1", r.Name, r.Version)
 	}
 	err := db.mutate(ctx, r.Org, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO records (`+sqlrows.RecordCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if r.DefaultIdentifier == "" {
+			if err := db.admit(ctx, tx, r.Org, store.LimitRecords); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO records (`+sqlrows.RecordCols+`, display_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, r.Org, r.Name, r.Description, r.ResourceType, r.UXPurpose, sqlrows.Blob(r.Details), sqlrows.EncodeRefs(r.Refs),
-			r.Version, sqlrows.Micros(r.Created), sqlrows.Micros(r.Modified), r.IsOrgDefault, r.DefaultIdentifier)
+			r.Version, sqlrows.Micros(r.Created), sqlrows.Micros(r.Modified), r.IsOrgDefault, r.DefaultIdentifier, store.DisplayKey(r.Name))
 		if err != nil {
 			return db.dbErr(err)
 		}
@@ -107,15 +112,19 @@ func (db *Store) ListRecords(ctx context.Context, org, uxPurpose string) ([]stor
 	return rs, nil
 }
 
-// UpdateRecord replaces every field of the record but Org and Created, which are immutable.
+// UpdateRecord replaces every field of the record but Org and Created, which are immutable. The
+// display key follows a new name or uxPurpose; an unchanged one keeps the stored key, which is
+// NULL for a record that already clashed when migration 0008 gave keys to stored records.
 func (db *Store) UpdateRecord(ctx context.Context, r store.Record, expectedVersion int) error {
 	err := db.mutate(ctx, r.Org, func(tx *Tx) error {
 		if r.Version == expectedVersion+1 {
 			res, err := tx.ExecContext(ctx, `UPDATE records SET name = ?, description = ?, resource_type = ?,
 				ux_purpose = ?, details = ?, refs = ?, version = ?, modified = ?, is_org_default = ?,
-				default_identifier = ? WHERE org = ? AND id = ? AND version = ?`,
+				default_identifier = ?, display_key = CASE WHEN name = ? AND ux_purpose = ? THEN display_key ELSE ? END
+				WHERE org = ? AND id = ? AND version = ?`,
 				r.Name, r.Description, r.ResourceType, r.UXPurpose, sqlrows.Blob(r.Details), sqlrows.EncodeRefs(r.Refs), r.Version,
-				sqlrows.Micros(r.Modified), r.IsOrgDefault, r.DefaultIdentifier, r.Org, r.ID, expectedVersion)
+				sqlrows.Micros(r.Modified), r.IsOrgDefault, r.DefaultIdentifier, r.Name, r.UXPurpose, store.DisplayKey(r.Name),
+				r.Org, r.ID, expectedVersion)
 			if err != nil {
 				return db.dbErr(err)
 			}

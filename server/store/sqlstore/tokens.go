@@ -13,6 +13,9 @@ import (
 
 func (db *Store) CreateToken(ctx context.Context, t store.Token) error {
 	err := db.mutate(ctx, t.Org, func(tx *Tx) error {
+		if err := db.admit(ctx, tx, t.Org, store.LimitTokens); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+sqlrows.TokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Org, t.Name, t.Description, sqlrows.Blob(t.Hash), t.Admin, t.RoleID, t.Expires, sqlrows.Micros(t.Created),
 			t.CreatedBy, t.LastUsed, t.Deleted, sqlrows.Micros(t.DeletedAt), t.Kind, t.TeamID, t.UserID, t.IssuerID)

@@ -8,11 +8,12 @@ import (
 )
 
 // testByteOrder: listings order names by their bytes (as Go's < on strings), whatever the
-// database's collation: "B" < "a" < "b" < "é", and pages seek in the same order.
+// database's collation: "B" < "a" < "b" < "é", and pages seek in the same order. (Records use
+// "C" for "B": record names that differ only by case share a display key and cannot coexist.)
 func testByteOrder(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ensureOrgs(t, s, orgA)
-	for _, r := range []store.Record{rec(orgA, "r1", "b", "role"), rec(orgA, "r2", "é", "role"), rec(orgA, "r3", "B", "role"), rec(orgA, "r4", "a", "role")} {
+	for _, r := range []store.Record{rec(orgA, "r1", "b", "role"), rec(orgA, "r2", "é", "role"), rec(orgA, "r3", "C", "role"), rec(orgA, "r4", "a", "role")} {
 		must(t, "CreateRecord "+r.ID, s.CreateRecord(ctx, r))
 	}
 	rs, err := s.ListRecords(ctx, orgA, "role")

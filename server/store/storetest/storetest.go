@@ -75,6 +75,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentReadWrite", testConcurrentReadWrite},
 		{"ConcurrentTouchTokens", testConcurrentTouchTokens},
 		{"AuditCommitOrder", testAuditCommitOrder},
+		{"DisplayKeys", testDisplayKeys},
+		{"Limits", testLimits},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,172 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/iamref/iam/authz"
+	"github.com/iamref/iam/server/store"
+)
+
+// testDisplayKeys: two records of one org and uxPurpose whose names share a display key
+// (store.DisplayKey) cannot coexist, whether created, renamed or raced.
+func testDisplayKeys(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ensureOrgs(t, s, orgA, orgB)
+	must(t, "CreateRecord Admin", s.CreateRecord(ctx, rec(orgA, "r1", "Admin", "role")))
+	for _, tc := range []struct {
+		name string
+		r    store.Record
+		want error
+	}{
+		{"lower case", rec(orgA, "r2", "admin", "role"), store.ErrConflict},
+		{"full width", rec(orgA, "r2", "Ａｄｍｉｎ", "role"), store.ErrConflict},
+		{"spacing", rec(orgA, "r2", " Admin ", "role"), store.ErrConflict},
+		{"other uxPurpose", rec(orgA, "s1", "admin", "set"), nil},
+		{"other org", rec(orgB, "b1", "ADMIN", "role"), nil},
+		{"other name", rec(orgA, "r3", "Admins", "role"), nil},
+	} {
+		wantErr(t, tc.name, s.CreateRecord(ctx, tc.r), tc.want)
+	}
+
+	// A rename into a clash is refused; to its own key (case only) it is not.
+	r3, err := s.GetRecord(ctx, orgA, "r3")
+	must(t, "GetRecord r3", err)
+	next := r3
+	next.Name, next.Version = "ADMIN", 2
+	wantErr(t, "rename into a clash", s.UpdateRecord(ctx, next, 1), store.ErrConflict)
+	next.Name = "ADMINS"
+	must(t, "rename to a case variant of itself", s.UpdateRecord(ctx, next, 1))
+	next.Description, next.Version = "kept name", 3
+	must(t, "update keeping the name", s.UpdateRecord(ctx, next, 2))
+
+	// A delete frees the key; a rename frees the old one.
+	must(t, "DeleteRecord r1", s.DeleteRecord(ctx, orgA, "r1"))
+	must(t, "re-create in another case", s.CreateRecord(ctx, rec(orgA, "r4", "aDMIN", "role")))
+	next.Name, next.Version = "Renamed", 4
+	must(t, "rename r3", s.UpdateRecord(ctx, next, 3))
+	must(t, "create the old name's variant", s.CreateRecord(ctx, rec(orgA, "r5", "admins", "role")))
+
+	// Racing creates of one key: exactly one wins.
+	names := []string{"Deploy", "deploy", "DEPLOY", "Ｄｅｐｌｏｙ", "deploy "}
+	errs := make([]error, goroutines)
+	var wg sync.WaitGroup
+	for i := range goroutines {
+		wg.Go(func() {
+			errs[i] = s.CreateRecord(ctx, rec(orgA, fmt.Sprint("d", i), names[i%len(names)], "role"))
+		})
+	}
+	wg.Wait()
+	wins := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("create %d: %v, want nil or ErrConflict", i, err)
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d of %d racing creates of one display key succeeded, want 1", wins, goroutines)
+	}
+}
+
+// testLimits: a create under WithLimit is refused once the org holds Max objects of its kind,
+// exactly, however many race for the last slot, and a delete frees a slot.
+func testLimits(t *testing.T, s store.Store) {
+	const max = 5
+	type kind struct {
+		kind   store.LimitKind
+		create func(ctx context.Context, org string, i int) error
+		delete func(ctx context.Context, org string, i int) error
+	}
+	kinds := []kind{
+		{store.LimitRecords,
+			func(ctx context.Context, org string, i int) error {
+				return s.CreateRecord(ctx, rec(org, fmt.Sprint(org, "-r", i), fmt.Sprint("role ", i), "role"))
+			},
+			func(ctx context.Context, org string, i int) error {
+				return s.DeleteRecord(ctx, org, fmt.Sprint(org, "-r", i))
+			}},
+		{store.LimitTokens,
+			func(ctx context.Context, org string, i int) error {
+				return s.CreateToken(ctx, tok(org, fmt.Sprint(org, "-t", i), fmt.Sprint("token-", i)))
+			},
+			func(ctx context.Context, org string, i int) error {
+				return s.DeleteToken(ctx, org, fmt.Sprint(org, "-t", i), t0)
+			}},
+		{store.LimitEntities,
+			func(ctx context.Context, org string, i int) error {
+				return s.CreateEntity(ctx, ent(org, fmt.Sprint(org, "-e", i), authz.KindStack, "p", fmt.Sprint("s", i)))
+			},
+			func(ctx context.Context, org string, i int) error {
+				return s.DeleteEntity(ctx, org, fmt.Sprint(org, "-e", i))
+			}},
+		{store.LimitGuardrails,
+			func(ctx context.Context, org string, i int) error {
+				return s.CreateGuardrail(ctx, guardrail(org, fmt.Sprint(org, "-g", i), fmt.Sprint("guard-", i)))
+			},
+			func(ctx context.Context, org string, i int) error {
+				return s.DeleteGuardrail(ctx, org, fmt.Sprint(org, "-g", i))
+			}},
+	}
+	for _, k := range kinds {
+		t.Run(string(k.kind), func(t *testing.T) {
+			ctx := t.Context()
+			org := "org-" + string(k.kind)
+			ensureOrgs(t, s, org)
+			limited := store.WithLimit(ctx, store.Limit{Kind: k.kind, Max: max})
+			// Two created without a limit (not counted yet), two under it (counted then kept).
+			for i := range max - 1 {
+				c := ctx
+				if i >= 2 {
+					c = limited
+				}
+				must(t, fmt.Sprint("create ", i), k.create(c, org, i))
+			}
+			// Another kind's limit does not apply.
+			other := store.WithLimit(ctx, store.Limit{Kind: "other", Max: 0})
+			if _, ok := store.LimitOf(other, k.kind); ok {
+				t.Fatalf("LimitOf applies another kind's limit")
+			}
+
+			// The last slot: exactly one of the racing creates takes it.
+			errs := make([]error, goroutines)
+			var wg sync.WaitGroup
+			for i := range goroutines {
+				wg.Go(func() { errs[i] = k.create(limited, org, 100+i) })
+			}
+			wg.Wait()
+			wins := 0
+			for i, err := range errs {
+				var le *store.LimitError
+				switch {
+				case err == nil:
+					wins++
+				case errors.As(err, &le) && errors.Is(err, store.ErrLimit):
+					if le.Count != max || le.Max != max || le.Kind != k.kind {
+						t.Errorf("create %d: %+v, want count %d of max %d", i, le, max, max)
+					}
+				default:
+					t.Errorf("create %d: %v, want nil or a *LimitError", i, err)
+				}
+			}
+			if wins != 1 {
+				t.Fatalf("%d of %d racing creates for the last slot succeeded, want 1", wins, goroutines)
+			}
+			wantErr(t, "create at the limit", k.create(limited, org, 200), store.ErrLimit)
+			must(t, "create without a limit", k.create(ctx, org, 201)) // the server's bootstrap, say
+
+			// Two deletes free one slot (max+1 stored); the next create fills it.
+			must(t, "delete 0", k.delete(ctx, org, 0))
+			wantErr(t, "create at the limit after one delete", k.create(limited, org, 202), store.ErrLimit)
+			must(t, "delete 1", k.delete(ctx, org, 1))
+			must(t, "create into the freed slot", k.create(limited, org, 203))
+			wantErr(t, "create at the limit again", k.create(limited, org, 204), store.ErrLimit)
+			wantErr(t, "another org is not counted", k.create(store.WithLimit(ctx, store.Limit{Kind: k.kind, Max: 1}), orgB+"-"+string(k.kind), 0), nil)
+		})
+	}
+}
