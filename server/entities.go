@@ -266,17 +266,12 @@ func (s *Server) newEntity(ctx context.Context, kind authz.EntityKind, project, 
 	}
 	now := s.stamp()
 	e := store.Entity{ID: newID(), Org: s.org.Name, Kind: kind, Project: project, Name: name, Tags: tags, Created: now, Modified: now}
-	admitted, err := s.admitCreate(ctx, resource, quotaEntities)
-	if err != nil {
-		return store.Entity{}, err
-	}
-	defer admitted()
 	gen := s.ents.entries.Generation()
-	if err := s.st.CreateEntity(ctx, e); err != nil {
+	if err := s.st.CreateEntity(s.limited(ctx, quotaEntities), e); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return store.Entity{}, conflict(resource, field, "%s %s/%s already exists", kind, s.org.Name, qualified(project, name))
 		}
-		return store.Entity{}, err
+		return store.Entity{}, s.quotaErr(resource, quotaEntities, err)
 	}
 	s.ents.put(gen, e)
 	return e, nil

@@ -99,11 +99,8 @@ type Server struct {
 	fetch      *fetcher  // OIDC discovery and JWKS requests
 	keys       *keyCache // OIDC issuers' verification keys
 	idem       keyedMutex
-	// entityQuota is the estimate of the entity count that admitCreate keeps (entity creates
-	// only; roles, tokens and guardrails are counted by the store, store.WithLimit).
-	entityQuota quotaCounter
-	metrics     *metrics
-	secretKeys  stackKeys // opened stack secrets keys (stackstate.go)
+	metrics    *metrics
+	secretKeys stackKeys // opened stack secrets keys (stackstate.go)
 
 	firstStart bool // the org was created by this start
 	// unsubscribe stops the listener of other replicas' changes (store.ChangeNotifier); nil

@@ -14,13 +14,14 @@ import (
 
 // TestExactAcrossReplicas fires creates at replicas A and B at the same moment: role names
 // that differ only by case ("Deploy" on A, "deploy" on B) and token creates against
-// --max-tokens. Both checks are decided in the store's transaction, so exactly one of each
+// --max-tokens, stack creates against --max-entities. The checks are decided in the store's transaction, so exactly one of each
 // pair of names is created (the other is a 409 naming the first) and the tokens never pass
 // the limit. Servers that check in process (a mutex and an index or estimate per replica) let
 // both names and more tokens through.
 func TestExactAcrossReplicas(t *testing.T) {
 	const maxTokens = 6 // the bootstrap admin token counts: 5 more fit
-	c := startCluster(t, 2, "--max-tokens", fmt.Sprint(maxTokens))
+	const maxEntities = 5
+	c := startCluster(t, 2, "--max-tokens", fmt.Sprint(maxTokens), "--max-entities", fmt.Sprint(maxEntities))
 	a, b := c.replicas[0], c.replicas[1]
 
 	// together sends one request to each server at the same moment and returns the answers.
@@ -99,5 +100,28 @@ func TestExactAcrossReplicas(t *testing.T) {
 	if n := len(tokenNames(t, a.Client, "")); n > maxTokens || created != maxTokens-1 {
 		t.Errorf("%d token creates succeeded and %d tokens are stored, want %d and %d (--max-tokens %d)",
 			created, n, maxTokens-1, maxTokens, maxTokens)
+	}
+
+	// Stacks: 8 creates on each replica at once against --max-entities 5.
+	reqs = nil
+	for i := range 16 {
+		s := []*testserver.Server{a, b}[i%2]
+		reqs = append(reqs, func() (int, []byte) {
+			return status(t, "POST", s.URL+"/api/stacks/"+org+"/quota", s.AdminToken, apitype.CreateStackRequest{StackName: fmt.Sprint("s", i)})
+		})
+	}
+	codes, bodies = together(reqs...)
+	created = 0
+	for i, code := range codes {
+		switch {
+		case code == http.StatusOK || code == http.StatusCreated:
+			created++
+		case code == http.StatusConflict && strings.Contains(string(bodies[i]), "--max-entities"):
+		default:
+			t.Errorf("stack create %d: %d %s, want a create or the 409 naming --max-entities", i, code, bodies[i])
+		}
+	}
+	if created != maxEntities {
+		t.Errorf("%d stack creates succeeded, want %d (--max-entities %d)", created, maxEntities, maxEntities)
 	}
 }
