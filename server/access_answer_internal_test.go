@@ -39,13 +39,19 @@ type answerFixture struct {
 
 const envTag = `{"__type":"PermissionExpressionEqual","left":{"__type":"PermissionExpressionTag","context":{"__type":"PermissionExpressionStack"},"key":"env"},"right":{"__type":"PermissionLiteralExpressionString","value":"%s"}}`
 
-func newAnswerFixture(t testing.TB) *answerFixture {
+// serveAnswers starts a server of the org acme on a new SQLite database, seen through wrap
+// (nil: as it is), with an admin token: the fixture's server, and nothing in it yet.
+func serveAnswers(t testing.TB, wrap func(store.Store) store.Store) (*answerFixture, *sqlite.DB) {
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "iam.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	var st store.Store = db
+	if wrap != nil {
+		st = wrap(db)
+	}
 	ctx := context.Background()
-	s, err := New(ctx, Config{Org: "acme", Store: db})
+	s, err := New(ctx, Config{Org: "acme", Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +61,12 @@ func newAnswerFixture(t testing.TB) *answerFixture {
 	}
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { hs.Close(); _ = s.Close(ctx); _ = db.Close() })
-	f := &answerFixture{t: t, s: s, url: hs.URL, admin: admin}
+	return &answerFixture{t: t, s: s, url: hs.URL, admin: admin}, db
+}
+
+func newAnswerFixture(t testing.TB) *answerFixture {
+	f, _ := serveAnswers(t, nil)
+	admin := f.admin
 
 	var ids []string
 	for _, st := range []struct{ project, name, env string }{{"web", "prod", "prod"}, {"web", "dev", "dev"}, {"web", "qa", ""}, {"api", "prod", "prod"}} {
@@ -589,23 +600,12 @@ func (s *lookupReads) LookupEntities(ctx context.Context, org string, refs []sto
 // read per check, answers each check as a read per check would, and a repeat reads only what
 // is still missing.
 func TestAccessCheckBatchReadsFewQueries(t *testing.T) {
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "iam.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	reads := &lookupReads{entityReads: entityReads{Store: db}}
-	s, err := New(ctx, Config{Org: "acme", Store: reads})
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := "pul-0123456789abcdef0123456789abcdef01234567"
-	if _, err := s.EnsureToken(ctx, admin, "admin"); err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(func() { hs.Close(); _ = s.Close(ctx); _ = db.Close() })
-	f := &answerFixture{t: t, s: s, url: hs.URL, admin: admin}
+	var reads *lookupReads
+	f, db := serveAnswers(t, func(st store.Store) store.Store {
+		reads = &lookupReads{entityReads: entityReads{Store: st}}
+		return reads
+	})
+	ctx, admin := context.Background(), f.admin
 
 	now := time.Now().UTC()
 	var checks []apitype.AccessCheck

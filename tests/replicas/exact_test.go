@@ -24,24 +24,6 @@ func TestExactAcrossReplicas(t *testing.T) {
 	c := startCluster(t, 2, "--max-tokens", fmt.Sprint(maxTokens), "--max-entities", fmt.Sprint(maxEntities))
 	a, b := c.replicas[0], c.replicas[1]
 
-	// together sends one request to each server at the same moment and returns the answers.
-	together := func(reqs ...func() (int, []byte)) ([]int, [][]byte) {
-		codes, bodies := make([]int, len(reqs)), make([][]byte, len(reqs))
-		var ready, done sync.WaitGroup
-		start := make(chan struct{})
-		for i, req := range reqs {
-			ready.Add(1)
-			done.Go(func() {
-				ready.Done()
-				<-start
-				codes[i], bodies[i] = req()
-			})
-		}
-		ready.Wait()
-		close(start)
-		done.Wait()
-		return codes, bodies
-	}
 	createRole := func(s *testserver.Server, name string) func() (int, []byte) {
 		return func() (int, []byte) {
 			return status(t, "POST", s.URL+"/api/orgs/"+org+"/roles", s.AdminToken,
@@ -86,17 +68,7 @@ func TestExactAcrossReplicas(t *testing.T) {
 				apitype.CreateOrgTokenRequest{Name: fmt.Sprint("quota-", i), Admin: true})
 		})
 	}
-	codes, bodies := together(reqs...)
-	created := 0
-	for i, code := range codes {
-		switch {
-		case code == http.StatusOK || code == http.StatusCreated:
-			created++
-		case code == http.StatusConflict && strings.Contains(string(bodies[i]), "--max-tokens"):
-		default:
-			t.Errorf("token create %d: %d %s, want a create or the 409 naming --max-tokens", i, code, bodies[i])
-		}
-	}
+	created := createdUnder(t, "token", "--max-tokens", reqs)
 	if n := len(tokenNames(t, a.Client, "")); n > maxTokens || created != maxTokens-1 {
 		t.Errorf("%d token creates succeeded and %d tokens are stored, want %d and %d (--max-tokens %d)",
 			created, n, maxTokens-1, maxTokens, maxTokens)
@@ -110,18 +82,44 @@ func TestExactAcrossReplicas(t *testing.T) {
 			return status(t, "POST", s.URL+"/api/stacks/"+org+"/quota", s.AdminToken, apitype.CreateStackRequest{StackName: fmt.Sprint("s", i)})
 		})
 	}
-	codes, bodies = together(reqs...)
-	created = 0
+	if created := createdUnder(t, "stack", "--max-entities", reqs); created != maxEntities {
+		t.Errorf("%d stack creates succeeded, want %d (--max-entities %d)", created, maxEntities, maxEntities)
+	}
+}
+
+// together sends the requests at the same moment and returns the answers.
+func together(reqs ...func() (int, []byte)) ([]int, [][]byte) {
+	codes, bodies := make([]int, len(reqs)), make([][]byte, len(reqs))
+	var ready, done sync.WaitGroup
+	start := make(chan struct{})
+	for i, req := range reqs {
+		ready.Add(1)
+		done.Go(func() {
+			ready.Done()
+			<-start
+			codes[i], bodies[i] = req()
+		})
+	}
+	ready.Wait()
+	close(start)
+	done.Wait()
+	return codes, bodies
+}
+
+// createdUnder sends the creates together and counts those that succeeded; each other must be
+// the 409 naming the quota's flag.
+func createdUnder(t *testing.T, what, flag string, reqs []func() (int, []byte)) int {
+	t.Helper()
+	codes, bodies := together(reqs...)
+	created := 0
 	for i, code := range codes {
 		switch {
 		case code == http.StatusOK || code == http.StatusCreated:
 			created++
-		case code == http.StatusConflict && strings.Contains(string(bodies[i]), "--max-entities"):
+		case code == http.StatusConflict && strings.Contains(string(bodies[i]), flag):
 		default:
-			t.Errorf("stack create %d: %d %s, want a create or the 409 naming --max-entities", i, code, bodies[i])
+			t.Errorf("%s create %d: %d %s, want a create or the 409 naming %s", what, i, code, bodies[i], flag)
 		}
 	}
-	if created != maxEntities {
-		t.Errorf("%d stack creates succeeded, want %d (--max-entities %d)", created, maxEntities, maxEntities)
-	}
+	return created
 }

@@ -435,12 +435,11 @@ func TestUnknownStoredKind(t *testing.T) {
 	}
 }
 
-// TestUpgradeFromPhase1 opens a database written by the Phase 1 schema (migration 1 only):
-// migration 2 rebuilds the tokens table, and the org tokens it held keep working, as
-// organization tokens, with their names still reserved.
-func TestUpgradeFromPhase1(t *testing.T) {
-	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "old.db")
+// atMigration is a new database file at path with the first n migrations applied, open for
+// writing through w (the caller closes it before opening the store on path).
+func atMigration(t *testing.T, n int) (path string, w *sql.DB) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "old.db")
 	w, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		t.Fatal(err)
@@ -449,9 +448,18 @@ func TestUpgradeFromPhase1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := migrate(ctx, w, ms[:1]); err != nil {
+	if err := migrate(t.Context(), w, ms[:n]); err != nil {
 		t.Fatal(err)
 	}
+	return path, w
+}
+
+// TestUpgradeFromPhase1 opens a database written by the Phase 1 schema (migration 1 only):
+// migration 2 rebuilds the tokens table, and the org tokens it held keep working, as
+// organization tokens, with their names still reserved.
+func TestUpgradeFromPhase1(t *testing.T) {
+	ctx := t.Context()
+	path, w := atMigration(t, 1)
 	if _, err := w.ExecContext(ctx, `INSERT INTO tokens (id, org, name, description, hash, admin, role_id,
 		expires, created, created_by, last_used, deleted, deleted_at)
 		VALUES ('t1', 'acme', 'ci', 'd', x'01', 0, 'r1', 0, 5, 'alice', 7, 0, 0),
@@ -517,18 +525,7 @@ func TestReadOnlyUnavailable(t *testing.T) {
 // TestTagIndexBackfill: entities stored before migration 0006 are in the tag index after it.
 func TestTagIndexBackfill(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "old.db")
-	w, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, w, ms[:5]); err != nil {
-		t.Fatal(err)
-	}
+	path, w := atMigration(t, 5)
 	if _, err := w.ExecContext(ctx, `INSERT INTO entities (id, org, kind, project, name, tags, created, modified)
 		VALUES ('s1', 'acme', 'stack', 'p', 'prod', '{"env":"prod","team":"pay"}', 0, 0),
 		       ('s2', 'acme', 'stack', 'p', 'dev', '{"env":"dev"}', 0, 0),
@@ -553,18 +550,7 @@ func TestTagIndexBackfill(t *testing.T) {
 // rename into the key is refused.
 func TestDisplayKeyBackfill(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "old.db")
-	w, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, w, ms[:7]); err != nil {
-		t.Fatal(err)
-	}
+	path, w := atMigration(t, 7)
 	if _, err := w.ExecContext(ctx, `INSERT INTO records (`+sqlrows.RecordCols+`) VALUES
 		('r1', 'acme', 'Admin',  '', 'global', 'role', x'7b7d', '[]', 1, 100, 100, 0, ''),
 		('r2', 'acme', 'admin',  '', 'global', 'role', x'7b7d', '[]', 1, 200, 200, 0, ''),

@@ -11,14 +11,15 @@ import (
 
 const goroutines = 16
 
-// testConcurrentTokenName races creates of one token name: exactly one wins.
-func testConcurrentTokenName(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	ensureOrgs(t, s, orgA)
+// oneWins runs op(0) … op(goroutines-1) at once and fails the test unless exactly one
+// succeeds; each other must fail with an error that lost reports as the expected refusal
+// (the error is given as it came). what names the race in messages.
+func oneWins(t *testing.T, what string, op func(i int) error, lost func(i int, err error) bool) {
+	t.Helper()
 	errs := make([]error, goroutines)
 	var wg sync.WaitGroup
 	for i := range goroutines {
-		wg.Go(func() { errs[i] = s.CreateToken(ctx, tok(orgA, fmt.Sprint("t", i), "contested")) })
+		wg.Go(func() { errs[i] = op(i) })
 	}
 	wg.Wait()
 	wins := 0
@@ -26,13 +27,27 @@ func testConcurrentTokenName(t *testing.T, s store.Store) {
 		switch {
 		case err == nil:
 			wins++
-		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("goroutine %d: %v, want nil or ErrConflict", i, err)
+		case !lost(i, err):
+			t.Errorf("%s %d: unexpected error %v", what, i, err)
 		}
 	}
 	if wins != 1 {
-		t.Errorf("%d of %d creates of one name succeeded, want 1", wins, goroutines)
+		t.Errorf("%d of %d %s succeeded, want 1", wins, goroutines, what)
 	}
+}
+
+// refusedWith is a lost for oneWins: the error is (wraps) want.
+func refusedWith(want error) func(int, error) bool {
+	return func(_ int, err error) bool { return errors.Is(err, want) }
+}
+
+// testConcurrentTokenName races creates of one token name: exactly one wins.
+func testConcurrentTokenName(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ensureOrgs(t, s, orgA)
+	oneWins(t, "creates of one token name", func(i int) error {
+		return s.CreateToken(ctx, tok(orgA, fmt.Sprint("t", i), "contested"))
+	}, refusedWith(store.ErrConflict))
 	ts, err := s.ListTokens(ctx, orgA, store.TokensAll, t0)
 	if err != nil || len(ts) != 1 {
 		t.Errorf("ListTokens after race: %d tokens, %v; want 1", len(ts), err)

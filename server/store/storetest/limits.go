@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/iamref/iam/authz"
@@ -52,26 +51,9 @@ func testDisplayKeys(t *testing.T, s store.Store) {
 
 	// Racing creates of one key: exactly one wins.
 	names := []string{"Deploy", "deploy", "DEPLOY", "Ｄｅｐｌｏｙ", "deploy "}
-	errs := make([]error, goroutines)
-	var wg sync.WaitGroup
-	for i := range goroutines {
-		wg.Go(func() {
-			errs[i] = s.CreateRecord(ctx, rec(orgA, fmt.Sprint("d", i), names[i%len(names)], "role"))
-		})
-	}
-	wg.Wait()
-	wins := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("create %d: %v, want nil or ErrConflict", i, err)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("%d of %d racing creates of one display key succeeded, want 1", wins, goroutines)
-	}
+	oneWins(t, "racing creates of one display key", func(i int) error {
+		return s.CreateRecord(ctx, rec(orgA, fmt.Sprint("d", i), names[i%len(names)], "role"))
+	}, refusedWith(store.ErrConflict))
 }
 
 // testLimits: a create under WithLimit is refused once the org holds Max objects of its kind,
@@ -134,28 +116,18 @@ func testLimits(t *testing.T, s store.Store) {
 			}
 
 			// The last slot: exactly one of the racing creates takes it.
-			errs := make([]error, goroutines)
-			var wg sync.WaitGroup
-			for i := range goroutines {
-				wg.Go(func() { errs[i] = k.create(limited, org, 100+i) })
-			}
-			wg.Wait()
-			wins := 0
-			for i, err := range errs {
+			oneWins(t, "racing creates for the last slot", func(i int) error { return k.create(limited, org, 100+i) }, func(i int, err error) bool {
 				var le *store.LimitError
-				switch {
-				case err == nil:
-					wins++
-				case errors.As(err, &le) && errors.Is(err, store.ErrLimit):
-					if le.Count != max || le.Max != max || le.Kind != k.kind {
-						t.Errorf("create %d: %+v, want count %d of max %d", i, le, max, max)
-					}
-				default:
-					t.Errorf("create %d: %v, want nil or a *LimitError", i, err)
+				if !errors.As(err, &le) || !errors.Is(err, store.ErrLimit) {
+					return false
 				}
-			}
-			if wins != 1 {
-				t.Fatalf("%d of %d racing creates for the last slot succeeded, want 1", wins, goroutines)
+				if le.Count != max || le.Max != max || le.Kind != k.kind {
+					t.Errorf("create %d: %+v, want count %d of max %d", i, le, max, max)
+				}
+				return true
+			})
+			if t.Failed() {
+				t.FailNow()
 			}
 			wantErr(t, "create at the limit", k.create(limited, org, 200), store.ErrLimit)
 			must(t, "create without a limit", k.create(ctx, org, 201)) // the server's bootstrap, say

@@ -2,8 +2,6 @@ package storetest
 
 import (
 	"context"
-	"errors"
-	"sync"
 	"testing"
 
 	"github.com/iamref/iam/server/store"
@@ -70,25 +68,8 @@ func testIdempotencyReservation(t *testing.T, s store.Store) {
 	wantErr(t, "GetIdempotent after a failed mutation", err, store.ErrNotFound)
 
 	// Racing reservations of one key: exactly one mutation commits.
-	errs := make([]error, goroutines)
-	var wg sync.WaitGroup
-	for i := range goroutines {
-		wg.Go(func() {
-			c, _ := under("race")
-			errs[i] = s.CreateToken(c, tok(orgA, "race-"+string(rune('a'+i)), "race-"+string(rune('a'+i))))
-		})
-	}
-	wg.Wait()
-	wins := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, store.ErrKeyReserved):
-			t.Errorf("racer %d: %v, want nil or ErrKeyReserved", i, err)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("%d of %d racing reservations of one key committed, want 1", wins, goroutines)
-	}
+	oneWins(t, "racing reservations of one key", func(i int) error {
+		c, _ := under("race")
+		return s.CreateToken(c, tok(orgA, "race-"+string(rune('a'+i)), "race-"+string(rune('a'+i))))
+	}, refusedWith(store.ErrKeyReserved))
 }
