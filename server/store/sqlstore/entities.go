@@ -90,10 +90,12 @@ func (db *Store) LookupEntities(ctx context.Context, org string, refs []store.En
 			for _, r := range chunk {
 				args = append(args, r.Project, r.Name)
 			}
-			// A row-value IN over VALUES: both engines probe the (org, kind, project, name)
-			// index once per pair.
+			// One equality pair per ref, ORed: both engines probe the (org, kind, project,
+			// name) index once per pair (SQLite's multi-index OR, PostgreSQL's BitmapOr). A
+			// row-value IN over VALUES planned a hash join over every entity of the org on
+			// PostgreSQL, about a millisecond per query at 10,000 entities.
 			es, err := queryAll(ctx, db.r, sqlrows.ScanEntity, `SELECT `+sqlrows.EntityCols+` FROM entities
-				WHERE org = ? AND kind = ? AND (project, name) IN (VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(chunk)-1)+`)`, args...)
+				WHERE org = ? AND kind = ? AND ((project = ? AND name = ?)`+strings.Repeat(" OR (project = ? AND name = ?)", len(chunk)-1)+`)`, args...)
 			if err != nil {
 				return nil, fmt.Errorf("look up %d %s entities by name: %w", len(chunk), kind, err)
 			}
