@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/iamref/iam/server/store"
@@ -22,33 +20,31 @@ var countQueries = map[store.LimitKind]func(db *Store) string{
 // admit runs first in the transaction of every create of kind (store.Limit). It takes the
 // org's lock on kind (Dialect.Lock; SQLite's single writer needs none), which every such create
 // holds until it commits, and keeps limit_counts: per org and kind, an upper bound of the
-// objects stored (raised by every create, left alone by deletes, absent until first needed).
-// Under ctx's limit on kind it refuses the create when the org holds Max: the bound answers
-// far below the limit without a COUNT(*); at or over it, or when absent, the objects are
-// counted, on committed data since the lock orders this create after every earlier one.
+// objects stored (raised by every create, left alone by deletes). One statement raises the
+// bound and reads it; the objects are counted only when the bound was absent (the row is new:
+// n = 1, since a stored bound counts at least the create that stored it) or, under ctx's limit
+// on kind, when it passes Max. The count is of committed data, since the lock orders this
+// create after every earlier one; at Max the create is refused (and its raise rolled back).
 func (db *Store) admit(ctx context.Context, tx *Tx, org string, kind store.LimitKind) error {
 	if err := db.lock(ctx, tx, "limit "+string(kind)+" "+org); err != nil {
 		return fmt.Errorf("lock the count of %s: %w", kind, err)
 	}
 	var n int64
-	err := tx.QueryRowContext(ctx, `SELECT n FROM limit_counts WHERE org = ? AND kind = ?`, org, string(kind)).Scan(&n)
-	known := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("read the count of %s: %w", kind, err)
+	if err := tx.QueryRowContext(ctx, `INSERT INTO limit_counts (org, kind, n) VALUES (?, ?, 1)
+		ON CONFLICT (org, kind) DO UPDATE SET n = limit_counts.n + 1 RETURNING n`, org, string(kind)).Scan(&n); err != nil {
+		return fmt.Errorf("raise the count of %s: %w", kind, err)
 	}
-	if l, ok := store.LimitOf(ctx, kind); ok && (!known || n >= int64(l.Max)) {
-		if err := tx.QueryRowContext(ctx, countQueries[kind](db), org).Scan(&n); err != nil {
-			return fmt.Errorf("count %s: %w", kind, err)
-		}
-		if n >= int64(l.Max) {
-			return &store.LimitError{Kind: kind, Count: int(n), Max: l.Max}
-		}
-		known = true
+	l, limited := store.LimitOf(ctx, kind)
+	if n > 1 && (!limited || n <= int64(l.Max)) {
+		return nil // the bound, this create included, is within the limit
 	}
-	if !known {
-		return nil // no bound kept yet: the first create under a limit counts
+	var stored int64
+	if err := tx.QueryRowContext(ctx, countQueries[kind](db), org).Scan(&stored); err != nil {
+		return fmt.Errorf("count %s: %w", kind, err)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO limit_counts (org, kind, n) VALUES (?, ?, ?)
-		ON CONFLICT (org, kind) DO UPDATE SET n = excluded.n`, org, string(kind), n+1)
+	if limited && stored >= int64(l.Max) {
+		return &store.LimitError{Kind: kind, Count: int(stored), Max: l.Max}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE limit_counts SET n = ? WHERE org = ? AND kind = ?`, stored+1, org, string(kind))
 	return err
 }
