@@ -3,8 +3,6 @@ package server
 import (
 	"fmt"
 	"unicode"
-
-	"github.com/iamref/iam/server/store"
 )
 
 // textProblem says why a name or description cannot be stored, or "" when it can. Refused
@@ -37,6 +35,3 @@ func textProblem(s string, multiline bool) string {
 	}
 	return ""
 }
-
-// displayKey is the form two role names are compared in for uniqueness (store.DisplayKey).
-func displayKey(name string) string { return store.DisplayKey(name) }

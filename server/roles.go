@@ -322,52 +322,18 @@ func validRoleText(name, description string) error {
 
 // nameTaken explains the store's ErrConflict on a record's name (an equal name or display key,
 // unique per org and uxPurpose, store.DisplayKey): a 409 naming the record that holds it, read
-// after the refusal; selfID is the record being renamed. The store decided it, inside the write's
-// transaction, so two creates on two replicas cannot both pass.
+// after the refusal in one indexed lookup; selfID is the record being renamed. The store decided
+// it, inside the write's transaction, so two creates on two replicas cannot both pass.
 func (s *Server) nameTaken(ctx context.Context, purpose, name, selfID string) error {
-	key := displayKey(name)
-	var holder *store.Record
-	err := s.eachRecord(ctx, purpose, func(rec store.Record) {
-		if rec.ID == selfID || holder != nil && holder.Name == name {
-			return
-		}
-		if rec.Name == name || displayKey(rec.Name) == key {
-			holder = &rec
-		}
-	})
-	if err != nil {
+	holder, err := s.st.RecordHolding(ctx, s.org.Name, purpose, name)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || err == nil && holder.ID == selfID: // gone since
+	case err != nil:
 		return err
-	}
-	if holder != nil && holder.Name != name {
+	case holder.Name != name:
 		return conflict("role", "name", "%q would display like the %s %q (%s); role names are unique ignoring case and Unicode compatibility forms", name, purpose, holder.Name, holder.ID)
 	}
 	return conflict("role", "name", "a %s named %q already exists in %s", purpose, name, s.org.Name)
-}
-
-// eachRecord calls fn with every record of purpose ("" = all), a page at a time.
-func (s *Server) eachRecord(ctx context.Context, purpose string, fn func(store.Record)) error {
-	purposes := []string{purpose}
-	if purpose == "" {
-		purposes = uxPurposes
-	}
-	for _, p := range purposes {
-		var after *store.RecordPos
-		for {
-			recs, err := s.st.ListRecordsPage(ctx, s.org.Name, p, after, 1000)
-			if err != nil {
-				return err
-			}
-			for _, rec := range recs {
-				fn(rec)
-			}
-			if len(recs) < 1000 {
-				break
-			}
-			last := recs[len(recs)-1]
-			after = &store.RecordPos{Custom: last.DefaultIdentifier == "", Name: last.Name}
-		}
-	}
-	return nil
 }
 
 func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) error {

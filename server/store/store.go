@@ -382,6 +382,10 @@ type Store interface {
 	// (LimitRecords), a custom record is refused with a *LimitError when the org holds Max.
 	CreateRecord(ctx context.Context, r Record) error
 	GetRecord(ctx context.Context, org, id string) (Record, error)
+	// RecordHolding is the record of that uxPurpose holding name: the one named so, else the
+	// one whose display key (DisplayKey) it shares; ErrNotFound if none. It names the record a
+	// create or rename was refused for (ErrConflict) in one indexed read.
+	RecordHolding(ctx context.Context, org, uxPurpose, name string) (Record, error)
 	// ListRecords returns the org's records with that uxPurpose ("" = all), ordered by name.
 	ListRecords(ctx context.Context, org, uxPurpose string) ([]Record, error)
 	// UpdateRecord replaces the record if its stored Version equals expectedVersion; r.Version

@@ -96,6 +96,17 @@ func (db *Store) GetRecord(ctx context.Context, org, id string) (store.Record, e
 	return r, nil
 }
 
+func (db *Store) RecordHolding(ctx context.Context, org, uxPurpose, name string) (store.Record, error) {
+	// The exact name first: a record kept without a display key by migration 0008 may hold it.
+	r, err := queryOne(ctx, db.r, sqlrows.ScanRecord, `SELECT `+sqlrows.RecordCols+` FROM records
+		WHERE org = ? AND ux_purpose = ? AND (name = ? OR display_key = ?) ORDER BY name = ? DESC LIMIT 1`,
+		org, uxPurpose, name, store.DisplayKey(name), name)
+	if err != nil {
+		return store.Record{}, fmt.Errorf("get the %s holding %q: %w", uxPurpose, name, err)
+	}
+	return r, nil
+}
+
 func (db *Store) ListRecords(ctx context.Context, org, uxPurpose string) ([]store.Record, error) {
 	var rs []store.Record
 	var err error

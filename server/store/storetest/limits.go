@@ -29,7 +29,21 @@ func testDisplayKeys(t *testing.T, s store.Store) {
 		{"other name", rec(orgA, "r3", "Admins", "role"), nil},
 	} {
 		wantErr(t, tc.name, s.CreateRecord(ctx, tc.r), tc.want)
+		if tc.want != nil { // the record the refusal is for
+			got, err := s.RecordHolding(ctx, orgA, tc.r.UXPurpose, tc.r.Name)
+			must(t, "RecordHolding "+tc.name, err)
+			if got.ID != "r1" {
+				t.Errorf("RecordHolding %q: %s %q, want r1 Admin", tc.r.Name, got.ID, got.Name)
+			}
+		}
 	}
+	if got, err := s.RecordHolding(ctx, orgA, "set", "ADMIN"); err != nil || got.ID != "s1" {
+		t.Errorf("RecordHolding in the set purpose: %+v, %v; want s1", got, err)
+	}
+	_, err := s.RecordHolding(ctx, orgA, "role", "nobody")
+	wantErr(t, "RecordHolding of a free name", err, store.ErrNotFound)
+	_, err = s.RecordHolding(ctx, orgB, "role", "admin ")
+	must(t, "RecordHolding in another org", err)
 
 	// A rename into a clash is refused; to its own key (case only) it is not.
 	r3, err := s.GetRecord(ctx, orgA, "r3")
