@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/iamref/iam/authz"
 	"github.com/iamref/iam/internal/testpg"
 	"github.com/iamref/iam/server/store"
 	"github.com/iamref/iam/server/store/sqlstore"
@@ -353,5 +354,57 @@ func TestDisplayKeyBackfill(t *testing.T) {
 	r2.Description, r2.Version = "still usable", 2
 	if err := db.UpdateRecord(ctx, r2, 1); err != nil {
 		t.Errorf("update of the keyless record keeping its name: %v", err)
+	}
+}
+
+// TestLookupEntitiesUsesIndex: the access check's batched entity read probes the (org, kind,
+// project, name) index and the primary key, never scans every entity of the org. Its first
+// form (a row-value IN over VALUES) was planned as a hash join over a sequential scan, 1.5 ms
+// per query at 10,000 entities. The plans are taken from auto_explain, which logs the plan of
+// every statement the store's own connections run.
+func TestLookupEntitiesUsesIndex(t *testing.T) {
+	pg := testpg.Start(t)
+	url := pg.NewDatabase(t)
+	db, err := Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, _, err := db.EnsureOrg(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO entities (id, org, kind, project, name, tags, created, modified)
+			SELECT 'id' || i, 'acme', 'stack', 'p' || (i % 50), 's' || i, '{}', 0, 0 FROM generate_series(1, 5000) AS i`,
+		`ANALYZE entities`,
+		`ALTER DATABASE ` + dbName(t, url) + ` SET session_preload_libraries = 'auto_explain'`,
+		`ALTER DATABASE ` + dbName(t, url) + ` SET auto_explain.log_min_duration = 0`,
+	} {
+		if _, err := db.sql.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	if db, err = Open(url); err != nil { // new connections: with auto_explain
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var refs []store.EntityRef
+	want := map[int]bool{} // entity i is id<i>, stack p<i%50>/s<i>
+	for i := 1; i <= 120; i++ {
+		refs = append(refs, store.EntityRef{Kind: authz.KindStack, Project: fmt.Sprint("p", i*7%50), Name: fmt.Sprint("s", i*7)},
+			store.EntityRef{ID: fmt.Sprint("id", i*11)})
+		want[i*7], want[i*11] = true, true
+	}
+	es, err := db.LookupEntities(ctx, "acme", refs)
+	if err != nil || len(es) != len(want) {
+		t.Fatalf("LookupEntities: %d entities, %v; want %d", len(es), err, len(want))
+	}
+	log := pg.Log()
+	if !strings.Contains(log, "Bitmap Index Scan on entities") && !strings.Contains(log, "Index Scan using entities") {
+		t.Fatalf("no plan of an entity lookup in the log:\n%.3000s", log)
+	}
+	if strings.Contains(log, "Seq Scan on entities") {
+		t.Errorf("an entity lookup scans every entity:\n%.3000s", log[strings.Index(log, "Seq Scan on entities")-min(1500, strings.Index(log, "Seq Scan on entities")):])
 	}
 }
