@@ -435,11 +435,12 @@ func TestUnknownStoredKind(t *testing.T) {
 	}
 }
 
-// atMigration is a new database file at path with the first n migrations applied, open for
-// writing through w (the caller closes it before opening the store on path).
-func atMigration(t *testing.T, n int) (path string, w *sql.DB) {
+// upgradedFrom writes a database file with the first n migrations applied and seed (SQL) run
+// on it, then opens it with Open, which applies the rest: the store an upgrade leaves. The
+// store is closed when the test ends.
+func upgradedFrom(t *testing.T, n int, seed string) *DB {
 	t.Helper()
-	path = filepath.Join(t.TempDir(), "old.db")
+	path := filepath.Join(t.TempDir(), "old.db")
 	w, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		t.Fatal(err)
@@ -451,7 +452,16 @@ func atMigration(t *testing.T, n int) (path string, w *sql.DB) {
 	if err := migrate(t.Context(), w, ms[:n]); err != nil {
 		t.Fatal(err)
 	}
-	return path, w
+	if _, err := w.ExecContext(t.Context(), seed); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	db, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open upgrades: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // TestUpgradeFromPhase1 opens a database written by the Phase 1 schema (migration 1 only):
@@ -459,20 +469,10 @@ func atMigration(t *testing.T, n int) (path string, w *sql.DB) {
 // organization tokens, with their names still reserved.
 func TestUpgradeFromPhase1(t *testing.T) {
 	ctx := t.Context()
-	path, w := atMigration(t, 1)
-	if _, err := w.ExecContext(ctx, `INSERT INTO tokens (id, org, name, description, hash, admin, role_id,
+	db := upgradedFrom(t, 1, `INSERT INTO tokens (id, org, name, description, hash, admin, role_id,
 		expires, created, created_by, last_used, deleted, deleted_at)
 		VALUES ('t1', 'acme', 'ci', 'd', x'01', 0, 'r1', 0, 5, 'alice', 7, 0, 0),
-		       ('t2', 'acme', 'old', 'd', x'02', 1, '', 0, 6, 'alice', 0, 1, 9)`); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-
-	db, err := Open(path)
-	if err != nil {
-		t.Fatalf("Open upgrades: %v", err)
-	}
-	defer db.Close()
+		       ('t2', 'acme', 'old', 'd', x'02', 1, '', 0, 6, 'alice', 0, 1, 9)`)
 	tok, err := db.TokenByHash(ctx, []byte{1})
 	if err != nil {
 		t.Fatal(err)
@@ -525,19 +525,10 @@ func TestReadOnlyUnavailable(t *testing.T) {
 // TestTagIndexBackfill: entities stored before migration 0006 are in the tag index after it.
 func TestTagIndexBackfill(t *testing.T) {
 	ctx := t.Context()
-	path, w := atMigration(t, 5)
-	if _, err := w.ExecContext(ctx, `INSERT INTO entities (id, org, kind, project, name, tags, created, modified)
+	db := upgradedFrom(t, 5, `INSERT INTO entities (id, org, kind, project, name, tags, created, modified)
 		VALUES ('s1', 'acme', 'stack', 'p', 'prod', '{"env":"prod","team":"pay"}', 0, 0),
 		       ('s2', 'acme', 'stack', 'p', 'dev', '{"env":"dev"}', 0, 0),
-		       ('s3', 'acme', 'stack', 'p', 'bare', '{}', 0, 0)`); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	db, err := Open(path)
-	if err != nil {
-		t.Fatalf("Open upgrades: %v", err)
-	}
-	defer db.Close()
+		       ('s3', 'acme', 'stack', 'p', 'bare', '{}', 0, 0)`)
 	es, err := db.ListEntitiesByTags(ctx, "acme", authz.KindStack, "", map[string]string{"env": "prod", "team": "pay"}, nil, 10)
 	if err != nil || len(es) != 1 || es[0].ID != "s1" {
 		t.Fatalf("after the upgrade: %v %v", es, err)
@@ -550,21 +541,12 @@ func TestTagIndexBackfill(t *testing.T) {
 // rename into the key is refused.
 func TestDisplayKeyBackfill(t *testing.T) {
 	ctx := t.Context()
-	path, w := atMigration(t, 7)
-	if _, err := w.ExecContext(ctx, `INSERT INTO records (`+sqlrows.RecordCols+`) VALUES
+	db := upgradedFrom(t, 7, `INSERT INTO records (`+sqlrows.RecordCols+`) VALUES
 		('r1', 'acme', 'Admin',  '', 'global', 'role', x'7b7d', '[]', 1, 100, 100, 0, ''),
 		('r2', 'acme', 'admin',  '', 'global', 'role', x'7b7d', '[]', 1, 200, 200, 0, ''),
 		('r3', 'acme', 'ADMIN',  '', 'global', 'set',  x'7b7d', '[]', 1,  50,  50, 0, ''),
 		('r4', 'acme', 'member', '', 'global', 'role', x'7b7d', '[]', 1, 300, 300, 1, 'member'),
-		('r5', 'acme', 'Member', '', 'global', 'role', x'7b7d', '[]', 1,  10,  10, 0, '')`); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	db, err := Open(path)
-	if err != nil {
-		t.Fatalf("Open upgrades: %v", err)
-	}
-	defer db.Close()
+		('r5', 'acme', 'Member', '', 'global', 'role', x'7b7d', '[]', 1,  10,  10, 0, '')`)
 	want := map[string]sql.NullString{"r1": {String: "admin", Valid: true}, "r2": {}, "r3": {String: "admin", Valid: true},
 		"r4": {String: "member", Valid: true}, "r5": {}}
 	for id, k := range want {
