@@ -62,13 +62,9 @@ func (s *Server) quotaErr(resource string, q quota, err error) error {
 	if !errors.As(err, &le) {
 		return err
 	}
-	return s.quotaReached(resource, q, le.Count)
-}
-
-func (s *Server) quotaReached(resource string, q quota, n int) error {
 	info := quotaInfo[q]
 	msg := fmt.Sprintf("quota reached: %s already has %d %s, its limit; delete some, or raise the limit with iam-server serve %s (Config.%s)",
-		s.org.Name, n, info.what, info.flag, info.field)
+		s.org.Name, le.Count, info.what, info.flag, info.field)
 	return &apiError{status: http.StatusConflict, msg: msg, fields: []apitype.FieldError{{
 		Resource: resource, Attribute: info.flag[2:], ErrorType: apitype.ErrorTypeCustom, CustomMessage: msg}}}
 }

@@ -7,7 +7,16 @@ import (
 	"github.com/iamref/iam/server/store"
 )
 
-// countQueries count an org's objects of each kind as the Count methods do.
+// count is how many objects of kind the org holds (the Count methods).
+func (db *Store) count(ctx context.Context, kind store.LimitKind, org string) (int, error) {
+	var n int
+	if err := db.r.QueryRowContext(ctx, countQueries[kind](db), org).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s of org %q: %w", kind, org, err)
+	}
+	return n, nil
+}
+
+// countQueries count an org's objects of each kind: for the Count methods and for admit.
 var countQueries = map[store.LimitKind]func(db *Store) string{
 	store.LimitRecords: func(*Store) string { return `SELECT COUNT(*) FROM records WHERE org = ? AND default_identifier = ''` },
 	store.LimitTokens: func(db *Store) string {

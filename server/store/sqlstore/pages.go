@@ -35,11 +35,7 @@ func (db *Store) ListRecordsPage(ctx context.Context, org, uxPurpose string, aft
 }
 
 func (db *Store) CountRecords(ctx context.Context, org string) (int, error) {
-	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM records WHERE org = ? AND default_identifier = ''`, org).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count records of org %q: %w", org, err)
-	}
-	return n, nil
+	return db.count(ctx, store.LimitRecords, org)
 }
 
 func (db *Store) ListTokensPage(ctx context.Context, q store.TokenQuery) ([]store.Token, error) {
@@ -91,11 +87,7 @@ func (db *Store) ListTokensPage(ctx context.Context, q store.TokenQuery) ([]stor
 }
 
 func (db *Store) CountTokens(ctx context.Context, org string) (int, error) {
-	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens WHERE org = ? AND deleted = `+db.falseLit, org).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count tokens of org %q: %w", org, err)
-	}
-	return n, nil
+	return db.count(ctx, store.LimitTokens, org)
 }
 
 func (db *Store) ListEntitiesPage(ctx context.Context, org string, kind authz.EntityKind, project string, after *store.EntityPos, limit int) ([]store.Entity, error) {
@@ -121,11 +113,7 @@ func (db *Store) ListEntitiesPage(ctx context.Context, org string, kind authz.En
 }
 
 func (db *Store) CountEntities(ctx context.Context, org string) (int, error) {
-	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM entities WHERE org = ?`, org).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count entities of org %q: %w", org, err)
-	}
-	return n, nil
+	return db.count(ctx, store.LimitEntities, org)
 }
 
 func (db *Store) ListEntitiesByTags(ctx context.Context, org string, kind authz.EntityKind, project string, tags map[string]string, after *store.EntityPos, limit int) ([]store.Entity, error) {
