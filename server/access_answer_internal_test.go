@@ -642,3 +642,28 @@ func TestAccessCheckBatchReadsFewQueries(t *testing.T) {
 		}
 	}
 }
+
+// failingLookups fails every batched entity read, as a database gone away would.
+type failingLookups struct{ store.Store }
+
+func (failingLookups) LookupEntities(context.Context, string, []store.EntityRef) ([]store.Entity, error) {
+	return nil, fmt.Errorf("lookup: %w", store.ErrUnavailable)
+}
+
+// TestAccessCheckLookupFailureFailsClosed: when the batched entity read fails, the request
+// fails (503) rather than answering any check as if its entity did not exist.
+func TestAccessCheckLookupFailureFailsClosed(t *testing.T) {
+	f, db := serveAnswers(t, func(st store.Store) store.Store { return failingLookups{st} })
+	now := time.Now().UTC()
+	e := store.Entity{ID: "s-1", Org: "acme", Kind: authz.KindStack, Project: "web", Name: "prod", Created: now, Modified: now}
+	if err := db.CreateEntity(context.Background(), e); err != nil { // not cached: the read must happen
+		t.Fatal(err)
+	}
+	body := f.do("POST", "/api/orgs/acme/access/check", f.admin, apitype.AccessCheckRequest{Checks: []apitype.AccessCheck{
+		{Action: "stack:read", Entity: apitype.EntityRef{Kind: "stack", ID: "s-1"}},
+		{Action: "stack:read", Entity: apitype.EntityRef{Kind: "stack", Project: "web", Name: "missing"}},
+	}}, nil, http.StatusServiceUnavailable)
+	if strings.Contains(string(body), "results") {
+		t.Errorf("answered despite the failed read: %s", body)
+	}
+}
